@@ -1,0 +1,1 @@
+"""perfspec.compiler: spec text -> validated model -> artifacts. No network, no clock."""

@@ -1,0 +1,121 @@
+"""The `perfspec` command line. Bad input exits 2 with positioned errors, never a traceback."""
+
+from __future__ import annotations
+
+import glob
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+
+from .errors import SpecError, SpecFailure
+from .validate import CheckedSpec, check_file
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Declarative performance specs compiled into load tests, benchmarks, "
+                       "alerts and CI.")
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+EXIT_FAIL = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
+
+SpecArgs = Annotated[list[Path] | None, typer.Argument(
+    help="spec files (default: specs/*.yaml)", show_default=False)]
+
+T = TypeVar("T")
+
+
+def spec_paths(paths: list[Path] | None) -> list[Path]:
+    if paths:
+        return list(paths)
+    found = sorted(Path(p) for p in glob.glob("specs/*.yaml"))
+    if not found:
+        err.print("error: no spec given and no specs/*.yaml here", markup=False)
+        err.print("  hint: pass a spec file, e.g. perfspec validate specs/quickstart.yaml",
+                  markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    return found
+
+
+def report(errors: list[SpecError]) -> None:
+    for e in errors:
+        err.print(e.format(), markup=False, highlight=False)
+
+
+def load_all(paths: list[Path]) -> list[CheckedSpec]:
+    """Validate every spec, report every error of every file, exit 2 if any."""
+    checked, errors = [], []
+    for p in paths:
+        try:
+            c = check_file(p)
+        except SpecFailure as exc:
+            errors.extend(exc.errors)
+            continue
+        checked.append(c)
+        report(c.warnings)
+    if errors:
+        report(errors)
+        n = sum(1 for e in errors if e.severity == "error")
+        err.print(f"{n} error{'s' if n != 1 else ''}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    return checked
+
+
+@app.command()
+def validate(specs: SpecArgs = None) -> None:
+    """Check specs: structure, units, references, selectors; every error with file:line:col."""
+    checked = load_all(spec_paths(specs))
+    for c in checked:
+        out.print(f"{c.file}: ok ({len(c.spec.targets)} targets)", markup=False, highlight=False)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the spec language (schemas/perfspec.schema.json)."""
+    from .spec import json_schema
+
+    sys.stdout.write(json.dumps(json_schema(), indent=2, sort_keys=True) + "\n")
+
+
+@app.command()
+def explain(spec: Annotated[Path, typer.Argument(help="one spec file")]) -> None:
+    """Summarise a spec: what will be generated, every profile and target, their spec lines."""
+    from .explain import render
+
+    [checked] = load_all([spec])
+    render(checked, out)
+
+
+def guarded(fn: Callable[[], T]) -> T:
+    try:
+        return fn()
+    except SpecFailure as exc:
+        report(exc.errors)
+        raise SystemExit(EXIT_BAD_INPUT) from None
+
+
+def main() -> None:
+    """Entry point: typer app with internal errors turned into a short report."""
+    try:
+        app()
+    except SpecFailure as exc:
+        report(exc.errors)
+        raise SystemExit(EXIT_BAD_INPUT) from None
+    except KeyboardInterrupt:
+        err.print("interrupted", markup=False)
+        raise SystemExit(130) from None
+    except Exception:  # noqa: BLE001 - the last line of defence
+        err.print("internal error, please report it with the details below:", markup=False)
+        err.print(traceback.format_exc(), markup=False, highlight=False)
+        raise SystemExit(EXIT_INTERNAL) from None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,149 @@
+"""`perfspec explain`: what a spec will generate and judge, every target with its spec line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import select
+from .checks import profile_duration, profile_kind, profile_peak
+from .spec import Spec
+from .units import format_value
+from .validate import CheckedSpec
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    """One judged statistic of one target."""
+
+    index: int
+    name: str
+    kind: str
+    selects: str
+    statistic: str
+    bound: str
+    warn: str
+    line: int
+
+
+def target_rows(checked: CheckedSpec) -> list[TargetRow]:
+    spec, src = checked.spec, checked.source
+    rows: list[TargetRow] = []
+    for i, t in enumerate(spec.targets):
+        name = t.name or f"target-{i + 1}"
+        if t.kind == "measured":
+            assert t.select is not None
+            selects = select.describe(t.select)
+            if t.measure == "ttfb":
+                selects += " (TTFB)"
+            warns = dict(t.warn.items()) if t.warn else {}
+            stats = t.items()
+            for stat, b in stats:
+                key = stat
+                line = src.line(("targets", i, key))
+                w = warns.pop(stat, None)
+                rows.append(TargetRow(i, name, "measured", selects, stat, str(b),
+                                      str(w) if w else "", line))
+            for stat, w in warns.items():
+                rows.append(TargetRow(i, name, "measured", selects, stat, "", str(w),
+                                      src.line(("targets", i, "warn", stat))))
+            for stat, b in sorted((t.regression or {}).items()):
+                rows.append(TargetRow(i, name, "regression", selects, f"{stat} vs baseline",
+                                      str(b), "", src.line(("targets", i, "regression", stat))))
+        elif t.kind == "scaling":
+            assert t.scaling is not None
+            rows.append(TargetRow(i, name, "scaling", f"{t.scaling.from_} -> {t.scaling.to}",
+                                  "throughput_per_user", str(t.throughput_per_user), "",
+                                  src.line(("targets", i, "scaling"))))
+        else:
+            source = t.source.promql if t.source and t.source.promql else (
+                f"{t.source.json_} {t.source.path}" if t.source else "")
+            rows.append(TargetRow(i, name, "external", f"{t.metric}: {source}", "value",
+                                  str(t.value), "", src.line(("targets", i, "metric"))))
+    return rows
+
+
+def artifacts(spec: Spec) -> list[tuple[str, str]]:
+    """(artifact, why) for what `perfspec build` writes for this spec."""
+    out = []
+    if spec.http is not None and spec.profiles:
+        out.append(("locustfile.py", "Locust: closed-model profiles"))
+        out.append(("k6.js", "k6: every profile (open-model ones only here)"))
+    if spec.sql is not None:
+        out.append(("sql_bench.py", "asyncpg benchmark of the SQL queries"))
+    if spec.alerts is not None or spec.targets:
+        out.append(("alerts.rules.yaml", "Prometheus alerting rules + promtool tests"))
+    if spec.ci is not None and spec.ci.github is not None:
+        out.append(("perfspec.yml", "GitHub Actions workflow"))
+    out.append(("targets.json", "the resolved targets the checker judges"))
+    return out
+
+
+def profile_rows(spec: Spec) -> list[tuple[str, str, str, str, str]]:
+    """(profile, model, peak, duration, measured by) per profile."""
+    rows = []
+    for name, prof in sorted(spec.profiles.items()):
+        model = profile_kind(prof) or "?"
+        peak = profile_peak(prof)
+        total = profile_duration(prof)
+        tools = prof.tools or (["locust", "k6"] if model == "closed" else ["k6"])
+        if model == "open":
+            by = "k6 (arrival-rate executor: latency from the intended start)"
+        else:
+            by = " + ".join(tools) + " (closed model: latency from the actual send)"
+        rows.append((name, model, peak.text if peak else "?",
+                     format_value(total, "duration") if total is not None else "?", by))
+    return rows
+
+
+def render(checked: CheckedSpec, console) -> None:
+    from rich.table import Table
+
+    spec = checked.spec
+    console.print(f"[bold]{spec.name}[/bold] — {checked.file}")
+    if spec.description:
+        console.print(spec.description)
+    t = Table(title="Generated artifacts", show_lines=False)
+    t.add_column("artifact")
+    t.add_column("what")
+    for art, why in artifacts(spec):
+        t.add_row(art, why)
+    console.print(t)
+    if spec.http is not None:
+        e = Table(title="HTTP endpoints")
+        for col in ("endpoint", "request", "class", "weight", "line"):
+            e.add_column(col)
+        for name, ep in sorted(spec.http.endpoints.items()):
+            e.add_row(name, f"{ep.method} {ep.path}", ep.class_ or "", str(ep.weight),
+                      str(checked.source.line(("http", "endpoints", name))))
+        console.print(e)
+    if spec.profiles:
+        p = Table(title="Load profiles")
+        for col in ("profile", "model", "peak", "duration", "measured by"):
+            p.add_column(col)
+        for row in profile_rows(spec):
+            p.add_row(*row)
+        console.print(p)
+    if spec.sql is not None:
+        q = Table(title="SQL queries")
+        for col in ("query", "class", "params", "workers", "expected plan", "line"):
+            q.add_column(col)
+        for name, qu in sorted(spec.sql.queries.items()):
+            plan = ""
+            if qu.expect_plan is not None:
+                plan = ("uses index" if qu.expect_plan.uses_index is True else
+                        f"uses {qu.expect_plan.uses_index}" if qu.expect_plan.uses_index else
+                        "no seq scan")
+            q.add_row(name, qu.class_ or "", ", ".join(qu.params),
+                      ",".join(str(w) for w in select.query_levels(spec, name)), plan,
+                      str(checked.source.line(("sql", "queries", name))))
+        console.print(q)
+    tt = Table(title="Targets")
+    for col in ("#", "target", "kind", "selects", "statistic", "fail if not", "warn if not",
+                "line"):
+        tt.add_column(col)
+    for r in target_rows(checked):
+        tt.add_row(str(r.index + 1), r.name, r.kind, r.selects, r.statistic, r.bound, r.warn,
+                   f"{checked.file}:{r.line}")
+    console.print(tt)
+    for w in checked.warnings:
+        console.print(w.format(), style="yellow")

@@ -1,0 +1,103 @@
+"""The placeholder language of spec strings, parsed into data so backends never paste text.
+
+`Bearer {token}` -> [("text", "Bearer "), ("var", "token")]; `${API_URL:-http://x}` ->
+[("env", "API_URL", "http://x")]; `{{` and `}}` are literal braces. Generated code receives the
+parts as literals and joins them at run time: spec text stays data.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+BUILTINS = {"uuid": "a new random UUID each time", "seq": "a per-user counter: 1, 2, 3, ..."}
+
+_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?")
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+Part = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TemplateError(Exception):
+    message: str
+    hint: str
+    offset: int
+
+
+def parse(text: str) -> list[Part]:
+    """Split a template into text, var and env parts; raises TemplateError."""
+    parts: list[Part] = []
+    buf: list[str] = []
+    i, n = 0, len(text)
+
+    def flush() -> None:
+        if buf:
+            parts.append(("text", "".join(buf)))
+            buf.clear()
+
+    while i < n:
+        c = text[i]
+        if c == "$" and text.startswith("${", i):
+            m = _ENV.match(text, i)
+            if not m:
+                raise TemplateError(
+                    f"malformed environment reference at {text[i:i + 20]!r}",
+                    "write ${NAME} or ${NAME:-default}; write $${ for a literal '${'", i)
+            flush()
+            parts.append(("env", m.group(1), m.group(2)) if m.group(2) is not None
+                         else ("env", m.group(1)))
+            i = m.end()
+        elif c == "$" and text.startswith("$${", i):
+            buf.append("${")
+            i += 3
+        elif c == "{" and text.startswith("{{", i):
+            buf.append("{")
+            i += 2
+        elif c == "}" and text.startswith("}}", i):
+            buf.append("}")
+            i += 2
+        elif c == "{":
+            end = text.find("}", i)
+            name = text[i + 1:end] if end != -1 else ""
+            if end == -1 or not _VAR.fullmatch(name):
+                raise TemplateError(
+                    f"unclosed or malformed placeholder at {text[i:i + 20]!r}",
+                    "write {name} for a variable, or {{ and }} for literal braces", i)
+            flush()
+            parts.append(("var", name))
+            i = end + 1
+        elif c == "}":
+            raise TemplateError("a lone '}'", "write }} for a literal brace", i)
+        else:
+            buf.append(c)
+            i += 1
+    flush()
+    return parts
+
+
+def variables(text: str) -> list[str]:
+    """Variable names a template uses (raises TemplateError)."""
+    return [p[1] for p in parse(text) if p[0] == "var"]
+
+
+def env_names(text: str) -> list[str]:
+    return [p[1] for p in parse(text) if p[0] == "env"]
+
+
+def is_plain(parts: list[Part]) -> bool:
+    return all(p[0] == "text" for p in parts)
+
+
+def walk_strings(value: object, path: tuple = ()) -> list[tuple[tuple, str]]:
+    """Every string inside JSON-like data with its path, for templated bodies."""
+    out: list[tuple[tuple, str]] = []
+    if isinstance(value, str):
+        out.append((path, value))
+    elif isinstance(value, dict):
+        for k in value:
+            out.extend(walk_strings(value[k], (*path, k)))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out.extend(walk_strings(v, (*path, i)))
+    return out
