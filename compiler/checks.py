@@ -162,8 +162,8 @@ class Checker:
             return
         known = {*templates.BUILTINS, *extracted}
         self.error(path, f"unknown variable {{{var}}}",
-                   choices_hint(var, known, "variables") + "; variables are built-ins "
-                   "(uuid, seq), values an endpoint extracts, or user.NAME")
+                   choices_hint(var, known, "variables") + " (variables are built-ins "
+                   "(uuid, seq), values an endpoint extracts, or user.NAME)")
 
     def flows(self, extracted: set[str]) -> None:
         http = self.spec.http

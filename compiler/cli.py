@@ -6,9 +6,8 @@ import glob
 import json
 import sys
 import traceback
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -28,9 +27,6 @@ EXIT_INTERNAL = 3
 
 SpecArgs = Annotated[list[Path] | None, typer.Argument(
     help="spec files (default: specs/*.yaml)", show_default=False)]
-
-T = TypeVar("T")
-
 
 def spec_paths(paths: list[Path] | None) -> list[Path]:
     if paths:
@@ -91,14 +87,6 @@ def explain(spec: Annotated[Path, typer.Argument(help="one spec file")]) -> None
 
     [checked] = load_all([spec])
     render(checked, out)
-
-
-def guarded(fn: Callable[[], T]) -> T:
-    try:
-        return fn()
-    except SpecFailure as exc:
-        report(exc.errors)
-        raise SystemExit(EXIT_BAD_INPUT) from None
 
 
 def main() -> None:

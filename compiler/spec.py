@@ -313,6 +313,9 @@ def _plan(raw: object) -> Any:
         return {"uses_index": True}
     if raw == "no_seq_scan":
         return {"no_seq_scan": True}
+    if not isinstance(raw, dict):
+        raise _err(f"unknown plan expectation {raw!r}",
+                   "write index_scan, no_seq_scan, {uses_index: NAME} or {no_seq_scan_on: [TABLE]}")
     return raw
 
 
