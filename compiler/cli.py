@@ -73,6 +73,54 @@ def validate(specs: SpecArgs = None) -> None:
 
 
 @app.command()
+def build(
+    specs: SpecArgs = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="output folder")] = Path("generated"),
+    only: Annotated[str | None, typer.Option(
+        "--only", help="comma-separated backends, e.g. locust,k6")] = None,
+    check: Annotated[bool, typer.Option(
+        "--check", help="write nothing; exit 1 when generated files are stale or missing")] = False,
+) -> None:
+    """Compile specs into load tests, benchmarks, alert rules and CI (deterministic output)."""
+    from .backends import all_backends
+    from .emit import emit
+    from .plan import build_plan
+
+    backends = all_backends()
+    chosen = list(backends) if only is None else [b.strip() for b in only.split(",") if b.strip()]
+    unknown = [b for b in chosen if b not in backends]
+    if unknown:
+        err.print(f"error: unknown backend {', '.join(unknown)}; known: {', '.join(backends)}",
+                  markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    artifacts = {}
+    for checked in load_all(spec_paths(specs)):
+        plan = build_plan(checked)
+        artifacts[plan.file] = [a for name in chosen for a in backends[name].emit(plan)]
+    result = emit(artifacts, out_dir, check=check)
+    for rel in result.refused:
+        err.print(f"error: {out_dir / rel} exists and perfspec did not generate it; it is left "
+                  "untouched", markup=False)
+        err.print("  hint: move the file away, or build into another folder with --out",
+                  markup=False)
+    if result.refused and not check:
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if check:
+        for rel in result.stale:
+            err.print(f"stale: {out_dir / rel}", markup=False)
+        if result.stale or result.refused:
+            err.print("generated files are stale; run: perfspec build", markup=False)
+            raise typer.Exit(EXIT_FAIL)
+        out.print(f"{len(result.unchanged)} generated files up to date", markup=False)
+        return
+    for rel in result.written:
+        out.print(f"wrote {out_dir / rel}", markup=False, highlight=False)
+    for rel in result.removed:
+        out.print(f"removed {out_dir / rel} (no longer generated)", markup=False, highlight=False)
+    out.print(f"{len(result.written)} written, {len(result.unchanged)} unchanged", markup=False)
+
+
+@app.command()
 def schema() -> None:
     """Print the JSON Schema of the spec language (schemas/perfspec.schema.json)."""
     from .spec import json_schema

@@ -1,0 +1,33 @@
+"""targets.json: the resolved targets, so the checker judges results without the compiler."""
+
+from __future__ import annotations
+
+import json
+from pathlib import PurePosixPath
+
+from ...plan import Plan, SourceRef
+from .. import Artifact
+
+
+class TargetsBackend:
+    name = "targets"
+
+    def emit(self, plan: Plan) -> list[Artifact]:
+        data = {
+            "generated_by": f"perfspec from {plan.file}",
+            "spec": plan.file,
+            "name": plan.spec.name,
+            "profiles": {p.name: {"model": p.model, "seconds": p.seconds,
+                                  "peak": max((max(s.start, s.end) for s in p.stages), default=0),
+                                  "tools": p.tools} for p in plan.profiles.values()},
+            "targets": [{
+                "index": t.index, "name": t.name, "kind": t.kind, "measure": t.measure,
+                "endpoints": t.endpoints, "queries": t.queries, "profile": t.profile,
+                "workers": t.workers, "window": t.window, "line": t.source.line,
+                "stats": [{"stat": s.stat, "op": s.op, "value": s.value, "text": s.text,
+                           "severity": s.severity, "line": s.line} for s in t.stats],
+                **({"extra": t.extra} if t.extra else {}),
+            } for t in plan.targets],
+        }
+        text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        return [Artifact(plan.folder / PurePosixPath("targets.json"), text, SourceRef(plan.file, 1))]

@@ -1,0 +1,279 @@
+"""The plan: a spec resolved into what every backend needs. Pure: no I/O, no clock, no env.
+
+Templates are parsed into parts, defaults are applied, profiles become stage lists in seconds,
+selectors become explicit endpoint/query lists. Backends read only the plan.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+from . import select, templates
+from .checks import profile_duration, profile_kind
+from .errors import display_path
+from .spec import PERCENTILES, Spec
+from .units import parse_ramp
+from .validate import CheckedSpec
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class EndpointPlan:
+    name: str
+    method: str
+    host: str
+    path: list
+    headers: dict[str, list]
+    query: dict[str, Any]
+    body_kind: str | None
+    body: Any
+    expect: list[int]
+    body_contains: str | None
+    extract: dict[str, str]
+    stream: bool
+    ws_send: Any
+    ws_messages: int
+    timeout: float | None
+    klass: str | None
+    tags: list[str]
+    source: SourceRef
+
+
+@dataclass(frozen=True)
+class FlowPlan:
+    name: str
+    ident: str
+    weight: int
+    user: dict[str, list]
+    headers: dict[str, list]
+    on_start: list[str]
+    tasks: dict[str, int]
+    on_stop: list[str]
+    think: tuple[float, float] | None
+    source: SourceRef
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    kind: str  # ramp | hold | spike
+    start: float
+    end: float
+    seconds: float
+
+
+@dataclass(frozen=True)
+class ProfilePlan:
+    name: str
+    model: str  # closed | open
+    unit: str  # users | rate
+    stages: list[StagePlan]
+    seconds: float
+    max_users: int | None
+    pre_allocated: int | None
+    flows: list[str]
+    tools: list[str]
+    source: SourceRef
+
+
+@dataclass(frozen=True)
+class StatPlan:
+    stat: str
+    op: str
+    value: float
+    text: str
+    severity: str  # fail | warn
+    line: int
+
+
+@dataclass(frozen=True)
+class TargetPlan:
+    index: int
+    name: str
+    ident: str
+    kind: str
+    measure: str
+    endpoints: list[str]
+    queries: list[str]
+    profile: str | None
+    workers: int | None
+    stats: list[StatPlan]
+    window: float | None
+    extra: dict[str, Any]
+    source: SourceRef
+
+
+@dataclass(frozen=True)
+class Plan:
+    spec: Spec
+    file: str
+    stem: str
+    hosts: dict[str, list]
+    endpoints: dict[str, EndpointPlan]
+    flows: dict[str, FlowPlan]
+    profiles: dict[str, ProfilePlan]
+    targets: list[TargetPlan]
+    default_profile: str | None
+    checked: CheckedSpec = field(repr=False, compare=False)
+
+    @property
+    def folder(self) -> PurePosixPath:
+        return PurePosixPath(self.stem)
+
+
+_IDENT = re.compile(r"[^0-9A-Za-z_]")
+
+
+def identifier(name: str, taken: set[str], prefix: str) -> str:
+    """A code identifier for a spec name; spec text never becomes code unescaped."""
+    base = _IDENT.sub("_", name).strip("_") or prefix
+    if base[0].isdigit():
+        base = f"{prefix}_{base}"
+    ident, n = base, 2
+    while ident in taken:
+        ident, n = f"{base}_{n}", n + 1
+    taken.add(ident)
+    return ident
+
+
+def build_plan(checked: CheckedSpec) -> Plan:
+    spec, src = checked.spec, checked.source
+    file = display_path(checked.file)
+    ref = lambda path: SourceRef(file, src.line(path))  # noqa: E731
+    hosts = {name: templates.parse(h.url) for name, h in sorted(spec.hosts.items())}
+    endpoints: dict[str, EndpointPlan] = {}
+    flows: dict[str, FlowPlan] = {}
+    if spec.http is not None:
+        d = spec.http.defaults
+        only_host = next(iter(spec.hosts)) if len(spec.hosts) == 1 else None
+        for name, ep in sorted(spec.http.endpoints.items()):
+            body_kind = next((k for k in ("json", "form", "body")
+                              if getattr(ep, "json_" if k == "json" else k) is not None), None)
+            body = {"json": ep.json_, "form": ep.form, "body": ep.body}.get(body_kind or "")
+            expect = ep.expect or d.expect
+            timeout = ep.timeout or d.timeout
+            endpoints[name] = EndpointPlan(
+                name=name, method=ep.method, host=ep.host or d.host or only_host or "",
+                path=templates.parse(ep.path),
+                headers={k: templates.parse(v) for k, v in sorted({**d.headers, **ep.headers}.items())},
+                query=dict(sorted(ep.query.items())), body_kind=body_kind, body=body,
+                expect=sorted(set(expect.status)) if expect else [200],
+                body_contains=expect.body_contains if expect else None,
+                extract=dict(sorted(ep.extract.items())), stream=ep.stream, ws_send=ep.send,
+                ws_messages=ep.messages, timeout=timeout.value if timeout else None,
+                klass=ep.class_, tags=list(ep.tags), source=ref(("http", "endpoints", name)))
+        taken: set[str] = set()
+        for name, f in sorted(select.flows(spec).items()):
+            think = f.think_time or d.think_time
+            flows[name] = FlowPlan(
+                name=name, ident=identifier(name, taken, "Flow"), weight=f.weight,
+                user={k: templates.parse(v) for k, v in sorted(f.user.items())},
+                headers={k: templates.parse(v) for k, v in sorted(f.headers.items())},
+                on_start=list(f.on_start), tasks=f.task_weights(spec.http.endpoints),
+                on_stop=list(f.on_stop),
+                think=(think.min.value, think.max.value) if think else None,
+                source=ref(("http", "flows", name)) if name in spec.http.flows else ref(("http",)))
+    profiles = {name: _profile(spec, name, ref) for name, _ in sorted(spec.profiles.items())}
+    targets = _targets(checked, ref)
+    default = None
+    if spec.ci and spec.ci.github:
+        default = spec.ci.github.profile
+    elif spec.profiles:
+        default = next(iter(spec.profiles))
+    return Plan(spec=spec, file=file, stem=PurePosixPath(file).stem, hosts=hosts,
+                endpoints=endpoints, flows=flows, profiles=profiles, targets=targets,
+                default_profile=default, checked=checked)
+
+
+def _profile(spec: Spec, name: str, ref) -> ProfilePlan:
+    p = spec.profiles[name]
+    model = profile_kind(p) or "closed"
+    stages: list[StagePlan] = []
+    if p.stages is None:
+        level = (p.users or p.rate)
+        assert level is not None and p.for_ is not None
+        if p.users is not None and p.spawn_rate is not None and p.spawn_rate.value > 0:
+            stages.append(StagePlan("ramp", 0, level.value, level.value / p.spawn_rate.value))
+        elif p.users is not None:
+            stages.append(StagePlan("spike", 0, level.value, 0.0))
+        stages.append(StagePlan("hold", level.value, level.value, p.for_.value))
+    else:
+        current = 0.0
+        for st in p.stages:
+            if st.ramp is not None:
+                a, b = parse_ramp(st.ramp, ("users", "rate"))
+                assert st.over is not None
+                stages.append(StagePlan("ramp", a.value, b.value, st.over.value))
+                current = b.value
+            elif st.hold is not None:
+                assert st.for_ is not None
+                stages.append(StagePlan("hold", st.hold.value, st.hold.value, st.for_.value))
+                current = st.hold.value
+            elif st.spike is not None:
+                assert st.for_ is not None
+                stages.append(StagePlan("spike", current, st.spike.value, st.for_.value))
+                current = st.spike.value
+    tools = list(p.tools) if p.tools else (["locust", "k6"] if model == "closed" else ["k6"])
+    return ProfilePlan(
+        name=name, model=model, unit="users" if model == "closed" else "rate", stages=stages,
+        seconds=profile_duration(p) or sum(s.seconds for s in stages),
+        max_users=int(p.max_users.value) if p.max_users else None,
+        pre_allocated=int(p.pre_allocated.value) if p.pre_allocated else None,
+        flows=select.profile_flows(spec, name), tools=tools, source=ref(("profiles", name)))
+
+
+def _targets(checked: CheckedSpec, ref) -> list[TargetPlan]:
+    spec, src = checked.spec, checked.source
+    out: list[TargetPlan] = []
+    taken: set[str] = set()
+    for i, t in enumerate(spec.targets):
+        name = t.name or f"target-{i + 1}"
+        stats = [StatPlan(s, b.op, b.quantity.value, str(b), "fail", src.line(("targets", i, s)))
+                 for s, b in t.items()]
+        if t.warn:
+            stats += [StatPlan(s, b.op, b.quantity.value, str(b), "warn",
+                               src.line(("targets", i, "warn", s))) for s, b in t.warn.items()]
+        extra: dict[str, Any] = {}
+        endpoints: list[str] = []
+        queries: list[str] = []
+        if t.kind == "measured":
+            assert t.select is not None
+            endpoints = select.match_endpoints(spec, t.select)
+            queries = select.match_queries(spec, t.select)
+            if t.regression:
+                extra["regression"] = {k: {"op": b.op, "value": b.quantity.value, "text": str(b)}
+                                       for k, b in sorted(t.regression.items())}
+        elif t.kind == "scaling":
+            assert t.scaling is not None and t.throughput_per_user is not None
+            b = t.throughput_per_user
+            extra = {"from": t.scaling.from_, "to": t.scaling.to,
+                     "throughput_per_user": {"op": b.op, "value": b.quantity.value, "text": str(b)}}
+        else:
+            assert t.value is not None and t.source is not None
+            extra = {"metric": t.metric, "op": t.value.op, "value": t.value.quantity.value,
+                     "unit": t.value.quantity.kind, "text": str(t.value),
+                     "source": {k: v for k, v in (("promql", t.source.promql),
+                                                  ("prometheus", t.source.prometheus),
+                                                  ("json", t.source.json_), ("path", t.source.path))
+                                if v is not None}}
+        out.append(TargetPlan(
+            index=i, name=name, ident=identifier(name, taken, "target"), kind=t.kind,
+            measure=t.measure, endpoints=endpoints, queries=queries,
+            profile=t.select.profile if t.select else None,
+            workers=t.select.workers if t.select else None, stats=stats,
+            window=t.for_.value if t.for_ else None, extra=extra, source=ref(("targets", i))))
+    return out
+
+
+def percentile_of(stat: str) -> float | None:
+    return PERCENTILES.get(stat)
