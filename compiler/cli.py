@@ -137,6 +137,19 @@ def explain(spec: Annotated[Path, typer.Argument(help="one spec file")]) -> None
     render(checked, out)
 
 
+demo_app = typer.Typer(help="The demo target service.", no_args_is_help=True)
+app.add_typer(demo_app, name="demo")
+
+
+@demo_app.command("serve", context_settings={"allow_extra_args": True,
+                                             "ignore_unknown_options": True})
+def demo_serve(ctx: typer.Context) -> None:
+    """Serve the demo target (options: --port, --dsn, --latency 50ms, --error-ratio, --login-rate)."""
+    from perfspec.runtime.demo.__main__ import main as demo_main
+
+    raise typer.Exit(demo_main(list(ctx.args)))
+
+
 def main() -> None:
     """Entry point: typer app with internal errors turned into a short report."""
     try:

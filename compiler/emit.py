@@ -67,13 +67,13 @@ def emit(artifacts: dict[str, list[Artifact]], out: Path, *, check: bool) -> Bui
         for a in arts:
             wanted[a.path.as_posix()] = (spec_file, a.content)
     built_specs = set(artifacts)
-    for rel, (_, content) in sorted(wanted.items()):
+    for rel in sorted(wanted):
         path = out / rel
         if path.exists() and rel not in manifest:
             result.refused.append(rel)
     if result.refused and not check:
         return result
-    for rel, (spec_file, content) in sorted(wanted.items()):
+    for rel, (_spec, content) in sorted(wanted.items()):
         path = out / rel
         current = path.read_text(encoding="utf-8") if path.is_file() else None
         if current == content:

@@ -146,6 +146,15 @@ def identifier(name: str, taken: set[str], prefix: str) -> str:
     return ident
 
 
+def class_name(name: str, taken: set[str]) -> str:
+    """`authenticated_user` -> `AuthenticatedUser`, `agent_runner` -> `AgentRunnerUser`."""
+    words = [w for w in re.split(r"[^0-9A-Za-z]+", name) if w]
+    camel = "".join(w[:1].upper() + w[1:] for w in words if w.isascii())
+    if not camel.endswith("User"):
+        camel += "User"
+    return identifier(camel, taken, "Flow")
+
+
 def build_plan(checked: CheckedSpec) -> Plan:
     spec, src = checked.spec, checked.source
     file = display_path(checked.file)
@@ -176,7 +185,7 @@ def build_plan(checked: CheckedSpec) -> Plan:
         for name, f in sorted(select.flows(spec).items()):
             think = f.think_time or d.think_time
             flows[name] = FlowPlan(
-                name=name, ident=identifier(name, taken, "Flow"), weight=f.weight,
+                name=name, ident=class_name(name, taken), weight=f.weight,
                 user={k: templates.parse(v) for k, v in sorted(f.user.items())},
                 headers={k: templates.parse(v) for k, v in sorted(f.headers.items())},
                 on_start=list(f.on_start), tasks=f.task_weights(spec.http.endpoints),

@@ -1,7 +1,8 @@
 """The placeholder language of spec strings, parsed into data so backends never paste text.
 
 `Bearer {token}` -> [("text", "Bearer "), ("var", "token")]; `${API_URL:-http://x}` ->
-[("env", "API_URL", "http://x")]; `{{` and `}}` are literal braces. Generated code receives the
+[("env", "API_URL", "http://x")]; `{{`, `}}` are literal braces and `$${NAME}` is
+the literal text `${NAME}`. Generated code receives the
 parts as literals and joins them at run time: spec text stays data.
 """
 
@@ -49,8 +50,9 @@ def parse(text: str) -> list[Part]:
                          else ("env", m.group(1)))
             i = m.end()
         elif c == "$" and text.startswith("$${", i):
-            buf.append("${")
-            i += 3
+            end = text.find("}", i)  # $${NAME} is the literal text ${NAME}
+            buf.append(text[i + 1:end + 1] if end != -1 else "${")
+            i = end + 1 if end != -1 else i + 3
         elif c == "{" and text.startswith("{{", i):
             buf.append("{")
             i += 2

@@ -61,17 +61,17 @@ def _py_flat(value: Any) -> str:
 
 
 def js_literal(value: Any, indent: int = 0, width: int = 96) -> str:
-    """A JavaScript literal (JSON) for data; strings are double-quoted JSON, never template literals."""
+    """A JavaScript literal that is also JSON; strings are double-quoted, never template literals."""
     flat = _js(json.dumps(value, ensure_ascii=False, allow_nan=False))
     if len(flat) + indent <= width or not isinstance(value, dict | list) or not value:
         return flat
     pad = " " * (indent + 2)
     if isinstance(value, dict):
-        items = [f"{pad}{_js(json.dumps(str(k), ensure_ascii=False))}: {js_literal(v, indent + 2, width)},"
+        items = [f"{pad}{_js(json.dumps(str(k), ensure_ascii=False))}: {js_literal(v, indent + 2, width)}"
                  for k, v in value.items()]
-        return "{\n" + "\n".join(items) + "\n" + " " * indent + "}"
-    items = [f"{pad}{js_literal(v, indent + 2, width)}," for v in value]
-    return "[\n" + "\n".join(items) + "\n" + " " * indent + "]"
+        return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
+    items = [f"{pad}{js_literal(v, indent + 2, width)}" for v in value]
+    return "[\n" + ",\n".join(items) + "\n" + " " * indent + "]"
 
 
 def _js(text: str) -> str:

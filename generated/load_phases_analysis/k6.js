@@ -31,7 +31,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/load_phases_analysis.yaml:21",
+    "source": "specs/load_phases_analysis.yaml:21"
   },
   "create_task": {
     "method": "POST",
@@ -48,7 +48,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/load_phases_analysis.yaml:23",
+    "source": "specs/load_phases_analysis.yaml:23"
   },
   "delete_agent": {
     "method": "DELETE",
@@ -65,7 +65,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/load_phases_analysis.yaml:27",
+    "source": "specs/load_phases_analysis.yaml:27"
   },
   "get_agent": {
     "method": "GET",
@@ -82,7 +82,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/load_phases_analysis.yaml:18",
+    "source": "specs/load_phases_analysis.yaml:18"
   },
   "get_task": {
     "method": "GET",
@@ -99,7 +99,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/load_phases_analysis.yaml:20",
+    "source": "specs/load_phases_analysis.yaml:20"
   },
   "list_agents": {
     "method": "GET",
@@ -116,7 +116,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/load_phases_analysis.yaml:17",
+    "source": "specs/load_phases_analysis.yaml:17"
   },
   "list_goals": {
     "method": "GET",
@@ -133,7 +133,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/load_phases_analysis.yaml:19",
+    "source": "specs/load_phases_analysis.yaml:19"
   },
   "patch_agent": {
     "method": "PATCH",
@@ -150,8 +150,8 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/load_phases_analysis.yaml:25",
-  },
+    "source": "specs/load_phases_analysis.yaml:25"
+  }
 };
 const FLOWS = {
   "platform_user": {
@@ -166,17 +166,17 @@ const FLOWS = {
       ["get_task", 2],
       ["create_agent", 1],
       ["create_task", 1],
-      ["patch_agent", 1],
+      ["patch_agent", 1]
     ],
-    "think": [1.0, 2.0],
-  },
+    "think": [1.0, 2.0]
+  }
 };
 // strings of request bodies, queries and WebSocket messages, parsed into template parts
 const TEMPLATES = {
   "phase-{uuid}": [["text", "phase-"], ["var", "uuid"]],
   "premium": [["text", "premium"]],
   "standard": [["text", "standard"]],
-  "task {seq}": [["text", "task "], ["var", "seq"]],
+  "task {seq}": [["text", "task "], ["var", "seq"]]
 };
 const PATHS = {"$.id": ["id"]};
 const SCENARIOS = {
@@ -185,35 +185,35 @@ const SCENARIOS = {
     "startVUs": 0,
     "stages": [{"duration": "10000ms", "target": 100}, {"duration": "1800000ms", "target": 100}],
     "gracefulRampDown": "5s",
-    "gracefulStop": "10s",
+    "gracefulStop": "10s"
   },
   "normal": {
     "executor": "ramping-vus",
     "startVUs": 0,
     "stages": [{"duration": "5000ms", "target": 50}, {"duration": "300000ms", "target": 50}],
     "gracefulRampDown": "5s",
-    "gracefulStop": "10s",
+    "gracefulStop": "10s"
   },
   "peak": {
     "executor": "ramping-vus",
     "startVUs": 0,
     "stages": [{"duration": "10000ms", "target": 200}, {"duration": "600000ms", "target": 200}],
     "gracefulRampDown": "5s",
-    "gracefulStop": "10s",
+    "gracefulStop": "10s"
   },
   "smoke": {
     "executor": "ramping-vus",
     "startVUs": 0,
     "stages": [{"duration": "2000ms", "target": 10}, {"duration": "60000ms", "target": 10}],
     "gracefulRampDown": "5s",
-    "gracefulStop": "10s",
-  },
+    "gracefulStop": "10s"
+  }
 };
 const PROFILE_FLOWS = {
   "endurance": ["platform_user"],
   "normal": ["platform_user"],
   "peak": ["platform_user"],
-  "smoke": ["platform_user"],
+  "smoke": ["platform_user"]
 };
 const MODELS = {"endurance": "closed", "normal": "closed", "peak": "closed", "smoke": "closed"};
 const FLOW_CYCLE = ["platform_user"];
@@ -230,7 +230,7 @@ const TARGETS = [
       "get_task",
       "list_agents",
       "list_goals",
-      "patch_agent",
+      "patch_agent"
     ],
     "profile": "smoke",
     "measure": "latency",
@@ -238,9 +238,9 @@ const TARGETS = [
       "latency": "perfspec_0_latency",
       "errors": "perfspec_0_errors",
       "success": "perfspec_0_success",
-      "requests": "perfspec_0_requests",
+      "requests": "perfspec_0_requests"
     },
-    "thresholds": {"latency": ["p(50)<12", "p(95)<31", "p(99)<53"]},
+    "thresholds": {"latency": ["p(50)<12", "p(95)<31", "p(99)<53"]}
   },
   {
     "name": "normal",
@@ -253,7 +253,7 @@ const TARGETS = [
       "get_task",
       "list_agents",
       "list_goals",
-      "patch_agent",
+      "patch_agent"
     ],
     "profile": "normal",
     "measure": "latency",
@@ -261,9 +261,9 @@ const TARGETS = [
       "latency": "perfspec_1_latency",
       "errors": "perfspec_1_errors",
       "success": "perfspec_1_success",
-      "requests": "perfspec_1_requests",
+      "requests": "perfspec_1_requests"
     },
-    "thresholds": {"latency": ["p(50)<14", "p(95)<39", "p(99)<76"]},
+    "thresholds": {"latency": ["p(50)<14", "p(95)<39", "p(99)<76"]}
   },
   {
     "name": "peak",
@@ -276,7 +276,7 @@ const TARGETS = [
       "get_task",
       "list_agents",
       "list_goals",
-      "patch_agent",
+      "patch_agent"
     ],
     "profile": "peak",
     "measure": "latency",
@@ -284,9 +284,9 @@ const TARGETS = [
       "latency": "perfspec_2_latency",
       "errors": "perfspec_2_errors",
       "success": "perfspec_2_success",
-      "requests": "perfspec_2_requests",
+      "requests": "perfspec_2_requests"
     },
-    "thresholds": {"latency": ["p(50)<21", "p(95)<120", "p(99)<330"], "errors": ["rate<0.01"]},
+    "thresholds": {"latency": ["p(50)<21", "p(95)<120", "p(99)<330"], "errors": ["rate<0.01"]}
   },
   {
     "name": "endurance",
@@ -299,7 +299,7 @@ const TARGETS = [
       "get_task",
       "list_agents",
       "list_goals",
-      "patch_agent",
+      "patch_agent"
     ],
     "profile": "endurance",
     "measure": "latency",
@@ -307,9 +307,9 @@ const TARGETS = [
       "latency": "perfspec_3_latency",
       "errors": "perfspec_3_errors",
       "success": "perfspec_3_success",
-      "requests": "perfspec_3_requests",
+      "requests": "perfspec_3_requests"
     },
-    "thresholds": {"latency": ["p(50)<15", "p(95)<59", "p(99)<170"]},
+    "thresholds": {"latency": ["p(50)<15", "p(95)<59", "p(99)<170"]}
   },
   {
     "name": "endurance_stable",
@@ -322,7 +322,7 @@ const TARGETS = [
       "get_task",
       "list_agents",
       "list_goals",
-      "patch_agent",
+      "patch_agent"
     ],
     "profile": "endurance",
     "measure": "latency",
@@ -330,9 +330,9 @@ const TARGETS = [
       "latency": "perfspec_4_latency",
       "errors": "perfspec_4_errors",
       "success": "perfspec_4_success",
-      "requests": "perfspec_4_requests",
+      "requests": "perfspec_4_requests"
     },
-    "thresholds": {"latency": ["p(95)<500"]},
+    "thresholds": {"latency": ["p(95)<500"]}
   },
   {
     "name": "reads",
@@ -344,9 +344,9 @@ const TARGETS = [
       "latency": "perfspec_5_latency",
       "errors": "perfspec_5_errors",
       "success": "perfspec_5_success",
-      "requests": "perfspec_5_requests",
+      "requests": "perfspec_5_requests"
     },
-    "thresholds": {"latency": ["p(50)<26", "p(95)<55", "p(99)<110"]},
+    "thresholds": {"latency": ["p(50)<26", "p(95)<55", "p(99)<110"]}
   },
   {
     "name": "writes",
@@ -358,9 +358,9 @@ const TARGETS = [
       "latency": "perfspec_6_latency",
       "errors": "perfspec_6_errors",
       "success": "perfspec_6_success",
-      "requests": "perfspec_6_requests",
+      "requests": "perfspec_6_requests"
     },
-    "thresholds": {"latency": ["p(50)<17", "p(95)<40", "p(99)<89"]},
+    "thresholds": {"latency": ["p(50)<17", "p(95)<40", "p(99)<89"]}
   },
   {
     "name": "deletes",
@@ -372,9 +372,9 @@ const TARGETS = [
       "latency": "perfspec_7_latency",
       "errors": "perfspec_7_errors",
       "success": "perfspec_7_success",
-      "requests": "perfspec_7_requests",
+      "requests": "perfspec_7_requests"
     },
-    "thresholds": {"latency": ["p(50)<15", "p(95)<41", "p(99)<54"]},
+    "thresholds": {"latency": ["p(50)<15", "p(95)<41", "p(99)<54"]}
   },
   {
     "name": "peak_capacity",
@@ -387,7 +387,7 @@ const TARGETS = [
       "get_task",
       "list_agents",
       "list_goals",
-      "patch_agent",
+      "patch_agent"
     ],
     "profile": "peak",
     "measure": "latency",
@@ -395,9 +395,9 @@ const TARGETS = [
       "latency": "perfspec_10_latency",
       "errors": "perfspec_10_errors",
       "success": "perfspec_10_success",
-      "requests": "perfspec_10_requests",
+      "requests": "perfspec_10_requests"
     },
-    "thresholds": {"latency": ["p(95)<500"], "requests": ["rate>100"]},
+    "thresholds": {"latency": ["p(95)<500"], "requests": ["rate>100"]}
   },
   {
     "name": "sustained_capacity",
@@ -410,7 +410,7 @@ const TARGETS = [
       "get_task",
       "list_agents",
       "list_goals",
-      "patch_agent",
+      "patch_agent"
     ],
     "profile": "endurance",
     "measure": "latency",
@@ -418,9 +418,9 @@ const TARGETS = [
       "latency": "perfspec_11_latency",
       "errors": "perfspec_11_errors",
       "success": "perfspec_11_success",
-      "requests": "perfspec_11_requests",
+      "requests": "perfspec_11_requests"
     },
-    "thresholds": {"errors": ["rate<0.01"], "requests": ["rate>50"]},
+    "thresholds": {"errors": ["rate<0.01"], "requests": ["rate>50"]}
   },
   {
     "name": "no_regression",
@@ -433,7 +433,7 @@ const TARGETS = [
       "get_task",
       "list_agents",
       "list_goals",
-      "patch_agent",
+      "patch_agent"
     ],
     "profile": "normal",
     "measure": "latency",
@@ -441,10 +441,10 @@ const TARGETS = [
       "latency": "perfspec_12_latency",
       "errors": "perfspec_12_errors",
       "success": "perfspec_12_success",
-      "requests": "perfspec_12_requests",
+      "requests": "perfspec_12_requests"
     },
-    "thresholds": {},
-  },
+    "thresholds": {}
+  }
 ];
 
 const PROFILE = __ENV.PERFSPEC_PROFILE || "smoke";
@@ -555,7 +555,10 @@ function call(name, state) {
   try {
     url = base(spec.host) + resolve(spec.path, values);
     for (const [k, v] of Object.entries(spec.headers)) headers[k] = resolve(v, values);
-    for (const [k, v] of Object.entries(FLOWS[state.flow].headers)) headers[k] = resolve(v, values);
+    for (const [k, v] of Object.entries(FLOWS[state.flow].headers)) {
+      // a flow header waits for its values: no Authorization before login
+      try { headers[k] = resolve(v, values); } catch (e) { /* not yet available */ }
+    }
   } catch (e) {
     record(name, 0, false, 0);
     return;

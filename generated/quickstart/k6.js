@@ -31,7 +31,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/quickstart.yaml:27",
+    "source": "specs/quickstart.yaml:27"
   },
   "delete_agent": {
     "method": "DELETE",
@@ -48,7 +48,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/quickstart.yaml:30",
+    "source": "specs/quickstart.yaml:30"
   },
   "get_agent": {
     "method": "GET",
@@ -65,7 +65,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/quickstart.yaml:29",
+    "source": "specs/quickstart.yaml:29"
   },
   "health": {
     "method": "GET",
@@ -82,7 +82,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/quickstart.yaml:20",
+    "source": "specs/quickstart.yaml:20"
   },
   "list_agents": {
     "method": "GET",
@@ -99,7 +99,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/quickstart.yaml:26",
+    "source": "specs/quickstart.yaml:26"
   },
   "login": {
     "method": "POST",
@@ -116,7 +116,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/quickstart.yaml:23",
+    "source": "specs/quickstart.yaml:23"
   },
   "register": {
     "method": "POST",
@@ -133,28 +133,28 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/quickstart.yaml:21",
-  },
+    "source": "specs/quickstart.yaml:21"
+  }
 };
 const FLOWS = {
   "user": {
     "user": {
       "email": [["text", "quick-"], ["var", "uuid"], ["text", "@example.test"]],
-      "password": [["text", "pw-"], ["var", "uuid"]],
+      "password": [["text", "pw-"], ["var", "uuid"]]
     },
     "headers": {"Authorization": [["text", "Bearer "], ["var", "token"]]},
     "on_start": ["register", "login", "create_agent"],
     "on_stop": ["delete_agent"],
     "tasks": [["list_agents", 3], ["get_agent", 2], ["create_agent", 1], ["health", 1]],
-    "think": [0.05, 0.15],
-  },
+    "think": [0.05, 0.15]
+  }
 };
 // strings of request bodies, queries and WebSocket messages, parsed into template parts
 const TEMPLATES = {
   "quick-{uuid}": [["text", "quick-"], ["var", "uuid"]],
   "small": [["text", "small"]],
   "{user.email}": [["var", "user.email"]],
-  "{user.password}": [["var", "user.password"]],
+  "{user.password}": [["var", "user.password"]]
 };
 const PATHS = {"$.id": ["id"], "$.access_token": ["access_token"]};
 const SCENARIOS = {
@@ -163,8 +163,8 @@ const SCENARIOS = {
     "startVUs": 0,
     "stages": [{"duration": "1000ms", "target": 5}, {"duration": "15000ms", "target": 5}],
     "gracefulRampDown": "5s",
-    "gracefulStop": "10s",
-  },
+    "gracefulStop": "10s"
+  }
 };
 const PROFILE_FLOWS = {"smoke": ["user"]};
 const MODELS = {"smoke": "closed"};
@@ -181,9 +181,9 @@ const TARGETS = [
       "latency": "perfspec_0_latency",
       "errors": "perfspec_0_errors",
       "success": "perfspec_0_success",
-      "requests": "perfspec_0_requests",
+      "requests": "perfspec_0_requests"
     },
-    "thresholds": {"latency": ["p(95)<100"], "errors": ["rate<0.01"]},
+    "thresholds": {"latency": ["p(95)<100"], "errors": ["rate<0.01"]}
   },
   {
     "name": "api",
@@ -195,9 +195,9 @@ const TARGETS = [
       "latency": "perfspec_1_latency",
       "errors": "perfspec_1_errors",
       "success": "perfspec_1_success",
-      "requests": "perfspec_1_requests",
+      "requests": "perfspec_1_requests"
     },
-    "thresholds": {"latency": ["p(95)<300"], "success": ["rate>0.99"]},
+    "thresholds": {"latency": ["p(95)<300"], "success": ["rate>0.99"]}
   },
   {
     "name": "crud",
@@ -209,9 +209,9 @@ const TARGETS = [
       "latency": "perfspec_2_latency",
       "errors": "perfspec_2_errors",
       "success": "perfspec_2_success",
-      "requests": "perfspec_2_requests",
+      "requests": "perfspec_2_requests"
     },
-    "thresholds": {"latency": ["p(95)<300"], "errors": ["rate<0.01"]},
+    "thresholds": {"latency": ["p(95)<300"], "errors": ["rate<0.01"]}
   },
   {
     "name": "auth",
@@ -223,10 +223,10 @@ const TARGETS = [
       "latency": "perfspec_3_latency",
       "errors": "perfspec_3_errors",
       "success": "perfspec_3_success",
-      "requests": "perfspec_3_requests",
+      "requests": "perfspec_3_requests"
     },
-    "thresholds": {"latency": ["p(99)<1000"], "errors": ["rate<0.05"]},
-  },
+    "thresholds": {"latency": ["p(99)<1000"], "errors": ["rate<0.05"]}
+  }
 ];
 
 const PROFILE = __ENV.PERFSPEC_PROFILE || "smoke";
@@ -337,7 +337,10 @@ function call(name, state) {
   try {
     url = base(spec.host) + resolve(spec.path, values);
     for (const [k, v] of Object.entries(spec.headers)) headers[k] = resolve(v, values);
-    for (const [k, v] of Object.entries(FLOWS[state.flow].headers)) headers[k] = resolve(v, values);
+    for (const [k, v] of Object.entries(FLOWS[state.flow].headers)) {
+      // a flow header waits for its values: no Authorization before login
+      try { headers[k] = resolve(v, values); } catch (e) { /* not yet available */ }
+    }
   } catch (e) {
     record(name, 0, false, 0);
     return;

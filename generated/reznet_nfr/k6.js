@@ -31,7 +31,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/reznet_nfr.yaml:25",
+    "source": "specs/reznet_nfr.yaml:25"
   },
   "chat_stream": {
     "method": "GET",
@@ -48,7 +48,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/reznet_nfr.yaml:28",
+    "source": "specs/reznet_nfr.yaml:28"
   },
   "health": {
     "method": "GET",
@@ -65,7 +65,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/reznet_nfr.yaml:22",
+    "source": "specs/reznet_nfr.yaml:22"
   },
   "list_agents": {
     "method": "GET",
@@ -82,7 +82,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/reznet_nfr.yaml:23",
+    "source": "specs/reznet_nfr.yaml:23"
   },
   "ws_echo": {
     "method": "WS",
@@ -99,8 +99,8 @@ const ENDPOINTS = {
     "send": {"type": "ping", "seq": "{seq}"},
     "messages": 5,
     "timeout": null,
-    "source": "specs/reznet_nfr.yaml:31",
-  },
+    "source": "specs/reznet_nfr.yaml:31"
+  }
 };
 const FLOWS = {
   "default": {
@@ -113,16 +113,16 @@ const FLOWS = {
       ["chat_stream", 1],
       ["health", 2],
       ["list_agents", 4],
-      ["ws_echo", 1],
+      ["ws_echo", 1]
     ],
-    "think": null,
-  },
+    "think": null
+  }
 };
 // strings of request bodies, queries and WebSocket messages, parsed into template parts
 const TEMPLATES = {
   "hello {seq}": [["text", "hello "], ["var", "seq"]],
   "ping": [["text", "ping"]],
-  "{seq}": [["var", "seq"]],
+  "{seq}": [["var", "seq"]]
 };
 const PATHS = {};
 const SCENARIOS = {
@@ -131,15 +131,15 @@ const SCENARIOS = {
     "startVUs": 0,
     "stages": [{"duration": "0ms", "target": 50}, {"duration": "60000ms", "target": 50}],
     "gracefulRampDown": "5s",
-    "gracefulStop": "10s",
+    "gracefulStop": "10s"
   },
   "stress": {
     "executor": "ramping-vus",
     "startVUs": 0,
     "stages": [{"duration": "0ms", "target": 100}, {"duration": "120000ms", "target": 100}],
     "gracefulRampDown": "5s",
-    "gracefulStop": "10s",
-  },
+    "gracefulStop": "10s"
+  }
 };
 const PROFILE_FLOWS = {"standard": ["default"], "stress": ["default"]};
 const MODELS = {"standard": "closed", "stress": "closed"};
@@ -156,9 +156,9 @@ const TARGETS = [
       "latency": "perfspec_0_latency",
       "errors": "perfspec_0_errors",
       "success": "perfspec_0_success",
-      "requests": "perfspec_0_requests",
+      "requests": "perfspec_0_requests"
     },
-    "thresholds": {"latency": ["p(95)<3000"]},
+    "thresholds": {"latency": ["p(95)<3000"]}
   },
   {
     "name": "websocket_latency",
@@ -170,9 +170,9 @@ const TARGETS = [
       "latency": "perfspec_2_latency",
       "errors": "perfspec_2_errors",
       "success": "perfspec_2_success",
-      "requests": "perfspec_2_requests",
+      "requests": "perfspec_2_requests"
     },
-    "thresholds": {"latency": ["p(95)<100"]},
+    "thresholds": {"latency": ["p(95)<100"]}
   },
   {
     "name": "ttfb",
@@ -184,9 +184,9 @@ const TARGETS = [
       "latency": "perfspec_3_latency",
       "errors": "perfspec_3_errors",
       "success": "perfspec_3_success",
-      "requests": "perfspec_3_requests",
+      "requests": "perfspec_3_requests"
     },
-    "thresholds": {"latency": ["avg<500"]},
+    "thresholds": {"latency": ["avg<500"]}
   },
   {
     "name": "api_response",
@@ -198,9 +198,9 @@ const TARGETS = [
       "latency": "perfspec_4_latency",
       "errors": "perfspec_4_errors",
       "success": "perfspec_4_success",
-      "requests": "perfspec_4_requests",
+      "requests": "perfspec_4_requests"
     },
-    "thresholds": {"latency": ["p(50)<200", "p(95)<1000"]},
+    "thresholds": {"latency": ["p(50)<200", "p(95)<1000"]}
   },
   {
     "name": "concurrent_users_100",
@@ -212,10 +212,10 @@ const TARGETS = [
       "latency": "perfspec_6_latency",
       "errors": "perfspec_6_errors",
       "success": "perfspec_6_success",
-      "requests": "perfspec_6_requests",
+      "requests": "perfspec_6_requests"
     },
-    "thresholds": {"errors": ["rate<0.01"]},
-  },
+    "thresholds": {"errors": ["rate<0.01"]}
+  }
 ];
 
 const PROFILE = __ENV.PERFSPEC_PROFILE || "standard";
@@ -326,7 +326,10 @@ function call(name, state) {
   try {
     url = base(spec.host) + resolve(spec.path, values);
     for (const [k, v] of Object.entries(spec.headers)) headers[k] = resolve(v, values);
-    for (const [k, v] of Object.entries(FLOWS[state.flow].headers)) headers[k] = resolve(v, values);
+    for (const [k, v] of Object.entries(FLOWS[state.flow].headers)) {
+      // a flow header waits for its values: no Authorization before login
+      try { headers[k] = resolve(v, values); } catch (e) { /* not yet available */ }
+    }
   } catch (e) {
     record(name, 0, false, 0);
     return;

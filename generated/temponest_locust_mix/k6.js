@@ -16,7 +16,7 @@ import { Counter, Rate, Trend } from "k6/metrics";
 const SPEC = "specs/temponest_locust_mix.yaml";
 const HOSTS = {
   "agents": [["env", "AGENTS_URL", "http://127.0.0.1:9002"]],
-  "auth": [["env", "AUTH_URL", "http://127.0.0.1:9002"]],
+  "auth": [["env", "AUTH_URL", "http://127.0.0.1:9002"]]
 };
 const ENDPOINTS = {
   "create_agent": {
@@ -34,7 +34,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/temponest_locust_mix.yaml:29",
+    "source": "specs/temponest_locust_mix.yaml:29"
   },
   "create_schedule": {
     "method": "POST",
@@ -51,7 +51,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/temponest_locust_mix.yaml:33",
+    "source": "specs/temponest_locust_mix.yaml:33"
   },
   "delete_agent": {
     "method": "DELETE",
@@ -68,7 +68,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/temponest_locust_mix.yaml:37",
+    "source": "specs/temponest_locust_mix.yaml:37"
   },
   "get_agent": {
     "method": "GET",
@@ -85,7 +85,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/temponest_locust_mix.yaml:28",
+    "source": "specs/temponest_locust_mix.yaml:28"
   },
   "get_schedule": {
     "method": "GET",
@@ -102,7 +102,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/temponest_locust_mix.yaml:32",
+    "source": "specs/temponest_locust_mix.yaml:32"
   },
   "health": {
     "method": "GET",
@@ -119,7 +119,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/temponest_locust_mix.yaml:36",
+    "source": "specs/temponest_locust_mix.yaml:36"
   },
   "list_agents": {
     "method": "GET",
@@ -136,7 +136,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/temponest_locust_mix.yaml:27",
+    "source": "specs/temponest_locust_mix.yaml:27"
   },
   "list_schedules": {
     "method": "GET",
@@ -153,7 +153,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/temponest_locust_mix.yaml:31",
+    "source": "specs/temponest_locust_mix.yaml:31"
   },
   "login": {
     "method": "POST",
@@ -170,7 +170,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/temponest_locust_mix.yaml:23",
+    "source": "specs/temponest_locust_mix.yaml:23"
   },
   "rag_query": {
     "method": "POST",
@@ -187,7 +187,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/temponest_locust_mix.yaml:41",
+    "source": "specs/temponest_locust_mix.yaml:41"
   },
   "register": {
     "method": "POST",
@@ -204,7 +204,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/temponest_locust_mix.yaml:21",
+    "source": "specs/temponest_locust_mix.yaml:21"
   },
   "run_agent": {
     "method": "POST",
@@ -221,25 +221,25 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/temponest_locust_mix.yaml:39",
-  },
+    "source": "specs/temponest_locust_mix.yaml:39"
+  }
 };
 const FLOWS = {
   "agent_runner": {
     "user": {
       "email": [["text", "runner-"], ["var", "uuid"], ["text", "@example.test"]],
-      "password": [["text", "pw-"], ["var", "uuid"]],
+      "password": [["text", "pw-"], ["var", "uuid"]]
     },
     "headers": {"Authorization": [["text", "Bearer "], ["var", "token"]]},
     "on_start": ["register", "login", "create_agent"],
     "on_stop": [],
     "tasks": [["run_agent", 1], ["rag_query", 1]],
-    "think": [1.0, 2.0],
+    "think": [1.0, 2.0]
   },
   "platform_user": {
     "user": {
       "email": [["text", "locust-"], ["var", "uuid"], ["text", "@example.test"]],
-      "password": [["text", "pw-"], ["var", "uuid"]],
+      "password": [["text", "pw-"], ["var", "uuid"]]
     },
     "headers": {"Authorization": [["text", "Bearer "], ["var", "token"]]},
     "on_start": ["register", "login", "create_agent", "create_schedule"],
@@ -251,10 +251,10 @@ const FLOWS = {
       ["list_schedules", 3],
       ["get_schedule", 2],
       ["create_schedule", 1],
-      ["health", 1],
+      ["health", 1]
     ],
-    "think": null,
-  },
+    "think": null
+  }
 };
 // strings of request bodies, queries and WebSocket messages, parsed into template parts
 const TEMPLATES = {
@@ -264,7 +264,7 @@ const TEMPLATES = {
   "ping": [["text", "ping"]],
   "{agent_id}": [["var", "agent_id"]],
   "{user.email}": [["var", "user.email"]],
-  "{user.password}": [["var", "user.password"]],
+  "{user.password}": [["var", "user.password"]]
 };
 const PATHS = {"$.id": ["id"], "$.access_token": ["access_token"]};
 const SCENARIOS = {
@@ -273,27 +273,27 @@ const SCENARIOS = {
     "startVUs": 0,
     "stages": [{"duration": "5000ms", "target": 10}, {"duration": "30000ms", "target": 10}],
     "gracefulRampDown": "5s",
-    "gracefulStop": "10s",
+    "gracefulStop": "10s"
   },
   "report": {
     "executor": "ramping-vus",
     "startVUs": 0,
     "stages": [{"duration": "10000ms", "target": 100}, {"duration": "300000ms", "target": 100}],
     "gracefulRampDown": "5s",
-    "gracefulStop": "10s",
+    "gracefulStop": "10s"
   },
   "standard": {
     "executor": "ramping-vus",
     "startVUs": 0,
     "stages": [{"duration": "10000ms", "target": 50}, {"duration": "120000ms", "target": 50}],
     "gracefulRampDown": "5s",
-    "gracefulStop": "10s",
-  },
+    "gracefulStop": "10s"
+  }
 };
 const PROFILE_FLOWS = {
   "quick": ["agent_runner", "platform_user"],
   "report": ["agent_runner", "platform_user"],
-  "standard": ["agent_runner", "platform_user"],
+  "standard": ["agent_runner", "platform_user"]
 };
 const MODELS = {"quick": "closed", "report": "closed", "standard": "closed"};
 const FLOW_CYCLE = ["agent_runner", "platform_user", "platform_user", "platform_user"];
@@ -309,9 +309,9 @@ const TARGETS = [
       "latency": "perfspec_0_latency",
       "errors": "perfspec_0_errors",
       "success": "perfspec_0_success",
-      "requests": "perfspec_0_requests",
+      "requests": "perfspec_0_requests"
     },
-    "thresholds": {"latency": ["p(95)<2000"], "success": ["rate>0.95"]},
+    "thresholds": {"latency": ["p(95)<2000"], "success": ["rate>0.95"]}
   },
   {
     "name": "rag_queries",
@@ -323,9 +323,9 @@ const TARGETS = [
       "latency": "perfspec_1_latency",
       "errors": "perfspec_1_errors",
       "success": "perfspec_1_success",
-      "requests": "perfspec_1_requests",
+      "requests": "perfspec_1_requests"
     },
-    "thresholds": {"latency": ["p(95)<500"]},
+    "thresholds": {"latency": ["p(95)<500"]}
   },
   {
     "name": "api_endpoints",
@@ -337,7 +337,7 @@ const TARGETS = [
       "get_agent",
       "get_schedule",
       "list_agents",
-      "list_schedules",
+      "list_schedules"
     ],
     "profile": null,
     "measure": "latency",
@@ -345,9 +345,9 @@ const TARGETS = [
       "latency": "perfspec_2_latency",
       "errors": "perfspec_2_errors",
       "success": "perfspec_2_success",
-      "requests": "perfspec_2_requests",
+      "requests": "perfspec_2_requests"
     },
-    "thresholds": {"latency": ["p(95)<200"]},
+    "thresholds": {"latency": ["p(95)<200"]}
   },
   {
     "name": "concurrent_users_100",
@@ -364,7 +364,7 @@ const TARGETS = [
       "login",
       "rag_query",
       "register",
-      "run_agent",
+      "run_agent"
     ],
     "profile": "report",
     "measure": "latency",
@@ -372,9 +372,9 @@ const TARGETS = [
       "latency": "perfspec_3_latency",
       "errors": "perfspec_3_errors",
       "success": "perfspec_3_success",
-      "requests": "perfspec_3_requests",
+      "requests": "perfspec_3_requests"
     },
-    "thresholds": {"success": ["rate>0.95"]},
+    "thresholds": {"success": ["rate>0.95"]}
   },
   {
     "name": "quick_run",
@@ -391,7 +391,7 @@ const TARGETS = [
       "login",
       "rag_query",
       "register",
-      "run_agent",
+      "run_agent"
     ],
     "profile": "quick",
     "measure": "latency",
@@ -399,10 +399,10 @@ const TARGETS = [
       "latency": "perfspec_4_latency",
       "errors": "perfspec_4_errors",
       "success": "perfspec_4_success",
-      "requests": "perfspec_4_requests",
+      "requests": "perfspec_4_requests"
     },
-    "thresholds": {"latency": ["avg<200", "p(50)<200", "p(95)<200", "p(99)<200"], "errors": ["rate<0.05"]},
-  },
+    "thresholds": {"latency": ["avg<200", "p(50)<200", "p(95)<200", "p(99)<200"], "errors": ["rate<0.05"]}
+  }
 ];
 
 const PROFILE = __ENV.PERFSPEC_PROFILE || "quick";
@@ -513,7 +513,10 @@ function call(name, state) {
   try {
     url = base(spec.host) + resolve(spec.path, values);
     for (const [k, v] of Object.entries(spec.headers)) headers[k] = resolve(v, values);
-    for (const [k, v] of Object.entries(FLOWS[state.flow].headers)) headers[k] = resolve(v, values);
+    for (const [k, v] of Object.entries(FLOWS[state.flow].headers)) {
+      // a flow header waits for its values: no Authorization before login
+      try { headers[k] = resolve(v, values); } catch (e) { /* not yet available */ }
+    }
   } catch (e) {
     record(name, 0, false, 0);
     return;

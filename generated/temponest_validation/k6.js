@@ -31,7 +31,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/temponest_validation.yaml:38",
+    "source": "specs/temponest_validation.yaml:38"
   },
   "delete_agent": {
     "method": "DELETE",
@@ -48,7 +48,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/temponest_validation.yaml:44",
+    "source": "specs/temponest_validation.yaml:44"
   },
   "get_agent": {
     "method": "GET",
@@ -65,7 +65,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/temponest_validation.yaml:41",
+    "source": "specs/temponest_validation.yaml:41"
   },
   "health": {
     "method": "GET",
@@ -82,7 +82,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/temponest_validation.yaml:29",
+    "source": "specs/temponest_validation.yaml:29"
   },
   "list_agents": {
     "method": "GET",
@@ -99,7 +99,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/temponest_validation.yaml:37",
+    "source": "specs/temponest_validation.yaml:37"
   },
   "login": {
     "method": "POST",
@@ -116,7 +116,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/temponest_validation.yaml:33",
+    "source": "specs/temponest_validation.yaml:33"
   },
   "register": {
     "method": "POST",
@@ -133,7 +133,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/temponest_validation.yaml:30",
+    "source": "specs/temponest_validation.yaml:30"
   },
   "update_agent": {
     "method": "PATCH",
@@ -150,7 +150,7 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/temponest_validation.yaml:42",
+    "source": "specs/temponest_validation.yaml:42"
   },
   "verify_token": {
     "method": "GET",
@@ -167,14 +167,14 @@ const ENDPOINTS = {
     "send": null,
     "messages": 1,
     "timeout": null,
-    "source": "specs/temponest_validation.yaml:36",
-  },
+    "source": "specs/temponest_validation.yaml:36"
+  }
 };
 const FLOWS = {
   "authenticated_user": {
     "user": {
       "email": [["text", "load-"], ["var", "uuid"], ["text", "@example.test"]],
-      "password": [["text", "pw-"], ["var", "uuid"]],
+      "password": [["text", "pw-"], ["var", "uuid"]]
     },
     "headers": {"Authorization": [["text", "Bearer "], ["var", "token"]]},
     "on_start": ["register", "login", "create_agent"],
@@ -185,10 +185,10 @@ const FLOWS = {
       ["create_agent", 1],
       ["update_agent", 1],
       ["verify_token", 1],
-      ["health", 1],
+      ["health", 1]
     ],
-    "think": [0.1, 0.5],
-  },
+    "think": [0.1, 0.5]
+  }
 };
 // strings of request bodies, queries and WebSocket messages, parsed into template parts
 const TEMPLATES = {
@@ -196,7 +196,7 @@ const TEMPLATES = {
   "load-{uuid}": [["text", "load-"], ["var", "uuid"]],
   "small": [["text", "small"]],
   "{user.email}": [["var", "user.email"]],
-  "{user.password}": [["var", "user.password"]],
+  "{user.password}": [["var", "user.password"]]
 };
 const PATHS = {"$.id": ["id"], "$.access_token": ["access_token"]};
 const SCENARIOS = {
@@ -207,17 +207,17 @@ const SCENARIOS = {
       {"duration": "30000ms", "target": 10},
       {"duration": "60000ms", "target": 50},
       {"duration": "60000ms", "target": 100},
-      {"duration": "60000ms", "target": 100},
+      {"duration": "60000ms", "target": 100}
     ],
     "gracefulRampDown": "5s",
-    "gracefulStop": "10s",
+    "gracefulStop": "10s"
   },
   "locust_run": {
     "executor": "ramping-vus",
     "startVUs": 0,
     "stages": [{"duration": "10000ms", "target": 50}, {"duration": "120000ms", "target": 50}],
     "gracefulRampDown": "5s",
-    "gracefulStop": "10s",
+    "gracefulStop": "10s"
   },
   "open_200": {
     "executor": "constant-arrival-rate",
@@ -226,14 +226,14 @@ const SCENARIOS = {
     "duration": "300000ms",
     "preAllocatedVUs": 200,
     "maxVUs": 400,
-    "gracefulStop": "10s",
+    "gracefulStop": "10s"
   },
   "smoke": {
     "executor": "ramping-vus",
     "startVUs": 0,
     "stages": [{"duration": "0ms", "target": 10}, {"duration": "60000ms", "target": 10}],
     "gracefulRampDown": "5s",
-    "gracefulStop": "10s",
+    "gracefulStop": "10s"
   },
   "validation": {
     "executor": "ramping-vus",
@@ -242,25 +242,25 @@ const SCENARIOS = {
       {"duration": "30000ms", "target": 50},
       {"duration": "120000ms", "target": 50},
       {"duration": "30000ms", "target": 100},
-      {"duration": "30000ms", "target": 0},
+      {"duration": "30000ms", "target": 0}
     ],
     "gracefulRampDown": "5s",
-    "gracefulStop": "10s",
-  },
+    "gracefulStop": "10s"
+  }
 };
 const PROFILE_FLOWS = {
   "k6_staged": ["authenticated_user"],
   "locust_run": ["authenticated_user"],
   "open_200": ["authenticated_user"],
   "smoke": ["authenticated_user"],
-  "validation": ["authenticated_user"],
+  "validation": ["authenticated_user"]
 };
 const MODELS = {
   "k6_staged": "closed",
   "locust_run": "closed",
   "open_200": "open",
   "smoke": "closed",
-  "validation": "closed",
+  "validation": "closed"
 };
 const FLOW_CYCLE = ["authenticated_user"];
 // one entry per measured HTTP target: its spec line, selected endpoints and thresholds
@@ -275,9 +275,9 @@ const TARGETS = [
       "latency": "perfspec_0_latency",
       "errors": "perfspec_0_errors",
       "success": "perfspec_0_success",
-      "requests": "perfspec_0_requests",
+      "requests": "perfspec_0_requests"
     },
-    "thresholds": {"latency": ["avg<100", "p(95)<200"], "success": ["rate>0.99"], "requests": ["rate>50"]},
+    "thresholds": {"latency": ["avg<100", "p(95)<200"], "success": ["rate>0.99"], "requests": ["rate>50"]}
   },
   {
     "name": "crud",
@@ -289,9 +289,9 @@ const TARGETS = [
       "latency": "perfspec_1_latency",
       "errors": "perfspec_1_errors",
       "success": "perfspec_1_success",
-      "requests": "perfspec_1_requests",
+      "requests": "perfspec_1_requests"
     },
-    "thresholds": {"latency": ["avg<50", "p(95)<100"], "success": ["rate>0.99"], "requests": ["rate>100"]},
+    "thresholds": {"latency": ["avg<50", "p(95)<100"], "success": ["rate>0.99"], "requests": ["rate>100"]}
   },
   {
     "name": "read_heavy",
@@ -303,9 +303,9 @@ const TARGETS = [
       "latency": "perfspec_2_latency",
       "errors": "perfspec_2_errors",
       "success": "perfspec_2_success",
-      "requests": "perfspec_2_requests",
+      "requests": "perfspec_2_requests"
     },
-    "thresholds": {"latency": ["avg<30", "p(95)<50"], "success": ["rate>0.995"], "requests": ["rate>200"]},
+    "thresholds": {"latency": ["avg<30", "p(95)<50"], "success": ["rate>0.995"], "requests": ["rate>200"]}
   },
   {
     "name": "health",
@@ -317,9 +317,9 @@ const TARGETS = [
       "latency": "perfspec_3_latency",
       "errors": "perfspec_3_errors",
       "success": "perfspec_3_success",
-      "requests": "perfspec_3_requests",
+      "requests": "perfspec_3_requests"
     },
-    "thresholds": {"latency": ["avg<10", "p(95)<20"], "success": ["rate>=1"], "requests": ["rate>500"]},
+    "thresholds": {"latency": ["avg<10", "p(95)<20"], "success": ["rate>=1"], "requests": ["rate>500"]}
   },
   {
     "name": "k6_auth",
@@ -331,9 +331,9 @@ const TARGETS = [
       "latency": "perfspec_9_latency",
       "errors": "perfspec_9_errors",
       "success": "perfspec_9_success",
-      "requests": "perfspec_9_requests",
+      "requests": "perfspec_9_requests"
     },
-    "thresholds": {"latency": ["p(95)<200"], "errors": ["rate<0.01"]},
+    "thresholds": {"latency": ["p(95)<200"], "errors": ["rate<0.01"]}
   },
   {
     "name": "k6_agents",
@@ -345,9 +345,9 @@ const TARGETS = [
       "latency": "perfspec_10_latency",
       "errors": "perfspec_10_errors",
       "success": "perfspec_10_success",
-      "requests": "perfspec_10_requests",
+      "requests": "perfspec_10_requests"
     },
-    "thresholds": {"latency": ["p(95)<2000"], "errors": ["rate<0.05"]},
+    "thresholds": {"latency": ["p(95)<2000"], "errors": ["rate<0.05"]}
   },
   {
     "name": "k6_list",
@@ -359,10 +359,10 @@ const TARGETS = [
       "latency": "perfspec_11_latency",
       "errors": "perfspec_11_errors",
       "success": "perfspec_11_success",
-      "requests": "perfspec_11_requests",
+      "requests": "perfspec_11_requests"
     },
-    "thresholds": {"latency": ["p(95)<200"]},
-  },
+    "thresholds": {"latency": ["p(95)<200"]}
+  }
 ];
 
 const PROFILE = __ENV.PERFSPEC_PROFILE || "smoke";
@@ -473,7 +473,10 @@ function call(name, state) {
   try {
     url = base(spec.host) + resolve(spec.path, values);
     for (const [k, v] of Object.entries(spec.headers)) headers[k] = resolve(v, values);
-    for (const [k, v] of Object.entries(FLOWS[state.flow].headers)) headers[k] = resolve(v, values);
+    for (const [k, v] of Object.entries(FLOWS[state.flow].headers)) {
+      // a flow header waits for its values: no Authorization before login
+      try { headers[k] = resolve(v, values); } catch (e) { /* not yet available */ }
+    }
   } catch (e) {
     record(name, 0, false, 0);
     return;

@@ -1,0 +1,109 @@
+"""A throwaway PostgreSQL for embedded runs and tests: pgserver, or the machine's initdb."""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+
+class PostgresUnavailable(RuntimeError):
+    """Neither pgserver nor PostgreSQL binaries could start a server."""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _binaries() -> Path | None:
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).parent
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)
+    return Path(candidates[0]).parent if candidates else None
+
+
+@contextlib.contextmanager
+def _initdb(bindir: Path) -> Iterator[str]:
+    """initdb in a temp folder, listening on 127.0.0.1 on a free port; removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="perfspec-pg-"))
+    data, port = folder / "data", _free_port()
+    run_as: list[str] = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        shutil.chown(folder, "postgres", "postgres") if _has_user("postgres") else None
+        run_as = ["runuser", "-u", "postgres", "--"] if _has_user("postgres") else []
+        if not run_as:
+            raise PostgresUnavailable("running as root without a postgres user")
+    try:
+        subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(data), "-U", "postgres",
+                        "--auth=trust", "-E", "UTF8"], check=True, capture_output=True)
+        subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l",
+                        str(folder / "log"), "-o", f"-h 127.0.0.1 -p {port} -k {folder} "
+                        "-c fsync=off -c max_connections=300", "start"],
+                       check=True, capture_output=True)
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    except subprocess.CalledProcessError as exc:
+        raise PostgresUnavailable(exc.stderr.decode(errors="replace")[-500:]) from None
+    finally:
+        subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
+                       capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _has_user(name: str) -> bool:
+    import pwd
+
+    try:
+        pwd.getpwnam(name)
+        return True
+    except KeyError:
+        return False
+
+
+@contextlib.contextmanager
+def _pgserver() -> Iterator[str]:
+    import pgserver  # type: ignore[import-not-found]
+
+    folder = tempfile.mkdtemp(prefix="perfspec-pgserver-")
+    server = pgserver.get_server(folder, cleanup_mode="delete")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def throwaway(tcp: bool = False) -> Iterator[str]:
+    """Yield the DSN of a fresh PostgreSQL; stop and remove it on exit, whatever happens.
+
+    tcp=True prefers the machine's binaries listening on 127.0.0.1 (benchmarks compare over TCP);
+    otherwise pgserver (a Unix socket) is tried first.
+    """
+    bindir = _binaries()
+    order = ["initdb", "pgserver"] if tcp else ["pgserver", "initdb"]
+    errors = []
+    for way in order:
+        try:
+            if way == "pgserver":
+                with _pgserver() as dsn:
+                    yield dsn
+                return
+            if bindir is not None:
+                with _initdb(bindir) as dsn:
+                    yield dsn
+                return
+            errors.append("initdb: no PostgreSQL binaries found")
+        except ImportError:
+            errors.append("pgserver: not installed")
+        except PostgresUnavailable as exc:
+            errors.append(f"{way}: {exc}")
+    raise PostgresUnavailable("; ".join(errors))
