@@ -14,7 +14,7 @@ from typing import Any
 from . import select, templates
 from .checks import profile_duration, profile_kind
 from .errors import display_path
-from .spec import PERCENTILES, Spec
+from .spec import Spec
 from .units import parse_ramp
 from .validate import CheckedSpec
 
@@ -283,6 +283,3 @@ def _targets(checked: CheckedSpec, ref) -> list[TargetPlan]:
             window=t.for_.value if t.for_ else None, extra=extra, source=ref(("targets", i))))
     return out
 
-
-def percentile_of(stat: str) -> float | None:
-    return PERCENTILES.get(stat)

@@ -91,6 +91,29 @@ def is_plain(parts: list[Part]) -> bool:
     return all(p[0] == "text" for p in parts)
 
 
+_PATH_PART = re.compile(r"\.([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]|\[(\"[^\"]*\")\]")
+
+
+def json_path_keys(path: str) -> list:
+    """`$.a.b[0]["c"]` -> ["a", "b", 0, "c"], so generated code walks keys, never parses."""
+    import json
+
+    keys: list = []
+    for m in _PATH_PART.finditer(path):
+        if m.group(1) is not None:
+            keys.append(m.group(1))
+        elif m.group(2) is not None:
+            keys.append(int(m.group(2)))
+        else:
+            keys.append(json.loads(m.group(3)))
+    return keys
+
+
+def path_table(extracts: list[dict[str, str]]) -> dict[str, list]:
+    """Every JSON path the endpoints extract -> its keys."""
+    return {p: json_path_keys(p) for ex in extracts for p in sorted(ex.values()) if p.startswith("$")}
+
+
 def walk_strings(value: object, path: tuple = ()) -> list[tuple[tuple, str]]:
     """Every string inside JSON-like data with its path, for templated bodies."""
     out: list[tuple[tuple, str]] = []

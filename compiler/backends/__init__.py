@@ -37,46 +37,53 @@ def _safe(text: str) -> str:
 
 def py_literal(value: Any, indent: int = 0, width: int = 96) -> str:
     """A Python literal for JSON-like data; strings go through repr, never pasted."""
-    flat = _py_flat(value)
-    if len(flat) + indent <= width or not isinstance(value, dict | list) or not value:
-        return flat
-    pad = " " * (indent + 4)
-    if isinstance(value, dict):
-        items = [f"{pad}{repr(str(k))}: {py_literal(v, indent + 4, width)}," for k, v in value.items()]
-        return "{\n" + "\n".join(items) + "\n" + " " * indent + "}"
-    items = [f"{pad}{py_literal(v, indent + 4, width)}," for v in value]
-    return "[\n" + "\n".join(items) + "\n" + " " * indent + "]"
-
-
-def _py_flat(value: Any) -> str:
-    if value is None or isinstance(value, bool):
-        return repr(value)
-    if isinstance(value, int | float | str):
-        return repr(value)
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{repr(str(k))}: {_py_flat(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_py_flat(v) for v in value) + "]"
-    raise TypeError(f"cannot write {type(value).__name__} as a Python literal")
+    return _render(value, indent, width, _PY)[1]
 
 
 def js_literal(value: Any, indent: int = 0, width: int = 96) -> str:
     """A JavaScript literal that is also JSON; strings are double-quoted, never template literals."""
-    flat = _js(json.dumps(value, ensure_ascii=False, allow_nan=False))
-    if len(flat) + indent <= width or not isinstance(value, dict | list) or not value:
-        return flat
-    pad = " " * (indent + 2)
-    if isinstance(value, dict):
-        items = [f"{pad}{_js(json.dumps(str(k), ensure_ascii=False))}: {js_literal(v, indent + 2, width)}"
-                 for k, v in value.items()]
-        return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
-    items = [f"{pad}{js_literal(v, indent + 2, width)}" for v in value]
-    return "[\n" + ",\n".join(items) + "\n" + " " * indent + "]"
+    return _render(value, indent, width, _JS)[1]
 
 
-def _js(text: str) -> str:
+def _py_scalar(value: Any) -> str:
+    if value is None or isinstance(value, bool | int | float | str):
+        return repr(value)
+    raise TypeError(f"cannot write {type(value).__name__} as a Python literal")
+
+
+def _js_scalar(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False)
     # U+2028/2029 are line terminators in older JS engines; escape them everywhere
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+# per language: scalar writer, indent step, separator of multi-line items, trailing separator
+_PY = (_py_scalar, 4, ",\n", ",")
+_JS = (_js_scalar, 2, ",\n", "")
+
+
+def _render(value: Any, indent: int, width: int, lang: tuple) -> tuple[str, str]:
+    """(one-line form, form fitting `width`), each child rendered once."""
+    scalar, step, sep, trailing = lang
+    if isinstance(value, dict):
+        keys = [scalar(str(k)) for k in value]
+        kids = [_render(v, indent + step, width, lang) for v in value.values()]
+        flat = "{" + ", ".join(f"{k}: {f}" for k, (f, _) in zip(keys, kids, strict=True)) + "}"
+        if len(flat) + indent <= width or not value:
+            return flat, flat
+        pad = " " * (indent + step)
+        body = sep.join(f"{pad}{k}: {p}" for k, (_, p) in zip(keys, kids, strict=True))
+        return flat, "{\n" + body + trailing + "\n" + " " * indent + "}"
+    if isinstance(value, list | tuple):
+        kids = [_render(v, indent + step, width, lang) for v in value]
+        flat = "[" + ", ".join(f for f, _ in kids) + "]"
+        if len(flat) + indent <= width or not value:
+            return flat, flat
+        pad = " " * (indent + step)
+        body = sep.join(f"{pad}{p}" for _, p in kids)
+        return flat, "[\n" + body + trailing + "\n" + " " * indent + "]"
+    text = scalar(value)
+    return text, text
 
 
 def environment(folder: Path) -> jinja2.Environment:

@@ -261,6 +261,8 @@ TEMPLATES = {
     '{user.email}': [['var', 'user.email']],
     '{user.password}': [['var', 'user.password']],
 }
+# JSON paths of extracted values, as the keys to walk
+PATHS = {'$.id': ['id'], '$.access_token': ['access_token']}
 # stages: [kind, start users, end users, seconds]; a hold is never shortened by the ramp before it
 PROFILES = {
     'quick': [['ramp', 0, 10.0, 5.0], ['hold', 10.0, 10.0, 30.0]],
@@ -399,25 +401,6 @@ def write_results(environment, **_kwargs):
     os.replace(path + ".tmp", path)
 
 
-def _path_keys(path):
-    keys, i = [], 1
-    while i < len(path):
-        if path[i] == ".":
-            j = i + 1
-            while j < len(path) and path[j] not in ".[":
-                j += 1
-            keys.append(path[i + 1:j])
-            i = j
-        else:
-            j = path.index("]", i)
-            inner = path[i + 1:j]
-            keys.append(int(inner) if inner.isdigit() else json.loads(inner))
-            i = j + 1
-    return keys
-
-
-PATHS = {p: _path_keys(p) for e in ENDPOINTS.values() for p in e["extract"].values()
-         if p.startswith("$")}
 BASES = {name: resolve(parts, {}) if all(p[0] != "env" or os.environ.get(p[1]) or len(p) > 2
                                           for p in parts) else None
          for name, parts in HOSTS.items()}

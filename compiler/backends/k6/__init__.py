@@ -5,6 +5,7 @@ from __future__ import annotations
 from math import gcd
 from pathlib import Path, PurePosixPath
 
+from ... import templates
 from ...plan import Plan, ProfilePlan
 from .. import Artifact, environment, header
 from ..locust import endpoint_data, flow_data, template_table
@@ -96,23 +97,7 @@ class K6Backend:
             profile_flows={n: p.flows for n, p in profiles.items()},
             models={n: p.model for n, p in profiles.items()},
             cycle=cycle, targets=thresholds(plan), trend_stats=TREND_STATS,
-            paths={p: _path_keys(p) for e in plan.endpoints.values() for p in e.extract.values()
-                   if p.startswith("$")})
+            paths=templates.path_table([e.extract for e in plan.endpoints.values()]))
         return [Artifact(plan.folder / PurePosixPath("k6.js"), text,
                          next(iter(profiles.values())).source)]
 
-
-def _path_keys(path: str) -> list:
-    """$.a.b[0]["c"] -> ["a", "b", 0, "c"]."""
-    import json
-    import re
-
-    keys: list = []
-    for m in re.finditer(r"\.([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]|\[(\"[^\"]*\")\]", path):
-        if m.group(1) is not None:
-            keys.append(m.group(1))
-        elif m.group(2) is not None:
-            keys.append(int(m.group(2)))
-        else:
-            keys.append(json.loads(m.group(3)))
-    return keys

@@ -66,6 +66,7 @@ class LocustBackend:
             header=header(plan, "#"), plan=plan, hosts=plan.hosts,
             endpoints=endpoint_data(plan), flow_data=flow_data(plan), flows=flows,
             templates=template_table(plan),
+            paths=templates.path_table([e.extract for e in plan.endpoints.values()]),
             profiles=profiles, default_profile=default,
             profile_sources={n: str(p.source) for n, p in closed.items()})
         return [Artifact(plan.folder / PurePosixPath("locustfile.py"), text,
