@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,3 +32,52 @@ def require_tool(name: str) -> str:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """An admin DSN: $PERFSPEC_TEST_DSN, else a throwaway PostgreSQL for the whole session."""
+    from perfspec.runtime.postgres import PostgresUnavailable, throwaway
+
+    if os.environ.get("PERFSPEC_TEST_DSN"):
+        yield os.environ["PERFSPEC_TEST_DSN"]
+        return
+    try:
+        with throwaway() as dsn:
+            yield dsn
+    except PostgresUnavailable as exc:
+        if IN_CI:
+            pytest.fail(f"no PostgreSQL: {exc}")
+        pytest.skip(f"no PostgreSQL: {exc}")
+
+
+@pytest.fixture
+def fresh_db(postgres_server: str) -> Iterator[str]:
+    """A new, empty database on the test server for one test; dropped afterwards."""
+    import asyncio
+    import uuid
+
+    import asyncpg
+
+    name = f"perfspec_{uuid.uuid4().hex[:12]}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(postgres_server)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield with_database(postgres_server, name)
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def with_database(dsn: str, name: str) -> str:
+    """The same server, another database (URL DSNs, TCP or Unix socket)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path="/" + name))

@@ -26,6 +26,14 @@ http:
       json: {"k\"ey": "v'a`l$${X}\"\"\"\n", "n": [1, "`$${'}"]}
       class: evil
     "__import__('os').system('id')": {get: /ok, class: evil}
+databases:
+  "db\"'`": {dsn: "${EVIL_DSN:-postgresql://u:p@127.0.0.1:1/x\"'}"}
+sql:
+  database: "db\"'`"
+  params:
+    "p\"'`": {choice: ["a\"'`\"\"\"\n", 2]}
+  queries:
+    "q\"\"\"'`${HOME}": {sql: "SELECT '\"\"\"' || $1 -- `rm -rf /` ${X}\n", params: ["p\"'`"]}
 profiles:
   "smoke\"`${X}": {users: 1, for: 1s}
 targets:
@@ -128,5 +136,12 @@ def test_hostile_spec_strings_stay_data_in_python_and_js(tmp_path: Path) -> None
                           capture_output=True, text=True, timeout=60,
                           env={**os.environ, "PERFSPEC_PROFILE": 'smoke"`${X}'})
     assert proc.returncode == 0, proc.stderr[-1500:]
+    sql = (tmp_path / "gen" / "hostile" / "sql_bench.py").read_text()
+    compile(sql, "sql_bench.py", "exec")
+    queries = _literal(sql, "QUERIES")
+    assert queries == {"q\"\"\"'`${HOME}": {**queries["q\"\"\"'`${HOME}"],
+                                         "sql": "SELECT '\"\"\"' || $1 -- `rm -rf /` ${X}\n"}}
+    assert _literal(sql, "GENERATORS") == {"p\"'`": {"choice": ["a\"'`\"\"\"\n", 2]}}
+    assert _literal(sql, "DATABASE")["dsn"] == [["env", "EVIL_DSN", "postgresql://u:p@127.0.0.1:1/x\"'"]]
     targets = json.loads((tmp_path / "gen" / "hostile" / "targets.json").read_text())
     assert targets["targets"][0]["name"] == "t\"'`${X}\n"

@@ -100,7 +100,8 @@ def environment(folder: Path) -> jinja2.Environment:
 def all_backends() -> dict[str, Backend]:
     from .k6 import K6Backend
     from .locust import LocustBackend
+    from .sql import SqlBackend
     from .targets import TargetsBackend
 
-    found: list[Backend] = [LocustBackend(), K6Backend(), TargetsBackend()]
+    found: list[Backend] = [LocustBackend(), K6Backend(), SqlBackend(), TargetsBackend()]
     return {b.name: b for b in found}

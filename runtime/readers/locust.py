@@ -1,0 +1,38 @@
+"""The generated locustfile's per-process JSON result: one series per endpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..histogram import Histogram
+from ..results import ResultError, Series
+from . import UNITS
+
+
+def read_locust(path: Path, data: dict[str, Any]) -> list[Series]:
+    where = str(path)
+    scale = UNITS.get(data.get("unit", ""))
+    series = data.get("series")
+    if scale is None or not isinstance(series, dict):
+        raise ResultError(where, "a Locust result needs `unit` (ns/us/ms) and a `series` object")
+    elapsed = None
+    if isinstance(data.get("started"), int | float) and isinstance(data.get("ended"), int | float):
+        elapsed = float(data["ended"]) - float(data["started"])
+    out = []
+    for name, s in sorted(series.items()):
+        try:
+            out.append(Series(
+                "locust", "http", name, where, path.stem, profile=data.get("profile"),
+                count=int(s["count"]), failures=int(s["failures"]),
+                statuses={str(k): int(v) for k, v in s.get("statuses", {}).items()},
+                errors={str(k): int(v) for k, v in s.get("errors", {}).items()},
+                histogram=Histogram.from_pairs(s["histogram"], scale),
+                ttfb=Histogram.from_pairs(s.get("ttfb_histogram", []), scale),
+                timeline=[(int(t), int(c), int(f), Histogram.from_pairs(h, scale))
+                          for t, c, f, h in s.get("timeline", [])],
+                elapsed=elapsed, extra={"started": data.get("started")}))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ResultError(where, f"series {name!r}: malformed entry "
+                              f"({type(exc).__name__}: {exc})") from None
+    return out
