@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import TYPE_CHECKING
 
@@ -630,12 +631,48 @@ class Checker:
                 self.error(("alerts", "from_targets", "labels", k),
                            f"{k!r} is not a Prometheus label name",
                            "use letters, digits and _ (not first a digit)", at_key=True)
+        self.bucket_sanity(alerts)
         if alerts.slo is not None:
             a = alerts.slo.availability.value
             if not 0 < a < 1:
                 self.error(("alerts", "slo", "availability"), f"availability "
                            f"{alerts.slo.availability.text} must lie strictly between 0% and 100%",
                            "an error budget needs room: write e.g. 99.5%")
+
+    def bucket_sanity(self, alerts) -> None:
+        """Latency bounds that are not bucket boundaries make histogram_quantile interpolate."""
+        svc = alerts.service
+        if not svc.buckets or not alerts.from_targets.enabled or self.spec.http is None:
+            return
+        edges = sorted(b.value for b in svc.buckets)
+        shown = lambda v: next((b.text for b in svc.buckets if b.value == v), f"{v}s")  # noqa: E731
+        for i, t in enumerate(self.spec.targets):
+            if t.alert is False or t.select is None or t.select.profile is not None:
+                continue
+            if not select.match_endpoints(self.spec, t.select):
+                continue
+            for stat, bound in t.items():
+                if not stat.startswith("p"):
+                    continue
+                v = bound.quantity.value
+                if any(math.isclose(v, e, rel_tol=1e-9) for e in edges):
+                    continue
+                below = [e for e in edges if e < v]
+                above = [e for e in edges if e > v]
+                where = ("targets", i, "p99_9" if stat == "p99.9" else stat)
+                metric = svc.latency_histogram
+                if not above:
+                    self.warn(where, f"{stat} {bound} lies above the largest bucket of {metric} "
+                              f"({shown(edges[-1])}): histogram_quantile can never exceed it, so the "
+                              "alert can never fire",
+                              f"add a bucket above {bound.quantity.text} to the service and to "
+                              "alerts.service.buckets")
+                else:
+                    near = " and ".join(shown(e) for e in ([below[-1]] if below else []) + [above[0]])
+                    self.warn(where, f"{stat} {bound} is not a bucket boundary of {metric}; "
+                              f"histogram_quantile interpolates between {near}",
+                              f"move the bound to {near.replace(' and ', ' or ')}, or add "
+                              f"{bound.quantity.text} to the service's buckets and alerts.service.buckets")
 
     def ci(self) -> None:
         if self.spec.ci is None or self.spec.ci.github is None:

@@ -208,6 +208,9 @@ class Endpoint(Strict):
     extract: dict[str, str] = Field(
         default_factory=dict, description="variable -> $.json.path or header:Name")
     timeout: Duration | None = None
+    route: str | None = Field(
+        None, description="the service's route label for this endpoint in its metrics "
+        "(alerts); default: the path as written")
     description: str | None = None
 
     @property
@@ -501,6 +504,7 @@ class ServiceMetrics(Strict):
     route_label: str = "endpoint"
     method_label: str = "method"
     status_label: str = "status"
+    error_status: str = Field("5..", description="regex of the status label values that count as errors")
     matchers: dict[str, str] = Field(default_factory=dict, description="e.g. {job: api}")
     buckets: list[Duration] | None = Field(None, description="the histogram's bucket bounds")
 
@@ -508,6 +512,7 @@ class ServiceMetrics(Strict):
 class FromTargets(Strict):
     enabled: bool = True
     for_: Duration = Field(Quantity(300.0, "duration", "5m"), alias="for")
+    window: Duration = Field(Quantity(300.0, "duration", "5m"), description="rate() window")
     severity: str = "warning"
     labels: dict[str, str] = Field(default_factory=dict)
     runbook: str | None = None

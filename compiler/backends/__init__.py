@@ -100,8 +100,10 @@ def environment(folder: Path) -> jinja2.Environment:
 def all_backends() -> dict[str, Backend]:
     from .k6 import K6Backend
     from .locust import LocustBackend
+    from .prometheus import PrometheusBackend
     from .sql import SqlBackend
     from .targets import TargetsBackend
 
-    found: list[Backend] = [LocustBackend(), K6Backend(), SqlBackend(), TargetsBackend()]
+    found: list[Backend] = [LocustBackend(), K6Backend(), SqlBackend(), PrometheusBackend(),
+                          TargetsBackend()]
     return {b.name: b for b in found}

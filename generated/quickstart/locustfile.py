@@ -55,7 +55,7 @@ ENDPOINTS = {
         'send': None,
         'messages': 1,
         'timeout': None,
-        'source': 'specs/quickstart.yaml:30',
+        'source': 'specs/quickstart.yaml:32',
     },
     'get_agent': {
         'method': 'GET',
@@ -72,7 +72,7 @@ ENDPOINTS = {
         'send': None,
         'messages': 1,
         'timeout': None,
-        'source': 'specs/quickstart.yaml:29',
+        'source': 'specs/quickstart.yaml:30',
     },
     'health': {
         'method': 'GET',
@@ -422,7 +422,7 @@ class PerfspecUser(FastHttpUser):
 
 
 class User(PerfspecUser):
-    """Flow 'user' (specs/quickstart.yaml:32)."""
+    """Flow 'user' (specs/quickstart.yaml:34)."""
 
     flow = 'user'
     weight = 1

@@ -57,7 +57,7 @@ QUERIES = {
         'levels': [1, 4],
         'prepared': True,
         'expect_plan': {'uses_index': True},
-        'source': 'specs/quickstart.yaml:47',
+        'source': 'specs/quickstart.yaml:49',
     },
     'select_one': {
         'sql': 'SELECT 1',
@@ -70,7 +70,7 @@ QUERIES = {
         'levels': [1],
         'prepared': True,
         'expect_plan': None,
-        'source': 'specs/quickstart.yaml:46',
+        'source': 'specs/quickstart.yaml:48',
     },
 }
 
