@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import json
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -135,6 +136,109 @@ def explain(spec: Annotated[Path, typer.Argument(help="one spec file")]) -> None
 
     [checked] = load_all([spec])
     render(checked, out)
+
+
+def _targets_data(plan) -> dict:
+    from .backends.targets import TargetsBackend
+
+    [art] = TargetsBackend().emit(plan)
+    return json.loads(art.content)
+
+
+def _judge_and_report(plan, result_paths: list[Path], report_dir: Path, strict: bool,
+                      manifest: dict | None = None) -> int:
+    from perfspec.runtime import reports
+    from perfspec.runtime.checker import exit_code, judge, read_results
+    from perfspec.runtime.results import ResultError
+
+    try:
+        series, meta = read_results(result_paths)
+    except ResultError as exc:
+        err.print(f"error: {exc}", markup=False)
+        err.print("  hint: pass the result files of a perfspec run (results/<run-id>/results/)",
+                  markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    verdicts = judge(_targets_data(plan), series, meta, base=Path(plan.file).parent)
+    reports.terminal(verdicts)
+    written = reports.write_all(verdicts, report_dir, f"perfspec: {plan.spec.name}", manifest)
+    if os.environ.get("GITHUB_ACTIONS"):
+        sys.stdout.write(reports.annotations(verdicts))
+    out.print(f"report: {written['html']}  (junit: {written['junit']}, markdown: "
+              f"{written['markdown']})", markup=False, highlight=False)
+    return exit_code(verdicts, strict)
+
+
+@app.command()
+def check(
+    spec: Annotated[Path, typer.Argument(help="the spec whose targets are judged")],
+    results: Annotated[list[Path], typer.Argument(help="result files or folders")],
+    report_dir: Annotated[Path, typer.Option("--report", help="folder for the reports")] = Path("report"),
+    strict: Annotated[bool, typer.Option("--strict", help="warn counts as fail")] = False,
+) -> None:
+    """Judge every target against real results: pass / warn / fail, exit 1 on any fail."""
+    from .plan import build_plan
+
+    [checked] = load_all([spec])
+    raise typer.Exit(_judge_and_report(build_plan(checked), results, report_dir, strict))
+
+
+@app.command()
+def run(
+    spec: Annotated[Path, typer.Argument(help="one spec file")] = Path("specs/quickstart.yaml"),
+    profile: Annotated[str | None, typer.Option("--profile", help="load profile to run")] = None,
+    only: Annotated[str, typer.Option("--only", help="suites: locust,k6,sql")] = "locust,k6,sql",
+    out_dir: Annotated[Path, typer.Option("--out", help="results root")] = Path("results"),
+    strict: Annotated[bool, typer.Option("--strict", help="warn counts as fail")] = False,
+    demo_latency: Annotated[str | None, typer.Option(
+        "--demo-latency", help="embedded demo target: inject latency, e.g. 300ms")] = None,
+) -> None:
+    """Run the suites (embedded demo target + throwaway PostgreSQL when no host is set), then check."""
+    import datetime
+
+    from perfspec.runtime.runner import execute, spec_hash
+
+    from .backends import all_backends
+    from .plan import build_plan
+
+    [checked] = load_all([spec])
+    plan = build_plan(checked)
+    suites = [x.strip() for x in only.split(",") if x.strip()]
+    bad = [x for x in suites if x not in ("locust", "k6", "sql")]
+    if bad:
+        err.print(f"error: unknown suite {', '.join(bad)}; choose from locust, k6, sql", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    chosen = profile or plan.default_profile
+    if chosen is not None and chosen not in plan.profiles:
+        err.print(f"error: unknown profile {chosen!r}; the spec has {', '.join(plan.profiles)}",
+                  markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    run_id = datetime.datetime.now().strftime("%Y%m%d-%H%M%S") + f"-{plan.stem}"
+    run_dir = out_dir / run_id
+    for a in [a for b in all_backends().values() for a in b.emit(plan)]:
+        target = run_dir / "artifacts" / a.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(a.content, encoding="utf-8")
+    p = plan.profiles.get(chosen) if chosen else None
+    info = {
+        "file": plan.file, "stem": plan.stem, "sha256": spec_hash(Path(checked.file)),
+        "profile": chosen, "hosts": plan.hosts, "dsn": plan.sql.dsn if plan.sql else None,
+        "seconds": p.seconds if p else 0,
+        "locust_profiles": [n for n, pp in plan.profiles.items() if "locust" in pp.tools],
+        "k6_profiles": [n for n, pp in plan.profiles.items() if "k6" in pp.tools],
+    }
+    log = lambda text: out.print(text, markup=False, highlight=False)  # noqa: E731
+    log(f"run {run_id}: {plan.file}, profile {chosen}, suites {', '.join(suites)}")
+    try:
+        manifest = execute(info, run_dir, suites, ["--latency", demo_latency] if demo_latency else [], log)
+    except RuntimeError as exc:  # the embedded demo target or PostgreSQL could not start
+        err.print(f"error: {exc}", markup=False)
+        err.print("  hint: set the hosts' and database's environment variables to run against "
+                  "real servers, or install pgserver", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    code = _judge_and_report(plan, [run_dir / "results"], run_dir, strict, manifest)
+    if manifest.get("partial"):
+        log("partial run: the results above cover only what finished")
+    raise typer.Exit(code)
 
 
 demo_app = typer.Typer(help="The demo target service.", no_args_is_help=True)

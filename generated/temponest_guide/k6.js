@@ -306,7 +306,16 @@ function extract(document, path) {
   return node;
 }
 
-function record(name, ms, ok, ttfb) {
+// one sample per call for perfspec's reader (k6 run --out json=...): exact latencies per endpoint
+const CALL_LATENCY = new Trend("perfspec_latency", true);
+const CALL_TTFB = new Trend("perfspec_ttfb", true);
+const CALL_OK = new Rate("perfspec_ok");
+
+function record(name, ms, ok, ttfb, status) {
+  const tags = { endpoint: name, status: String(status || 0) };
+  CALL_LATENCY.add(ms, tags);
+  CALL_OK.add(ok, tags);
+  if (ENDPOINTS[name].stream) CALL_TTFB.add(ttfb, tags);
   for (const m of METRICS) {
     if (!m.endpoints.has(name)) continue;
     m.latency.add(m.target.measure === "ttfb" ? ttfb : ms, { endpoint: name });
@@ -369,7 +378,7 @@ function call(name, state) {
     }
   }
   check(res, { [`${name}: expected status`]: () => ok }, tags);
-  record(name, res.timings.duration, ok, res.timings.waiting);
+  record(name, res.timings.duration, ok, res.timings.waiting, res.status);
 }
 
 function websocket(name, spec, url, headers, tags, values) {
@@ -386,7 +395,7 @@ function websocket(name, spec, url, headers, tags, values) {
     };
     socket.on("open", send);
     socket.on("message", () => {
-      record(name, Date.now() - started, true, 0);
+      record(name, Date.now() - started, true, 0, 101);
       if (sent < spec.messages) send();
       else socket.close();
     });

@@ -20,7 +20,8 @@ def load_json(path: Path) -> dict:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        hint = " (the file ends early: was the run interrupted?)" if exc.pos >= len(text.rstrip()) else ""
+        cut = exc.pos >= len(text.rstrip()) or not text.rstrip().endswith(("}", "]"))
+        hint = " (the file ends early: was the run interrupted?)" if cut else ""
         raise ResultError(str(path), f"not valid JSON at line {exc.lineno} column {exc.colno}: "
                           f"{exc.msg}{hint}") from None
     if not isinstance(data, dict):
@@ -29,6 +30,10 @@ def load_json(path: Path) -> dict:
 
 
 def read_file(path: Path) -> list[Series]:
+    from .k6 import is_ndjson, read_k6_ndjson
+
+    if is_ndjson(path):
+        return read_k6_ndjson(path)
     data = load_json(path)
     if data.get("format") == "perfspec-results/1":
         tool = data.get("tool")

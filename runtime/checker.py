@@ -1,0 +1,274 @@
+"""The checker: every target judged against merged results: pass / warn / fail, with evidence.
+
+Series a target selects are merged (histograms summed, never percentiles averaged). A target
+with no samples fails. SQL targets also fail when the query's plan broke its expectation or the
+query could not run. Rate targets measured on a closed-model run, or on a k6 run that dropped
+iterations, are at best warn.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .histogram import Histogram
+from .results import ResultError, Series
+
+QUANTILES = {"p50": 0.5, "p75": 0.75, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p99.9": 0.999}
+LATENCY = {"avg", "min", "max", *QUANTILES}
+
+
+@dataclass
+class StatVerdict:
+    stat: str
+    bound: str
+    severity: str  # fail | warn: what breaking this bound means
+    measured: float | None
+    unit: str
+    ok: bool
+    line: int
+
+    def shown(self) -> str:
+        if self.measured is None:
+            return "no data"
+        if self.unit == "s":
+            return f"{self.measured * 1000:.3f}ms"
+        if self.unit == "ratio":
+            return f"{self.measured * 100:.3f}%"
+        if self.unit == "/s":
+            return f"{self.measured:.2f}/s"
+        return f"{self.measured:g}{self.unit}"
+
+
+@dataclass
+class Verdict:
+    name: str
+    status: str  # pass | warn | fail
+    line: int
+    spec: str
+    samples: int
+    stats: list[StatVerdict] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    selector: str = ""
+    histogram: Histogram | None = None
+    timeline: list[tuple[int, int, int, Histogram]] = field(default_factory=list)
+
+    def message(self) -> str:
+        parts = [f"{s.stat} {s.shown()} (bound {s.bound})" for s in self.stats
+                 if not s.ok or self.status == "pass"]
+        return "; ".join(parts + self.reasons)
+
+
+def merge(series: list[Series]) -> Series:
+    out = Series(series[0].tool, series[0].kind, series[0].name, series[0].file, "merged")
+    elapsed_by_run: dict[tuple, float] = {}
+    for s in series:
+        out.count += s.count
+        out.failures += s.failures
+        out.histogram.merge(s.histogram)
+        out.ttfb.merge(s.ttfb)
+        for k, v in s.statuses.items():
+            out.statuses[k] = out.statuses.get(k, 0) + v
+        for k, v in s.errors.items():
+            out.errors[k] = out.errors.get(k, 0) + v
+        if s.elapsed:
+            # shards of one run overlap in time: the run's elapsed is their longest; SQL series
+            # (query x level) run one after another: their times add up
+            key = (s.tool, s.file) if s.tool == "sql" else (s.tool, s.profile)
+            key = (*key, s.name, s.workers) if s.tool == "sql" else key
+            elapsed_by_run[key] = max(elapsed_by_run.get(key, 0.0), s.elapsed)
+    out.elapsed = sum(elapsed_by_run.values()) or None
+    slots: dict[int, list] = {}
+    for s in series:
+        for t, c, f, h in s.timeline:
+            slot = slots.setdefault(t, [0, 0, Histogram()])
+            slot[0] += c
+            slot[1] += f
+            slot[2].merge(h)
+    out.timeline = [(t, c, f, h) for t, (c, f, h) in sorted(slots.items())]
+    return out
+
+
+def select(target: dict, series: list[Series]) -> list[Series]:
+    endpoints, queries = set(target.get("endpoints") or []), set(target.get("queries") or [])
+    out = []
+    for s in series:
+        if s.kind == "http" and s.name in endpoints:
+            if target.get("profile") and s.profile not in (None, target["profile"]):
+                continue
+            out.append(s)
+        elif s.kind == "query" and s.name in queries:
+            if target.get("workers") and s.workers != target["workers"]:
+                continue
+            out.append(s)
+    return out
+
+
+def measure(stat: str, s: Series, measure_kind: str) -> tuple[float | None, str]:
+    hist = s.ttfb if measure_kind == "ttfb" else s.histogram
+    if stat in QUANTILES:
+        v = hist.quantile(QUANTILES[stat])
+        return (v / 1e9 if v is not None else None), "s"
+    if stat == "avg":
+        m = hist.mean()
+        return (m / 1e9 if m is not None else None), "s"
+    if stat in ("min", "max"):
+        v = hist.min() if stat == "min" else hist.max()
+        return (v / 1e9 if v is not None else None), "s"
+    if stat == "throughput":
+        return (s.count / s.elapsed if s.elapsed and s.count else None), "/s"
+    if stat == "error_rate":
+        return (s.failures / s.count if s.count else None), "ratio"
+    if stat == "success_rate":
+        return (1 - s.failures / s.count if s.count else None), "ratio"
+    raise ValueError(stat)
+
+
+def holds(op: str, measured: float, bound: float) -> bool:
+    return {"<": measured < bound, "<=": measured <= bound, ">": measured > bound,
+            ">=": measured >= bound, "==": math.isclose(measured, bound, rel_tol=1e-9)}[op]
+
+
+def judge(targets: dict, series: list[Series], meta: dict | None = None,
+          base: Path | None = None) -> list[Verdict]:
+    meta = meta or {}
+    out = []
+    for t in targets["targets"]:
+        v = Verdict(t["name"], "pass", t["line"], targets["spec"], 0)
+        if t["kind"] == "measured":
+            judge_measured(t, series, v, targets, meta)
+        elif t["kind"] == "external":
+            judge_external(t, v, base or Path.cwd())
+        else:
+            v.status = "fail"
+            v.reasons = ["a scaling target needs runs of both profiles (not in these results)"]
+        out.append(v)
+    return out
+
+
+def judge_measured(t: dict, series: list[Series], v: Verdict, targets: dict, meta: dict) -> None:
+    chosen = select(t, series)
+    what = ", ".join(t.get("endpoints") or t.get("queries") or []) or "nothing"
+    v.selector = what
+    if not chosen or sum(s.count for s in chosen) == 0:
+        v.status = "fail"
+        errors = {k for s in chosen for k in s.errors}
+        v.reasons.append(f"no samples for {what}" + (f" ({'; '.join(sorted(errors))})" if errors else ""))
+        for st in t["stats"]:
+            v.stats.append(StatVerdict(st["stat"], st["text"], st["severity"], None, "", False, st["line"]))
+        return
+    merged = merge(chosen)
+    v.samples, v.histogram, v.timeline = merged.count, merged.histogram, merged.timeline
+    for st in t["stats"]:
+        value, unit = measure(st["stat"], merged, t.get("measure", "latency"))
+        ok = value is not None and holds(st["op"], value, st["value"])
+        v.stats.append(StatVerdict(st["stat"], st["text"], st["severity"], value, unit, ok, st["line"]))
+    failed = [s for s in v.stats if not s.ok and s.severity == "fail"]
+    warned = [s for s in v.stats if not s.ok and s.severity == "warn"]
+    for s in chosen:
+        for problem in s.extra.get("problems") or []:
+            failed.append(None)  # type: ignore[arg-type]
+            v.reasons.append(f"plan of {s.name}: {problem}")
+    if t.get("window"):
+        bad = windowed(t, merged)
+        if bad:
+            failed.append(None)  # type: ignore[arg-type]
+            v.reasons.append(bad)
+    if any(st["stat"] == "throughput" for st in t["stats"]):
+        models = {targets.get("profiles", {}).get(s.profile, {}).get("model") for s in chosen if s.profile}
+        if "closed" in models and not failed:
+            warned.append(None)  # type: ignore[arg-type]
+            v.reasons.append("throughput measured on a closed-model run: it depends on the users' pace")
+    dropped = sum(m.get("dropped_iterations", 0) for m in meta.get("k6", []))
+    if dropped and any(s.tool == "k6" for s in chosen):
+        warned.append(None)  # type: ignore[arg-type]
+        v.reasons.append(f"k6 dropped {dropped} iterations: the load generator fell behind")
+    v.status = "fail" if failed else "warn" if warned else "pass"
+
+
+def windowed(t: dict, merged: Series) -> str | None:
+    """`for: 10s`: every full window of the time series must hold the latency bounds."""
+    width = int(t["window"])
+    slots = merged.timeline
+    if not slots or width <= 0:
+        return None
+    for st in t["stats"]:
+        if st["stat"] not in QUANTILES or st["severity"] != "fail":
+            continue
+        for i in range(len(slots)):
+            h = Histogram()
+            for sec, _c, _f, hist in slots[i:]:
+                if sec >= slots[i][0] + width:
+                    break
+                h.merge(hist)
+            if slots[-1][0] - slots[i][0] + 1 < width:
+                break
+            q = h.quantile(QUANTILES[st["stat"]])
+            if q is not None and not holds(st["op"], q / 1e9, st["value"]):
+                return (f"{st['stat']} {q / 1e6:.3f}ms breaks {st['text']} in the {width}s window "
+                        f"starting at second {slots[i][0]}")
+    return None
+
+
+def judge_external(t: dict, v: Verdict, base: Path) -> None:
+    extra = t.get("extra", {})
+    source = extra.get("source", {})
+    if "json" not in source:
+        v.status = "fail"
+        v.reasons = ["no samples: the metric comes from Prometheus, which `check` does not query"]
+        return
+    path = base / source["json"]
+    try:
+        node: Any = json.loads(path.read_text())
+        for key in [k for k in source.get("path", "$").lstrip("$").split(".") if k]:
+            node = node[key]
+        value = float(node)
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        v.status, v.reasons = "fail", [f"no samples: {source['json']} {source.get('path', '')} not readable"]
+        return
+    ok = holds(extra["op"], value, extra["value"])
+    v.samples = 1
+    name = extra.get("metric") or "value"
+    v.stats.append(StatVerdict(name, extra["text"], "fail", value, "", ok, t["line"]))
+    v.status = "pass" if ok else "fail"
+
+
+def exit_code(verdicts: list[Verdict], strict: bool = False) -> int:
+    if any(v.status == "fail" for v in verdicts):
+        return 1
+    if strict and any(v.status == "warn" for v in verdicts):
+        return 1
+    return 0
+
+
+def read_results(paths: list[Path]) -> tuple[list[Series], dict]:
+    """Every result file in the paths (folders are searched), and k6 summaries as metadata."""
+    from .readers import load_json, read_file
+    from .readers.k6 import read_k6_summary
+
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            files += sorted(f for pattern in ("locust-*.json", "sql-*.json", "k6*.ndjson", "k6-summary*.json")
+                            for f in p.rglob(pattern) if f.is_file())
+        elif p.exists():
+            files.append(p)
+        else:
+            raise ResultError(str(p), "no such file or folder")
+    series: list[Series] = []
+    meta: dict = {"k6": [], "files": [str(f) for f in files]}
+    profile_of_k6 = None
+    for f in files:
+        if f.name.startswith("k6-summary"):
+            info = read_k6_summary(f, load_json(f))
+            meta["k6"].append(info)
+            profile_of_k6 = info.get("profile")
+            continue
+        series += read_file(f)
+    for s in series:
+        if s.tool == "k6" and s.profile is None:
+            s.profile = profile_of_k6
+    return series, meta

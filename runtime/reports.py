@@ -1,0 +1,180 @@
+"""Reports of a check: terminal table, JUnit XML, Markdown, GitHub annotations, JSON, HTML."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+from .checker import Verdict
+
+MARK = {"pass": "PASS", "warn": "WARN", "fail": "FAIL"}
+
+
+def terminal(verdicts: list[Verdict], stream=None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="perfspec check")
+    for col in ("verdict", "target", "samples", "measured", "spec line"):
+        table.add_column(col)
+    colour = {"pass": "green", "warn": "yellow", "fail": "red"}
+    for v in verdicts:
+        table.add_row(f"[{colour[v.status]}]{MARK[v.status]}[/]", v.name, str(v.samples),
+                      v.message(), f"{v.spec}:{v.line}")
+    Console(file=stream, width=160).print(table)
+
+
+def junit(verdicts: list[Verdict]) -> str:
+    fails = sum(v.status == "fail" for v in verdicts)
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             f'<testsuite name="perfspec" tests="{len(verdicts)}" failures="{fails}" skipped="0">']
+    for v in verdicts:
+        lines.append(f"  <testcase classname={quoteattr(v.spec)} name={quoteattr(v.name)} "
+                     f"file={quoteattr(v.spec)} line=\"{v.line}\">")
+        if v.status == "fail":
+            lines.append(f"    <failure message={quoteattr(v.message())}/>")
+        elif v.status == "warn":
+            lines.append(f"    <system-out>{html.escape('warn: ' + v.message())}</system-out>")
+        lines.append("  </testcase>")
+    lines.append("</testsuite>")
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+
+
+def markdown(verdicts: list[Verdict]) -> str:
+    icon = {"pass": "✅ pass", "warn": "⚠️ warn", "fail": "❌ fail"}
+    counts = {k: sum(v.status == k for v in verdicts) for k in icon}
+    out = [f"### perfspec: {counts['pass']} pass, {counts['warn']} warn, {counts['fail']} fail", "",
+           "| verdict | target | samples | measured | spec |", "|---|---|---|---|---|"]
+    for v in verdicts:
+        out.append(f"| {icon[v.status]} | {_md(v.name)} | {v.samples} | {_md(v.message())} | "
+                   f"`{_md(v.spec)}:{v.line}` |")
+    return "\n".join(out) + "\n"
+
+
+def _gh(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_prop(text: str) -> str:
+    return _gh(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def annotations(verdicts: list[Verdict]) -> str:
+    out = []
+    for v in verdicts:
+        if v.status == "pass":
+            continue
+        level = "error" if v.status == "fail" else "warning"
+        out.append(f"::{level} file={_gh_prop(v.spec)},line={v.line},title={_gh_prop('perfspec ' + v.name)}"
+                   f"::{_gh(v.message())}")
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def as_json(verdicts: list[Verdict]) -> str:
+    return json.dumps([{
+        "target": v.name, "status": v.status, "spec": v.spec, "line": v.line, "samples": v.samples,
+        "reasons": v.reasons,
+        "stats": [{"stat": s.stat, "bound": s.bound, "severity": s.severity, "measured": s.measured,
+                   "unit": s.unit, "ok": s.ok, "line": s.line} for s in v.stats]}
+        for v in verdicts], indent=2, ensure_ascii=False) + "\n"
+
+
+def _svg_lines(points: list[list[tuple[float, float]]], names: list[str], unit: str) -> str:
+    """A small line chart as inline SVG: no script, no network."""
+    w, h, pad = 560, 200, 40
+    xs = [x for pts in points for x, _ in pts]
+    ys = [y for pts in points for _, y in pts]
+    if not xs:
+        return "<p>no time series</p>"
+    x0, x1, y1 = min(xs), max(xs) or 1, max(ys) or 1
+    sx = lambda x: pad + (x - x0) / ((x1 - x0) or 1) * (w - 2 * pad)  # noqa: E731
+    sy = lambda y: h - pad + 10 - y / y1 * (h - 2 * pad)  # noqa: E731
+    colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
+    parts = [f'<svg class="plot" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img">',
+             f'<text x="4" y="14" font-size="11">{html.escape(unit)} (max {y1:.3g})</text>']
+    for i, pts in enumerate(points):
+        path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in pts)
+        parts.append(f'<polyline fill="none" stroke="{colours[i % 4]}" stroke-width="1.5" points="{path}"/>')
+        parts.append(f'<text x="{w - 150}" y="{14 + 12 * i}" font-size="11" fill="{colours[i % 4]}">'
+                     f"{html.escape(names[i])}</text>")
+    parts.append(f'<text x="{pad}" y="{h - 4}" font-size="11">second {x0:g} .. {x1:g}</text></svg>')
+    return "".join(parts)
+
+
+def _svg_histogram(v: Verdict) -> str:
+    if v.histogram is None or not v.histogram.counts:
+        return ""
+    items = v.histogram.to_pairs()
+    # 40 log-spaced bins between min and max
+    import math
+
+    lo, hi = max(items[0][0], 1), max(items[-1][0], 2)
+    bins = [0] * 40
+    for value, count in items:
+        i = int((math.log(max(value, 1)) - math.log(lo)) / ((math.log(hi) - math.log(lo)) or 1) * 39)
+        bins[min(max(i, 0), 39)] += count
+    top = max(bins) or 1
+    bars = "".join(f'<rect x="{40 + i * 12}" y="{170 - b / top * 150:.1f}" width="10" '
+                   f'height="{b / top * 150:.1f}" fill="#1f77b4"/>' for i, b in enumerate(bins))
+    return (f'<svg class="plot" width="540" height="200" role="img">{bars}'
+            f'<text x="40" y="195" font-size="11">{lo / 1e6:.3g} ms .. {hi / 1e6:.3g} ms (log scale), '
+            f"{v.histogram.total} samples</text></svg>")
+
+
+def html_report(verdicts: list[Verdict], title: str, manifest: dict | None = None) -> str:
+    rows = "".join(
+        f'<tr class="{v.status}"><td>{MARK[v.status]}</td><td>{html.escape(v.name)}</td>'
+        f"<td>{v.samples}</td><td>{html.escape(v.message())}</td>"
+        f"<td>{html.escape(v.spec)}:{v.line}</td></tr>" for v in verdicts)
+    sections = []
+    for v in verdicts:
+        if not v.timeline and v.histogram is None:
+            continue
+        p50 = [(t, (h.quantile(0.5) or 0) / 1e6) for t, _c, _f, h in v.timeline]
+        p95 = [(t, (h.quantile(0.95) or 0) / 1e6) for t, _c, _f, h in v.timeline]
+        rps = [(t, float(c)) for t, c, _f, _h in v.timeline]
+        charts = ""
+        if v.timeline:
+            charts += _svg_lines([p50, p95], ["p50", "p95"], "latency ms")
+            charts += _svg_lines([rps], ["requests/s"], "requests per second")
+        charts += _svg_histogram(v)
+        sections.append(f"<section><h2>{html.escape(v.name)} "
+                        f"<small>({html.escape(v.selector)})</small></h2>{charts}</section>")
+    info = html.escape(json.dumps(manifest or {}, indent=2)) if manifest else ""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em; }}
+table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #ccc; padding: 4px 8px; }}
+tr.fail td:first-child {{ background: #f8d7da; }} tr.warn td:first-child {{ background: #fff3cd; }}
+tr.pass td:first-child {{ background: #d4edda; }} svg.plot {{ border: 1px solid #eee; margin: 4px; }}
+</style></head><body>
+<h1>{html.escape(title)}</h1>
+<table><tr><th>verdict</th><th>target</th><th>samples</th><th>measured</th><th>spec</th></tr>{rows}</table>
+{''.join(sections)}
+{f'<h2>run</h2><pre>{info}</pre>' if info else ''}
+</body></html>
+"""
+
+
+def write_all(verdicts: list[Verdict], folder: Path, title: str,
+              manifest: dict | None = None) -> dict[str, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    out = {"junit": folder / "junit.xml", "markdown": folder / "summary.md",
+           "json": folder / "verdicts.json", "html": folder / "report.html"}
+    out["junit"].write_text(junit(verdicts), encoding="utf-8")
+    out["markdown"].write_text(markdown(verdicts), encoding="utf-8")
+    out["json"].write_text(as_json(verdicts), encoding="utf-8")
+    out["html"].write_text(html_report(verdicts, title, manifest), encoding="utf-8")
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as handle:
+            handle.write(markdown(verdicts))
+    return out

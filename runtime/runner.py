@@ -1,0 +1,160 @@
+"""`perfspec run`: the suites on embedded defaults or real hosts, results in results/<run-id>/.
+
+With a host's environment variable unset, the demo target is started on 127.0.0.1 (and a
+throwaway PostgreSQL for it and for the SQL benchmark when the database's DSN is unset too).
+Everything started is stopped on exit, Ctrl-C or a tool's crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from .postgres import throwaway
+
+
+def mask(text: str) -> str:
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", text)
+
+
+def resolve(parts: list) -> str | None:
+    out = []
+    for p in parts:
+        if p[0] == "text":
+            out.append(p[1])
+        elif p[0] == "env":
+            value = os.environ.get(p[1]) or (p[2] if len(p) > 2 else None)
+            if value is None:
+                return None
+            out.append(value)
+        else:
+            return None
+    return "".join(out)
+
+
+@contextlib.contextmanager
+def demo(dsn: str | None, extra: list[str]) -> Iterator[str]:
+    args = [sys.executable, "-m", "perfspec.runtime.demo", "--port", "0", *extra]
+    if dsn:
+        args += ["--dsn", dsn]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        if not line.startswith("http://"):
+            detail = (proc.stderr.read() if proc.stderr else "")[-800:]
+            raise RuntimeError(f"the demo target did not start: {detail}")
+        yield line.strip()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def tool_version(cmd: list[str]) -> str:
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+        return (out.stdout or out.stderr).strip().splitlines()[0][:120]
+    except (OSError, subprocess.SubprocessError, IndexError):
+        return "unavailable"
+
+
+def execute(info: dict, run_dir: Path, suites: list[str], demo_args: list[str],
+            log=print) -> dict:
+    """Run the suites; return the manifest (also written to run_dir/manifest.json)."""
+    artifacts = run_dir / "artifacts" / info["stem"]
+    results = run_dir / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    manifest: dict = {
+        "spec": info["file"], "spec_sha256": info["sha256"], "profile": info["profile"],
+        "suites": suites, "started": time.time(), "tools": {}, "hosts": {}, "exit": {},
+        "partial": False,
+    }
+    host_env = {p[1] for parts in info["hosts"].values() for p in parts if p[0] == "env"}
+    need_demo = any(resolve(parts) is None for parts in info["hosts"].values()) and \
+        any(s in suites for s in ("locust", "k6"))
+    db_parts = info.get("dsn")
+    dsn = resolve(db_parts) if db_parts else None
+    need_db = (("sql" in suites and db_parts is not None) or need_demo) and dsn is None
+    with contextlib.ExitStack() as stack:
+        try:
+            if need_db:
+                log("starting a throwaway PostgreSQL ...")
+                dsn = stack.enter_context(throwaway())
+                manifest["database"] = "embedded throwaway PostgreSQL"
+            elif dsn:
+                manifest["database"] = mask(dsn)
+            env = {**os.environ, "PERFSPEC_RESULTS_DIR": str(results), "K6_NO_USAGE_REPORT": "true"}
+            if info["profile"]:
+                env["PERFSPEC_PROFILE"] = info["profile"]
+            if need_demo:
+                url = stack.enter_context(demo(dsn, demo_args))
+                log(f"demo target on {url}")
+                for name in host_env:
+                    if not os.environ.get(name):
+                        env[name] = url
+                manifest["hosts"] = {n: "embedded demo target " + url for n in info["hosts"]}
+            else:
+                manifest["hosts"] = {n: mask(resolve(p) or "") for n, p in info["hosts"].items()}
+            if dsn:
+                for p in db_parts or []:
+                    if p[0] == "env" and not os.environ.get(p[1]):
+                        env[p[1]] = dsn
+            if "sql" in suites and (artifacts / "sql_bench.py").exists():
+                cmd = [sys.executable, str(artifacts / "sql_bench.py"), "--out", str(results)]
+                if need_db:
+                    cmd.append("--setup")
+                run_tool("sql", cmd, env, manifest, log, timeout=3600)
+                manifest["tools"]["sql"] = tool_version(
+                    [sys.executable, "-c", "import asyncpg; print('asyncpg', asyncpg.__version__)"])
+            if "locust" in suites and (artifacts / "locustfile.py").exists() and \
+                    info["profile"] in info["locust_profiles"]:
+                locust = shutil.which("locust") or "locust"
+                manifest["tools"]["locust"] = tool_version([locust, "--version"])
+                run_tool("locust", [locust, "-f", str(artifacts / "locustfile.py"), "--headless",
+                                    "--only-summary"], env, manifest, log,
+                         timeout=info["seconds"] + 120)
+            if "k6" in suites and (artifacts / "k6.js").exists() and info["profile"] in info["k6_profiles"]:
+                k6 = shutil.which("k6") or "k6"
+                manifest["tools"]["k6"] = tool_version([k6, "version"])
+                run_tool("k6", [k6, "run", "--quiet", "--out", f"json={results / 'k6.ndjson'}",
+                                str(artifacts / "k6.js")], env, manifest, log,
+                         timeout=info["seconds"] + 120)
+        except KeyboardInterrupt:
+            manifest["partial"] = True
+            log("interrupted: stopping what was started; partial results are kept")
+        finally:
+            manifest["ended"] = time.time()
+            (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+def run_tool(name: str, cmd: list[str], env: dict, manifest: dict, log, timeout: float) -> None:
+    log(f"running {name} ...")
+    started = time.time()
+    try:
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+        code, tail = proc.returncode, (proc.stdout + proc.stderr)[-3000:]
+    except FileNotFoundError:
+        code, tail = 127, f"{cmd[0]} is not installed"
+    except subprocess.TimeoutExpired:
+        code, tail = -1, f"{name} did not finish within {timeout:.0f}s and was stopped"
+        manifest["partial"] = True
+    manifest["exit"][name] = {"code": code, "seconds": round(time.time() - started, 2)}
+    log(f"  {name}: exit {code} in {time.time() - started:.1f}s")
+    if code not in (0, 1, 99):  # 1/99: the tool's own thresholds or errors; the checker judges
+        log(tail)
+
+
+def spec_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -1,0 +1,176 @@
+"""The checker on hand-made result files, and `perfspec run` end to end on embedded defaults."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from perfspec.runtime.checker import judge, merge, read_results
+from perfspec.runtime.histogram import Histogram
+from perfspec.runtime.results import ResultError
+
+from .conftest import ROOT, require_tool
+
+
+def locust_file(folder: Path, name: str, samples_us: list[int], failures: int = 0,
+                profile: str = "smoke", timeline: bool = True) -> Path:
+    h: dict[int, int] = {}
+    for us in samples_us:
+        h[us] = h.get(us, 0) + 1
+    series = {"count": len(samples_us), "failures": failures, "statuses": {"200": len(samples_us)},
+              "errors": {"status 500": failures} if failures else {},
+              "histogram": sorted([k, v] for k, v in h.items()), "ttfb_histogram": [],
+              "timeline": [[i, 1, 0, [[us, 1]]] for i, us in enumerate(samples_us)] if timeline else []}
+    path = folder / f"locust-{name}.json"
+    path.write_text(json.dumps({"format": "perfspec-results/1", "tool": "locust", "spec": "s.yaml",
+                                "profile": profile, "unit": "us", "started": 0, "ended": 10,
+                                "series": {"ep": series}}))
+    return path
+
+
+def targets(*stats: dict, window: float | None = None, profile_model: str = "closed") -> dict:
+    return {"spec": "specs/s.yaml", "profiles": {"smoke": {"model": profile_model}},
+            "targets": [{"index": 0, "name": "t", "kind": "measured", "measure": "latency",
+                         "endpoints": ["ep"], "queries": [], "profile": None, "workers": None,
+                         "window": window, "line": 7, "stats": list(stats)}]}
+
+
+def stat(name: str, op: str, value: float, severity: str = "fail") -> dict:
+    return {"stat": name, "op": op, "value": value, "text": f"{op} {value}", "severity": severity, "line": 8}
+
+
+def test_merging_two_shards_equals_the_histogram_of_all_samples(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    a = [int(rng.lognormvariate(9, 1)) for _ in range(5000)]
+    b = [int(rng.lognormvariate(10, 0.5)) for _ in range(3000)]
+    locust_file(tmp_path, "host1-1", a)
+    locust_file(tmp_path, "host2-9", b)
+    series, _ = read_results([tmp_path])
+    merged = merge(series)
+    whole = Histogram()
+    for us in a + b:
+        whole.counts[us * 1000] = whole.counts.get(us * 1000, 0) + 1
+    assert merged.histogram.counts == whole.counts and merged.count == 8000
+    for q in (0.5, 0.95, 0.99):
+        assert merged.histogram.quantile(q) == whole.quantile(q)
+
+
+def test_no_samples_fails_and_says_so(tmp_path: Path) -> None:
+    [v] = judge(targets(stat("p95", "<", 0.2)), [])
+    assert v.status == "fail" and "no samples for ep" in v.message()
+
+
+def test_warn_band_and_fail_bound(tmp_path: Path) -> None:
+    locust_file(tmp_path, "h-1", [150_000] * 100)  # 150 ms
+    series, _ = read_results([tmp_path])
+    [v] = judge(targets(stat("p95", "<", 0.2), stat("p95", "<", 0.1, "warn")), series)
+    assert v.status == "warn" and "p95 150.000ms" in v.message()
+    [v] = judge(targets(stat("p95", "<", 0.1)), series)
+    assert v.status == "fail"
+
+
+def test_windowed_target_fails_when_one_window_breaks_the_bound(tmp_path: Path) -> None:
+    samples = [10_000] * 30 + [900_000] * 5 + [10_000] * 30  # a 5-second spike of 900 ms
+    locust_file(tmp_path, "h-1", samples)
+    series, _ = read_results([tmp_path])
+    [whole] = judge(targets(stat("p50", "<", 0.5)), series)
+    assert whole.status == "pass"
+    [windowed] = judge(targets(stat("p50", "<", 0.5), window=5), series)
+    assert windowed.status == "fail" and "5s window starting at second 28" in windowed.message()
+
+
+def test_throughput_on_a_closed_model_run_is_at_best_warn(tmp_path: Path) -> None:
+    locust_file(tmp_path, "h-1", [1000] * 100)
+    series, _ = read_results([tmp_path])
+    [v] = judge(targets(stat("throughput", ">", 5)), series)
+    assert v.status == "warn" and "closed-model" in v.message()
+
+
+@pytest.mark.parametrize("content, message", [
+    ('{"format": "perfspec-results/1", "tool": "locust", "unit": "us", "series": {"ep": {"cou',
+     "the file ends early"),
+    ('{"format": "perfspec-results/1", "tool": "locust", "unit": "us", "series": {"ep": {}}}',
+     "series 'ep': malformed entry"),
+    ('[1, 2]', "expected a JSON object"),
+    ('{"format": "other"}', "not a result file perfspec knows"),
+])
+def test_malformed_or_truncated_result_files_name_the_file(tmp_path: Path, content: str,
+                                                           message: str) -> None:
+    path = tmp_path / "locust-x.json"
+    path.write_text(content)
+    with pytest.raises(ResultError) as info:
+        read_results([path])
+    assert str(path) in str(info.value) and message in str(info.value)
+
+
+def test_k6_ndjson_is_read_into_series_and_truncation_is_named(tmp_path: Path) -> None:
+    lines = []
+    for i in range(100):
+        stamp = f"2026-11-23T08:00:{i // 10:02d}.{i:03d}000000Z"
+        tags = {"endpoint": "ep", "status": "200"}
+        lines.append(json.dumps({"type": "Point", "metric": "perfspec_latency",
+                                 "data": {"time": stamp, "value": 1.5 + i, "tags": tags}}))
+        lines.append(json.dumps({"type": "Point", "metric": "perfspec_ok",
+                                 "data": {"time": stamp, "value": 0 if i < 3 else 1, "tags": tags}}))
+    path = tmp_path / "k6.ndjson"
+    path.write_text("\n".join(lines) + "\n")
+    [s], _ = read_results([path])
+    assert s.count == 100 and s.failures == 3 and len(s.timeline) == 10
+    assert abs(s.histogram.quantile(1.0) - 100_500_000) <= 0.005 * 100_500_000  # 100.5 ms, 3 digits
+    path.write_text("\n".join(lines)[:-20])
+    with pytest.raises(ResultError, match="cut off"):
+        read_results([path])
+
+
+def perfspec(*args: str, cwd: Path = ROOT, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout,
+                          env={k: v for k, v in os.environ.items() if k not in ("API_URL", "PERFSPEC_DSN")})
+
+
+def verdicts_of(out: Path) -> dict[str, dict]:
+    [run] = list(out.iterdir())
+    return {v["target"]: v for v in json.loads((run / "verdicts.json").read_text())}
+
+
+def test_quickstart_runs_on_embedded_defaults_and_passes(tmp_path: Path) -> None:
+    require_tool("locust")
+    require_tool("k6")
+    proc = perfspec("run", "specs/quickstart.yaml", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    verdicts = verdicts_of(tmp_path)
+    assert {v["status"] for v in verdicts.values()} == {"pass"}
+    assert all(v["samples"] > 0 for v in verdicts.values())
+    [run] = list(tmp_path.iterdir())
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert {k: v["code"] for k, v in manifest["exit"].items()} == {"sql": 0, "locust": 0, "k6": 0}
+    assert (run / "junit.xml").read_text().count("<testcase") == 6
+    assert "<svg" in (run / "report.html").read_text()
+    assert any(f.name == "k6.ndjson" for f in (run / "results").iterdir())
+
+
+def test_injected_latency_fails_exactly_the_latency_target(tmp_path: Path) -> None:
+    require_tool("locust")
+    require_tool("k6")
+    proc = perfspec("run", "specs/quickstart.yaml", "--out", str(tmp_path), "--demo-latency", "300ms")
+    assert proc.returncode == 1, proc.stdout[-3000:]
+    verdicts = verdicts_of(tmp_path)
+    failed = {n for n, v in verdicts.items() if v["status"] == "fail"}
+    assert failed == {"api"}, {n: v["status"] for n, v in verdicts.items()}
+    p95 = next(s for s in verdicts["api"]["stats"] if s["stat"] == "p95" and s["severity"] == "fail")
+    assert not p95["ok"] and p95["measured"] > 0.3
+
+
+def test_a_run_without_http_traffic_fails_http_targets_with_no_samples(tmp_path: Path) -> None:
+    proc = perfspec("run", "specs/quickstart.yaml", "--out", str(tmp_path), "--only", "sql")
+    assert proc.returncode == 1
+    verdicts = verdicts_of(tmp_path)
+    assert verdicts["db_indexed"]["status"] == "pass"
+    assert verdicts["health"]["status"] == "fail"
+    assert any("no samples for health" in r for r in verdicts["health"]["reasons"])
