@@ -166,25 +166,25 @@ def judge_measured(t: dict, series: list[Series], v: Verdict, targets: dict, met
         value, unit = measure(st["stat"], merged, t.get("measure", "latency"))
         ok = value is not None and holds(st["op"], value, st["value"])
         v.stats.append(StatVerdict(st["stat"], st["text"], st["severity"], value, unit, ok, st["line"]))
-    failed = [s for s in v.stats if not s.ok and s.severity == "fail"]
-    warned = [s for s in v.stats if not s.ok and s.severity == "warn"]
+    failed = any(not s.ok and s.severity == "fail" for s in v.stats)
+    warned = any(not s.ok and s.severity == "warn" for s in v.stats)
     for s in chosen:
         for problem in s.extra.get("problems") or []:
-            failed.append(None)  # type: ignore[arg-type]
+            failed = True
             v.reasons.append(f"plan of {s.name}: {problem}")
     if t.get("window"):
         bad = windowed(t, merged)
         if bad:
-            failed.append(None)  # type: ignore[arg-type]
+            failed = True
             v.reasons.append(bad)
     if any(st["stat"] == "throughput" for st in t["stats"]):
         models = {targets.get("profiles", {}).get(s.profile, {}).get("model") for s in chosen if s.profile}
         if "closed" in models and not failed:
-            warned.append(None)  # type: ignore[arg-type]
+            warned = True
             v.reasons.append("throughput measured on a closed-model run: it depends on the users' pace")
     dropped = sum(m.get("dropped_iterations", 0) for m in meta.get("k6", []))
     if dropped and any(s.tool == "k6" for s in chosen):
-        warned.append(None)  # type: ignore[arg-type]
+        warned = True
         v.reasons.append(f"k6 dropped {dropped} iterations: the load generator fell behind")
     v.status = "fail" if failed else "warn" if warned else "pass"
 
