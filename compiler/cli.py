@@ -146,19 +146,20 @@ def _targets_data(plan) -> dict:
 
 
 def _judge_and_report(plan, result_paths: list[Path], report_dir: Path, strict: bool,
-                      manifest: dict | None = None) -> int:
+                      manifest: dict | None = None, baseline: Path | None = None) -> int:
     from perfspec.runtime import reports
     from perfspec.runtime.checker import exit_code, judge, read_results
     from perfspec.runtime.results import ResultError
 
     try:
         series, meta = read_results(result_paths)
+        before = read_results([baseline])[0] if baseline is not None else None
     except ResultError as exc:
         err.print(f"error: {exc}", markup=False)
         err.print("  hint: pass the result files of a perfspec run (results/<run-id>/results/)",
                   markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    verdicts = judge(_targets_data(plan), series, meta, base=Path(plan.file).parent)
+    verdicts = judge(_targets_data(plan), series, meta, base=Path(plan.file).parent, baseline=before)
     reports.terminal(verdicts)
     written = reports.write_all(verdicts, report_dir, f"perfspec: {plan.spec.name}", manifest)
     if os.environ.get("GITHUB_ACTIONS"):
@@ -174,12 +175,14 @@ def check(
     results: Annotated[list[Path], typer.Argument(help="result files or folders")],
     report_dir: Annotated[Path, typer.Option("--report", help="folder for the reports")] = Path("report"),
     strict: Annotated[bool, typer.Option("--strict", help="warn counts as fail")] = False,
+    baseline: Annotated[Path | None, typer.Option(
+        "--baseline", help="results of the run regression targets compare against")] = None,
 ) -> None:
     """Judge every target against real results: pass / warn / fail, exit 1 on any fail."""
     from .plan import build_plan
 
     [checked] = load_all([spec])
-    raise typer.Exit(_judge_and_report(build_plan(checked), results, report_dir, strict))
+    raise typer.Exit(_judge_and_report(build_plan(checked), results, report_dir, strict, baseline=baseline))
 
 
 @app.command()
@@ -191,6 +194,8 @@ def run(
     strict: Annotated[bool, typer.Option("--strict", help="warn counts as fail")] = False,
     demo_latency: Annotated[str | None, typer.Option(
         "--demo-latency", help="embedded demo target: inject latency, e.g. 300ms")] = None,
+    baseline: Annotated[Path | None, typer.Option(
+        "--baseline", help="results of the run regression targets compare against")] = None,
 ) -> None:
     """Run the suites (embedded demo target + throwaway PostgreSQL when no host is set), then check."""
     import datetime
@@ -235,7 +240,7 @@ def run(
         err.print("  hint: set the hosts' and database's environment variables to run against "
                   "real servers, or install pgserver", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    code = _judge_and_report(plan, [run_dir / "results"], run_dir, strict, manifest)
+    code = _judge_and_report(plan, [run_dir / "results"], run_dir, strict, manifest, baseline)
     if manifest.get("partial"):
         log("partial run: the results above cover only what finished")
     raise typer.Exit(code)

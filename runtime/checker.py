@@ -40,6 +40,10 @@ class StatVerdict:
             return f"{self.measured * 100:.3f}%"
         if self.unit == "/s":
             return f"{self.measured:.2f}/s"
+        if self.unit == "change":
+            return f"{self.measured * 100:+.2f}%"
+        if self.unit == "x":
+            return f"{self.measured:.3f}x"
         return f"{self.measured:g}{self.unit}"
 
 
@@ -133,20 +137,83 @@ def holds(op: str, measured: float, bound: float) -> bool:
 
 
 def judge(targets: dict, series: list[Series], meta: dict | None = None,
-          base: Path | None = None) -> list[Verdict]:
+          base: Path | None = None, baseline: list[Series] | None = None) -> list[Verdict]:
+    """Every target's verdict. `baseline`: the series of the run regression targets compare to."""
     meta = meta or {}
     out = []
     for t in targets["targets"]:
         v = Verdict(t["name"], "pass", t["line"], targets["spec"], 0)
         if t["kind"] == "measured":
             judge_measured(t, series, v, targets, meta)
+            if (t.get("extra") or {}).get("regression"):
+                judge_regression(t, series, baseline, v)
         elif t["kind"] == "external":
             judge_external(t, v, base or Path.cwd())
         else:
-            v.status = "fail"
-            v.reasons = ["a scaling target needs runs of both profiles (not in these results)"]
+            judge_scaling(t, series, v, targets)
         out.append(v)
     return out
+
+
+def judge_regression(t: dict, series: list[Series], baseline: list[Series] | None, v: Verdict) -> None:
+    """`regression: {p95: "< +10%"}`: the relative change of each statistic against the baseline."""
+    rules = t["extra"]["regression"]
+    chosen, before = select(t, series), select(t, baseline or [])
+    now = merge(chosen) if chosen and sum(s.count for s in chosen) else None
+    then = merge(before) if before and sum(s.count for s in before) else None
+    if then is None:
+        v.status = "fail"
+        v.reasons.append("no baseline samples for " + (v.selector or "the selection") + (
+            ": pass the baseline run with --baseline" if baseline is None else " in the baseline run"))
+    for stat, rule in sorted(rules.items()):
+        change = None
+        if now is not None and then is not None:
+            a, _ = measure(stat, now, t.get("measure", "latency"))
+            b, _ = measure(stat, then, t.get("measure", "latency"))
+            if a is not None and b:
+                change = a / b - 1
+        ok = change is not None and holds(rule["op"], change, rule["value"])
+        v.stats.append(StatVerdict(f"{stat} change", rule["text"], "fail", change, "change", ok, t["line"]))
+        if not ok:
+            v.status = "fail"
+
+
+def judge_scaling(t: dict, series: list[Series], v: Verdict, targets: dict) -> None:
+    """`scaling: {from: a, to: b}, throughput_per_user: ">= 0.9x"`: requests per user-second at
+    profile b over the same at profile a, per tool that ran both (tools are never mixed)."""
+    extra = t["extra"]
+    rule = extra["throughput_per_user"]
+    profiles = targets.get("profiles", {})
+    a, b = extra["from"], extra["to"]
+    v.selector = f"all HTTP endpoints, profiles {a} -> {b}"
+    tools = sorted({s.tool for s in series if s.kind == "http"})
+    judged = False
+    for tool in tools:
+        per_user = []
+        for name in (a, b):
+            chosen = [s for s in series if s.tool == tool and s.kind == "http" and s.profile == name]
+            merged = merge(chosen) if chosen else None
+            load = (profiles.get(name) or {}).get("mean") or 0
+            if merged is None or not merged.count or not merged.elapsed or load <= 0:
+                per_user.append(None)
+                continue
+            per_user.append(merged.count / merged.elapsed / load)
+            v.samples += merged.count
+        if None in per_user:
+            continue
+        judged = True
+        ratio = per_user[1] / per_user[0]
+        ok = holds(rule["op"], ratio, rule["value"])
+        v.stats.append(StatVerdict(f"{tool} throughput per user", rule["text"], "fail", ratio, "x", ok,
+                                   t["line"]))
+        v.reasons.append(f"{tool}: {per_user[0]:.3f}/s per user at {a}, {per_user[1]:.3f}/s at {b}")
+        if not ok:
+            v.status = "fail"
+    if not judged:
+        have = sorted({s.profile or "?" for s in series if s.kind == "http"})
+        v.status = "fail"
+        v.reasons = [f"no samples: a scaling target needs one tool's runs of both profiles {a} and {b}; "
+                     f"these results hold {', '.join(have) or 'no HTTP runs'}"]
 
 
 def judge_measured(t: dict, series: list[Series], v: Verdict, targets: dict, meta: dict) -> None:
@@ -260,15 +327,15 @@ def read_results(paths: list[Path]) -> tuple[list[Series], dict]:
             raise ResultError(str(p), "no such file or folder")
     series: list[Series] = []
     meta: dict = {"k6": [], "files": [str(f) for f in files]}
-    profile_of_k6 = None
+    profile_of_k6: dict[Path, str | None] = {}  # a k6 run's summary names the profile of its folder
     for f in files:
         if f.name.startswith("k6-summary"):
             info = read_k6_summary(f, load_json(f))
             meta["k6"].append(info)
-            profile_of_k6 = info.get("profile")
+            profile_of_k6[f.parent] = info.get("profile")
             continue
         series += read_file(f)
     for s in series:
         if s.tool == "k6" and s.profile is None:
-            s.profile = profile_of_k6
+            s.profile = profile_of_k6.get(Path(s.file).parent)
     return series, meta

@@ -19,7 +19,7 @@ from .conftest import ROOT, require_tool
 
 
 def locust_file(folder: Path, name: str, samples_us: list[int], failures: int = 0,
-                profile: str = "smoke", timeline: bool = True) -> Path:
+                profile: str = "smoke", timeline: bool = True, seconds: float = 10) -> Path:
     h: dict[int, int] = {}
     for us in samples_us:
         h[us] = h.get(us, 0) + 1
@@ -29,7 +29,7 @@ def locust_file(folder: Path, name: str, samples_us: list[int], failures: int = 
               "timeline": [[i, 1, 0, [[us, 1]]] for i, us in enumerate(samples_us)] if timeline else []}
     path = folder / f"locust-{name}.json"
     path.write_text(json.dumps({"format": "perfspec-results/1", "tool": "locust", "spec": "s.yaml",
-                                "profile": profile, "unit": "us", "started": 0, "ended": 10,
+                                "profile": profile, "unit": "us", "started": 0, "ended": seconds,
                                 "series": {"ep": series}}))
     return path
 
@@ -90,6 +90,82 @@ def test_throughput_on_a_closed_model_run_is_at_best_warn(tmp_path: Path) -> Non
     series, _ = read_results([tmp_path])
     [v] = judge(targets(stat("throughput", ">", 5)), series)
     assert v.status == "warn" and "closed-model" in v.message()
+
+
+def scaling_targets(op: str = ">=", value: float = 0.9) -> dict:
+    return {"spec": "specs/s.yaml",
+            "profiles": {"smoke": {"model": "closed", "mean": 10}, "peak": {"model": "closed", "mean": 100}},
+            "targets": [{"index": 0, "name": "linear", "kind": "scaling", "line": 9, "stats": [],
+                         "endpoints": [], "queries": [], "extra": {
+                             "from": "smoke", "to": "peak",
+                             "throughput_per_user": {"op": op, "value": value, "text": f"{op} {value}x"}}}]}
+
+
+@pytest.mark.parametrize("peak_requests, status", [(950, "pass"), (900, "pass"), (800, "fail")])
+def test_scaling_compares_requests_per_user_second_between_two_profiles(
+        tmp_path: Path, peak_requests: int, status: str) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    locust_file(tmp_path / "a", "h-1", [1000] * 100, profile="smoke", seconds=10)  # 1/s per user
+    locust_file(tmp_path / "b", "h-1", [1000] * peak_requests, profile="peak", seconds=10)
+    series, _ = read_results([tmp_path / "a", tmp_path / "b"])
+    [v] = judge(scaling_targets(), series)
+    assert v.status == status
+    assert f"locust throughput per user {peak_requests / 1000:.3f}x" in v.message()
+    assert "1.000/s per user at smoke" in v.message()
+
+
+def test_scaling_without_both_profiles_fails_naming_what_is_there(tmp_path: Path) -> None:
+    locust_file(tmp_path, "h-1", [1000] * 100, profile="smoke")
+    series, _ = read_results([tmp_path])
+    [v] = judge(scaling_targets(), series)
+    assert v.status == "fail" and "no samples" in v.message() and "hold smoke" in v.message()
+
+
+def regression_targets() -> dict:
+    t = targets()
+    t["targets"][0]["extra"] = {"regression": {
+        "p95": {"op": "<", "value": 0.10, "text": "< +10%"},
+        "throughput": {"op": ">", "value": -0.05, "text": "> -5%"}}}
+    return t
+
+
+@pytest.mark.parametrize("now_ms, now_count, status, shown", [
+    (105, 100, "pass", "p95 change +5.00%"),
+    (120, 100, "fail", "p95 change +20.00%"),
+    (100, 90, "fail", "throughput change -10.00%"),
+])
+def test_regression_against_a_baseline_run(tmp_path: Path, now_ms: int, now_count: int, status: str,
+                                           shown: str) -> None:
+    (tmp_path / "base").mkdir()
+    (tmp_path / "now").mkdir()
+    locust_file(tmp_path / "base", "h-1", [100_000] * 100)
+    locust_file(tmp_path / "now", "h-1", [now_ms * 1000] * now_count)
+    before, _ = read_results([tmp_path / "base"])
+    series, _ = read_results([tmp_path / "now"])
+    [v] = judge(regression_targets(), series, baseline=before)
+    assert v.status == status, v.message()
+    assert shown in " ".join(f"{s.stat} {s.shown()}" for s in v.stats)
+
+
+def test_regression_without_a_baseline_fails(tmp_path: Path) -> None:
+    locust_file(tmp_path, "h-1", [100_000] * 100)
+    series, _ = read_results([tmp_path])
+    [v] = judge(regression_targets(), series)
+    assert v.status == "fail" and "--baseline" in v.message()
+    [v] = judge(regression_targets(), series, baseline=[])
+    assert v.status == "fail" and "no baseline samples" in v.message()
+
+
+def test_k6_profile_comes_from_the_summary_in_the_same_folder(tmp_path: Path) -> None:
+    for folder, profile in (("a", "smoke"), ("b", "peak")):
+        (tmp_path / folder).mkdir()
+        point = {"type": "Point", "metric": "perfspec_latency",
+                 "data": {"time": "2026-11-23T08:00:00.5Z", "value": 1.0, "tags": {"endpoint": "ep"}}}
+        (tmp_path / folder / "k6.ndjson").write_text(json.dumps(point) + "\n")
+        (tmp_path / folder / "k6-summary.json").write_text(json.dumps({"profile": profile}))
+    series, _ = read_results([tmp_path])
+    assert sorted((Path(s.file).parent.name, s.profile) for s in series) == [("a", "smoke"), ("b", "peak")]
 
 
 @pytest.mark.parametrize("content, message", [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import PurePosixPath
 
-from ...plan import Plan, SourceRef
+from ...plan import Plan, ProfilePlan, SourceRef
 from .. import Artifact
 
 
@@ -19,6 +19,7 @@ class TargetsBackend:
             "name": plan.spec.name,
             "profiles": {p.name: {"model": p.model, "seconds": p.seconds,
                                   "peak": max((max(s.start, s.end) for s in p.stages), default=0),
+                                  "mean": mean_load(p), "unit": p.unit,
                                   "tools": p.tools} for p in plan.profiles.values()},
             "targets": [{
                 "index": t.index, "name": t.name, "kind": t.kind, "measure": t.measure,
@@ -31,3 +32,12 @@ class TargetsBackend:
         }
         text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
         return [Artifact(plan.folder / PurePosixPath("targets.json"), text, SourceRef(plan.file, 1))]
+
+
+def mean_load(p: ProfilePlan) -> float:
+    """Time-weighted mean of users (closed model) or arrival rate (open): the scaling denominator."""
+    total = sum(s.seconds for s in p.stages)
+    if total <= 0:
+        return max((max(s.start, s.end) for s in p.stages), default=0.0)
+    return round(sum((s.end if s.kind == "spike" else (s.start + s.end) / 2) * s.seconds
+                     for s in p.stages) / total, 6)
