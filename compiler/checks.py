@@ -685,12 +685,40 @@ class Checker:
         crons = [gh.schedule] if isinstance(gh.schedule, str) else list(gh.schedule or [])
         for j, cron in enumerate(crons):
             where = (*path, "schedule") if isinstance(gh.schedule, str) else (*path, "schedule", j)
-            if len(cron.split()) != 5:
+            if len(cron.split()) != 5 or not all(re.fullmatch(r"[0-9A-Za-z*/,\-]+", f) for f in cron.split()):
                 self.error(where, f"{cron!r} is not a 5-field cron schedule",
                            "write e.g. '0 2 * * *' (daily at 02:00 UTC)")
+        for j, branch in enumerate(gh.branches):
+            bad = _bad_ref(branch, pattern=True)
+            if bad:
+                self.error((*path, "branches", j), f"{branch!r} is not a git branch name or pattern: {bad}",
+                           "write the branch as git names it, e.g. main or release/*")
+        if gh.baseline is not None:
+            bad = _bad_ref(gh.baseline, pattern=False)
+            if bad:
+                self.error((*path, "baseline"), f"{gh.baseline!r} is not a git branch name: {bad}",
+                           "name one branch, e.g. main")
         if "schedule" in gh.on and not crons:
             self.error((*path, "on"), "the schedule trigger needs `schedule: '<cron>'`",
                        "add schedule: '0 2 * * *'")
+
+
+def _bad_ref(name: str, pattern: bool) -> str | None:
+    """Why `name` cannot be a branch (git check-ref-format; `pattern` allows * ? [ ] !)."""
+    if not name:
+        return "it is empty"
+    for c in name:
+        if ord(c) < 0x20 or ord(c) == 0x7F:
+            return "it holds a control character (a line break?)"
+        if c == " ":
+            return "it holds a space"
+        if c in "~^:\\" or (not pattern and c in "*?["):
+            return f"it holds {c!r}"
+    if ".." in name or "@{" in name or "//" in name:
+        return "it holds '..', '@{' or '//'"
+    if name.startswith(("-", "/")) or name.endswith(("/", ".", ".lock")):
+        return "it starts with '-' or '/', or ends with '/', '.' or '.lock'"
+    return None
 
 
 def _endpoint_vars(ep: Endpoint) -> set[str]:

@@ -196,6 +196,10 @@ def run(
         "--demo-latency", help="embedded demo target: inject latency, e.g. 300ms")] = None,
     baseline: Annotated[Path | None, typer.Option(
         "--baseline", help="results of the run regression targets compare against")] = None,
+    no_embedded: Annotated[bool, typer.Option(
+        "--no-embedded", help="an unset host or DSN variable is an error (no demo target)")] = False,
+    load_setup: Annotated[bool, typer.Option(
+        "--load-setup", help="load the spec's setup SQL into the given database")] = False,
 ) -> None:
     """Run the suites (embedded demo target + throwaway PostgreSQL when no host is set), then check."""
     import datetime
@@ -230,6 +234,7 @@ def run(
         "seconds": p.seconds if p else 0,
         "locust_profiles": [n for n, pp in plan.profiles.items() if "locust" in pp.tools],
         "k6_profiles": [n for n, pp in plan.profiles.items() if "k6" in pp.tools],
+        "no_embedded": no_embedded, "load_setup": load_setup,
     }
     log = lambda text: out.print(text, markup=False, highlight=False)  # noqa: E731
     log(f"run {run_id}: {plan.file}, profile {chosen}, suites {', '.join(suites)}")

@@ -559,6 +559,10 @@ class GithubCi(Strict):
     suites: list[Literal["locust", "k6", "sql"]] | None = None
     runs_on: str = "ubuntu-latest"
     timeout: Duration = Quantity(1800.0, "duration", "30m")
+    install: str = Field("perfspec[run]==0.1.0", description="what `pip install` installs on the runner")
+    embedded: bool = Field(False, description=(
+        "run on the embedded demo target when a host variable is unset (quickstart only); "
+        "otherwise an unset host fails the job"))
 
 
 class Ci(Strict):

@@ -86,6 +86,11 @@ def execute(info: dict, run_dir: Path, suites: list[str], demo_args: list[str],
     db_parts = info.get("dsn")
     dsn = resolve(db_parts) if db_parts else None
     need_db = (("sql" in suites and db_parts is not None) or need_demo) and dsn is None
+    if info.get("no_embedded") and (need_demo or need_db):
+        unset = sorted({p[1] for parts in [*info["hosts"].values(), db_parts or []] for p in parts
+                        if p[0] == "env" and not os.environ.get(p[1]) and len(p) < 3})
+        raise RuntimeError(f"--no-embedded: {', '.join(unset) or 'a host or the DSN'} unset; set "
+                           "the variable (in GitHub Actions: a repository variable or secret)")
     with contextlib.ExitStack() as stack:
         try:
             if need_db:
@@ -112,7 +117,7 @@ def execute(info: dict, run_dir: Path, suites: list[str], demo_args: list[str],
                         env[p[1]] = dsn
             if "sql" in suites and (artifacts / "sql_bench.py").exists():
                 cmd = [sys.executable, str(artifacts / "sql_bench.py"), "--out", str(results)]
-                if need_db:
+                if need_db or info.get("load_setup"):
                     cmd.append("--setup")
                 run_tool("sql", cmd, env, manifest, log, timeout=3600)
                 manifest["tools"]["sql"] = tool_version(

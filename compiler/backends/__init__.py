@@ -98,6 +98,7 @@ def environment(folder: Path) -> jinja2.Environment:
 
 
 def all_backends() -> dict[str, Backend]:
+    from .github import GithubBackend
     from .k6 import K6Backend
     from .locust import LocustBackend
     from .prometheus import PrometheusBackend
@@ -105,5 +106,5 @@ def all_backends() -> dict[str, Backend]:
     from .targets import TargetsBackend
 
     found: list[Backend] = [LocustBackend(), K6Backend(), SqlBackend(), PrometheusBackend(),
-                          TargetsBackend()]
+                          TargetsBackend(), GithubBackend()]
     return {b.name: b for b in found}

