@@ -17,16 +17,19 @@ from pathlib import Path
 
 
 def write(path: Path, points: int) -> None:
+    """Points laid out exactly as `k6 run --out json` writes them (k6 v1.1: compact JSON, keys
+    metric/type/data, tags sorted): half latency samples, half ok flags, 8 endpoints."""
     rng = random.Random(1)
+    compact = {"separators": (",", ":")}
     with path.open("w") as out:
         for i in range(points // 2):
             second = i // 500
             stamp = f"2026-11-23T08:{second // 60 % 60:02d}:{second % 60:02d}.{i % 1000:03d}000000Z"
-            tags = {"endpoint": f"ep{i % 8}", "status": "200", "scenario": "default"}
-            out.write(json.dumps({"type": "Point", "metric": "perfspec_latency", "data": {
-                "time": stamp, "value": rng.lognormvariate(3, 0.6), "tags": tags}}) + "\n")
-            out.write(json.dumps({"type": "Point", "metric": "perfspec_ok", "data": {
-                "time": stamp, "value": 1, "tags": tags}}) + "\n")
+            tags = {"endpoint": f"ep{i % 8}", "group": "", "scenario": "default", "status": "200"}
+            out.write(json.dumps({"metric": "perfspec_latency", "type": "Point", "data": {
+                "time": stamp, "value": rng.lognormvariate(3, 0.6), "tags": tags}}, **compact) + "\n")
+            out.write(json.dumps({"metric": "perfspec_ok", "type": "Point", "data": {
+                "time": stamp, "value": 1, "tags": tags}}, **compact) + "\n")
 
 
 def child(path: str) -> None:

@@ -4,10 +4,11 @@ with flat memory) and the generated script's summary file (profile, dropped iter
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 
-from ..histogram import Histogram
+from ..histogram import Histogram, round3
 from ..results import ResultError, Series
 
 WANTED = ('"perfspec_latency"', '"perfspec_ok"', '"perfspec_ttfb"')
@@ -23,64 +24,108 @@ def _seconds(stamp: str) -> float:
     return datetime.fromisoformat(f"{head}.{frac or '0'}{'+00:00' if tz == 'Z' else tz}").timestamp()
 
 
+# k6's own line layout (metric, type, data{time, value, tags}); anything else takes json.loads
+FAST = re.compile(r'\{"metric":"(perfspec_latency|perfspec_ok|perfspec_ttfb)","type":"Point",'
+                  r'"data":\{"time":"([^"]+)","value":([-+0-9.eE]+),"tags":(\{.*\})\}\}\n?$')
+
+
+def _tags(raw: str, where: str, number: int) -> tuple[str, str]:
+    try:
+        tags = json.loads(raw)
+        return str(tags["endpoint"]), str(tags.get("status", "0"))
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ResultError(where, f"line {number}: a perfspec point without an endpoint tag "
+                          f"({type(exc).__name__})") from None
+
+
+def _slow(line: str, where: str, number: int) -> tuple[str, str, str, str] | None:
+    """A line in another layout: parsed as JSON; None when it is not a perfspec point."""
+    if '"Point"' not in line or not any(w in line for w in WANTED):
+        return None
+    try:
+        point = json.loads(line)
+        data = point["data"]
+        return point["metric"], data["time"], repr(float(data["value"])), json.dumps(data.get("tags") or {})
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        if not line.endswith("\n"):
+            raise ResultError(where, f"line {number} is cut off: the run was interrupted, "
+                              "the file is incomplete") from None
+        raise ResultError(where, f"line {number}: not a k6 JSON point "
+                          f"({type(exc).__name__})") from None
+
+
 def read_k6_ndjson(path: Path, profile: str | None = None) -> list[Series]:
+    """One series per endpoint tag; one pass, line by line, memory bounded by the number of
+    endpoints x seconds x distinct 3-digit latency keys (not by the number of points)."""
     where = str(path)
     series: dict[str, Series] = {}
+    # per endpoint: second -> [count, failures, {3-digit ns key: count}]; the whole-run
+    # histogram is the sum of its seconds, built once at the end
     slots: dict[str, dict[int, list]] = {}
-    start: float | None = None
-    last_second: dict[str, float] = {}
+    seconds: dict[str, int] = {}  # "2026-11-23T08:00:01" -> epoch second
+    tag_cache: dict[str, tuple[str, str]] = {}  # raw tags JSON -> (endpoint, status)
     try:
         handle = path.open(encoding="utf-8")
     except OSError as exc:
         raise ResultError(where, f"cannot read: {exc.strerror}") from None
     with handle:
+        match = FAST.match
+        ok_prefix = '{"metric":"perfspec_ok","type":"Point","data":{"time":"'
         for number, line in enumerate(handle, 1):
-            if '"Point"' not in line or not any(w in line for w in WANTED):
-                continue
-            try:
-                point = json.loads(line)
-                metric, data = point["metric"], point["data"]
-                tags, value = data.get("tags") or {}, float(data["value"])
-                name = tags["endpoint"]
-                stamp = data["time"]
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-                if not line.endswith("\n"):
-                    raise ResultError(where, f"line {number} is cut off: the run was interrupted, "
-                                      "the file is incomplete") from None
-                raise ResultError(where, f"line {number}: not a k6 JSON point "
-                                  f"({type(exc).__name__})") from None
+            if line.startswith(ok_prefix) and '"value":1,"tags":' in line:
+                continue  # a success: counted with its latency sample (the common case, in C)
+            m = match(line)
+            if m is not None:
+                metric, stamp, value, raw = m.groups()
+            else:
+                parsed = _slow(line, where, number)
+                if parsed is None:
+                    continue
+                metric, stamp, value, raw = parsed
+            if metric == "perfspec_ok" and (value == "1" or float(value) != 0):
+                continue  # a success: counted with its latency sample
+            tagged = tag_cache.get(raw)
+            if tagged is None:
+                tagged = tag_cache[raw] = _tags(raw, where, number)
+            name, status = tagged
             s = series.get(name)
             if s is None:
                 s = series[name] = Series("k6", "http", name, where, path.stem, profile=profile)
+                slots[name] = {}
+            second = seconds.get(stamp[:19])
+            if second is None:
+                second = seconds[stamp[:19]] = int(_seconds(stamp))
             if metric == "perfspec_latency":
-                ns = int(value * 1e6)
-                s.histogram.add(ns)
                 s.count += 1
-                status = tags.get("status", "0")
                 s.statuses[status] = s.statuses.get(status, 0) + 1
-                second = stamp[:19]  # the timeline groups by the second
-                key = last_second.get(second)
-                if key is None:
-                    key = last_second[second] = _seconds(stamp)
-                    if start is None or key < start:
-                        start = key
-                slot = slots.setdefault(name, {}).setdefault(int(key), [0, 0, Histogram()])
+                slot = slots[name].get(second)
+                if slot is None:
+                    slot = slots[name][second] = [0, 0, {}]
                 slot[0] += 1
-                slot[2].add(ns)
+                key = round3(int(float(value) * 1e6))
+                counts = slot[2]
+                counts[key] = counts.get(key, 0) + 1
             elif metric == "perfspec_ok":
-                if value == 0:
-                    s.failures += 1
-                    err = f"status {tags.get('status', '?')}"
-                    s.errors[err] = s.errors.get(err, 0) + 1
-                    second = int(last_second.get(stamp[:19]) or _seconds(stamp))
-                    slots.setdefault(name, {}).setdefault(second, [0, 0, Histogram()])[1] += 1
-            elif metric == "perfspec_ttfb":
-                s.ttfb.add(int(value * 1e6))
-    if start is not None:
-        end = max((max(v) for v in slots.values() if v), default=int(start))
+                s.failures += 1
+                err = f"status {status}"
+                s.errors[err] = s.errors.get(err, 0) + 1
+                slot = slots[name].get(second)
+                if slot is None:
+                    slot = slots[name][second] = [0, 0, {}]
+                slot[1] += 1
+            else:
+                s.ttfb.add(int(float(value) * 1e6))
+    if seconds:
+        start = min(seconds.values())
+        end = max(seconds.values())
         for name, s in series.items():
-            s.timeline = [(t - int(start), c, f, h) for t, (c, f, h) in sorted(slots.get(name, {}).items())]
-            s.elapsed = end - int(start) + 1
+            timeline = []
+            for t, (c, f, counts) in sorted(slots[name].items()):
+                h = Histogram(counts)
+                s.histogram.merge(h)
+                timeline.append((t - start, c, f, h))
+            s.timeline = timeline
+            s.elapsed = end - start + 1
     return list(series.values())
 
 
