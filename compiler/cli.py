@@ -200,6 +200,7 @@ def run(
         "--no-embedded", help="an unset host or DSN variable is an error (no demo target)")] = False,
     load_setup: Annotated[bool, typer.Option(
         "--load-setup", help="load the spec's setup SQL into the given database")] = False,
+    note: Annotated[str | None, typer.Option("--note", help="a note kept in the run's history")] = None,
 ) -> None:
     """Run the suites (embedded demo target + throwaway PostgreSQL when no host is set), then check."""
     import datetime
@@ -234,7 +235,7 @@ def run(
         "seconds": p.seconds if p else 0,
         "locust_profiles": [n for n, pp in plan.profiles.items() if "locust" in pp.tools],
         "k6_profiles": [n for n, pp in plan.profiles.items() if "k6" in pp.tools],
-        "no_embedded": no_embedded, "load_setup": load_setup,
+        "no_embedded": no_embedded, "load_setup": load_setup, "note": note,
     }
     log = lambda text: out.print(text, markup=False, highlight=False)  # noqa: E731
     log(f"run {run_id}: {plan.file}, profile {chosen}, suites {', '.join(suites)}")
@@ -249,6 +250,47 @@ def run(
     if manifest.get("partial"):
         log("partial run: the results above cover only what finished")
     raise typer.Exit(code)
+
+
+@app.command()
+def history(
+    spec: Annotated[Path | None, typer.Argument(help="only the runs of this spec")] = None,
+    results: Annotated[Path, typer.Option(
+        "--results", help="the results root of perfspec run")] = Path("results"),
+    last: Annotated[int, typer.Option("--last", help="show the last N runs")] = 20,
+    targets: Annotated[str | None, typer.Option("--targets", help="comma-separated target names")] = None,
+    markdown: Annotated[Path | None, typer.Option(
+        "--markdown", help="also write the table as Markdown")] = None,
+) -> None:
+    """The run history: one row per run, each target's headline statistic, and the trend."""
+    from perfspec.runtime import history as hist
+
+    if not results.is_dir():
+        err.print(f"error: {results}: no such folder", markup=False)
+        err.print("  hint: runs land in results/ (perfspec run --out DIR); pass --results DIR", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    wanted = None
+    if spec is not None:
+        [checked] = load_all([spec])
+        wanted = checked.file
+    runs = hist.collect(results, wanted)[-last:] if last > 0 else []
+    if not runs:
+        out.print(f"no judged runs under {results}" + (f" for {wanted}" if wanted else ""), markup=False)
+        return
+    names = [t.strip() for t in targets.split(",")] if targets else None
+    headers, rows = hist.table(runs, names)
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"perfspec history: {len(runs)} runs" + (f" of {wanted}" if wanted else ""))
+    for h in headers:
+        table.add_column(h, overflow="fold")
+    for row in rows:
+        table.add_row(*row, style="bold" if row[0] == "trend" else None)
+    Console(width=max(160, 24 * len(headers))).print(table, markup=False)
+    if markdown is not None:
+        markdown.write_text(hist.markdown(headers, rows), encoding="utf-8")
+        out.print(f"wrote {markdown}", markup=False, highlight=False)
 
 
 demo_app = typer.Typer(help="The demo target service.", no_args_is_help=True)

@@ -21,6 +21,23 @@ QUANTILES = {"p50": 0.5, "p75": 0.75, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p99
 LATENCY = {"avg", "min", "max", *QUANTILES}
 
 
+def shown(measured: float | None, unit: str, digits: int = 3) -> str:
+    """A measured value with its unit: seconds as ms, ratios as %, rates as /s."""
+    if measured is None:
+        return "no data"
+    if unit == "s":
+        return f"{measured * 1000:.{digits}f}ms"
+    if unit == "ratio":
+        return f"{measured * 100:.{digits}f}%"
+    if unit == "/s":
+        return f"{measured:.2f}/s"
+    if unit == "change":
+        return f"{measured * 100:+.2f}%"
+    if unit == "x":
+        return f"{measured:.3f}x"
+    return f"{measured:g}{unit}"
+
+
 @dataclass
 class StatVerdict:
     stat: str
@@ -32,19 +49,7 @@ class StatVerdict:
     line: int
 
     def shown(self) -> str:
-        if self.measured is None:
-            return "no data"
-        if self.unit == "s":
-            return f"{self.measured * 1000:.3f}ms"
-        if self.unit == "ratio":
-            return f"{self.measured * 100:.3f}%"
-        if self.unit == "/s":
-            return f"{self.measured:.2f}/s"
-        if self.unit == "change":
-            return f"{self.measured * 100:+.2f}%"
-        if self.unit == "x":
-            return f"{self.measured:.3f}x"
-        return f"{self.measured:g}{self.unit}"
+        return shown(self.measured, self.unit)
 
 
 @dataclass

@@ -61,6 +61,20 @@ def demo(dsn: str | None, extra: list[str]) -> Iterator[str]:
             proc.kill()
 
 
+def git_commit() -> str | None:
+    """The working tree's commit (short), + when it has changes; None outside git."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              timeout=10)
+        if head.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return head.stdout.strip() + ("+" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
 def tool_version(cmd: list[str]) -> str:
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
@@ -78,7 +92,7 @@ def execute(info: dict, run_dir: Path, suites: list[str], demo_args: list[str],
     manifest: dict = {
         "spec": info["file"], "spec_sha256": info["sha256"], "profile": info["profile"],
         "suites": suites, "started": time.time(), "tools": {}, "hosts": {}, "exit": {},
-        "partial": False,
+        "partial": False, "note": info.get("note"), "commit": git_commit(),
     }
     host_env = {p[1] for parts in info["hosts"].values() for p in parts if p[0] == "env"}
     need_demo = any(resolve(parts) is None for parts in info["hosts"].values()) and \

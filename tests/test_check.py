@@ -229,6 +229,13 @@ def test_quickstart_runs_on_embedded_defaults_and_passes(tmp_path: Path) -> None
     assert (run / "junit.xml").read_text().count("<testcase") == 6
     assert "<svg" in (run / "report.html").read_text()
     assert any(f.name == "k6.ndjson" for f in (run / "results").iterdir())
+    # the run is in the history, its values as measured
+    proc = perfspec("history", "--results", str(tmp_path), "--markdown", str(tmp_path.parent / "h.md"))
+    assert proc.returncode == 0, proc.stderr
+    row = (tmp_path.parent / "h.md").read_text().splitlines()[2]
+    assert f"| {run.name} | smoke | 6 pass, 0 warn, 0 fail |" in row
+    api_p95 = next(s for s in verdicts["api"]["stats"] if s["stat"] == "p95" and s["severity"] == "fail")
+    assert f"{api_p95['measured'] * 1000:.1f}ms ✓" in row
 
 
 def test_injected_latency_fails_exactly_the_latency_target(tmp_path: Path) -> None:
