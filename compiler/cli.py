@@ -236,11 +236,15 @@ def run(
         "locust_profiles": [n for n, pp in plan.profiles.items() if "locust" in pp.tools],
         "k6_profiles": [n for n, pp in plan.profiles.items() if "k6" in pp.tools],
         "no_embedded": no_embedded, "load_setup": load_setup, "note": note,
+        "stages": [{"kind": st.kind, "start": st.start, "end": st.end, "seconds": st.seconds}
+                   for st in (p.stages if p else [])],
+        "unit": p.unit if p else "users",
     }
     log = lambda text: out.print(text, markup=False, highlight=False)  # noqa: E731
     log(f"run {run_id}: {plan.file}, profile {chosen}, suites {', '.join(suites)}")
     try:
-        manifest = execute(info, run_dir, suites, ["--latency", demo_latency] if demo_latency else [], log)
+        manifest = execute(info, run_dir, suites, ["--latency", demo_latency] if demo_latency else [], log,
+                           console=out)
     except RuntimeError as exc:  # the embedded demo target or PostgreSQL could not start
         err.print(f"error: {exc}", markup=False)
         err.print("  hint: set the hosts' and database's environment variables to run against "

@@ -84,11 +84,16 @@ def tool_version(cmd: list[str]) -> str:
 
 
 def execute(info: dict, run_dir: Path, suites: list[str], demo_args: list[str],
-            log=print) -> dict:
-    """Run the suites; return the manifest (also written to run_dir/manifest.json)."""
+            log=print, console=None) -> dict:
+    """Run the suites; return the manifest (also written to run_dir/manifest.json). With a rich
+    console, a live display follows every suite."""
+    from .progress import Display, K6Watch, LocustWatch, SqlWatch
+
     artifacts = run_dir / "artifacts" / info["stem"]
     results = run_dir / "results"
     results.mkdir(parents=True, exist_ok=True)
+    logs = run_dir / "logs"
+    logs.mkdir(exist_ok=True)
     manifest: dict = {
         "spec": info["file"], "spec_sha256": info["sha256"], "profile": info["profile"],
         "suites": suites, "started": time.time(), "tools": {}, "hosts": {}, "exit": {},
@@ -106,6 +111,8 @@ def execute(info: dict, run_dir: Path, suites: list[str], demo_args: list[str],
         raise RuntimeError(f"--no-embedded: {', '.join(unset) or 'a host or the DSN'} unset; set "
                            "the variable (in GitHub Actions: a repository variable or secret)")
     with contextlib.ExitStack() as stack:
+        display = stack.enter_context(Display(console, log)) if console is not None else None
+        stages, unit = info.get("stages") or [], info.get("unit") or "users"
         try:
             if need_db:
                 log("starting a throwaway PostgreSQL ...")
@@ -133,22 +140,26 @@ def execute(info: dict, run_dir: Path, suites: list[str], demo_args: list[str],
                 cmd = [sys.executable, str(artifacts / "sql_bench.py"), "--out", str(results)]
                 if need_db or info.get("load_setup"):
                     cmd.append("--setup")
-                run_tool("sql", cmd, env, manifest, log, timeout=3600)
+                run_tool("sql", cmd, env, manifest, log, timeout=3600, logs=logs, display=display,
+                         watcher=SqlWatch(logs / "sql.log"))
                 manifest["tools"]["sql"] = tool_version(
                     [sys.executable, "-c", "import asyncpg; print('asyncpg', asyncpg.__version__)"])
             if "locust" in suites and (artifacts / "locustfile.py").exists() and \
                     info["profile"] in info["locust_profiles"]:
                 locust = shutil.which("locust") or "locust"
                 manifest["tools"]["locust"] = tool_version([locust, "--version"])
+                progress = logs / "locust-progress.ndjson"
                 run_tool("locust", [locust, "-f", str(artifacts / "locustfile.py"), "--headless",
-                                    "--only-summary"], env, manifest, log,
-                         timeout=info["seconds"] + 120)
+                                    "--only-summary"], {**env, "PERFSPEC_PROGRESS": str(progress)},
+                         manifest, log, timeout=info["seconds"] + 120, logs=logs, display=display,
+                         watcher=LocustWatch(progress), stages=stages, unit=unit)
             if "k6" in suites and (artifacts / "k6.js").exists() and info["profile"] in info["k6_profiles"]:
                 k6 = shutil.which("k6") or "k6"
                 manifest["tools"]["k6"] = tool_version([k6, "version"])
                 run_tool("k6", [k6, "run", "--quiet", "--out", f"json={results / 'k6.ndjson'}",
                                 str(artifacts / "k6.js")], env, manifest, log,
-                         timeout=info["seconds"] + 120)
+                         timeout=info["seconds"] + 120, logs=logs, display=display,
+                         watcher=K6Watch(results / "k6.ndjson"), stages=stages, unit=unit)
         except KeyboardInterrupt:
             manifest["partial"] = True
             log("interrupted: stopping what was started; partial results are kept")
@@ -158,21 +169,54 @@ def execute(info: dict, run_dir: Path, suites: list[str], demo_args: list[str],
     return manifest
 
 
-def run_tool(name: str, cmd: list[str], env: dict, manifest: dict, log, timeout: float) -> None:
+def run_tool(name: str, cmd: list[str], env: dict, manifest: dict, log, timeout: float, logs: Path,
+             display=None, watcher=None, stages: list | None = None, unit: str = "users") -> None:
+    """Run one suite's tool, its output into logs/<name>.log, followed by the live display.
+    Ctrl-C gives the tool up to 30 s to write its partial results, then stops it."""
     log(f"running {name} ...")
     started = time.time()
+    log_path = logs / f"{name}.log"
+    if display is not None and watcher is not None:
+        display.follow(name, watcher, stages=stages, unit=unit)
+    state = "done"
     try:
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
-        code, tail = proc.returncode, (proc.stdout + proc.stderr)[-3000:]
+        with log_path.open("w", encoding="utf-8") as out:
+            proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+            try:
+                code = proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                stop(proc)
+                code, state = -1, "timed out"
+                manifest["partial"] = True
+            except KeyboardInterrupt:
+                try:
+                    proc.wait(timeout=30)  # the tool got the SIGINT too: let it write its results
+                except (subprocess.TimeoutExpired, KeyboardInterrupt):
+                    stop(proc)
+                manifest["exit"][name] = {"code": proc.returncode, "seconds": round(time.time() - started, 2)}
+                if display is not None:
+                    display.finish(name, "interrupted")
+                raise
     except FileNotFoundError:
-        code, tail = 127, f"{cmd[0]} is not installed"
-    except subprocess.TimeoutExpired:
-        code, tail = -1, f"{name} did not finish within {timeout:.0f}s and was stopped"
-        manifest["partial"] = True
-    manifest["exit"][name] = {"code": code, "seconds": round(time.time() - started, 2)}
-    log(f"  {name}: exit {code} in {time.time() - started:.1f}s")
+        code, state = 127, "not installed"
+        log_path.write_text(f"{cmd[0]} is not installed\n", encoding="utf-8")
+    if display is not None:
+        display.finish(name, state if state != "done" else f"exit {code}")
+    manifest["exit"][name] = {"code": code, "seconds": round(time.time() - started, 2),
+                              "log": str(log_path.name)}
+    log(f"  {name}: exit {code} in {time.time() - started:.1f}s (log: {log_path})")
     if code not in (0, 1, 99):  # 1/99: the tool's own thresholds or errors; the checker judges
-        log(tail)
+        text = log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
+        log(text if state == "done" else f"{name} did not finish within {timeout:.0f}s and was stopped")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def spec_hash(path: Path) -> str:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
+import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -220,6 +223,10 @@ def test_quickstart_runs_on_embedded_defaults_and_passes(tmp_path: Path) -> None
     require_tool("k6")
     proc = perfspec("run", "specs/quickstart.yaml", "--out", str(tmp_path))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    # progress while it ran (a plain line every 10 s when stdout is not a terminal)
+    for suite, load in (("locust", "5 users"), ("k6", "5 VUs")):
+        line = rf"{suite}: 10s hold 2/2 \(5 users\) {load} rps \d+ p95 [\d.]+ms errors 0/\d+"
+        assert re.search(line, proc.stdout), proc.stdout[-3000:]
     verdicts = verdicts_of(tmp_path)
     assert {v["status"] for v in verdicts.values()} == {"pass"}
     assert all(v["samples"] > 0 for v in verdicts.values())
@@ -257,3 +264,39 @@ def test_a_run_without_http_traffic_fails_http_targets_with_no_samples(tmp_path:
     assert verdicts["db_indexed"]["status"] == "pass"
     assert verdicts["health"]["status"] == "fail"
     assert any("no samples for health" in r for r in verdicts["health"]["reasons"])
+
+
+def test_ctrl_c_keeps_and_judges_partial_results_and_stops_what_it_started(tmp_path: Path) -> None:
+    require_tool("locust")
+    env = {k: v for k, v in os.environ.items() if k not in ("API_URL", "PERFSPEC_DSN")}
+    proc = subprocess.Popen([sys.executable, "-m", "perfspec.compiler.cli", "run", "specs/quickstart.yaml",
+                             "--out", str(tmp_path), "--only", "locust"], cwd=ROOT, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    assert proc.stdout is not None
+    seen, demo = [], None
+    try:
+        for line in proc.stdout:  # bounded: the run itself ends within about 20 s
+            seen.append(line)
+            if line.startswith("demo target on "):
+                demo = line.split()[-1]
+            if line.startswith("  locust: 10s"):
+                os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+                break
+        rest, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    output = "".join(seen) + rest
+    assert demo is not None, output[-3000:]
+    assert "partial run" in output, output[-3000:]
+    [run] = list(tmp_path.iterdir())
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["partial"] is True
+    verdicts = verdicts_of(tmp_path)
+    assert verdicts["api"]["samples"] > 0  # locust wrote what it measured before it stopped
+    assert verdicts["db_simple"]["status"] == "fail"  # not run: no samples, never a pass
+    assert proc.returncode == 1
+    host, port = demo.removeprefix("http://").rstrip("/").split(":")
+    with socket.socket() as probe:  # the embedded demo target is gone
+        probe.settimeout(2)
+        assert probe.connect_ex((host, int(port))) != 0

@@ -216,6 +216,16 @@ class Histogram:
     def to_list(self):
         return [[k, self.counts[k]] for k in sorted(self.counts)]
 
+    def quantile_us(self, q):
+        """Nearest rank over the counts (for the live display only)."""
+        total = sum(self.counts.values())
+        rank, seen = max(1, int(-(-q * total // 1))), 0
+        for key in sorted(self.counts):
+            seen += self.counts[key]
+            if seen >= rank:
+                return key
+        return 0
+
 
 class Series:
     def __init__(self):
@@ -250,6 +260,37 @@ RESULTS = {}
 
 def record(name, seconds, ok, status, error="", ttfb=None):
     RESULTS.setdefault(name, Series()).record(seconds, ok, status, error, ttfb)
+
+
+@events.init.add_listener
+def progress(environment, **_kwargs):
+    """With PERFSPEC_PROGRESS=FILE: one JSON line a second (users, requests, failures, p95 of
+    the last full second) for `perfspec run`'s live display."""
+    path = os.environ.get("PERFSPEC_PROGRESS")
+    if not path or environment.runner is None or type(environment.runner).__name__ == "WorkerRunner":
+        return
+    import gevent
+
+    def loop():
+        with open(path, "a", encoding="utf-8") as out:
+            while True:
+                gevent.sleep(1.0)
+                last = int(time.time() - STARTED) - 1
+                window = Histogram()
+                for s in RESULTS.values():
+                    slot = s.timeline.get(last)
+                    if slot:
+                        for key, count in slot[2].counts.items():
+                            window.counts[key] = window.counts.get(key, 0) + count
+                out.write(json.dumps({
+                    "t": last + 1, "users": environment.runner.user_count,
+                    "requests": sum(s.count for s in RESULTS.values()),
+                    "failures": sum(s.failures for s in RESULTS.values()),
+                    "rps": sum(s.timeline.get(last, [0])[0] for s in RESULTS.values()),
+                    "p95_ms": window.quantile_us(0.95) / 1000 if window.counts else None}) + "\n")
+                out.flush()
+
+    gevent.spawn(loop)
 
 
 @events.quitting.add_listener
