@@ -201,6 +201,8 @@ def run(
     load_setup: Annotated[bool, typer.Option(
         "--load-setup", help="load the spec's setup SQL into the given database")] = False,
     note: Annotated[str | None, typer.Option("--note", help="a note kept in the run's history")] = None,
+    workers: Annotated[int, typer.Option(
+        "--workers", min=1, help="Locust workers / k6 execution segments on this machine")] = 1,
 ) -> None:
     """Run the suites (embedded demo target + throwaway PostgreSQL when no host is set), then check."""
     import datetime
@@ -235,7 +237,7 @@ def run(
         "seconds": p.seconds if p else 0,
         "locust_profiles": [n for n, pp in plan.profiles.items() if "locust" in pp.tools],
         "k6_profiles": [n for n, pp in plan.profiles.items() if "k6" in pp.tools],
-        "no_embedded": no_embedded, "load_setup": load_setup, "note": note,
+        "no_embedded": no_embedded, "load_setup": load_setup, "note": note, "workers": workers,
         "stages": [{"kind": st.kind, "start": st.start, "end": st.end, "seconds": st.seconds}
                    for st in (p.stages if p else [])],
         "unit": p.unit if p else "users",

@@ -69,17 +69,36 @@ class LocustWatch:
 
 
 class K6Watch:
-    def __init__(self, path: Path) -> None:
-        self.tail = Tail(path)
+    """One k6 process's NDJSON, or several shards' (execution segments) summed."""
+
+    def __init__(self, *paths: Path) -> None:
+        self.tails = [Tail(p) for p in paths]
         self.seconds: dict[int, list] = {}  # epoch second -> [count, Histogram]
         self.requests = self.failures = 0
-        self.vus = 0
+        self.vus_of: dict[int, int] = {}
+
+    @property
+    def vus(self) -> int:
+        return sum(self.vus_of.values())
 
     def poll(self) -> dict:
-        for line in self.tail.lines():
+        for i, tail in enumerate(self.tails):
+            self._read(i, tail.lines())
+        if not self.seconds:
+            return {"load": f"{self.vus} VUs"} if self.vus else {}
+        full = sorted(self.seconds)[:-1] or sorted(self.seconds)
+        count, hist = self.seconds[full[-1]]
+        for old in [s for s in self.seconds if s < full[-1] - 5]:
+            del self.seconds[old]
+        q = hist.quantile(0.95)
+        return {"load": f"{self.vus} VUs", "rps": count, "p95": f"{q / 1e6:.1f}ms" if q else "-",
+                "errors": f"{self.failures}/{self.requests}"}
+
+    def _read(self, shard: int, lines: list[str]) -> None:
+        for line in lines:
             if line.startswith('{"metric":"vus","type":"Point"'):
                 try:
-                    self.vus = int(json.loads(line)["data"]["value"])
+                    self.vus_of[shard] = int(json.loads(line)["data"]["value"])
                 except (ValueError, KeyError, TypeError):
                     pass
                 continue
@@ -96,15 +115,6 @@ class K6Watch:
                 self.requests += 1
             elif metric == "perfspec_ok" and float(value) == 0:
                 self.failures += 1
-        if not self.seconds:
-            return {"load": f"{self.vus} VUs"} if self.vus else {}
-        full = sorted(self.seconds)[:-1] or sorted(self.seconds)
-        count, hist = self.seconds[full[-1]]
-        for old in [s for s in self.seconds if s < full[-1] - 5]:
-            del self.seconds[old]
-        q = hist.quantile(0.95)
-        return {"load": f"{self.vus} VUs", "rps": count, "p95": f"{q / 1e6:.1f}ms" if q else "-",
-                "errors": f"{self.failures}/{self.requests}"}
 
 
 class SqlWatch:

@@ -94,10 +94,12 @@ def execute(info: dict, run_dir: Path, suites: list[str], demo_args: list[str],
     results.mkdir(parents=True, exist_ok=True)
     logs = run_dir / "logs"
     logs.mkdir(exist_ok=True)
+    workers = max(1, int(info.get("workers") or 1))
     manifest: dict = {
         "spec": info["file"], "spec_sha256": info["sha256"], "profile": info["profile"],
         "suites": suites, "started": time.time(), "tools": {}, "hosts": {}, "exit": {},
         "partial": False, "note": info.get("note"), "commit": git_commit(),
+        "workers": workers,
     }
     host_env = {p[1] for parts in info["hosts"].values() for p in parts if p[0] == "env"}
     need_demo = any(resolve(parts) is None for parts in info["hosts"].values()) and \
@@ -140,7 +142,7 @@ def execute(info: dict, run_dir: Path, suites: list[str], demo_args: list[str],
                 cmd = [sys.executable, str(artifacts / "sql_bench.py"), "--out", str(results)]
                 if need_db or info.get("load_setup"):
                     cmd.append("--setup")
-                run_tool("sql", cmd, env, manifest, log, timeout=3600, logs=logs, display=display,
+                run_tool("sql", [(cmd, env)], manifest, log, timeout=3600, logs=logs, display=display,
                          watcher=SqlWatch(logs / "sql.log"))
                 manifest["tools"]["sql"] = tool_version(
                     [sys.executable, "-c", "import asyncpg; print('asyncpg', asyncpg.__version__)"])
@@ -149,17 +151,35 @@ def execute(info: dict, run_dir: Path, suites: list[str], demo_args: list[str],
                 locust = shutil.which("locust") or "locust"
                 manifest["tools"]["locust"] = tool_version([locust, "--version"])
                 progress = logs / "locust-progress.ndjson"
-                run_tool("locust", [locust, "-f", str(artifacts / "locustfile.py"), "--headless",
-                                    "--only-summary"], {**env, "PERFSPEC_PROGRESS": str(progress)},
-                         manifest, log, timeout=info["seconds"] + 120, logs=logs, display=display,
-                         watcher=LocustWatch(progress), stages=stages, unit=unit)
+                base = [locust, "-f", str(artifacts / "locustfile.py")]
+                locust_env = {**env, "PERFSPEC_PROGRESS": str(progress)}
+                if workers > 1:  # Locust's own distributed mode: a master and N workers
+                    port = free_port()
+                    cmds = [([*base, "--headless", "--only-summary", "--master", "--master-bind-host",
+                              "127.0.0.1", "--master-bind-port", str(port), "--expect-workers",
+                              str(workers)], locust_env)]
+                    cmds += [([*base, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)],
+                              env) for _ in range(workers)]
+                else:
+                    cmds = [([*base, "--headless", "--only-summary"], locust_env)]
+                run_tool("locust", cmds, manifest, log, timeout=info["seconds"] + 120, logs=logs,
+                         display=display, watcher=LocustWatch(progress), stages=stages, unit=unit)
             if "k6" in suites and (artifacts / "k6.js").exists() and info["profile"] in info["k6_profiles"]:
                 k6 = shutil.which("k6") or "k6"
                 manifest["tools"]["k6"] = tool_version([k6, "version"])
-                run_tool("k6", [k6, "run", "--quiet", "--out", f"json={results / 'k6.ndjson'}",
-                                str(artifacts / "k6.js")], env, manifest, log,
-                         timeout=info["seconds"] + 120, logs=logs, display=display,
-                         watcher=K6Watch(results / "k6.ndjson"), stages=stages, unit=unit)
+                outs = [results / ("k6.ndjson" if workers == 1 else f"k6-{i + 1}of{workers}.ndjson")
+                        for i in range(workers)]
+                cmds = []
+                for i, out in enumerate(outs):  # k6's own split: execution segments of one test
+                    shard = [] if workers == 1 else [
+                        "--execution-segment", f"{i}/{workers}:{i + 1}/{workers}",
+                        "--execution-segment-sequence", ",".join(
+                            ["0", *[f"{j}/{workers}" for j in range(1, workers)], "1"])]
+                    shard_env = {**env, "PERFSPEC_SHARD": f"{i + 1}of{workers}"} if workers > 1 else env
+                    cmds.append(([k6, "run", "--quiet", *shard, "--out", f"json={out}",
+                                  str(artifacts / "k6.js")], shard_env))
+                run_tool("k6", cmds, manifest, log, timeout=info["seconds"] + 120, logs=logs, display=display,
+                         watcher=K6Watch(*outs), stages=stages, unit=unit)
         except KeyboardInterrupt:
             manifest["partial"] = True
             log("interrupted: stopping what was started; partial results are kept")
@@ -169,45 +189,87 @@ def execute(info: dict, run_dir: Path, suites: list[str], demo_args: list[str],
     return manifest
 
 
-def run_tool(name: str, cmd: list[str], env: dict, manifest: dict, log, timeout: float, logs: Path,
-             display=None, watcher=None, stages: list | None = None, unit: str = "users") -> None:
-    """Run one suite's tool, its output into logs/<name>.log, followed by the live display.
-    Ctrl-C gives the tool up to 30 s to write its partial results, then stops it."""
-    log(f"running {name} ...")
+def run_tool(name: str, cmds: list[tuple[list[str], dict]], manifest: dict, log, timeout: float,
+             logs: Path, display=None, watcher=None, stages: list | None = None,
+             unit: str = "users") -> None:
+    """Run one suite: its processes (a Locust master and workers, k6 shards, or just one) side
+    by side, each one's output into logs/<name>[-i].log, followed by the live display. The
+    suite's exit code is the worst of its processes'. Ctrl-C gives the tools up to 30 s to
+    write their partial results, then stops them."""
+    log(f"running {name} ..." + (f" ({len(cmds)} processes)" if len(cmds) > 1 else ""))
     started = time.time()
-    log_path = logs / f"{name}.log"
+    paths = [logs / (f"{name}.log" if i == 0 else f"{name}-{i}.log") for i in range(len(cmds))]
     if display is not None and watcher is not None:
         display.follow(name, watcher, stages=stages, unit=unit)
-    state = "done"
+    state, procs, handles = "done", [], []
     try:
-        with log_path.open("w", encoding="utf-8") as out:
-            proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
-            try:
-                code = proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
+        try:
+            for (cmd, env), path in zip(cmds, paths, strict=True):
+                handles.append(path.open("w", encoding="utf-8"))
+                procs.append(subprocess.Popen(cmd, env=env, stdout=handles[-1], stderr=subprocess.STDOUT,
+                                              text=True))
+        except FileNotFoundError:
+            for proc in procs:
                 stop(proc)
-                code, state = -1, "timed out"
+            code, state = 127, "not installed"
+            paths[0].write_text(f"{cmds[0][0][0]} is not installed\n", encoding="utf-8")
+        else:
+            deadline = time.monotonic() + timeout
+            try:
+                for proc in procs:
+                    proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                state = "timed out"
                 manifest["partial"] = True
             except KeyboardInterrupt:
+                grace = time.monotonic() + 30  # the tools got the SIGINT too: let them write results
                 try:
-                    proc.wait(timeout=30)  # the tool got the SIGINT too: let it write its results
+                    for proc in procs:
+                        proc.wait(timeout=max(0.1, grace - time.monotonic()))
                 except (subprocess.TimeoutExpired, KeyboardInterrupt):
+                    pass
+                for proc in procs:
                     stop(proc)
-                manifest["exit"][name] = {"code": proc.returncode, "seconds": round(time.time() - started, 2)}
+                manifest["exit"][name] = {"code": worst([p.returncode for p in procs]),
+                                          "seconds": round(time.time() - started, 2)}
                 if display is not None:
                     display.finish(name, "interrupted")
                 raise
-    except FileNotFoundError:
-        code, state = 127, "not installed"
-        log_path.write_text(f"{cmd[0]} is not installed\n", encoding="utf-8")
+            for proc in procs:
+                stop(proc)
+            code = -1 if state == "timed out" else worst([p.returncode for p in procs])
+    finally:
+        for handle in handles:
+            handle.close()
     if display is not None:
         display.finish(name, state if state != "done" else f"exit {code}")
     manifest["exit"][name] = {"code": code, "seconds": round(time.time() - started, 2),
-                              "log": str(log_path.name)}
-    log(f"  {name}: exit {code} in {time.time() - started:.1f}s (log: {log_path})")
+                              "logs": [p.name for p in paths]}
+    log(f"  {name}: exit {code} in {time.time() - started:.1f}s (log: {paths[0]})")
     if code not in (0, 1, 99):  # 1/99: the tool's own thresholds or errors; the checker judges
-        text = log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
-        log(text if state == "done" else f"{name} did not finish within {timeout:.0f}s and was stopped")
+        if state != "done":
+            log(f"{name} did not finish within {timeout:.0f}s and was stopped")
+        for path in paths:
+            text = path.read_text(encoding="utf-8", errors="replace")[-3000:]
+            if text.strip():
+                log(text)
+
+
+def worst(codes: list[int | None]) -> int:
+    """One exit code for a suite: a crash beats a failed threshold (99) beats errors (1)."""
+    known = [c if c is not None else -1 for c in codes]
+    for c in known:
+        if c not in (0, 1, 99):
+            return c
+    return 99 if 99 in known else 1 if 1 in known else 0
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def stop(proc: subprocess.Popen) -> None:

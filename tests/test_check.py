@@ -300,3 +300,22 @@ def test_ctrl_c_keeps_and_judges_partial_results_and_stops_what_it_started(tmp_p
     with socket.socket() as probe:  # the embedded demo target is gone
         probe.settimeout(2)
         assert probe.connect_ex((host, int(port))) != 0
+
+
+def test_distributed_mode_runs_locust_workers_and_k6_segments_and_merges_them(tmp_path: Path) -> None:
+    require_tool("locust")
+    require_tool("k6")
+    proc = perfspec("run", "specs/quickstart.yaml", "--out", str(tmp_path), "--only", "locust,k6",
+                    "--workers", "2")
+    assert "running locust ... (3 processes)" in proc.stdout  # a master and two workers
+    assert "running k6 ... (2 processes)" in proc.stdout  # two execution segments
+    [run] = list(tmp_path.iterdir())
+    files = sorted(f.name for f in (run / "results").iterdir())
+    assert len([f for f in files if f.startswith("locust-")]) == 2  # one per worker, none from the master
+    assert [f for f in files if f.startswith("k6")] == [
+        "k6-1of2.ndjson", "k6-2of2.ndjson", "k6-summary-1of2.json", "k6-summary-2of2.json"]
+    verdicts = verdicts_of(tmp_path)
+    http = {n: v for n, v in verdicts.items() if not n.startswith("db_")}
+    assert {v["status"] for v in http.values()} == {"pass"}, proc.stdout[-3000:]
+    # the shards merged: every login of the 5 users x 2 tools is counted once
+    assert verdicts["auth"]["samples"] == 20

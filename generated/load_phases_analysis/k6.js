@@ -681,5 +681,7 @@ export function handleSummary(data) {
     lines.push(`  ${failed ? "FAIL" : t.samples ? "ok  " : "NO DATA"} ${t.name} (${t.source}): ${t.samples} requests`);
   }
   if (result.dropped_iterations) lines.push(`  dropped iterations: ${result.dropped_iterations}`);
-  return { [`${folder}/k6-summary.json`]: JSON.stringify(result), stdout: lines.join("\n") + "\n" };
+  // one summary per shard when k6 runs split into execution segments (PERFSPEC_SHARD=1of2)
+  const shard = __ENV.PERFSPEC_SHARD ? `-${__ENV.PERFSPEC_SHARD.replace(/[^A-Za-z0-9]/g, "")}` : "";
+  return { [`${folder}/k6-summary${shard}.json`]: JSON.stringify(result), stdout: lines.join("\n") + "\n" };
 }

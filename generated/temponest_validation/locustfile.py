@@ -354,12 +354,17 @@ def progress(environment, **_kwargs):
                     if slot:
                         for key, count in slot[2].counts.items():
                             window.counts[key] = window.counts.get(key, 0) + count
-                out.write(json.dumps({
-                    "t": last + 1, "users": environment.runner.user_count,
-                    "requests": sum(s.count for s in RESULTS.values()),
-                    "failures": sum(s.failures for s in RESULTS.values()),
-                    "rps": sum(s.timeline.get(last, [0])[0] for s in RESULTS.values()),
-                    "p95_ms": window.quantile_us(0.95) / 1000 if window.counts else None}) + "\n")
+                if RESULTS or not environment.stats.total.num_requests:
+                    line = {"requests": sum(s.count for s in RESULTS.values()),
+                            "failures": sum(s.failures for s in RESULTS.values()),
+                            "rps": sum(s.timeline.get(last, [0])[0] for s in RESULTS.values()),
+                            "p95_ms": window.quantile_us(0.95) / 1000 if window.counts else None}
+                else:  # a master: the workers measure; Locust's aggregated stats, for display only
+                    total = environment.stats.total
+                    line = {"requests": total.num_requests, "failures": total.num_failures,
+                            "rps": round(total.current_rps, 1),
+                            "p95_ms": total.get_current_response_time_percentile(0.95)}
+                out.write(json.dumps({"t": last + 1, "users": environment.runner.user_count, **line}) + "\n")
                 out.flush()
 
     gevent.spawn(loop)
