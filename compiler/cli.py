@@ -203,6 +203,8 @@ def run(
     note: Annotated[str | None, typer.Option("--note", help="a note kept in the run's history")] = None,
     workers: Annotated[int, typer.Option(
         "--workers", min=1, help="Locust workers / k6 execution segments on this machine")] = 1,
+    duration: Annotated[str | None, typer.Option(
+        "--duration", help="cut the profile short, e.g. 30s (the SQL benchmark is not cut)")] = None,
 ) -> None:
     """Run the suites (embedded demo target + throwaway PostgreSQL when no host is set), then check."""
     import datetime
@@ -224,6 +226,19 @@ def run(
         err.print(f"error: unknown profile {chosen!r}; the spec has {', '.join(plan.profiles)}",
                   markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
+    cap = None
+    if duration is not None:
+        from .units import UnitError, parse_quantity
+
+        try:
+            cap = parse_quantity(duration, ("duration",)).value
+        except UnitError as exc:
+            err.print(f"error: --duration {duration!r}: {exc}", markup=False)
+            err.print("  hint: write a duration with its unit, e.g. 30s or 2m", markup=False)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        if cap <= 0:
+            err.print("error: --duration must be more than 0s", markup=False)
+            raise typer.Exit(EXIT_BAD_INPUT)
     run_id = datetime.datetime.now().strftime("%Y%m%d-%H%M%S") + f"-{plan.stem}"
     run_dir = out_dir / run_id
     for a in [a for b in all_backends().values() for a in b.emit(plan)]:
@@ -234,7 +249,7 @@ def run(
     info = {
         "file": plan.file, "stem": plan.stem, "sha256": spec_hash(Path(checked.file)),
         "profile": chosen, "hosts": plan.hosts, "dsn": plan.sql.dsn if plan.sql else None,
-        "seconds": p.seconds if p else 0,
+        "seconds": min(p.seconds, cap) if p and cap else p.seconds if p else 0, "duration": cap,
         "locust_profiles": [n for n, pp in plan.profiles.items() if "locust" in pp.tools],
         "k6_profiles": [n for n, pp in plan.profiles.items() if "k6" in pp.tools],
         "no_embedded": no_embedded, "load_setup": load_setup, "note": note, "workers": workers,

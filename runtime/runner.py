@@ -125,6 +125,9 @@ def execute(info: dict, run_dir: Path, suites: list[str], demo_args: list[str],
             env = {**os.environ, "PERFSPEC_RESULTS_DIR": str(results), "K6_NO_USAGE_REPORT": "true"}
             if info["profile"]:
                 env["PERFSPEC_PROFILE"] = info["profile"]
+            if info.get("duration"):
+                env["PERFSPEC_DURATION"] = f"{info['duration']:g}"
+                manifest["duration"] = info["duration"]
             if need_demo:
                 url = stack.enter_context(demo(dsn, demo_args))
                 log(f"demo target on {url}")

@@ -319,3 +319,25 @@ def test_distributed_mode_runs_locust_workers_and_k6_segments_and_merges_them(tm
     assert {v["status"] for v in http.values()} == {"pass"}, proc.stdout[-3000:]
     # the shards merged: every login of the 5 users x 2 tools is counted once
     assert verdicts["auth"]["samples"] == 20
+
+
+def test_duration_cuts_the_profile_short_in_both_tools(tmp_path: Path) -> None:
+    require_tool("locust")
+    k6 = require_tool("k6")
+    # mid-ramp: load_phases_analysis's peak ramps 0 -> 200 users over 10 s; 5 s in, 100 users
+    inspect = subprocess.run([k6, "inspect", "-e", "PERFSPEC_PROFILE=peak", "-e", "PERFSPEC_DURATION=5",
+                              str(ROOT / "generated/load_phases_analysis/k6.js")],
+                             capture_output=True, text=True, timeout=60)
+    assert inspect.returncode == 0, inspect.stderr
+    assert json.loads(inspect.stdout)["scenarios"]["peak"]["stages"] == [{"duration": "5s", "target": 100}]
+    proc = perfspec("run", "specs/quickstart.yaml", "--out", str(tmp_path), "--only", "locust,k6",
+                    "--duration", "4s")
+    [run] = list(tmp_path.iterdir())
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["duration"] == 4
+    # the 16 s profile ran about 4 s in each tool (plus start-up and graceful stop)
+    assert all(manifest["exit"][t]["seconds"] < 11 for t in ("locust", "k6")), manifest["exit"]
+    verdicts = verdicts_of(tmp_path)
+    assert verdicts["api"]["status"] == "pass" and verdicts["api"]["samples"] > 0, proc.stdout[-2000:]
+    bad = perfspec("run", "specs/quickstart.yaml", "--duration", "5parsecs")
+    assert bad.returncode == 2 and "unknown unit" in bad.stderr

@@ -166,6 +166,7 @@ PATHS = {'$.id': ['id'], '$.access_token': ['access_token']}
 # stages: [kind, start users, end users, seconds]; a hold is never shortened by the ramp before it
 PROFILES = {'smoke': [['ramp', 0, 5.0, 1.0], ['hold', 5.0, 5.0, 15.0]]}
 PROFILE = os.environ.get("PERFSPEC_PROFILE", 'smoke')
+CAP = float(os.environ.get("PERFSPEC_DURATION") or 0)  # seconds; 0: the whole profile
 if PROFILE not in PROFILES:
     raise SystemExit(f"PERFSPEC_PROFILE={PROFILE!r} is not a Locust profile of {SPEC}: {sorted(PROFILES)}")
 
@@ -500,6 +501,8 @@ class ProfileShape(LoadTestShape):
 
     def tick(self):
         elapsed = self.get_run_time()
+        if CAP and elapsed >= CAP:
+            return None  # PERFSPEC_DURATION (perfspec run --duration) cut the profile short
         for kind, start, end, seconds in self.stages:
             if elapsed < seconds:
                 if kind == "ramp" and end != start:

@@ -249,8 +249,35 @@ function thresholds() {
   return out;
 }
 
+// PERFSPEC_DURATION=<seconds> (perfspec run --duration) cuts the profile short: the stage
+// running at that moment ends there, at the load it has reached
+function capped(scenario, seconds) {
+  if (!seconds) return scenario;
+  const out = Object.assign({}, scenario);
+  if (out.duration) out.duration = `${Math.min(parseInt(out.duration, 10), seconds * 1000)}ms`;
+  if (out.stages) {
+    let left = seconds * 1000;
+    let level = out.startVUs !== undefined ? out.startVUs : out.startRate;
+    out.stages = [];
+    for (const st of scenario.stages) {
+      if (left <= 0) break;
+      const ms = parseInt(st.duration, 10);
+      if (ms <= left) {
+        out.stages.push(st);
+      } else {
+        const reached = level + (st.target - level) * (left / ms);
+        const target = out.executor === "ramping-vus" ? Math.round(reached) : reached;
+        out.stages.push({ duration: `${left}ms`, target });
+      }
+      left -= ms;
+      level = st.target;
+    }
+  }
+  return out;
+}
+
 export const options = {
-  scenarios: { [PROFILE]: SCENARIOS[PROFILE] },
+  scenarios: { [PROFILE]: capped(SCENARIOS[PROFILE], parseFloat(__ENV.PERFSPEC_DURATION || "0")) },
   thresholds: thresholds(),
   summaryTrendStats: ["avg", "min", "med", "max", "p(50)", "p(75)", "p(90)", "p(95)", "p(99)", "p(99.9)", "count"],
   discardResponseBodies: false,

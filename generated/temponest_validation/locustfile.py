@@ -216,6 +216,7 @@ PROFILES = {
     ],
 }
 PROFILE = os.environ.get("PERFSPEC_PROFILE", 'smoke')
+CAP = float(os.environ.get("PERFSPEC_DURATION") or 0)  # seconds; 0: the whole profile
 if PROFILE not in PROFILES:
     raise SystemExit(f"PERFSPEC_PROFILE={PROFILE!r} is not a Locust profile of {SPEC}: {sorted(PROFILES)}")
 
@@ -558,6 +559,8 @@ class ProfileShape(LoadTestShape):
 
     def tick(self):
         elapsed = self.get_run_time()
+        if CAP and elapsed >= CAP:
+            return None  # PERFSPEC_DURATION (perfspec run --duration) cut the profile short
         for kind, start, end, seconds in self.stages:
             if elapsed < seconds:
                 if kind == "ramp" and end != start:
