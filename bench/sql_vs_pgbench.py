@@ -4,7 +4,10 @@ Both connect over TCP to 127.0.0.1 (a throwaway PostgreSQL started from the mach
 and run for the same time. pgbench runs `-M prepared` with a custom script and logs every
 transaction (-l), so its p50/p99 come from all samples too. Goal: throughput ratio >= 0.6.
 
-    python bench/sql_vs_pgbench.py [--seconds 10] [--clients 10] [--rounds 2]
+A bare asyncpg loop (prepared fetch, no timing, same process count) runs in every round too:
+the ceiling of any asyncpg-based client on this machine.
+
+    python bench/sql_vs_pgbench.py [--seconds 10] [--clients 10] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -83,6 +86,57 @@ def run_perfspec(folder: Path, dsn: str, seconds: int, clients: int) -> dict:
             "uvloop": doc["client"]["uvloop"], "calls": level["count"]}
 
 
+def _bare_process(dsn: str, seconds: int, connections: int, out) -> None:
+    """The floor of any asyncpg client: prepared fetch in a loop, no timing, no bookkeeping."""
+    import random
+
+    import asyncpg
+
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+
+    async def main() -> int:
+        conns = [await asyncpg.connect(dsn) for _ in range(connections)]
+        stop = asyncio.get_running_loop().time() + seconds
+
+        async def loop(conn) -> int:
+            stmt = await conn.prepare("SELECT id, payload FROM lookup WHERE id = $1")
+            n = 0
+            while asyncio.get_running_loop().time() < stop:
+                await stmt.fetch(random.randint(1, ROWS))
+                n += 1
+            return n
+
+        counts = await asyncio.gather(*(loop(c) for c in conns))
+        for c in conns:
+            await c.close()
+        return sum(counts)
+
+    out.send(asyncio.run(main()))
+
+
+def run_bare(dsn: str, seconds: int, clients: int, processes: int) -> dict:
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    pipes, procs = [], []
+    for p in range(processes):
+        here, there = ctx.Pipe(duplex=False)
+        share = clients // processes + (p < clients % processes)
+        proc = ctx.Process(target=_bare_process, args=(dsn, seconds, share, there))
+        proc.start()
+        pipes.append(here)
+        procs.append(proc)
+    total = sum(pipe.recv() for pipe in pipes)
+    for proc in procs:
+        proc.join()
+    return {"tps": total / seconds}
+
+
 def run_pgbench(pgbench: str, folder: Path, port: str, seconds: int, clients: int) -> dict:
     script = folder / "lookup.sql"
     script.write_text(PGBENCH_SCRIPT)
@@ -118,10 +172,11 @@ def main() -> int:
         os.chmod(folder, 0o755)
         port = dsn.rsplit(":", 1)[1].split("/")[0]
         asyncio.run(load(dsn))
-        ours, theirs = [], []
+        ours, theirs, bare = [], [], []
         for _ in range(args.rounds):
             theirs.append(run_pgbench(pgbench, folder, port, args.seconds, args.clients))
             ours.append(run_perfspec(folder, dsn, args.seconds, args.clients))
+            bare.append(run_bare(dsn, args.seconds, args.clients, ours[-1]["processes"]))
     best_ours = max(ours, key=lambda r: r["tps"])
     best_theirs = max(theirs, key=lambda r: r["tps"])
     print(f"primary-key lookup, {args.clients} clients, {args.seconds} s per run, {args.rounds} "
@@ -132,6 +187,12 @@ def main() -> int:
         print(f"  {label:<20} {best['tps']:>9.0f} tps (runs: {every})  p50 {best['p50']:.3f} ms  "
               f"p99 {best['p99']:.3f} ms  ({best['calls']} calls)")
     print(f"  perfspec: {best_ours['processes']} processes, uvloop {best_ours['uvloop']}")
+    best_bare = max(r["tps"] for r in bare)
+    runs = ", ".join(f"{r['tps']:.0f}" for r in bare)
+    print(f"  bare asyncpg loop    {best_bare:>9.0f} tps (runs: {runs}; "
+          f"same processes, prepared fetch, no timing): perfspec reaches "
+          f"{best_ours['tps'] / best_bare:.2f} of it, the loop itself {best_bare / best_theirs['tps']:.2f} "
+          "of pgbench")
     ratio = best_ours["tps"] / best_theirs["tps"]
     paired = sorted(o["tps"] / t["tps"] for o, t in zip(ours, theirs, strict=True))
     print(f"  ratio perfspec/pgbench, best vs best: {ratio:.2f}  (goal >= 0.60: "
