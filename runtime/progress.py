@@ -155,7 +155,7 @@ class Display:
         elapsed = time.monotonic() - started
         row = self.rows.setdefault(suite, {})
         row.update(watcher.poll())
-        row["elapsed"] = f"{elapsed:.0f}s"
+        row["elapsed"] = f"{int(elapsed)}s"
         if stages:
             row["stage"] = stage_label(stages, elapsed, unit)
 
