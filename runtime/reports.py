@@ -108,10 +108,10 @@ def _svg_lines(points: list[list[tuple[float, float]]], names: list[str], unit: 
     return "".join(parts)
 
 
-def _svg_histogram(v: Verdict) -> str:
-    if v.histogram is None or not v.histogram.counts:
+def _svg_histogram(histogram) -> str:
+    if histogram is None or not histogram.counts:
         return ""
-    items = v.histogram.to_pairs()
+    items = histogram.to_pairs()
     # 40 log-spaced bins between min and max
     import math
 
@@ -125,10 +125,40 @@ def _svg_histogram(v: Verdict) -> str:
                    f'height="{b / top * 150:.1f}" fill="#1f77b4"/>' for i, b in enumerate(bins))
     return (f'<svg class="plot" width="540" height="200" role="img">{bars}'
             f'<text x="40" y="195" font-size="11">{lo / 1e6:.3g} ms .. {hi / 1e6:.3g} ms (log scale), '
-            f"{v.histogram.total} samples</text></svg>")
+            f"{histogram.total} samples</text></svg>")
 
 
-def html_report(verdicts: list[Verdict], title: str, manifest: dict | None = None) -> str:
+def _charts(timeline: list, histogram) -> str:
+    p50 = [(t, (h.quantile(0.5) or 0) / 1e6) for t, _c, _f, h in timeline]
+    p95 = [(t, (h.quantile(0.95) or 0) / 1e6) for t, _c, _f, h in timeline]
+    rps = [(t, float(c)) for t, c, _f, _h in timeline]
+    charts = ""
+    if timeline:
+        charts += _svg_lines([p50, p95], ["p50", "p95"], "latency ms")
+        charts += _svg_lines([rps], ["requests/s"], "requests per second")
+    return charts + _svg_histogram(histogram)
+
+
+def endpoint_sections(series: list) -> str:
+    """Per endpoint and tool (shards merged): latency percentiles and rps over time, histogram."""
+    from .checker import merge
+
+    groups: dict[tuple[str, str, str], list] = {}
+    for s in series:
+        if s.kind == "http" and s.count:
+            groups.setdefault((s.name, s.tool, s.profile or ""), []).append(s)
+    out = []
+    for (name, tool, profile), members in sorted(groups.items()):
+        m = merge(members)
+        failed = f", {m.failures} failed" if m.failures else ""
+        out.append(f"<section class=\"endpoint\"><h3>{html.escape(name)} <small>({html.escape(tool)}"
+                   f"{', profile ' + html.escape(profile) if profile else ''}: {m.count} requests{failed})"
+                   f"</small></h3>{_charts(m.timeline, m.histogram)}</section>")
+    return ("<h2>Endpoints</h2>" + "".join(out)) if out else ""
+
+
+def html_report(verdicts: list[Verdict], title: str, manifest: dict | None = None,
+                series: list | None = None) -> str:
     rows = "".join(
         f'<tr class="{v.status}"><td>{MARK[v.status]}</td><td>{html.escape(v.name)}</td>'
         f"<td>{v.samples}</td><td>{html.escape(v.message())}</td>"
@@ -137,16 +167,9 @@ def html_report(verdicts: list[Verdict], title: str, manifest: dict | None = Non
     for v in verdicts:
         if not v.timeline and v.histogram is None:
             continue
-        p50 = [(t, (h.quantile(0.5) or 0) / 1e6) for t, _c, _f, h in v.timeline]
-        p95 = [(t, (h.quantile(0.95) or 0) / 1e6) for t, _c, _f, h in v.timeline]
-        rps = [(t, float(c)) for t, c, _f, _h in v.timeline]
-        charts = ""
-        if v.timeline:
-            charts += _svg_lines([p50, p95], ["p50", "p95"], "latency ms")
-            charts += _svg_lines([rps], ["requests/s"], "requests per second")
-        charts += _svg_histogram(v)
-        sections.append(f"<section><h2>{html.escape(v.name)} "
-                        f"<small>({html.escape(v.selector)})</small></h2>{charts}</section>")
+        charts = _charts(v.timeline, v.histogram)
+        sections.append(f"<section class=\"target\"><h3>{html.escape(v.name)} "
+                        f"<small>({html.escape(v.selector)})</small></h3>{charts}</section>")
     info = html.escape(json.dumps(manifest or {}, indent=2)) if manifest else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
@@ -158,21 +181,23 @@ tr.pass td:first-child {{ background: #d4edda; }} svg.plot {{ border: 1px solid 
 </style></head><body>
 <h1>{html.escape(title)}</h1>
 <table><tr><th>verdict</th><th>target</th><th>samples</th><th>measured</th><th>spec</th></tr>{rows}</table>
+<h2>Targets</h2>
 {''.join(sections)}
+{endpoint_sections(series or [])}
 {f'<h2>run</h2><pre>{info}</pre>' if info else ''}
 </body></html>
 """
 
 
 def write_all(verdicts: list[Verdict], folder: Path, title: str,
-              manifest: dict | None = None) -> dict[str, Path]:
+              manifest: dict | None = None, series: list | None = None) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     out = {"junit": folder / "junit.xml", "markdown": folder / "summary.md",
            "json": folder / "verdicts.json", "html": folder / "report.html"}
     out["junit"].write_text(junit(verdicts), encoding="utf-8")
     out["markdown"].write_text(markdown(verdicts), encoding="utf-8")
     out["json"].write_text(as_json(verdicts), encoding="utf-8")
-    out["html"].write_text(html_report(verdicts, title, manifest), encoding="utf-8")
+    out["html"].write_text(html_report(verdicts, title, manifest, series), encoding="utf-8")
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a", encoding="utf-8") as handle:

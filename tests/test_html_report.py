@@ -93,7 +93,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     empty = targets(stat("p99", "<", 0.1))
     empty["targets"][0].update(name="nothing", endpoints=["missing"])  # no samples: a failing row
     verdicts += judge(empty, series)
-    written = reports.write_all(verdicts, folder / "out", "perfspec: <report> & test")
+    written = reports.write_all(verdicts, folder / "out", "perfspec: <report> & test", series=series)
     return written["html"]
 
 
@@ -104,13 +104,14 @@ def test_every_plot_draws_in_chromium(report: Path, tmp_path: Path) -> None:
     found = re.findall(r'<pre id="probe">(\[.*?)</pre>', dom, re.S)  # the result, not the script
     assert found, "the report did not load in Chromium"
     plots = json.loads(html.unescape(found[-1]))
-    # the one target with samples: latency-over-time, requests-per-second and the histogram
-    assert len(plots) == 3
-    latency, rps, histogram = plots
+    # the one target with samples, then its endpoint: latency over time, requests per second and
+    # the histogram each
+    assert len(plots) == 6
     assert all(w > 500 and h > 150 for w, h in (p["box"] for p in plots))
-    assert [n for _w, n in latency["lines"]] == [60, 60]  # p50 and p95, one point per second
-    assert all(w > 400 for w, _n in latency["lines"] + rps["lines"])  # spans the chart's width
-    assert histogram["bars"] >= 3  # the latency spread over several log bins
+    for latency, rps, histogram in (plots[:3], plots[3:]):
+        assert [n for _w, n in latency["lines"]] == [60, 60]  # p50 and p95, one point per second
+        assert all(w > 400 for w, _n in latency["lines"] + rps["lines"])  # spans the chart's width
+        assert histogram["bars"] >= 3  # the latency spread over several log bins
 
 
 def test_screenshot_shows_plots_and_the_verdict_table(report: Path, tmp_path: Path) -> None:
