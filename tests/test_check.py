@@ -341,3 +341,38 @@ def test_duration_cuts_the_profile_short_in_both_tools(tmp_path: Path) -> None:
     assert verdicts["api"]["status"] == "pass" and verdicts["api"]["samples"] > 0, proc.stdout[-2000:]
     bad = perfspec("run", "specs/quickstart.yaml", "--duration", "5parsecs")
     assert bad.returncode == 2 and "unknown unit" in bad.stderr
+
+
+def locust_result(folder: Path, profile: str, endpoint: str, count: int, seconds: float, us: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"locust-{profile}-1.json").write_text(json.dumps({
+        "format": "perfspec-results/1", "tool": "locust", "spec": "x", "profile": profile, "unit": "us",
+        "started": 0, "ended": seconds, "series": {endpoint: {
+            "count": count, "failures": 0, "statuses": {"200": count}, "errors": {},
+            "histogram": [[us, count]], "ttfb_histogram": [], "timeline": []}}}))
+
+
+def test_check_cli_judges_seed_004_scaling_and_regression_from_the_compiled_spec(tmp_path: Path) -> None:
+    # seed 004: ~0.7 req/s per user. smoke: 62 s at a mean of 9.84 users (5/s ramp to 10, then 1 m)
+    locust_result(tmp_path / "smoke", "smoke", "list_agents", round(0.7 * 9.83871 * 62), 62, 12_000)
+    # peak: 610 s at a mean of 198.4 users, 0.68 req/s per user: 0.97x of smoke's
+    locust_result(tmp_path / "peak", "peak", "list_agents", round(0.68 * 198.360656 * 610), 610, 90_000)
+    locust_result(tmp_path / "base", "normal", "list_agents", 10_000, 300, 30_000)
+    locust_result(tmp_path / "now", "normal", "list_agents", 10_000, 300, 36_000)  # p95 +20 %
+    runs = [str(tmp_path / d) for d in ("smoke", "peak", "now")]
+    proc = perfspec("check", "specs/load_phases_analysis.yaml", *runs, "--baseline", str(tmp_path / "base"),
+                    "--report", str(tmp_path / "r"))
+    assert proc.returncode == 1, proc.stderr
+    verdicts = {v["target"]: v for v in json.loads((tmp_path / "r" / "verdicts.json").read_text())}
+    linear = verdicts["linear_scaling"]
+    assert linear["status"] == "pass" and linear["line"] == 60
+    assert abs(linear["stats"][0]["measured"] - 0.68 / 0.7) < 0.002
+    endurance = verdicts["linear_scaling_endurance"]  # normal ran, endurance did not
+    assert endurance["status"] == "fail" and "no samples" in endurance["reasons"][0]
+    regression = verdicts["no_regression"]
+    assert regression["status"] == "fail" and regression["line"] == 69
+    p95 = next(s for s in regression["stats"] if s["stat"] == "p95 change")
+    assert abs(p95["measured"] - 0.20) < 0.001 and not p95["ok"]
+    throughput = next(s for s in regression["stats"] if s["stat"] == "throughput change")
+    assert throughput["measured"] == 0 and throughput["ok"]
+    assert 'file="specs/load_phases_analysis.yaml" line="69"' in (tmp_path / "r" / "junit.xml").read_text()
