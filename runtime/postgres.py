@@ -70,10 +70,14 @@ def _has_user(name: str) -> bool:
 
 @contextlib.contextmanager
 def _pgserver() -> Iterator[str]:
-    import pgserver  # type: ignore[import-not-found]
+    import warnings
 
-    folder = tempfile.mkdtemp(prefix="perfspec-pgserver-")
-    server = pgserver.get_server(folder, cleanup_mode="delete")
+    with warnings.catch_warnings():  # platformdirs: "XDG_RUNTIME_DIR is not set" (root, containers)
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+        import pgserver  # type: ignore[import-not-found]
+
+        folder = tempfile.mkdtemp(prefix="perfspec-pgserver-")
+        server = pgserver.get_server(folder, cleanup_mode="delete")
     try:
         yield server.get_uri()
     finally:
