@@ -376,3 +376,44 @@ def test_check_cli_judges_seed_004_scaling_and_regression_from_the_compiled_spec
     throughput = next(s for s in regression["stats"] if s["stat"] == "throughput change")
     assert throughput["measured"] == 0 and throughput["ok"]
     assert 'file="specs/load_phases_analysis.yaml" line="69"' in (tmp_path / "r" / "junit.xml").read_text()
+
+
+def test_latency_target_without_an_error_bound_does_not_pass_on_failed_calls(tmp_path: Path) -> None:
+    locust_file(tmp_path, "h-1", [1000] * 100, failures=100)  # fast, and every call a 500
+    series, _ = read_results([tmp_path])
+    [v] = judge(targets(stat("p95", "<", 0.2)), series)
+    assert v.status == "fail" and "every one of the 100 calls failed (status 500 x100)" in v.message()
+    locust_file(tmp_path, "h-1", [1000] * 100, failures=5)
+    series, _ = read_results([tmp_path])
+    [v] = judge(targets(stat("p95", "<", 0.2)), series)
+    assert v.status == "warn" and "5 of 100 calls failed" in v.message()
+    [v] = judge(targets(stat("p95", "<", 0.2), stat("error_rate", "<", 0.1)), series)
+    assert v.status == "pass"  # the error rate is bounded (5 % < 10 %): judged there
+
+
+def test_streaming_ttfb_and_websocket_targets_run_for_real_on_the_demo_target(tmp_path: Path) -> None:
+    """Seed 002 (reznet_nfr): a streamed response's time to first byte and WebSocket round trips,
+    through Locust and k6, against the demo target's /api/v1/stream and /ws/echo."""
+    require_tool("locust")
+    require_tool("k6")
+    from .demo import demo_target
+
+    with demo_target() as url:
+        proc = subprocess.run(
+            [sys.executable, "-m", "perfspec.compiler.cli", "run", "specs/reznet_nfr.yaml", "--only",
+             "locust,k6", "--duration", "5s", "--out", str(tmp_path)], cwd=ROOT, capture_output=True,
+            text=True, timeout=300, env={**os.environ, "REZNET_URL": url})
+    assert proc.returncode == 1, proc.stdout[-3000:]  # the demo has no /respond and no SQL ran
+    verdicts = verdicts_of(tmp_path)
+    ttfb, ws = verdicts["ttfb"], verdicts["websocket_latency"]
+    assert ttfb["status"] == "pass" and ttfb["samples"] > 20, ttfb
+    assert ws["status"] == "pass" and ws["samples"] > 20, ws
+    # time to first byte of a 20-chunk stream comes before its last byte
+    [run] = list(tmp_path.iterdir())
+    series, _ = read_results([run / "results"])
+    stream = merge([s for s in series if s.name == "chat_stream"])
+    assert {s.tool for s in series if s.name == "chat_stream"} == {"locust", "k6"}
+    assert 0 < stream.ttfb.mean() < stream.histogram.mean()
+    # every POST /api/v1/agents/1/respond is a 404 on the demo: its latency target cannot pass
+    agent = verdicts["agent_response"]
+    assert agent["status"] == "fail" and "calls failed" in " ".join(agent["reasons"])

@@ -484,7 +484,13 @@ class PerfspecUser(FastHttpUser):
                 if error is not None:
                     break
         finally:
-            conn.close()
+            # not conn.close(): it waits for the server's close frame inside a bare `except:`,
+            # which would swallow Locust's GreenletExit and keep a stopped user running
+            try:
+                conn.send_close()
+            except Exception:  # noqa: BLE001 - the connection may be gone already
+                pass
+            conn.shutdown()
 
 
 class PlatformUser(PerfspecUser):
