@@ -194,7 +194,7 @@ def judge_scaling(t: dict, series: list[Series], v: Verdict, targets: dict) -> N
     tools = sorted({s.tool for s in series if s.kind == "http"})
     judged = False
     for tool in tools:
-        per_user = []
+        per_user, counted = [], 0
         for name in (a, b):
             chosen = [s for s in series if s.tool == tool and s.kind == "http" and s.profile == name]
             merged = merge(chosen) if chosen else None
@@ -203,9 +203,10 @@ def judge_scaling(t: dict, series: list[Series], v: Verdict, targets: dict) -> N
                 per_user.append(None)
                 continue
             per_user.append(merged.count / merged.elapsed / load)
-            v.samples += merged.count
+            counted += merged.count
         if None in per_user:
             continue
+        v.samples += counted
         judged = True
         ratio = per_user[1] / per_user[0]
         ok = holds(rule["op"], ratio, rule["value"])

@@ -27,7 +27,7 @@ def locust_file(folder: Path, name: str, samples_us: list[int], failures: int = 
     for us in samples_us:
         h[us] = h.get(us, 0) + 1
     series = {"count": len(samples_us), "failures": failures, "statuses": {"200": len(samples_us)},
-              "errors": {"status 500": failures} if failures else {},
+              "errors": {"HTTP 500": failures} if failures else {},
               "histogram": sorted([k, v] for k, v in h.items()), "ttfb_histogram": [],
               "timeline": [[i, 1, 0, [[us, 1]]] for i, us in enumerate(samples_us)] if timeline else []}
     path = folder / f"locust-{name}.json"
@@ -123,6 +123,7 @@ def test_scaling_without_both_profiles_fails_naming_what_is_there(tmp_path: Path
     series, _ = read_results([tmp_path])
     [v] = judge(scaling_targets(), series)
     assert v.status == "fail" and "no samples" in v.message() and "hold smoke" in v.message()
+    assert v.samples == 0  # one profile's requests are not samples of a ratio
 
 
 def regression_targets() -> dict:
@@ -201,6 +202,7 @@ def test_k6_ndjson_is_read_into_series_and_truncation_is_named(tmp_path: Path) -
     path.write_text("\n".join(lines) + "\n")
     [s], _ = read_results([path])
     assert s.count == 100 and s.failures == 3 and len(s.timeline) == 10
+    assert s.errors == {"HTTP 200": 3}  # named as the Locust reader names them (the status failed a check)
     assert abs(s.histogram.quantile(1.0) - 100_500_000) <= 0.005 * 100_500_000  # 100.5 ms, 3 digits
     path.write_text("\n".join(lines)[:-20])
     with pytest.raises(ResultError, match="cut off"):
@@ -382,7 +384,7 @@ def test_latency_target_without_an_error_bound_does_not_pass_on_failed_calls(tmp
     locust_file(tmp_path, "h-1", [1000] * 100, failures=100)  # fast, and every call a 500
     series, _ = read_results([tmp_path])
     [v] = judge(targets(stat("p95", "<", 0.2)), series)
-    assert v.status == "fail" and "every one of the 100 calls failed (status 500 x100)" in v.message()
+    assert v.status == "fail" and "every one of the 100 calls failed (HTTP 500 x100)" in v.message()
     locust_file(tmp_path, "h-1", [1000] * 100, failures=5)
     series, _ = read_results([tmp_path])
     [v] = judge(targets(stat("p95", "<", 0.2)), series)

@@ -107,7 +107,7 @@ def read_k6_ndjson(path: Path, profile: str | None = None) -> list[Series]:
                 counts[key] = counts.get(key, 0) + 1
             elif metric == "perfspec_ok":
                 s.failures += 1
-                err = f"status {status}"
+                err = f"HTTP {status}" if status not in ("0", "") else "no response (status 0)"
                 s.errors[err] = s.errors.get(err, 0) + 1
                 slot = slots[name].get(second)
                 if slot is None:
