@@ -66,8 +66,8 @@ class Verdict:
     timeline: list[tuple[int, int, int, Histogram]] = field(default_factory=list)
 
     def message(self) -> str:
-        parts = [f"{s.stat} {s.shown()} (bound {s.bound})" for s in self.stats
-                 if not s.ok or self.status == "pass"]
+        parts = [f"{s.stat} {s.shown()} ({'warn bound' if s.severity == 'warn' else 'bound'} {s.bound})"
+                 for s in self.stats if not s.ok or self.status == "pass"]
         return "; ".join(parts + self.reasons)
 
 
