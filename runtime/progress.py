@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from .histogram import Histogram, round3
-from .readers.k6 import FAST, _seconds
+from .readers.k6 import FAST, stamp_seconds
 
 
 def stage_label(stages: list[dict], elapsed: float, unit: str) -> str:
@@ -107,7 +107,7 @@ class K6Watch:
                 continue
             metric, stamp, value, _tags = m.groups()
             if metric == "perfspec_latency":
-                second = int(_seconds(stamp))
+                second = int(stamp_seconds(stamp))
                 slot = self.seconds.setdefault(second, [0, Histogram()])
                 slot[0] += 1
                 key = round3(int(float(value) * 1e6))

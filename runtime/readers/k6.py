@@ -14,7 +14,7 @@ from ..results import ResultError, Series
 WANTED = ('"perfspec_latency"', '"perfspec_ok"', '"perfspec_ttfb"')
 
 
-def _seconds(stamp: str) -> float:
+def stamp_seconds(stamp: str) -> float:
     # k6 writes RFC 3339 with nanoseconds and an offset: 2026-11-23T08:01:02.123456789Z
     if "." not in stamp:
         return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
@@ -94,7 +94,7 @@ def read_k6_ndjson(path: Path, profile: str | None = None) -> list[Series]:
                 slots[name] = {}
             second = seconds.get(stamp[:19])
             if second is None:
-                second = seconds[stamp[:19]] = int(_seconds(stamp))
+                second = seconds[stamp[:19]] = int(stamp_seconds(stamp))
             if metric == "perfspec_latency":
                 s.count += 1
                 s.statuses[status] = s.statuses.get(status, 0) + 1
