@@ -62,19 +62,28 @@ def target_rows(checked: CheckedSpec) -> list[TargetRow]:
     return rows
 
 
-def artifacts(spec: Spec) -> list[tuple[str, str]]:
-    """(artifact, why) for what `perfspec build` writes for this spec."""
+WHAT = {
+    "locustfile.py": "Locust: closed-model profiles",
+    "k6.js": "k6: every profile (the only tool for open-model ones)",
+    "sql_bench.py": "standalone asyncpg benchmark of the SQL queries",
+    "alerts.rules.yml": "Prometheus recording and alerting rules",
+    "alerts.test.yml": "promtool unit tests of every alert",
+    "grafana-dashboard.json": "Grafana dashboard of the alerted series",
+    "targets.json": "the resolved targets the checker judges",
+    "github-workflow.yml": "GitHub Actions workflow (copy to .github/workflows/)",
+}
+
+
+def artifacts(checked: CheckedSpec) -> list[tuple[str, str]]:
+    """(file, what) for exactly what `perfspec build` writes for this spec: the backends' output."""
+    from .backends import all_backends
+    from .plan import build_plan
+
+    plan = build_plan(checked)
     out = []
-    if spec.http is not None and spec.profiles:
-        out.append(("locustfile.py", "Locust: closed-model profiles"))
-        out.append(("k6.js", "k6: every profile (open-model ones only here)"))
-    if spec.sql is not None:
-        out.append(("sql_bench.py", "asyncpg benchmark of the SQL queries"))
-    if spec.alerts is not None or spec.targets:
-        out.append(("alerts.rules.yaml", "Prometheus alerting rules + promtool tests"))
-    if spec.ci is not None and spec.ci.github is not None:
-        out.append(("perfspec.yml", "GitHub Actions workflow"))
-    out.append(("targets.json", "the resolved targets the checker judges"))
+    for backend in all_backends().values():
+        for art in backend.emit(plan):
+            out.append((f"generated/{art.path}", WHAT.get(art.path.name, backend.name)))
     return out
 
 
@@ -105,7 +114,7 @@ def render(checked: CheckedSpec, console) -> None:
     t = Table(title="Generated artifacts", show_lines=False)
     t.add_column("artifact")
     t.add_column("what")
-    for art, why in artifacts(spec):
+    for art, why in artifacts(checked):
         t.add_row(art, why)
     console.print(t)
     if spec.http is not None:

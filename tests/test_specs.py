@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -98,4 +99,9 @@ def test_explain_cli_prints_every_target_with_its_spec_line() -> None:
     lines = spec.read_text().splitlines()
     auth_line = next(i for i, s in enumerate(lines, 1) if "{name: auth," in s)
     assert f"temponest_validation.yaml:{auth_line}" in text
+    # the artifacts listed are exactly the files `perfspec build` wrote for this spec
+    listed = set(re.findall(r"generated/temponest_validation/[\w.-]+", text))
+    folder = ROOT / "generated" / "temponest_validation"
+    built = {f"generated/temponest_validation/{p.name}" for p in folder.iterdir() if p.is_file()}
+    assert listed == built
     assert "open_200" in text and "intended start" in text  # who measures the open model
