@@ -149,9 +149,9 @@ def judge(targets: dict, series: list[Series], meta: dict | None = None,
     for t in targets["targets"]:
         v = Verdict(t["name"], "pass", t["line"], targets["spec"], 0)
         if t["kind"] == "measured":
-            judge_measured(t, series, v, targets, meta)
+            now = judge_measured(t, series, v, targets, meta)
             if (t.get("extra") or {}).get("regression"):
-                judge_regression(t, series, baseline, v)
+                judge_regression(t, now, baseline, v)
         elif t["kind"] == "external":
             judge_external(t, v, base or Path.cwd())
         else:
@@ -160,11 +160,11 @@ def judge(targets: dict, series: list[Series], meta: dict | None = None,
     return out
 
 
-def judge_regression(t: dict, series: list[Series], baseline: list[Series] | None, v: Verdict) -> None:
-    """`regression: {p95: "< +10%"}`: the relative change of each statistic against the baseline."""
+def judge_regression(t: dict, now: Series | None, baseline: list[Series] | None, v: Verdict) -> None:
+    """`regression: {p95: "< +10%"}`: the relative change of each statistic of `now` (the
+    target's merged series) against the same selection in the baseline."""
     rules = t["extra"]["regression"]
-    chosen, before = select(t, series), select(t, baseline or [])
-    now = merge(chosen) if chosen and sum(s.count for s in chosen) else None
+    before = select(t, baseline or [])
     then = merge(before) if before and sum(s.count for s in before) else None
     if then is None:
         v.status = "fail"
@@ -222,7 +222,8 @@ def judge_scaling(t: dict, series: list[Series], v: Verdict, targets: dict) -> N
                      f"these results hold {', '.join(have) or 'no HTTP runs'}"]
 
 
-def judge_measured(t: dict, series: list[Series], v: Verdict, targets: dict, meta: dict) -> None:
+def judge_measured(t: dict, series: list[Series], v: Verdict, targets: dict, meta: dict) -> Series | None:
+    """Judge the target's bounds on its merged series; returns that series (None: no samples)."""
     chosen = select(t, series)
     what = ", ".join(t.get("endpoints") or t.get("queries") or []) or "nothing"
     v.selector = what
@@ -232,7 +233,7 @@ def judge_measured(t: dict, series: list[Series], v: Verdict, targets: dict, met
         v.reasons.append(f"no samples for {what}" + (f" ({'; '.join(sorted(errors))})" if errors else ""))
         for st in t["stats"]:
             v.stats.append(StatVerdict(st["stat"], st["text"], st["severity"], None, "", False, st["line"]))
-        return
+        return None
     merged = merge(chosen)
     v.samples, v.histogram, v.timeline = merged.count, merged.histogram, merged.timeline
     for st in t["stats"]:
@@ -271,6 +272,7 @@ def judge_measured(t: dict, series: list[Series], v: Verdict, targets: dict, met
         warned = True
         v.reasons.append(f"k6 dropped {dropped} iterations: the load generator fell behind")
     v.status = "fail" if failed else "warn" if warned else "pass"
+    return merged
 
 
 def windowed(t: dict, merged: Series) -> str | None:

