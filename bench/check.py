@@ -26,10 +26,10 @@ def write(path: Path, points: int) -> None:
             second = i // 500
             stamp = f"2026-11-23T08:{second // 60 % 60:02d}:{second % 60:02d}.{i % 1000:03d}000000Z"
             tags = {"endpoint": f"ep{i % 8}", "group": "", "scenario": "default", "status": "200"}
-            out.write(json.dumps({"metric": "perfspec_latency", "type": "Point", "data": {
+            out.write(json.dumps({"metric": "http_req_duration", "type": "Point", "data": {
                 "time": stamp, "value": rng.lognormvariate(3, 0.6), "tags": tags}}, **compact) + "\n")
-            out.write(json.dumps({"metric": "perfspec_ok", "type": "Point", "data": {
-                "time": stamp, "value": 1, "tags": tags}}, **compact) + "\n")
+            out.write(json.dumps({"metric": "perfspec_failed", "type": "Point", "data": {
+                "time": stamp, "value": 0, "tags": tags}}, **compact) + "\n")
 
 
 def child(path: str) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from .backends import Artifact
 
 MANIFEST = ".perfspec-manifest.json"
+SHARED = "*"  # the manifest's spec of support modules: kept until removed by hand
 
 
 @dataclass
@@ -65,7 +66,8 @@ def emit(artifacts: dict[str, list[Artifact]], out: Path, *, check: bool) -> Bui
     wanted: dict[str, tuple[str, str]] = {}
     for spec_file, arts in sorted(artifacts.items()):
         for a in arts:
-            wanted[a.path.as_posix()] = (spec_file, a.content)
+            # support modules are shared by every spec of the output folder
+            wanted[a.path.as_posix()] = (SHARED if a.shared else spec_file, a.content)
     built_specs = set(artifacts)
     for rel in sorted(wanted):
         path = out / rel

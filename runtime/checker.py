@@ -331,14 +331,13 @@ def exit_code(verdicts: list[Verdict], strict: bool = False) -> int:
 
 
 def read_results(paths: list[Path]) -> tuple[list[Series], dict]:
-    """Every result file in the paths (folders are searched), and k6 summaries as metadata."""
-    from .readers import load_json, read_file
-    from .readers.k6 import read_k6_summary
+    """Every result file in the paths (folders are searched); per k6 file its dropped iterations."""
+    from .readers import read_file
 
     files: list[Path] = []
     for p in paths:
         if p.is_dir():
-            files += sorted(f for pattern in ("locust-*.json", "sql-*.json", "k6*.ndjson", "k6-summary*.json")
+            files += sorted(f for pattern in ("locust-*.json", "sql-*.json", "k6*.ndjson")
                             for f in p.rglob(pattern) if f.is_file())
         elif p.exists():
             files.append(p)
@@ -346,15 +345,11 @@ def read_results(paths: list[Path]) -> tuple[list[Series], dict]:
             raise ResultError(str(p), "no such file or folder")
     series: list[Series] = []
     meta: dict = {"k6": [], "files": [str(f) for f in files]}
-    profile_of_k6: dict[Path, str | None] = {}  # a k6 run's summary names the profile of its folder
     for f in files:
-        if f.name.startswith("k6-summary"):
-            info = read_k6_summary(f, load_json(f))
-            meta["k6"].append(info)
-            profile_of_k6[f.parent] = info.get("profile")
-            continue
-        series += read_file(f)
-    for s in series:
-        if s.tool == "k6" and s.profile is None:
-            s.profile = profile_of_k6.get(Path(s.file).parent)
+        found = read_file(f)
+        k6 = [s for s in found if s.tool == "k6"]
+        if k6:
+            meta["k6"].append({"file": str(f), "profile": k6[0].profile,
+                               "dropped_iterations": int(k6[0].extra.get("dropped_iterations", 0))})
+        series += found
     return series, meta

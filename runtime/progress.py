@@ -106,14 +106,14 @@ class K6Watch:
             if m is None:
                 continue
             metric, stamp, value, _tags = m.groups()
-            if metric == "perfspec_latency":
+            if metric in ("http_req_duration", "perfspec_ws_latency") and '"endpoint":' in line:
                 second = int(stamp_seconds(stamp))
                 slot = self.seconds.setdefault(second, [0, Histogram()])
                 slot[0] += 1
                 key = round3(int(float(value) * 1e6))
                 slot[1].counts[key] = slot[1].counts.get(key, 0) + 1
                 self.requests += 1
-            elif metric == "perfspec_ok" and float(value) == 0:
+            elif metric == "perfspec_failed" and float(value) != 0:
                 self.failures += 1
 
 

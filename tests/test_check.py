@@ -161,13 +161,13 @@ def test_regression_without_a_baseline_fails(tmp_path: Path) -> None:
     assert v.status == "fail" and "no baseline samples" in v.message()
 
 
-def test_k6_profile_comes_from_the_summary_in_the_same_folder(tmp_path: Path) -> None:
+def test_k6_profile_comes_from_the_scenario_tag(tmp_path: Path) -> None:
     for folder, profile in (("a", "smoke"), ("b", "peak")):
         (tmp_path / folder).mkdir()
-        point = {"type": "Point", "metric": "perfspec_latency",
-                 "data": {"time": "2026-11-23T08:00:00.5Z", "value": 1.0, "tags": {"endpoint": "ep"}}}
+        point = {"type": "Point", "metric": "http_req_duration",
+                 "data": {"time": "2026-11-23T08:00:00.5Z", "value": 1.0,
+                          "tags": {"endpoint": "ep", "scenario": profile}}}
         (tmp_path / folder / "k6.ndjson").write_text(json.dumps(point) + "\n")
-        (tmp_path / folder / "k6-summary.json").write_text(json.dumps({"profile": profile}))
     series, _ = read_results([tmp_path])
     assert sorted((Path(s.file).parent.name, s.profile) for s in series) == [("a", "smoke"), ("b", "peak")]
 
@@ -194,10 +194,11 @@ def test_k6_ndjson_is_read_into_series_and_truncation_is_named(tmp_path: Path) -
     for i in range(100):
         stamp = f"2026-11-23T08:00:{i // 10:02d}.{i:03d}000000Z"
         tags = {"endpoint": "ep", "status": "200"}
-        lines.append(json.dumps({"type": "Point", "metric": "perfspec_latency",
+        lines.append(json.dumps({"type": "Point", "metric": "http_req_duration",
                                  "data": {"time": stamp, "value": 1.5 + i, "tags": tags}}))
-        lines.append(json.dumps({"type": "Point", "metric": "perfspec_ok",
-                                 "data": {"time": stamp, "value": 0 if i < 3 else 1, "tags": tags}}))
+        failed = {**tags, "reason": "HTTP 200"} if i < 3 else tags
+        lines.append(json.dumps({"type": "Point", "metric": "perfspec_failed",
+                                 "data": {"time": stamp, "value": 1 if i < 3 else 0, "tags": failed}}))
     path = tmp_path / "k6.ndjson"
     path.write_text("\n".join(lines) + "\n")
     [s], _ = read_results([path])
@@ -315,7 +316,7 @@ def test_distributed_mode_runs_locust_workers_and_k6_segments_and_merges_them(tm
     files = sorted(f.name for f in (run / "results").iterdir())
     assert len([f for f in files if f.startswith("locust-")]) == 2  # one per worker, none from the master
     assert [f for f in files if f.startswith("k6")] == [
-        "k6-1of2.ndjson", "k6-2of2.ndjson", "k6-summary-1of2.json", "k6-summary-2of2.json"]
+        "k6-1of2.ndjson", "k6-2of2.ndjson"]
     verdicts = verdicts_of(tmp_path)
     http = {n: v for n, v in verdicts.items() if not n.startswith("db_")}
     assert {v["status"] for v in http.values()} == {"pass"}, proc.stdout[-3000:]

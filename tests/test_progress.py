@@ -27,15 +27,15 @@ def test_k6_watch_reads_only_complete_new_lines(tmp_path: Path) -> None:
     path = tmp_path / "k6.ndjson"
     watch = K6Watch(path)
     assert watch.poll() == {}  # the file does not exist yet
-    lines = [k6_line("perfspec_latency", s, 10.0 + s) for s in (0, 0, 1, 1, 1)]
+    lines = [k6_line("http_req_duration", s, 10.0 + s) for s in (0, 0, 1, 1, 1)]
     lines.append(json.dumps({"metric": "vus", "type": "Point", "data": {
         "time": "2026-11-23T08:00:01Z", "value": 7, "tags": {}}}, separators=(",", ":")) + "\n")
-    lines.append(k6_line("perfspec_ok", 1, 0))
+    lines.append(k6_line("perfspec_failed", 1, 1))
     path.write_text("".join(lines[:3]) + lines[3][:40])  # the last line is still being written
     first = watch.poll()
     assert first["errors"] == "0/3" and first["rps"] == 2  # second 0 is the last full one
     with path.open("a") as out:
-        out.write(lines[3][40:] + "".join(lines[4:]) + k6_line("perfspec_latency", 2, 99.0))
+        out.write(lines[3][40:] + "".join(lines[4:]) + k6_line("http_req_duration", 2, 99.0))
     second = watch.poll()
     assert second == {"load": "7 VUs", "rps": 3, "p95": "11.0ms", "errors": "1/6"}
 

@@ -17,6 +17,7 @@ class Artifact:
     path: PurePosixPath  # relative to the output folder
     content: str
     source: SourceRef
+    shared: bool = False  # a support module: one per output folder, imported by every spec's files
 
 
 class Backend(Protocol):
@@ -32,7 +33,9 @@ def header(plan: Plan, comment: str) -> str:
 
 def _safe(text: str) -> str:
     """A spec path inside a comment: no line breaks can escape the comment."""
-    return json.dumps(text, ensure_ascii=False)[1:-1]
+    from .code import py_str
+
+    return py_str(text)[1:-1]
 
 
 def py_literal(value: Any, indent: int = 0, width: int = 96) -> str:

@@ -11,7 +11,18 @@ from pathlib import Path
 from ..histogram import Histogram, round3
 from ..results import ResultError, Series
 
-WANTED = ('"perfspec_latency"', '"perfspec_ok"', '"perfspec_ttfb"')
+# the points perfspec reads: every call adds one perfspec_failed (1 = failed, with its reason);
+# latencies are k6's http_req_duration (WebSocket messages: perfspec_ws_latency), time to first
+# byte http_req_waiting of streamed endpoints; dropped_iterations counts what an open model
+# could not start
+LATENCY = {"http_req_duration", "perfspec_ws_latency"}
+WANTED = (
+    '"perfspec_failed"',
+    '"http_req_duration"',
+    '"perfspec_ws_latency"',
+    '"http_req_waiting"',
+    '"dropped_iterations"',
+)
 
 
 def stamp_seconds(stamp: str) -> float:
@@ -20,26 +31,36 @@ def stamp_seconds(stamp: str) -> float:
         return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
     head, _, rest = stamp.partition(".")
     frac = "".join(c for c in rest if c.isdigit())[:6]
-    tz = rest[len("".join(c for c in rest if c.isdigit())):] or "Z"
+    tz = rest[len("".join(c for c in rest if c.isdigit())) :] or "Z"
     return datetime.fromisoformat(f"{head}.{frac or '0'}{'+00:00' if tz == 'Z' else tz}").timestamp()
 
 
 # k6's own line layout (metric, type, data{time, value, tags}); anything else takes json.loads
-FAST = re.compile(r'\{"metric":"(perfspec_latency|perfspec_ok|perfspec_ttfb)","type":"Point",'
-                  r'"data":\{"time":"([^"]+)","value":([-+0-9.eE]+),"tags":(\{.*\})\}\}\n?$')
+FAST = re.compile(
+    r'\{"metric":"(perfspec_failed|http_req_duration|perfspec_ws_latency|http_req_waiting|'
+    r'dropped_iterations)","type":"Point",'
+    r'"data":\{"time":"([^"]+)","value":([-+0-9.eE]+),"tags":(\{.*\})\}\}\n?$'
+)
 
 
-def _tags(raw: str, where: str, number: int) -> tuple[str, str]:
+def _tags(raw: str, where: str, number: int) -> tuple[str | None, str, str, str | None, bool]:
+    """(endpoint, status, reason, scenario, ttfb) of a point's tags."""
     try:
         tags = json.loads(raw)
-        return str(tags["endpoint"]), str(tags.get("status", "0"))
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise ResultError(where, f"line {number}: a perfspec point without an endpoint tag "
-                          f"({type(exc).__name__})") from None
+        endpoint = tags.get("endpoint")
+        return (
+            None if endpoint is None else str(endpoint),
+            str(tags.get("status", "0")),
+            str(tags.get("reason", "")),
+            tags.get("scenario"),
+            tags.get("ttfb") == "yes",
+        )
+    except (json.JSONDecodeError, TypeError, AttributeError) as exc:
+        raise ResultError(where, f"line {number}: malformed tags ({type(exc).__name__})") from None
 
 
 def _slow(line: str, where: str, number: int) -> tuple[str, str, str, str] | None:
-    """A line in another layout: parsed as JSON; None when it is not a perfspec point."""
+    """A line in another layout: parsed as JSON; None when it is not a point perfspec reads."""
     if '"Point"' not in line or not any(w in line for w in WANTED):
         return None
     try:
@@ -48,32 +69,67 @@ def _slow(line: str, where: str, number: int) -> tuple[str, str, str, str] | Non
         return point["metric"], data["time"], repr(float(data["value"])), json.dumps(data.get("tags") or {})
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         if not line.endswith("\n"):
-            raise ResultError(where, f"line {number} is cut off: the run was interrupted, "
-                              "the file is incomplete") from None
-        raise ResultError(where, f"line {number}: not a k6 JSON point "
-                          f"({type(exc).__name__})") from None
+            raise ResultError(
+                where, f"line {number} is cut off: the run was interrupted, the file is incomplete"
+            ) from None
+        raise ResultError(where, f"line {number}: not a k6 JSON point ({type(exc).__name__})") from None
+
+
+class _Reading:
+    """The state of one NDJSON pass: series, per-second slots, caches."""
+
+    def __init__(self, where: str, stem: str, profile: str | None) -> None:
+        self.where, self.stem, self.profile = where, stem, profile
+        self.series: dict[str, Series] = {}
+        # per endpoint: second -> [count, failures, {3-digit ns key: count}]
+        self.slots: dict[str, dict[int, list]] = {}
+        self.seconds: dict[str, int] = {}  # "2026-11-23T08:00:01" -> epoch second
+        self.dropped = 0
+        self.scenarios: set[str] = set()
+
+    def slot(self, name: str, stamp: str) -> list:
+        if name not in self.series:
+            self.series[name] = Series("k6", "http", name, self.where, self.stem, profile=self.profile)
+            self.slots[name] = {}
+        second = self.seconds.get(stamp[:19])
+        if second is None:
+            second = self.seconds[stamp[:19]] = int(stamp_seconds(stamp))
+        slot = self.slots[name].get(second)
+        if slot is None:
+            slot = self.slots[name][second] = [0, 0, {}]
+        return slot
+
+    def finish(self) -> list[Series]:
+        if self.seconds:
+            start, end = min(self.seconds.values()), max(self.seconds.values())
+            for name, s in self.series.items():
+                timeline = []
+                for t, (c, f, counts) in sorted(self.slots[name].items()):
+                    h = Histogram(counts)
+                    s.histogram.merge(h)
+                    timeline.append((t - start, c, f, h))
+                s.timeline = timeline
+                s.elapsed = end - start + 1
+        profile = self.profile or (next(iter(self.scenarios)) if len(self.scenarios) == 1 else None)
+        for s in self.series.values():
+            s.profile = profile
+            s.extra["dropped_iterations"] = self.dropped
+        return list(self.series.values())
 
 
 def read_k6_ndjson(path: Path, profile: str | None = None) -> list[Series]:
     """One series per endpoint tag; one pass, line by line, memory bounded by the number of
     endpoints x seconds x distinct 3-digit latency keys (not by the number of points)."""
     where = str(path)
-    series: dict[str, Series] = {}
-    # per endpoint: second -> [count, failures, {3-digit ns key: count}]; the whole-run
-    # histogram is the sum of its seconds, built once at the end
-    slots: dict[str, dict[int, list]] = {}
-    seconds: dict[str, int] = {}  # "2026-11-23T08:00:01" -> epoch second
-    tag_cache: dict[str, tuple[str, str]] = {}  # raw tags JSON -> (endpoint, status)
+    r = _Reading(where, path.stem, profile)
+    tag_cache: dict[str, tuple] = {}
     try:
         handle = path.open(encoding="utf-8")
     except OSError as exc:
         raise ResultError(where, f"cannot read: {exc.strerror}") from None
     with handle:
         match = FAST.match
-        ok_prefix = '{"metric":"perfspec_ok","type":"Point","data":{"time":"'
         for number, line in enumerate(handle, 1):
-            if line.startswith(ok_prefix) and '"value":1,"tags":' in line:
-                continue  # a success: counted with its latency sample (the common case, in C)
             m = match(line)
             if m is not None:
                 metric, stamp, value, raw = m.groups()
@@ -82,57 +138,44 @@ def read_k6_ndjson(path: Path, profile: str | None = None) -> list[Series]:
                 if parsed is None:
                     continue
                 metric, stamp, value, raw = parsed
-            if metric == "perfspec_ok" and (value == "1" or float(value) != 0):
-                continue  # a success: counted with its latency sample
             tagged = tag_cache.get(raw)
             if tagged is None:
                 tagged = tag_cache[raw] = _tags(raw, where, number)
-            name, status = tagged
-            s = series.get(name)
-            if s is None:
-                s = series[name] = Series("k6", "http", name, where, path.stem, profile=profile)
-                slots[name] = {}
-            second = seconds.get(stamp[:19])
-            if second is None:
-                second = seconds[stamp[:19]] = int(stamp_seconds(stamp))
-            if metric == "perfspec_latency":
+            name, status, reason, scenario, ttfb = tagged
+            if scenario:
+                r.scenarios.add(scenario)
+            if metric == "dropped_iterations":
+                r.dropped += int(float(value))
+                continue
+            if name is None:
+                continue  # a request perfspec did not make (setup, a hand-added call)
+            number_value = float(value)
+            if (
+                number_value != number_value
+                or number_value in (float("inf"), float("-inf"))
+                or number_value < 0
+            ):
+                raise ResultError(
+                    where, f"line {number}: {metric} value {value} is not a finite, non-negative number"
+                )
+            slot = r.slot(name, stamp)
+            s = r.series[name]
+            if metric == "perfspec_failed":
                 s.count += 1
-                s.statuses[status] = s.statuses.get(status, 0) + 1
-                slot = slots[name].get(second)
-                if slot is None:
-                    slot = slots[name][second] = [0, 0, {}]
                 slot[0] += 1
-                key = round3(int(float(value) * 1e6))
+                if number_value != 0:
+                    s.failures += 1
+                    slot[1] += 1
+                    cause = reason or "failed"
+                    s.errors[cause] = s.errors.get(cause, 0) + 1
+            elif metric in LATENCY:
+                s.statuses[status] = s.statuses.get(status, 0) + 1
+                key = round3(int(number_value * 1e6))
                 counts = slot[2]
                 counts[key] = counts.get(key, 0) + 1
-            elif metric == "perfspec_ok":
-                s.failures += 1
-                err = f"HTTP {status}" if status not in ("0", "") else "no response (status 0)"
-                s.errors[err] = s.errors.get(err, 0) + 1
-                slot = slots[name].get(second)
-                if slot is None:
-                    slot = slots[name][second] = [0, 0, {}]
-                slot[1] += 1
-            else:
-                s.ttfb.add(int(float(value) * 1e6))
-    if seconds:
-        start = min(seconds.values())
-        end = max(seconds.values())
-        for name, s in series.items():
-            timeline = []
-            for t, (c, f, counts) in sorted(slots[name].items()):
-                h = Histogram(counts)
-                s.histogram.merge(h)
-                timeline.append((t - start, c, f, h))
-            s.timeline = timeline
-            s.elapsed = end - start + 1
-    return list(series.values())
-
-
-def read_k6_summary(path: Path, data: dict) -> dict:
-    """What the checker needs from the summary: profile, model, dropped iterations."""
-    return {"profile": data.get("profile"), "model": data.get("model"),
-            "dropped_iterations": int(data.get("dropped_iterations") or 0)}
+            elif ttfb:
+                s.ttfb.add(int(number_value * 1e6))
+    return r.finish()
 
 
 def is_ndjson(path: Path) -> bool:

@@ -1,20 +1,103 @@
-"""k6 backend: one idiomatic k6 script per spec: scenarios per profile, thresholds per target."""
+"""k6 backend: an idiomatic k6 script per spec, and the support module once per output folder.
+
+Per endpoint a function calling `http.<method>(url, body, params)` with its tags, per flow an
+object naming its tasks, per profile a scenario, per target thresholds keyed by the target
+(`http_req_duration{target_api:yes}`), so `k6 run` names the failing target. The per-VU loop,
+checks and profile selection live in the support module `perfspec_k6.js` (runtime/support/).
+"""
 
 from __future__ import annotations
 
-from math import gcd
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 from ... import templates
-from ...plan import Plan, ProfilePlan
-from .. import Artifact, environment, header
-from ..locust import endpoint_data, flow_data, template_table
+from ...plan import EndpointPlan, FlowPlan, Plan, ProfilePlan, TargetPlan
+from ...spec import PERCENTILES
+from .. import Artifact, header
+from ..code import JS, Call, Coll, Raw, data, flat, js_str, literal, statement, template
+from ..http import method_names, provenance, support_source, variables
 
-_ENV = environment(Path(__file__).parent)
-TREND_STATS = ["avg", "min", "med", "max", "p(50)", "p(75)", "p(90)", "p(95)", "p(99)", "p(99.9)",
-               "count"]
-_K6_STAT = {"avg": "avg", "min": "min", "max": "max", "p50": "p(50)", "p75": "p(75)",
-            "p90": "p(90)", "p95": "p(95)", "p99": "p(99)", "p99.9": "p(99.9)"}
+SUPPORT = PurePosixPath("perfspec_k6.js")
+TREND_STATS = ["avg", "min", "med", "max", "p(50)", "p(75)", "p(90)", "p(95)", "p(99)", "p(99.9)", "count"]
+# JavaScript reserved words and the names the script imports: never an endpoint function's name
+RESERVED = {
+    "await",
+    "break",
+    "case",
+    "catch",
+    "class",
+    "const",
+    "continue",
+    "debugger",
+    "default",
+    "delete",
+    "do",
+    "else",
+    "enum",
+    "export",
+    "extends",
+    "false",
+    "finally",
+    "for",
+    "function",
+    "if",
+    "implements",
+    "import",
+    "in",
+    "instanceof",
+    "interface",
+    "let",
+    "new",
+    "null",
+    "package",
+    "private",
+    "protected",
+    "public",
+    "return",
+    "static",
+    "super",
+    "switch",
+    "this",
+    "throw",
+    "true",
+    "try",
+    "typeof",
+    "var",
+    "void",
+    "while",
+    "with",
+    "yield",
+    "arguments",
+    "eval",
+    "http",
+    "ws",
+    "options",
+    "handleSummary",
+    "setup",
+    "teardown",
+    "bodyContains",
+    "env",
+    "expect",
+    "extractHeader",
+    "extractJson",
+    "profile",
+    "run",
+    "uuid",
+    "websocket",
+    "host",
+    "FLOWS",
+    "PROFILE_FLOWS",
+    "TAGS",
+}
+METHODS = {
+    "GET": "get",
+    "POST": "post",
+    "PUT": "put",
+    "PATCH": "patch",
+    "DELETE": "del",
+    "HEAD": "head",
+    "OPTIONS": "options",
+}
 
 
 def _ms(seconds: float) -> str:
@@ -25,50 +108,221 @@ def scenario(p: ProfilePlan) -> dict:
     """The k6 executor for a profile; stage durations are exact (spikes are 0ms jumps)."""
     stages = []
     for s in p.stages:
+        target = int(s.end) if p.unit == "users" else s.end
         if s.kind == "spike":
-            stages.append({"duration": "0ms", "target": int(s.end) if p.unit == "users" else s.end})
+            stages.append({"duration": "0ms", "target": target})
         if s.seconds > 0 or s.kind == "ramp":
-            stages.append({"duration": _ms(s.seconds),
-                           "target": int(s.end) if p.unit == "users" else s.end})
+            stages.append({"duration": _ms(s.seconds), "target": target})
     if p.model == "closed":
-        return {"executor": "ramping-vus", "startVUs": int(p.stages[0].start) if p.stages else 0,
-                "stages": stages, "gracefulRampDown": "5s", "gracefulStop": "10s"}
+        return {
+            "executor": "ramping-vus",
+            "startVUs": int(p.stages[0].start) if p.stages else 0,
+            "stages": stages,
+            "gracefulRampDown": "5s",
+            "gracefulStop": "10s",
+        }
     peak = max(max(s.start, s.end) for s in p.stages)
     pre = p.pre_allocated or min(p.max_users or 1, max(1, int(peak)))
     if len(p.stages) == 1 and p.stages[0].kind == "hold":
-        return {"executor": "constant-arrival-rate", "rate": p.stages[0].end, "timeUnit": "1s",
-                "duration": _ms(p.stages[0].seconds), "preAllocatedVUs": pre,
-                "maxVUs": p.max_users, "gracefulStop": "10s"}
-    return {"executor": "ramping-arrival-rate", "startRate": p.stages[0].start, "timeUnit": "1s",
-            "stages": stages, "preAllocatedVUs": pre, "maxVUs": p.max_users, "gracefulStop": "10s"}
+        return {
+            "executor": "constant-arrival-rate",
+            "rate": p.stages[0].end,
+            "timeUnit": "1s",
+            "duration": _ms(p.stages[0].seconds),
+            "preAllocatedVUs": pre,
+            "maxVUs": p.max_users,
+            "gracefulStop": "10s",
+        }
+    return {
+        "executor": "ramping-arrival-rate",
+        "startRate": p.stages[0].start,
+        "timeUnit": "1s",
+        "stages": stages,
+        "preAllocatedVUs": pre,
+        "maxVUs": p.max_users,
+        "gracefulStop": "10s",
+    }
 
 
-def thresholds(plan: Plan) -> list[dict]:
-    """Per measured HTTP target: its metric names and k6 threshold expressions (fail bounds)."""
+def target_tag(t: TargetPlan) -> str:
+    return f"target_{t.ident}"
+
+
+def thresholds(plan: Plan) -> list[tuple[str, str, list[str]]]:
+    """(comment, metric key, expressions) per measured HTTP target's fail bounds."""
     out = []
     for t in plan.targets:
         if t.kind != "measured" or not t.endpoints:
             continue
-        latency, errors, success, rate = [], [], [], []
+        tag = f"{{{target_tag(t)}:yes}}"
+        latency = "http_req_waiting" if t.measure == "ttfb" else "http_req_duration"
+        found: dict[str, list[str]] = {}
         for s in t.stats:
             if s.severity != "fail":
                 continue
-            if s.stat in _K6_STAT:
-                latency.append(f"{_K6_STAT[s.stat]}{s.op}{s.value * 1000:g}")
-            elif s.stat == "error_rate":
-                errors.append(f"rate{s.op}{s.value:g}")
-            elif s.stat == "success_rate":
-                success.append(f"rate{s.op}{s.value:g}")
+            if s.stat in PERCENTILES or s.stat in ("avg", "min", "max"):
+                stat = f"p({PERCENTILES[s.stat]:g})" if s.stat in PERCENTILES else s.stat
+                found.setdefault(latency + tag, []).append(f"{stat}{s.op}{s.value * 1000:g}")
+            elif s.stat in ("error_rate", "success_rate"):
+                # perfspec_failed is 1 per failed call: success_rate > x is failed rate < 1 - x
+                flip = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
+                op, value = (s.op, s.value) if s.stat == "error_rate" else (flip[s.op], 1 - s.value)
+                found.setdefault("perfspec_failed" + tag, []).append(f"rate{op}{round(value, 12):g}")
             elif s.stat == "throughput":
-                rate.append(f"rate{s.op}{s.value:g}")
-        base = f"perfspec_{t.index}"
-        out.append({"name": t.name, "source": str(t.source), "endpoints": t.endpoints,
-                    "profile": t.profile, "measure": t.measure,
-                    "metrics": {"latency": base + "_latency", "errors": base + "_errors",
-                                "success": base + "_success", "requests": base + "_requests"},
-                    "thresholds": {k: v for k, v in (("latency", latency), ("errors", errors),
-                                                      ("success", success), ("requests", rate)) if v}})
+                found.setdefault("http_reqs" + tag, []).append(f"rate{s.op}{s.value:g}")
+        for key, exprs in found.items():
+            out.append((f"targets[{t.index}] {provenance('', t.name)[1:]}", key, exprs))
     return out
+
+
+def _var(name: str) -> str:
+    if name == "uuid":
+        return "uuid()"
+    if name == "seq":
+        return "user.seq()"
+    return f"user.var({js_str(name)})"
+
+
+def tags(plan: Plan) -> dict[str, dict[str, str]]:
+    """Per endpoint the tags of its samples: name, class, flags of the targets it counts for."""
+    out: dict[str, dict[str, str]] = {}
+    for name, ep in plan.endpoints.items():
+        t = {"name": name, "endpoint": name}
+        if ep.klass:
+            t["class"] = ep.klass
+        for target in plan.targets:
+            if name in target.endpoints:
+                t[target_tag(target)] = "yes"
+        out[name] = t
+    return out
+
+
+def _url(ep: EndpointPlan, bases: dict[str, str]) -> Raw:
+    path = f"{bases[ep.host]} + {template(ep.path, JS, _var).text}"
+    if not ep.query:
+        return Raw(path)
+    pieces = []
+    for i, (k, v) in enumerate(ep.query.items()):
+        value = template(templates.parse(str(v)), JS, _var).text
+        pieces.append(f"{js_str(('?' if i == 0 else '&') + k + '=')} + encodeURIComponent({value})")
+    return Raw(path + " + " + " + ".join(pieces))
+
+
+def endpoint_function(ep: EndpointPlan, ident: str, bases: dict[str, str], flow_headers: bool) -> list[str]:
+    """One endpoint as a function: the request a k6 user would write by hand."""
+    tag = f"TAGS[{js_str(ep.name)}]"
+    lines = [f"// {provenance('http.endpoints', ep.name)}", f"export function {ident}(user) {{"]
+    own = tuple((Raw(js_str(k)), template(v, JS, _var)) for k, v in ep.headers.items())
+    if ep.body_kind == "json":
+        own += ((Raw('"Content-Type"'), Raw('"application/json"')),)
+    hdrs: Raw | Coll = (
+        Coll("{", "}", ((Raw("...user.headers()") if flow_headers else None), *own))
+        if flow_headers and own
+        else (Raw("user.headers()") if flow_headers else Coll("{", "}", own))
+    )
+    if isinstance(hdrs, Coll):
+        hdrs = Coll("{", "}", tuple(i for i in hdrs.items if i is not None))
+    url: Raw = _url(ep, bases)
+    body = None
+    if ep.body_kind is not None:
+        body = data(ep.body, JS, _var)
+        if ep.body_kind == "json":
+            body = Raw(f"JSON.stringify({flat(body, JS)})")
+    if variables(ep) or any(p[0] == "env" for p in ep.path):
+        lines += ["  let url;", "  let body;"] if body is not None else ["  let url;"]
+        lines.append("  try {")
+        lines.append(statement("url = ", url, ";", 4, JS))
+        if body is not None:
+            lines.append(statement("body = ", body, ";", 4, JS))
+            body = Raw("body")
+        lines += ["  } catch (e) {", f"    return user.missing({tag}, e);", "  }"]
+        url = Raw("url")
+    params: list = [(Raw("headers"), hdrs), (Raw("tags"), Raw(tag))]
+    if ep.timeout:
+        params.append((Raw("timeout"), Raw(js_str(_ms(ep.timeout)))))
+    if ep.method == "WS":
+        message = flat(data(ep.ws_send, JS, _var), JS)
+        if isinstance(ep.ws_send, dict | list):
+            message = f"JSON.stringify({message})"
+        messages = f"Array.from({{ length: {ep.ws_messages} }}, () => {message})"
+        call = Call(
+            "websocket",
+            (
+                Raw("ws"),
+                url,
+                Raw(messages),
+                Coll("{", "}", tuple(params)),
+                Raw(repr(float(ep.timeout or 30))),
+            ),
+        )
+        return lines + [statement("", call, ";", 2, JS), "}"]
+    params.append((Raw("responseCallback"), Raw(f"http.expectedStatuses({', '.join(map(str, ep.expect))})")))
+    args: list = [url]
+    if ep.method in ("POST", "PUT", "PATCH", "DELETE"):
+        args.append(body if body is not None else Raw("null"))
+    elif body is not None:
+        args.append(body)
+    args.append(Coll("{", "}", tuple(params)))
+    request = (
+        Call(f"http.{METHODS[ep.method]}", tuple(args))
+        if ep.method in METHODS and (body is None or ep.method not in ("GET", "HEAD", "OPTIONS"))
+        else Call("http.request", (Raw(js_str(ep.method)), *args))
+    )
+    lines.append(statement("const res = ", request, ";", 2, JS))
+    checks: list = [Raw("res"), Raw("[" + ", ".join(map(str, ep.expect)) + "]"), Raw(tag)]
+    if ep.body_contains is not None:
+        checks.append(Raw(f"bodyContains({js_str(ep.body_contains)})"))
+    for var, where in ep.extract.items():
+        what = js_str(f"{var} from {where}")
+        if where.startswith("header:"):
+            checks.append(
+                Call("extractHeader", (Raw("user"), Raw(js_str(var)), Raw(what), Raw(js_str(where[7:]))))
+            )
+        else:
+            keys = [literal(k, JS) for k in templates.json_path_keys(where)]
+            checks.append(Call("extractJson", (Raw("user"), Raw(js_str(var)), Raw(what), *keys)))
+    lines.append(statement("", Call("expect", tuple(checks)), ";", 2, JS))
+    return lines + ["}"]
+
+
+def flow_object(flow: FlowPlan, idents: dict[str, str]) -> list[str]:
+    items: list = [(Raw("weight"), Raw(str(flow.weight)))]
+    if flow.user:
+        sets = "".join(
+            f"\n      user.vars[{js_str('user.' + k)}] = {template(v, JS, _var).text};"
+            for k, v in flow.user.items()
+        )
+        items.append((Raw("vars"), Raw(f"(user) => {{{sets}\n    }}")))
+    if flow.on_start:
+        items.append((Raw("onStart"), Raw("[" + ", ".join(idents[e] for e in flow.on_start) + "]")))
+    items.append(
+        (Raw("tasks"), Coll("[", "]", tuple(Raw(f"[{idents[e]}, {w}]") for e, w in flow.tasks.items())))
+    )
+    if flow.headers:
+        parts = []
+        for key, value in flow.headers.items():
+            needed = sorted({p[1] for p in value if p[0] == "var" and p[1] not in templates.BUILTINS})
+            expr = (js_str(key), template(value, JS, _var).text)
+            parts.append((f"user.has({', '.join(js_str(n) for n in needed)})" if needed else None, expr))
+        body = "".join(
+            f"\n      if ({cond}) h[{k}] = {v};" if cond else f"\n      h[{k}] = {v};"
+            for cond, (k, v) in parts
+        )
+        items.append(
+            (Raw("headers"), Raw(f"(user) => {{\n      const h = {{}};{body}\n      return h;\n    }}"))
+        )
+    if flow.think:
+        items.append((Raw("think"), Raw(f"[{flow.think[0]!r}, {flow.think[1]!r}]")))
+    lines = [f"  // {provenance('http.flows', flow.name)}"]
+    lines.append(statement(f"{js_str(flow.name)}: ", Coll("{", "}", tuple(items)), ",", 2, JS))
+    return lines
+
+
+def _host(parts: list) -> str:
+    """A host's URL: `host("API_URL", default)`, or its template when it is more than a variable."""
+    if len(parts) == 1 and parts[0][0] == "env":
+        return f"host({', '.join(js_str(p) for p in parts[0][1:])})"
+    return f'{template(parts, JS, _var).text}.replace(/\\/+$/, "")'
 
 
 class K6Backend:
@@ -79,25 +333,79 @@ class K6Backend:
         if not plan.endpoints or not profiles:
             return []
         default = plan.default_profile if plan.default_profile in profiles else next(iter(profiles))
-        cycle: list[str] = []
-        weights = {f.name: f.weight for f in plan.flows.values()}
-        divisor = 0
-        for w in weights.values():
-            divisor = gcd(divisor, w)
-        for name, w in weights.items():
-            cycle += [name] * (w // max(divisor, 1))
-        flows = flow_data(plan)
-        for name, f in plan.flows.items():
-            flows[name]["tasks"] = [[e, w] for e, w in f.tasks.items()]
-            flows[name]["think"] = list(f.think) if f.think else None
-        text = _ENV.get_template("script.js.j2").render(
-            header=header(plan, "//"), plan=plan, hosts=plan.hosts, endpoints=endpoint_data(plan),
-            flows=flows, templates=template_table(plan), default_profile=default,
-            scenarios={n: scenario(p) for n, p in profiles.items()},
-            profile_flows={n: p.flows for n, p in profiles.items()},
-            models={n: p.model for n, p in profiles.items()},
-            cycle=cycle, targets=thresholds(plan), trend_stats=TREND_STATS,
-            paths=templates.path_table([e.extract for e in plan.endpoints.values()]))
-        return [Artifact(plan.folder / PurePosixPath("k6.js"), text,
-                         next(iter(profiles.values())).source)]
-
+        bases = {h: "".join(c if c.isalnum() else "_" for c in h).upper() + "_URL" for h in plan.hosts}
+        idents = method_names(plan, RESERVED | set(bases.values()))
+        flow_headers = any(f.headers for f in plan.flows.values())
+        has_ws = any(e.method == "WS" for e in plan.endpoints.values())
+        out = [
+            header(plan, "//"),
+            "//",
+            f"// k6 load test of the perfspec spec {provenance('', plan.file)[1:]}; needs only k6:",
+            f"//   k6 run -e PERFSPEC_PROFILE={provenance('', default)[1:]}"
+            f" {provenance('', str(plan.folder))[1:]}/k6.js",
+            "// Hosts come from the environment at run time. Every target of the spec is a threshold",
+            "// below, so `k6 run` exits 99 naming the target that failed. On_stop steps do not run",
+            "// in k6 (it has no per-VU teardown); Locust runs them.",
+            'import http from "k6/http";',
+        ]
+        if has_ws:
+            out.append('import ws from "k6/ws";')
+        names = [
+            "bodyContains",
+            "env",
+            "expect",
+            "extractHeader",
+            "extractJson",
+            "host",
+            "profile",
+            "run",
+            "uuid",
+            "websocket",
+        ]
+        body_lines = []
+        for h, const in bases.items():
+            body_lines.append(f"const {const} = {_host(plan.hosts[h])};")
+        body_lines += ["", "export const options = {"]
+        scenarios = Coll(
+            "{", "}", tuple((Raw(js_str(n)), literal(scenario(p), JS)) for n, p in profiles.items())
+        )
+        body_lines.append(
+            statement("scenarios: ", Call("profile", (scenarios, Raw(js_str(default)))), ",", 2, JS)
+        )
+        body_lines.append("  thresholds: {")
+        last = None
+        for comment, key, exprs in thresholds(plan):
+            if comment != last:
+                body_lines.append(f"    // {comment}")
+                last = comment
+            body_lines.append(statement(f"{js_str(key)}: ", literal(exprs, JS), ",", 4, JS))
+        body_lines.append("  },")
+        body_lines.append(statement("summaryTrendStats: ", literal(TREND_STATS, JS), ",", 2, JS))
+        body_lines += [
+            "};",
+            "",
+            "// per endpoint: the tags of its samples (one flag per target it counts for)",
+        ]
+        body_lines.append(statement("const TAGS = ", literal(tags(plan), JS), ";", 0, JS))
+        for name in plan.endpoints:
+            body_lines += [""] + endpoint_function(plan.endpoints[name], idents[name], bases, flow_headers)
+        body_lines += ["", "const FLOWS = {"]
+        for flow in plan.flows.values():
+            body_lines += flow_object(flow, idents)
+        body_lines += ["};"]
+        flows_of = Coll("{", "}", tuple((Raw(js_str(n)), literal(p.flows, JS)) for n, p in profiles.items()))
+        body_lines.append(statement("const PROFILE_FLOWS = ", flows_of, ";", 0, JS))
+        body_lines += ["", "export default function () {", "  run(FLOWS, PROFILE_FLOWS);", "}"]
+        code = "\n".join(body_lines)
+        used = [n for n in names if f"{n}(" in code]
+        out.append(
+            statement(
+                "import ", Coll("{ ", " }", tuple(Raw(n) for n in used)), ' from "../perfspec_k6.js";', 0, JS
+            )
+        )
+        text = "\n".join(out) + "\n\n" + code + "\n"
+        source = next(iter(profiles.values())).source
+        return [
+            Artifact(plan.folder / "k6.js", text, source),
+            Artifact(SUPPORT, support_source("perfspec_k6.js"), source, shared=True),
+        ]

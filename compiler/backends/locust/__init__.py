@@ -1,43 +1,278 @@
-"""Locust backend: one idiomatic locustfile per spec (FastHttpUser per flow, a LoadTestShape)."""
+"""Locust backend: an idiomatic locustfile per spec, and the support module once per output folder.
+
+Per endpoint a method whose body is the request (`self.client.get("/path", name=...)`), per flow
+a `PerfspecUser` class with weighted tasks, on_start/on_stop and headers, and a LoadTestShape
+with the spec's profiles. Recording, result files and the shape's logic live in the support
+module `perfspec_locust.py` (runtime/support/), imported by every locustfile.
+"""
 
 from __future__ import annotations
 
+import io
+import tokenize
 from pathlib import Path, PurePosixPath
+from urllib.parse import urlencode
 
 from ... import templates
-from ...plan import Plan
+from ...plan import EndpointPlan, FlowPlan, Plan
 from .. import Artifact, environment, header
+from ..code import PY, Call, Coll, Raw, data, flat, py_str, statement, template
+from ..http import default_host, method_names, provenance, support_source, variables
 
 _ENV = environment(Path(__file__).parent)
+SUPPORT = PurePosixPath("perfspec_locust.py")
+# names of Locust's FastHttpUser and of PerfspecUser that an endpoint method must not shadow
+RESERVED = {
+    "abstract",
+    "client",
+    "client_pool",
+    "concurrency",
+    "connection_timeout",
+    "context",
+    "default_headers",
+    "environment",
+    "fixed_count",
+    "fullname",
+    "greenlet",
+    "group",
+    "has",
+    "headers",
+    "host",
+    "insecure",
+    "json",
+    "max_redirects",
+    "max_retries",
+    "max_wait",
+    "min_wait",
+    "missing",
+    "network_timeout",
+    "on_start",
+    "on_stop",
+    "proxy_host",
+    "proxy_port",
+    "rest",
+    "rest_",
+    "run",
+    "seq",
+    "ssl_context_factory",
+    "start",
+    "stop",
+    "stream",
+    "tasks",
+    "var",
+    "vars",
+    "wait",
+    "wait_function",
+    "wait_time",
+    "websocket",
+    "weight",
+}
+# names the locustfile may import from the support module, in import order
+SUPPORT_NAMES = [
+    "MissingValue",
+    "PerfspecUser",
+    "ProfileShape",
+    "env",
+    "expect",
+    "expect_text",
+    "header",
+    "json_value",
+    "need_env",
+    "uuid",
+]
+METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 
 
-def endpoint_data(plan: Plan) -> dict:
-    out = {}
-    for name, ep in plan.endpoints.items():
-        out[name] = {
-            "method": ep.method, "host": ep.host, "path": ep.path, "headers": ep.headers,
-            "query": ep.query, "body_kind": ep.body_kind, "body": ep.body, "expect": ep.expect,
-            "body_contains": ep.body_contains, "extract": ep.extract, "stream": ep.stream,
-            "send": ep.ws_send, "messages": ep.ws_messages, "timeout": ep.timeout,
-            "source": str(ep.source),
-        }
-    return out
+def _var(name: str) -> str:
+    if name == "uuid":
+        return "uuid()"
+    if name == "seq":
+        return "self.seq()"
+    return f"self.var({py_str(name)})"
 
 
-def flow_data(plan: Plan) -> dict:
-    return {name: {"user": f.user, "headers": f.headers, "on_start": f.on_start,
-                   "on_stop": f.on_stop} for name, f in plan.flows.items()}
+def _url(ep: EndpointPlan, main: str | None, bases: dict[str, str]) -> Raw:
+    """The request's path (on the default host) or absolute URL; a static query folded in."""
+    path = template(ep.path, PY, _var).text
+    if ep.host != main:
+        path = f"{bases[ep.host]} + {path}"
+    if not ep.query:
+        return Raw(path)
+    parsed = {k: templates.parse(str(v)) for k, v in ep.query.items()}
+    if all(templates.is_plain(p) for p in parsed.values()):
+        return Raw(f"{path} + {py_str('?' + urlencode({k: str(v) for k, v in ep.query.items()}))}")
+    query = Coll("{", "}", tuple((Raw(py_str(k)), template(p, PY, _var)) for k, p in parsed.items()))
+    return Raw(f'{path} + "?" + urlencode({flat(query)})')
 
 
-def template_table(plan: Plan) -> dict[str, list]:
-    """Every string of bodies, queries and messages -> its parsed template parts."""
-    found: dict[str, list] = {}
-    for ep in plan.endpoints.values():
-        strings = templates.walk_strings(ep.body) + templates.walk_strings(ep.ws_send)
-        strings += [((), v) for v in ep.query.values() if isinstance(v, str)]
-        for _, text in strings:
-            found[text] = [list(p) for p in templates.parse(text)]
-    return dict(sorted(found.items()))
+def _headers(ep: EndpointPlan, flow_headers: bool) -> Raw | Coll | None:
+    own = tuple((Raw(py_str(k)), template(v, PY, _var)) for k, v in ep.headers.items())
+    if not flow_headers:
+        return Coll("{", "}", own) if own else None
+    return Coll("{", "}", (Raw("**self.headers()"), *own)) if own else Raw("self.headers()")
+
+
+def _checks(ep: EndpointPlan) -> list[str]:
+    """After the request: expected statuses, body text, extracted values."""
+    cond = "expect(resp, " + ", ".join(str(s) for s in ep.expect) + ")"
+    if ep.body_contains is not None:
+        cond += f" and expect_text(resp, {py_str(ep.body_contains)})"
+    if not ep.extract:
+        return [statement("", Raw(cond), "", 12)]
+    if any(s >= 300 for s in ep.expect):
+        cond += " and resp.status_code < 300"  # values come only from successful responses
+    lines = [statement("if ", Raw(cond), ":", 12)]
+    for var, where in ep.extract.items():
+        what = py_str(f"{var} from {where}")
+        if where.startswith("header:"):
+            value = Call("header", (Raw("resp"), Raw(py_str(where[7:])), Raw(what)))
+        else:
+            keys = [Raw(py_str(k) if isinstance(k, str) else str(k)) for k in templates.json_path_keys(where)]
+            value = Call("json_value", (Raw("resp"), Raw(what), *keys))
+        lines.append(statement(f"self.vars[{py_str(var)}] = ", value, "", 16))
+    return lines
+
+
+def endpoint_method(
+    ep: EndpointPlan, ident: str, main: str | None, bases: dict[str, str], flow_headers: bool
+) -> list[str]:
+    """One endpoint as a method: the request a Locust user would write by hand."""
+    lines = [f"    def {ident}(self):", f"        # {provenance('http.endpoints', ep.name)}"]
+    url: Raw = _url(ep, main, bases)
+    hdrs = _headers(ep, flow_headers)
+    payload = data(ep.body, PY, _var) if ep.body_kind is not None else None
+    if variables(ep):  # build the request first: a value no response gave yet fails the call
+        lines.append("        try:")
+        lines.append(statement("url = ", url, "", 12))
+        url = Raw("url")
+        if payload is not None:
+            lines.append(statement("body = ", payload, "", 12))
+            payload = Raw("body")
+        if isinstance(hdrs, Coll):
+            lines.append(statement("headers = ", hdrs, "", 12))
+            hdrs = Raw("headers")
+        lines.append("        except MissingValue as exc:")
+        lines.append(f"            return self.missing({py_str(ep.name)}, {py_str(ep.method)}, exc)")
+    if ep.method == "WS":
+        return lines + [_websocket(ep, url, hdrs, main)]
+    if ep.stream:
+        args: list = [
+            Raw(py_str(ep.name)),
+            Raw(py_str(ep.method)),
+            url,
+            ("expect", Raw("(" + ", ".join(map(str, ep.expect)) + ",)")),
+        ]
+        if ep.body_contains is not None:
+            args.append(("contains", Raw(py_str(ep.body_contains))))
+        if hdrs is not None:
+            args.append(("headers", hdrs))
+        return lines + [statement("", Call("self.stream", tuple(args)), "", 8)]
+    args = [url, ("name", Raw(py_str(ep.name)))]
+    if hdrs is not None:
+        args.append(("headers", hdrs))
+    if payload is not None:
+        args.append(("json" if ep.body_kind == "json" else "data", payload))
+    args.append(("catch_response", Raw("True")))
+    if ep.method in METHODS:
+        request = Call(f"self.client.{ep.method.lower()}", tuple(args))
+    else:
+        request = Call("self.client.request", (Raw(py_str(ep.method)), *args))
+    return lines + [statement("with ", request, " as resp:", 8), *_checks(ep)]
+
+
+def _websocket(ep: EndpointPlan, url: Raw, hdrs, main: str | None) -> str:
+    message = flat(data(ep.ws_send, PY, _var))
+    if isinstance(ep.ws_send, dict | list):
+        message = f"json.dumps({message})"
+    base = 'self.host.rstrip("/") + ' if ep.host == main else ""
+    args: list = [
+        Raw(py_str(ep.name)),
+        Raw(base + url.text),
+        Raw(f"[{message} for _ in range({ep.ws_messages})]"),
+    ]
+    if hdrs is not None:
+        args.append(("headers", hdrs))
+    if ep.timeout:
+        args.append(("timeout", Raw(repr(float(ep.timeout)))))
+    return statement("", Call("self.websocket", tuple(args)), "", 8)
+
+
+def flow_class(flow: FlowPlan, idents: dict[str, str]) -> list[str]:
+    """A flow as a user class: weight, think time, weighted tasks, on_start/on_stop, headers."""
+    lines = [
+        f"class {flow.ident}(Endpoints):",
+        f"    # {provenance('http.flows', flow.name)}",
+        f"    weight = {flow.weight}",
+    ]
+    if flow.think:
+        lines.append(f"    wait_time = between({flow.think[0]!r}, {flow.think[1]!r})")
+    else:
+        lines.append("    wait_time = constant(0)")
+    tasks = Coll("{", "}", tuple((Raw(f"Endpoints.{idents[e]}"), Raw(str(w))) for e, w in flow.tasks.items()))
+    lines.append(statement("tasks = ", tasks, "", 4))
+    if flow.user or flow.on_start:
+        lines += ["", "    def on_start(self):"]
+        for name, parts in flow.user.items():
+            lines.append(
+                statement(f"self.vars[{py_str('user.' + name)}] = ", template(parts, PY, _var), "", 8)
+            )
+        lines += [f"        self.{idents[e]}()" for e in flow.on_start]
+    if flow.on_stop:
+        lines += ["", "    def on_stop(self):"] + [f"        self.{idents[e]}()" for e in flow.on_stop]
+    if flow.headers:
+        lines += ["", "    def headers(self):", "        headers = {}"]
+        for key, parts in flow.headers.items():
+            needed = sorted({p[1] for p in parts if p[0] == "var" and p[1] not in templates.BUILTINS})
+            if needed:  # a flow header waits for its values: no Authorization before login
+                lines.append(f"        if self.has({', '.join(py_str(n) for n in needed)}):")
+            value = template(parts, PY, _var)
+            lines.append(statement(f"headers[{py_str(key)}] = ", value, "", 12 if needed else 8))
+        lines.append("        return headers")
+    return lines
+
+
+def _profiles(plan: Plan, closed: dict) -> list[str]:
+    stages = Coll(
+        "{",
+        "}",
+        tuple(
+            (
+                Raw(py_str(n)),
+                Coll(
+                    "[",
+                    "]",
+                    tuple(
+                        Raw(f"({py_str(s.kind)}, {s.start!r}, {s.end!r}, {s.seconds!r})") for s in p.stages
+                    ),
+                ),
+            )
+            for n, p in closed.items()
+        ),
+    )
+    flows = Coll(
+        "{",
+        "}",
+        tuple(
+            (Raw(py_str(n)), Coll("[", "]", tuple(Raw(plan.flows[f].ident) for f in p.flows)))
+            for n, p in closed.items()
+        ),
+    )
+    return [statement("profiles = ", stages, "", 4), statement("flows = ", flows, "", 4)]
+
+
+def _used_names(code: str) -> set[str]:
+    """Names the code reads outside string literals and comments (for its imports); a name
+    followed by `=` is a keyword argument, not a use."""
+    tokens = [
+        t
+        for t in tokenize.generate_tokens(io.StringIO(code).readline)
+        if t.type in (tokenize.NAME, tokenize.OP)
+    ]
+    return {
+        t.string
+        for t, after in zip(tokens, [*tokens[1:], None], strict=True)
+        if t.type == tokenize.NAME and not (after is not None and after.string == "=")
+    }
 
 
 class LocustBackend:
@@ -47,27 +282,61 @@ class LocustBackend:
         closed = {n: p for n, p in plan.profiles.items() if "locust" in p.tools}
         if not plan.endpoints or not closed:
             return []
-        profiles = {n: [[s.kind, s.start, s.end, s.seconds] for s in p.stages]
-                    for n, p in closed.items()}
         default = plan.default_profile if plan.default_profile in closed else next(iter(closed))
-        flows = []
-        for f in plan.flows.values():
-            taken: set[str] = set()
-            tasks = []
-            for i, (ename, weight) in enumerate(f.tasks.items()):
-                ident = "".join(c if c.isalnum() or c == "_" else "_" for c in ename).strip("_")
-                if not ident or not ident.isidentifier() or not ident.isascii() or ident in taken:
-                    ident = f"task_{i}"
-                taken.add(ident)
-                tasks.append({"ident": ident, "name": ename, "weight": weight})
-            flows.append({"ident": f.ident, "name": f.name, "weight": f.weight, "think": f.think,
-                          "tasks": tasks, "source": str(f.source)})
+        main = default_host(plan)
+        bases = {
+            h: "HOST_" + "".join(c if c.isalnum() else "_" for c in h).upper()
+            for h in plan.hosts
+            if h != main
+        }
+        idents = method_names(plan, RESERVED)
+        flow_headers = any(f.headers for f in plan.flows.values())
+        body = [
+            "class Endpoints(PerfspecUser):",
+            '    """The spec\'s endpoints, one method each; the flows below run them as tasks."""',
+            "",
+            "    abstract = True",
+            f"    host = {_host(plan.hosts.get(main or '', []))}",
+        ]
+        if flow_headers:
+            body += ["", "    def headers(self):", "        return {}"]
+        for name in plan.endpoints:
+            body += [""] + endpoint_method(plan.endpoints[name], idents[name], main, bases, flow_headers)
+        for flow in plan.flows.values():
+            body += ["", ""] + flow_class(flow, idents)
+        code = "\n".join(body)
+        constants = [
+            statement(f"{const} = ", template(plan.hosts[h], PY, _var)) for h, const in bases.items()
+        ]
+        used = _used_names(code + "\n".join(constants))
         text = _ENV.get_template("locustfile.py.j2").render(
-            header=header(plan, "#"), plan=plan, hosts=plan.hosts,
-            endpoints=endpoint_data(plan), flow_data=flow_data(plan), flows=flows,
-            templates=template_table(plan),
-            paths=templates.path_table([e.extract for e in plan.endpoints.values()]),
-            profiles=profiles, default_profile=default,
-            profile_sources={n: str(p.source) for n, p in closed.items()})
-        return [Artifact(plan.folder / PurePosixPath("locustfile.py"), text,
-                         next(iter(closed.values())).source)]
+            header=header(plan, "#"),
+            plan=plan,
+            default_profile=default,
+            code=code,
+            constants=constants,
+            main_env=_env_names(plan.hosts.get(main or "", [])),
+            support=[n for n in SUPPORT_NAMES if n in used or n in ("PerfspecUser", "ProfileShape")],
+            locust=[n for n in ("between", "constant") if n in used],
+            stdlib={"json": "json" in used, "urlencode": "urlencode" in used},
+            profiles=_profiles(plan, closed),
+            py_str=py_str,
+        )
+        source = next(iter(closed.values())).source
+        return [
+            Artifact(plan.folder / "locustfile.py", text, source),
+            Artifact(SUPPORT, support_source("perfspec_locust.py"), source, shared=True),
+        ]
+
+
+def _host(parts: list) -> str:
+    """The default host: Locust's --host overrides it; None asks for --host."""
+    if not parts:
+        return "None"
+    if len(parts) == 1 and parts[0][0] == "env":
+        return f"env({', '.join(py_str(p) for p in parts[0][1:])})"
+    return flat(template(parts, PY, _var))
+
+
+def _env_names(parts: list) -> list[str]:
+    return [p[1] for p in parts if p[0] == "env"]

@@ -1,0 +1,257 @@
+// Support module of perfspec's generated k6 scripts: per-VU state, checks, profiles, the run loop.
+//
+// `perfspec build` writes this file once per output folder as perfspec_k6.js; a generated k6.js
+// imports it (`import ... from "../perfspec_k6.js"`) and needs nothing but k6. Latencies are
+// k6's own http_req_duration (and http_req_waiting for time to first byte), tagged with the
+// endpoint and with one `target_<name>: "yes"` tag per target the endpoint counts for, so a
+// threshold such as `http_req_duration{target_api:yes}` judges exactly that target. Every
+// call also adds one `perfspec_failed` sample (1 = failed, tagged with its reason), since an
+// unexpected body or a value that could not be extracted fails a call that k6 saw succeed.
+import { sleep } from "k6";
+import exec from "k6/execution";
+import { Rate, Trend } from "k6/metrics";
+
+const FAILED = new Rate("perfspec_failed");
+const WS_LATENCY = new Trend("perfspec_ws_latency", true);
+
+export class MissingValue extends Error {}
+
+// `${NAME}` / `${NAME:-default}`: read when the request is built; unset fails the call
+export function env(name, fallback) {
+  const value = __ENV[name] || fallback;
+  if (value === undefined) throw new MissingValue(`environment variable ${name} is not set`);
+  return value;
+}
+
+const UNSET = [];
+
+// a host's URL from the environment (trailing slashes dropped); an unset one stops the test at
+// its first iteration with the variable's name
+export function host(name, fallback) {
+  const value = __ENV[name] || fallback;
+  if (value === undefined) {
+    UNSET.push(name);
+    return "";
+  }
+  return value.replace(/\/+$/, "");
+}
+
+// `{uuid}`: a new random UUID (version 4) each time
+export function uuid() {
+  const hex = "0123456789abcdef";
+  let s = "";
+  for (let i = 0; i < 36; i++) {
+    if (i === 8 || i === 13 || i === 18 || i === 23) s += "-";
+    else if (i === 14) s += "4";
+    else if (i === 19) s += hex[(Math.random() * 4) | 8];
+    else s += hex[(Math.random() * 16) | 0];
+  }
+  return s;
+}
+
+const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+// the value of an `Authorization: Basic ...` header (UTF-8, standard base64)
+export function basicAuth(user, password) {
+  const bytes = unescape(encodeURIComponent(`${user}:${password}`));
+  let out = "";
+  for (let i = 0; i < bytes.length; i += 3) {
+    const n = (bytes.charCodeAt(i) << 16) | ((bytes.charCodeAt(i + 1) || 0) << 8) | (bytes.charCodeAt(i + 2) || 0);
+    out += B64[(n >> 18) & 63] + B64[(n >> 12) & 63];
+    out += i + 1 < bytes.length ? B64[(n >> 6) & 63] : "=";
+    out += i + 2 < bytes.length ? B64[n & 63] : "=";
+  }
+  return `Basic ${out}`;
+}
+
+// one virtual user running one flow: its variables and the flow's headers
+export class User {
+  constructor(flow) {
+    this.flow = flow;
+    this.vars = {};
+  }
+
+  var(name) {
+    const value = this.vars[name];
+    if (value === undefined || value === null) throw new MissingValue(`variable {${name}} has no value yet`);
+    return String(value);
+  }
+
+  has(...names) {
+    return names.every((n) => this.vars[n] !== undefined && this.vars[n] !== null);
+  }
+
+  seq() {
+    this.vars.seq = (this.vars.seq || 0) + 1;
+    return String(this.vars.seq);
+  }
+
+  headers() {
+    return this.flow.headers ? this.flow.headers(this) : {};
+  }
+
+  // a request that could not be built (a value no response gave yet): a failed call
+  missing(tags, error) {
+    if (!(error instanceof MissingValue)) throw error;
+    FAILED.add(true, Object.assign({ reason: error.message }, tags));
+  }
+}
+
+function reasonOf(res) {
+  if (res.status === 0) return res.error || "no response";
+  return `HTTP ${res.status}`;
+}
+
+// the call's verdict: expected status, then any further checks; one perfspec_failed sample
+export function expect(res, statuses, tags, ...checks) {
+  let reason = statuses.includes(res.status) ? "" : reasonOf(res);
+  for (const c of checks) {
+    if (reason) break;
+    reason = c(res);
+  }
+  FAILED.add(reason !== "", reason ? Object.assign({ reason }, tags) : tags);
+  return reason === "";
+}
+
+// a check: the body contains the text
+export function bodyContains(text) {
+  return (res) => (String(res.body).includes(text) ? "" : "body does not contain the expected text");
+}
+
+// a check: store a value of the JSON body (its keys) in the user's variables
+export function extractJson(user, variable, what, ...keys) {
+  return (res) => {
+    if (res.status >= 300) return "";
+    let node;
+    try {
+      node = res.json();
+    } catch (e) {
+      return `cannot extract ${what}`;
+    }
+    for (const key of keys) {
+      if (node === null || node === undefined || !(key in Object(node))) return `cannot extract ${what}`;
+      node = node[key];
+    }
+    if (node === null || node === undefined) return `cannot extract ${what}`;
+    user.vars[variable] = node;
+    return "";
+  };
+}
+
+// a check: store a response header, found case-insensitively (servers canonicalise: `Etag`)
+export function extractHeader(user, variable, what, name) {
+  const lowered = name.toLowerCase();
+  return (res) => {
+    if (res.status >= 300) return "";
+    for (const [key, value] of Object.entries(res.headers || {})) {
+      if (key.toLowerCase() === lowered) {
+        user.vars[variable] = value;
+        return "";
+      }
+    }
+    return `cannot extract ${what}`;
+  };
+}
+
+// a WebSocket round trip per message, each a recorded call
+export function websocket(ws, url, messages, params, timeoutSeconds) {
+  const tags = params.tags;
+  let sent = 0;
+  let started = 0;
+  const res = ws.connect(url.replace(/^http/, "ws"), params, (socket) => {
+    const send = () => {
+      started = Date.now();
+      socket.send(messages[sent]);
+      sent += 1;
+    };
+    socket.on("open", send);
+    socket.on("message", () => {
+      WS_LATENCY.add(Date.now() - started, tags);
+      FAILED.add(false, tags);
+      if (sent < messages.length) send();
+      else socket.close();
+    });
+    socket.on("error", (e) => {
+      FAILED.add(true, Object.assign({ reason: String(e.error ? e.error() : e) }, tags));
+      socket.close();
+    });
+    socket.setTimeout(() => socket.close(), timeoutSeconds * 1000);
+  });
+  if (!res || res.status !== 101) {
+    FAILED.add(true, Object.assign({ reason: `websocket: ${res ? reasonOf(res) : "no response"}` }, tags));
+  }
+}
+
+// the scenario of $PERFSPEC_PROFILE (default: the given one); $PERFSPEC_DURATION (seconds) cuts
+// it short: the stage running at that moment ends there, at the load it has reached
+export function profile(scenarios, fallback) {
+  const name = __ENV.PERFSPEC_PROFILE || fallback;
+  if (!(name in scenarios)) {
+    throw new Error(`PERFSPEC_PROFILE=${name} is not a k6 profile of this spec: ${Object.keys(scenarios)}`);
+  }
+  return { [name]: capped(scenarios[name], parseFloat(__ENV.PERFSPEC_DURATION || "0")) };
+}
+
+function ms(text) {
+  const m = /^([0-9.]+)(ms|s|m|h)$/.exec(text);
+  return m ? parseFloat(m[1]) * { ms: 1, s: 1000, m: 60000, h: 3600000 }[m[2]] : 0;
+}
+
+function capped(scenario, seconds) {
+  if (!seconds) return scenario;
+  const out = Object.assign({}, scenario);
+  if (out.duration) out.duration = `${Math.min(ms(out.duration), seconds * 1000)}ms`;
+  if (out.stages) {
+    let left = seconds * 1000;
+    let level = out.startVUs !== undefined ? out.startVUs : out.startRate;
+    out.stages = [];
+    for (const st of scenario.stages) {
+      if (left <= 0) break;
+      const length = ms(st.duration);
+      if (length <= left) {
+        out.stages.push(st);
+      } else {
+        const reached = level + (st.target - level) * (left / length);
+        out.stages.push({ duration: `${left}ms`, target: out.executor === "ramping-vus" ? Math.round(reached) : reached });
+      }
+      left -= length;
+      level = st.target;
+    }
+  }
+  return out;
+}
+
+let user = null;
+let pick = null;
+
+// the flow of this VU: VUs are spread over the profile's flows by weight
+function start(flows, profileFlows) {
+  const names = profileFlows[exec.scenario.name] || Object.keys(flows);
+  const cycle = [];
+  for (const n of names) for (let i = 0; i < flows[n].weight; i++) cycle.push(n);
+  const flow = flows[cycle[(exec.vu.idInTest - 1) % cycle.length]];
+  user = new User(flow);
+  if (flow.vars) flow.vars(user);
+  const total = flow.tasks.reduce((sum, t) => sum + t[1], 0);
+  pick = () => {
+    let r = Math.random() * total;
+    for (const [task, weight] of flow.tasks) {
+      r -= weight;
+      if (r < 0) return task;
+    }
+    return flow.tasks[flow.tasks.length - 1][0];
+  };
+  for (const step of flow.onStart || []) step(user);
+}
+
+// one iteration: on_start once per VU, then one weighted task and the think time (closed
+// models only: an open model's schedule sets the pace)
+export function run(flows, profileFlows) {
+  if (user === null) {
+    if (UNSET.length) exec.test.abort(`set the host's environment variable: ${UNSET.join(", ")} is not set`);
+    start(flows, profileFlows);
+  }
+  pick()(user);
+  const think = user.flow.think;
+  if (think && !exec.scenario.executor.includes("arrival-rate")) sleep(think[0] + Math.random() * (think[1] - think[0]));
+}
