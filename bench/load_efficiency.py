@@ -74,7 +74,7 @@ def start_nginx(folder: Path) -> tuple[subprocess.Popen, str]:
     if not Path(nginx).exists():
         sys.exit("nginx is not installed: apt-get install nginx-light")
     port = free_port()
-    (folder / "www").mkdir()
+    (folder / "www").mkdir(parents=True)
     (folder / "www" / "data.json").write_text(json.dumps({"id": 1, "name": "agent", "status": "ok"}))
     conf = folder / "nginx.conf"
     conf.write_text(f"""
@@ -190,7 +190,7 @@ def main() -> None:
                     (
                         "locust generated",
                         lambda: locust_rps(
-                            work / "gen/bench/locustfile.py", url, args.users, args.seconds, work, True
+                            work / "gen/spec/locustfile.py", url, args.users, args.seconds, work, True
                         ),
                     ),
                     (
@@ -201,7 +201,7 @@ def main() -> None:
                     ),
                     (
                         "k6 generated",
-                        lambda: k6_rps(work / "gen/bench/k6.js", url, args.users, args.seconds, work, False),
+                        lambda: k6_rps(work / "gen/spec/k6.js", url, args.users, args.seconds, work, False),
                     ),
                     (
                         "k6 hand-written",
@@ -209,7 +209,7 @@ def main() -> None:
                     ),
                     (
                         "k6 generated --out json",
-                        lambda: k6_rps(work / "gen/bench/k6.js", url, args.users, args.seconds, work, True),
+                        lambda: k6_rps(work / "gen/spec/k6.js", url, args.users, args.seconds, work, True),
                     ),
                     (
                         "k6 hand-written --out json",

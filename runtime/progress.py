@@ -113,7 +113,7 @@ class K6Watch:
                 key = round3(int(float(value) * 1e6))
                 slot[1].counts[key] = slot[1].counts.get(key, 0) + 1
                 self.requests += 1
-            elif metric == "perfspec_failed" and float(value) != 0:
+            elif metric in ("perfspec_failed", "http_req_failed") and float(value) != 0:
                 self.failures += 1
 
 

@@ -51,7 +51,7 @@ export const options = {
     "http_req_duration{target_normal:yes}": ["p(50)<14", "p(95)<39", "p(99)<76"],
     // targets[2] peak
     "http_req_duration{target_peak:yes}": ["p(50)<21", "p(95)<120", "p(99)<330"],
-    "perfspec_failed{target_peak:yes}": ["rate<0.01"],
+    "http_req_failed{target_peak:yes}": ["rate<0.01"],
     // targets[3] endurance
     "http_req_duration{target_endurance:yes}": ["p(50)<15", "p(95)<59", "p(99)<170"],
     // targets[4] endurance_stable
@@ -67,7 +67,7 @@ export const options = {
     "http_reqs{target_peak_capacity:yes}": ["rate>100"],
     // targets[11] sustained_capacity
     "http_reqs{target_sustained_capacity:yes}": ["rate>50"],
-    "perfspec_failed{target_sustained_capacity:yes}": ["rate<0.01"],
+    "http_req_failed{target_sustained_capacity:yes}": ["rate<0.01"],
   },
   summaryTrendStats: [
     "avg",
@@ -84,119 +84,146 @@ export const options = {
   ],
 };
 
-// per endpoint: the tags of its samples (one flag per target it counts for)
-const TAGS = {
+// per endpoint: its fixed request parameters; the tags flag each target it counts for
+const PARAMS = {
   "create_agent": {
-    "name": "create_agent",
-    "endpoint": "create_agent",
-    "class": "write",
-    "target_smoke": "yes",
-    "target_normal": "yes",
-    "target_peak": "yes",
-    "target_endurance": "yes",
-    "target_endurance_stable": "yes",
-    "target_writes": "yes",
-    "target_peak_capacity": "yes",
-    "target_sustained_capacity": "yes",
-    "target_no_regression": "yes",
+    headers: {"Content-Type": "application/json"},
+    tags: {
+      "name": "create_agent",
+      "endpoint": "create_agent",
+      "class": "write",
+      "target_smoke": "yes",
+      "target_normal": "yes",
+      "target_peak": "yes",
+      "target_endurance": "yes",
+      "target_endurance_stable": "yes",
+      "target_writes": "yes",
+      "target_peak_capacity": "yes",
+      "target_sustained_capacity": "yes",
+      "target_no_regression": "yes",
+    },
+    responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "create_task": {
-    "name": "create_task",
-    "endpoint": "create_task",
-    "class": "write",
-    "target_smoke": "yes",
-    "target_normal": "yes",
-    "target_peak": "yes",
-    "target_endurance": "yes",
-    "target_endurance_stable": "yes",
-    "target_writes": "yes",
-    "target_peak_capacity": "yes",
-    "target_sustained_capacity": "yes",
-    "target_no_regression": "yes",
+    headers: {"Content-Type": "application/json"},
+    tags: {
+      "name": "create_task",
+      "endpoint": "create_task",
+      "class": "write",
+      "target_smoke": "yes",
+      "target_normal": "yes",
+      "target_peak": "yes",
+      "target_endurance": "yes",
+      "target_endurance_stable": "yes",
+      "target_writes": "yes",
+      "target_peak_capacity": "yes",
+      "target_sustained_capacity": "yes",
+      "target_no_regression": "yes",
+    },
+    responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "delete_agent": {
-    "name": "delete_agent",
-    "endpoint": "delete_agent",
-    "class": "delete",
-    "target_smoke": "yes",
-    "target_normal": "yes",
-    "target_peak": "yes",
-    "target_endurance": "yes",
-    "target_endurance_stable": "yes",
-    "target_deletes": "yes",
-    "target_peak_capacity": "yes",
-    "target_sustained_capacity": "yes",
-    "target_no_regression": "yes",
+    tags: {
+      "name": "delete_agent",
+      "endpoint": "delete_agent",
+      "class": "delete",
+      "target_smoke": "yes",
+      "target_normal": "yes",
+      "target_peak": "yes",
+      "target_endurance": "yes",
+      "target_endurance_stable": "yes",
+      "target_deletes": "yes",
+      "target_peak_capacity": "yes",
+      "target_sustained_capacity": "yes",
+      "target_no_regression": "yes",
+    },
+    responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "get_agent": {
-    "name": "get_agent",
-    "endpoint": "get_agent",
-    "class": "read",
-    "target_smoke": "yes",
-    "target_normal": "yes",
-    "target_peak": "yes",
-    "target_endurance": "yes",
-    "target_endurance_stable": "yes",
-    "target_reads": "yes",
-    "target_peak_capacity": "yes",
-    "target_sustained_capacity": "yes",
-    "target_no_regression": "yes",
+    tags: {
+      "name": "get_agent",
+      "endpoint": "get_agent",
+      "class": "read",
+      "target_smoke": "yes",
+      "target_normal": "yes",
+      "target_peak": "yes",
+      "target_endurance": "yes",
+      "target_endurance_stable": "yes",
+      "target_reads": "yes",
+      "target_peak_capacity": "yes",
+      "target_sustained_capacity": "yes",
+      "target_no_regression": "yes",
+    },
+    responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "get_task": {
-    "name": "get_task",
-    "endpoint": "get_task",
-    "class": "read",
-    "target_smoke": "yes",
-    "target_normal": "yes",
-    "target_peak": "yes",
-    "target_endurance": "yes",
-    "target_endurance_stable": "yes",
-    "target_reads": "yes",
-    "target_peak_capacity": "yes",
-    "target_sustained_capacity": "yes",
-    "target_no_regression": "yes",
+    tags: {
+      "name": "get_task",
+      "endpoint": "get_task",
+      "class": "read",
+      "target_smoke": "yes",
+      "target_normal": "yes",
+      "target_peak": "yes",
+      "target_endurance": "yes",
+      "target_endurance_stable": "yes",
+      "target_reads": "yes",
+      "target_peak_capacity": "yes",
+      "target_sustained_capacity": "yes",
+      "target_no_regression": "yes",
+    },
+    responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "list_agents": {
-    "name": "list_agents",
-    "endpoint": "list_agents",
-    "class": "read",
-    "target_smoke": "yes",
-    "target_normal": "yes",
-    "target_peak": "yes",
-    "target_endurance": "yes",
-    "target_endurance_stable": "yes",
-    "target_reads": "yes",
-    "target_peak_capacity": "yes",
-    "target_sustained_capacity": "yes",
-    "target_no_regression": "yes",
+    tags: {
+      "name": "list_agents",
+      "endpoint": "list_agents",
+      "class": "read",
+      "target_smoke": "yes",
+      "target_normal": "yes",
+      "target_peak": "yes",
+      "target_endurance": "yes",
+      "target_endurance_stable": "yes",
+      "target_reads": "yes",
+      "target_peak_capacity": "yes",
+      "target_sustained_capacity": "yes",
+      "target_no_regression": "yes",
+    },
+    responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "list_goals": {
-    "name": "list_goals",
-    "endpoint": "list_goals",
-    "class": "read",
-    "target_smoke": "yes",
-    "target_normal": "yes",
-    "target_peak": "yes",
-    "target_endurance": "yes",
-    "target_endurance_stable": "yes",
-    "target_reads": "yes",
-    "target_peak_capacity": "yes",
-    "target_sustained_capacity": "yes",
-    "target_no_regression": "yes",
+    tags: {
+      "name": "list_goals",
+      "endpoint": "list_goals",
+      "class": "read",
+      "target_smoke": "yes",
+      "target_normal": "yes",
+      "target_peak": "yes",
+      "target_endurance": "yes",
+      "target_endurance_stable": "yes",
+      "target_reads": "yes",
+      "target_peak_capacity": "yes",
+      "target_sustained_capacity": "yes",
+      "target_no_regression": "yes",
+    },
+    responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "patch_agent": {
-    "name": "patch_agent",
-    "endpoint": "patch_agent",
-    "class": "write",
-    "target_smoke": "yes",
-    "target_normal": "yes",
-    "target_peak": "yes",
-    "target_endurance": "yes",
-    "target_endurance_stable": "yes",
-    "target_writes": "yes",
-    "target_peak_capacity": "yes",
-    "target_sustained_capacity": "yes",
-    "target_no_regression": "yes",
+    headers: {"Content-Type": "application/json"},
+    tags: {
+      "name": "patch_agent",
+      "endpoint": "patch_agent",
+      "class": "write",
+      "target_smoke": "yes",
+      "target_normal": "yes",
+      "target_peak": "yes",
+      "target_endurance": "yes",
+      "target_endurance_stable": "yes",
+      "target_writes": "yes",
+      "target_peak_capacity": "yes",
+      "target_sustained_capacity": "yes",
+      "target_no_regression": "yes",
+    },
+    responseCallback: http.expectedStatuses(200, 201, 204),
   },
 };
 
@@ -205,29 +232,17 @@ export function create_agent(user) {
   const res = http.post(
     PLATFORM_URL + "/api/v1/agents",
     JSON.stringify({"name": "phase-" + uuid(), "config": {"tier": "standard"}}),
-    {
-      headers: {"Content-Type": "application/json"},
-      tags: TAGS["create_agent"],
-      responseCallback: http.expectedStatuses(200, 201, 204),
-    },
+    PARAMS["create_agent"],
   );
-  expect(
-    res, [200, 201, 204], TAGS["create_agent"], extractJson(user, "agent_id", "agent_id from $.id", "id")
-  );
+  expect(res, PARAMS["create_agent"].tags, extractJson(user, "agent_id", "agent_id from $.id", "id"));
 }
 
 // http.endpoints.create_task
 export function create_task(user) {
   const res = http.post(
-    PLATFORM_URL + "/api/v1/tasks",
-    JSON.stringify({"title": "task " + user.seq()}),
-    {
-      headers: {"Content-Type": "application/json"},
-      tags: TAGS["create_task"],
-      responseCallback: http.expectedStatuses(200, 201, 204),
-    },
+    PLATFORM_URL + "/api/v1/tasks", JSON.stringify({"title": "task " + user.seq()}), PARAMS["create_task"]
   );
-  expect(res, [200, 201, 204], TAGS["create_task"], extractJson(user, "task_id", "task_id from $.id", "id"));
+  expect(res, PARAMS["create_task"].tags, extractJson(user, "task_id", "task_id from $.id", "id"));
 }
 
 // http.endpoints.delete_agent
@@ -236,14 +251,9 @@ export function delete_agent(user) {
   try {
     url = PLATFORM_URL + "/api/v1/agents/" + user.var("agent_id");
   } catch (e) {
-    return user.missing(TAGS["delete_agent"], e);
+    return user.missing(PARAMS["delete_agent"].tags, e);
   }
-  const res = http.del(
-    url,
-    null,
-    {headers: {}, tags: TAGS["delete_agent"], responseCallback: http.expectedStatuses(200, 201, 204)},
-  );
-  expect(res, [200, 201, 204], TAGS["delete_agent"]);
+  http.del(url, null, PARAMS["delete_agent"]);
 }
 
 // http.endpoints.get_agent
@@ -252,12 +262,9 @@ export function get_agent(user) {
   try {
     url = PLATFORM_URL + "/api/v1/agents/" + user.var("agent_id");
   } catch (e) {
-    return user.missing(TAGS["get_agent"], e);
+    return user.missing(PARAMS["get_agent"].tags, e);
   }
-  const res = http.get(
-    url, {headers: {}, tags: TAGS["get_agent"], responseCallback: http.expectedStatuses(200, 201, 204)}
-  );
-  expect(res, [200, 201, 204], TAGS["get_agent"]);
+  http.get(url, PARAMS["get_agent"]);
 }
 
 // http.endpoints.get_task
@@ -266,30 +273,19 @@ export function get_task(user) {
   try {
     url = PLATFORM_URL + "/api/v1/tasks/" + user.var("task_id");
   } catch (e) {
-    return user.missing(TAGS["get_task"], e);
+    return user.missing(PARAMS["get_task"].tags, e);
   }
-  const res = http.get(
-    url, {headers: {}, tags: TAGS["get_task"], responseCallback: http.expectedStatuses(200, 201, 204)}
-  );
-  expect(res, [200, 201, 204], TAGS["get_task"]);
+  http.get(url, PARAMS["get_task"]);
 }
 
 // http.endpoints.list_agents
 export function list_agents(user) {
-  const res = http.get(
-    PLATFORM_URL + "/api/v1/agents",
-    {headers: {}, tags: TAGS["list_agents"], responseCallback: http.expectedStatuses(200, 201, 204)},
-  );
-  expect(res, [200, 201, 204], TAGS["list_agents"]);
+  http.get(PLATFORM_URL + "/api/v1/agents", PARAMS["list_agents"]);
 }
 
 // http.endpoints.list_goals
 export function list_goals(user) {
-  const res = http.get(
-    PLATFORM_URL + "/api/v1/goals",
-    {headers: {}, tags: TAGS["list_goals"], responseCallback: http.expectedStatuses(200, 201, 204)},
-  );
-  expect(res, [200, 201, 204], TAGS["list_goals"]);
+  http.get(PLATFORM_URL + "/api/v1/goals", PARAMS["list_goals"]);
 }
 
 // http.endpoints.patch_agent
@@ -300,18 +296,9 @@ export function patch_agent(user) {
     url = PLATFORM_URL + "/api/v1/agents/" + user.var("agent_id");
     body = JSON.stringify({"config": {"tier": "premium"}});
   } catch (e) {
-    return user.missing(TAGS["patch_agent"], e);
+    return user.missing(PARAMS["patch_agent"].tags, e);
   }
-  const res = http.patch(
-    url,
-    body,
-    {
-      headers: {"Content-Type": "application/json"},
-      tags: TAGS["patch_agent"],
-      responseCallback: http.expectedStatuses(200, 201, 204),
-    },
-  );
-  expect(res, [200, 201, 204], TAGS["patch_agent"]);
+  http.patch(url, body, PARAMS["patch_agent"]);
 }
 
 const FLOWS = {

@@ -41,16 +41,16 @@ export const options = {
   thresholds: {
     // targets[0] agent_execution
     "http_req_duration{target_agent_execution:yes}": ["p(95)<2000"],
-    "perfspec_failed{target_agent_execution:yes}": ["rate<0.05"],
+    "http_req_failed{target_agent_execution:yes}": ["rate<0.05"],
     // targets[1] rag_queries
     "http_req_duration{target_rag_queries:yes}": ["p(95)<500"],
     // targets[2] api_endpoints
     "http_req_duration{target_api_endpoints:yes}": ["p(95)<200"],
     // targets[3] concurrent_users_100
-    "perfspec_failed{target_concurrent_users_100:yes}": ["rate<0.05"],
+    "http_req_failed{target_concurrent_users_100:yes}": ["rate<0.05"],
     // targets[4] quick_run
     "http_req_duration{target_quick_run:yes}": ["avg<200", "p(50)<200", "p(95)<200", "p(99)<200"],
-    "perfspec_failed{target_quick_run:yes}": ["rate<0.05"],
+    "http_req_failed{target_quick_run:yes}": ["rate<0.05"],
   },
   summaryTrendStats: [
     "avg",
@@ -67,100 +67,136 @@ export const options = {
   ],
 };
 
-// per endpoint: the tags of its samples (one flag per target it counts for)
-const TAGS = {
+// per endpoint: its fixed request parameters; the tags flag each target it counts for
+const PARAMS = {
   "create_agent": {
-    "name": "create_agent",
-    "endpoint": "create_agent",
-    "class": "api",
-    "target_api_endpoints": "yes",
-    "target_concurrent_users_100": "yes",
-    "target_quick_run": "yes",
+    tags: {
+      "name": "create_agent",
+      "endpoint": "create_agent",
+      "class": "api",
+      "target_api_endpoints": "yes",
+      "target_concurrent_users_100": "yes",
+      "target_quick_run": "yes",
+    },
+    responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "create_schedule": {
-    "name": "create_schedule",
-    "endpoint": "create_schedule",
-    "class": "api",
-    "target_api_endpoints": "yes",
-    "target_concurrent_users_100": "yes",
-    "target_quick_run": "yes",
+    tags: {
+      "name": "create_schedule",
+      "endpoint": "create_schedule",
+      "class": "api",
+      "target_api_endpoints": "yes",
+      "target_concurrent_users_100": "yes",
+      "target_quick_run": "yes",
+    },
+    responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "delete_agent": {
-    "name": "delete_agent",
-    "endpoint": "delete_agent",
-    "class": "api",
-    "target_api_endpoints": "yes",
-    "target_concurrent_users_100": "yes",
-    "target_quick_run": "yes",
+    tags: {
+      "name": "delete_agent",
+      "endpoint": "delete_agent",
+      "class": "api",
+      "target_api_endpoints": "yes",
+      "target_concurrent_users_100": "yes",
+      "target_quick_run": "yes",
+    },
+    responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "get_agent": {
-    "name": "get_agent",
-    "endpoint": "get_agent",
-    "class": "api",
-    "target_api_endpoints": "yes",
-    "target_concurrent_users_100": "yes",
-    "target_quick_run": "yes",
+    tags: {
+      "name": "get_agent",
+      "endpoint": "get_agent",
+      "class": "api",
+      "target_api_endpoints": "yes",
+      "target_concurrent_users_100": "yes",
+      "target_quick_run": "yes",
+    },
+    responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "get_schedule": {
-    "name": "get_schedule",
-    "endpoint": "get_schedule",
-    "class": "api",
-    "target_api_endpoints": "yes",
-    "target_concurrent_users_100": "yes",
-    "target_quick_run": "yes",
+    tags: {
+      "name": "get_schedule",
+      "endpoint": "get_schedule",
+      "class": "api",
+      "target_api_endpoints": "yes",
+      "target_concurrent_users_100": "yes",
+      "target_quick_run": "yes",
+    },
+    responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "health": {
-    "name": "health",
-    "endpoint": "health",
-    "class": "health",
-    "target_concurrent_users_100": "yes",
-    "target_quick_run": "yes",
+    tags: {
+      "name": "health",
+      "endpoint": "health",
+      "class": "health",
+      "target_concurrent_users_100": "yes",
+      "target_quick_run": "yes",
+    },
+    responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "list_agents": {
-    "name": "list_agents",
-    "endpoint": "list_agents",
-    "class": "api",
-    "target_api_endpoints": "yes",
-    "target_concurrent_users_100": "yes",
-    "target_quick_run": "yes",
+    tags: {
+      "name": "list_agents",
+      "endpoint": "list_agents",
+      "class": "api",
+      "target_api_endpoints": "yes",
+      "target_concurrent_users_100": "yes",
+      "target_quick_run": "yes",
+    },
+    responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "list_schedules": {
-    "name": "list_schedules",
-    "endpoint": "list_schedules",
-    "class": "api",
-    "target_api_endpoints": "yes",
-    "target_concurrent_users_100": "yes",
-    "target_quick_run": "yes",
+    tags: {
+      "name": "list_schedules",
+      "endpoint": "list_schedules",
+      "class": "api",
+      "target_api_endpoints": "yes",
+      "target_concurrent_users_100": "yes",
+      "target_quick_run": "yes",
+    },
+    responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "login": {
-    "name": "login",
-    "endpoint": "login",
-    "class": "auth",
-    "target_concurrent_users_100": "yes",
-    "target_quick_run": "yes",
+    tags: {
+      "name": "login",
+      "endpoint": "login",
+      "class": "auth",
+      "target_concurrent_users_100": "yes",
+      "target_quick_run": "yes",
+    },
+    responseCallback: http.expectedStatuses(200, 429),
   },
   "rag_query": {
-    "name": "rag_query",
-    "endpoint": "rag_query",
-    "class": "rag",
-    "target_rag_queries": "yes",
-    "target_concurrent_users_100": "yes",
-    "target_quick_run": "yes",
+    tags: {
+      "name": "rag_query",
+      "endpoint": "rag_query",
+      "class": "rag",
+      "target_rag_queries": "yes",
+      "target_concurrent_users_100": "yes",
+      "target_quick_run": "yes",
+    },
+    responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "register": {
-    "name": "register",
-    "endpoint": "register",
-    "class": "auth",
-    "target_concurrent_users_100": "yes",
-    "target_quick_run": "yes",
+    tags: {
+      "name": "register",
+      "endpoint": "register",
+      "class": "auth",
+      "target_concurrent_users_100": "yes",
+      "target_quick_run": "yes",
+    },
+    responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "run_agent": {
-    "name": "run_agent",
-    "endpoint": "run_agent",
-    "class": "agent_execution",
-    "target_agent_execution": "yes",
-    "target_concurrent_users_100": "yes",
-    "target_quick_run": "yes",
+    tags: {
+      "name": "run_agent",
+      "endpoint": "run_agent",
+      "class": "agent_execution",
+      "target_agent_execution": "yes",
+      "target_concurrent_users_100": "yes",
+      "target_quick_run": "yes",
+    },
+    responseCallback: http.expectedStatuses(200, 201, 204),
   },
 };
 
@@ -169,15 +205,9 @@ export function create_agent(user) {
   const res = http.post(
     AGENTS_URL + "/api/v1/agents",
     JSON.stringify({"name": "locust-" + uuid()}),
-    {
-      headers: {...user.headers(), "Content-Type": "application/json"},
-      tags: TAGS["create_agent"],
-      responseCallback: http.expectedStatuses(200, 201, 204),
-    },
+    {...PARAMS["create_agent"], headers: {...user.headers(), "Content-Type": "application/json"}},
   );
-  expect(
-    res, [200, 201, 204], TAGS["create_agent"], extractJson(user, "agent_id", "agent_id from $.id", "id")
-  );
+  expect(res, PARAMS["create_agent"].tags, extractJson(user, "agent_id", "agent_id from $.id", "id"));
 }
 
 // http.endpoints.create_schedule
@@ -188,22 +218,15 @@ export function create_schedule(user) {
     url = AGENTS_URL + "/api/v1/schedules";
     body = JSON.stringify({"agent_id": user.var("agent_id"), "cron": "*/5 * * * *"});
   } catch (e) {
-    return user.missing(TAGS["create_schedule"], e);
+    return user.missing(PARAMS["create_schedule"].tags, e);
   }
   const res = http.post(
     url,
     body,
-    {
-      headers: {...user.headers(), "Content-Type": "application/json"},
-      tags: TAGS["create_schedule"],
-      responseCallback: http.expectedStatuses(200, 201, 204),
-    },
+    {...PARAMS["create_schedule"], headers: {...user.headers(), "Content-Type": "application/json"}},
   );
   expect(
-    res,
-    [200, 201, 204],
-    TAGS["create_schedule"],
-    extractJson(user, "schedule_id", "schedule_id from $.id", "id"),
+    res, PARAMS["create_schedule"].tags, extractJson(user, "schedule_id", "schedule_id from $.id", "id")
   );
 }
 
@@ -213,18 +236,9 @@ export function delete_agent(user) {
   try {
     url = AGENTS_URL + "/api/v1/agents/" + user.var("agent_id");
   } catch (e) {
-    return user.missing(TAGS["delete_agent"], e);
+    return user.missing(PARAMS["delete_agent"].tags, e);
   }
-  const res = http.del(
-    url,
-    null,
-    {
-      headers: user.headers(),
-      tags: TAGS["delete_agent"],
-      responseCallback: http.expectedStatuses(200, 201, 204),
-    },
-  );
-  expect(res, [200, 201, 204], TAGS["delete_agent"]);
+  http.del(url, null, {...PARAMS["delete_agent"], headers: user.headers()});
 }
 
 // http.endpoints.get_agent
@@ -233,17 +247,9 @@ export function get_agent(user) {
   try {
     url = AGENTS_URL + "/api/v1/agents/" + user.var("agent_id");
   } catch (e) {
-    return user.missing(TAGS["get_agent"], e);
+    return user.missing(PARAMS["get_agent"].tags, e);
   }
-  const res = http.get(
-    url,
-    {
-      headers: user.headers(),
-      tags: TAGS["get_agent"],
-      responseCallback: http.expectedStatuses(200, 201, 204),
-    },
-  );
-  expect(res, [200, 201, 204], TAGS["get_agent"]);
+  http.get(url, {...PARAMS["get_agent"], headers: user.headers()});
 }
 
 // http.endpoints.get_schedule
@@ -252,52 +258,24 @@ export function get_schedule(user) {
   try {
     url = AGENTS_URL + "/api/v1/schedules/" + user.var("schedule_id");
   } catch (e) {
-    return user.missing(TAGS["get_schedule"], e);
+    return user.missing(PARAMS["get_schedule"].tags, e);
   }
-  const res = http.get(
-    url,
-    {
-      headers: user.headers(),
-      tags: TAGS["get_schedule"],
-      responseCallback: http.expectedStatuses(200, 201, 204),
-    },
-  );
-  expect(res, [200, 201, 204], TAGS["get_schedule"]);
+  http.get(url, {...PARAMS["get_schedule"], headers: user.headers()});
 }
 
 // http.endpoints.health
 export function health(user) {
-  const res = http.get(
-    AUTH_URL + "/health",
-    {headers: user.headers(), tags: TAGS["health"], responseCallback: http.expectedStatuses(200, 201, 204)},
-  );
-  expect(res, [200, 201, 204], TAGS["health"]);
+  http.get(AUTH_URL + "/health", {...PARAMS["health"], headers: user.headers()});
 }
 
 // http.endpoints.list_agents
 export function list_agents(user) {
-  const res = http.get(
-    AGENTS_URL + "/api/v1/agents",
-    {
-      headers: user.headers(),
-      tags: TAGS["list_agents"],
-      responseCallback: http.expectedStatuses(200, 201, 204),
-    },
-  );
-  expect(res, [200, 201, 204], TAGS["list_agents"]);
+  http.get(AGENTS_URL + "/api/v1/agents", {...PARAMS["list_agents"], headers: user.headers()});
 }
 
 // http.endpoints.list_schedules
 export function list_schedules(user) {
-  const res = http.get(
-    AGENTS_URL + "/api/v1/schedules",
-    {
-      headers: user.headers(),
-      tags: TAGS["list_schedules"],
-      responseCallback: http.expectedStatuses(200, 201, 204),
-    },
-  );
-  expect(res, [200, 201, 204], TAGS["list_schedules"]);
+  http.get(AGENTS_URL + "/api/v1/schedules", {...PARAMS["list_schedules"], headers: user.headers()});
 }
 
 // http.endpoints.login
@@ -308,34 +286,21 @@ export function login(user) {
     url = AUTH_URL + "/auth/login";
     body = JSON.stringify({"email": user.var("user.email"), "password": user.var("user.password")});
   } catch (e) {
-    return user.missing(TAGS["login"], e);
+    return user.missing(PARAMS["login"].tags, e);
   }
   const res = http.post(
-    url,
-    body,
-    {
-      headers: {...user.headers(), "Content-Type": "application/json"},
-      tags: TAGS["login"],
-      responseCallback: http.expectedStatuses(200, 429),
-    },
+    url, body, {...PARAMS["login"], headers: {...user.headers(), "Content-Type": "application/json"}}
   );
-  expect(
-    res, [200, 429], TAGS["login"], extractJson(user, "token", "token from $.access_token", "access_token")
-  );
+  expect(res, PARAMS["login"].tags, extractJson(user, "token", "token from $.access_token", "access_token"));
 }
 
 // http.endpoints.rag_query
 export function rag_query(user) {
-  const res = http.post(
+  http.post(
     AGENTS_URL + "/api/v1/rag/query",
     JSON.stringify({"query": "load test " + user.seq()}),
-    {
-      headers: {...user.headers(), "Content-Type": "application/json"},
-      tags: TAGS["rag_query"],
-      responseCallback: http.expectedStatuses(200, 201, 204),
-    },
+    {...PARAMS["rag_query"], headers: {...user.headers(), "Content-Type": "application/json"}},
   );
-  expect(res, [200, 201, 204], TAGS["rag_query"]);
 }
 
 // http.endpoints.register
@@ -346,18 +311,11 @@ export function register(user) {
     url = AUTH_URL + "/auth/register";
     body = JSON.stringify({"email": user.var("user.email"), "password": user.var("user.password")});
   } catch (e) {
-    return user.missing(TAGS["register"], e);
+    return user.missing(PARAMS["register"].tags, e);
   }
-  const res = http.post(
-    url,
-    body,
-    {
-      headers: {...user.headers(), "Content-Type": "application/json"},
-      tags: TAGS["register"],
-      responseCallback: http.expectedStatuses(200, 201, 204),
-    },
+  http.post(
+    url, body, {...PARAMS["register"], headers: {...user.headers(), "Content-Type": "application/json"}}
   );
-  expect(res, [200, 201, 204], TAGS["register"]);
 }
 
 // http.endpoints.run_agent
@@ -368,18 +326,11 @@ export function run_agent(user) {
     url = AGENTS_URL + "/api/v1/agents/" + user.var("agent_id") + "/run";
     body = JSON.stringify({"input": "ping"});
   } catch (e) {
-    return user.missing(TAGS["run_agent"], e);
+    return user.missing(PARAMS["run_agent"].tags, e);
   }
-  const res = http.post(
-    url,
-    body,
-    {
-      headers: {...user.headers(), "Content-Type": "application/json"},
-      tags: TAGS["run_agent"],
-      responseCallback: http.expectedStatuses(200, 201, 204),
-    },
+  http.post(
+    url, body, {...PARAMS["run_agent"], headers: {...user.headers(), "Content-Type": "application/json"}}
   );
-  expect(res, [200, 201, 204], TAGS["run_agent"]);
 }
 
 const FLOWS = {

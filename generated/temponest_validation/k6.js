@@ -67,25 +67,25 @@ export const options = {
     // targets[0] auth
     "http_req_duration{target_auth:yes}": ["avg<100", "p(95)<200"],
     "http_reqs{target_auth:yes}": ["rate>50"],
-    "perfspec_failed{target_auth:yes}": ["rate<0.01"],
+    "http_req_failed{target_auth:yes}": ["rate<0.01"],
     // targets[1] crud
     "http_req_duration{target_crud:yes}": ["avg<50", "p(95)<100"],
     "http_reqs{target_crud:yes}": ["rate>100"],
-    "perfspec_failed{target_crud:yes}": ["rate<0.01"],
+    "http_req_failed{target_crud:yes}": ["rate<0.01"],
     // targets[2] read_heavy
     "http_req_duration{target_read_heavy:yes}": ["avg<30", "p(95)<50"],
     "http_reqs{target_read_heavy:yes}": ["rate>200"],
-    "perfspec_failed{target_read_heavy:yes}": ["rate<0.005"],
+    "http_req_failed{target_read_heavy:yes}": ["rate<0.005"],
     // targets[3] health
     "http_req_duration{target_health:yes}": ["avg<10", "p(95)<20"],
     "http_reqs{target_health:yes}": ["rate>500"],
-    "perfspec_failed{target_health:yes}": ["rate<=0"],
+    "http_req_failed{target_health:yes}": ["rate<=0"],
     // targets[9] k6_auth
     "http_req_duration{target_k6_auth:yes}": ["p(95)<200"],
-    "perfspec_failed{target_k6_auth:yes}": ["rate<0.01"],
+    "http_req_failed{target_k6_auth:yes}": ["rate<0.01"],
     // targets[10] k6_agents
     "http_req_duration{target_k6_agents:yes}": ["p(95)<2000"],
-    "perfspec_failed{target_k6_agents:yes}": ["rate<0.05"],
+    "http_req_failed{target_k6_agents:yes}": ["rate<0.05"],
     // targets[11] k6_list
     "http_req_duration{target_k6_list:yes}": ["p(95)<200"],
   },
@@ -104,59 +104,86 @@ export const options = {
   ],
 };
 
-// per endpoint: the tags of its samples (one flag per target it counts for)
-const TAGS = {
+// per endpoint: its fixed request parameters; the tags flag each target it counts for
+const PARAMS = {
   "create_agent": {
-    "name": "create_agent",
-    "endpoint": "create_agent",
-    "class": "crud",
-    "target_crud": "yes",
-    "target_k6_agents": "yes",
+    tags: {
+      "name": "create_agent",
+      "endpoint": "create_agent",
+      "class": "crud",
+      "target_crud": "yes",
+      "target_k6_agents": "yes",
+    },
+    responseCallback: http.expectedStatuses(200, 201, 204),
   },
-  "delete_agent": {"name": "delete_agent", "endpoint": "delete_agent", "class": "crud", "target_crud": "yes"},
+  "delete_agent": {
+    tags: {"name": "delete_agent", "endpoint": "delete_agent", "class": "crud", "target_crud": "yes"},
+    responseCallback: http.expectedStatuses(200, 201, 204),
+  },
   "get_agent": {
-    "name": "get_agent",
-    "endpoint": "get_agent",
-    "class": "crud",
-    "target_crud": "yes",
-    "target_k6_agents": "yes",
+    tags: {
+      "name": "get_agent",
+      "endpoint": "get_agent",
+      "class": "crud",
+      "target_crud": "yes",
+      "target_k6_agents": "yes",
+    },
+    responseCallback: http.expectedStatuses(200, 201, 204),
   },
-  "health": {"name": "health", "endpoint": "health", "class": "health", "target_health": "yes"},
+  "health": {
+    tags: {"name": "health", "endpoint": "health", "class": "health", "target_health": "yes"},
+    responseCallback: http.expectedStatuses(200, 201, 204),
+  },
   "list_agents": {
-    "name": "list_agents",
-    "endpoint": "list_agents",
-    "class": "read_heavy",
-    "target_read_heavy": "yes",
-    "target_k6_agents": "yes",
-    "target_k6_list": "yes",
+    tags: {
+      "name": "list_agents",
+      "endpoint": "list_agents",
+      "class": "read_heavy",
+      "target_read_heavy": "yes",
+      "target_k6_agents": "yes",
+      "target_k6_list": "yes",
+    },
+    responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "login": {
-    "name": "login",
-    "endpoint": "login",
-    "class": "auth",
-    "target_auth": "yes",
-    "target_k6_auth": "yes",
+    tags: {
+      "name": "login",
+      "endpoint": "login",
+      "class": "auth",
+      "target_auth": "yes",
+      "target_k6_auth": "yes",
+    },
+    responseCallback: http.expectedStatuses(200, 429),
   },
   "register": {
-    "name": "register",
-    "endpoint": "register",
-    "class": "auth",
-    "target_auth": "yes",
-    "target_k6_auth": "yes",
+    tags: {
+      "name": "register",
+      "endpoint": "register",
+      "class": "auth",
+      "target_auth": "yes",
+      "target_k6_auth": "yes",
+    },
+    responseCallback: http.expectedStatuses(200, 201, 409, 429),
   },
   "update_agent": {
-    "name": "update_agent",
-    "endpoint": "update_agent",
-    "class": "crud",
-    "target_crud": "yes",
-    "target_k6_agents": "yes",
+    tags: {
+      "name": "update_agent",
+      "endpoint": "update_agent",
+      "class": "crud",
+      "target_crud": "yes",
+      "target_k6_agents": "yes",
+    },
+    responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "verify_token": {
-    "name": "verify_token",
-    "endpoint": "verify_token",
-    "class": "auth",
-    "target_auth": "yes",
-    "target_k6_auth": "yes",
+    tags: {
+      "name": "verify_token",
+      "endpoint": "verify_token",
+      "class": "auth",
+      "target_auth": "yes",
+      "target_k6_auth": "yes",
+    },
+    responseCallback: http.expectedStatuses(200, 201, 204),
   },
 };
 
@@ -165,15 +192,9 @@ export function create_agent(user) {
   const res = http.post(
     API_URL + "/api/v1/agents",
     JSON.stringify({"name": "load-" + uuid(), "config": {"model": "small"}}),
-    {
-      headers: {...user.headers(), "Content-Type": "application/json"},
-      tags: TAGS["create_agent"],
-      responseCallback: http.expectedStatuses(200, 201, 204),
-    },
+    {...PARAMS["create_agent"], headers: {...user.headers(), "Content-Type": "application/json"}},
   );
-  expect(
-    res, [200, 201, 204], TAGS["create_agent"], extractJson(user, "agent_id", "agent_id from $.id", "id")
-  );
+  expect(res, PARAMS["create_agent"].tags, extractJson(user, "agent_id", "agent_id from $.id", "id"));
 }
 
 // http.endpoints.delete_agent
@@ -182,18 +203,9 @@ export function delete_agent(user) {
   try {
     url = API_URL + "/api/v1/agents/" + user.var("agent_id");
   } catch (e) {
-    return user.missing(TAGS["delete_agent"], e);
+    return user.missing(PARAMS["delete_agent"].tags, e);
   }
-  const res = http.del(
-    url,
-    null,
-    {
-      headers: user.headers(),
-      tags: TAGS["delete_agent"],
-      responseCallback: http.expectedStatuses(200, 201, 204),
-    },
-  );
-  expect(res, [200, 201, 204], TAGS["delete_agent"]);
+  http.del(url, null, {...PARAMS["delete_agent"], headers: user.headers()});
 }
 
 // http.endpoints.get_agent
@@ -202,39 +214,19 @@ export function get_agent(user) {
   try {
     url = API_URL + "/api/v1/agents/" + user.var("agent_id");
   } catch (e) {
-    return user.missing(TAGS["get_agent"], e);
+    return user.missing(PARAMS["get_agent"].tags, e);
   }
-  const res = http.get(
-    url,
-    {
-      headers: user.headers(),
-      tags: TAGS["get_agent"],
-      responseCallback: http.expectedStatuses(200, 201, 204),
-    },
-  );
-  expect(res, [200, 201, 204], TAGS["get_agent"]);
+  http.get(url, {...PARAMS["get_agent"], headers: user.headers()});
 }
 
 // http.endpoints.health
 export function health(user) {
-  const res = http.get(
-    API_URL + "/health",
-    {headers: user.headers(), tags: TAGS["health"], responseCallback: http.expectedStatuses(200, 201, 204)},
-  );
-  expect(res, [200, 201, 204], TAGS["health"]);
+  http.get(API_URL + "/health", {...PARAMS["health"], headers: user.headers()});
 }
 
 // http.endpoints.list_agents
 export function list_agents(user) {
-  const res = http.get(
-    API_URL + "/api/v1/agents",
-    {
-      headers: user.headers(),
-      tags: TAGS["list_agents"],
-      responseCallback: http.expectedStatuses(200, 201, 204),
-    },
-  );
-  expect(res, [200, 201, 204], TAGS["list_agents"]);
+  http.get(API_URL + "/api/v1/agents", {...PARAMS["list_agents"], headers: user.headers()});
 }
 
 // http.endpoints.login
@@ -245,20 +237,12 @@ export function login(user) {
     url = API_URL + "/auth/login";
     body = JSON.stringify({"email": user.var("user.email"), "password": user.var("user.password")});
   } catch (e) {
-    return user.missing(TAGS["login"], e);
+    return user.missing(PARAMS["login"].tags, e);
   }
   const res = http.post(
-    url,
-    body,
-    {
-      headers: {...user.headers(), "Content-Type": "application/json"},
-      tags: TAGS["login"],
-      responseCallback: http.expectedStatuses(200, 429),
-    },
+    url, body, {...PARAMS["login"], headers: {...user.headers(), "Content-Type": "application/json"}}
   );
-  expect(
-    res, [200, 429], TAGS["login"], extractJson(user, "token", "token from $.access_token", "access_token")
-  );
+  expect(res, PARAMS["login"].tags, extractJson(user, "token", "token from $.access_token", "access_token"));
 }
 
 // http.endpoints.register
@@ -269,18 +253,11 @@ export function register(user) {
     url = API_URL + "/auth/register";
     body = JSON.stringify({"email": user.var("user.email"), "password": user.var("user.password")});
   } catch (e) {
-    return user.missing(TAGS["register"], e);
+    return user.missing(PARAMS["register"].tags, e);
   }
-  const res = http.post(
-    url,
-    body,
-    {
-      headers: {...user.headers(), "Content-Type": "application/json"},
-      tags: TAGS["register"],
-      responseCallback: http.expectedStatuses(200, 201, 409, 429),
-    },
+  http.post(
+    url, body, {...PARAMS["register"], headers: {...user.headers(), "Content-Type": "application/json"}}
   );
-  expect(res, [200, 201, 409, 429], TAGS["register"]);
 }
 
 // http.endpoints.update_agent
@@ -291,31 +268,16 @@ export function update_agent(user) {
     url = API_URL + "/api/v1/agents/" + user.var("agent_id");
     body = JSON.stringify({"config": {"model": "large"}});
   } catch (e) {
-    return user.missing(TAGS["update_agent"], e);
+    return user.missing(PARAMS["update_agent"].tags, e);
   }
-  const res = http.patch(
-    url,
-    body,
-    {
-      headers: {...user.headers(), "Content-Type": "application/json"},
-      tags: TAGS["update_agent"],
-      responseCallback: http.expectedStatuses(200, 201, 204),
-    },
+  http.patch(
+    url, body, {...PARAMS["update_agent"], headers: {...user.headers(), "Content-Type": "application/json"}}
   );
-  expect(res, [200, 201, 204], TAGS["update_agent"]);
 }
 
 // http.endpoints.verify_token
 export function verify_token(user) {
-  const res = http.get(
-    API_URL + "/auth/verify",
-    {
-      headers: user.headers(),
-      tags: TAGS["verify_token"],
-      responseCallback: http.expectedStatuses(200, 201, 204),
-    },
-  );
-  expect(res, [200, 201, 204], TAGS["verify_token"]);
+  http.get(API_URL + "/auth/verify", {...PARAMS["verify_token"], headers: user.headers()});
 }
 
 const FLOWS = {

@@ -11,13 +11,15 @@ from pathlib import Path
 from ..histogram import Histogram, round3
 from ..results import ResultError, Series
 
-# the points perfspec reads: every call adds one perfspec_failed (1 = failed, with its reason);
-# latencies are k6's http_req_duration (WebSocket messages: perfspec_ws_latency), time to first
-# byte http_req_waiting of streamed endpoints; dropped_iterations counts what an open model
-# could not start
+# the points perfspec reads: latencies are k6's http_req_duration (WebSocket messages:
+# perfspec_ws_latency), time to first byte http_req_waiting of streamed endpoints; failures are
+# k6's http_req_failed (an unexpected status, no response: cause in its `error` tag) and the
+# script's perfspec_failed (a failed check, or a call never sent: tag `unsent`), each with a
+# reason; dropped_iterations counts what an open model could not start
 LATENCY = {"http_req_duration", "perfspec_ws_latency"}
 WANTED = (
     '"perfspec_failed"',
+    '"http_req_failed"',
     '"http_req_duration"',
     '"perfspec_ws_latency"',
     '"http_req_waiting"',
@@ -37,23 +39,26 @@ def stamp_seconds(stamp: str) -> float:
 
 # k6's own line layout (metric, type, data{time, value, tags}); anything else takes json.loads
 FAST = re.compile(
-    r'\{"metric":"(perfspec_failed|http_req_duration|perfspec_ws_latency|http_req_waiting|'
+    r'\{"metric":"(perfspec_failed|http_req_failed|http_req_duration|perfspec_ws_latency|http_req_waiting|'
     r'dropped_iterations)","type":"Point",'
     r'"data":\{"time":"([^"]+)","value":([-+0-9.eE]+),"tags":(\{.*\})\}\}\n?$'
 )
 
 
-def _tags(raw: str, where: str, number: int) -> tuple[str | None, str, str, str | None, bool]:
-    """(endpoint, status, reason, scenario, ttfb) of a point's tags."""
+def _tags(raw: str, where: str, number: int) -> tuple[str | None, str, str, str | None, bool, bool]:
+    """(endpoint, status, reason, scenario, ttfb, unsent) of a point's tags."""
     try:
         tags = json.loads(raw)
         endpoint = tags.get("endpoint")
+        status = str(tags.get("status", "0"))
+        reason = str(tags.get("reason") or tags.get("error") or (f"HTTP {status}" if status != "0" else ""))
         return (
             None if endpoint is None else str(endpoint),
-            str(tags.get("status", "0")),
-            str(tags.get("reason", "")),
+            status,
+            reason,
             tags.get("scenario"),
             tags.get("ttfb") == "yes",
+            tags.get("unsent") == "yes",
         )
     except (json.JSONDecodeError, TypeError, AttributeError) as exc:
         raise ResultError(where, f"line {number}: malformed tags ({type(exc).__name__})") from None
@@ -129,7 +134,10 @@ def read_k6_ndjson(path: Path, profile: str | None = None) -> list[Series]:
         raise ResultError(where, f"cannot read: {exc.strerror}") from None
     with handle:
         match = FAST.match
+        skip = '{"metric":"http_req_failed","type":"Point"'
         for number, line in enumerate(handle, 1):
+            if line.startswith(skip) and '"value":0,' in line:
+                continue  # a request that did not fail (the common case, in C)
             m = match(line)
             if m is not None:
                 metric, stamp, value, raw = m.groups()
@@ -141,7 +149,7 @@ def read_k6_ndjson(path: Path, profile: str | None = None) -> list[Series]:
             tagged = tag_cache.get(raw)
             if tagged is None:
                 tagged = tag_cache[raw] = _tags(raw, where, number)
-            name, status, reason, scenario, ttfb = tagged
+            name, status, reason, scenario, ttfb, unsent = tagged
             if scenario:
                 r.scenarios.add(scenario)
             if metric == "dropped_iterations":
@@ -160,15 +168,19 @@ def read_k6_ndjson(path: Path, profile: str | None = None) -> list[Series]:
                 )
             slot = r.slot(name, stamp)
             s = r.series[name]
-            if metric == "perfspec_failed":
+            if metric in ("perfspec_failed", "http_req_failed"):
+                if number_value == 0:
+                    continue
+                if unsent:  # never sent: no latency sample counts it
+                    s.count += 1
+                    slot[0] += 1
+                s.failures += 1
+                slot[1] += 1
+                cause = reason or "failed"
+                s.errors[cause] = s.errors.get(cause, 0) + 1
+            elif metric in LATENCY:
                 s.count += 1
                 slot[0] += 1
-                if number_value != 0:
-                    s.failures += 1
-                    slot[1] += 1
-                    cause = reason or "failed"
-                    s.errors[cause] = s.errors.get(cause, 0) + 1
-            elif metric in LATENCY:
                 s.statuses[status] = s.statuses.get(status, 0) + 1
                 key = round3(int(number_value * 1e6))
                 counts = slot[2]

@@ -87,7 +87,7 @@ RESERVED = {
     "host",
     "FLOWS",
     "PROFILE_FLOWS",
-    "TAGS",
+    "PARAMS",
 }
 METHODS = {
     "GET": "get",
@@ -164,10 +164,11 @@ def thresholds(plan: Plan) -> list[tuple[str, str, list[str]]]:
                 stat = f"p({PERCENTILES[s.stat]:g})" if s.stat in PERCENTILES else s.stat
                 found.setdefault(latency + tag, []).append(f"{stat}{s.op}{s.value * 1000:g}")
             elif s.stat in ("error_rate", "success_rate"):
-                # perfspec_failed is 1 per failed call: success_rate > x is failed rate < 1 - x
+                # k6's http_req_failed: an unexpected status or no response (perfspec check also
+                # counts failed body checks and extractions); success_rate > x is failed < 1 - x
                 flip = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
                 op, value = (s.op, s.value) if s.stat == "error_rate" else (flip[s.op], 1 - s.value)
-                found.setdefault("perfspec_failed" + tag, []).append(f"rate{op}{round(value, 12):g}")
+                found.setdefault("http_req_failed" + tag, []).append(f"rate{op}{round(value, 12):g}")
             elif s.stat == "throughput":
                 found.setdefault("http_reqs" + tag, []).append(f"rate{s.op}{s.value:g}")
         for key, exprs in found.items():
@@ -190,11 +191,41 @@ def tags(plan: Plan) -> dict[str, dict[str, str]]:
         t = {"name": name, "endpoint": name}
         if ep.klass:
             t["class"] = ep.klass
+        if ep.stream:
+            t["ttfb"] = "yes"
         for target in plan.targets:
             if name in target.endpoints:
                 t[target_tag(target)] = "yes"
         out[name] = t
     return out
+
+
+def _static_headers(ep: EndpointPlan, flow_headers: bool) -> Coll | None:
+    """The endpoint's headers when they are the same for every call (no flow headers, no values)."""
+    if flow_headers or any(not templates.is_plain(v) for v in ep.headers.values()):
+        return None
+    own = [(Raw(js_str(k)), template(v, JS, _var)) for k, v in ep.headers.items()]
+    if ep.body_kind == "json":
+        own.append((Raw('"Content-Type"'), Raw('"application/json"')))
+    return Coll("{", "}", tuple(own))
+
+
+def params(plan: Plan, flow_headers: bool) -> Coll:
+    """Per endpoint the request parameters fixed at build time, made once, not per call."""
+    items = []
+    for name, ep in plan.endpoints.items():
+        entry: list = []
+        static = _static_headers(ep, flow_headers)
+        if static is not None and static.items:
+            entry.append((Raw("headers"), static))
+        entry.append((Raw("tags"), literal(tags(plan)[name], JS)))
+        if ep.method != "WS":
+            expected = ", ".join(map(str, ep.expect))
+            entry.append((Raw("responseCallback"), Raw(f"http.expectedStatuses({expected})")))
+        if ep.timeout:
+            entry.append((Raw("timeout"), Raw(js_str(_ms(ep.timeout)))))
+        items.append((Raw(js_str(name)), Coll("{", "}", tuple(entry))))
+    return Coll("{", "}", tuple(items))
 
 
 def _url(ep: EndpointPlan, bases: dict[str, str]) -> Raw:
@@ -210,18 +241,17 @@ def _url(ep: EndpointPlan, bases: dict[str, str]) -> Raw:
 
 def endpoint_function(ep: EndpointPlan, ident: str, bases: dict[str, str], flow_headers: bool) -> list[str]:
     """One endpoint as a function: the request a k6 user would write by hand."""
-    tag = f"TAGS[{js_str(ep.name)}]"
+    fixed = f"PARAMS[{js_str(ep.name)}]"
     lines = [f"// {provenance('http.endpoints', ep.name)}", f"export function {ident}(user) {{"]
-    own = tuple((Raw(js_str(k)), template(v, JS, _var)) for k, v in ep.headers.items())
-    if ep.body_kind == "json":
-        own += ((Raw('"Content-Type"'), Raw('"application/json"')),)
-    hdrs: Raw | Coll = (
-        Coll("{", "}", ((Raw("...user.headers()") if flow_headers else None), *own))
-        if flow_headers and own
-        else (Raw("user.headers()") if flow_headers else Coll("{", "}", own))
-    )
-    if isinstance(hdrs, Coll):
-        hdrs = Coll("{", "}", tuple(i for i in hdrs.items if i is not None))
+    if _static_headers(ep, flow_headers) is None:  # headers built per call
+        own = [(Raw(js_str(k)), template(v, JS, _var)) for k, v in ep.headers.items()]
+        if ep.body_kind == "json":
+            own.append((Raw('"Content-Type"'), Raw('"application/json"')))
+        flow = [Raw("...user.headers()")] if flow_headers else []
+        hdrs = Raw("user.headers()") if flow and not own else Coll("{", "}", (*flow, *own))
+        request_params: Raw | Coll = Coll("{", "}", (Raw(f"...{fixed}"), (Raw("headers"), hdrs)))
+    else:
+        request_params = Raw(fixed)
     url: Raw = _url(ep, bases)
     body = None
     if ep.body_kind is not None:
@@ -235,41 +265,27 @@ def endpoint_function(ep: EndpointPlan, ident: str, bases: dict[str, str], flow_
         if body is not None:
             lines.append(statement("body = ", body, ";", 4, JS))
             body = Raw("body")
-        lines += ["  } catch (e) {", f"    return user.missing({tag}, e);", "  }"]
+        lines += ["  } catch (e) {", f"    return user.missing({fixed}.tags, e);", "  }"]
         url = Raw("url")
-    params: list = [(Raw("headers"), hdrs), (Raw("tags"), Raw(tag))]
-    if ep.timeout:
-        params.append((Raw("timeout"), Raw(js_str(_ms(ep.timeout)))))
     if ep.method == "WS":
         message = flat(data(ep.ws_send, JS, _var), JS)
         if isinstance(ep.ws_send, dict | list):
             message = f"JSON.stringify({message})"
         messages = f"Array.from({{ length: {ep.ws_messages} }}, () => {message})"
-        call = Call(
-            "websocket",
-            (
-                Raw("ws"),
-                url,
-                Raw(messages),
-                Coll("{", "}", tuple(params)),
-                Raw(repr(float(ep.timeout or 30))),
-            ),
-        )
+        timeout = Raw(repr(float(ep.timeout or 30)))
+        call = Call("websocket", (Raw("ws"), url, Raw(messages), request_params, timeout))
         return lines + [statement("", call, ";", 2, JS), "}"]
-    params.append((Raw("responseCallback"), Raw(f"http.expectedStatuses({', '.join(map(str, ep.expect))})")))
     args: list = [url]
     if ep.method in ("POST", "PUT", "PATCH", "DELETE"):
         args.append(body if body is not None else Raw("null"))
     elif body is not None:
         args.append(body)
-    args.append(Coll("{", "}", tuple(params)))
-    request = (
-        Call(f"http.{METHODS[ep.method]}", tuple(args))
-        if ep.method in METHODS and (body is None or ep.method not in ("GET", "HEAD", "OPTIONS"))
-        else Call("http.request", (Raw(js_str(ep.method)), *args))
-    )
-    lines.append(statement("const res = ", request, ";", 2, JS))
-    checks: list = [Raw("res"), Raw("[" + ", ".join(map(str, ep.expect)) + "]"), Raw(tag)]
+    args.append(request_params)
+    if ep.method in METHODS and (body is None or ep.method not in ("GET", "HEAD", "OPTIONS")):
+        request = Call(f"http.{METHODS[ep.method]}", tuple(args))
+    else:
+        request = Call("http.request", (Raw(js_str(ep.method)), *args))
+    checks: list = []
     if ep.body_contains is not None:
         checks.append(Raw(f"bodyContains({js_str(ep.body_contains)})"))
     for var, where in ep.extract.items():
@@ -281,7 +297,10 @@ def endpoint_function(ep: EndpointPlan, ident: str, bases: dict[str, str], flow_
         else:
             keys = [literal(k, JS) for k in templates.json_path_keys(where)]
             checks.append(Call("extractJson", (Raw("user"), Raw(js_str(var)), Raw(what), *keys)))
-    lines.append(statement("", Call("expect", tuple(checks)), ";", 2, JS))
+    if not checks:  # k6 judges the status itself (expectedStatuses): nothing more per call
+        return lines + [statement("", request, ";", 2, JS), "}"]
+    lines.append(statement("const res = ", request, ";", 2, JS))
+    lines.append(statement("", Call("expect", (Raw("res"), Raw(f"{fixed}.tags"), *checks)), ";", 2, JS))
     return lines + ["}"]
 
 
@@ -384,9 +403,9 @@ class K6Backend:
         body_lines += [
             "};",
             "",
-            "// per endpoint: the tags of its samples (one flag per target it counts for)",
+            "// per endpoint: its fixed request parameters; the tags flag each target it counts for",
         ]
-        body_lines.append(statement("const TAGS = ", literal(tags(plan), JS), ";", 0, JS))
+        body_lines.append(statement("const PARAMS = ", params(plan, flow_headers), ";", 0, JS))
         for name in plan.endpoints:
             body_lines += [""] + endpoint_function(plan.endpoints[name], idents[name], bases, flow_headers)
         body_lines += ["", "const FLOWS = {"]
