@@ -240,15 +240,19 @@ function start(flows, profileFlows) {
   closed = !exec.scenario.executor.includes("arrival-rate");
   user = new User(flow);
   if (flow.vars) flow.vars(user);
-  const total = flow.tasks.reduce((sum, t) => sum + t[1], 0);
-  pick = () => {
-    let r = Math.random() * total;
-    for (const [task, weight] of flow.tasks) {
-      r -= weight;
-      if (r < 0) return task;
-    }
-    return flow.tasks[flow.tasks.length - 1][0];
-  };
+  const tasks = flow.tasks.map((t) => t[0]);
+  const bounds = [];
+  let total = 0;
+  for (const t of flow.tasks) bounds.push((total += t[1]));
+  pick =
+    tasks.length === 1
+      ? () => tasks[0]
+      : () => {
+          const r = Math.random() * total;
+          let i = 0;
+          while (bounds[i] <= r) i++;
+          return tasks[i];
+        };
   for (const step of flow.onStart || []) step(user);
 }
 

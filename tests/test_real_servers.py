@@ -1,0 +1,130 @@
+"""Generated Locust and k6 files against a server that behaves like real ones (canonicalised
+header names, 201/204/412), and the diffs one spec edit makes."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from perfspec.compiler.backends import all_backends
+from perfspec.compiler.plan import build_plan
+from perfspec.compiler.validate import check_file
+from perfspec.runtime.checker import read_results
+
+from .conftest import ROOT, require_tool
+from .servers.records import records_server
+
+RECORDS = Path(__file__).parent / "specs" / "records.yaml"
+
+
+def build(spec: Path, out: Path, only: tuple[str, ...] = ("locust", "k6")) -> Path:
+    plan = build_plan(check_file(spec))
+    backends = all_backends()
+    for name in only:
+        for art in backends[name].emit(plan):
+            target = out / art.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(art.content)
+    return out / plan.folder
+
+
+def test_locust_extracts_a_canonicalised_etag_and_runs_on_stop(tmp_path: Path) -> None:
+    locust = require_tool("locust")
+    folder = build(RECORDS, tmp_path / "gen")
+    with records_server() as (url, seen):
+        env = {**os.environ, "PERFSPEC_RESULTS_DIR": str(tmp_path / "res")}
+        proc = subprocess.run([locust, "-f", str(folder / "locustfile.py"), "--headless", "--only-summary",
+                               "--host", url],  # --host names the server (the spec's ${API_URL} is unset)
+                              env={k: v for k, v in env.items() if k != "API_URL"}, capture_output=True,
+                              text=True, timeout=90)
+        deletes = seen["delete"]
+        stale = seen["stale"]
+    series, _ = read_results([tmp_path / "res"])
+    by_name = {s.name: s for s in series}
+    assert by_name["get_record"].count > 20, proc.stderr[-2000:]
+    assert sum(s.failures for s in series) == 0, {s.name: s.errors for s in series}
+    assert stale == 0  # every If-Match carried the ETag the server sent as `Etag`
+    assert deletes == 4  # on_stop ran once per user
+
+
+def test_k6_extracts_a_canonicalised_etag_and_tags_class(tmp_path: Path) -> None:
+    k6 = require_tool("k6")
+    folder = build(RECORDS, tmp_path / "gen")
+    out = tmp_path / "res" / "k6.ndjson"
+    out.parent.mkdir()
+    with records_server() as (url, seen):
+        proc = subprocess.run([k6, "run", "--out", f"json={out}", str(folder / "k6.js")],
+                              env={**os.environ, "API_URL": url, "K6_NO_USAGE_REPORT": "true"},
+                              capture_output=True, text=True, timeout=120)
+        stale = seen["stale"]
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "http_req_duration{target_reads:yes}" in proc.stdout  # thresholds name their target
+    series, _ = read_results([out])
+    assert sum(s.failures for s in series) == 0, {s.name: s.errors for s in series}
+    assert {s.name for s in series} >= {"create_record", "get_record"} and stale == 0
+    with out.open() as handle:
+        point = next(json.loads(line) for line in handle if '"http_req_duration"' in line
+                     and '"endpoint":"get_record"' in line)
+    assert point["data"]["tags"]["class"] == "read"
+
+
+def test_k6_reports_the_cause_of_failed_calls(tmp_path: Path) -> None:
+    k6 = require_tool("k6")
+    folder = build(RECORDS, tmp_path / "gen")
+    out = tmp_path / "k6.ndjson"
+    with records_server() as (url, _seen):
+        dead = url.rsplit(":", 1)[0] + ":1"  # nothing listens on port 1
+    proc = subprocess.run([k6, "run", "--out", f"json={out}", str(folder / "k6.js")],
+                          env={**os.environ, "API_URL": dead, "K6_NO_USAGE_REPORT": "true",
+                               "PERFSPEC_DURATION": "2"}, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 99  # the thresholds failed
+    series, _ = read_results([out])
+    errors = {e for s in series for e in s.errors}
+    assert any("connection refused" in e for e in errors), errors
+    assert not any(e == "HTTP 0" for e in errors)
+
+
+def _changed_lines(a: Path, b: Path) -> dict[str, int]:
+    """Per file, the lines a pull request's diff shows as changed (git's own diff)."""
+    proc = subprocess.run(["git", "diff", "--no-index", "--numstat", str(a), str(b)], capture_output=True,
+                          text=True, timeout=60)
+    out = {}
+    for line in proc.stdout.splitlines():
+        added, removed, name = line.split("\t", 2)
+        out[name.split(" => ")[-1].split("/gen-", 1)[-1].split("/", 1)[-1].rstrip("}")] = max(
+            int(added), int(removed))
+    return out
+
+
+def test_one_spec_edit_changes_few_generated_lines(tmp_path: Path) -> None:
+    text = (ROOT / "specs" / "quickstart.yaml").read_text()
+    shutil.copytree(ROOT / "specs" / "sql", tmp_path / "sql")
+    spec = tmp_path / "quickstart.yaml"
+    only = ("locust", "k6", "prometheus", "targets")
+    edits = {
+        "a": text,
+        "b": text.replace("p95: < 200ms", "p95: < 500ms"),  # one bound
+        # one endpoint more, at the top of the endpoints block: every later line moves down
+        "c": text.replace("  endpoints:\n", "  endpoints:\n    version:      {get: /version, class: health}\n")
+        .replace("tasks: [list_agents, get_agent, create_agent, health]",
+                 "tasks: [list_agents, get_agent, create_agent, health, version]"),
+    }
+    for name, content in edits.items():
+        spec.write_text(content)
+        build(spec, tmp_path / f"gen-{name}", only)
+    bound = _changed_lines(tmp_path / "gen-a", tmp_path / "gen-b")
+    assert all(n <= 6 for n in bound.values()), sorted(bound.items(), key=lambda kv: -kv[1])[:3]
+    assert bound["quickstart/k6.js"] == 1 and bound["quickstart/targets.json"] == 2
+    for script in ("quickstart/locustfile.py", "quickstart/k6.js"):
+        before = (tmp_path / "gen-a" / script).read_text().splitlines()
+        after = (tmp_path / "gen-c" / script).read_text().splitlines()
+        removed = [line for line in difflib.ndiff(before, after) if line.startswith("- ")]
+        # no line of an existing endpoint's code changed; only the flow's task list gained one
+        assert [line for line in removed if "tasks" not in line] == [], (script, removed)
+        assert len(removed) <= 1, (script, removed)
+    added = _changed_lines(tmp_path / "gen-a", tmp_path / "gen-c")
+    print("lines changed by one bound:", bound, "by one endpoint:", added)
