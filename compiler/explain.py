@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from . import select
 from .checks import profile_duration, profile_kind, profile_peak
+from .errors import SpecError
 from .spec import Spec
 from .units import format_value
 from .validate import CheckedSpec
@@ -156,3 +157,18 @@ def render(checked: CheckedSpec, console) -> None:
     console.print(tt)
     for w in checked.warnings:
         console.print(w.format(), style="yellow")
+    for note in tool_notes(checked):
+        console.print(note.format(), style="yellow", markup=False)
+
+
+def tool_notes(checked: CheckedSpec) -> list[SpecError]:
+    """What a spec asks that one of its tools cannot do, at the spec line."""
+    spec, out = checked.spec, []
+    k6 = any("k6" in (p.tools or ["locust", "k6"]) for p in spec.profiles.values())
+    for name, flow in sorted((spec.http.flows if spec.http else {}).items()):
+        if flow.on_stop and k6:
+            out.append(checked.source.error(
+                ("http", "flows", name, "on_stop"), f"k6 cannot run the on_stop of flow {name!r}: it has "
+                "no per-user teardown, so what its users created stays behind (Locust runs it)",
+                "clean up in the service, or run the profile with `tools: [locust]`", severity="note"))
+    return out

@@ -246,10 +246,12 @@ def judge_measured(t: dict, series: list[Series], v: Verdict, targets: dict, met
         for problem in s.extra.get("problems") or []:
             failed = True
             v.reasons.append(f"plan of {s.name}: {problem}")
+    top = ", ".join(f"{k} x{n}" for k, n in sorted(merged.errors.items(), key=lambda kv: -kv[1])[:3])
+    if merged.failures and any(not s.ok and s.stat in ("error_rate", "success_rate") for s in v.stats):
+        v.reasons.append(f"{merged.failures} of {merged.count} calls failed; commonest causes: {top}")
     # latency histograms hold failed calls too: a target that bounds no error rate must not pass
     # on the latency of failures
     if merged.failures and not any(st["stat"] in ("error_rate", "success_rate") for st in t["stats"]):
-        top = ", ".join(f"{k} x{n}" for k, n in sorted(merged.errors.items(), key=lambda kv: -kv[1])[:3])
         if merged.failures == merged.count:
             failed = True
             v.reasons.append(f"every one of the {merged.count} calls failed ({top}): no successful samples")

@@ -155,6 +155,7 @@ class Display:
         row = self.rows.setdefault(suite, {})
         row.update(watcher.poll())
         row["elapsed"] = f"{int(elapsed)}s"
+        row["seconds"] = elapsed  # the plain line's tens come from the same reading (no race)
         if stages:
             row["stage"] = stage_label(stages, elapsed, unit)
 
@@ -184,7 +185,7 @@ class Display:
             self._tick()
             if self.watch is None:
                 continue
-            tens = int((time.monotonic() - self.watch[2]) // 10)
+            tens = int(self.rows.get(self.watch[0], {}).get("seconds", 0) // 10)
             if tens >= 1 and printed != (self.watch[0], tens):
                 printed = (self.watch[0], tens)
                 r = self.rows.get(self.watch[0], {})

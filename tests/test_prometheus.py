@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 import urllib.request
@@ -168,14 +169,14 @@ def drive(url: str, seconds: float, limit: int = 400) -> int:
 def replay_test(before: dict[str, float], after: dict[str, float], fires: bool) -> dict:
     """promtool input: the scraped increments, once per minute for 12 minutes."""
     rules = yaml.safe_load((ROOT / "generated" / "quickstart" / "alerts.rules.yml").read_text())
-    alert = next(r for g in rules["groups"] for r in g["rules"] if r.get("alert") == "ApiP95Latency")
+    alert = next(r for g in rules["groups"] for r in g["rules"] if r.get("alert") == "QuickstartApiP95Latency")
     series = [{"series": k, "values": f"{before.get(k, 0):g}+{v - before.get(k, 0):g}x12"}
               for k, v in sorted(after.items())]
     expected = [{"exp_labels": alert["labels"], "exp_annotations": alert["annotations"]}] if fires else []
     return {"rule_files": ["alerts.rules.yml"], "evaluation_interval": "1m", "tests": [{
         "interval": "1m", "input_series": series,
-        "alert_rule_test": [{"eval_time": "11m", "alertname": "ApiP95Latency", "exp_alerts": expected},
-                            {"eval_time": "11m", "alertname": "ApiSuccessRate", "exp_alerts": []}]}]}
+        "alert_rule_test": [{"eval_time": "11m", "alertname": "QuickstartApiP95Latency", "exp_alerts": expected},
+                            {"eval_time": "11m", "alertname": "QuickstartApiSuccessRate", "exp_alerts": []}]}]}
 
 
 @pytest.mark.parametrize("latency, fires", [(None, False), ("300ms", True)])
@@ -197,3 +198,25 @@ def test_demo_metrics_fire_the_latency_alert_only_when_latency_is_injected(
     proc = subprocess.run([promtool_path, "test", "rules", "replay.test.yml"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_two_specs_rules_load_together_and_carry_no_line_numbers(tmp_path: Path) -> None:
+    """Recording rules and alerts are scoped by the spec's name: two specs' rules evaluate side by
+    side (no 'vector contains metrics with the same labelset'), and no identity holds a line."""
+    tests, files = [], []
+    for name in ("quickstart", "temponest_validation"):
+        folder = ROOT / "generated" / name
+        (tmp_path / f"{name}.rules.yml").write_text((folder / "alerts.rules.yml").read_text())
+        files.append(f"{name}.rules.yml")
+        tests += yaml.safe_load((folder / "alerts.test.yml").read_text())["tests"]
+        rules = yaml.safe_load((folder / "alerts.rules.yml").read_text())
+        for rule in (r for g in rules["groups"] for r in g["rules"]):
+            identity = [rule.get("record") or rule["alert"], *rule.get("labels", {}).values()]
+            assert not any(re.search(r"\.ya?ml:\d+", str(v)) for v in identity), rule
+            assert rule["labels"]["perfspec_spec"] in ("quickstart", "temponest-validation")
+    (tmp_path / "together.test.yml").write_text(yaml.safe_dump(
+        {"rule_files": files, "evaluation_interval": "1m", "tests": tests}, sort_keys=False))
+    check = promtool("check", "rules", *files, cwd=tmp_path)
+    assert check.returncode == 0, check.stdout + check.stderr
+    test = promtool("test", "rules", "together.test.yml", cwd=tmp_path)
+    assert test.returncode == 0, test.stdout[-3000:] + test.stderr[-3000:]

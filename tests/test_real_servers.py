@@ -109,7 +109,7 @@ def test_one_spec_edit_changes_few_generated_lines(tmp_path: Path) -> None:
         "a": text,
         "b": text.replace("p95: < 200ms", "p95: < 500ms"),  # one bound
         # one endpoint more, at the top of the endpoints block: every later line moves down
-        "c": text.replace("  endpoints:\n", "  endpoints:\n    version:      {get: /version, class: health}\n")
+        "c": text.replace("  endpoints:\n", "  endpoints:\n    version: {get: /version, class: health}\n")
         .replace("tasks: [list_agents, get_agent, create_agent, health]",
                  "tasks: [list_agents, get_agent, create_agent, health, version]"),
     }

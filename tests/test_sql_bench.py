@@ -96,10 +96,10 @@ def test_dropped_index_fails_plan_assertion(fresh_db: str, tmp_path: Path) -> No
 
 
 def _errors_script(tmp_path: Path) -> Path:
-    art = SqlBackend().emit(build_plan(check_file(ROOT / "tests" / "specs" / "sql_errors.yaml")))[0]
-    script = tmp_path / "sql_bench.py"
-    script.write_text(art.content)
-    return script
+    for art in SqlBackend().emit(build_plan(check_file(ROOT / "tests" / "specs" / "sql_errors.yaml"))):
+        (tmp_path / art.path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / art.path).write_text(art.content)
+    return tmp_path / "sql_errors" / "sql_bench.py"
 
 
 def test_failing_queries_are_counted_and_named_never_a_crash(fresh_db: str, tmp_path: Path) -> None:
@@ -128,7 +128,7 @@ def test_failing_queries_are_counted_and_named_never_a_crash(fresh_db: str, tmp_
 def test_unreachable_or_bad_dsn_is_one_clear_message(tmp_path: Path, dsn: str, message: str) -> None:
     proc = run_bench(_errors_script(tmp_path), tmp_path / "out", "--dsn", dsn)
     assert proc.returncode == 2
-    assert "cannot connect to database 'main' (tests/specs/sql_errors.yaml:5)" in proc.stderr
+    assert "cannot connect to database 'main' (tests/specs/sql_errors.yaml: databases.main)" in proc.stderr
     assert message in proc.stderr and "s3cret" not in proc.stderr
     assert "Traceback" not in proc.stderr
 
@@ -138,14 +138,15 @@ def test_missing_dsn_names_the_variable_and_the_spec_line(tmp_path: Path) -> Non
     proc = subprocess.run([sys.executable, str(_errors_script(tmp_path))], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
-    assert "PERFSPEC_TEST_BENCH_DSN is not set" in proc.stderr and "sql_errors.yaml:5" in proc.stderr
+    assert "PERFSPEC_TEST_BENCH_DSN is not set" in proc.stderr
+    assert "sql_errors.yaml: databases.main" in proc.stderr
 
 
 # --- percentile accuracy --------------------------------------------------------------------
 
 
 def _generated_histogram():
-    spec = importlib.util.spec_from_file_location("seed000_bench", SEED000)
+    spec = importlib.util.spec_from_file_location("perfspec_sql", SEED000.parent.parent / "perfspec_sql.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.Histogram

@@ -33,9 +33,9 @@ def header(plan: Plan, comment: str) -> str:
 
 def _safe(text: str) -> str:
     """A spec path inside a comment: no line breaks can escape the comment."""
-    from .code import py_str
+    from .http import comment_text
 
-    return py_str(text)[1:-1]
+    return comment_text(text)
 
 
 def py_literal(value: Any, indent: int = 0, width: int = 96) -> str:

@@ -24,9 +24,14 @@ def method_names(plan: Plan, reserved: set[str]) -> dict[str, str]:
     return {name: identifier(name, taken, "endpoint") for name in plan.endpoints}
 
 
+def comment_text(text: str) -> str:
+    """Spec text inside a `#` or `//` comment: every line terminator and control escaped."""
+    return py_str(text)[1:-1]
+
+
 def provenance(section: str, name: str) -> str:
     """`http.endpoints.list_agents`: the element's place in the spec, safe inside a comment."""
-    return py_str(f"{section}.{name}")[1:-1]
+    return comment_text(f"{section}.{name}")
 
 
 def support_source(name: str) -> str:

@@ -45,27 +45,27 @@ export const options = {
     "smoke",
   ),
   thresholds: {
-    // targets[0] smoke
+    // target smoke
     "http_req_duration{target_smoke:yes}": ["p(50)<12", "p(95)<31", "p(99)<53"],
-    // targets[1] normal
+    // target normal
     "http_req_duration{target_normal:yes}": ["p(50)<14", "p(95)<39", "p(99)<76"],
-    // targets[2] peak
+    // target peak
     "http_req_duration{target_peak:yes}": ["p(50)<21", "p(95)<120", "p(99)<330"],
     "http_req_failed{target_peak:yes}": ["rate<0.01"],
-    // targets[3] endurance
+    // target endurance
     "http_req_duration{target_endurance:yes}": ["p(50)<15", "p(95)<59", "p(99)<170"],
-    // targets[4] endurance_stable
+    // target endurance_stable
     "http_req_duration{target_endurance_stable:yes}": ["p(95)<500"],
-    // targets[5] reads
+    // target reads
     "http_req_duration{target_reads:yes}": ["p(50)<26", "p(95)<55", "p(99)<110"],
-    // targets[6] writes
+    // target writes
     "http_req_duration{target_writes:yes}": ["p(50)<17", "p(95)<40", "p(99)<89"],
-    // targets[7] deletes
+    // target deletes
     "http_req_duration{target_deletes:yes}": ["p(50)<15", "p(95)<41", "p(99)<54"],
-    // targets[10] peak_capacity
+    // target peak_capacity
     "http_req_duration{target_peak_capacity:yes}": ["p(95)<500"],
     "http_reqs{target_peak_capacity:yes}": ["rate>100"],
-    // targets[11] sustained_capacity
+    // target sustained_capacity
     "http_reqs{target_sustained_capacity:yes}": ["rate>50"],
     "http_req_failed{target_sustained_capacity:yes}": ["rate<0.01"],
   },

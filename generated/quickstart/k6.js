@@ -24,16 +24,16 @@ export const options = {
     "smoke",
   ),
   thresholds: {
-    // targets[0] health
+    // target health
     "http_req_duration{target_health:yes}": ["p(95)<100"],
     "http_req_failed{target_health:yes}": ["rate<0.01"],
-    // targets[1] api
+    // target api
     "http_req_duration{target_api:yes}": ["p(95)<200"],
     "http_req_failed{target_api:yes}": ["rate<0.01"],
-    // targets[2] crud
+    // target crud
     "http_req_duration{target_crud:yes}": ["p(95)<500"],
     "http_req_failed{target_crud:yes}": ["rate<0.01"],
-    // targets[3] auth
+    // target auth
     "http_req_duration{target_auth:yes}": ["p(99)<1000"],
     "http_req_failed{target_auth:yes}": ["rate<0.05"],
   },

@@ -32,15 +32,15 @@ export const options = {
     "standard",
   ),
   thresholds: {
-    // targets[0] agent_response
+    // target agent_response
     "http_req_duration{target_agent_response:yes}": ["p(95)<3000"],
-    // targets[2] websocket_latency
+    // target websocket_latency
     "http_req_duration{target_websocket_latency:yes}": ["p(95)<100"],
-    // targets[3] ttfb
+    // target ttfb
     "http_req_waiting{target_ttfb:yes}": ["avg<500"],
-    // targets[4] api_response
+    // target api_response
     "http_req_duration{target_api_response:yes}": ["p(50)<200", "p(95)<1000"],
-    // targets[6] concurrent_users_100
+    // target concurrent_users_100
     "http_req_failed{target_concurrent_users_100:yes}": ["rate<0.01"],
   },
   summaryTrendStats: [

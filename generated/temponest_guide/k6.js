@@ -24,15 +24,15 @@ export const options = {
     "steady",
   ),
   thresholds: {
-    // targets[0] login
+    // target login
     "http_req_duration{target_login:yes}": ["avg<125"],
-    // targets[1] jwt_validation
+    // target jwt_validation
     "http_req_duration{target_jwt_validation:yes}": ["avg<30"],
-    // targets[2] permissions
+    // target permissions
     "http_req_duration{target_permissions:yes}": ["avg<10"],
-    // targets[3] dashboard
+    // target dashboard
     "http_req_duration{target_dashboard:yes}": ["avg<125"],
-    // targets[7] api_p95
+    // target api_p95
     "http_req_duration{target_api_p95:yes}": ["p(95)<500"],
     "http_req_failed{target_api_p95:yes}": ["rate<0.01"],
   },

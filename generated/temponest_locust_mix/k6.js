@@ -39,16 +39,16 @@ export const options = {
     "quick",
   ),
   thresholds: {
-    // targets[0] agent_execution
+    // target agent_execution
     "http_req_duration{target_agent_execution:yes}": ["p(95)<2000"],
     "http_req_failed{target_agent_execution:yes}": ["rate<0.05"],
-    // targets[1] rag_queries
+    // target rag_queries
     "http_req_duration{target_rag_queries:yes}": ["p(95)<500"],
-    // targets[2] api_endpoints
+    // target api_endpoints
     "http_req_duration{target_api_endpoints:yes}": ["p(95)<200"],
-    // targets[3] concurrent_users_100
+    // target concurrent_users_100
     "http_req_failed{target_concurrent_users_100:yes}": ["rate<0.05"],
-    // targets[4] quick_run
+    // target quick_run
     "http_req_duration{target_quick_run:yes}": ["avg<200", "p(50)<200", "p(95)<200", "p(99)<200"],
     "http_req_failed{target_quick_run:yes}": ["rate<0.05"],
   },

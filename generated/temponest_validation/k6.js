@@ -64,29 +64,29 @@ export const options = {
     "smoke",
   ),
   thresholds: {
-    // targets[0] auth
+    // target auth
     "http_req_duration{target_auth:yes}": ["avg<100", "p(95)<200"],
     "http_reqs{target_auth:yes}": ["rate>50"],
     "http_req_failed{target_auth:yes}": ["rate<0.01"],
-    // targets[1] crud
+    // target crud
     "http_req_duration{target_crud:yes}": ["avg<50", "p(95)<100"],
     "http_reqs{target_crud:yes}": ["rate>100"],
     "http_req_failed{target_crud:yes}": ["rate<0.01"],
-    // targets[2] read_heavy
+    // target read_heavy
     "http_req_duration{target_read_heavy:yes}": ["avg<30", "p(95)<50"],
     "http_reqs{target_read_heavy:yes}": ["rate>200"],
     "http_req_failed{target_read_heavy:yes}": ["rate<0.005"],
-    // targets[3] health
+    // target health
     "http_req_duration{target_health:yes}": ["avg<10", "p(95)<20"],
     "http_reqs{target_health:yes}": ["rate>500"],
     "http_req_failed{target_health:yes}": ["rate<=0"],
-    // targets[9] k6_auth
+    // target k6_auth
     "http_req_duration{target_k6_auth:yes}": ["p(95)<200"],
     "http_req_failed{target_k6_auth:yes}": ["rate<0.01"],
-    // targets[10] k6_agents
+    // target k6_agents
     "http_req_duration{target_k6_agents:yes}": ["p(95)<2000"],
     "http_req_failed{target_k6_agents:yes}": ["rate<0.05"],
-    // targets[11] k6_list
+    // target k6_list
     "http_req_duration{target_k6_list:yes}": ["p(95)<200"],
   },
   summaryTrendStats: [

@@ -15,7 +15,7 @@ from ...plan import EndpointPlan, FlowPlan, Plan, ProfilePlan, TargetPlan
 from ...spec import PERCENTILES
 from .. import Artifact, header
 from ..code import JS, Call, Coll, Raw, data, flat, js_str, literal, statement, template
-from ..http import method_names, provenance, support_source, variables
+from ..http import comment_text, method_names, provenance, support_source, variables
 
 SUPPORT = PurePosixPath("perfspec_k6.js")
 TREND_STATS = ["avg", "min", "med", "max", "p(50)", "p(75)", "p(90)", "p(95)", "p(99)", "p(99.9)", "count"]
@@ -172,7 +172,7 @@ def thresholds(plan: Plan) -> list[tuple[str, str, list[str]]]:
             elif s.stat == "throughput":
                 found.setdefault("http_reqs" + tag, []).append(f"rate{s.op}{s.value:g}")
         for key, exprs in found.items():
-            out.append((f"targets[{t.index}] {provenance('', t.name)[1:]}", key, exprs))
+            out.append((f"target {comment_text(t.name)}", key, exprs))
     return out
 
 
@@ -213,12 +213,13 @@ def _static_headers(ep: EndpointPlan, flow_headers: bool) -> Coll | None:
 def params(plan: Plan, flow_headers: bool) -> Coll:
     """Per endpoint the request parameters fixed at build time, made once, not per call."""
     items = []
+    sample_tags = tags(plan)
     for name, ep in plan.endpoints.items():
         entry: list = []
         static = _static_headers(ep, flow_headers)
         if static is not None and static.items:
             entry.append((Raw("headers"), static))
-        entry.append((Raw("tags"), literal(tags(plan)[name], JS)))
+        entry.append((Raw("tags"), literal(sample_tags[name], JS)))
         if ep.method != "WS":
             expected = ", ".join(map(str, ep.expect))
             entry.append((Raw("responseCallback"), Raw(f"http.expectedStatuses({expected})")))
@@ -359,9 +360,9 @@ class K6Backend:
         out = [
             header(plan, "//"),
             "//",
-            f"// k6 load test of the perfspec spec {provenance('', plan.file)[1:]}; needs only k6:",
-            f"//   k6 run -e PERFSPEC_PROFILE={provenance('', default)[1:]}"
-            f" {provenance('', str(plan.folder))[1:]}/k6.js",
+            f"// k6 load test of the perfspec spec {comment_text(plan.file)}; needs only k6:",
+            f"//   k6 run -e PERFSPEC_PROFILE={comment_text(default)}"
+            f" {comment_text(str(plan.folder))}/k6.js",
             "// Hosts come from the environment at run time. Every target of the spec is a threshold",
             "// below, so `k6 run` exits 99 naming the target that failed. On_stop steps do not run",
             "// in k6 (it has no per-VU teardown); Locust runs them.",

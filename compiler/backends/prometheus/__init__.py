@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -89,7 +90,11 @@ class Rules:
         self.svc = self.cfg.service
         self.window = duration(self.cfg.from_targets.window.value)
         self.buckets = [b.value for b in self.svc.buckets] if self.svc.buckets else DEFAULT_BUCKETS
-        self.records: list[tuple[str, str, SourceRef]] = []
+        # identities carry the spec's name, never a line: two specs' rules load into one
+        # Prometheus side by side, and an edit elsewhere in the spec keeps every series and alert
+        self.scope = re.sub(r"[^A-Za-z0-9_]", "_", plan.spec.name)
+        self.prefix = camel(plan.spec.name)
+        self.records: list[tuple[str, str]] = []
         self.alerts: list[Alert] = []
         self.taken: set[str] = set()
         self.warnings: list[str] = []
@@ -129,10 +134,18 @@ class Rules:
         out = []
         for route, methods in sorted(routes.items()):
             ms = sorted(methods)
-            method = (f"={promql_string(ms[0])}" if len(ms) == 1
-                      else f"=~{promql_string('|'.join(regex_escape(m) for m in ms))}")
-            labels = self.matchers({self.svc.route_label: f"={promql_string(route)}",
-                                    self.svc.method_label: method, **(extra or {})})
+            method = (
+                f"={promql_string(ms[0])}"
+                if len(ms) == 1
+                else f"=~{promql_string('|'.join(regex_escape(m) for m in ms))}"
+            )
+            labels = self.matchers(
+                {
+                    self.svc.route_label: f"={promql_string(route)}",
+                    self.svc.method_label: method,
+                    **(extra or {}),
+                }
+            )
             out.append("{" + ", ".join(labels) + "}")
         return out
 
@@ -140,13 +153,14 @@ class Rules:
         terms = " or ".join(f"rate({metric}{s}[{self.window}])" for s in selectors)
         return f"sum by ({by}) ({terms})" if by else f"sum({terms})"
 
-    def common_labels(self, t: TargetPlan | None, severity: str | None,
-                      labels: dict[str, str]) -> dict[str, str]:
+    def common_labels(
+        self, t: TargetPlan | None, severity: str | None, labels: dict[str, str]
+    ) -> dict[str, str]:
         out = {**self.cfg.from_targets.labels, **labels}
         out["severity"] = severity or self.cfg.from_targets.severity
         if t is not None:
             out["perfspec_target"] = t.name
-            out["perfspec_source"] = str(t.source)
+        out["perfspec_spec"] = self.plan.spec.name
         return dict(sorted(out.items()))
 
     # --- alerts derived from targets ----------------------------------------------------------
@@ -156,7 +170,7 @@ class Rules:
         if spec_t.alert is False or t.kind == "scaling":
             return
         opts = spec_t.alert if not isinstance(spec_t.alert, bool) else None
-        for_ = (opts.for_.value if opts and opts.for_ else self.cfg.from_targets.for_.value)
+        for_ = opts.for_.value if opts and opts.for_ else self.cfg.from_targets.for_.value
         runbook = (opts.runbook if opts else None) or self.cfg.from_targets.runbook
         labels = self.common_labels(t, opts.severity if opts else None, opts.labels if opts else {})
         if t.kind == "external":
@@ -171,9 +185,9 @@ class Rules:
         is_error = {self.svc.status_label: f"=~{promql_string(self.svc.error_status)}"}
         err_sels = self.selectors(t.endpoints, is_error)
         hist, total = self.svc.latency_histogram, self.svc.requests_total
-        rec_bucket = f"perfspec:{ident}:latency_bucket:rate{self.window}"
-        rec_req = f"perfspec:{ident}:requests:rate{self.window}"
-        rec_err = f"perfspec:{ident}:errors:rate{self.window}"
+        rec_bucket = f"perfspec:{self.scope}:{ident}:latency_bucket:rate{self.window}"
+        rec_req = f"perfspec:{self.scope}:{ident}:requests:rate{self.window}"
+        rec_err = f"perfspec:{self.scope}:{ident}:errors:rate{self.window}"
         used: set[str] = set()
         for st in t.stats:
             if st.severity != "fail":
@@ -184,62 +198,110 @@ class Rules:
                 used.add(rec_bucket)
                 q = QUANTILES[st.stat]
                 measured = f"histogram_quantile({q}, {rec_bucket})"
-                alert = self.add(f"{camel(t.name)}{camel(st.stat.replace('.', '_'))}Latency",
-                                 f"{measured} {bad} {number(st.value)}", for_, labels, what, runbook,
-                                 t, {"title": f"{t.name}: {st.stat}", "query": measured,
-                                     "threshold": st.value, "unit": "s"})
+                alert = self.add(
+                    f"{self.prefix}{camel(t.name)}{camel(st.stat.replace('.', '_'))}Latency",
+                    f"{measured} {bad} {number(st.value)}",
+                    for_,
+                    labels,
+                    what,
+                    runbook,
+                    t,
+                    {"title": f"{t.name}: {st.stat}", "query": measured, "threshold": st.value, "unit": "s"},
+                )
                 alert.cases = self.latency_cases(t, q, st.value, st.op) or []
                 if not alert.cases:
-                    alert.note = (f"no test: {st.text} cannot be told apart with buckets "
-                                  f"{[duration(b) for b in self.buckets]}")
+                    alert.note = (
+                        f"no test: {st.text} cannot be told apart with buckets "
+                        f"{[duration(b) for b in self.buckets]}"
+                    )
             elif st.stat == "avg":
-                measured = (f"{self.rate_sum(hist + '_sum', sels)} / "
-                            f"{self.rate_sum(hist + '_count', sels)}")
-                alert = self.add(f"{camel(t.name)}AvgLatency", f"({measured}) {bad} {number(st.value)}",
-                                 for_, labels, what, runbook, t,
-                                 {"title": f"{t.name}: avg", "query": measured, "threshold": st.value,
-                                  "unit": "s"})
+                measured = f"{self.rate_sum(hist + '_sum', sels)} / {self.rate_sum(hist + '_count', sels)}"
+                alert = self.add(
+                    f"{self.prefix}{camel(t.name)}AvgLatency",
+                    f"({measured}) {bad} {number(st.value)}",
+                    for_,
+                    labels,
+                    what,
+                    runbook,
+                    t,
+                    {"title": f"{t.name}: avg", "query": measured, "threshold": st.value, "unit": "s"},
+                )
                 alert.cases = self.avg_cases(t, st.value, st.op)
             elif st.stat in ("error_rate", "success_rate"):
                 used.update((rec_req, rec_err))
                 ratio = f"{rec_err} / {rec_req}"
                 measured = ratio if st.stat == "error_rate" else f"1 - {ratio}"
                 kind = "ErrorRate" if st.stat == "error_rate" else "SuccessRate"
-                alert = self.add(f"{camel(t.name)}{kind}",
-                                 f"({measured}) {bad} {number(st.value)}", for_, labels, what, runbook,
-                                 t, {"title": f"{t.name}: {st.stat}", "query": measured,
-                                     "threshold": st.value, "unit": "percentunit"})
+                alert = self.add(
+                    f"{self.prefix}{camel(t.name)}{kind}",
+                    f"({measured}) {bad} {number(st.value)}",
+                    for_,
+                    labels,
+                    what,
+                    runbook,
+                    t,
+                    {
+                        "title": f"{t.name}: {st.stat}",
+                        "query": measured,
+                        "threshold": st.value,
+                        "unit": "percentunit",
+                    },
+                )
                 alert.cases = self.ratio_cases(t, st.stat, st.value, st.op)
             elif st.stat == "throughput":
                 used.add(rec_req)
                 measured = f"(sum({rec_req}) or vector(0))"
-                alert = self.add(f"{camel(t.name)}Throughput", f"{measured} {bad} {number(st.value)}",
-                                 for_, labels, what, runbook, t,
-                                 {"title": f"{t.name}: throughput", "query": measured,
-                                  "threshold": st.value, "unit": "reqps"})
+                alert = self.add(
+                    f"{self.prefix}{camel(t.name)}Throughput",
+                    f"{measured} {bad} {number(st.value)}",
+                    for_,
+                    labels,
+                    what,
+                    runbook,
+                    t,
+                    {
+                        "title": f"{t.name}: throughput",
+                        "query": measured,
+                        "threshold": st.value,
+                        "unit": "reqps",
+                    },
+                )
                 alert.cases = self.throughput_cases(t, st.value, st.op)
-        src = t.source
         if rec_bucket in used:
-            self.records.append((rec_bucket, self.rate_sum(hist + "_bucket", sels, by="le"), src))
+            self.records.append((rec_bucket, self.rate_sum(hist + "_bucket", sels, by="le")))
         if rec_req in used:
-            self.records.append((rec_req, self.rate_sum(total, sels), src))
+            self.records.append((rec_req, self.rate_sum(total, sels)))
         if rec_err in used:
-            self.records.append((rec_err, self.rate_sum(total, err_sels), src))
+            self.records.append((rec_err, self.rate_sum(total, err_sels)))
+
+    def origin(self, t: TargetPlan) -> str:
+        """Where a target is written: the spec file and the target's name (no line number)."""
+        return f"{self.plan.file}, target {t.name}"
 
     def describe(self, t: TargetPlan, stat: str, text: str) -> str:
-        return f"{t.name}: {stat} must stay {text} ({t.source})"
+        return f"{t.name}: {stat} must stay {text} ({self.origin(t)})"
 
-    def add(self, base: str, expr: str, for_: float, labels: dict[str, str], summary: str,
-            runbook: str | None, t: TargetPlan | None, panel: dict | None,
-            description: str | None = None) -> Alert:
+    def add(
+        self,
+        base: str,
+        expr: str,
+        for_: float,
+        labels: dict[str, str],
+        summary: str,
+        runbook: str | None,
+        t: TargetPlan | None,
+        panel: dict | None,
+        description: str | None = None,
+    ) -> Alert:
         annotations = {"summary": (summary)}
         if description:
-            annotations["description"] = (description)
+            annotations["description"] = description
         elif t is not None:
             annotations["description"] = (
-                f"perfspec target {t.name!r} from {t.source}; endpoints: {', '.join(t.endpoints)}")
+                f"perfspec target {t.name!r} from {self.plan.file}; endpoints: {', '.join(t.endpoints)}"
+            )
         if runbook:
-            annotations["runbook_url"] = (runbook)
+            annotations["runbook_url"] = runbook
         alert = Alert(self.alert_name(base), expr, for_, labels, annotations, panel=panel)
         self.alerts.append(alert)
         return alert
@@ -248,35 +310,49 @@ class Rules:
         promql = t.extra.get("source", {}).get("promql")
         if not promql:
             return  # a JSON file another tool writes: judged by `perfspec check` only
-        record = f"perfspec:{t.ident}:value"
-        self.records.append((record, promql, t.source))
+        record = f"perfspec:{self.scope}:{t.ident}:value"
+        self.records.append((record, promql))
         op, value = t.extra["op"], t.extra["value"]
-        alert = self.add(f"{camel(t.name)}", f"{record} {FAILS_WHEN[op]} {number(value)}", for_, labels,
-                         f"{t.name}: {t.extra['metric']} must stay {t.extra['text']} ({t.source})",
-                         runbook, t, {"title": t.name, "query": record, "threshold": value, "unit": ""},
-                         description=f"perfspec target {t.name!r} from {t.source}")
+        alert = self.add(
+            f"{self.prefix}{camel(t.name)}",
+            f"{record} {FAILS_WHEN[op]} {number(value)}",
+            for_,
+            labels,
+            f"{t.name}: {t.extra['metric']} must stay {t.extra['text']} ({self.origin(t)})",
+            runbook,
+            t,
+            {"title": t.name, "query": record, "threshold": value, "unit": ""},
+            description=f"perfspec target {t.name!r} from {self.plan.file}",
+        )
         alert.cases = self.value_cases(record, FAILS_WHEN[op], value)
 
     # --- explicit alerts and SLO burn rates ---------------------------------------------------
 
     def explicit(self, i: int, rule: Any) -> None:
-        src = SourceRef(self.plan.file, self.plan.checked.source.line(("alerts", "rules", i)))
-        labels = dict(sorted({**rule.labels, "severity": rule.severity,
-                              "perfspec_source": str(src)}.items()))
+        src = f"{self.plan.file}, alert {rule.alert}"
+        labels = dict(
+            sorted({**rule.labels, "severity": rule.severity, "perfspec_spec": self.plan.spec.name}.items())
+        )
         summary = rule.summary or f"{rule.alert} ({src})"
         if rule.when is not None:
-            record = f"perfspec:{camel(rule.alert)}:value"
-            self.records.append((record, rule.expr, src))
+            record = f"perfspec:{self.scope}:{camel(rule.alert)}:value"
+            self.records.append((record, rule.expr))
             op, value = rule.when.op, rule.when.quantity.value
             expr = f"{record} {op} {number(value)}"
         else:
             expr, record, op, value = rule.expr, None, None, None
-        alert = Alert(self.alert_name(rule.alert), expr, rule.for_.value if rule.for_ else 0.0, labels,
-                      {"summary": (summary),
-                       **({"description": (rule.description)} if rule.description else {}),
-                       **({"runbook_url": (rule.runbook)} if rule.runbook else {})},
-                      panel={"title": rule.alert, "query": record or rule.expr,
-                             "threshold": value, "unit": ""})
+        alert = Alert(
+            self.alert_name(rule.alert),
+            expr,
+            rule.for_.value if rule.for_ else 0.0,
+            labels,
+            {
+                "summary": (summary),
+                **({"description": (rule.description)} if rule.description else {}),
+                **({"runbook_url": (rule.runbook)} if rule.runbook else {}),
+            },
+            panel={"title": rule.alert, "query": record or rule.expr, "threshold": value, "unit": ""},
+        )
         self.alerts.append(alert)
         if record is not None:
             alert.cases = self.value_cases(record, op, value)
@@ -295,45 +371,77 @@ class Rules:
         tickets = [(86400.0, 0.10), (259200.0, 0.10)]
         errors = self.matchers({self.svc.status_label: f"=~{promql_string(self.svc.error_status)}"})
         every = self.matchers()
-        src = SourceRef(self.plan.file, self.plan.checked.source.line(("alerts", "slo")))
+        src = f"{self.plan.file}, alerts.slo"
+        ratio = f"perfspec:{self.scope}:slo_errors:ratio_rate"
         windows = sorted({w for long, _ in pages + tickets for w in (long, long / 12)})
         for w in windows:
             d = duration(w)
-            self.records.append((
-                f"perfspec:slo_errors:ratio_rate{d}",
-                f"sum(rate({self.svc.requests_total}{{{', '.join(errors)}}}[{d}])) / "
-                f"sum(rate({self.svc.requests_total}{{{', '.join(every)}}}[{d}]))", src))
+            self.records.append(
+                (
+                    f"{ratio}{d}",
+                    f"sum(rate({self.svc.requests_total}{{{', '.join(errors)}}}[{d}])) / "
+                    f"sum(rate({self.svc.requests_total}{{{', '.join(every)}}}[{d}]))",
+                )
+            )
         base = camel(self.plan.spec.name)
         for severity, pairs in (("page", pages), ("ticket", tickets)):
             terms = []
             for long, spent in pairs:
                 factor = spent * period_h / (long / 3600)
                 terms.append(
-                    f"(perfspec:slo_errors:ratio_rate{duration(long)} > ({number(round(factor, 4))} * "
-                    f"{number(round(budget, 10))}) and perfspec:slo_errors:ratio_rate{duration(long / 12)} "
-                    f"> ({number(round(factor, 4))} * {number(round(budget, 10))}))")
-            labels = dict(sorted({**self.cfg.from_targets.labels, "severity": severity,
-                                  "perfspec_source": str(src)}.items()))
+                    f"({ratio}{duration(long)} > ({number(round(factor, 4))} * "
+                    f"{number(round(budget, 10))}) and {ratio}{duration(long / 12)} "
+                    f"> ({number(round(factor, 4))} * {number(round(budget, 10))}))"
+                )
+            labels = dict(
+                sorted(
+                    {
+                        **self.cfg.from_targets.labels,
+                        "severity": severity,
+                        "perfspec_spec": self.plan.spec.name,
+                    }.items()
+                )
+            )
             alert = Alert(
                 self.alert_name(f"{base}ErrorBudgetBurn{'Fast' if severity == 'page' else 'Slow'}"),
-                " or ".join(terms), 0.0, labels,
-                {"summary": (f"{self.plan.spec.name}: error budget of "
-                                    f"{slo.availability.text} burning too fast ({severity})"),
-                 "description": (f"availability objective from {src} over {duration(slo.period.value)}"),
-                 **({"runbook_url": (slo.runbook)} if slo.runbook else {})},
-                panel={"title": f"error ratio ({severity} windows)",
-                       "query": f"perfspec:slo_errors:ratio_rate{duration(pairs[0][0])}",
-                       "threshold": budget, "unit": "percentunit"})
+                " or ".join(terms),
+                0.0,
+                labels,
+                {
+                    "summary": (
+                        f"{self.plan.spec.name}: error budget of "
+                        f"{slo.availability.text} burning too fast ({severity})"
+                    ),
+                    "description": (f"availability objective from {src} over {duration(slo.period.value)}"),
+                    **({"runbook_url": (slo.runbook)} if slo.runbook else {}),
+                },
+                panel={
+                    "title": f"error ratio ({severity} windows)",
+                    "query": f"{ratio}{duration(pairs[0][0])}",
+                    "threshold": budget,
+                    "unit": "percentunit",
+                },
+            )
             total = self.svc.requests_total
             lab = lambda status: ", ".join(  # noqa: E731
-                [*(f"{k}={promql_string(v)}" for k, v in sorted(self.svc.matchers.items())),
-                 f"{self.svc.status_label}={promql_string(status)}"])
+                [
+                    *(f"{k}={promql_string(v)}" for k, v in sorted(self.svc.matchers.items())),
+                    f"{self.svc.status_label}={promql_string(status)}",
+                ]
+            )
             bad_status = "500" if _matches(self.svc.error_status, "500") else "599"
             alert.cases = [
-                Case("all requests fail", [(f"{total}{{{lab('200')}}}", "0+0x300"),
-                                           (f"{total}{{{lab(bad_status)}}}", "0+600x300")], True),
-                Case("no request fails", [(f"{total}{{{lab('200')}}}", "0+600x300"),
-                                          (f"{total}{{{lab(bad_status)}}}", "0+0x300")], False)]
+                Case(
+                    "all requests fail",
+                    [(f"{total}{{{lab('200')}}}", "0+0x300"), (f"{total}{{{lab(bad_status)}}}", "0+600x300")],
+                    True,
+                ),
+                Case(
+                    "no request fails",
+                    [(f"{total}{{{lab('200')}}}", "0+600x300"), (f"{total}{{{lab(bad_status)}}}", "0+0x300")],
+                    False,
+                ),
+            ]
             self.alerts.append(alert)
 
     # --- input series for the unit tests ------------------------------------------------------
@@ -347,8 +455,12 @@ class Rules:
         http = self.plan.spec.http
         assert http is not None
         ep = next(http.endpoints[n] for n in t.endpoints if http.endpoints[n].ws is None)
-        labels = {**self.svc.matchers, self.svc.route_label: ep.route or ep.path,
-                  self.svc.method_label: ep.method, **(extra or {})}
+        labels = {
+            **self.svc.matchers,
+            self.svc.route_label: ep.route or ep.path,
+            self.svc.method_label: ep.method,
+            **(extra or {}),
+        }
         return "{" + ", ".join(f"{k}={promql_string(v)}" for k, v in sorted(labels.items())) + "}"
 
     def latency_cases(self, t: TargetPlan, q: float, bound: float, op: str) -> list[Case] | None:
@@ -356,16 +468,24 @@ class Rules:
         edges = [0.0, *self.buckets]
         upper = op in ("<", "<=")
         # a bucket whose interpolated quantile lies strictly on the failing side of the bound
-        bad = [(lo, hi) for lo, hi in zip(edges, edges[1:], strict=False)
-               if (lo + q * (hi - lo) > bound if upper else lo + q * (hi - lo) < bound)]
-        good = [(lo, hi) for lo, hi in zip(edges, edges[1:], strict=False)
-                if (lo + q * (hi - lo) < bound if upper else lo + q * (hi - lo) > bound)]
+        bad = [
+            (lo, hi)
+            for lo, hi in zip(edges, edges[1:], strict=False)
+            if (lo + q * (hi - lo) > bound if upper else lo + q * (hi - lo) < bound)
+        ]
+        good = [
+            (lo, hi)
+            for lo, hi in zip(edges, edges[1:], strict=False)
+            if (lo + q * (hi - lo) < bound if upper else lo + q * (hi - lo) > bound)
+        ]
         if not bad or not good:
             return None
         fire, quiet = (bad[0], good[-1]) if upper else (bad[-1], good[0])
         n = self.steps(self.alert_for(t))
-        return [Case(f"every request takes {duration(fire[1])}", self.bucket_series(t, fire[1], n), True),
-                Case(f"every request takes {duration(quiet[1])}", self.bucket_series(t, quiet[1], n), False)]
+        return [
+            Case(f"every request takes {duration(fire[1])}", self.bucket_series(t, fire[1], n), True),
+            Case(f"every request takes {duration(quiet[1])}", self.bucket_series(t, quiet[1], n), False),
+        ]
 
     def alert_for(self, t: TargetPlan | None) -> float:
         if t is not None:
@@ -388,9 +508,17 @@ class Rules:
         hist = self.svc.latency_histogram
         hi, lo = (bound * 2 or 1.0), bound / 2
         fire, quiet = (hi, lo) if op in ("<", "<=") else (lo, hi)
-        return [Case(f"average {number(v)}s", [(f"{hist}_sum{self.labels_of(t)}", f"0+{number(600 * v)}x{n}"),
-                                               (f"{hist}_count{self.labels_of(t)}", f"0+600x{n}")], f)
-                for v, f in ((fire, True), (quiet, False))]
+        return [
+            Case(
+                f"average {number(v)}s",
+                [
+                    (f"{hist}_sum{self.labels_of(t)}", f"0+{number(600 * v)}x{n}"),
+                    (f"{hist}_count{self.labels_of(t)}", f"0+600x{n}"),
+                ],
+                f,
+            )
+            for v, f in ((fire, True), (quiet, False))
+        ]
 
     def ratio_cases(self, t: TargetPlan, stat: str, bound: float, op: str) -> list[Case]:
         n = self.steps(self.alert_for(t))
@@ -405,8 +533,13 @@ class Rules:
             errs = int(round(1000 * ratio))
             ok_series = f"{total}{self.labels_of(t, {self.svc.status_label: '200'})}"
             bad_series = f"{total}{self.labels_of(t, {self.svc.status_label: bad_status})}"
-            cases.append(Case(f"{errs} of 1000 requests fail", [
-                (ok_series, f"0+{1000 - errs}x{n}"), (bad_series, f"0+{errs}x{n}")], fires))
+            cases.append(
+                Case(
+                    f"{errs} of 1000 requests fail",
+                    [(ok_series, f"0+{1000 - errs}x{n}"), (bad_series, f"0+{errs}x{n}")],
+                    fires,
+                )
+            )
         return cases
 
     def throughput_cases(self, t: TargetPlan, bound: float, op: str) -> list[Case]:
@@ -414,10 +547,15 @@ class Rules:
         total = self.svc.requests_total
         lo, hi = bound / 2, bound * 2 or 1.0
         fire, quiet = (lo, hi) if op in (">", ">=") else (hi, lo)
-        series = lambda rate: [(f"{total}{self.labels_of(t, {self.svc.status_label: '200'})}",  # noqa: E731
-                                f"0+{number(round(rate * STEP, 6))}x{n}")]
-        return [Case(f"{number(fire)} requests/s", series(fire), True),
-                Case(f"{number(quiet)} requests/s", series(quiet), False)]
+        ok = f"{total}{self.labels_of(t, {self.svc.status_label: '200'})}"
+
+        def series(rate: float) -> list[tuple[str, str]]:
+            return [(ok, f"0+{number(round(rate * STEP, 6))}x{n}")]
+
+        return [
+            Case(f"{number(fire)} requests/s", series(fire), True),
+            Case(f"{number(quiet)} requests/s", series(quiet), False),
+        ]
 
     def value_cases(self, record: str, fails_op: str, value: float) -> list[Case]:
         """For a recorded value: input on each side of the threshold."""
@@ -430,8 +568,10 @@ class Rules:
         else:
             return []
         n = self.steps(0) + 30
-        return [Case(f"value {number(fire)}", [(record, f"{number(fire)}+0x{n}")], True),
-                Case(f"value {number(quiet)}", [(record, f"{number(quiet)}+0x{n}")], False)]
+        return [
+            Case(f"value {number(fire)}", [(record, f"{number(fire)}+0x{n}")], True),
+            Case(f"value {number(quiet)}", [(record, f"{number(quiet)}+0x{n}")], False),
+        ]
 
 
 def _matches(pattern: str, status: str) -> bool:
@@ -447,14 +587,30 @@ def rule_file(rules: Rules) -> dict:
     name = rules.plan.spec.name
     groups = []
     if rules.records:
-        groups.append({"name": f"perfspec {name}: recording", "rules": [
-            {"record": rec, "expr": expr, "labels": {"perfspec_source": str(src)}}
-            for rec, expr, src in rules.records]})
-    groups.append({"name": f"perfspec {name}: alerts", "rules": [
-        {"alert": a.name, "expr": a.expr, **({"for": duration(a.for_)} if a.for_ else {}),
-         "labels": {k: go_text(v) for k, v in a.labels.items()},
-         "annotations": {k: go_text(v) for k, v in a.annotations.items()}}
-        for a in rules.alerts]})
+        groups.append(
+            {
+                "name": f"perfspec {name}: recording",
+                "rules": [
+                    {"record": rec, "expr": expr, "labels": {"perfspec_spec": name}}
+                    for rec, expr in rules.records
+                ],
+            }
+        )
+    groups.append(
+        {
+            "name": f"perfspec {name}: alerts",
+            "rules": [
+                {
+                    "alert": a.name,
+                    "expr": a.expr,
+                    **({"for": duration(a.for_)} if a.for_ else {}),
+                    "labels": {k: go_text(v) for k, v in a.labels.items()},
+                    "annotations": {k: go_text(v) for k, v in a.annotations.items()},
+                }
+                for a in rules.alerts
+            ],
+        }
+    )
     return {"groups": groups}
 
 
@@ -467,13 +623,23 @@ def test_file(rules: Rules, rule_name: str) -> dict:
             if case.fires and a.for_ >= 2 * STEP:
                 # still pending one step before `for` has passed
                 checks.append({"eval_time": duration(a.for_ - STEP), "alertname": a.name, "exp_alerts": []})
-            checks.append({"eval_time": duration(n_eval), "alertname": a.name,
-                           "exp_alerts": [{"exp_labels": a.labels, "exp_annotations": a.annotations}]
-                           if case.fires else []})
-            tests.append({"name": f"{a.name}: {case.name} -> {'fires' if case.fires else 'silent'}",
-                          "interval": duration(STEP),
-                          "input_series": [{"series": s, "values": v} for s, v in case.series],
-                          "alert_rule_test": checks})
+            checks.append(
+                {
+                    "eval_time": duration(n_eval),
+                    "alertname": a.name,
+                    "exp_alerts": [{"exp_labels": a.labels, "exp_annotations": a.annotations}]
+                    if case.fires
+                    else [],
+                }
+            )
+            tests.append(
+                {
+                    "name": f"{a.name}: {case.name} -> {'fires' if case.fires else 'silent'}",
+                    "interval": duration(STEP),
+                    "input_series": [{"series": s, "values": v} for s, v in case.series],
+                    "alert_rule_test": checks,
+                }
+            )
     return {"rule_files": [rule_name], "evaluation_interval": duration(STEP), "tests": tests}
 
 
@@ -484,23 +650,38 @@ def dashboard(rules: Rules) -> dict:
         steps = [{"color": "green", "value": None}]
         if p.get("threshold") is not None:
             steps.append({"color": "red", "value": p["threshold"]})
-        panels.append({
-            "id": i + 1, "type": "timeseries", "title": p["title"],
-            "gridPos": {"h": 8, "w": 12, "x": (i % 2) * 12, "y": (i // 2) * 8},
-            "datasource": {"type": "prometheus", "uid": "${datasource}"},
-            "targets": [{"refId": "A", "expr": p["query"], "legendFormat": p["title"]}],
-            "fieldConfig": {"defaults": {"unit": p.get("unit") or "short",
-                                         "thresholds": {"mode": "absolute", "steps": steps},
-                                         "custom": {"thresholdsStyle": {"mode": "line"}}},
-                            "overrides": []},
-            "description": f"alert {a.name}; {a.annotations.get('summary', '')}",
-        })
+        panels.append(
+            {
+                "id": i + 1,
+                "type": "timeseries",
+                "title": p["title"],
+                "gridPos": {"h": 8, "w": 12, "x": (i % 2) * 12, "y": (i // 2) * 8},
+                "datasource": {"type": "prometheus", "uid": "${datasource}"},
+                "targets": [{"refId": "A", "expr": p["query"], "legendFormat": p["title"]}],
+                "fieldConfig": {
+                    "defaults": {
+                        "unit": p.get("unit") or "short",
+                        "thresholds": {"mode": "absolute", "steps": steps},
+                        "custom": {"thresholdsStyle": {"mode": "line"}},
+                    },
+                    "overrides": [],
+                },
+                "description": f"alert {a.name}; {a.annotations.get('summary', '')}",
+            }
+        )
     return {
-        "title": f"perfspec: {rules.plan.spec.name}", "uid": f"perfspec-{rules.plan.stem}"[:40],
-        "schemaVersion": 39, "editable": True, "time": {"from": "now-6h", "to": "now"},
-        "templating": {"list": [{"name": "datasource", "type": "datasource", "query": "prometheus",
-                                 "label": "Prometheus"}]},
-        "tags": ["perfspec"], "panels": panels,
+        "title": f"perfspec: {rules.plan.spec.name}",
+        "uid": f"perfspec-{rules.plan.stem}"[:40],
+        "schemaVersion": 39,
+        "editable": True,
+        "time": {"from": "now-6h", "to": "now"},
+        "templating": {
+            "list": [
+                {"name": "datasource", "type": "datasource", "query": "prometheus", "label": "Prometheus"}
+            ]
+        },
+        "tags": ["perfspec"],
+        "panels": panels,
     }
 
 
@@ -520,12 +701,16 @@ class PrometheusBackend:
         src = SourceRef(plan.file, plan.checked.source.line(("alerts",)))
         notes = [f"# {a.name}: {a.note}" for a in rules.alerts if a.note]
         rule_text = header(plan, "#") + "\n" + _yaml(rule_file(rules))
-        test_text = (header(plan, "#") + "\n# promtool test rules: every alert fires on its bad input "
-                     "after `for`, and stays silent on good input\n" + "".join(n + "\n" for n in notes)
-                     + _yaml(test_file(rules, "alerts.rules.yml")))
+        test_text = (
+            header(plan, "#") + "\n# promtool test rules: every alert fires on its bad input "
+            "after `for`, and stays silent on good input\n"
+            + "".join(n + "\n" for n in notes)
+            + _yaml(test_file(rules, "alerts.rules.yml"))
+        )
         board = json.dumps(dashboard(rules), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
         folder = plan.folder
-        return [Artifact(folder / PurePosixPath("alerts.rules.yml"), rule_text, src),
-                Artifact(folder / PurePosixPath("alerts.test.yml"), test_text, src),
-                Artifact(folder / PurePosixPath("grafana-dashboard.json"), board, src)]
-
+        return [
+            Artifact(folder / PurePosixPath("alerts.rules.yml"), rule_text, src),
+            Artifact(folder / PurePosixPath("alerts.test.yml"), test_text, src),
+            Artifact(folder / PurePosixPath("grafana-dashboard.json"), board, src),
+        ]
