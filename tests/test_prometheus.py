@@ -169,14 +169,16 @@ def drive(url: str, seconds: float, limit: int = 400) -> int:
 def replay_test(before: dict[str, float], after: dict[str, float], fires: bool) -> dict:
     """promtool input: the scraped increments, once per minute for 12 minutes."""
     rules = yaml.safe_load((ROOT / "generated" / "quickstart" / "alerts.rules.yml").read_text())
-    alert = next(r for g in rules["groups"] for r in g["rules"] if r.get("alert") == "QuickstartApiP95Latency")
+    name = "QuickstartApiP95Latency"
+    alert = next(r for g in rules["groups"] for r in g["rules"] if r.get("alert") == name)
     series = [{"series": k, "values": f"{before.get(k, 0):g}+{v - before.get(k, 0):g}x12"}
               for k, v in sorted(after.items())]
     expected = [{"exp_labels": alert["labels"], "exp_annotations": alert["annotations"]}] if fires else []
     return {"rule_files": ["alerts.rules.yml"], "evaluation_interval": "1m", "tests": [{
         "interval": "1m", "input_series": series,
-        "alert_rule_test": [{"eval_time": "11m", "alertname": "QuickstartApiP95Latency", "exp_alerts": expected},
-                            {"eval_time": "11m", "alertname": "QuickstartApiSuccessRate", "exp_alerts": []}]}]}
+        "alert_rule_test": [{"eval_time": "11m", "alertname": name, "exp_alerts": expected},
+                            {"eval_time": "11m", "alertname": "QuickstartApiSuccessRate",
+                             "exp_alerts": []}]}]}
 
 
 @pytest.mark.parametrize("latency, fires", [(None, False), ("300ms", True)])
