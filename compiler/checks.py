@@ -62,6 +62,9 @@ class Checker:
                     r"^https?://", parts[0][1]):
                 self.error(("hosts", name, "url"), f"host {name!r} URL {host.url!r} is not http(s)",
                            "write e.g. http://127.0.0.1:8000 or ${API_URL:-http://127.0.0.1:8000}")
+            if host.health is not None and not host.health.startswith("/"):
+                self.error(("hosts", name, "health"), f"health path {host.health!r} must start with /",
+                           "write e.g. health: /health")
 
     def databases(self) -> None:
         for name, db in sorted(self.spec.databases.items()):

@@ -205,11 +205,16 @@ def run(
         "--workers", min=1, help="Locust workers / k6 execution segments on this machine")] = 1,
     duration: Annotated[str | None, typer.Option(
         "--duration", help="cut the profile short, e.g. 30s (the SQL benchmark is not cut)")] = None,
+    demo: Annotated[bool, typer.Option(
+        "--demo", help="run on the embedded demo target and a throwaway PostgreSQL even where the "
+        "spec's hosts and DSN have values")] = False,
+    no_preflight: Annotated[bool, typer.Option(
+        "--no-preflight", help="skip the check that every host answers before the load starts")] = False,
 ) -> None:
     """Run the suites (embedded demo target + throwaway PostgreSQL when no host is set), then check."""
     import datetime
 
-    from perfspec.runtime.runner import execute, spec_hash
+    from perfspec.runtime.runner import PreflightFailed, execute, spec_hash
 
     from .backends import all_backends
     from .plan import build_plan
@@ -253,6 +258,10 @@ def run(
         "locust_profiles": [n for n, pp in plan.profiles.items() if "locust" in pp.tools],
         "k6_profiles": [n for n, pp in plan.profiles.items() if "k6" in pp.tools],
         "no_embedded": no_embedded, "load_setup": load_setup, "note": note, "workers": workers,
+        "demo": demo, "no_preflight": no_preflight,
+        "hosts_used": sorted({e.host for e in plan.endpoints.values() if e.host in plan.hosts}),
+        "host_lines": {n: f"{plan.file}:{checked.source.line(('hosts', n))}" for n in plan.hosts},
+        "host_health": {n: h.health for n, h in checked.spec.hosts.items() if h.health},
         "stages": [{"kind": st.kind, "start": st.start, "end": st.end, "seconds": st.seconds}
                    for st in (p.stages if p else [])],
         "unit": p.unit if p else "users",
@@ -262,6 +271,10 @@ def run(
     try:
         manifest = execute(info, run_dir, suites, ["--latency", demo_latency] if demo_latency else [], log,
                            console=out)
+    except PreflightFailed as exc:  # a host does not answer: no load was sent
+        for line in exc.lines:
+            err.print(line, markup=False, highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     except RuntimeError as exc:  # the embedded demo target or PostgreSQL could not start
         err.print(f"error: {exc}", markup=False)
         err.print("  hint: set the hosts' and database's environment variables to run against "

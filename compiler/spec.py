@@ -145,6 +145,9 @@ class Host(Strict):
 
     url: Template
     description: str | None = None
+    health: str | None = Field(
+        None, description="a path `perfspec run` requests before any load (preflight), e.g. /health; "
+        "an answer other than 2xx/3xx stops the run", examples=["/health"])
 
 
 class Pool(Strict):

@@ -15,6 +15,9 @@ import exec from "k6/execution";
 import { Counter, Trend } from "k6/metrics";
 
 const FAILED = new Counter("perfspec_failed");
+const ABORTED = new Counter("perfspec_aborted");
+// stop a hopeless run: no response (or 5xx) to every request of a VU for this long; 0: never
+const ABORT_MS = parseFloat(__ENV.PERFSPEC_ABORT_AFTER === undefined ? "10" : __ENV.PERFSPEC_ABORT_AFTER) * 1000;
 const WS_LATENCY = new Trend("perfspec_ws_latency", true);
 
 export class MissingValue extends Error {}
@@ -230,6 +233,7 @@ function capped(scenario, seconds) {
 let user = null;
 let pick = null;
 let closed = true;
+let failingSince = 0;
 
 // the flow of this VU: VUs are spread over the profile's flows by weight
 function start(flows, profileFlows) {
@@ -263,7 +267,25 @@ export function run(flows, profileFlows) {
     if (UNSET.length) exec.test.abort(`set the host's environment variable: ${UNSET.join(", ")} is not set`);
     start(flows, profileFlows);
   }
-  pick()(user);
+  const res = pick()(user);
+  if (res) watch(res);
   const think = user.flow.think;
   if (think && closed) sleep(think[0] + Math.random() * (think[1] - think[0]));
+}
+
+// the abort rule: a VU that saw no response (or only 5xx) for ABORT_MS stops the whole test,
+// recording why (perfspec_aborted) so the results say the run was aborted and for what
+function watch(res) {
+  if (res.status !== 0 && res.status < 500) {
+    failingSince = 0;
+    return;
+  }
+  const now = Date.now();
+  if (!failingSince) failingSince = now;
+  if (ABORT_MS > 0 && now - failingSince >= ABORT_MS) {
+    const cause = res.status === 0 ? res.error || "no response" : `HTTP ${res.status}`;
+    const reason = `every request failed for ${ABORT_MS / 1000}s (${cause})`;
+    ABORTED.add(1, { reason });
+    exec.test.abort(`perfspec: ${reason}`);
+  }
 }

@@ -269,6 +269,10 @@ def judge_measured(t: dict, series: list[Series], v: Verdict, targets: dict, met
         if "closed" in models and not failed:
             warned = True
             v.reasons.append("throughput measured on a closed-model run: it depends on the users' pace")
+    for tool, why in sorted(meta.get("aborted", {}).items()):
+        if any(s.tool == tool for s in chosen):
+            failed = True  # an aborted run judges nothing it did not finish
+            v.reasons.append(f"{tool} run aborted: {why}")
     dropped = sum(m.get("dropped_iterations", 0) for m in meta.get("k6", []))
     if dropped and any(s.tool == "k6" for s in chosen):
         warned = True
@@ -346,9 +350,12 @@ def read_results(paths: list[Path]) -> tuple[list[Series], dict]:
         else:
             raise ResultError(str(p), "no such file or folder")
     series: list[Series] = []
-    meta: dict = {"k6": [], "files": [str(f) for f in files]}
+    meta: dict = {"k6": [], "files": [str(f) for f in files], "aborted": {}}
     for f in files:
         found = read_file(f)
+        for s in found:
+            if s.extra.get("aborted"):
+                meta["aborted"][s.tool] = s.extra["aborted"]
         k6 = [s for s in found if s.tool == "k6"]
         if k6:
             meta["k6"].append({"file": str(f), "profile": k6[0].profile,

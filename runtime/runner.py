@@ -26,13 +26,22 @@ def mask(text: str) -> str:
     return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", text)
 
 
-def resolve(parts: list) -> str | None:
+class PreflightFailed(RuntimeError):
+    """A host the run needs does not answer: one line per problem, no load was sent."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+def resolve(parts: list, env: dict | None = None) -> str | None:
+    env = os.environ if env is None else env
     out = []
     for p in parts:
         if p[0] == "text":
             out.append(p[1])
         elif p[0] == "env":
-            value = os.environ.get(p[1]) or (p[2] if len(p) > 2 else None)
+            value = env.get(p[1]) or (p[2] if len(p) > 2 else None)
             if value is None:
                 return None
             out.append(value)
@@ -102,10 +111,11 @@ def execute(info: dict, run_dir: Path, suites: list[str], demo_args: list[str],
         "workers": workers,
     }
     host_env = {p[1] for parts in info["hosts"].values() for p in parts if p[0] == "env"}
-    need_demo = any(resolve(parts) is None for parts in info["hosts"].values()) and \
+    forced = bool(info.get("demo"))  # --demo: the embedded target even where hosts have defaults
+    need_demo = (forced or any(resolve(parts) is None for parts in info["hosts"].values())) and \
         any(s in suites for s in ("locust", "k6"))
     db_parts = info.get("dsn")
-    dsn = resolve(db_parts) if db_parts else None
+    dsn = resolve(db_parts) if db_parts and not forced else None
     need_db = (("sql" in suites and db_parts is not None) or need_demo) and dsn is None
     if info.get("no_embedded") and (need_demo or need_db):
         unset = sorted({p[1] for parts in [*info["hosts"].values(), db_parts or []] for p in parts
@@ -132,15 +142,17 @@ def execute(info: dict, run_dir: Path, suites: list[str], demo_args: list[str],
                 url = stack.enter_context(demo(dsn, demo_args))
                 log(f"demo target on {url}")
                 for name in host_env:
-                    if not os.environ.get(name):
+                    if forced or not os.environ.get(name):
                         env[name] = url
                 manifest["hosts"] = {n: "embedded demo target " + url for n in info["hosts"]}
             else:
                 manifest["hosts"] = {n: mask(resolve(p) or "") for n, p in info["hosts"].items()}
             if dsn:
                 for p in db_parts or []:
-                    if p[0] == "env" and not os.environ.get(p[1]):
+                    if p[0] == "env" and (forced or not os.environ.get(p[1])):
                         env[p[1]] = dsn
+            if not info.get("no_preflight") and any(s in suites for s in ("locust", "k6")):
+                preflight(info, env, log)
             if "sql" in suites and (artifacts / "sql_bench.py").exists():
                 cmd = [sys.executable, str(artifacts / "sql_bench.py"), "--out", str(results)]
                 if need_db or info.get("load_setup"):
@@ -190,6 +202,20 @@ def execute(info: dict, run_dir: Path, suites: list[str], demo_args: list[str],
             manifest["ended"] = time.time()
             (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
+
+
+def preflight(info: dict, env: dict, log) -> None:
+    """Every host the HTTP suites use answers before any load; else PreflightFailed in seconds."""
+    from .preflight import HostCheck, check_hosts
+
+    hosts = [HostCheck(name, url, info["host_lines"].get(name, info["file"]), info["host_health"].get(name))
+             for name in info.get("hosts_used", info["hosts"])
+             if (url := resolve(info["hosts"][name], env)) is not None]
+    started = time.monotonic()
+    problems = check_hosts(hosts, mask)
+    if problems:
+        raise PreflightFailed(problems)
+    log(f"preflight: {len(hosts)} host(s) answer ({time.monotonic() - started:.1f}s)")
 
 
 def run_tool(name: str, cmds: list[tuple[list[str], dict]], manifest: dict, log, timeout: float,

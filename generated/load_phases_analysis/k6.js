@@ -235,6 +235,7 @@ export function create_agent(user) {
     PARAMS["create_agent"],
   );
   expect(res, PARAMS["create_agent"].tags, extractJson(user, "agent_id", "agent_id from $.id", "id"));
+  return res;
 }
 
 // http.endpoints.create_task
@@ -243,6 +244,7 @@ export function create_task(user) {
     PLATFORM_URL + "/api/v1/tasks", JSON.stringify({"title": "task " + user.seq()}), PARAMS["create_task"]
   );
   expect(res, PARAMS["create_task"].tags, extractJson(user, "task_id", "task_id from $.id", "id"));
+  return res;
 }
 
 // http.endpoints.delete_agent
@@ -253,7 +255,7 @@ export function delete_agent(user) {
   } catch (e) {
     return user.missing(PARAMS["delete_agent"].tags, e);
   }
-  http.del(url, null, PARAMS["delete_agent"]);
+  return http.del(url, null, PARAMS["delete_agent"]);
 }
 
 // http.endpoints.get_agent
@@ -264,7 +266,7 @@ export function get_agent(user) {
   } catch (e) {
     return user.missing(PARAMS["get_agent"].tags, e);
   }
-  http.get(url, PARAMS["get_agent"]);
+  return http.get(url, PARAMS["get_agent"]);
 }
 
 // http.endpoints.get_task
@@ -275,17 +277,17 @@ export function get_task(user) {
   } catch (e) {
     return user.missing(PARAMS["get_task"].tags, e);
   }
-  http.get(url, PARAMS["get_task"]);
+  return http.get(url, PARAMS["get_task"]);
 }
 
 // http.endpoints.list_agents
 export function list_agents(user) {
-  http.get(PLATFORM_URL + "/api/v1/agents", PARAMS["list_agents"]);
+  return http.get(PLATFORM_URL + "/api/v1/agents", PARAMS["list_agents"]);
 }
 
 // http.endpoints.list_goals
 export function list_goals(user) {
-  http.get(PLATFORM_URL + "/api/v1/goals", PARAMS["list_goals"]);
+  return http.get(PLATFORM_URL + "/api/v1/goals", PARAMS["list_goals"]);
 }
 
 // http.endpoints.patch_agent
@@ -298,7 +300,7 @@ export function patch_agent(user) {
   } catch (e) {
     return user.missing(PARAMS["patch_agent"].tags, e);
   }
-  http.patch(url, body, PARAMS["patch_agent"]);
+  return http.patch(url, body, PARAMS["patch_agent"]);
 }
 
 const FLOWS = {

@@ -92,6 +92,7 @@ export function create_agent(user) {
     {...PARAMS["create_agent"], headers: {...user.headers(), "Content-Type": "application/json"}},
   );
   expect(res, PARAMS["create_agent"].tags, extractJson(user, "agent_id", "agent_id from $.id", "id"));
+  return res;
 }
 
 // http.endpoints.delete_agent
@@ -102,7 +103,7 @@ export function delete_agent(user) {
   } catch (e) {
     return user.missing(PARAMS["delete_agent"].tags, e);
   }
-  http.del(url, null, {...PARAMS["delete_agent"], headers: user.headers()});
+  return http.del(url, null, {...PARAMS["delete_agent"], headers: user.headers()});
 }
 
 // http.endpoints.get_agent
@@ -113,17 +114,17 @@ export function get_agent(user) {
   } catch (e) {
     return user.missing(PARAMS["get_agent"].tags, e);
   }
-  http.get(url, {...PARAMS["get_agent"], headers: user.headers()});
+  return http.get(url, {...PARAMS["get_agent"], headers: user.headers()});
 }
 
 // http.endpoints.health
 export function health(user) {
-  http.get(DEMO_URL + "/health", {...PARAMS["health"], headers: user.headers()});
+  return http.get(DEMO_URL + "/health", {...PARAMS["health"], headers: user.headers()});
 }
 
 // http.endpoints.list_agents
 export function list_agents(user) {
-  http.get(DEMO_URL + "/api/v1/agents", {...PARAMS["list_agents"], headers: user.headers()});
+  return http.get(DEMO_URL + "/api/v1/agents", {...PARAMS["list_agents"], headers: user.headers()});
 }
 
 // http.endpoints.login
@@ -140,6 +141,7 @@ export function login(user) {
     url, body, {...PARAMS["login"], headers: {...user.headers(), "Content-Type": "application/json"}}
   );
   expect(res, PARAMS["login"].tags, extractJson(user, "token", "token from $.access_token", "access_token"));
+  return res;
 }
 
 // http.endpoints.register
@@ -152,7 +154,7 @@ export function register(user) {
   } catch (e) {
     return user.missing(PARAMS["register"].tags, e);
   }
-  http.post(
+  return http.post(
     url, body, {...PARAMS["register"], headers: {...user.headers(), "Content-Type": "application/json"}}
   );
 }

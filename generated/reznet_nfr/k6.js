@@ -115,7 +115,7 @@ const PARAMS = {
 
 // http.endpoints.agent_respond
 export function agent_respond(user) {
-  http.post(
+  return http.post(
     BACKEND_URL + "/api/v1/agents/1/respond",
     JSON.stringify({"message": "hello " + user.seq()}),
     PARAMS["agent_respond"],
@@ -124,17 +124,19 @@ export function agent_respond(user) {
 
 // http.endpoints.chat_stream
 export function chat_stream(user) {
-  http.get(BACKEND_URL + "/api/v1/stream" + "?chunks=" + encodeURIComponent("20"), PARAMS["chat_stream"]);
+  return http.get(
+    BACKEND_URL + "/api/v1/stream" + "?chunks=" + encodeURIComponent("20"), PARAMS["chat_stream"]
+  );
 }
 
 // http.endpoints.health
 export function health(user) {
-  http.get(BACKEND_URL + "/health", PARAMS["health"]);
+  return http.get(BACKEND_URL + "/health", PARAMS["health"]);
 }
 
 // http.endpoints.list_agents
 export function list_agents(user) {
-  http.get(BACKEND_URL + "/api/v1/agents", PARAMS["list_agents"]);
+  return http.get(BACKEND_URL + "/api/v1/agents", PARAMS["list_agents"]);
 }
 
 // http.endpoints.ws_echo

@@ -105,12 +105,14 @@ const PARAMS = {
 
 // http.endpoints.dashboard_metrics
 export function dashboard_metrics(user) {
-  http.get(AUTH_URL + "/api/v1/metrics/dashboard", {...PARAMS["dashboard_metrics"], headers: user.headers()});
+  return http.get(
+    AUTH_URL + "/api/v1/metrics/dashboard", {...PARAMS["dashboard_metrics"], headers: user.headers()}
+  );
 }
 
 // http.endpoints.health
 export function health(user) {
-  http.get(AUTH_URL + "/health", {...PARAMS["health"], headers: user.headers()});
+  return http.get(AUTH_URL + "/health", {...PARAMS["health"], headers: user.headers()});
 }
 
 // http.endpoints.login
@@ -127,11 +129,12 @@ export function login(user) {
     url, body, {...PARAMS["login"], headers: {...user.headers(), "Content-Type": "application/json"}}
   );
   expect(res, PARAMS["login"].tags, extractJson(user, "token", "token from $.access_token", "access_token"));
+  return res;
 }
 
 // http.endpoints.permissions
 export function permissions(user) {
-  http.get(AUTH_URL + "/auth/permissions", {...PARAMS["permissions"], headers: user.headers()});
+  return http.get(AUTH_URL + "/auth/permissions", {...PARAMS["permissions"], headers: user.headers()});
 }
 
 // http.endpoints.register
@@ -144,14 +147,14 @@ export function register(user) {
   } catch (e) {
     return user.missing(PARAMS["register"].tags, e);
   }
-  http.post(
+  return http.post(
     url, body, {...PARAMS["register"], headers: {...user.headers(), "Content-Type": "application/json"}}
   );
 }
 
 // http.endpoints.verify_token
 export function verify_token(user) {
-  http.get(AUTH_URL + "/auth/verify", {...PARAMS["verify_token"], headers: user.headers()});
+  return http.get(AUTH_URL + "/auth/verify", {...PARAMS["verify_token"], headers: user.headers()});
 }
 
 const FLOWS = {

@@ -208,6 +208,7 @@ export function create_agent(user) {
     {...PARAMS["create_agent"], headers: {...user.headers(), "Content-Type": "application/json"}},
   );
   expect(res, PARAMS["create_agent"].tags, extractJson(user, "agent_id", "agent_id from $.id", "id"));
+  return res;
 }
 
 // http.endpoints.create_schedule
@@ -228,6 +229,7 @@ export function create_schedule(user) {
   expect(
     res, PARAMS["create_schedule"].tags, extractJson(user, "schedule_id", "schedule_id from $.id", "id")
   );
+  return res;
 }
 
 // http.endpoints.delete_agent
@@ -238,7 +240,7 @@ export function delete_agent(user) {
   } catch (e) {
     return user.missing(PARAMS["delete_agent"].tags, e);
   }
-  http.del(url, null, {...PARAMS["delete_agent"], headers: user.headers()});
+  return http.del(url, null, {...PARAMS["delete_agent"], headers: user.headers()});
 }
 
 // http.endpoints.get_agent
@@ -249,7 +251,7 @@ export function get_agent(user) {
   } catch (e) {
     return user.missing(PARAMS["get_agent"].tags, e);
   }
-  http.get(url, {...PARAMS["get_agent"], headers: user.headers()});
+  return http.get(url, {...PARAMS["get_agent"], headers: user.headers()});
 }
 
 // http.endpoints.get_schedule
@@ -260,22 +262,22 @@ export function get_schedule(user) {
   } catch (e) {
     return user.missing(PARAMS["get_schedule"].tags, e);
   }
-  http.get(url, {...PARAMS["get_schedule"], headers: user.headers()});
+  return http.get(url, {...PARAMS["get_schedule"], headers: user.headers()});
 }
 
 // http.endpoints.health
 export function health(user) {
-  http.get(AUTH_URL + "/health", {...PARAMS["health"], headers: user.headers()});
+  return http.get(AUTH_URL + "/health", {...PARAMS["health"], headers: user.headers()});
 }
 
 // http.endpoints.list_agents
 export function list_agents(user) {
-  http.get(AGENTS_URL + "/api/v1/agents", {...PARAMS["list_agents"], headers: user.headers()});
+  return http.get(AGENTS_URL + "/api/v1/agents", {...PARAMS["list_agents"], headers: user.headers()});
 }
 
 // http.endpoints.list_schedules
 export function list_schedules(user) {
-  http.get(AGENTS_URL + "/api/v1/schedules", {...PARAMS["list_schedules"], headers: user.headers()});
+  return http.get(AGENTS_URL + "/api/v1/schedules", {...PARAMS["list_schedules"], headers: user.headers()});
 }
 
 // http.endpoints.login
@@ -292,11 +294,12 @@ export function login(user) {
     url, body, {...PARAMS["login"], headers: {...user.headers(), "Content-Type": "application/json"}}
   );
   expect(res, PARAMS["login"].tags, extractJson(user, "token", "token from $.access_token", "access_token"));
+  return res;
 }
 
 // http.endpoints.rag_query
 export function rag_query(user) {
-  http.post(
+  return http.post(
     AGENTS_URL + "/api/v1/rag/query",
     JSON.stringify({"query": "load test " + user.seq()}),
     {...PARAMS["rag_query"], headers: {...user.headers(), "Content-Type": "application/json"}},
@@ -313,7 +316,7 @@ export function register(user) {
   } catch (e) {
     return user.missing(PARAMS["register"].tags, e);
   }
-  http.post(
+  return http.post(
     url, body, {...PARAMS["register"], headers: {...user.headers(), "Content-Type": "application/json"}}
   );
 }
@@ -328,7 +331,7 @@ export function run_agent(user) {
   } catch (e) {
     return user.missing(PARAMS["run_agent"].tags, e);
   }
-  http.post(
+  return http.post(
     url, body, {...PARAMS["run_agent"], headers: {...user.headers(), "Content-Type": "application/json"}}
   );
 }

@@ -195,6 +195,7 @@ export function create_agent(user) {
     {...PARAMS["create_agent"], headers: {...user.headers(), "Content-Type": "application/json"}},
   );
   expect(res, PARAMS["create_agent"].tags, extractJson(user, "agent_id", "agent_id from $.id", "id"));
+  return res;
 }
 
 // http.endpoints.delete_agent
@@ -205,7 +206,7 @@ export function delete_agent(user) {
   } catch (e) {
     return user.missing(PARAMS["delete_agent"].tags, e);
   }
-  http.del(url, null, {...PARAMS["delete_agent"], headers: user.headers()});
+  return http.del(url, null, {...PARAMS["delete_agent"], headers: user.headers()});
 }
 
 // http.endpoints.get_agent
@@ -216,17 +217,17 @@ export function get_agent(user) {
   } catch (e) {
     return user.missing(PARAMS["get_agent"].tags, e);
   }
-  http.get(url, {...PARAMS["get_agent"], headers: user.headers()});
+  return http.get(url, {...PARAMS["get_agent"], headers: user.headers()});
 }
 
 // http.endpoints.health
 export function health(user) {
-  http.get(API_URL + "/health", {...PARAMS["health"], headers: user.headers()});
+  return http.get(API_URL + "/health", {...PARAMS["health"], headers: user.headers()});
 }
 
 // http.endpoints.list_agents
 export function list_agents(user) {
-  http.get(API_URL + "/api/v1/agents", {...PARAMS["list_agents"], headers: user.headers()});
+  return http.get(API_URL + "/api/v1/agents", {...PARAMS["list_agents"], headers: user.headers()});
 }
 
 // http.endpoints.login
@@ -243,6 +244,7 @@ export function login(user) {
     url, body, {...PARAMS["login"], headers: {...user.headers(), "Content-Type": "application/json"}}
   );
   expect(res, PARAMS["login"].tags, extractJson(user, "token", "token from $.access_token", "access_token"));
+  return res;
 }
 
 // http.endpoints.register
@@ -255,7 +257,7 @@ export function register(user) {
   } catch (e) {
     return user.missing(PARAMS["register"].tags, e);
   }
-  http.post(
+  return http.post(
     url, body, {...PARAMS["register"], headers: {...user.headers(), "Content-Type": "application/json"}}
   );
 }
@@ -270,14 +272,14 @@ export function update_agent(user) {
   } catch (e) {
     return user.missing(PARAMS["update_agent"].tags, e);
   }
-  http.patch(
+  return http.patch(
     url, body, {...PARAMS["update_agent"], headers: {...user.headers(), "Content-Type": "application/json"}}
   );
 }
 
 // http.endpoints.verify_token
 export function verify_token(user) {
-  http.get(API_URL + "/auth/verify", {...PARAMS["verify_token"], headers: user.headers()});
+  return http.get(API_URL + "/auth/verify", {...PARAMS["verify_token"], headers: user.headers()});
 }
 
 const FLOWS = {

@@ -24,6 +24,7 @@ WANTED = (
     '"perfspec_ws_latency"',
     '"http_req_waiting"',
     '"dropped_iterations"',
+    '"perfspec_aborted"',
 )
 
 
@@ -40,7 +41,7 @@ def stamp_seconds(stamp: str) -> float:
 # k6's own line layout (metric, type, data{time, value, tags}); anything else takes json.loads
 FAST = re.compile(
     r'\{"metric":"(perfspec_failed|http_req_failed|http_req_duration|perfspec_ws_latency|http_req_waiting|'
-    r'dropped_iterations)","type":"Point",'
+    r'dropped_iterations|perfspec_aborted)","type":"Point",'
     r'"data":\{"time":"([^"]+)","value":([-+0-9.eE]+),"tags":(\{.*\})\}\}\n?$'
 )
 
@@ -90,6 +91,7 @@ class _Reading:
         self.slots: dict[str, dict[int, list]] = {}
         self.seconds: dict[str, int] = {}  # "2026-11-23T08:00:01" -> epoch second
         self.dropped = 0
+        self.aborted: str | None = None  # why the script stopped the test (its abort rule)
         self.scenarios: set[str] = set()
 
     def slot(self, name: str, stamp: str) -> list:
@@ -119,6 +121,8 @@ class _Reading:
         for s in self.series.values():
             s.profile = profile
             s.extra["dropped_iterations"] = self.dropped
+            if self.aborted:
+                s.extra["aborted"] = self.aborted
         return list(self.series.values())
 
 
@@ -152,6 +156,9 @@ def read_k6_ndjson(path: Path, profile: str | None = None) -> list[Series]:
             name, status, reason, scenario, ttfb, unsent = tagged
             if scenario:
                 r.scenarios.add(scenario)
+            if metric == "perfspec_aborted":
+                r.aborted = reason or "aborted"
+                continue
             if metric == "dropped_iterations":
                 r.dropped += int(float(value))
                 continue

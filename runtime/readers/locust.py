@@ -31,7 +31,8 @@ def read_locust(path: Path, data: dict[str, Any]) -> list[Series]:
                 ttfb=Histogram.from_pairs(s.get("ttfb_histogram", []), scale),
                 timeline=[(int(t), int(c), int(f), Histogram.from_pairs(h, scale))
                           for t, c, f, h in s.get("timeline", [])],
-                elapsed=elapsed, extra={"started": data.get("started")}))
+                elapsed=elapsed, extra={"started": data.get("started"),
+                                        **({"aborted": data["aborted"]} if data.get("aborted") else {})}))
         except (KeyError, TypeError, ValueError) as exc:
             raise ResultError(where, f"series {name!r}: malformed entry "
                               f"({type(exc).__name__}: {exc})") from None

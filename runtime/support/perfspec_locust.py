@@ -138,7 +138,10 @@ class Series:
 
 
 RESULTS: dict[str, Series] = {}
-RUN: dict[str, Any] = {"spec": None, "profile": None}
+RUN: dict[str, Any] = {"spec": None, "profile": None, "aborted": None}
+# the abort rule: no response (or only 5xx) to every request for this long stops the run; 0: never
+ABORT_AFTER = float(os.environ.get("PERFSPEC_ABORT_AFTER", "10") or 0)
+HEALTH: dict[str, Any] = {"failing_since": None, "cause": ""}
 
 
 def cause(exception: BaseException | str | None, url: str | None = None) -> str:
@@ -160,6 +163,12 @@ def record(name: str, seconds: float, status: int, error: str | None, ttfb: floa
     if series is None:
         series = RESULTS[name] = Series()
     series.record(seconds, status, error, ttfb)
+    if status != 0 and status < 500:
+        HEALTH["failing_since"] = None
+    elif HEALTH["failing_since"] is None:
+        HEALTH["failing_since"], HEALTH["cause"] = time.monotonic(), error or f"HTTP {status}"
+    else:
+        HEALTH["cause"] = error or f"HTTP {status}"
 
 
 @events.request.add_listener
@@ -406,6 +415,26 @@ def _users_given() -> bool:
 
 
 @events.init.add_listener
+def _abort_watch(environment: Any, **_kwargs: Any) -> None:
+    """Stops a hopeless run (every request without a response, or 5xx, for ABORT_AFTER seconds);
+    the result file says why. A master measures nothing: its workers watch themselves."""
+    if ABORT_AFTER <= 0 or environment.runner is None or type(environment.runner).__name__ == "MasterRunner":
+        return
+    import gevent
+
+    def loop() -> None:
+        while RUN["aborted"] is None:
+            gevent.sleep(0.5)
+            since = HEALTH["failing_since"]
+            if since is not None and time.monotonic() - since >= ABORT_AFTER:
+                RUN["aborted"] = f"every request failed for {ABORT_AFTER:g}s ({HEALTH['cause']})"
+                print(f"perfspec: aborting: {RUN['aborted']}", file=sys.stderr, flush=True)
+                environment.runner.quit()
+
+    gevent.spawn(loop)
+
+
+@events.init.add_listener
 def _progress(environment: Any, **_kwargs: Any) -> None:
     """With PERFSPEC_PROGRESS=FILE: one JSON line a second (users, requests, failures, p95 of
     the last full second) for `perfspec run`'s live display."""
@@ -462,6 +491,7 @@ def _write_results(environment: Any, **_kwargs: Any) -> None:
         "spec": RUN["spec"],
         "profile": RUN["profile"],
         "model": "closed",
+        "aborted": RUN["aborted"],
         "started": STARTED,
         "ended": time.time(),
         "unit": "us",

@@ -69,3 +69,15 @@ def records_server():
     finally:
         server.shutdown()
         server.server_close()
+
+
+def main() -> None:
+    """`python -m tests.servers.records`: serve until killed, the URL on the first line."""
+    RecordsHandler.records, RecordsHandler.seen = {}, Counter()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), RecordsHandler)
+    print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -299,10 +299,10 @@ def endpoint_function(ep: EndpointPlan, ident: str, bases: dict[str, str], flow_
             keys = [literal(k, JS) for k in templates.json_path_keys(where)]
             checks.append(Call("extractJson", (Raw("user"), Raw(js_str(var)), Raw(what), *keys)))
     if not checks:  # k6 judges the status itself (expectedStatuses): nothing more per call
-        return lines + [statement("", request, ";", 2, JS), "}"]
+        return lines + [statement("return ", request, ";", 2, JS), "}"]
     lines.append(statement("const res = ", request, ";", 2, JS))
     lines.append(statement("", Call("expect", (Raw("res"), Raw(f"{fixed}.tags"), *checks)), ";", 2, JS))
-    return lines + ["}"]
+    return lines + ["  return res;", "}"]
 
 
 def flow_object(flow: FlowPlan, idents: dict[str, str]) -> list[str]:

@@ -1,0 +1,111 @@
+"""A run against a missing or dying server stops in seconds and says why (preflight, abort rule)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from .conftest import ROOT, require_tool
+from .servers.records import records_server
+
+SPEC = """\
+version: 1
+name: records-long
+hosts:
+  api: {url: "${API_URL:-http://127.0.0.1:9}", health: /records/none}
+http:
+  defaults: {host: api, expect: {status: [200, 201, 404]}}
+  endpoints:
+    create_record: {post: /records, json: {name: "r-{uuid}"}, class: write, expect: {status: [201]}}
+    missing_record: {get: /records/none, class: read}
+  flows:
+    writer:
+      tasks: {create_record: 1, missing_record: 1}
+      think_time: 20ms..40ms
+profiles:
+  long: {users: 3, for: 60s}
+targets:
+  - {name: writes, select: {class: write}, p95: < 500ms, error_rate: < 1%}
+"""
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # closed again when the block ends: nothing listens there
+
+
+def perfspec_run(tmp_path: Path, url: str, *args: str,
+                 abort_after: str = "3") -> tuple[subprocess.CompletedProcess, float]:
+    spec = tmp_path / "records_long.yaml"
+    spec.write_text(SPEC)
+    env = {**os.environ, "API_URL": url, "PERFSPEC_ABORT_AFTER": abort_after}
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", "run", str(spec), "--out",
+                           str(tmp_path / "results"), *args], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=180)
+    return proc, time.monotonic() - started
+
+
+def verdicts(tmp_path: Path) -> dict:
+    [run] = list((tmp_path / "results").iterdir())
+    return {v["target"]: v for v in json.loads((run / "verdicts.json").read_text())}
+
+
+def test_a_closed_port_stops_the_run_in_seconds_naming_the_host_line(tmp_path: Path) -> None:
+    proc, elapsed = perfspec_run(tmp_path, f"http://127.0.0.1:{closed_port()}", "--only", "locust,k6")
+    assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert elapsed < 5, elapsed
+    line = next(ln for ln in proc.stderr.splitlines() if "error: host 'api'" in ln)
+    assert line.startswith(f"{tmp_path / 'records_long.yaml'}:4:") or "records_long.yaml:4:" in line, line
+    assert "connection refused" in line and "--demo" in proc.stderr
+    assert "running locust" not in proc.stdout  # no load was sent
+
+
+def test_a_failing_health_request_stops_the_run(tmp_path: Path) -> None:
+    with records_server() as (url, _seen):  # GET /records/none answers 404: not healthy
+        proc, _ = perfspec_run(tmp_path, url, "--only", "k6")
+    assert proc.returncode == 2
+    assert "HTTP 404 from the health request GET /records/none" in proc.stderr
+
+
+def test_without_preflight_a_dead_target_aborts_within_the_window(tmp_path: Path) -> None:
+    require_tool("locust")
+    require_tool("k6")
+    proc, elapsed = perfspec_run(tmp_path, f"http://127.0.0.1:{closed_port()}", "--no-preflight",
+                                 "--only", "locust,k6")
+    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert elapsed < 60, elapsed  # two 60 s profiles, each stopped ~3 s in
+    v = verdicts(tmp_path)["writes"]
+    reasons = " ".join(v["reasons"])
+    assert "locust run aborted: every request failed for 3s" in reasons, reasons
+    assert "k6 run aborted: every request failed for 3s" in reasons, reasons
+    assert "connection refused" in reasons
+
+
+def test_a_target_killed_mid_run_aborts_and_the_verdict_names_the_cause(tmp_path: Path) -> None:
+    require_tool("k6")
+    server = subprocess.Popen([sys.executable, "-m", "tests.servers.records"], cwd=ROOT,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        url = server.stdout.readline().strip() if server.stdout else ""
+        killer = threading.Timer(8.0, server.kill)  # SIGKILL: every connection drops at once
+        killer.start()
+        proc, elapsed = perfspec_run(tmp_path, url, "--only", "k6", "--no-preflight")
+        killer.cancel()
+    finally:
+        server.kill()
+        server.wait(timeout=10)
+    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert elapsed < 40, elapsed  # a 60 s profile, stopped ~3 s after the target died
+    v = verdicts(tmp_path)["writes"]
+    reasons = " ".join(v["reasons"])
+    assert "k6 run aborted: every request failed for 3s" in reasons, reasons
+    assert "commonest causes:" in reasons and "connection refused" in reasons, reasons
+    assert v["samples"] > 20  # the partial results before the abort are kept and judged
