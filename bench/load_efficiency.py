@@ -151,6 +151,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--tools", default="locust,k6", help="which pairs to run: locust, k6 or both")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -218,13 +219,14 @@ def main() -> None:
                 ]
                 if r % 2:  # alternate which of each pair runs first
                     order = [order[1], order[0], order[3], order[2], order[5], order[4]]
+                order = [(n, fn) for n, fn in order if n.split()[0] in args.tools.split(",")]
                 for name, fn in order:
                     runs[name].append(fn())
                     print(f"round {r + 1}: {name:28s} {runs[name][-1]:10,.0f} rps", flush=True)
         finally:
             nginx.terminate()
             nginx.wait(timeout=10)
-    med = {k: statistics.median(v) for k, v in runs.items()}
+    med = {k: statistics.median(v) if v else float("nan") for k, v in runs.items()}
     print(
         f"\n{args.users} users, {args.seconds} s, {args.rounds} rounds, {os.cpu_count()} cores; median rps:"
     )

@@ -161,7 +161,7 @@ def _judge_and_report(plan, result_paths: list[Path], report_dir: Path, strict: 
         raise typer.Exit(EXIT_BAD_INPUT) from None
     verdicts = judge(_targets_data(plan), series, meta, base=Path(plan.file).parent, baseline=before)
     reports.terminal(verdicts)
-    written = reports.write_all(verdicts, report_dir, f"perfspec: {plan.spec.name}", manifest, series)
+    written = reports.write_all(verdicts, report_dir, f"perfspec: {plan.name}", manifest, series)
     if os.environ.get("GITHUB_ACTIONS"):
         sys.stdout.write(reports.annotations(verdicts))
     out.print(f"report: {written['html']}  (junit: {written['junit']}, markdown: "

@@ -14,7 +14,7 @@ from typing import Any
 from . import select, templates
 from .checks import profile_duration, profile_kind
 from .errors import display_path
-from .spec import Spec
+from .spec import Alerts, GithubCi, Spec, TargetAlert
 from .units import Quantity, parse_ramp
 from .validate import CheckedSpec
 
@@ -47,6 +47,7 @@ class EndpointPlan:
     timeout: float | None
     klass: str | None
     tags: list[str]
+    route: str  # how the service labels it in its metrics (`route:`, else the path as written)
     source: SourceRef
 
 
@@ -110,6 +111,7 @@ class TargetPlan:
     stats: list[StatPlan]
     window: float | None
     extra: dict[str, Any]
+    alert: bool | TargetAlert | None  # the target's `alert:` (False: none, options, or default)
     source: SourceRef
 
 
@@ -145,7 +147,9 @@ class SqlPlan:
 
 @dataclass(frozen=True)
 class Plan:
-    spec: Spec
+    """Everything the backends read: they never see the spec model or its source map."""
+
+    name: str
     file: str
     stem: str
     hosts: dict[str, list]
@@ -155,7 +159,9 @@ class Plan:
     targets: list[TargetPlan]
     default_profile: str | None
     sql: SqlPlan | None
-    checked: CheckedSpec = field(repr=False, compare=False)
+    alerts: Alerts | None  # validated alerts settings (typed, frozen)
+    github: GithubCi | None  # the ci.github block
+    sources: dict[str, SourceRef] = field(default_factory=dict)  # section -> where it is written
 
     @property
     def folder(self) -> PurePosixPath:
@@ -211,7 +217,8 @@ def build_plan(checked: CheckedSpec) -> Plan:
                 body_contains=expect.body_contains if expect else None,
                 extract=dict(sorted(ep.extract.items())), stream=ep.stream, ws_send=ep.send,
                 ws_messages=ep.messages, timeout=timeout.value if timeout else None,
-                klass=ep.class_, tags=list(ep.tags), source=ref(("http", "endpoints", name)))
+                klass=ep.class_, tags=list(ep.tags), route=ep.route or ep.path,
+                source=ref(("http", "endpoints", name)))
         taken: set[str] = set()
         for name, f in sorted(select.flows(spec).items()):
             think = f.think_time or d.think_time
@@ -230,9 +237,13 @@ def build_plan(checked: CheckedSpec) -> Plan:
         default = spec.ci.github.profile
     elif spec.profiles:
         default = next(iter(spec.profiles))
-    return Plan(spec=spec, file=file, stem=PurePosixPath(file).stem, hosts=hosts,
+    sources = {key: ref(path) for key, path, present in (
+        ("alerts", ("alerts",), spec.alerts is not None),
+        ("ci.github", ("ci", "github"), spec.ci is not None and spec.ci.github is not None)) if present}
+    return Plan(name=spec.name, file=file, stem=PurePosixPath(file).stem, hosts=hosts,
                 endpoints=endpoints, flows=flows, profiles=profiles, targets=targets,
-                default_profile=default, sql=_sql(checked, file, ref), checked=checked)
+                default_profile=default, sql=_sql(checked, file, ref), alerts=spec.alerts,
+                github=spec.ci.github if spec.ci else None, sources=sources)
 
 
 def _sql(checked: CheckedSpec, file: str, ref) -> SqlPlan | None:
@@ -355,6 +366,7 @@ def _targets(checked: CheckedSpec, ref) -> list[TargetPlan]:
             measure=t.measure, endpoints=endpoints, queries=queries,
             profile=t.select.profile if t.select else None,
             workers=t.select.workers if t.select else None, stats=stats,
-            window=t.for_.value if t.for_ else None, extra=extra, source=ref(("targets", i))))
+            window=t.for_.value if t.for_ else None, extra=extra, alert=t.alert,
+            source=ref(("targets", i))))
     return out
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from ...plan import Plan, SourceRef
+from ...plan import Plan
 from .. import Artifact, header
 
 # actions pinned to full commit SHAs (a tag can be moved; a SHA cannot)
@@ -80,14 +80,14 @@ class GithubBackend:
     name = "github"
 
     def emit(self, plan: Plan) -> list[Artifact]:
-        ci = plan.spec.ci.github if plan.spec.ci else None
+        ci = plan.github
         if ci is None:
             return []
         name = ident(plan.stem)
         gen = f"generated/{plan.folder}"
         suites = [s for s in (ci.suites or ["sql", "locust", "k6"])
                   if s != "sql" or plan.sql is not None]
-        alerts = plan.spec.alerts is not None
+        alerts = plan.alerts is not None
 
         job_env: dict[str, Any] = {
             "PERFSPEC_SPEC": literal(plan.file),
@@ -174,7 +174,7 @@ class GithubBackend:
         text = (header(plan, "#") + "\n"
                 f"# Copy it to .github/workflows/perfspec-{name}.yml, again after a build that changes it.\n"
                 + dump(workflow))
-        source = SourceRef(plan.file, plan.checked.source.line(("ci", "github")))
+        source = plan.sources["ci.github"]
         return [Artifact(plan.folder / PurePosixPath("github-workflow.yml"), text, source)]
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from ...plan import Plan, SourceRef, TargetPlan
+from ...plan import Plan, TargetPlan
 from .. import Artifact, header
 
 QUANTILES = {"p50": 0.5, "p75": 0.75, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p99.9": 0.999}
@@ -85,15 +85,15 @@ class Rules:
     """Everything the rule file, its tests and the dashboard are made of, for one spec."""
 
     def __init__(self, plan: Plan) -> None:
-        assert plan.spec.alerts is not None
-        self.plan, self.cfg = plan, plan.spec.alerts
+        assert plan.alerts is not None
+        self.plan, self.cfg = plan, plan.alerts
         self.svc = self.cfg.service
         self.window = duration(self.cfg.from_targets.window.value)
         self.buckets = [b.value for b in self.svc.buckets] if self.svc.buckets else DEFAULT_BUCKETS
         # identities carry the spec's name, never a line: two specs' rules load into one
         # Prometheus side by side, and an edit elsewhere in the spec keeps every series and alert
-        self.scope = re.sub(r"[^A-Za-z0-9_]", "_", plan.spec.name)
-        self.prefix = camel(plan.spec.name)
+        self.scope = re.sub(r"[^A-Za-z0-9_]", "_", plan.name)
+        self.prefix = camel(plan.name)
         self.records: list[tuple[str, str]] = []
         self.alerts: list[Alert] = []
         self.taken: set[str] = set()
@@ -123,14 +123,12 @@ class Rules:
 
     def selectors(self, endpoints: list[str], extra: dict[str, str] | None = None) -> list[str]:
         """One label selector per route the endpoints use; their methods in a regex."""
-        http = self.plan.spec.http
-        assert http is not None
         routes: dict[str, set[str]] = {}
         for name in endpoints:
-            ep = http.endpoints[name]
-            if ep.ws is not None:
+            ep = self.plan.endpoints[name]
+            if ep.method == "WS":
                 continue
-            routes.setdefault(ep.route or ep.path, set()).add(ep.method)
+            routes.setdefault(ep.route, set()).add(ep.method)
         out = []
         for route, methods in sorted(routes.items()):
             ms = sorted(methods)
@@ -160,16 +158,15 @@ class Rules:
         out["severity"] = severity or self.cfg.from_targets.severity
         if t is not None:
             out["perfspec_target"] = t.name
-        out["perfspec_spec"] = self.plan.spec.name
+        out["perfspec_spec"] = self.plan.name
         return dict(sorted(out.items()))
 
     # --- alerts derived from targets ----------------------------------------------------------
 
     def target(self, t: TargetPlan) -> None:
-        spec_t = self.plan.spec.targets[t.index]
-        if spec_t.alert is False or t.kind == "scaling":
+        if t.alert is False or t.kind == "scaling":
             return
-        opts = spec_t.alert if not isinstance(spec_t.alert, bool) else None
+        opts = t.alert if not isinstance(t.alert, bool) else None
         for_ = opts.for_.value if opts and opts.for_ else self.cfg.from_targets.for_.value
         runbook = (opts.runbook if opts else None) or self.cfg.from_targets.runbook
         labels = self.common_labels(t, opts.severity if opts else None, opts.labels if opts else {})
@@ -331,7 +328,7 @@ class Rules:
     def explicit(self, i: int, rule: Any) -> None:
         src = f"{self.plan.file}, alert {rule.alert}"
         labels = dict(
-            sorted({**rule.labels, "severity": rule.severity, "perfspec_spec": self.plan.spec.name}.items())
+            sorted({**rule.labels, "severity": rule.severity, "perfspec_spec": self.plan.name}.items())
         )
         summary = rule.summary or f"{rule.alert} ({src})"
         if rule.when is not None:
@@ -383,7 +380,7 @@ class Rules:
                     f"sum(rate({self.svc.requests_total}{{{', '.join(every)}}}[{d}]))",
                 )
             )
-        base = camel(self.plan.spec.name)
+        base = camel(self.plan.name)
         for severity, pairs in (("page", pages), ("ticket", tickets)):
             terms = []
             for long, spent in pairs:
@@ -398,7 +395,7 @@ class Rules:
                     {
                         **self.cfg.from_targets.labels,
                         "severity": severity,
-                        "perfspec_spec": self.plan.spec.name,
+                        "perfspec_spec": self.plan.name,
                     }.items()
                 )
             )
@@ -409,7 +406,7 @@ class Rules:
                 labels,
                 {
                     "summary": (
-                        f"{self.plan.spec.name}: error budget of "
+                        f"{self.plan.name}: error budget of "
                         f"{slo.availability.text} burning too fast ({severity})"
                     ),
                     "description": (f"availability objective from {src} over {duration(slo.period.value)}"),
@@ -452,12 +449,10 @@ class Rules:
 
     def labels_of(self, t: TargetPlan, extra: dict[str, str] | None = None) -> str:
         """The series labels of the target's first endpoint, for test input."""
-        http = self.plan.spec.http
-        assert http is not None
-        ep = next(http.endpoints[n] for n in t.endpoints if http.endpoints[n].ws is None)
+        ep = next(self.plan.endpoints[n] for n in t.endpoints if self.plan.endpoints[n].method != "WS")
         labels = {
             **self.svc.matchers,
-            self.svc.route_label: ep.route or ep.path,
+            self.svc.route_label: ep.route,
             self.svc.method_label: ep.method,
             **(extra or {}),
         }
@@ -489,7 +484,7 @@ class Rules:
 
     def alert_for(self, t: TargetPlan | None) -> float:
         if t is not None:
-            opts = self.plan.spec.targets[t.index].alert
+            opts = t.alert
             if opts and not isinstance(opts, bool) and opts.for_:
                 return opts.for_.value
         return self.cfg.from_targets.for_.value
@@ -584,7 +579,7 @@ def _matches(pattern: str, status: str) -> bool:
 
 
 def rule_file(rules: Rules) -> dict:
-    name = rules.plan.spec.name
+    name = rules.plan.name
     groups = []
     if rules.records:
         groups.append(
@@ -670,7 +665,7 @@ def dashboard(rules: Rules) -> dict:
             }
         )
     return {
-        "title": f"perfspec: {rules.plan.spec.name}",
+        "title": f"perfspec: {rules.plan.name}",
         "uid": f"perfspec-{rules.plan.stem}"[:40],
         "schemaVersion": 39,
         "editable": True,
@@ -693,12 +688,12 @@ class PrometheusBackend:
     name = "prometheus"
 
     def emit(self, plan: Plan) -> list[Artifact]:
-        if plan.spec.alerts is None:
+        if plan.alerts is None:
             return []
         rules = Rules(plan)
         if not rules.alerts:
             return []
-        src = SourceRef(plan.file, plan.checked.source.line(("alerts",)))
+        src = plan.sources["alerts"]
         notes = [f"# {a.name}: {a.note}" for a in rules.alerts if a.note]
         rule_text = header(plan, "#") + "\n" + _yaml(rule_file(rules))
         test_text = (

@@ -16,7 +16,7 @@ class TargetsBackend:
         data = {
             "generated_by": f"perfspec from {plan.file}",
             "spec": plan.file,
-            "name": plan.spec.name,
+            "name": plan.name,
             "profiles": {p.name: {"model": p.model, "seconds": p.seconds,
                                   "peak": max((max(s.start, s.end) for s in p.stages), default=0),
                                   "mean": mean_load(p), "unit": p.unit,
