@@ -146,13 +146,15 @@ def _targets_data(plan) -> dict:
 
 
 def _judge_and_report(plan, result_paths: list[Path], report_dir: Path, strict: bool,
-                      manifest: dict | None = None, baseline: Path | None = None) -> int:
+                      manifest: dict | None = None, baseline: Path | None = None,
+                      on_demo: bool = False) -> int:
     from perfspec.runtime import reports
     from perfspec.runtime.checker import exit_code, judge, read_results
     from perfspec.runtime.results import ResultError
 
     try:
         series, meta = read_results(result_paths)
+        meta["on_demo"] = on_demo
         before = read_results([baseline])[0] if baseline is not None else None
     except ResultError as exc:
         err.print(f"error: {exc}", markup=False)
@@ -262,6 +264,7 @@ def run(
         "hosts_used": sorted({e.host for e in plan.endpoints.values() if e.host in plan.hosts}),
         "host_lines": {n: f"{plan.file}:{checked.source.line(('hosts', n))}" for n in plan.hosts},
         "host_health": {n: h.health for n, h in checked.spec.hosts.items() if h.health},
+        "db_line": str(plan.sql.database_source) if plan.sql else None,
         "stages": [{"kind": st.kind, "start": st.start, "end": st.end, "seconds": st.seconds}
                    for st in (p.stages if p else [])],
         "unit": p.unit if p else "users",
@@ -280,7 +283,8 @@ def run(
         err.print("  hint: set the hosts' and database's environment variables to run against "
                   "real servers, or install pgserver", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    code = _judge_and_report(plan, [run_dir / "results"], run_dir, strict, manifest, baseline)
+    on_demo = demo or any("embedded demo target" in str(h) for h in manifest.get("hosts", {}).values())
+    code = _judge_and_report(plan, [run_dir / "results"], run_dir, strict, manifest, baseline, on_demo)
     if manifest.get("partial"):
         log("partial run: the results above cover only what finished")
     raise typer.Exit(code)

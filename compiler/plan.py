@@ -112,6 +112,7 @@ class TargetPlan:
     window: float | None
     extra: dict[str, Any]
     alert: bool | TargetAlert | None  # the target's `alert:` (False: none, options, or default)
+    demo: bool  # False: not judged on the embedded demo target
     source: SourceRef
 
 
@@ -366,7 +367,7 @@ def _targets(checked: CheckedSpec, ref) -> list[TargetPlan]:
             measure=t.measure, endpoints=endpoints, queries=queries,
             profile=t.select.profile if t.select else None,
             workers=t.select.workers if t.select else None, stats=stats,
-            window=t.for_.value if t.for_ else None, extra=extra, alert=t.alert,
+            window=t.for_.value if t.for_ else None, extra=extra, alert=t.alert, demo=t.demo,
             source=ref(("targets", i))))
     return out
 

@@ -486,6 +486,10 @@ class Target(StatBounds):
     source: MetricSource | None = None
     value: AnyBound | None = None
     alert: bool | TargetAlert | None = None
+    demo: bool = Field(
+        True, description="false: this target cannot be judged on the embedded demo target "
+        "(`perfspec run --demo`), e.g. it reads a file only the real system writes; such a run "
+        "warns that it was not judged instead of failing it")
 
     @property
     def kind(self) -> str:

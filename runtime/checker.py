@@ -148,9 +148,16 @@ def judge(targets: dict, series: list[Series], meta: dict | None = None,
     out = []
     for t in targets["targets"]:
         v = Verdict(t["name"], "pass", t["line"], targets["spec"], 0)
-        if t["kind"] == "measured":
+        if meta.get("on_demo") and t.get("demo") is False:
+            v.status = "warn"  # never a pass: it was not judged
+            v.reasons.append("not judged: the spec marks this target `demo: false` and the run used "
+                             "the embedded demo target")
+            v.stats = [StatVerdict(st["stat"], st["text"], st["severity"], None, "", False, st["line"])
+                       for st in t["stats"]]
+        elif t["kind"] == "measured":
             now = judge_measured(t, series, v, targets, meta)
-            if (t.get("extra") or {}).get("regression"):
+            not_judged = now is None and v.status == "warn"  # another profile's target
+            if (t.get("extra") or {}).get("regression") and not not_judged:
                 judge_regression(t, now, baseline, v)
         elif t["kind"] == "external":
             judge_external(t, v, base or Path.cwd())
@@ -227,6 +234,15 @@ def judge_measured(t: dict, series: list[Series], v: Verdict, targets: dict, met
     chosen = select(t, series)
     what = ", ".join(t.get("endpoints") or t.get("queries") or []) or "nothing"
     v.selector = what
+    ran = {s.profile for s in series if s.kind == "http"}
+    if not chosen and t.get("profile") and t.get("endpoints") and ran and None not in ran \
+            and t["profile"] not in ran:
+        v.status = "warn"  # a target of another profile: this run did not attempt it
+        v.reasons.append(f"not judged: the target is for profile {t['profile']}; these results are "
+                         f"of profile {', '.join(sorted(ran))}")
+        for st in t["stats"]:
+            v.stats.append(StatVerdict(st["stat"], st["text"], st["severity"], None, "", False, st["line"]))
+        return None
     if not chosen or sum(s.count for s in chosen) == 0:
         v.status = "fail"
         errors = {k for s in chosen for k in s.errors}

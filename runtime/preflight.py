@@ -82,3 +82,26 @@ def check_hosts(hosts: list[HostCheck], mask) -> list[str]:
         lines.append("  hint: start the service, set the host's environment variable to where it runs, "
                      "or run on the embedded demo target with --demo (--no-preflight skips this check)")
     return lines
+
+
+def check_database(dsn: str, where: str, mask, timeout: float = TIMEOUT) -> list[str]:
+    """The SQL suite's database accepts a connection; else one line naming its spec line."""
+    import asyncio
+
+    try:
+        import asyncpg
+    except ImportError:
+        return [f"{where}: error: the SQL suite needs asyncpg: pip install 'perfspec[run]'"]
+
+    async def connect() -> None:
+        conn = await asyncpg.connect(dsn, timeout=timeout)
+        await conn.close()
+
+    try:
+        asyncio.run(connect())
+    except Exception as exc:  # noqa: BLE001 - any refusal is reported, with its kind
+        cause = str(exc) or type(exc).__name__
+        return [f"{where}: error: database ({mask(dsn)}): {mask(cause)}",
+                "  hint: start the database, set its DSN variable, or run on a throwaway PostgreSQL "
+                "with --demo (--no-preflight skips this check)"]
+    return []

@@ -23,6 +23,8 @@ from .postgres import throwaway
 
 
 def mask(text: str) -> str:
+    """A URL or DSN fit for logs and manifests: user:password@ and password=... masked."""
+    text = re.sub(r"(?i)(password=)[^&\s]+", r"\1***", text)
     return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", text)
 
 
@@ -151,8 +153,8 @@ def execute(info: dict, run_dir: Path, suites: list[str], demo_args: list[str],
                 for p in db_parts or []:
                     if p[0] == "env" and (forced or not os.environ.get(p[1])):
                         env[p[1]] = dsn
-            if not info.get("no_preflight") and any(s in suites for s in ("locust", "k6")):
-                preflight(info, env, log)
+            if not info.get("no_preflight"):
+                preflight(info, env, log, suites, dsn if "sql" in suites and not need_db else None)
             if "sql" in suites and (artifacts / "sql_bench.py").exists():
                 cmd = [sys.executable, str(artifacts / "sql_bench.py"), "--out", str(results)]
                 if need_db or info.get("load_setup"):
@@ -204,18 +206,25 @@ def execute(info: dict, run_dir: Path, suites: list[str], demo_args: list[str],
     return manifest
 
 
-def preflight(info: dict, env: dict, log) -> None:
-    """Every host the HTTP suites use answers before any load; else PreflightFailed in seconds."""
-    from .preflight import HostCheck, check_hosts
+def preflight(info: dict, env: dict, log, suites: list[str], dsn: str | None) -> None:
+    """Every host the HTTP suites use and the SQL suite's database answer before any load; else
+    PreflightFailed within seconds."""
+    from .preflight import HostCheck, check_database, check_hosts
 
-    hosts = [HostCheck(name, url, info["host_lines"].get(name, info["file"]), info["host_health"].get(name))
-             for name in info.get("hosts_used", info["hosts"])
-             if (url := resolve(info["hosts"][name], env)) is not None]
+    hosts = []
+    if any(s in suites for s in ("locust", "k6")):
+        lines, health = info["host_lines"], info["host_health"]
+        hosts = [HostCheck(name, url, lines.get(name, info["file"]), health.get(name))
+                 for name in info.get("hosts_used", info["hosts"])
+                 if (url := resolve(info["hosts"][name], env)) is not None]
     started = time.monotonic()
     problems = check_hosts(hosts, mask)
+    if dsn:
+        problems += check_database(dsn, info.get("db_line") or info["file"], mask)
     if problems:
         raise PreflightFailed(problems)
-    log(f"preflight: {len(hosts)} host(s) answer ({time.monotonic() - started:.1f}s)")
+    what = f"{len(hosts)} host(s)" + (" and the database" if dsn else "")
+    log(f"preflight: {what} answer ({time.monotonic() - started:.1f}s)")
 
 
 def run_tool(name: str, cmds: list[tuple[list[str], dict]], manifest: dict, log, timeout: float,

@@ -406,7 +406,7 @@ def test_streaming_ttfb_and_websocket_targets_run_for_real_on_the_demo_target(tm
             [sys.executable, "-m", "perfspec.compiler.cli", "run", "specs/reznet_nfr.yaml", "--only",
              "locust,k6", "--duration", "5s", "--out", str(tmp_path)], cwd=ROOT, capture_output=True,
             text=True, timeout=300, env={**os.environ, "REZNET_URL": url})
-    assert proc.returncode == 1, proc.stdout[-3000:]  # the demo has no /respond and no SQL ran
+    assert proc.returncode == 1, proc.stdout[-3000:]  # no SQL ran: the db targets have no samples
     verdicts = verdicts_of(tmp_path)
     ttfb, ws = verdicts["ttfb"], verdicts["websocket_latency"]
     assert ttfb["status"] == "pass" and ttfb["samples"] > 20, ttfb
@@ -417,6 +417,6 @@ def test_streaming_ttfb_and_websocket_targets_run_for_real_on_the_demo_target(tm
     stream = merge([s for s in series if s.name == "chat_stream"])
     assert {s.tool for s in series if s.name == "chat_stream"} == {"locust", "k6"}
     assert 0 < stream.ttfb.mean() < stream.histogram.mean()
-    # every POST /api/v1/agents/1/respond is a 404 on the demo: its latency target cannot pass
+    # the demo answers POST /api/v1/agents/1/respond like seed 002's agent service
     agent = verdicts["agent_response"]
-    assert agent["status"] == "fail" and "calls failed" in " ".join(agent["reasons"])
+    assert agent["samples"] > 20 and "calls failed" not in " ".join(agent["reasons"]), agent

@@ -109,6 +109,7 @@ class PlatformUser(Endpoints):
         self.create_task()
 
     def on_stop(self):
+        self.stopping = True  # a step without its values is skipped
         self.delete_agent()
 
 

@@ -110,6 +110,7 @@ class User(Endpoints):
         self.create_agent()
 
     def on_stop(self):
+        self.stopping = True  # a step without its values is skipped
         self.delete_agent()
 
     def headers(self):

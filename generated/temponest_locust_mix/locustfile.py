@@ -195,6 +195,7 @@ class PlatformUser(Endpoints):
         self.create_schedule()
 
     def on_stop(self):
+        self.stopping = True  # a step without its values is skipped
         self.delete_agent()
 
     def headers(self):

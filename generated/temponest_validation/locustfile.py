@@ -136,6 +136,7 @@ class AuthenticatedUser(Endpoints):
         self.create_agent()
 
     def on_stop(self):
+        self.stopping = True  # a step without its values is skipped
         self.delete_agent()
 
     def headers(self):

@@ -234,6 +234,59 @@ def create_app(dsn: str, faults: Faults) -> web.Application:
             raise web.HTTPNotFound(text="no such schedule")
         return web.json_response(dict(row))
 
+    # --- the rest of the seeds' endpoints: tasks and goals (in memory), agent execution, RAG,
+    # permissions, dashboard metrics; answers shaped like the seeds' services, no model behind them
+    tasks: dict[int, dict] = {}
+
+    async def create_task(request: web.Request) -> web.Response:
+        caller(request)
+        data = await body(request)
+        task = {"id": len(tasks) + 1, "title": str(data.get("title", "")), "status": "open"}
+        tasks[task["id"]] = task
+        return web.json_response(task, status=201)
+
+    async def get_task(request: web.Request) -> web.Response:
+        caller(request)
+        task_id = request.match_info["id"]
+        task = tasks.get(int(task_id)) if task_id.isdigit() else None
+        if task is None:
+            raise web.HTTPNotFound(text="no such task")
+        return web.json_response(task)
+
+    async def list_goals(request: web.Request) -> web.Response:
+        caller(request)
+        return web.json_response([{"id": i, "title": f"goal {i}", "progress": i / 10} for i in range(1, 11)])
+
+    async def run_agent(request: web.Request) -> web.Response:
+        caller(request)
+        await body(request)
+        row = await pool(request).fetchrow("SELECT id FROM agents WHERE id = $1", agent_id(request))
+        if row is None:
+            raise web.HTTPNotFound(text="no such agent")
+        return web.json_response({"agent_id": row["id"], "status": "completed", "output": "pong"})
+
+    async def respond(request: web.Request) -> web.Response:
+        caller(request)
+        data = await body(request)
+        return web.json_response({"agent_id": agent_id(request), "reply": f"echo: {data.get('message', '')}"})
+
+    async def rag_query(request: web.Request) -> web.Response:
+        caller(request)
+        data = await body(request)
+        rows = await pool(request).fetch("SELECT id, name FROM agents ORDER BY id DESC LIMIT 3")
+        return web.json_response({"query": data.get("query"), "documents": [dict(r) for r in rows]})
+
+    async def permissions(request: web.Request) -> web.Response:
+        user = caller(request)
+        if user is None:
+            raise web.HTTPUnauthorized(text="token required")
+        return web.json_response({"user_id": user, "permissions": ["agents:read", "agents:write"]})
+
+    async def dashboard(request: web.Request) -> web.Response:
+        caller(request)
+        row = await pool(request).fetchrow("SELECT count(*) AS agents FROM agents")
+        return web.json_response({"agents": row["agents"], "tasks": len(tasks)})
+
     async def stream(request: web.Request) -> web.StreamResponse:
         chunks = min(int(request.query.get("chunks", "10")), 1000)
         response = web.StreamResponse(headers={"Content-Type": "text/plain"})
@@ -268,6 +321,14 @@ def create_app(dsn: str, faults: Faults) -> web.Application:
     app.router.add_post("/api/v1/schedules", create_schedule)
     app.router.add_get("/api/v1/schedules/{id}", get_schedule)
     app.router.add_get("/api/v1/stream", stream)
+    app.router.add_post("/api/v1/tasks", create_task)
+    app.router.add_get("/api/v1/tasks/{id}", get_task)
+    app.router.add_get("/api/v1/goals", list_goals)
+    app.router.add_post("/api/v1/agents/{id}/run", run_agent)
+    app.router.add_post("/api/v1/agents/{id}/respond", respond)
+    app.router.add_post("/api/v1/rag/query", rag_query)
+    app.router.add_get("/auth/permissions", permissions)
+    app.router.add_get("/api/v1/metrics/dashboard", dashboard)
     app.router.add_get("/ws/echo", ws_echo)
     return app
 

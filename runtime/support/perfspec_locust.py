@@ -276,7 +276,10 @@ class PerfspecUser(FastHttpUser):
         return str(self.vars["seq"])
 
     def missing(self, name: str, method: str, exc: MissingValue) -> None:
-        """A request that could not be built: reported like any failed request."""
+        """A request that could not be built: reported like any failed request, except during
+        on_stop, where it means there is nothing to clean up (on_start never got that far)."""
+        if getattr(self, "stopping", False):
+            return
         self.environment.events.request.fire(
             request_type=method,
             name=name,

@@ -218,7 +218,9 @@ def flow_class(flow: FlowPlan, idents: dict[str, str]) -> list[str]:
             )
         lines += [f"        self.{idents[e]}()" for e in flow.on_start]
     if flow.on_stop:
-        lines += ["", "    def on_stop(self):"] + [f"        self.{idents[e]}()" for e in flow.on_stop]
+        skip = "        self.stopping = True  # a step without its values is skipped"
+        lines += ["", "    def on_stop(self):", skip]
+        lines += [f"        self.{idents[e]}()" for e in flow.on_stop]
     if flow.headers:
         lines += ["", "    def headers(self):", "        headers = {}"]
         for key, parts in flow.headers.items():

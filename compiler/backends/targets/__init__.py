@@ -28,6 +28,7 @@ class TargetsBackend:
                 "stats": [{"stat": s.stat, "op": s.op, "value": s.value, "text": s.text,
                            "severity": s.severity, "line": s.line} for s in t.stats],
                 **({"extra": t.extra} if t.extra else {}),
+                **({"demo": False} if not t.demo else {}),
             } for t in plan.targets],
         }
         text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
