@@ -8,6 +8,7 @@ the URL (password masked), the cause and what to do.
 from __future__ import annotations
 
 import http.client
+import os
 import socket
 import ssl
 from dataclasses import dataclass
@@ -100,7 +101,10 @@ def check_database(dsn: str, where: str, mask, timeout: float = TIMEOUT) -> list
     try:
         asyncio.run(connect())
     except Exception as exc:  # noqa: BLE001 - any refusal is reported, with its kind
-        cause = str(exc) or type(exc).__name__
+        if isinstance(exc, OSError) and exc.errno:
+            cause = os.strerror(exc.errno).lower()  # "connection refused", as for the hosts
+        else:
+            cause = str(exc) or type(exc).__name__
         return [f"{where}: error: database ({mask(dsn)}): {mask(cause)}",
                 "  hint: start the database, set its DSN variable, or run on a throwaway PostgreSQL "
                 "with --demo (--no-preflight skips this check)"]

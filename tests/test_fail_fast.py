@@ -119,5 +119,5 @@ def test_an_unreachable_database_stops_the_run_naming_its_spec_line(tmp_path: Pa
                           text=True, timeout=60)
     assert proc.returncode == 2 and time.monotonic() - started < 10, proc.stdout + proc.stderr
     line = next(ln for ln in proc.stderr.splitlines() if "error: database" in ln)
-    assert line.startswith("specs/quickstart.yaml:12:") and "Connection refused" in line, line
+    assert line.startswith("specs/quickstart.yaml:12:") and "connection refused" in line, line
     assert "canary-pw" not in proc.stdout + proc.stderr  # the password is masked
