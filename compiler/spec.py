@@ -124,7 +124,36 @@ Users = level("users", example="50 users")
 Load = level("users", "rate", example="50 users")
 Percent = quantity("percent", example="99.5%")
 
-Name = Annotated[str, Field(min_length=1)]
+# Names become identifiers, file names, tags, metric and label names in the artifacts: letters,
+# digits, `_`, `-` and `.`, starting with a letter or `_` (spec text never becomes code).
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.-]{0,79}$"
+METRIC_PATTERN = r"^[A-Za-z_:][A-Za-z0-9_:]{0,199}$"
+LABEL_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,99}$"
+HEADER_PATTERN = r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,200}$"  # an RFC 9110 token
+HEADER_VALUE_PATTERN = r"^[^\x00-\x08\x0a-\x1f\x7f]*$"  # no line break, no control character
+GUC_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.]{0,62}$"
+RUNNER_PATTERN = r"^[A-Za-z0-9_.-]{1,100}$"
+# what each pattern means, for error messages: (what the text is not, how to fix it)
+PATTERN_NAMES = {
+    NAME_PATTERN: ("a name", "use letters, digits, _ - and . (starting with a letter or _, at most "
+                   "80 characters), e.g. list_agents"),
+    METRIC_PATTERN: ("a Prometheus metric name", "use letters, digits, _ and :, e.g. http_requests_total"),
+    LABEL_PATTERN: ("a Prometheus label name or alert name",
+                    "use letters, digits and _, starting with a letter or _, e.g. team"),
+    HEADER_PATTERN: ("an HTTP header name", "use a header name such as X-Request-Id (no spaces or "
+                     "separators)"),
+    HEADER_VALUE_PATTERN: ("a header value: it holds a line break or control character",
+                           "write the value on one line; a header cannot hold line breaks"),
+    GUC_PATTERN: ("a PostgreSQL setting name", "e.g. application_name or work_mem"),
+    RUNNER_PATTERN: ("a GitHub runner label", "e.g. ubuntu-latest or a self-hosted label"),
+}
+Name = Annotated[str, Field(pattern=NAME_PATTERN, description="a name: letters, digits, _ - .")]
+MetricName = Annotated[str, Field(pattern=METRIC_PATTERN)]
+LabelName = Annotated[str, Field(pattern=LABEL_PATTERN)]
+AlertName = Annotated[str, Field(pattern=LABEL_PATTERN)]
+HeaderName = Annotated[str, Field(pattern=HEADER_PATTERN)]
+HeaderValue = Annotated[str, Field(pattern=HEADER_VALUE_PATTERN,
+                                   description="text with {var} placeholders and ${ENV} references")]
 PositiveInt = Annotated[int, Field(gt=0)]
 Weight = Annotated[int, Field(gt=0, description="relative weight, a whole number > 0")]
 StatusCode = Annotated[int, Field(ge=100, le=599)]
@@ -160,7 +189,7 @@ class Pool(Strict):
     timeout: Duration | None = Field(None, description="connection acquisition timeout")
     command_timeout: Duration | None = None
     statement_cache_size: Annotated[int, Field(ge=0)] | None = None
-    server_settings: dict[str, str] | None = Field(
+    server_settings: dict[Annotated[str, Field(pattern=GUC_PATTERN)], str] | None = Field(
         None, description="PostgreSQL settings per connection, e.g. {statement_timeout: '30s'}")
 
 
@@ -196,7 +225,7 @@ class Endpoint(Strict):
     options: Template | None = None
     ws: Template | None = Field(None, description="WebSocket path; latency = send to reply")
     host: str | None = None
-    headers: dict[str, Template] = Field(default_factory=dict)
+    headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
     query: dict[str, Template | int | float | bool] = Field(default_factory=dict)
     json_: Any = Field(None, alias="json", description="JSON body; strings may hold {var}")
     form: dict[str, Template] | None = None
@@ -206,9 +235,9 @@ class Endpoint(Strict):
     stream: bool = Field(False, description="streaming response: time to first byte is measured")
     expect: Expect | None = None
     weight: Weight = 1
-    class_: str | None = Field(None, alias="class")
-    tags: list[str] = Field(default_factory=list)
-    extract: dict[str, str] = Field(
+    class_: Name | None = Field(None, alias="class")
+    tags: list[Name] = Field(default_factory=list)
+    extract: dict[Name, str] = Field(
         default_factory=dict, description="variable -> $.json.path or header:Name")
     timeout: Duration | None = None
     route: str | None = Field(
@@ -264,7 +293,7 @@ class HttpDefaults(Strict):
 
     host: str | None = None
     expect: Expect | None = None
-    headers: dict[str, Template] = Field(default_factory=dict)
+    headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
     timeout: Duration | None = None
     think_time: ThinkTimeField | None = None
 
@@ -274,9 +303,9 @@ class Flow(Strict):
 
     weight: Weight = 1
     host: str | None = None
-    user: dict[str, Template] = Field(
+    user: dict[Name, Template] = Field(
         default_factory=dict, description="per-user variables, used as {user.NAME}")
-    headers: dict[str, Template] = Field(default_factory=dict)
+    headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
     on_start: list[str] = Field(default_factory=list)
     tasks: list[str] | dict[str, Weight] = Field(
         description="endpoint names (weights from the endpoints) or name -> weight")
@@ -292,8 +321,8 @@ class Flow(Strict):
 
 class Http(Strict):
     defaults: HttpDefaults = HttpDefaults()
-    endpoints: dict[str, Endpoint] = Field(min_length=1)
-    flows: dict[str, Flow] = Field(
+    endpoints: dict[Name, Endpoint] = Field(min_length=1)
+    flows: dict[Name, Flow] = Field(
         default_factory=dict,
         description="omitted: one flow runs every endpoint by its weight")
 
@@ -357,8 +386,8 @@ class Query(Strict):
 
     sql: str = Field(min_length=1)
     params: list[str] = Field(default_factory=list, description="generator names, for $1, $2, ...")
-    class_: str | None = Field(None, alias="class")
-    tags: list[str] = Field(default_factory=list)
+    class_: Name | None = Field(None, alias="class")
+    tags: list[Name] = Field(default_factory=list)
     warmup: Annotated[int, Field(ge=0)] | None = None
     iterations: PositiveInt | None = Field(None, description="per concurrency level, all workers")
     iterations_per_worker: PositiveInt | None = None
@@ -372,8 +401,8 @@ class Query(Strict):
 class Sql(Strict):
     database: str
     defaults: SqlDefaults = SqlDefaults()
-    params: dict[str, ParamGen] = Field(default_factory=dict)
-    queries: dict[str, Query] = Field(min_length=1)
+    params: dict[Name, ParamGen] = Field(default_factory=dict)
+    queries: dict[Name, Query] = Field(min_length=1)
 
 
 # --- load profiles ------------------------------------------------------------------------
@@ -464,14 +493,14 @@ class MetricSource(Strict):
 class TargetAlert(Strict):
     for_: Duration | None = Field(None, alias="for")
     severity: str | None = None
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[LabelName, str] = Field(default_factory=dict)
     runbook: str | None = None
 
 
 class Target(StatBounds):
     """A check, an alert and a CI gate: measured (select), cross-run (scaling) or external."""
 
-    name: str | None = None
+    name: Name | None = None
     description: str | None = None
     select: Selector | None = None
     measure: Literal["latency", "ttfb"] = "latency"
@@ -506,13 +535,13 @@ class Target(StatBounds):
 class ServiceMetrics(Strict):
     """How the service under test names its metrics (defaults: prometheus_client conventions)."""
 
-    latency_histogram: str = "http_request_duration_seconds"
-    requests_total: str = "http_requests_total"
-    route_label: str = "endpoint"
-    method_label: str = "method"
-    status_label: str = "status"
+    latency_histogram: MetricName = "http_request_duration_seconds"
+    requests_total: MetricName = "http_requests_total"
+    route_label: LabelName = "endpoint"
+    method_label: LabelName = "method"
+    status_label: LabelName = "status"
     error_status: str = Field("5..", description="regex of the status label values that count as errors")
-    matchers: dict[str, str] = Field(default_factory=dict, description="e.g. {job: api}")
+    matchers: dict[LabelName, str] = Field(default_factory=dict, description="e.g. {job: api}")
     buckets: list[Duration] | None = Field(None, description="the histogram's bucket bounds")
 
 
@@ -521,7 +550,7 @@ class FromTargets(Strict):
     for_: Duration = Field(Quantity(300.0, "duration", "5m"), alias="for")
     window: Duration = Field(Quantity(300.0, "duration", "5m"), description="rate() window")
     severity: str = "warning"
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[LabelName, str] = Field(default_factory=dict)
     runbook: str | None = None
 
 
@@ -536,12 +565,12 @@ class Slo(Strict):
 
 
 class ExplicitAlert(Strict):
-    alert: Name
+    alert: AlertName
     expr: str = Field(min_length=1)
     when: AnyBound | None = Field(None, description="comparison applied to expr, in units")
     for_: Duration | None = Field(None, alias="for")
     severity: str = "warning"
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[LabelName, str] = Field(default_factory=dict)
     summary: str | None = None
     description: str | None = None
     runbook: str | None = None
@@ -564,7 +593,7 @@ class GithubCi(Strict):
     profile: str
     baseline: str | None = Field(None, description="branch whose last results are the baseline")
     suites: list[Literal["locust", "k6", "sql"]] | None = None
-    runs_on: str = "ubuntu-latest"
+    runs_on: Annotated[str, Field(pattern=RUNNER_PATTERN, description="a runner label")] = "ubuntu-latest"
     timeout: Duration = Quantity(1800.0, "duration", "30m")
     install: str = Field("perfspec[run]==0.1.0", description="what `pip install` installs on the runner")
     embedded: bool = Field(False, description=(
@@ -590,11 +619,11 @@ class Spec(Strict):
     version: Literal[1]
     name: Name
     description: str | None = None
-    hosts: dict[str, Host] = Field(default_factory=dict)
-    databases: dict[str, Database] = Field(default_factory=dict)
+    hosts: dict[Name, Host] = Field(default_factory=dict)
+    databases: dict[Name, Database] = Field(default_factory=dict)
     http: Http | None = None
     sql: Sql | None = None
-    profiles: dict[str, Profile] = Field(default_factory=dict)
+    profiles: dict[Name, Profile] = Field(default_factory=dict)
     targets: list[Target] = Field(default_factory=list)
     alerts: Alerts | None = None
     ci: Ci | None = None

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import SpecError, SpecFailure, choices_hint
 from .load import Document, SourceMap, load_file, load_text
-from .spec import PERCENTILES, Spec, StatBounds
+from .spec import PATTERN_NAMES, PERCENTILES, Spec, StatBounds
 
 
 @dataclass
@@ -105,6 +105,8 @@ def _data_path(data: Any, loc: tuple) -> tuple[tuple, bool]:
     path: list[str | int] = []
     node, branch = data, False
     for i, part in enumerate(loc):
+        if part == "[key]":  # the error is about the key itself, not its value
+            break
         if isinstance(node, dict) and isinstance(part, str) and part in node:
             path.append(part)
             node = node[part]
@@ -150,6 +152,12 @@ def _convert(err: dict, path: tuple, doc: Document, branch: bool) -> SpecError:
                              "write `version: 1`")
         return src.error(path, f"{err.get('input')!r} is not allowed here",
                          f"use one of {expected}")
+    if kind == "string_pattern_mismatch":
+        what, hint = PATTERN_NAMES.get(ctx.get("pattern", ""), ("text of the required form", ""))
+        at_key = err["loc"][-1] == "[key]"
+        shown = err.get("input")
+        return src.error(path, f"{shown!r} is not {what}", hint or f"match {ctx.get('pattern')}",
+                         at_key=at_key)
     hint = _HINTS.get(kind, "")
     if "gt" in ctx:
         hint = f"use a value greater than {ctx['gt']}"

