@@ -6,6 +6,7 @@ import math
 import re
 from typing import TYPE_CHECKING
 
+from ..runtime import files
 from . import select, templates
 from .errors import SpecError, choices_hint
 from .spec import METHODS, Endpoint, Profile, Spec, StatBounds, Target
@@ -79,10 +80,10 @@ class Checker:
                            "make min_size <= max_size")
             for key in ("setup", "teardown"):
                 for i, file in enumerate(getattr(db, key)):
-                    if not (self.folder / file).is_file():
-                        self.error((*path, key, i), f"SQL file {file!r} not found "
-                                   f"(looked in {self.folder / file})",
-                                   "paths are relative to the spec file's folder")
+                    why = files.problem(self.folder, file)
+                    if why is not None:
+                        self.error((*path, key, i), f"SQL file {file!r}: {why}",
+                                   "paths are relative to the spec file's folder, inside the project")
 
     # --- HTTP -----------------------------------------------------------------------------
 
@@ -242,9 +243,10 @@ class Checker:
                 if gen.column is None:
                     self.error((*path, "csv"), "a csv generator needs a `column`",
                                "add column: NAME")
-                if not (self.folder / gen.csv).is_file():
-                    self.error((*path, "csv"), f"CSV file {gen.csv!r} not found",
-                               "paths are relative to the spec file's folder")
+                why = files.problem(self.folder, gen.csv)
+                if why is not None:
+                    self.error((*path, "csv"), f"CSV file {gen.csv!r}: {why}",
+                               "paths are relative to the spec file's folder, inside the project")
             if gen.text is not None:
                 for part in self.template((*path, "text"), gen.text):
                     if part[0] == "var" and part[1] not in templates.BUILTINS:
@@ -605,6 +607,11 @@ class Checker:
                                                or not _JSONPATH.match(t.source.path)):
                 self.error((*path, "source"), "a json source needs path: $.field",
                            "add path: $.value")
+            if t.source.json_ is not None:  # written by another tool later: need not exist yet
+                why = files.problem(self.folder, t.source.json_, must_exist=False)
+                if why is not None:
+                    self.error((*path, "source", "json"), f"JSON file {t.source.json_!r}: {why}",
+                               "paths are relative to the spec file's folder, inside the project")
         if t.value is None:
             self.error(path, f"external metric {t.metric!r} needs value: a bound",
                        "add e.g. value: '> 60%'")

@@ -84,7 +84,7 @@ def build(
 ) -> None:
     """Compile specs into load tests, benchmarks, alert rules and CI (deterministic output)."""
     from .backends import all_backends
-    from .emit import emit
+    from .emit import MANIFEST, emit
     from .plan import build_plan
 
     backends = all_backends()
@@ -99,12 +99,19 @@ def build(
         plan = build_plan(checked)
         artifacts[plan.file] = [a for name in chosen for a in backends[name].emit(plan)]
     result = emit(artifacts, out_dir, check=check)
+    for why in result.ignored:
+        err.print(f"warning: {out_dir / MANIFEST} entry {why}", markup=False)
+    for rel in result.outside:
+        err.print(f"error: {out_dir / rel} leads outside {out_dir} (a symlink?); nothing was written",
+                  markup=False)
+        err.print("  hint: replace the symlink with a folder, or build into another folder with --out",
+                  markup=False)
     for rel in result.refused:
         err.print(f"error: {out_dir / rel} exists and perfspec did not generate it; it is left "
                   "untouched", markup=False)
         err.print("  hint: move the file away, or build into another folder with --out",
                   markup=False)
-    if result.refused and not check:
+    if (result.refused or result.outside) and not check:
         raise typer.Exit(EXIT_BAD_INPUT)
     if check:
         for rel in result.stale:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import files
 from .histogram import Histogram
 from .results import ResultError, Series
 
@@ -328,13 +329,15 @@ def judge_external(t: dict, v: Verdict, base: Path) -> None:
         v.status = "fail"
         v.reasons = ["no samples: the metric comes from Prometheus, which `check` does not query"]
         return
-    path = base / source["json"]
     try:
-        node: Any = json.loads(path.read_text())
+        node: Any = json.loads(files.read_text(base, source["json"]))
         for key in [k for k in source.get("path", "$").lstrip("$").split(".") if k]:
             node = node[key]
         value = float(node)
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
+    except OSError as exc:
+        v.status, v.reasons = "fail", [f"no samples: {source['json']}: {exc}"]
+        return
+    except (ValueError, KeyError, TypeError, IndexError, RecursionError):
         v.status, v.reasons = "fail", [f"no samples: {source['json']} {source.get('path', '')} not readable"]
         return
     ok = holds(extra["op"], value, extra["value"])

@@ -159,3 +159,67 @@ def test_hostile_spec_strings_stay_data_in_python_and_js(tmp_path: Path) -> None
     assert queries["q"]["sql"] == "SELECT '\"\"\"' || $1 -- `rm -rf /` ${X}\n"
     assert _literal(sql, "GENERATORS") == {"p": {"choice": ["a\"'`\"\"\"\n", 2]}}
     assert _literal(sql, "DATABASE")["dsn"] == [["env", "EVIL_DSN", "postgresql://u@127.0.0.1:1/x\"'"]]
+
+
+def _build_quickstart(out: Path) -> subprocess.CompletedProcess:
+    return perfspec("build", str(ROOT / "specs" / "quickstart.yaml"), "--out", str(out), cwd=ROOT)
+
+
+def test_a_tampered_manifest_never_deletes_what_perfspec_did_not_write(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert _build_quickstart(out).returncode == 0
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    edited = out / "quickstart" / "notes.md"
+    edited.write_text("listed, but changed since\n")
+    manifest = json.loads((out / ".perfspec-manifest.json").read_text())
+    entry = {"spec": str(ROOT / "specs" / "quickstart.yaml"), "sha256": "0" * 64}
+    spec_of = manifest["files"]["quickstart/k6.js"]["spec"]
+    for rel in (str(victim), "../victim.txt", "quickstart/../../victim.txt", "./x", "quickstart/notes.md"):
+        manifest["files"][rel] = {**entry, "spec": spec_of}
+    (out / ".perfspec-manifest.json").write_text(json.dumps(manifest))
+    proc = _build_quickstart(out)
+    assert proc.returncode == 0, proc.stderr
+    assert victim.read_text() == "precious\n" and edited.exists()
+    assert "'../victim.txt': not a normalised relative path inside the output folder" in proc.stderr
+    assert "'quickstart/notes.md': changed since perfspec wrote it; not removed" in proc.stderr
+
+
+def test_a_symlink_out_of_the_output_folder_is_never_written_through(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "quickstart").symlink_to(elsewhere)
+    proc = _build_quickstart(out)
+    assert proc.returncode == 2
+    assert "leads outside" in proc.stderr and list(elsewhere.iterdir()) == []
+
+
+def test_an_interrupted_first_build_is_finished_by_the_next(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    script = (
+        "import sys\n"
+        "import perfspec.compiler.emit as e\n"
+        "real, n = e.atomic_write, [0]\n"
+        "def dying(path, text):\n"
+        "    real(path, text)\n"
+        "    n[0] += 1\n"
+        "    if n[0] == 4:\n"
+        "        raise SystemExit('killed')\n"
+        "e.atomic_write = dying\n"
+        "from perfspec.compiler.cli import main\n"
+        "sys.argv = ['perfspec', 'build', sys.argv[1], '--out', sys.argv[2]]\n"
+        "main()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script, str(ROOT / "specs" / "quickstart.yaml"), str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0 and out.exists()
+    proc = _build_quickstart(out)
+    assert proc.returncode == 0, proc.stderr
+    # and files left without any manifest (an older perfspec, or a manifest lost) are taken over
+    # when their content is what the build writes
+    (out / ".perfspec-manifest.json").unlink()
+    proc = _build_quickstart(out)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((out / ".perfspec-manifest.json").read_text())["files"]

@@ -84,21 +84,23 @@ alerts:
 
 
 HOSTILE = r'''version: 1
-name: "evil {{ $labels }}"
+name: evil
+description: "evil {{ $labels }}"
 hosts: {api: {url: "http://127.0.0.1:1"}}
 http:
   endpoints:
     e: {get: "/e\"'", class: c, route: "/r{{x}}\"|.*"}
 profiles: {p: {users: 1, for: 1s}}
 targets:
-  - name: "t {{ .Value }}\"'\n${{ x }}"
+  - name: t
+    description: "t {{ .Value }}\"'\n${{ x }}"
     select: {class: c}
     p95: < 200ms
     alert: {labels: {team: "{{ $value }}\"\n"}, runbook: "https://x/{{ .Labels }}?a='\"\n"}
 alerts:
   service: {matchers: {job: "api\"} or vector(1) #"}, buckets: [100ms, 200ms, 500ms]}
   rules:
-    - alert: "Evil{{ $value }}"
+    - alert: Evil
       expr: sum(evil_total{x="\"} or vector(1)"})
       when: "> 0"
       summary: "sum {{ $labels.x }} `id` \"\"\" ' \n"
