@@ -19,8 +19,9 @@ from .validate import CheckedSpec, check_file
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Declarative performance specs compiled into load tests, benchmarks, "
                        "alerts and CI.")
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+# markup, emoji and highlighting off: spec text and paths print as they are (`:100:` stays text)
+out = Console(soft_wrap=True, markup=False, emoji=False, highlight=False)
+err = Console(stderr=True, soft_wrap=True, markup=False, emoji=False, highlight=False)
 
 EXIT_FAIL = 1
 EXIT_BAD_INPUT = 2

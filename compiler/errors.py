@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from ..runtime.text import printable
+
 Severity = Literal["error", "warning", "note"]
 
 
@@ -23,8 +25,10 @@ class SpecError:
     severity: Severity = "error"
 
     def format(self) -> str:
-        head = f"{display_path(self.file)}:{self.line}:{self.col}: {self.severity}: {self.message}"
-        return head + (f"\n  hint: {self.hint}" if self.hint else "")
+        """One line (two with the hint); spec text in it is shown escaped, never raw."""
+        head = (f"{printable(display_path(self.file))}:{self.line}:{self.col}: {self.severity}: "
+                f"{printable(self.message)}")
+        return head + (f"\n  hint: {printable(self.hint)}" if self.hint else "")
 
 
 class SpecFailure(Exception):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.text import Text
+
+from ..runtime.text import printable
 from . import select
 from .checks import profile_duration, profile_kind, profile_peak
 from .errors import SpecError
@@ -109,9 +112,9 @@ def render(checked: CheckedSpec, console) -> None:
     from rich.table import Table
 
     spec = checked.spec
-    console.print(f"[bold]{spec.name}[/bold] — {checked.file}")
+    console.print(Text.assemble((spec.name, "bold"), f" — {printable(checked.file)}"))
     if spec.description:
-        console.print(spec.description)
+        console.print(printable(spec.description))
     t = Table(title="Generated artifacts", show_lines=False)
     t.add_column("artifact")
     t.add_column("what")

@@ -9,6 +9,7 @@ from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 from .checker import Verdict
+from .text import printable, xml_text
 
 MARK = {"pass": "PASS", "warn": "WARN", "fail": "FAIL"}
 
@@ -16,15 +17,16 @@ MARK = {"pass": "PASS", "warn": "WARN", "fail": "FAIL"}
 def terminal(verdicts: list[Verdict], stream=None) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title="perfspec check")
     for col in ("verdict", "target", "samples", "measured", "spec line"):
         table.add_column(col)
     colour = {"pass": "green", "warn": "yellow", "fail": "red"}
-    for v in verdicts:
-        table.add_row(f"[{colour[v.status]}]{MARK[v.status]}[/]", v.name, str(v.samples),
-                      v.message(), f"{v.spec}:{v.line}")
-    Console(file=stream, width=160).print(table)
+    for v in verdicts:  # Text cells: names and messages are never read as markup
+        table.add_row(Text(MARK[v.status], style=colour[v.status]), Text(printable(v.name)),
+                      str(v.samples), Text(printable(v.message())), Text(printable(f"{v.spec}:{v.line}")))
+    Console(file=stream, width=160, emoji=False, highlight=False).print(table)
 
 
 def junit(verdicts: list[Verdict]) -> str:
@@ -32,12 +34,13 @@ def junit(verdicts: list[Verdict]) -> str:
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              f'<testsuite name="perfspec" tests="{len(verdicts)}" failures="{fails}" skipped="0">']
     for v in verdicts:
-        lines.append(f"  <testcase classname={quoteattr(v.spec)} name={quoteattr(v.name)} "
-                     f"file={quoteattr(v.spec)} line=\"{v.line}\">")
+        spec, name, message = xml_text(v.spec), xml_text(v.name), xml_text(v.message())
+        lines.append(f"  <testcase classname={quoteattr(spec)} name={quoteattr(name)} "
+                     f"file={quoteattr(spec)} line=\"{v.line}\">")
         if v.status == "fail":
-            lines.append(f"    <failure message={quoteattr(v.message())}/>")
+            lines.append(f"    <failure message={quoteattr(message)}/>")
         elif v.status == "warn":
-            lines.append(f"    <system-out>{html.escape('warn: ' + v.message())}</system-out>")
+            lines.append(f"    <system-out>{html.escape('warn: ' + message)}</system-out>")
         lines.append("  </testcase>")
     lines.append("</testsuite>")
     return "\n".join(lines) + "\n"
@@ -59,6 +62,7 @@ def markdown(verdicts: list[Verdict]) -> str:
 
 
 def _gh(text: str) -> str:
+    text = printable(text)  # line breaks, separators and escapes shown as text: one line per command
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 

@@ -1,0 +1,53 @@
+"""Spec text and result text on their way out: no forged workflow commands, no markup, no emoji,
+well-formed XML."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from perfspec.runtime.checker import Verdict
+from perfspec.runtime.reports import annotations, junit, terminal
+
+
+def validate(spec: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", "validate", str(spec)],
+                          capture_output=True, text=True, timeout=60, cwd=spec.parent)
+
+
+def test_an_error_on_line_100_reads_line_100_not_an_emoji(tmp_path: Path) -> None:
+    spec = tmp_path / "s.yaml"
+    spec.write_text("version: 1\nname: s\n" + "# filler\n" * 97 + "bogus: \"[bold]x[/] :smile:\"\n")
+    proc = validate(spec)
+    assert proc.returncode == 2
+    assert "s.yaml:100:1: error: unknown key 'bogus'" in proc.stderr, proc.stderr
+    assert "💯" not in proc.stderr and "😄" not in proc.stderr
+
+
+def test_a_file_name_cannot_forge_a_workflow_command_or_a_line(tmp_path: Path) -> None:
+    spec = tmp_path / "a\n::error file=x::forged\x1b[2K.yaml"
+    spec.write_text("version: 1\nname: s\nbogus: 1\n")
+    proc = validate(spec)
+    assert proc.returncode == 2
+    assert not [line for line in proc.stderr.splitlines() if line.startswith("::")], proc.stderr
+    assert "\\n::error file=x::forged\\x1b[2K.yaml:3:1: error" in proc.stderr
+    assert "\x1b" not in proc.stderr
+
+
+def hostile_verdict() -> Verdict:
+    return Verdict(name="t", status="fail", line=3, spec="s.yaml", samples=0,
+                   reasons=["no samples: [/] [bold]x :100: \x00\x1b[31m\n::error::forged\u2028"])
+
+
+def test_reports_keep_result_text_as_text() -> None:
+    stream = io.StringIO()
+    terminal([hostile_verdict()], stream)  # rich markup such as [/] would raise here
+    shown = stream.getvalue()
+    assert "[/] [bold]x :100:" in shown and "\x1b[31m" not in shown and "💯" not in shown
+    tree = ET.fromstring(junit([hostile_verdict()]))  # well-formed despite NUL and ESC
+    assert "[bold]x" in tree.find("testcase/failure").get("message")
+    lines = annotations([hostile_verdict()]).splitlines()
+    assert len(lines) == 1 and lines[0].startswith("::error file=s.yaml,line=3")
