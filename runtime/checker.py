@@ -355,6 +355,19 @@ def exit_code(verdicts: list[Verdict], strict: bool = False) -> int:
     return 0
 
 
+def _digest(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    try:
+        with path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    except OSError as exc:
+        raise ResultError(str(path), f"cannot read: {exc.strerror}") from None
+    return h.hexdigest()
+
+
 def read_results(paths: list[Path]) -> tuple[list[Series], dict]:
     """Every result file in the paths (folders are searched); per k6 file its dropped iterations."""
     from .readers import read_file
@@ -368,9 +381,19 @@ def read_results(paths: list[Path]) -> tuple[list[Series], dict]:
             files.append(p)
         else:
             raise ResultError(str(p), "no such file or folder")
+    unique: dict[Path, Path] = {}
+    for f in files:  # a file named twice (or inside two given folders) is read once
+        unique.setdefault(f.resolve(), f)
+    files = list(unique.values())
     series: list[Series] = []
     meta: dict = {"k6": [], "files": [str(f) for f in files], "aborted": {}}
+    seen: dict[str, Path] = {}
     for f in files:
+        digest = _digest(f)
+        if digest in seen:  # a copied shard would count every request twice
+            raise ResultError(str(f), f"has the same content as {seen[digest]}: a result counted "
+                              "twice would double its throughput; remove the copy")
+        seen[digest] = f
         found = read_file(f)
         for s in found:
             if s.extra.get("aborted"):

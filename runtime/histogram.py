@@ -30,8 +30,13 @@ class Histogram:
         """[[value, count], ...] in a file's unit; scale converts to nanoseconds."""
         h = cls()
         for value, count in pairs:
+            # a result file is not trusted: a negative, infinite or absurd value is refused
+            if not (isinstance(value, int | float) and 0 <= value < 1e15):
+                raise ValueError(f"latency {value!r} is not a finite, non-negative number")
+            if not (isinstance(count, int) and 0 <= count < 10**15):
+                raise ValueError(f"count {count!r} is not a whole number from 0 to 10^15")
             key = int(round(value * scale))
-            h.counts[key] = h.counts.get(key, 0) + int(count)
+            h.counts[key] = h.counts.get(key, 0) + count
         return h
 
     def add(self, ns: int, count: int = 1) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..histogram import Histogram
 from ..results import ResultError, Series
-from . import UNITS
+from . import UNITS, count, seconds
 
 
 def read_locust(path: Path, data: dict[str, Any]) -> list[Series]:
@@ -17,19 +17,25 @@ def read_locust(path: Path, data: dict[str, Any]) -> list[Series]:
     if scale is None or not isinstance(series, dict):
         raise ResultError(where, "a Locust result needs `unit` (ns/us/ms) and a `series` object")
     elapsed = None
-    if isinstance(data.get("started"), int | float) and isinstance(data.get("ended"), int | float):
-        elapsed = float(data["ended"]) - float(data["started"])
+    if data.get("started") is not None or data.get("ended") is not None:
+        try:
+            elapsed = seconds(data.get("ended"), "ended") - seconds(data.get("started"), "started")
+        except ValueError as exc:
+            raise ResultError(where, str(exc)) from None
+        if elapsed < 0:
+            raise ResultError(where, "ended before it started: the times are not in order")
     out = []
     for name, s in sorted(series.items()):
         try:
             out.append(Series(
                 "locust", "http", name, where, path.stem, profile=data.get("profile"),
-                count=int(s["count"]), failures=int(s["failures"]),
-                statuses={str(k): int(v) for k, v in s.get("statuses", {}).items()},
-                errors={str(k): int(v) for k, v in s.get("errors", {}).items()},
+                count=count(s["count"], "count"), failures=count(s["failures"], "failures"),
+                statuses={str(k): count(v, "status count") for k, v in s.get("statuses", {}).items()},
+                errors={str(k): count(v, "error count") for k, v in s.get("errors", {}).items()},
                 histogram=Histogram.from_pairs(s["histogram"], scale),
                 ttfb=Histogram.from_pairs(s.get("ttfb_histogram", []), scale),
-                timeline=[(int(t), int(c), int(f), Histogram.from_pairs(h, scale))
+                timeline=[(count(t, "second"), count(c, "count"), count(f, "failures"),
+                           Histogram.from_pairs(h, scale))
                           for t, c, f, h in s.get("timeline", [])],
                 elapsed=elapsed, extra={"started": data.get("started"),
                                         **({"aborted": data["aborted"]} if data.get("aborted") else {})}))

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..histogram import Histogram
 from ..results import ResultError, Series
-from . import UNITS
+from . import UNITS, count, seconds
 
 
 def read_sql(path: Path, data: dict[str, Any]) -> list[Series]:
@@ -31,10 +31,10 @@ def read_sql(path: Path, data: dict[str, Any]) -> list[Series]:
             for workers, level in sorted(levels.items(), key=lambda kv: int(kv[0])):
                 out.append(Series(
                     "sql", "query", name, where, shard, workers=int(workers),
-                    count=int(level["count"]), failures=int(level["failures"]),
+                    count=count(level["count"], "count"), failures=count(level["failures"], "failures"),
                     errors=dict(level.get("errors", {})),
                     histogram=Histogram.from_pairs(level["histogram"], scale),
-                    elapsed=float(level["elapsed"]),
+                    elapsed=seconds(level["elapsed"], "elapsed"),
                     extra={**extra, "throughput": level.get("throughput"),
                            "processes": level.get("processes"), "fatal": level.get("fatal")}))
         except (KeyError, TypeError, ValueError) as exc:
