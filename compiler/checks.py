@@ -7,7 +7,7 @@ import re
 from typing import TYPE_CHECKING
 
 from ..runtime import files
-from . import select, templates
+from . import promql, select, templates
 from .errors import SpecError, choices_hint
 from .spec import METHODS, Endpoint, Profile, Spec, StatBounds, Target
 from .units import Bound, Quantity, UnitError, format_value, parse_ramp
@@ -16,9 +16,23 @@ if TYPE_CHECKING:
     from .validate import CheckedSpec
 
 _JSONPATH = re.compile(r"^\$(?:\.[A-Za-z_][A-Za-z0-9_-]*|\[\d+\]|\[\"[^\"]*\"\])*$")
-_LABEL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DOLLAR_PARAM = re.compile(r"\$(\d+)")
-_DSN_SECRET = re.compile(r"^[a-z]+://[^:/@]+:([^@${}]+)@")
+_URL_PASSWORD = re.compile(r"(?i)^[a-z][a-z0-9+.-]*://[^:/@]*:([^@/]*)@")
+_KEY_PASSWORD = re.compile(r"(?i)(?:^|[?&\s])password\s*=\s*([^&\s]*)")
+_FROM_ENV = "\x00env\x00"  # a ${VAR} without default: its value comes at run time
+
+
+def literal_password(text: str) -> bool:
+    """A password written in the spec (in a URL, a `password=` pair, or the default of a
+    ${VAR:-default}); one that comes wholly from an environment variable is fine."""
+    from .spec import ENV_REF
+
+    resolved = ENV_REF.sub(lambda m: m.group(2) if m.group(2) is not None else _FROM_ENV, text)
+    for pattern in (_URL_PASSWORD, _KEY_PASSWORD):
+        m = pattern.search(resolved)
+        if m and m.group(1) and m.group(1) != _FROM_ENV:
+            return True
+    return False
 
 
 class Checker:
@@ -63,6 +77,9 @@ class Checker:
                     r"^https?://", parts[0][1]):
                 self.error(("hosts", name, "url"), f"host {name!r} URL {host.url!r} is not http(s)",
                            "write e.g. http://127.0.0.1:8000 or ${API_URL:-http://127.0.0.1:8000}")
+            if literal_password(host.url):
+                self.error(("hosts", name, "url"), f"host {name!r} URL holds a literal password",
+                           "secrets come from the environment: write url: ${API_URL}")
             if host.health is not None and not host.health.startswith("/"):
                 self.error(("hosts", name, "health"), f"health path {host.health!r} must start with /",
                            "write e.g. health: /health")
@@ -71,7 +88,7 @@ class Checker:
         for name, db in sorted(self.spec.databases.items()):
             path = ("databases", name)
             self.template((*path, "dsn"), db.dsn)
-            if _DSN_SECRET.match(db.dsn):
+            if literal_password(db.dsn):
                 self.error((*path, "dsn"), f"database {name!r} DSN holds a literal password",
                            "secrets come from the environment: write dsn: ${PERFSPEC_DSN}")
             if db.pool.min_size > db.pool.max_size:
@@ -95,6 +112,8 @@ class Checker:
         if http.defaults.host is not None and http.defaults.host not in hosts:
             self.error(("http", "defaults", "host"), f"unknown host {http.defaults.host!r}",
                        choices_hint(http.defaults.host, hosts, "hosts"))
+        for k, v in sorted(http.defaults.headers.items()):
+            self.template(("http", "defaults", "headers", k), v)
         if not hosts:
             self.error(("http",), "HTTP endpoints need a host, and `hosts` is empty",
                        "add hosts: {api: {url: '${API_URL:-http://127.0.0.1:8000}'}}", at_key=True)
@@ -600,6 +619,8 @@ class Checker:
                        "add source: {promql: '...'} or source: {json: file.json, path: $.value}")
         else:
             given = [k for k in ("promql", "json_") if getattr(t.source, k) is not None]
+            if t.source.promql is not None:
+                self.promql((*path, "source", "promql"), t.source.promql)
             if len(given) != 1:
                 self.error((*path, "source"), "a source is one of promql or json",
                            "e.g. {promql: 'sum(rate(x[5m]))'}")
@@ -621,6 +642,14 @@ class Checker:
 
     # --- alerts and CI --------------------------------------------------------------------
 
+    def promql(self, path: tuple, text: str) -> None:
+        try:
+            promql.check(text)
+        except promql.PromQLError as exc:
+            self.error(path, f"not a PromQL expression: {exc}",
+                       "fix the expression (promtool and Prometheus would refuse it), e.g. "
+                       "sum(rate(http_requests_total[5m]))")
+
     def alerts(self) -> None:
         alerts = self.spec.alerts
         if alerts is None:
@@ -632,15 +661,17 @@ class Checker:
                 self.error((*path, "alert"), f"duplicate alert {rule.alert!r}",
                            "give each alert its own name")
             names.add(rule.alert)
-            for k in rule.labels:
-                if not _LABEL.match(k):
-                    self.error((*path, "labels", k), f"{k!r} is not a Prometheus label name",
-                               "use letters, digits and _ (not first a digit)", at_key=True)
-        for k in alerts.from_targets.labels:
-            if not _LABEL.match(k):
-                self.error(("alerts", "from_targets", "labels", k),
-                           f"{k!r} is not a Prometheus label name",
-                           "use letters, digits and _ (not first a digit)", at_key=True)
+            self.promql((*path, "expr"), rule.expr)
+        status = alerts.service.error_status
+        try:
+            re.compile(status)
+            re2_only = not re.search(r"\(\?[=!<]|\\[1-9]", status)  # no lookaround, no backreference
+        except re.error:
+            re2_only = False
+        if not re2_only:
+            self.error(("alerts", "service", "error_status"),
+                       f"{status!r} is not a regular expression Prometheus (RE2) accepts",
+                       "write e.g. '5..' or '5..|429'")
         self.bucket_sanity(alerts)
         if alerts.slo is not None:
             a = alerts.slo.availability.value
@@ -648,6 +679,21 @@ class Checker:
                 self.error(("alerts", "slo", "availability"), f"availability "
                            f"{alerts.slo.availability.text} must lie strictly between 0% and 100%",
                            "an error budget needs room: write e.g. 99.5%")
+            for i, w in enumerate(alerts.slo.windows or []):
+                if w.value < 60:  # the short window is a twelfth of it, and rate() needs a range
+                    self.error(("alerts", "slo", "windows", i), f"window {w.text} is shorter than 1m",
+                               "burn-rate windows are hours: write e.g. [1h, 6h]")
+            if alerts.slo.period.value < 3600:
+                self.error(("alerts", "slo", "period"), f"SLO period {alerts.slo.period.text} is "
+                           "shorter than 1h", "write the period the SLO is kept over, e.g. 30d")
+        for path, w in ((("alerts", "from_targets", "window"), alerts.from_targets.window),):
+            if w.value < 1:
+                self.error(path, f"rate window {w.text} is shorter than 1s",
+                           "write a window of a few scrape intervals, e.g. 5m")
+        for i, b in enumerate(alerts.service.buckets or []):
+            if b.value <= 0:
+                self.error(("alerts", "service", "buckets", i), f"bucket bound {b.text} is not above 0",
+                           "bucket bounds are the histogram's positive `le` values, e.g. 50ms")
 
     def bucket_sanity(self, alerts) -> None:
         """Latency bounds that are not bucket boundaries make histogram_quantile interpolate."""

@@ -153,6 +153,24 @@ def _targets_data(plan) -> dict:
     return json.loads(art.content)
 
 
+def _partial_tools(manifest: dict | None, result_paths: list[Path]) -> dict[str, str]:
+    """Per tool why its results are partial (killed, timed out, interrupted), from the run's
+    manifest: the one given, or manifest.json beside or above a results folder."""
+    if manifest is None:
+        for p in result_paths:
+            for candidate in (p / "manifest.json", p.parent / "manifest.json"):
+                if candidate.is_file():
+                    try:
+                        manifest = json.loads(candidate.read_text(encoding="utf-8"))
+                    except (OSError, ValueError):
+                        continue
+                    break
+            if manifest is not None:
+                break
+    found = (manifest or {}).get("partial_tools") or {}
+    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+
+
 def _judge_and_report(plan, result_paths: list[Path], report_dir: Path, strict: bool,
                       manifest: dict | None = None, baseline: Path | None = None,
                       on_demo: bool = False) -> int:
@@ -163,6 +181,7 @@ def _judge_and_report(plan, result_paths: list[Path], report_dir: Path, strict: 
     try:
         series, meta = read_results(result_paths)
         meta["on_demo"] = on_demo
+        meta["partial"] = _partial_tools(manifest, result_paths)
         before = read_results([baseline])[0] if baseline is not None else None
     except ResultError as exc:
         err.print(f"error: {exc}", markup=False)

@@ -24,6 +24,7 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
 
 MAX_BYTES = 8 * 1024 * 1024
 MAX_NODES = 1_000_000
+MAX_NUMBER = 10**15  # any number beyond is a typo or an attack (it overflows floats)
 MAX_DEPTH = 64
 
 Path_ = tuple[str | int, ...]
@@ -115,21 +116,36 @@ def _pos(node: yaml.Node | None) -> tuple[int, int]:
 
 
 def _merged_pairs(node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
-    """Pairs of a mapping with YAML merge keys (`<<: *base`) applied; explicit keys win."""
+    """Pairs of a mapping with YAML merge keys (`<<: *base`) applied: explicit keys win, then the
+    merged mappings in order (the first that has a key wins), so overlapping merges are no
+    duplicates. Each mapping's result is computed once (cached on the node), so nested merges
+    of merges cannot blow up ("billion laughs" through `<<`)."""
+    cached = getattr(node, "_perfspec_merged", None)
+    if cached is not None:
+        return cached
+    node._perfspec_merged = []  # type: ignore[attr-defined]  # in progress: a merge cycle ends here
     merged: list[tuple[yaml.Node, yaml.Node]] = []
     own: list[tuple[yaml.Node, yaml.Node]] = []
     for k, v in node.value:
         if k.tag == _TAG + "merge":
             sources = v.value if isinstance(v, yaml.SequenceNode) else [v]
             for src in sources:
-                if isinstance(src, yaml.MappingNode):
+                if isinstance(src, yaml.MappingNode) and src is not node:
                     merged.extend(_merged_pairs(src))
         else:
             own.append((k, v))
-    if not merged:
-        return own
-    keys = {k.value for k, _ in own if isinstance(k, yaml.ScalarNode)}
-    return own + [(k, v) for k, v in merged if not (isinstance(k, yaml.ScalarNode) and k.value in keys)]
+    out = own
+    if merged:
+        keys = {k.value for k, _ in own if isinstance(k, yaml.ScalarNode)}
+        out = list(own)
+        for k, v in merged:
+            if isinstance(k, yaml.ScalarNode):
+                if k.value in keys:
+                    continue
+                keys.add(k.value)
+            out.append((k, v))
+    node._perfspec_merged = out  # type: ignore[attr-defined]
+    return out
 
 
 class _Converter:
@@ -217,16 +233,23 @@ class _Converter:
         if kind is bool:
             return _BOOL[value]
         if kind is int:
-            if value.startswith("0o"):
-                return int(value[2:], 8)
-            if value.startswith("0x"):
-                return int(value[2:], 16)
-            return int(value)
+            digits = value.lstrip("+-")
+            number = (int(digits[2:], 8) if digits.startswith("0o") else
+                      int(digits[2:], 16) if digits.startswith("0x") else
+                      int(digits) if len(digits) <= 30 else MAX_NUMBER + 1)
+            number = -number if value.startswith("-") else number
+            if abs(number) > MAX_NUMBER:
+                self.fail(node, f"the number {value[:40]}{'...' if len(value) > 40 else ''} is too large",
+                          "numbers in a spec stay below 10^15")
+                return None
+            return number
         if kind is float:
-            if _INF.match(value):
-                return -math.inf if value.startswith("-") else math.inf
-            if _NAN.match(value):
-                return math.nan
+            if _INF.match(value) or _NAN.match(value) or not math.isfinite(float(value)):
+                self.fail(node, f"{value[:40]!r} is not a finite number", "write a finite number")
+                return None
+            if abs(float(value)) > MAX_NUMBER:
+                self.fail(node, f"the number {value[:40]} is too large", "numbers in a spec stay below 10^15")
+                return None
             return float(value)
         return value
 
@@ -271,7 +294,16 @@ def load_file(path: str | Path) -> Document:
     """Read and parse a spec file; unreadable files are spec errors too."""
     name = str(path)
     try:
-        raw = Path(path).read_bytes()
+        # only a regular file is read (a FIFO would hang, /dev/zero never ends), and only up to
+        # the size bound
+        import stat
+
+        mode = Path(path).stat().st_mode
+        if not stat.S_ISREG(mode):
+            return _fail(name, 1, 1, "not a regular file (a device, FIFO or folder)",
+                         "pass the spec's YAML file")
+        with Path(path).open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
     except OSError as exc:
         return _fail(name, 1, 1, f"cannot read the file: {exc.strerror or exc}",
                      "check the path; specs default to specs/*.yaml")

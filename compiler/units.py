@@ -156,6 +156,8 @@ def parse_quantity(raw: object, kinds: tuple[Kind, ...]) -> Quantity:
             f"use one of: {', '.join(_units_for(kinds))}",
         )
     kind, factor = UNITS[unit]
+    if not math.isfinite(number * factor) or abs(number) > 1e15:
+        raise UnitError(f"{raw!r} is too large", f"write e.g. {EXAMPLES[kinds[0]]}")
     if kind not in kinds:
         raise UnitError(
             f"{raw!r} is a {kind}, but a {' or '.join(kinds)} is needed here",
@@ -231,7 +233,11 @@ def _units_for(kinds: tuple[Kind, ...]) -> list[str]:
 
 
 def _fmt(number: float) -> str:
-    return f"{number:g}"
+    try:
+        return f"{number:g}"
+    except OverflowError:  # an int beyond float range, shown shortened
+        text = str(number)
+        return text[:12] + "..." if len(text) > 12 else text
 
 
 def format_value(value: float, kind: str) -> str:

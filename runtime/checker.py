@@ -290,6 +290,10 @@ def judge_measured(t: dict, series: list[Series], v: Verdict, targets: dict, met
         if any(s.tool == tool for s in chosen):
             failed = True  # an aborted run judges nothing it did not finish
             v.reasons.append(f"{tool} run aborted: {why}")
+    for tool, why in sorted(meta.get("partial", {}).items()):
+        if any(s.tool == tool for s in chosen) and not failed:
+            warned = True  # never a pass on what a tool measured before it stopped
+            v.reasons.append(f"{tool} did not finish ({why}): judged on partial results")
     dropped = sum(m.get("dropped_iterations", 0) for m in meta.get("k6", []))
     if dropped and any(s.tool == "k6" for s in chosen):
         warned = True

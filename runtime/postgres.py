@@ -6,9 +6,12 @@ import contextlib
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,13 +52,15 @@ def _initdb(bindir: Path) -> Iterator[str]:
                         str(folder / "log"), "-o", f"-h 127.0.0.1 -p {port} -k {folder} "
                         "-c fsync=off -c max_connections=300", "start"],
                        check=True, capture_output=True)
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        with _reaped(str(folder)):
+            yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     except subprocess.CalledProcessError as exc:
         raise PostgresUnavailable(exc.stderr.decode(errors="replace")[-500:]) from None
     finally:
-        subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
-                       capture_output=True)
-        shutil.rmtree(folder, ignore_errors=True)
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
+                           capture_output=True, timeout=60)
+        stop_server(str(folder))
 
 
 def _has_user(name: str) -> bool:
@@ -79,10 +84,63 @@ def _pgserver() -> Iterator[str]:
         folder = tempfile.mkdtemp(prefix="perfspec-pgserver-")
         server = pgserver.get_server(folder, cleanup_mode="delete")
     try:
-        yield server.get_uri()
+        with _reaped(folder):
+            yield server.get_uri()
     finally:
-        server.cleanup()
-        shutil.rmtree(folder, ignore_errors=True)
+        # a server killed under us (OOM, by hand) must not turn the run's end into a crash
+        with contextlib.suppress(Exception):
+            server.cleanup()
+        stop_server(folder)
+
+
+@contextlib.contextmanager
+def _reaped(folder: str) -> Iterator[None]:
+    """A watcher process that stops the server and removes its folder if this process dies
+    without cleaning up (SIGKILL, OOM): no orphaned PostgreSQL, no folder left behind."""
+    watcher = subprocess.Popen([sys.executable, "-m", "perfspec.runtime.postgres", "--reap",
+                                str(os.getpid()), folder], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    try:
+        yield
+    finally:
+        watcher.kill()
+        watcher.wait()
+
+
+def stop_server(folder: str, grace: float = 10.0) -> None:
+    """Immediate shutdown of the PostgreSQL whose data lies under `folder`; then remove it."""
+    for pidfile in glob.glob(os.path.join(folder, "**", "postmaster.pid"), recursive=True):
+        try:
+            pid = int(Path(pidfile).read_text().split()[0])
+            os.kill(pid, signal.SIGQUIT)
+        except (OSError, ValueError, IndexError):
+            continue
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.1)
+        if _alive(pid):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    with contextlib.suppress(OSError):  # a zombie is not alive
+        if Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z"):
+            return False
+    return True
+
+
+def _reap(parent: int, folder: str) -> None:
+    while _alive(parent) and os.path.isdir(folder):
+        time.sleep(0.5)
+    if os.path.isdir(folder):
+        stop_server(folder)
 
 
 @contextlib.contextmanager
@@ -111,3 +169,8 @@ def throwaway(tcp: bool = False) -> Iterator[str]:
         except PostgresUnavailable as exc:
             errors.append(f"{way}: {exc}")
     raise PostgresUnavailable("; ".join(errors))
+
+
+if __name__ == "__main__":  # python -m perfspec.runtime.postgres --reap PID FOLDER
+    if len(sys.argv) == 4 and sys.argv[1] == "--reap":
+        _reap(int(sys.argv[2]), sys.argv[3])

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -24,7 +25,7 @@ from .postgres import throwaway
 
 def mask(text: str) -> str:
     """A URL or DSN fit for logs and manifests: user:password@ and password=... masked."""
-    text = re.sub(r"(?i)(password=)[^&\s]+", r"\1***", text)
+    text = re.sub(r"(?i)(password\s*=\s*)[^&\s]+", r"\1***", text)
     return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", text)
 
 
@@ -55,9 +56,10 @@ def resolve(parts: list, env: dict | None = None) -> str | None:
 @contextlib.contextmanager
 def demo(dsn: str | None, extra: list[str]) -> Iterator[str]:
     args = [sys.executable, "-m", "perfspec.runtime.demo", "--port", "0", *extra]
-    if dsn:
-        args += ["--dsn", dsn]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {**os.environ, "PERFSPEC_DEMO_DSN": dsn or ""}  # the environment, not argv: `ps` shows argv
+    if not dsn:
+        env.pop("PERFSPEC_DEMO_DSN")
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         line = proc.stdout.readline() if proc.stdout else ""
         if not line.startswith("http://"):
@@ -259,6 +261,7 @@ def run_tool(name: str, cmds: list[tuple[list[str], dict]], manifest: dict, log,
             except subprocess.TimeoutExpired:
                 state = "timed out"
                 manifest["partial"] = True
+                manifest.setdefault("partial_tools", {})[name] = f"timed out after {timeout:.0f}s"
             except KeyboardInterrupt:
                 grace = time.monotonic() + 30  # the tools got the SIGINT too: let them write results
                 try:
@@ -268,11 +271,18 @@ def run_tool(name: str, cmds: list[tuple[list[str], dict]], manifest: dict, log,
                     pass
                 for proc in procs:
                     stop(proc)
+                manifest.setdefault("partial_tools", {})[name] = "interrupted"
                 manifest["exit"][name] = {"code": worst([p.returncode for p in procs]),
                                           "seconds": round(time.time() - started, 2)}
                 if display is not None:
                     display.finish(name, "interrupted")
                 raise
+            killed = sorted({-p.returncode for p in procs if p.returncode is not None and p.returncode < 0})
+            if state == "done" and killed:  # died by a signal nobody here sent: results stop there
+                manifest["partial"] = True
+                names = ", ".join(signal.Signals(k).name if k in signal.Signals._value2member_map_
+                                  else str(k) for k in killed)
+                manifest.setdefault("partial_tools", {})[name] = f"killed by {names}"
             for proc in procs:
                 stop(proc)
             code = -1 if state == "timed out" else worst([p.returncode for p in procs])

@@ -121,3 +121,41 @@ def test_an_unreachable_database_stops_the_run_naming_its_spec_line(tmp_path: Pa
     line = next(ln for ln in proc.stderr.splitlines() if "error: database" in ln)
     assert line.startswith("specs/quickstart.yaml:12:") and "connection refused" in line, line
     assert "canary-pw" not in proc.stdout + proc.stderr  # the password is masked
+
+
+def _kill_tool_after(seconds: float, marker: str) -> threading.Timer:
+    """SIGKILL the process whose command line holds `marker` (a tool perfspec run started)."""
+    def kill() -> None:
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                cmdline = (Path("/proc") / pid / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if marker in cmdline and "perfspec.compiler.cli" not in cmdline:
+                os.kill(int(pid), 9)
+    timer = threading.Timer(seconds, kill)
+    timer.start()
+    return timer
+
+
+def test_a_tool_killed_mid_run_marks_the_run_partial_and_never_passes(tmp_path: Path) -> None:
+    require_tool("k6")
+    with records_server() as (url, _seen):
+        timer = _kill_tool_after(4.0, "records_long/k6.js")
+        proc, elapsed = perfspec_run(tmp_path, url, "--only", "k6", "--no-preflight")
+        timer.cancel()
+    assert elapsed < 40, proc.stdout[-2000:] + proc.stderr[-2000:]  # a 60 s profile: k6 died at 4 s
+    [run] = list((tmp_path / "results").iterdir())
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["partial"] is True and manifest["partial_tools"] == {"k6": "killed by SIGKILL"}
+    v = verdicts(tmp_path)["writes"]
+    assert v["status"] == "warn" and v["samples"] > 0, v  # it would pass on 4 s of data
+    assert "k6 did not finish (killed by SIGKILL): judged on partial results" in v["reasons"]
+    # `perfspec check` on the same folder reaches the same verdict from the run's manifest
+    check = subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", "check",
+                            str(tmp_path / "records_long.yaml"), str(run / "results"), "--report",
+                            str(tmp_path / "report")], cwd=tmp_path, capture_output=True, text=True,
+                           timeout=120)
+    assert "judged on partial results" in check.stdout, check.stdout + check.stderr

@@ -49,3 +49,30 @@ def test_random_structures_yield_only_spec_errors(data) -> None:
 def test_random_spec_shaped_structures_yield_only_spec_errors(data) -> None:
     data = {"version": 1, "name": "fuzz", **data}
     _only_spec_errors(yaml.safe_dump(data, allow_unicode=True))
+
+
+def test_merge_key_laughs_are_bounded_and_overlapping_merges_are_legal() -> None:
+    import time
+
+    levels = ["a0: &a0 {x: 1, y: 2}"]
+    for i in range(1, 10):
+        refs = ", ".join(f"*a{i - 1}" for _ in range(9))
+        levels.append(f"a{i}: &a{i} {{<<: [{refs}], k{i}: {i}}}")
+    text = "version: 1\nname: laughs\n" + "\n".join(levels) + "\n"
+    started = time.monotonic()
+    try:
+        check_text(text, "laughs.yaml")
+    except SpecFailure as exc:
+        assert all(e.line >= 1 for e in exc.errors)
+    assert time.monotonic() - started < 5
+    # two merged mappings sharing a key: the first wins, as YAML says; no duplicate-key error
+    overlap = (
+        "version: 1\nname: overlap\n"
+        "x-a: &a {users: 2, for: 5s}\nx-b: &b {users: 9, description: b}\n"
+        "profiles:\n  smoke: {<<: [*a, *b]}\n"
+    )
+    try:
+        check_text(overlap, "overlap.yaml")
+    except SpecFailure as exc:
+        assert not [e for e in exc.errors if "duplicate key" in e.message], exc.errors
+        assert not [e for e in exc.errors if "profiles" in e.message and "users" in e.message]

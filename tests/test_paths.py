@@ -70,3 +70,11 @@ def test_files_outside_the_project_devices_and_fifos_are_refused_at_their_place(
     # a folder the user allows explicitly
     spec.write_text(SPEC.format(setup=str(outside), csv="ok.csv", json="m.json"))
     assert validate(spec, PERFSPEC_ALLOW_PATHS=str(tmp_path)).returncode == 0
+
+
+def test_a_spec_that_is_a_device_or_a_fifo_is_refused_at_once(tmp_path: Path) -> None:
+    (tmp_path / "zero.yaml").symlink_to("/dev/zero")
+    os.mkfifo(tmp_path / "fifo.yaml")
+    for name in ("zero.yaml", "fifo.yaml"):
+        proc = validate(tmp_path / name)  # bounded by validate's timeout: a hang fails the test
+        assert proc.returncode == 2 and "not a regular file" in proc.stderr, proc.stderr
