@@ -121,32 +121,37 @@ class _Parser:
         if kind not in ("number", "duration"):
             raise PromQLError(f"expected a number, found {value or 'the end'!r}", col)
 
-    def labels(self) -> None:
-        self.take("(")
-        while self.peek()[1] != ")":
-            kind, value, col = self.take()
-            if kind not in ("ident", "string"):
-                raise PromQLError(f"expected a label name, found {value or 'the end'!r}", col)
+    def listing(self, close: str, item) -> None:
+        """Items up to `close`, separated by commas (a trailing comma allowed)."""
+        while self.peek()[1] != close:
+            item()
             if not self.accept(","):
                 break
-        self.take(")")
+        self.take(close)
+
+    def label_name(self) -> str:
+        kind, value, col = self.take()
+        if kind not in ("ident", "string"):
+            raise PromQLError(f"expected a label name, found {value or 'the end'!r}", col)
+        return kind
+
+    def labels(self) -> None:
+        self.take("(")
+        self.listing(")", self.label_name)
+
+    def matcher(self) -> None:
+        kind = self.label_name()
+        if self.peek()[1] in ("=", "!=", "=~", "!~"):
+            self.take()
+            kind, value, col = self.take()
+            if kind != "string":
+                raise PromQLError(f"expected a quoted label value, found {value or 'the end'!r}", col)
+        elif kind != "string":
+            raise PromQLError("expected =, !=, =~ or !~ after a label name", self.peek()[2])
 
     def matchers(self) -> None:
         self.take("{")
-        while self.peek()[1] != "}":
-            kind, value, col = self.take()
-            if kind not in ("ident", "string"):
-                raise PromQLError(f"expected a label name, found {value or 'the end'!r}", col)
-            if self.peek()[1] in ("=", "!=", "=~", "!~"):
-                self.take()
-                kind, value, col = self.take()
-                if kind != "string":
-                    raise PromQLError(f"expected a quoted label value, found {value or 'the end'!r}", col)
-            elif kind != "string":
-                raise PromQLError("expected =, !=, =~ or !~ after a label name", self.peek()[2])
-            if not self.accept(","):
-                break
-        self.take("}")
+        self.listing("}", self.matcher)
 
     def args(self) -> None:
         self.take("(")
