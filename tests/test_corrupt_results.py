@@ -66,3 +66,19 @@ def test_a_copied_shard_is_refused_and_a_file_named_twice_is_read_once(tmp_path:
     shutil.copytree(run, tmp_path / "copy")
     with pytest.raises(ResultError, match="same content as .*counted twice"):
         read_results([run, tmp_path / "copy"])
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda line: line.replace("2026-11-28T10:00:00Z", "nonsense"), "is not an ISO 8601 time"),
+    (lambda line: line.replace("3.5", "1e300"), "is not a finite, non-negative number"),
+    (lambda line: line.replace('"http_req_duration"', '"dropped_iterations"').replace("3.5", "NaN"),
+     "is not a finite, non-negative number"),
+])
+def test_a_corrupt_k6_point_fails_the_file_by_name(tmp_path: Path, change, message: str) -> None:
+    point = json.dumps({"metric": "http_req_duration", "type": "Point",
+                        "data": {"time": "2026-11-28T10:00:00Z", "value": 3.5, "tags": {"endpoint": "ep"}}})
+    k6 = tmp_path / "k6.ndjson"
+    k6.write_text(point + "\n" + change(point) + "\n")
+    with pytest.raises(ResultError, match=message) as info:
+        read_results([k6])
+    assert str(k6) in str(info.value) and "line 2" in str(info.value)

@@ -4,10 +4,14 @@ well-formed XML."""
 from __future__ import annotations
 
 import io
+import json
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+
+import yaml
 
 from perfspec.runtime.checker import Verdict
 from perfspec.runtime.reports import annotations, junit, terminal
@@ -51,3 +55,34 @@ def test_reports_keep_result_text_as_text() -> None:
     assert "[bold]x" in tree.find("testcase/failure").get("message")
     lines = annotations([hostile_verdict()]).splitlines()
     assert len(lines) == 1 and lines[0].startswith("::error file=s.yaml,line=3")
+
+
+def test_a_spec_file_name_with_line_separators_stays_inside_every_header_comment(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parent.parent
+    spec = tmp_path / "q\u2028defaults:\u2029run: {shell: x}\u0085.yaml"
+    spec.write_text((root / "specs" / "quickstart.yaml").read_text())
+    shutil.copytree(root / "specs" / "sql", tmp_path / "sql")
+    proc = subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", "build", str(spec), "--out",
+                           str(tmp_path / "gen")], capture_output=True, text=True, timeout=120, cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    files = [p for p in (tmp_path / "gen").rglob("*") if p.is_file()]
+    assert len(files) > 5
+    name = spec.stem  # exactly, separators included
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        if path.suffix in (".py", ".js", ".yml"):  # code and YAML: only escaped forms
+            assert not any(c in text for c in "\u2028\u2029\u0085"), path
+        if path.suffix in (".yml", ".json"):  # and the name comes back exactly where it is data
+            data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+            found = [v for v in _strings(data) if "defaults:" in v]
+            assert found and all(name in v for v in found), (path, found[:2])
+    workflow = yaml.safe_load(next(p for p in files if p.name == "github-workflow.yml").read_text())
+    assert "defaults" not in workflow and "defaults" not in workflow["jobs"]["perf"]
+
+
+def _strings(node) -> list[str]:
+    if isinstance(node, dict):
+        return [s for v in node.values() for s in _strings(v)]
+    if isinstance(node, list):
+        return [s for v in node for s in _strings(v)]
+    return [node] if isinstance(node, str) else []

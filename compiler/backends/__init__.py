@@ -8,6 +8,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar, Protocol
 
 import jinja2
+import yaml
 
 from ..plan import Plan, SourceRef
 
@@ -36,6 +37,26 @@ def _safe(text: str) -> str:
     from .http import comment_text
 
     return comment_text(text)
+
+
+def yaml_escapes(value: str) -> bool:
+    """Whether a YAML scalar must be double-quoted to keep `value` exactly: control characters and
+    the line separators U+0085/U+2028/U+2029 (which plain and single-quoted scalars fold away)."""
+    return any(not c.isprintable() and c != "\n" for c in value)
+
+
+class YamlDumper(yaml.SafeDumper):
+    """The YAML writer of every backend: no aliases; text YAML would fold is double-quoted."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _yaml_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"' if yaml_escapes(value) else None)
+
+
+YamlDumper.add_representer(str, _yaml_str)
 
 
 def py_literal(value: Any, indent: int = 0, width: int = 96) -> str:

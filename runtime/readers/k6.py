@@ -159,21 +159,21 @@ def read_k6_ndjson(path: Path, profile: str | None = None) -> list[Series]:
             if metric == "perfspec_aborted":
                 r.aborted = reason or "aborted"
                 continue
-            if metric == "dropped_iterations":
-                r.dropped += int(float(value))
-                continue
-            if name is None:
-                continue  # a request perfspec did not make (setup, a hand-added call)
             number_value = float(value)
-            if (
-                number_value != number_value
-                or number_value in (float("inf"), float("-inf"))
-                or number_value < 0
-            ):
+            if not 0 <= number_value < 1e12:  # NaN fails this too; 1e12 ms is 30 years
                 raise ResultError(
                     where, f"line {number}: {metric} value {value} is not a finite, non-negative number"
                 )
-            slot = r.slot(name, stamp)
+            if metric == "dropped_iterations":
+                r.dropped += int(number_value)
+                continue
+            if name is None:
+                continue  # a request perfspec did not make (setup, a hand-added call)
+            try:
+                slot = r.slot(name, stamp)
+            except ValueError:
+                raise ResultError(where, f"line {number}: time {stamp[:40]!r} is not an ISO 8601 "
+                                  "time") from None
             s = r.series[name]
             if metric in ("perfspec_failed", "http_req_failed"):
                 if number_value == 0:

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from ...plan import Plan
-from .. import Artifact, header
+from .. import Artifact, YamlDumper, header, yaml_escapes
 
 # actions pinned to full commit SHAs (a tag can be moved; a SHA cannot)
 CHECKOUT = "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683"  # v4.2.2
@@ -192,15 +192,14 @@ def triggers(ci) -> dict[str, Any]:
     return out
 
 
-class _Dumper(yaml.SafeDumper):
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
+class _Dumper(YamlDumper):
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
         super().increase_indent(flow, False)  # lists indented under their key, as GitHub's docs
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    if yaml_escapes(value):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
     if "\n" in value and not any(line != line.rstrip() for line in value.splitlines()):
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
     return dumper.represent_scalar("tag:yaml.org,2002:str", value)

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from ...plan import Plan, TargetPlan
-from .. import Artifact, header
+from .. import Artifact, YamlDumper, header
 
 QUANTILES = {"p50": 0.5, "p75": 0.75, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p99.9": 0.999}
 FAILS_WHEN = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!="}
@@ -681,7 +681,8 @@ def dashboard(rules: Rules) -> dict:
 
 
 def _yaml(data: dict) -> str:
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1000, default_flow_style=False)
+    return yaml.dump(data, Dumper=YamlDumper, sort_keys=False, allow_unicode=True, width=1000,
+                     default_flow_style=False)
 
 
 class PrometheusBackend:
