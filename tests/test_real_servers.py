@@ -68,7 +68,7 @@ def test_k6_extracts_a_canonicalised_etag_and_tags_class(tmp_path: Path) -> None
     assert {s.name for s in series} >= {"create_record", "get_record"} and stale == 0
     with out.open() as handle:
         point = next(json.loads(line) for line in handle if '"http_req_duration"' in line
-                     and '"endpoint":"get_record"' in line)
+                     and '"name":"get_record"' in line)
     assert point["data"]["tags"]["class"] == "read"
 
 

@@ -90,7 +90,6 @@ const PARAMS = {
     headers: {"Content-Type": "application/json"},
     tags: {
       "name": "create_agent",
-      "endpoint": "create_agent",
       "class": "write",
       "target_smoke": "yes",
       "target_normal": "yes",
@@ -108,7 +107,6 @@ const PARAMS = {
     headers: {"Content-Type": "application/json"},
     tags: {
       "name": "create_task",
-      "endpoint": "create_task",
       "class": "write",
       "target_smoke": "yes",
       "target_normal": "yes",
@@ -125,7 +123,6 @@ const PARAMS = {
   "delete_agent": {
     tags: {
       "name": "delete_agent",
-      "endpoint": "delete_agent",
       "class": "delete",
       "target_smoke": "yes",
       "target_normal": "yes",
@@ -142,7 +139,6 @@ const PARAMS = {
   "get_agent": {
     tags: {
       "name": "get_agent",
-      "endpoint": "get_agent",
       "class": "read",
       "target_smoke": "yes",
       "target_normal": "yes",
@@ -159,7 +155,6 @@ const PARAMS = {
   "get_task": {
     tags: {
       "name": "get_task",
-      "endpoint": "get_task",
       "class": "read",
       "target_smoke": "yes",
       "target_normal": "yes",
@@ -176,7 +171,6 @@ const PARAMS = {
   "list_agents": {
     tags: {
       "name": "list_agents",
-      "endpoint": "list_agents",
       "class": "read",
       "target_smoke": "yes",
       "target_normal": "yes",
@@ -193,7 +187,6 @@ const PARAMS = {
   "list_goals": {
     tags: {
       "name": "list_goals",
-      "endpoint": "list_goals",
       "class": "read",
       "target_smoke": "yes",
       "target_normal": "yes",
@@ -211,7 +204,6 @@ const PARAMS = {
     headers: {"Content-Type": "application/json"},
     tags: {
       "name": "patch_agent",
-      "endpoint": "patch_agent",
       "class": "write",
       "target_smoke": "yes",
       "target_normal": "yes",

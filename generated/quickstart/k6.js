@@ -55,31 +55,31 @@ export const options = {
 // per endpoint: its fixed request parameters; the tags flag each target it counts for
 const PARAMS = {
   "create_agent": {
-    tags: {"name": "create_agent", "endpoint": "create_agent", "class": "crud", "target_crud": "yes"},
+    tags: {"name": "create_agent", "class": "crud", "target_crud": "yes"},
     responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "delete_agent": {
-    tags: {"name": "delete_agent", "endpoint": "delete_agent", "class": "crud", "target_crud": "yes"},
+    tags: {"name": "delete_agent", "class": "crud", "target_crud": "yes"},
     responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "get_agent": {
-    tags: {"name": "get_agent", "endpoint": "get_agent", "class": "crud", "target_crud": "yes"},
+    tags: {"name": "get_agent", "class": "crud", "target_crud": "yes"},
     responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "health": {
-    tags: {"name": "health", "endpoint": "health", "class": "health", "target_health": "yes"},
+    tags: {"name": "health", "class": "health", "target_health": "yes"},
     responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "list_agents": {
-    tags: {"name": "list_agents", "endpoint": "list_agents", "class": "read_heavy", "target_api": "yes"},
+    tags: {"name": "list_agents", "class": "read_heavy", "target_api": "yes"},
     responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "login": {
-    tags: {"name": "login", "endpoint": "login", "class": "auth", "target_auth": "yes"},
+    tags: {"name": "login", "class": "auth", "target_auth": "yes"},
     responseCallback: http.expectedStatuses(200, 429),
   },
   "register": {
-    tags: {"name": "register", "endpoint": "register", "class": "auth", "target_auth": "yes"},
+    tags: {"name": "register", "class": "auth", "target_auth": "yes"},
     responseCallback: http.expectedStatuses(200, 201, 204),
   },
 };

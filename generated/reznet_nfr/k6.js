@@ -64,7 +64,6 @@ const PARAMS = {
     headers: {"Content-Type": "application/json"},
     tags: {
       "name": "agent_respond",
-      "endpoint": "agent_respond",
       "class": "agent",
       "target_agent_response": "yes",
       "target_concurrent_users_100": "yes",
@@ -74,7 +73,6 @@ const PARAMS = {
   "chat_stream": {
     tags: {
       "name": "chat_stream",
-      "endpoint": "chat_stream",
       "class": "streaming",
       "ttfb": "yes",
       "target_ttfb": "yes",
@@ -85,7 +83,6 @@ const PARAMS = {
   "health": {
     tags: {
       "name": "health",
-      "endpoint": "health",
       "class": "api",
       "target_api_response": "yes",
       "target_concurrent_users_100": "yes",
@@ -95,7 +92,6 @@ const PARAMS = {
   "list_agents": {
     tags: {
       "name": "list_agents",
-      "endpoint": "list_agents",
       "class": "api",
       "target_api_response": "yes",
       "target_concurrent_users_100": "yes",
@@ -105,7 +101,6 @@ const PARAMS = {
   "ws_echo": {
     tags: {
       "name": "ws_echo",
-      "endpoint": "ws_echo",
       "class": "websocket",
       "target_websocket_latency": "yes",
       "target_concurrent_users_100": "yes",

@@ -56,7 +56,6 @@ const PARAMS = {
   "dashboard_metrics": {
     tags: {
       "name": "dashboard_metrics",
-      "endpoint": "dashboard_metrics",
       "class": "dashboard",
       "target_dashboard": "yes",
       "target_api_p95": "yes",
@@ -64,23 +63,16 @@ const PARAMS = {
     responseCallback: http.expectedStatuses(200, 201),
   },
   "health": {
-    tags: {"name": "health", "endpoint": "health", "class": "health", "target_api_p95": "yes"},
+    tags: {"name": "health", "class": "health", "target_api_p95": "yes"},
     responseCallback: http.expectedStatuses(200, 201),
   },
   "login": {
-    tags: {
-      "name": "login",
-      "endpoint": "login",
-      "class": "auth",
-      "target_login": "yes",
-      "target_api_p95": "yes",
-    },
+    tags: {"name": "login", "class": "auth", "target_login": "yes", "target_api_p95": "yes"},
     responseCallback: http.expectedStatuses(200, 429),
   },
   "permissions": {
     tags: {
       "name": "permissions",
-      "endpoint": "permissions",
       "class": "permissions",
       "target_permissions": "yes",
       "target_api_p95": "yes",
@@ -88,17 +80,11 @@ const PARAMS = {
     responseCallback: http.expectedStatuses(200, 201),
   },
   "register": {
-    tags: {"name": "register", "endpoint": "register", "class": "auth", "target_api_p95": "yes"},
+    tags: {"name": "register", "class": "auth", "target_api_p95": "yes"},
     responseCallback: http.expectedStatuses(200, 201, 429),
   },
   "verify_token": {
-    tags: {
-      "name": "verify_token",
-      "endpoint": "verify_token",
-      "class": "jwt",
-      "target_jwt_validation": "yes",
-      "target_api_p95": "yes",
-    },
+    tags: {"name": "verify_token", "class": "jwt", "target_jwt_validation": "yes", "target_api_p95": "yes"},
     responseCallback: http.expectedStatuses(200, 201),
   },
 };

@@ -72,7 +72,6 @@ const PARAMS = {
   "create_agent": {
     tags: {
       "name": "create_agent",
-      "endpoint": "create_agent",
       "class": "api",
       "target_api_endpoints": "yes",
       "target_concurrent_users_100": "yes",
@@ -83,7 +82,6 @@ const PARAMS = {
   "create_schedule": {
     tags: {
       "name": "create_schedule",
-      "endpoint": "create_schedule",
       "class": "api",
       "target_api_endpoints": "yes",
       "target_concurrent_users_100": "yes",
@@ -94,7 +92,6 @@ const PARAMS = {
   "delete_agent": {
     tags: {
       "name": "delete_agent",
-      "endpoint": "delete_agent",
       "class": "api",
       "target_api_endpoints": "yes",
       "target_concurrent_users_100": "yes",
@@ -105,7 +102,6 @@ const PARAMS = {
   "get_agent": {
     tags: {
       "name": "get_agent",
-      "endpoint": "get_agent",
       "class": "api",
       "target_api_endpoints": "yes",
       "target_concurrent_users_100": "yes",
@@ -116,7 +112,6 @@ const PARAMS = {
   "get_schedule": {
     tags: {
       "name": "get_schedule",
-      "endpoint": "get_schedule",
       "class": "api",
       "target_api_endpoints": "yes",
       "target_concurrent_users_100": "yes",
@@ -127,7 +122,6 @@ const PARAMS = {
   "health": {
     tags: {
       "name": "health",
-      "endpoint": "health",
       "class": "health",
       "target_concurrent_users_100": "yes",
       "target_quick_run": "yes",
@@ -137,7 +131,6 @@ const PARAMS = {
   "list_agents": {
     tags: {
       "name": "list_agents",
-      "endpoint": "list_agents",
       "class": "api",
       "target_api_endpoints": "yes",
       "target_concurrent_users_100": "yes",
@@ -148,7 +141,6 @@ const PARAMS = {
   "list_schedules": {
     tags: {
       "name": "list_schedules",
-      "endpoint": "list_schedules",
       "class": "api",
       "target_api_endpoints": "yes",
       "target_concurrent_users_100": "yes",
@@ -157,19 +149,12 @@ const PARAMS = {
     responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "login": {
-    tags: {
-      "name": "login",
-      "endpoint": "login",
-      "class": "auth",
-      "target_concurrent_users_100": "yes",
-      "target_quick_run": "yes",
-    },
+    tags: {"name": "login", "class": "auth", "target_concurrent_users_100": "yes", "target_quick_run": "yes"},
     responseCallback: http.expectedStatuses(200, 429),
   },
   "rag_query": {
     tags: {
       "name": "rag_query",
-      "endpoint": "rag_query",
       "class": "rag",
       "target_rag_queries": "yes",
       "target_concurrent_users_100": "yes",
@@ -180,7 +165,6 @@ const PARAMS = {
   "register": {
     tags: {
       "name": "register",
-      "endpoint": "register",
       "class": "auth",
       "target_concurrent_users_100": "yes",
       "target_quick_run": "yes",
@@ -190,7 +174,6 @@ const PARAMS = {
   "run_agent": {
     tags: {
       "name": "run_agent",
-      "endpoint": "run_agent",
       "class": "agent_execution",
       "target_agent_execution": "yes",
       "target_concurrent_users_100": "yes",

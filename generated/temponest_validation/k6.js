@@ -107,37 +107,24 @@ export const options = {
 // per endpoint: its fixed request parameters; the tags flag each target it counts for
 const PARAMS = {
   "create_agent": {
-    tags: {
-      "name": "create_agent",
-      "endpoint": "create_agent",
-      "class": "crud",
-      "target_crud": "yes",
-      "target_k6_agents": "yes",
-    },
+    tags: {"name": "create_agent", "class": "crud", "target_crud": "yes", "target_k6_agents": "yes"},
     responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "delete_agent": {
-    tags: {"name": "delete_agent", "endpoint": "delete_agent", "class": "crud", "target_crud": "yes"},
+    tags: {"name": "delete_agent", "class": "crud", "target_crud": "yes"},
     responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "get_agent": {
-    tags: {
-      "name": "get_agent",
-      "endpoint": "get_agent",
-      "class": "crud",
-      "target_crud": "yes",
-      "target_k6_agents": "yes",
-    },
+    tags: {"name": "get_agent", "class": "crud", "target_crud": "yes", "target_k6_agents": "yes"},
     responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "health": {
-    tags: {"name": "health", "endpoint": "health", "class": "health", "target_health": "yes"},
+    tags: {"name": "health", "class": "health", "target_health": "yes"},
     responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "list_agents": {
     tags: {
       "name": "list_agents",
-      "endpoint": "list_agents",
       "class": "read_heavy",
       "target_read_heavy": "yes",
       "target_k6_agents": "yes",
@@ -146,43 +133,19 @@ const PARAMS = {
     responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "login": {
-    tags: {
-      "name": "login",
-      "endpoint": "login",
-      "class": "auth",
-      "target_auth": "yes",
-      "target_k6_auth": "yes",
-    },
+    tags: {"name": "login", "class": "auth", "target_auth": "yes", "target_k6_auth": "yes"},
     responseCallback: http.expectedStatuses(200, 429),
   },
   "register": {
-    tags: {
-      "name": "register",
-      "endpoint": "register",
-      "class": "auth",
-      "target_auth": "yes",
-      "target_k6_auth": "yes",
-    },
+    tags: {"name": "register", "class": "auth", "target_auth": "yes", "target_k6_auth": "yes"},
     responseCallback: http.expectedStatuses(200, 201, 409, 429),
   },
   "update_agent": {
-    tags: {
-      "name": "update_agent",
-      "endpoint": "update_agent",
-      "class": "crud",
-      "target_crud": "yes",
-      "target_k6_agents": "yes",
-    },
+    tags: {"name": "update_agent", "class": "crud", "target_crud": "yes", "target_k6_agents": "yes"},
     responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "verify_token": {
-    tags: {
-      "name": "verify_token",
-      "endpoint": "verify_token",
-      "class": "auth",
-      "target_auth": "yes",
-      "target_k6_auth": "yes",
-    },
+    tags: {"name": "verify_token", "class": "auth", "target_auth": "yes", "target_k6_auth": "yes"},
     responseCallback: http.expectedStatuses(200, 201, 204),
   },
 };

@@ -38,6 +38,8 @@ def stamp_seconds(stamp: str) -> float:
     return datetime.fromisoformat(f"{head}.{frac or '0'}{'+00:00' if tz == 'Z' else tz}").timestamp()
 
 
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,79}$")  # spec names (compiler/spec.py NAME_PATTERN)
+
 # k6's own line layout (metric, type, data{time, value, tags}); anything else takes json.loads
 FAST = re.compile(
     r'\{"metric":"(perfspec_failed|http_req_failed|http_req_duration|perfspec_ws_latency|http_req_waiting|'
@@ -50,7 +52,11 @@ def _tags(raw: str, where: str, number: int) -> tuple[str | None, str, str, str 
     """(endpoint, status, reason, scenario, ttfb, unsent) of a point's tags."""
     try:
         tags = json.loads(raw)
+        # the endpoint: k6's `name` tag when it is a spec name (the generated script sets it; a
+        # request it did not make has its URL there), or an `endpoint` tag (older scripts)
         endpoint = tags.get("endpoint")
+        if endpoint is None and isinstance(tags.get("name"), str) and NAME.match(tags["name"]):
+            endpoint = tags["name"]
         status = str(tags.get("status", "0"))
         reason = str(tags.get("reason") or tags.get("error") or (f"HTTP {status}" if status != "0" else ""))
         return (
