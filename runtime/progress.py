@@ -106,7 +106,8 @@ class K6Watch:
             if m is None:
                 continue
             metric, stamp, value, _tags = m.groups()
-            if metric in ("http_req_duration", "perfspec_ws_latency") and ('"endpoint":' in line or '"name":' in line):
+            ours = '"endpoint":' in line or '"name":' in line
+            if metric in ("http_req_duration", "perfspec_ws_latency") and ours:
                 second = int(stamp_seconds(stamp))
                 slot = self.seconds.setdefault(second, [0, Histogram()])
                 slot[0] += 1
