@@ -111,10 +111,10 @@ def python_problems(text: str) -> list[str]:
     return problems
 
 
-def yaml_problems(text: str, benign: Any, workflow: bool) -> list[str]:
+def yaml_problems(text: str, benign: Any, workflow: bool, json_file: bool = False) -> list[str]:
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        data = _load(text, json_file)
+    except (yaml.YAMLError, ValueError) as exc:
         return [f"does not load: {exc}"]
     problems = []
 
@@ -138,61 +138,74 @@ def yaml_problems(text: str, benign: Any, workflow: bool) -> list[str]:
     return problems
 
 
+def _load(text: str, json_file: bool) -> Any:
+    return json.loads(text) if json_file else yaml.safe_load(text)
+
+
+def one_case(n: int, field: tuple[str, tuple], text: str, base: dict, tmp: Path, benign: dict) -> dict:
+    """Build one mutated spec and prove what can be proved in-process; the rest is listed."""
+    out: dict[str, Any] = {"refused": 0, "built": 0, "files": 0, "problems": [], "py": [], "js": [],
+                           "rules": [], "tests": [], "workflows": [], "origin": {}}
+    label = f"{field[0]} {'.'.join(map(str, field[1]))} = {text[:50]!r}"
+    try:
+        spec_text = yaml.safe_dump(mutate(base, field, text), allow_unicode=True, sort_keys=False,
+                                   width=10**6)
+    except yaml.YAMLError:
+        return out
+    result = build(spec_text)
+    if isinstance(result, SpecFailure):
+        out["refused"] = 1
+        out["problems"] = [f"{label}: unpositioned error {e}" for e in result.errors
+                           if not (e.line >= 1 and e.col >= 1 and e.message)]
+        return out
+    out["built"] = 1
+    folder = tmp / f"case{n}"
+    for rel, content in result:
+        path = folder / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+        out["origin"][path] = label
+        out["files"] += 1
+        if rel.endswith(".py"):
+            out["problems"] += [f"{label}: {rel}: {p}" for p in python_problems(content)]
+            out["py"].append(path)
+        elif rel.endswith(".js"):
+            out["js"].append(path)
+        elif rel.endswith((".yml", ".json")):
+            name = Path(rel).name
+            key = next((p for p in benign if Path(p).name == name), None)
+            out["problems"] += [f"{label}: {rel}: {p}" for p in yaml_problems(
+                content, benign.get(key), name == "github-workflow.yml", rel.endswith(".json"))]
+            if name == "alerts.rules.yml":
+                out["rules"].append(path)
+            elif (name == "alerts.test.yml" and field[1][0] in ("alerts", "targets")
+                  and field[1][-1] not in ("expr", "promql")):
+                out["tests"].append(path)  # promtool runs these tests: a sample of 40 fields
+            elif name == "github-workflow.yml":
+                out["workflows"].append(path)
+    return out
+
+
 def run_cases(cases: list[tuple[tuple[str, tuple], str]], base: dict, tmp: Path) -> dict[str, int]:
     benign_files = dict(build(BASE.read_text()))  # type: ignore[arg-type]
-    benign = {p: yaml.safe_load(t) for p, t in benign_files.items() if p.endswith((".yml", ".json"))}
-    problems: list[str] = []
-    counts = {"cases": 0, "refused": 0, "built": 0, "files": 0}
-    py_files: list[Path] = []
-    js_files: list[Path] = []
-    rule_files: list[Path] = []
-    rule_tests: list[Path] = []
-    workflows: list[Path] = []
-    origin: dict[Path, str] = {}
-    for n, (field, text) in enumerate(cases):
-        counts["cases"] += 1
-        label = f"{field[0]} {'.'.join(map(str, field[1]))} = {text[:50]!r}"
-        try:
-            spec_text = yaml.safe_dump(mutate(base, field, text), allow_unicode=True, sort_keys=False,
-                                       width=10**6)
-        except yaml.YAMLError:
-            continue
-        result = build(spec_text)
-        if isinstance(result, SpecFailure):
-            counts["refused"] += 1
-            for e in result.errors:
-                if not (e.line >= 1 and e.col >= 1 and e.message):
-                    problems.append(f"{label}: unpositioned error {e}")
-            continue
-        counts["built"] += 1
-        folder = tmp / f"case{n}"
-        for rel, content in result:
-            path = folder / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content, encoding="utf-8")
-            origin[path] = label
-            counts["files"] += 1
-            if rel.endswith(".py"):
-                problems += [f"{label}: {rel}: {p}" for p in python_problems(content)]
-                py_files.append(path)
-            elif rel.endswith(".js"):
-                js_files.append(path)
-            elif rel.endswith((".yml", ".json")):
-                name = Path(rel).name
-                key = next((p for p in benign if Path(p).name == name), None)
-                problems += [f"{label}: {rel}: {p}" for p in
-                             yaml_problems(content, benign.get(key), name == "github-workflow.yml")]
-                if name == "alerts.rules.yml":
-                    rule_files.append(path)
-                elif (name == "alerts.test.yml" and field[1][0] in ("alerts", "targets")
-                      and field[1][-1] not in ("expr", "promql")):
-                    rule_tests.append(path)  # promtool runs these tests: a sample of 40 fields
-                elif name == "github-workflow.yml":
-                    workflows.append(path)
-    problems += js_problems(js_files, origin)
-    problems += canary_problems(py_files, origin, tmp)
-    problems += promtool_problems(rule_files, rule_tests, origin)
-    problems += actionlint_problems(workflows, origin)
+    benign = {p: _load(t, p.endswith(".json")) for p, t in benign_files.items()
+              if p.endswith((".yml", ".json"))}
+    args = [(n, field, text, base, tmp, benign) for n, (field, text) in enumerate(cases)]
+    if len(cases) > 2000:  # the full run: every core builds
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor() as pool:
+            results = list(pool.map(one_case, *zip(*args, strict=True), chunksize=64))
+    else:
+        results = [one_case(*a) for a in args]
+    counts = {"cases": len(cases), **{k: sum(r[k] for r in results) for k in ("refused", "built", "files")}}
+    problems = [p for r in results for p in r["problems"]]
+    origin = {path: label for r in results for path, label in r["origin"].items()}
+    gather = lambda key: [p for r in results for p in r[key]]  # noqa: E731
+    problems += js_problems(gather("js"), origin)
+    problems += canary_problems(gather("py"), origin, tmp)
+    problems += promtool_problems(gather("rules"), gather("tests"), origin)
+    problems += actionlint_problems(gather("workflows"), origin)
     print(f"hostile: {counts['cases']} cases (strings x fields), {counts['built']} built, "
           f"{counts['refused']} refused with a position, {counts['files']} artifacts proved")
     assert not problems, "\n".join(problems[:40])
