@@ -46,7 +46,7 @@ def read_manifest(out: Path, ignored: list[str] | None = None) -> dict[str, dict
         return {}
     try:
         with path.open("rb") as f:
-            data = json.loads(f.read(MANIFEST_MAX + 1)[:MANIFEST_MAX + 1].decode("utf-8"))
+            data = json.loads(f.read(MANIFEST_MAX + 1).decode("utf-8"))
         files = data["files"]
         assert isinstance(files, dict)
     except (ValueError, KeyError, AssertionError, OSError, UnicodeDecodeError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -296,7 +297,6 @@ def load_file(path: str | Path) -> Document:
     try:
         # only a regular file is read (a FIFO would hang, /dev/zero never ends), and only up to
         # the size bound
-        import stat
 
         mode = Path(path).stat().st_mode
         if not stat.S_ISREG(mode):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import files
+from . import files as spec_files
 from .histogram import Histogram
 from .results import ResultError, Series
 
@@ -334,7 +334,7 @@ def judge_external(t: dict, v: Verdict, base: Path) -> None:
         v.reasons = ["no samples: the metric comes from Prometheus, which `check` does not query"]
         return
     try:
-        node: Any = json.loads(files.read_text(base, source["json"]))
+        node: Any = json.loads(spec_files.read_text(base, source["json"]))
         for key in [k for k in source.get("path", "$").lstrip("$").split(".") if k]:
             node = node[key]
         value = float(node)

@@ -10,6 +10,7 @@ folder) of at most MAX_BYTES.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 MAX_BYTES = 256 * 1024 * 1024
@@ -46,7 +47,6 @@ def problem(folder: Path, name: str, must_exist: bool = True) -> str | None:
         return f"not found (looked in {folder / name})" if must_exist else None
     except OSError as exc:
         return f"cannot be read: {exc.strerror}"
-    import stat
 
     if not stat.S_ISREG(st.st_mode):
         return f"{path} is not a regular file"
