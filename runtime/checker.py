@@ -48,6 +48,7 @@ class StatVerdict:
     unit: str
     ok: bool
     line: int
+    note: str = ""  # shown after the value, e.g. which run window and bucket
 
     def shown(self) -> str:
         return shown(self.measured, self.unit)
@@ -65,10 +66,12 @@ class Verdict:
     selector: str = ""
     histogram: Histogram | None = None
     timeline: list[tuple[int, int, int, Histogram]] = field(default_factory=list)
+    server: list[StatVerdict] = field(default_factory=list)  # the service's own view (Prometheus)
 
     def message(self) -> str:
         parts = [f"{s.stat} {s.shown()} ({'warn bound' if s.severity == 'warn' else 'bound'} {s.bound})"
                  for s in self.stats if not s.ok or self.status == "pass"]
+        parts += [f"{s.stat} {s.shown()} ({s.note})" for s in self.server]
         return "; ".join(parts + self.reasons)
 
 
@@ -160,12 +163,72 @@ def judge(targets: dict, series: list[Series], meta: dict | None = None,
             not_judged = now is None and v.status == "warn"  # another profile's target
             if (t.get("extra") or {}).get("regression") and not not_judged:
                 judge_regression(t, now, baseline, v)
+            if now is not None:
+                judge_server_side(t, v, meta.get("prometheus"))
         elif t["kind"] == "external":
-            judge_external(t, v, base or Path.cwd())
+            judge_external(t, v, base or Path.cwd(), meta.get("prometheus"))
         else:
             judge_scaling(t, series, v, targets)
+        alerts_during_run(t, v, meta.get("prometheus"))
         out.append(v)
     return out
+
+
+STAT_UNITS = {"avg": "s", "min": "s", "max": "s", "error_rate": "ratio", "success_rate": "ratio",
+              "throughput": "/s", **{q: "s" for q in QUANTILES}}
+
+
+def judge_server_side(t: dict, v: Verdict, evidence: dict | None) -> None:
+    """The service's own statistics over each tool's run window, beside the client's; judged too
+    when the spec says `server_side: judge`."""
+    view = t.get("server")
+    per_tool = ((evidence or {}).get("server") or {}).get(t["name"])
+    if not view or not per_tool:
+        return
+    judged = view.get("mode") == "judge"
+    buckets = view.get("buckets") or []
+    for tool, stats in sorted(per_tool.items()):
+        seen = set()
+        for st in t["stats"]:
+            got = stats.get(st["stat"])
+            if got is None or (st["stat"] in seen and not judged):
+                continue
+            seen.add(st["stat"])
+            values = [row["value"] for row in got.get("values") or []]
+            value = values[0] if len(values) == 1 else None
+            ok = value is not None and holds(st["op"], value, st["value"])
+            v.server.append(StatVerdict(f"server {st['stat']}", st["text"], st["severity"], value,
+                                        STAT_UNITS.get(st["stat"], ""), ok, st["line"], f"during {tool}"))
+            if got.get("error"):
+                v.reasons.append(f"server-side {st['stat']} ({tool}): {got['error']}")
+            elif value is not None and st["stat"] in QUANTILES and buckets:
+                lo = max((b for b in buckets if b < value), default=0.0)
+                hi = min((b for b in buckets if b >= value), default=math.inf)
+                v.server[-1].note += f", in bucket {shown(lo, 's', 0)}-{shown(hi, 's', 0)}"
+            if judged and not ok:
+                why = "no data" if value is None else f"{shown(value, STAT_UNITS.get(st['stat'], ''))}"
+                v.reasons.append(f"server-side {st['stat']} {why} breaks {st['text']} during {tool}")
+                if st["severity"] == "fail" or value is None:
+                    v.status = "fail"
+                elif v.status == "pass":
+                    v.status = "warn"
+
+
+def alerts_during_run(t: dict, v: Verdict, evidence: dict | None) -> None:
+    """A generated alert of this target that went pending or firing while the load ran."""
+    for a in ((evidence or {}).get("alerts") or {}).get("alerts") or []:
+        if a.get("target") != t["name"]:
+            continue
+        if "firing_at" in a:
+            v.reasons.append(f"alert {a['alert']} fired at +{clock(a['firing_at'])} of the run")
+        elif "pending_at" in a:
+            v.reasons.append(f"alert {a['alert']} was pending from +{clock(a['pending_at'])} (not long "
+                             "enough to fire)")
+
+
+def clock(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    return f"{seconds // 60:02d}:{seconds % 60:02d}"
 
 
 def judge_regression(t: dict, now: Series | None, baseline: list[Series] | None, v: Verdict) -> None:
@@ -326,12 +389,14 @@ def windowed(t: dict, merged: Series) -> str | None:
     return None
 
 
-def judge_external(t: dict, v: Verdict, base: Path) -> None:
+def judge_external(t: dict, v: Verdict, base: Path, evidence: dict | None = None) -> None:
     extra = t.get("extra", {})
     source = extra.get("source", {})
+    if "promql" in source:
+        judge_promql(t, v, evidence)
+        return
     if "json" not in source:
-        v.status = "fail"
-        v.reasons = ["no samples: the metric comes from Prometheus, which `check` does not query"]
+        v.status, v.reasons = "fail", ["no samples: the target names no source"]
         return
     try:
         node: Any = json.loads(spec_files.read_text(base, source["json"]))
@@ -349,6 +414,41 @@ def judge_external(t: dict, v: Verdict, base: Path) -> None:
     name = extra.get("metric") or "value"
     v.stats.append(StatVerdict(name, extra["text"], "fail", value, "", ok, t["line"]))
     v.status = "pass" if ok else "fail"
+
+
+def judge_promql(t: dict, v: Verdict, evidence: dict | None) -> None:
+    """A `source: {promql}` target from the queried evidence: every series the query returns
+    must hold the bound; no server, an error or an empty answer fails and says so."""
+    extra = t["extra"]
+    query = extra["source"]["promql"]
+    v.selector = f"PromQL {query}"
+    got = ((evidence or {}).get("promql") or {}).get(t["name"])
+    name = extra.get("metric") or "value"
+    unit = {"percent": "ratio", "duration": "s", "rate": "/s"}.get(extra.get("unit", ""), "")
+    if got is None:
+        v.status = "fail"
+        v.reasons = [f"no samples: no Prometheus was queried for {query!r}; pass --prometheus URL or "
+                     "set PROMETHEUS_URL (on the demo target `perfspec run` starts one)"]
+        v.stats.append(StatVerdict(name, extra["text"], "fail", None, unit, False, t["line"]))
+        return
+    if got.get("error"):
+        v.status, v.reasons = "fail", [f"{got['error']} (query: {query})"]
+        v.stats.append(StatVerdict(name, extra["text"], "fail", None, unit, False, t["line"]))
+        return
+    rows = got.get("values") or []
+    if not rows:
+        v.status = "fail"
+        v.reasons = [f"no samples: the query returned no series at the end of the run (query: {query})"]
+        v.stats.append(StatVerdict(name, extra["text"], "fail", None, unit, False, t["line"]))
+        return
+    v.samples = len(rows)
+    for row in rows:
+        labels = ", ".join(f"{k}={val}" for k, val in sorted(row["labels"].items()))
+        ok = holds(extra["op"], row["value"], extra["value"])
+        v.stats.append(StatVerdict(name + (f"{{{labels}}}" if labels else ""), extra["text"], "fail",
+                                   row["value"], unit, ok, t["line"]))
+    v.status = "pass" if all(s.ok for s in v.stats) else "fail"
+    v.reasons.append(f"query: {query}")
 
 
 def exit_code(verdicts: list[Verdict], strict: bool = False) -> int:

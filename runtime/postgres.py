@@ -7,7 +7,6 @@ import glob
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -15,15 +14,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from .net import free_port
+
 
 class PostgresUnavailable(RuntimeError):
     """Neither pgserver nor PostgreSQL binaries could start a server."""
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _binaries() -> Path | None:
@@ -38,7 +34,7 @@ def _binaries() -> Path | None:
 def _initdb(bindir: Path) -> Iterator[str]:
     """initdb in a temp folder, listening on 127.0.0.1 on a free port; removed afterwards."""
     folder = Path(tempfile.mkdtemp(prefix="perfspec-pg-"))
-    data, port = folder / "data", _free_port()
+    data, port = folder / "data", free_port()
     run_as: list[str] = []
     if os.geteuid() == 0:  # PostgreSQL refuses to run as root
         shutil.chown(folder, "postgres", "postgres") if _has_user("postgres") else None

@@ -29,6 +29,25 @@ def terminal(verdicts: list[Verdict], stream=None) -> None:
     Console(file=stream, width=160, emoji=False, highlight=False).print(table)
 
 
+def alert_lines(evidence: dict | None, spec: str) -> list[str]:
+    """What Prometheus said of the spec's alerts during the run, for the terminal."""
+    info = (evidence or {}).get("alerts")
+    if not info:
+        return []
+    if info.get("error"):
+        return [f"alerts: unknown ({printable(info['error'])})"]
+    if info.get("loaded") is False:
+        return [f"alerts: the spec's rules (group {printable(info.get('group', ''))!r}) are not loaded in "
+                f"Prometheus at {printable(evidence.get('url', ''))}: load alerts.rules.yml to see them"]
+    lines = []
+    for a in info.get("alerts") or []:
+        state = "fired" if "firing_at" in a else "pending only"
+        at = a.get("firing_at", a.get("pending_at", 0))
+        lines.append(f"alert {printable(a['alert'])} {state} at +{int(at) // 60:02d}:{int(at) % 60:02d}"
+                     + (f" (target {printable(a['target'])})" if a.get("target") else ""))
+    return lines or [f"alerts: none of {printable(spec)}'s alerts went pending or firing during the run"]
+
+
 def junit(verdicts: list[Verdict]) -> str:
     fails = sum(v.status == "fail" for v in verdicts)
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
@@ -86,7 +105,9 @@ def as_json(verdicts: list[Verdict]) -> str:
         "target": v.name, "status": v.status, "spec": v.spec, "line": v.line, "samples": v.samples,
         "reasons": v.reasons,
         "stats": [{"stat": s.stat, "bound": s.bound, "severity": s.severity, "measured": s.measured,
-                   "unit": s.unit, "ok": s.ok, "line": s.line} for s in v.stats]}
+                   "unit": s.unit, "ok": s.ok, "line": s.line} for s in v.stats],
+        **({"server": [{"stat": s.stat, "measured": s.measured, "unit": s.unit, "ok": s.ok,
+                        "where": s.note} for s in v.server]} if v.server else {})}
         for v in verdicts], indent=2, ensure_ascii=False) + "\n"
 
 

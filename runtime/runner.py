@@ -11,7 +11,6 @@ import contextlib
 import hashlib
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -20,13 +19,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from .net import free_port, mask, stop
 from .postgres import throwaway
-
-
-def mask(text: str) -> str:
-    """A URL or DSN fit for logs and manifests: user:password@ and password=... masked."""
-    text = re.sub(r"(?i)(password\s*=\s*)[^&\s]+", r"\1***", text)
-    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", text)
 
 
 class PreflightFailed(RuntimeError):
@@ -67,11 +61,7 @@ def demo(dsn: str | None, extra: list[str]) -> Iterator[str]:
             raise RuntimeError(f"the demo target did not start: {detail}")
         yield line.strip()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
 
 
 def git_commit() -> str | None:
@@ -142,9 +132,14 @@ def execute(info: dict, run_dir: Path, suites: list[str], demo_args: list[str],
             if info.get("duration"):
                 env["PERFSPEC_DURATION"] = f"{info['duration']:g}"
                 manifest["duration"] = info["duration"]
+            prom_url = info.get("prometheus") or os.environ.get("PROMETHEUS_URL") or None
             if need_demo:
                 url = stack.enter_context(demo(dsn, demo_args))
                 log(f"demo target on {url}")
+                if prom_url is None and (artifacts / "alerts.rules.yml").exists():
+                    prom_url = start_prometheus(stack, url, artifacts, info, log)
+                    if prom_url:
+                        manifest["prometheus"] = "embedded throwaway Prometheus " + prom_url
                 for name in host_env:
                     if forced or not os.environ.get(name):
                         env[name] = url
@@ -199,6 +194,9 @@ def execute(info: dict, run_dir: Path, suites: list[str], demo_args: list[str],
                                   str(artifacts / "k6.js")], shard_env))
                 run_tool("k6", cmds, manifest, log, timeout=info["seconds"] + 120, logs=logs, display=display,
                          watcher=K6Watch(*outs), stages=stages, unit=unit)
+            if prom_url:
+                gather_prometheus(prom_url, artifacts, results, manifest, log,
+                                  embedded=bool(manifest.get("prometheus")))
         except KeyboardInterrupt:
             manifest["partial"] = True
             log("interrupted: stopping what was started; partial results are kept")
@@ -206,6 +204,40 @@ def execute(info: dict, run_dir: Path, suites: list[str], demo_args: list[str],
             manifest["ended"] = time.time()
             (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
+
+
+def start_prometheus(stack: contextlib.ExitStack, url: str, artifacts: Path, info: dict, log) -> str | None:
+    """The embedded Prometheus for a run on the demo target; None (said why) without the binary,
+    except in CI, where a missing server fails the run."""
+    from .prometheus import PrometheusUnavailable, embedded
+
+    try:
+        prom = stack.enter_context(embedded(url, [artifacts / "alerts.rules.yml"], info.get("matchers")))
+    except PrometheusUnavailable as exc:
+        if os.environ.get("CI") == "true":
+            raise RuntimeError(f"CI: {exc}") from None
+        log(f"no server-side view and no alert check: {exc}")
+        return None
+    log(f"Prometheus on {prom} (scraping the demo target every second, the spec's rules loaded)")
+    return prom
+
+
+def gather_prometheus(url: str, artifacts: Path, results: Path, manifest: dict, log,
+                      embedded: bool) -> None:
+    """results/prometheus.json: PromQL targets, the service's view of each HTTP target per tool
+    window, and the spec's alerts that went pending or firing."""
+    from .prometheus import EVIDENCE, SCRAPE, collect
+
+    windows = {k: v for k, v in manifest.get("windows", {}).items() if k in ("locust", "k6")}
+    targets = json.loads((artifacts / "targets.json").read_text(encoding="utf-8"))
+    if embedded:
+        time.sleep(2 * SCRAPE + 0.5)  # the last scrape and one rule evaluation after the load
+    evidence = collect(url, targets, windows, lag=2 * SCRAPE if embedded else 0.0)
+    (results / EVIDENCE).write_text(json.dumps(evidence, indent=2, ensure_ascii=False) + "\n",
+                                    encoding="utf-8")
+    fired = [a["alert"] for a in (evidence.get("alerts") or {}).get("alerts", []) if "firing_at" in a]
+    log(f"Prometheus: {len(evidence['server'])} server-side view(s), {len(evidence['promql'])} PromQL "
+        f"target(s), alerts firing: {', '.join(fired) or 'none'}")
 
 
 def preflight(info: dict, env: dict, log, suites: list[str], dsn: str | None) -> None:
@@ -242,6 +274,7 @@ def run_tool(name: str, cmds: list[tuple[list[str], dict]], manifest: dict, log,
     if display is not None and watcher is not None:
         display.follow(name, watcher, stages=stages, unit=unit)
     state, procs, handles = "done", [], []
+    manifest.setdefault("windows", {})[name] = [started, started]
     try:
         try:
             for (cmd, env), path in zip(cmds, paths, strict=True):
@@ -291,6 +324,7 @@ def run_tool(name: str, cmds: list[tuple[list[str], dict]], manifest: dict, log,
             handle.close()
     if display is not None:
         display.finish(name, state if state != "done" else f"exit {code}")
+    manifest["windows"][name] = [started, time.time()]
     manifest["exit"][name] = {"code": code, "seconds": round(time.time() - started, 2),
                               "logs": [p.name for p in paths]}
     log(f"  {name}: exit {code} in {time.time() - started:.1f}s (log: {paths[0]})")
@@ -312,21 +346,6 @@ def worst(codes: list[int | None]) -> int:
     return 99 if 99 in known else 1 if 1 in known else 0
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def spec_hash(path: Path) -> str:

@@ -169,15 +169,16 @@ def drive(url: str, seconds: float, limit: int = 400) -> int:
 
 
 def replay_test(before: dict[str, float], after: dict[str, float], fires: bool) -> dict:
-    """promtool input: the scraped increments, once per minute for 12 minutes."""
+    """promtool input: the scraped increments, every 15 s for 12 minutes (a few requests per
+    second: above the alerts' default min_rate of 1/s)."""
     rules = yaml.safe_load((ROOT / "generated" / "quickstart" / "alerts.rules.yml").read_text())
     name = "QuickstartApiP95Latency"
     alert = next(r for g in rules["groups"] for r in g["rules"] if r.get("alert") == name)
-    series = [{"series": k, "values": f"{before.get(k, 0):g}+{v - before.get(k, 0):g}x12"}
+    series = [{"series": k, "values": f"{before.get(k, 0):g}+{v - before.get(k, 0):g}x48"}
               for k, v in sorted(after.items())]
     expected = [{"exp_labels": alert["labels"], "exp_annotations": alert["annotations"]}] if fires else []
     return {"rule_files": ["alerts.rules.yml"], "evaluation_interval": "1m", "tests": [{
-        "interval": "1m", "input_series": series,
+        "interval": "15s", "input_series": series,
         "alert_rule_test": [{"eval_time": "11m", "alertname": name, "exp_alerts": expected},
                             {"eval_time": "11m", "alertname": "QuickstartApiSuccessRate",
                              "exp_alerts": []}]}]}
@@ -224,3 +225,29 @@ def test_two_specs_rules_load_together_and_carry_no_line_numbers(tmp_path: Path)
     assert check.returncode == 0, check.stdout + check.stderr
     test = promtool("test", "rules", "together.test.yml", cwd=tmp_path)
     assert test.returncode == 0, test.stdout[-3000:] + test.stderr[-3000:]
+
+
+def test_short_windows_get_unit_tests_whose_step_fits_them(tmp_path: Path) -> None:
+    """A 10 s rate window and 1 m SLO windows (5 s short windows): the generated tests step a
+    quarter of the shortest window, so promtool proves every alert fires and stays silent; the
+    latency alert stays silent on slow requests below min_rate."""
+    text = (ROOT / "specs" / "quickstart.yaml").read_text()
+    text = text.replace("from_targets: {for: 5m, severity: warning,",
+                        "from_targets: {for: 20s, window: 10s, min_rate: 2/s, severity: warning,")
+    text = text.replace("slo: {availability: 99.5%}",
+                        "slo: {availability: 99.5%, period: 1h, windows: [1m, 2m], "
+                        "ticket_windows: [3m, 10m]}")
+    checked = check_text(text, str(ROOT / "specs" / "quickstart.yaml"))
+    arts = {a.path.name: a.content for a in PrometheusBackend().emit(build_plan(checked))}
+    for name, content in arts.items():
+        (tmp_path / name).write_text(content)
+    tests = yaml.safe_load(arts["alerts.test.yml"])
+    assert tests["evaluation_interval"] == "1250ms"  # 5s / 4
+    names = [t["name"] for t in tests["tests"]]
+    assert any("requests/s -> silent" in n and "P95Latency" in n for n in names), names
+    assert "and on() sum(perfspec:quickstart:api:latency_bucket:rate10s{le=\"+Inf\"}) >= 2" in \
+        arts["alerts.rules.yml"]
+    check = promtool("check", "rules", "alerts.rules.yml", cwd=tmp_path)
+    assert check.returncode == 0, check.stdout + check.stderr
+    test = promtool("test", "rules", "alerts.test.yml", cwd=tmp_path)
+    assert test.returncode == 0, test.stdout + test.stderr

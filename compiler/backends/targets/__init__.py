@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import PurePosixPath
 
-from ...plan import Plan, ProfilePlan, SourceRef
-from .. import Artifact
+from ...plan import Plan, ProfilePlan, SourceRef, TargetPlan
+from .. import Artifact, service
 
 
 class TargetsBackend:
@@ -17,19 +17,46 @@ class TargetsBackend:
             "generated_by": f"perfspec from {plan.file}",
             "spec": plan.file,
             "name": plan.name,
-            "profiles": {p.name: {"model": p.model, "seconds": p.seconds,
-                                  "peak": max((max(s.start, s.end) for s in p.stages), default=0),
-                                  "mean": mean_load(p), "unit": p.unit,
-                                  "tools": p.tools} for p in plan.profiles.values()},
-            "targets": [{
-                "index": t.index, "name": t.name, "kind": t.kind, "measure": t.measure,
-                "endpoints": t.endpoints, "queries": t.queries, "profile": t.profile,
-                "workers": t.workers, "window": t.window, "line": t.source.line,
-                "stats": [{"stat": s.stat, "op": s.op, "value": s.value, "text": s.text,
-                           "severity": s.severity, "line": s.line} for s in t.stats],
-                **({"extra": t.extra} if t.extra else {}),
-                **({"demo": False} if not t.demo else {}),
-            } for t in plan.targets],
+            "profiles": {
+                p.name: {
+                    "model": p.model,
+                    "seconds": p.seconds,
+                    "peak": max((max(s.start, s.end) for s in p.stages), default=0),
+                    "mean": mean_load(p),
+                    "unit": p.unit,
+                    "tools": p.tools,
+                }
+                for p in plan.profiles.values()
+            },
+            "targets": [
+                {
+                    "index": t.index,
+                    "name": t.name,
+                    "kind": t.kind,
+                    "measure": t.measure,
+                    "endpoints": t.endpoints,
+                    "queries": t.queries,
+                    "profile": t.profile,
+                    "workers": t.workers,
+                    "window": t.window,
+                    "line": t.source.line,
+                    "stats": [
+                        {
+                            "stat": s.stat,
+                            "op": s.op,
+                            "value": s.value,
+                            "text": s.text,
+                            "severity": s.severity,
+                            "line": s.line,
+                        }
+                        for s in t.stats
+                    ],
+                    **({"extra": t.extra} if t.extra else {}),
+                    **({"demo": False} if not t.demo else {}),
+                    **({"server": view} if (view := server_view(plan, t)) else {}),
+                }
+                for t in plan.targets
+            ],
         }
         text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
         return [Artifact(plan.folder / PurePosixPath("targets.json"), text, SourceRef(plan.file, 1))]
@@ -40,5 +67,27 @@ def mean_load(p: ProfilePlan) -> float:
     total = sum(s.seconds for s in p.stages)
     if total <= 0:
         return max((max(s.start, s.end) for s in p.stages), default=0.0)
-    return round(sum((s.end if s.kind == "spike" else (s.start + s.end) / 2) * s.seconds
-                     for s in p.stages) / total, 6)
+    return round(
+        sum((s.end if s.kind == "spike" else (s.start + s.end) / 2) * s.seconds for s in p.stages) / total, 6
+    )
+
+
+def server_view(plan: Plan, t: TargetPlan) -> dict | None:
+    """How the checker reads the service's own histogram for an HTTP target: the same series the
+    alert rules select (see `alerts.service`); None without service metrics or for TTFB/SQL."""
+    if plan.alerts is None or plan.alerts.service.server_side == "off":
+        return None
+    if t.kind != "measured" or not t.endpoints or t.measure != "latency":
+        return None
+    sels = service.selectors(plan, t.endpoints)
+    if not sels:
+        return None
+    svc = plan.alerts.service
+    return {
+        "mode": svc.server_side,
+        "histogram": svc.latency_histogram,
+        "total": svc.requests_total,
+        **({"buckets": [b.value for b in svc.buckets]} if svc.buckets else {}),
+        "selectors": sels,
+        "error_selectors": service.selectors(plan, t.endpoints, service.error_matcher(plan)),
+    }

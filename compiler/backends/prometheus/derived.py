@@ -1,0 +1,274 @@
+"""Alerts derived from targets (latency quantiles, avg, error/success ratio, throughput floor,
+PromQL targets) with the recording rules they read, and their unit-test input series."""
+
+from __future__ import annotations
+
+import math
+
+from ...plan import TargetPlan
+from .. import service
+from ..service import promql_string
+from .common import FAILS_WHEN, QUANTILES, Case, camel, duration, matches, number
+
+
+class DerivedAlerts:
+    """Mixed into Rules: one target -> its alerts and records."""
+
+    def target(self, t: TargetPlan) -> None:
+        if t.alert is False or t.kind == "scaling":
+            return
+        opts = t.alert if not isinstance(t.alert, bool) else None
+        for_ = opts.for_.value if opts and opts.for_ else self.cfg.from_targets.for_.value
+        runbook = (opts.runbook if opts else None) or self.cfg.from_targets.runbook
+        labels = self.common_labels(t, opts.severity if opts else None, opts.labels if opts else {})
+        if t.kind == "external":
+            self.external(t, for_, labels, runbook)
+            return
+        if not t.endpoints or t.profile is not None or t.measure != "latency":
+            return  # SQL-only, scoped to a test profile, or TTFB: no service metric to alert on
+        sels = self.selectors(t.endpoints)
+        if not sels:
+            return
+        ident = t.ident
+        is_error = service.error_matcher(self.plan)
+        err_sels = self.selectors(t.endpoints, is_error)
+        hist, total = self.svc.latency_histogram, self.svc.requests_total
+        rec_bucket = f"perfspec:{self.scope}:{ident}:latency_bucket:rate{self.window}"
+        rec_req = f"perfspec:{self.scope}:{ident}:requests:rate{self.window}"
+        rec_err = f"perfspec:{self.scope}:{ident}:errors:rate{self.window}"
+        used: set[str] = set()
+        for st in t.stats:
+            if st.severity != "fail":
+                continue
+            bad = FAILS_WHEN[st.op]
+            what = self.describe(t, st.stat, st.text)
+            if st.stat in QUANTILES:
+                used.add(rec_bucket)
+                q = QUANTILES[st.stat]
+                measured = f"histogram_quantile({q}, {rec_bucket})"
+                guard = self.guard("sum(" + rec_bucket + '{le="+Inf"})')
+                alert = self.add(
+                    f"{self.prefix}{camel(t.name)}{camel(st.stat.replace('.', '_'))}Latency",
+                    f"{measured} {bad} {number(st.value)}{guard}",
+                    for_,
+                    labels,
+                    what,
+                    runbook,
+                    t,
+                    {"title": f"{t.name}: {st.stat}", "query": measured, "threshold": st.value, "unit": "s"},
+                )
+                alert.cases = self.latency_cases(t, q, st.value, st.op) or []
+                if not alert.cases:
+                    alert.note = (
+                        f"no test: {st.text} cannot be told apart with buckets "
+                        f"{[duration(b) for b in self.buckets]}"
+                    )
+            elif st.stat == "avg":
+                count_rate = self.rate_sum(hist + "_count", sels)
+                measured = f"{self.rate_sum(hist + '_sum', sels)} / {self.rate_sum(hist + '_count', sels)}"
+                alert = self.add(
+                    f"{self.prefix}{camel(t.name)}AvgLatency",
+                    f"({measured}) {bad} {number(st.value)}{self.guard(count_rate)}",
+                    for_,
+                    labels,
+                    what,
+                    runbook,
+                    t,
+                    {"title": f"{t.name}: avg", "query": measured, "threshold": st.value, "unit": "s"},
+                )
+                alert.cases = self.avg_cases(t, st.value, st.op)
+            elif st.stat in ("error_rate", "success_rate"):
+                used.update((rec_req, rec_err))
+                ratio = f"{rec_err} / {rec_req}"
+                measured = ratio if st.stat == "error_rate" else f"1 - {ratio}"
+                kind = "ErrorRate" if st.stat == "error_rate" else "SuccessRate"
+                alert = self.add(
+                    f"{self.prefix}{camel(t.name)}{kind}",
+                    f"({measured}) {bad} {number(st.value)}",
+                    for_,
+                    labels,
+                    what,
+                    runbook,
+                    t,
+                    {
+                        "title": f"{t.name}: {st.stat}",
+                        "query": measured,
+                        "threshold": st.value,
+                        "unit": "percentunit",
+                    },
+                )
+                alert.cases = self.ratio_cases(t, st.stat, st.value, st.op)
+            elif st.stat == "throughput":
+                used.add(rec_req)
+                measured = f"(sum({rec_req}) or vector(0))"
+                alert = self.add(
+                    f"{self.prefix}{camel(t.name)}Throughput",
+                    f"{measured} {bad} {number(st.value)}",
+                    for_,
+                    labels,
+                    what,
+                    runbook,
+                    t,
+                    {
+                        "title": f"{t.name}: throughput",
+                        "query": measured,
+                        "threshold": st.value,
+                        "unit": "reqps",
+                    },
+                )
+                alert.cases = self.throughput_cases(t, st.value, st.op)
+        if rec_bucket in used:
+            self.records.append((rec_bucket, self.rate_sum(hist + "_bucket", sels, by="le")))
+        if rec_req in used:
+            self.records.append((rec_req, self.rate_sum(total, sels)))
+        if rec_err in used:
+            # 0, not absent, while nothing fails: the ratio and its panels read 0 on a healthy service
+            self.records.append((rec_err, f"{self.rate_sum(total, err_sels)} or vector(0)"))
+
+    def guard(self, rate: str) -> str:
+        """`and` the service gets at least min_rate requests/s: no page on a few late requests."""
+        return f" and on() {rate} >= {number(self.min_rate)}" if self.min_rate > 0 else ""
+
+    def origin(self, t: TargetPlan) -> str:
+        """Where a target is written: the spec file and the target's name (no line number)."""
+        return f"{self.plan.file}, target {t.name}"
+
+    def describe(self, t: TargetPlan, stat: str, text: str) -> str:
+        return f"{t.name}: {stat} must stay {text} ({self.origin(t)})"
+
+    def external(self, t: TargetPlan, for_: float, labels: dict[str, str], runbook: str | None) -> None:
+        promql = t.extra.get("source", {}).get("promql")
+        if not promql:
+            return  # a JSON file another tool writes: judged by `perfspec check` only
+        record = f"perfspec:{self.scope}:{t.ident}:value"
+        self.records.append((record, promql))
+        op, value = t.extra["op"], t.extra["value"]
+        alert = self.add(
+            f"{self.prefix}{camel(t.name)}",
+            f"{record} {FAILS_WHEN[op]} {number(value)}",
+            for_,
+            labels,
+            f"{t.name}: {t.extra['metric']} must stay {t.extra['text']} ({self.origin(t)})",
+            runbook,
+            t,
+            {"title": t.name, "query": record, "threshold": value, "unit": ""},
+            description=f"perfspec target {t.name!r} from {self.plan.file}",
+        )
+        alert.cases = self.value_cases(record, FAILS_WHEN[op], value)
+
+    # --- input series for the unit tests ------------------------------------------------------
+
+    def labels_of(self, t: TargetPlan, extra: dict[str, str] | None = None) -> str:
+        """The series labels of the target's first endpoint, for test input."""
+        ep = next(self.plan.endpoints[n] for n in t.endpoints if self.plan.endpoints[n].method != "WS")
+        labels = {
+            **self.svc.matchers,
+            self.svc.route_label: ep.route,
+            self.svc.method_label: ep.method,
+            **(extra or {}),
+        }
+        return "{" + ", ".join(f"{k}={promql_string(v)}" for k, v in sorted(labels.items())) + "}"
+
+    def latency_cases(self, t: TargetPlan, q: float, bound: float, op: str) -> list[Case] | None:
+        """All observations in one bucket: above the bound (fires) and below it (quiet)."""
+        edges = [0.0, *self.buckets]
+        upper = op in ("<", "<=")
+        # a bucket whose interpolated quantile lies strictly on the failing side of the bound
+        bad = [
+            (lo, hi)
+            for lo, hi in zip(edges, edges[1:], strict=False)
+            if (lo + q * (hi - lo) > bound if upper else lo + q * (hi - lo) < bound)
+        ]
+        good = [
+            (lo, hi)
+            for lo, hi in zip(edges, edges[1:], strict=False)
+            if (lo + q * (hi - lo) < bound if upper else lo + q * (hi - lo) > bound)
+        ]
+        if not bad or not good:
+            return None
+        fire, quiet = (bad[0], good[-1]) if upper else (bad[-1], good[0])
+        n = self.steps(self.alert_for(t))
+        cases = [
+            Case(f"every request takes {duration(fire[1])}", self.bucket_series(t, fire[1], n), True),
+            Case(f"every request takes {duration(quiet[1])}", self.bucket_series(t, quiet[1], n), False),
+        ]
+        if self.min_rate > 0:  # as slow, but too few requests to page on
+            few = self.min_rate * self.step / 2
+            cases.append(
+                Case(
+                    f"every request takes {duration(fire[1])}, {number(self.min_rate / 2)} requests/s",
+                    self.bucket_series(t, fire[1], n, few),
+                    False,
+                )
+            )
+        return cases
+
+    def alert_for(self, t: TargetPlan | None) -> float:
+        if t is not None:
+            opts = t.alert
+            if opts and not isinstance(opts, bool) and opts.for_:
+                return opts.for_.value
+        return self.cfg.from_targets.for_.value
+
+    def bucket_series(self, t: TargetPlan, at: float, n: int, per_step: float = 600) -> list[tuple[str, str]]:
+        name = self.svc.latency_histogram + "_bucket"
+        out = []
+        for le in [*self.buckets, math.inf]:
+            rate = number(round(per_step, 6)) if le >= at else "0"
+            le_text = "+Inf" if le == math.inf else number(le)
+            out.append((f"{name}{self.labels_of(t, {'le': le_text})}", f"0+{rate}x{n}"))
+        return out
+
+    def avg_cases(self, t: TargetPlan, bound: float, op: str) -> list[Case]:
+        n = self.steps(self.alert_for(t))
+        hist = self.svc.latency_histogram
+        hi, lo = (bound * 2 or 1.0), bound / 2
+        fire, quiet = (hi, lo) if op in ("<", "<=") else (lo, hi)
+        return [
+            Case(
+                f"average {number(v)}s",
+                [
+                    (f"{hist}_sum{self.labels_of(t)}", f"0+{number(600 * v)}x{n}"),
+                    (f"{hist}_count{self.labels_of(t)}", f"0+600x{n}"),
+                ],
+                f,
+            )
+            for v, f in ((fire, True), (quiet, False))
+        ]
+
+    def ratio_cases(self, t: TargetPlan, stat: str, bound: float, op: str) -> list[Case]:
+        n = self.steps(self.alert_for(t))
+        error_bound = bound if stat == "error_rate" else 1 - bound
+        upper = (op in ("<", "<=")) == (stat == "error_rate")  # True: fewer errors is better
+        worse = min(1.0, error_bound + max(0.01, error_bound)) if upper else error_bound / 2
+        better = error_bound / 2 if upper else min(1.0, error_bound + (1 - error_bound) / 2)
+        total = self.svc.requests_total
+        bad_status = "500" if matches(self.svc.error_status, "500") else "599"
+        cases = []
+        for ratio, fires in ((worse, True), (better, False)):
+            errs = int(round(1000 * ratio))
+            ok_series = f"{total}{self.labels_of(t, {self.svc.status_label: '200'})}"
+            bad_series = f"{total}{self.labels_of(t, {self.svc.status_label: bad_status})}"
+            cases.append(
+                Case(
+                    f"{errs} of 1000 requests fail",
+                    [(ok_series, f"0+{1000 - errs}x{n}"), (bad_series, f"0+{errs}x{n}")],
+                    fires,
+                )
+            )
+        return cases
+
+    def throughput_cases(self, t: TargetPlan, bound: float, op: str) -> list[Case]:
+        n = self.steps(self.alert_for(t))
+        total = self.svc.requests_total
+        lo, hi = bound / 2, bound * 2 or 1.0
+        fire, quiet = (lo, hi) if op in (">", ">=") else (hi, lo)
+        ok = f"{total}{self.labels_of(t, {self.svc.status_label: '200'})}"
+
+        def series(rate: float) -> list[tuple[str, str]]:
+            return [(ok, f"0+{number(round(rate * self.step, 6))}x{n}")]
+
+        return [
+            Case(f"{number(fire)} requests/s", series(fire), True),
+            Case(f"{number(quiet)} requests/s", series(quiet), False),
+        ]
