@@ -58,6 +58,7 @@ class Checker:
         self.profiles()
         self.targets()
         self.alerts()
+        self.capacity()
         self.ci()
         return self.out
 
@@ -523,6 +524,9 @@ class Checker:
                            "they would have no data", "add them to a flow's tasks", at_key=True)
         self.band(path, t)
         self.percent_range(path, t)
+        if t.for_ is not None and t.measure == "ttfb":
+            self.error((*path, "for"), "windows (`for`) are judged on response latency; a ttfb target "
+                       "has no per-second time-to-first-byte series", "drop `for`, or measure latency")
         if t.for_ is not None and sel.profile is not None:
             prof = self.spec.profiles.get(sel.profile)
             total = profile_duration(prof) if prof else None
@@ -756,6 +760,29 @@ class Checker:
                               f"histogram_quantile interpolates between {near}",
                               f"move the bound to {near.replace(' and ', ' or ')}, or add "
                               f"{bound.quantity.text} to the service's buckets and alerts.service.buckets")
+
+    def capacity(self) -> None:
+        cap = self.spec.capacity
+        if cap is None:
+            return
+        prof = self.spec.profiles.get(cap.profile)
+        if prof is None:
+            self.error(("capacity", "profile"), f"unknown profile {cap.profile!r}",
+                       choices_hint(cap.profile, self.spec.profiles, "profiles"))
+        elif prof.tools is not None and "k6" not in prof.tools:
+            self.error(("capacity", "profile"), f"profile {cap.profile!r} is not run by k6, which runs "
+                       "the capacity steps", "choose a profile k6 runs, or add k6 to its tools")
+        names = {t.name for t in self.spec.targets if t.name}
+        for i, name in enumerate(cap.targets or []):
+            if name not in names:
+                self.error(("capacity", "targets", i), f"unknown target {name!r}",
+                           choices_hint(name, names, "targets"))
+        if cap.max.value < cap.start.value:
+            self.error(("capacity", "max"), f"max {cap.max.text} is below start {cap.start.text}",
+                       "the search goes up from start to max")
+        if cap.warmup.value >= cap.step.value:
+            self.error(("capacity", "warmup"), f"warm-up {cap.warmup.text} leaves nothing of a "
+                       f"{cap.step.text} step", "make the warm-up shorter than the step")
 
     def ci(self) -> None:
         if self.spec.ci is None or self.spec.ci.github is None:

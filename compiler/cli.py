@@ -176,6 +176,24 @@ def _partial_tools(manifest: dict | None, result_paths: list[Path]) -> dict[str,
     return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
 
 
+def _skipped_and_missing(manifest: dict | None, files: list[str]) -> dict[str, dict[str, str]]:
+    """From the run's manifest: tools that did not run the profile (and why), and tools that ran
+    but left no result file, so a target without samples says which."""
+    if not manifest:
+        return {}
+    patterns = {"locust": "locust-*.json", "k6": "k6*.ndjson", "sql": "sql-*.json"}
+    names = [Path(f).name for f in files]
+    missing = {}
+    for tool, info in (manifest.get("exit") or {}).items():
+        code = info.get("code") if isinstance(info, dict) else None
+        if tool in patterns and code != 127 and not any(Path(n).match(patterns[tool]) for n in names):
+            missing[tool] = (f"ran (exit {code}) but its result file is missing ({patterns[tool]} not "
+                             "found in the results)")
+    skipped = manifest.get("skipped") or {}
+    return {"missing": missing, "skipped": {str(k): str(v) for k, v in skipped.items()}
+            if isinstance(skipped, dict) else {}}
+
+
 def _prometheus_evidence(targets: dict, result_paths: list[Path], manifest: dict | None,
                          url: str | None, report_dir: Path) -> dict | None:
     """What the checker reads from Prometheus: queried now from --prometheus URL (or
@@ -214,6 +232,7 @@ def _judge_and_report(plan, result_paths: list[Path], report_dir: Path, strict: 
         series, meta = read_results(result_paths)
         meta["on_demo"] = on_demo
         meta["partial"] = _partial_tools(manifest, result_paths)
+        meta.update(_skipped_and_missing(manifest or _find_manifest(result_paths), meta["files"]))
         before = read_results([baseline])[0] if baseline is not None else None
     except ResultError as exc:
         err.print(f"error: {exc}", markup=False)
@@ -288,7 +307,6 @@ def run(
 
     from perfspec.runtime.runner import PreflightFailed, execute, spec_hash
 
-    from .backends import all_backends
     from .plan import build_plan
 
     [checked] = load_all([spec])
@@ -318,10 +336,7 @@ def run(
             raise typer.Exit(EXIT_BAD_INPUT)
     run_id = datetime.datetime.now().strftime("%Y%m%d-%H%M%S") + f"-{plan.stem}"
     run_dir = out_dir / run_id
-    for a in [a for b in all_backends().values() for a in b.emit(plan)]:
-        target = run_dir / "artifacts" / a.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(a.content, encoding="utf-8")
+    _write_artifacts(plan, run_dir)
     p = plan.profiles.get(chosen) if chosen else None
     info = {
         "file": plan.file, "stem": plan.stem, "sha256": spec_hash(Path(checked.file)),
@@ -358,7 +373,115 @@ def run(
     code = _judge_and_report(plan, [run_dir / "results"], run_dir, strict, manifest, baseline, on_demo)
     if manifest.get("partial"):
         log("partial run: the results above cover only what finished")
+    from perfspec.runtime.capacity_run import last_capacity
+
+    if (known := last_capacity(out_dir, plan.file)) is not None:
+        log(f"last capacity search ({known[0]}): {known[1]}")
     raise typer.Exit(code)
+
+
+def _write_artifacts(plan, run_dir: Path) -> None:
+    """Every artifact of the spec under <run>/artifacts/, as the run used them."""
+    from .backends import all_backends
+
+    for a in [a for b in all_backends().values() for a in b.emit(plan)]:
+        target = run_dir / "artifacts" / a.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(a.content, encoding="utf-8")
+
+
+def _rate(option: str, text: str) -> float:
+    from .units import UnitError, parse_quantity
+
+    try:
+        q = parse_quantity(text, ("rate", "duration") if option in ("--budget", "--step", "--warmup")
+                           else ("rate",))
+    except UnitError as exc:
+        err.print(f"error: {option} {text!r}: {exc}", markup=False)
+        err.print("  hint: write a rate like 50/s, or a duration like 30s", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    if q.value < 0 or (q.value == 0 and option != "--warmup"):
+        err.print(f"error: {option} must be more than 0", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    return q.value
+
+
+@app.command()
+def capacity(
+    spec: Annotated[Path, typer.Argument(help="one spec file")] = Path("specs/quickstart.yaml"),
+    profile: Annotated[str | None, typer.Option(
+        "--profile", help="the profile whose flows are driven (default: capacity.profile)")] = None,
+    start: Annotated[str | None, typer.Option("--start", help="first arrival rate (default 20/s)")] = None,
+    max_rate: Annotated[str | None, typer.Option("--max", help="highest rate tried (default 2000/s)")] = None,
+    budget: Annotated[str | None, typer.Option("--budget", help="time for the search (default 3m)")] = None,
+    step: Annotated[str | None, typer.Option("--step", help="length of each step (default 10s)")] = None,
+    warmup: Annotated[str | None, typer.Option("--warmup", help="start of each step left out (2s)")] = None,
+    targets: Annotated[str | None, typer.Option(
+        "--targets", help="comma-separated targets that must hold (default: the profile's)")] = None,
+    max_users: Annotated[int | None, typer.Option(
+        "--max-users", min=1, help="k6 users per step (default: from the rate and the bounds)")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="results root")] = Path("results"),
+    demo_latency: Annotated[str | None, typer.Option(
+        "--demo-latency", help="embedded demo target: inject latency, e.g. 300ms")] = None,
+) -> None:
+    """Find the highest arrival rate at which every selected target holds (k6 steps, then bisection)."""
+    import datetime
+
+    from perfspec.runtime.capacity_run import execute
+
+    from .plan import build_plan
+
+    [checked] = load_all([spec])
+    plan = build_plan(checked)
+    asked = plan.capacity  # the spec's question; options override each part
+    chosen = profile or (asked.profile if asked else plan.default_profile)
+    if asked is not None:
+        start = start or asked.start.text
+        max_rate = max_rate or asked.max.text
+        budget, step = budget or asked.budget.text, step or asked.step.text
+        warmup = warmup or asked.warmup.text
+        targets = targets or (",".join(asked.targets) if asked.targets else None)
+    start, max_rate, budget = start or "20/s", max_rate or "2000/s", budget or "3m"
+    step, warmup = step or "10s", warmup or "2s"
+    if chosen is None or chosen not in plan.profiles or "k6" not in plan.profiles[chosen].tools:
+        k6_profiles = [n for n, p in plan.profiles.items() if "k6" in p.tools]
+        err.print(f"error: profile {chosen!r} is not one k6 runs; choose from "
+                  f"{', '.join(k6_profiles) or 'none'}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    names = [n.strip() for n in targets.split(",") if n.strip()] if targets else None
+    unknown = [n for n in names or [] if n not in {t.name for t in plan.targets}]
+    if unknown:
+        err.print(f"error: unknown target(s) {', '.join(unknown)}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    run_id = datetime.datetime.now().strftime("%Y%m%d-%H%M%S") + f"-{plan.stem}-capacity"
+    run_dir = out_dir / run_id
+    _write_artifacts(plan, run_dir)
+    lo, hi = _rate("--start", start), _rate("--max", max_rate)
+    info = {"file": plan.file, "stem": plan.stem, "profile": chosen, "hosts": plan.hosts,
+            "start": lo, "max": max(lo, hi), "budget": _rate("--budget", budget),
+            "seconds": _rate("--step", step), "warmup": _rate("--warmup", warmup), "targets": names,
+            "max_users": max_users, "targets_data": _targets_data(plan),
+            "demo_args": ["--latency", demo_latency] if demo_latency else []}
+    log = lambda text: out.print(text, markup=False, highlight=False)  # noqa: E731
+    try:
+        result = execute(info, run_dir, log)
+    except RuntimeError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    from rich.table import Table
+
+    table = Table(title=f"perfspec capacity: {plan.name}, profile {chosen}")
+    for col in ("rate", "verdict", "p95", "p99", "errors", "dropped", "why"):
+        table.add_column(col)
+    for st in result.steps:
+        table.add_row(f"{st.rate:g}/s", "held" if st.held else "FAILED",
+                      "" if st.p95 is None else f"{st.p95 * 1000:.1f}ms",
+                      "" if st.p99 is None else f"{st.p99 * 1000:.1f}ms",
+                      "" if st.error_rate is None else f"{st.error_rate * 100:.2f}%", str(st.dropped),
+                      "; ".join(st.why)[:200])
+    out.print(table)
+    log(result.summary())
+    raise typer.Exit(0 if result.capacity is not None else 1)
 
 
 @app.command()

@@ -100,9 +100,10 @@ def profile_rows(spec: Spec) -> list[tuple[str, str, str, str, str]]:
         total = profile_duration(prof)
         tools = prof.tools or (["locust", "k6"] if model == "closed" else ["k6"])
         if model == "open":
-            by = "k6 (arrival-rate executor: latency from the intended start)"
+            by = ("k6 (arrival-rate executor: requests start on schedule while a user is free; "
+                  f"more than {prof.max_dropped.text} dropped fails latency targets)")
         else:
-            by = " + ".join(tools) + " (closed model: latency from the actual send)"
+            by = " + ".join(tools) + " (closed model: stalls hide in the users' pace)"
         rows.append((name, model, peak.text if peak else "?",
                      format_value(total, "duration") if total is not None else "?", by))
     return rows

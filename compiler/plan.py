@@ -14,7 +14,7 @@ from typing import Any
 from . import select, templates
 from .checks import profile_duration, profile_kind
 from .errors import display_path
-from .spec import Alerts, GithubCi, Spec, TargetAlert
+from .spec import Alerts, Capacity, GithubCi, Spec, TargetAlert
 from .units import Quantity, parse_ramp
 from .validate import CheckedSpec
 
@@ -85,6 +85,8 @@ class ProfilePlan:
     flows: list[str]
     tools: list[str]
     source: SourceRef
+    max_dropped: float = 0.01
+    warmup: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,7 @@ class TargetPlan:
     alert: bool | TargetAlert | None  # the target's `alert:` (False: none, options, or default)
     demo: bool  # False: not judged on the embedded demo target
     source: SourceRef
+    merge_tools: bool = False  # True: Locust's and k6's samples judged as one
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,7 @@ class Plan:
     sql: SqlPlan | None
     alerts: Alerts | None  # validated alerts settings (typed, frozen)
     github: GithubCi | None  # the ci.github block
+    capacity: Capacity | None = None  # perfspec capacity's question (its defaults)
     sources: dict[str, SourceRef] = field(default_factory=dict)  # section -> where it is written
 
     @property
@@ -244,7 +248,7 @@ def build_plan(checked: CheckedSpec) -> Plan:
     return Plan(name=spec.name, file=file, stem=PurePosixPath(file).stem, hosts=hosts,
                 endpoints=endpoints, flows=flows, profiles=profiles, targets=targets,
                 default_profile=default, sql=_sql(checked, file, ref), alerts=spec.alerts,
-                github=spec.ci.github if spec.ci else None, sources=sources)
+                capacity=spec.capacity, github=spec.ci.github if spec.ci else None, sources=sources)
 
 
 def _sql(checked: CheckedSpec, file: str, ref) -> SqlPlan | None:
@@ -325,7 +329,8 @@ def _profile(spec: Spec, name: str, ref) -> ProfilePlan:
         seconds=profile_duration(p) or sum(s.seconds for s in stages),
         max_users=int(p.max_users.value) if p.max_users else None,
         pre_allocated=int(p.pre_allocated.value) if p.pre_allocated else None,
-        flows=select.profile_flows(spec, name), tools=tools, source=ref(("profiles", name)))
+        flows=select.profile_flows(spec, name), tools=tools, source=ref(("profiles", name)),
+        max_dropped=p.max_dropped.value, warmup=p.warmup.value if p.warmup else 0.0)
 
 
 def _targets(checked: CheckedSpec, ref) -> list[TargetPlan]:
@@ -368,6 +373,7 @@ def _targets(checked: CheckedSpec, ref) -> list[TargetPlan]:
             profile=t.select.profile if t.select else None,
             workers=t.select.workers if t.select else None, stats=stats,
             window=t.for_.value if t.for_ else None, extra=extra, alert=t.alert, demo=t.demo,
+            merge_tools=t.merge_tools,
             source=ref(("targets", i))))
     return out
 

@@ -431,6 +431,13 @@ class Profile(Strict):
     max_users: Users | None = Field(None, description="open model: cap on concurrent users")
     pre_allocated: Users | None = None
     flows: list[str] | None = Field(None, description="flows this profile runs; default all")
+    max_dropped: Percent = Field(
+        Quantity(0.01, "percent", "1%"), description="open model: the share of scheduled "
+        "requests k6 may fail to start (every user busy) before latency and throughput targets of "
+        "the run fail; below it they warn")
+    warmup: Duration | None = Field(
+        None, description="the first part of the run left out of every verdict (caches, JIT, "
+        "connection pools warming up); still recorded and plotted")
     tools: list[Literal["locust", "k6"]] | None = Field(
         None, description="which load tools run this profile; default all that can")
     description: str | None = None
@@ -507,7 +514,11 @@ class Target(StatBounds):
     measure: Literal["latency", "ttfb"] = "latency"
     warn: StatBounds | None = None
     for_: Duration | None = Field(
-        None, alias="for", description="windowed: fail only when violated for this long")
+        None, alias="for", description="windowed: every bound (and warn band) must also hold over "
+        "every full window of this length in the run")
+    merge_tools: bool = Field(
+        False, description="judge Locust's and k6's samples as one population; default: each tool "
+        "on its own, the verdict the worst of them")
     regression: dict[str, bound("percent", example="< +10%")] | None = Field(
         None, description="statistic -> allowed change against the baseline run")
     scaling: Scaling | None = None
@@ -612,6 +623,20 @@ class GithubCi(Strict):
         "otherwise an unset host fails the job"))
 
 
+class Capacity(Strict):
+    """`perfspec capacity`'s question: the highest arrival rate at which these targets hold."""
+
+    profile: Name = Field(description="the profile whose flows are driven (k6, constant arrival rate)")
+    targets: list[Name] | None = Field(
+        None, description="targets that must hold at each step; default: those of the profile's endpoints")
+    start: level("rate", example="20/s") = Field(Quantity(20.0, "rate", "20/s"), description="first rate")
+    max: level("rate", example="2000/s") = Field(Quantity(2000.0, "rate", "2000/s"),
+                                                 description="highest rate tried")
+    step: Duration = Field(Quantity(10.0, "duration", "10s"), description="length of each step")
+    warmup: Duration = Field(Quantity(2.0, "duration", "2s"), description="start of each step left out")
+    budget: Duration = Field(Quantity(180.0, "duration", "3m"), description="time for the whole search")
+
+
 class Ci(Strict):
     github: GithubCi | None = None
 
@@ -637,6 +662,7 @@ class Spec(Strict):
     profiles: dict[Name, Profile] = Field(default_factory=dict)
     targets: list[Target] = Field(default_factory=list)
     alerts: Alerts | None = None
+    capacity: Capacity | None = None
     ci: Ci | None = None
 
 

@@ -10,139 +10,15 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import files as spec_files
-from .histogram import Histogram
+from .measured import judge_measured, measure, merge, select
 from .results import ResultError, Series
+from .verdict import QUANTILES, STAT_UNITS, StatVerdict, Verdict, holds, shown
 
-QUANTILES = {"p50": 0.5, "p75": 0.75, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p99.9": 0.999}
-LATENCY = {"avg", "min", "max", *QUANTILES}
-
-
-def shown(measured: float | None, unit: str, digits: int = 3) -> str:
-    """A measured value with its unit: seconds as ms, ratios as %, rates as /s."""
-    if measured is None:
-        return "no data"
-    if unit == "s":
-        return f"{measured * 1000:.{digits}f}ms"
-    if unit == "ratio":
-        return f"{measured * 100:.{digits}f}%"
-    if unit == "/s":
-        return f"{measured:.2f}/s"
-    if unit == "change":
-        return f"{measured * 100:+.2f}%"
-    if unit == "x":
-        return f"{measured:.3f}x"
-    return f"{measured:g}{unit}"
-
-
-@dataclass
-class StatVerdict:
-    stat: str
-    bound: str
-    severity: str  # fail | warn: what breaking this bound means
-    measured: float | None
-    unit: str
-    ok: bool
-    line: int
-    note: str = ""  # shown after the value, e.g. which run window and bucket
-
-    def shown(self) -> str:
-        return shown(self.measured, self.unit)
-
-
-@dataclass
-class Verdict:
-    name: str
-    status: str  # pass | warn | fail
-    line: int
-    spec: str
-    samples: int
-    stats: list[StatVerdict] = field(default_factory=list)
-    reasons: list[str] = field(default_factory=list)
-    selector: str = ""
-    histogram: Histogram | None = None
-    timeline: list[tuple[int, int, int, Histogram]] = field(default_factory=list)
-    server: list[StatVerdict] = field(default_factory=list)  # the service's own view (Prometheus)
-
-    def message(self) -> str:
-        parts = [f"{s.stat} {s.shown()} ({'warn bound' if s.severity == 'warn' else 'bound'} {s.bound})"
-                 for s in self.stats if not s.ok or self.status == "pass"]
-        parts += [f"{s.stat} {s.shown()} ({s.note})" for s in self.server]
-        return "; ".join(parts + self.reasons)
-
-
-def merge(series: list[Series]) -> Series:
-    out = Series(series[0].tool, series[0].kind, series[0].name, series[0].file, "merged")
-    elapsed_by_run: dict[tuple, float] = {}
-    for s in series:
-        out.count += s.count
-        out.failures += s.failures
-        out.histogram.merge(s.histogram)
-        out.ttfb.merge(s.ttfb)
-        for k, v in s.statuses.items():
-            out.statuses[k] = out.statuses.get(k, 0) + v
-        for k, v in s.errors.items():
-            out.errors[k] = out.errors.get(k, 0) + v
-        if s.elapsed:
-            # shards of one run overlap in time: the run's elapsed is their longest; SQL series
-            # (query x level) run one after another: their times add up
-            key = (s.tool, s.file) if s.tool == "sql" else (s.tool, s.profile)
-            key = (*key, s.name, s.workers) if s.tool == "sql" else key
-            elapsed_by_run[key] = max(elapsed_by_run.get(key, 0.0), s.elapsed)
-    out.elapsed = sum(elapsed_by_run.values()) or None
-    slots: dict[int, list] = {}
-    for s in series:
-        for t, c, f, h in s.timeline:
-            slot = slots.setdefault(t, [0, 0, Histogram()])
-            slot[0] += c
-            slot[1] += f
-            slot[2].merge(h)
-    out.timeline = [(t, c, f, h) for t, (c, f, h) in sorted(slots.items())]
-    return out
-
-
-def select(target: dict, series: list[Series]) -> list[Series]:
-    endpoints, queries = set(target.get("endpoints") or []), set(target.get("queries") or [])
-    out = []
-    for s in series:
-        if s.kind == "http" and s.name in endpoints:
-            if target.get("profile") and s.profile not in (None, target["profile"]):
-                continue
-            out.append(s)
-        elif s.kind == "query" and s.name in queries:
-            if target.get("workers") and s.workers != target["workers"]:
-                continue
-            out.append(s)
-    return out
-
-
-def measure(stat: str, s: Series, measure_kind: str) -> tuple[float | None, str]:
-    hist = s.ttfb if measure_kind == "ttfb" else s.histogram
-    if stat in QUANTILES:
-        v = hist.quantile(QUANTILES[stat])
-        return (v / 1e9 if v is not None else None), "s"
-    if stat == "avg":
-        m = hist.mean()
-        return (m / 1e9 if m is not None else None), "s"
-    if stat in ("min", "max"):
-        v = hist.min() if stat == "min" else hist.max()
-        return (v / 1e9 if v is not None else None), "s"
-    if stat == "throughput":
-        return (s.count / s.elapsed if s.elapsed and s.count else None), "/s"
-    if stat == "error_rate":
-        return (s.failures / s.count if s.count else None), "ratio"
-    if stat == "success_rate":
-        return (1 - s.failures / s.count if s.count else None), "ratio"
-    raise ValueError(stat)
-
-
-def holds(op: str, measured: float, bound: float) -> bool:
-    return {"<": measured < bound, "<=": measured <= bound, ">": measured > bound,
-            ">=": measured >= bound, "==": math.isclose(measured, bound, rel_tol=1e-9)}[op]
+__all__ = ["Verdict", "StatVerdict", "judge", "merge", "read_results", "shown", "exit_code"]
 
 
 def judge(targets: dict, series: list[Series], meta: dict | None = None,
@@ -172,10 +48,6 @@ def judge(targets: dict, series: list[Series], meta: dict | None = None,
         alerts_during_run(t, v, meta.get("prometheus"))
         out.append(v)
     return out
-
-
-STAT_UNITS = {"avg": "s", "min": "s", "max": "s", "error_rate": "ratio", "success_rate": "ratio",
-              "throughput": "/s", **{q: "s" for q in QUANTILES}}
 
 
 def judge_server_side(t: dict, v: Verdict, evidence: dict | None) -> None:
@@ -291,102 +163,6 @@ def judge_scaling(t: dict, series: list[Series], v: Verdict, targets: dict) -> N
         v.status = "fail"
         v.reasons = [f"no samples: a scaling target needs one tool's runs of both profiles {a} and {b}; "
                      f"these results hold {', '.join(have) or 'no HTTP runs'}"]
-
-
-def judge_measured(t: dict, series: list[Series], v: Verdict, targets: dict, meta: dict) -> Series | None:
-    """Judge the target's bounds on its merged series; returns that series (None: no samples)."""
-    chosen = select(t, series)
-    what = ", ".join(t.get("endpoints") or t.get("queries") or []) or "nothing"
-    v.selector = what
-    ran = {s.profile for s in series if s.kind == "http"}
-    if not chosen and t.get("profile") and t.get("endpoints") and ran and None not in ran \
-            and t["profile"] not in ran:
-        v.status = "warn"  # a target of another profile: this run did not attempt it
-        v.reasons.append(f"not judged: the target is for profile {t['profile']}; these results are "
-                         f"of profile {', '.join(sorted(ran))}")
-        for st in t["stats"]:
-            v.stats.append(StatVerdict(st["stat"], st["text"], st["severity"], None, "", False, st["line"]))
-        return None
-    if not chosen or sum(s.count for s in chosen) == 0:
-        v.status = "fail"
-        errors = {k for s in chosen for k in s.errors}
-        v.reasons.append(f"no samples for {what}" + (f" ({'; '.join(sorted(errors))})" if errors else ""))
-        for st in t["stats"]:
-            v.stats.append(StatVerdict(st["stat"], st["text"], st["severity"], None, "", False, st["line"]))
-        return None
-    merged = merge(chosen)
-    v.samples, v.histogram, v.timeline = merged.count, merged.histogram, merged.timeline
-    for st in t["stats"]:
-        value, unit = measure(st["stat"], merged, t.get("measure", "latency"))
-        ok = value is not None and holds(st["op"], value, st["value"])
-        v.stats.append(StatVerdict(st["stat"], st["text"], st["severity"], value, unit, ok, st["line"]))
-    failed = any(not s.ok and s.severity == "fail" for s in v.stats)
-    warned = any(not s.ok and s.severity == "warn" for s in v.stats)
-    for s in chosen:
-        for problem in s.extra.get("problems") or []:
-            failed = True
-            v.reasons.append(f"plan of {s.name}: {problem}")
-    top = ", ".join(f"{k} x{n}" for k, n in sorted(merged.errors.items(), key=lambda kv: -kv[1])[:3])
-    if merged.failures and any(not s.ok and s.stat in ("error_rate", "success_rate") for s in v.stats):
-        v.reasons.append(f"{merged.failures} of {merged.count} calls failed; commonest causes: {top}")
-    # latency histograms hold failed calls too: a target that bounds no error rate must not pass
-    # on the latency of failures
-    if merged.failures and not any(st["stat"] in ("error_rate", "success_rate") for st in t["stats"]):
-        if merged.failures == merged.count:
-            failed = True
-            v.reasons.append(f"every one of the {merged.count} calls failed ({top}): no successful samples")
-        else:
-            warned = True
-            v.reasons.append(f"{merged.failures} of {merged.count} calls failed ({top}) and the target "
-                             "bounds no error_rate; the latency includes them")
-    if t.get("window"):
-        bad = windowed(t, merged)
-        if bad:
-            failed = True
-            v.reasons.append(bad)
-    if any(st["stat"] == "throughput" for st in t["stats"]):
-        models = {targets.get("profiles", {}).get(s.profile, {}).get("model") for s in chosen if s.profile}
-        if "closed" in models and not failed:
-            warned = True
-            v.reasons.append("throughput measured on a closed-model run: it depends on the users' pace")
-    for tool, why in sorted(meta.get("aborted", {}).items()):
-        if any(s.tool == tool for s in chosen):
-            failed = True  # an aborted run judges nothing it did not finish
-            v.reasons.append(f"{tool} run aborted: {why}")
-    for tool, why in sorted(meta.get("partial", {}).items()):
-        if any(s.tool == tool for s in chosen) and not failed:
-            warned = True  # never a pass on what a tool measured before it stopped
-            v.reasons.append(f"{tool} did not finish ({why}): judged on partial results")
-    dropped = sum(m.get("dropped_iterations", 0) for m in meta.get("k6", []))
-    if dropped and any(s.tool == "k6" for s in chosen):
-        warned = True
-        v.reasons.append(f"k6 dropped {dropped} iterations: the load generator fell behind")
-    v.status = "fail" if failed else "warn" if warned else "pass"
-    return merged
-
-
-def windowed(t: dict, merged: Series) -> str | None:
-    """`for: 10s`: every full window of the time series must hold the latency bounds."""
-    width = int(t["window"])
-    slots = merged.timeline
-    if not slots or width <= 0:
-        return None
-    for st in t["stats"]:
-        if st["stat"] not in QUANTILES or st["severity"] != "fail":
-            continue
-        for i in range(len(slots)):
-            h = Histogram()
-            for sec, _c, _f, hist in slots[i:]:
-                if sec >= slots[i][0] + width:
-                    break
-                h.merge(hist)
-            if slots[-1][0] - slots[i][0] + 1 < width:
-                break
-            q = h.quantile(QUANTILES[st["stat"]])
-            if q is not None and not holds(st["op"], q / 1e9, st["value"]):
-                return (f"{st['stat']} {q / 1e6:.3f}ms breaks {st['text']} in the {width}s window "
-                        f"starting at second {slots[i][0]}")
-    return None
 
 
 def judge_external(t: dict, v: Verdict, base: Path, evidence: dict | None = None) -> None:
@@ -505,6 +281,7 @@ def read_results(paths: list[Path]) -> tuple[list[Series], dict]:
         k6 = [s for s in found if s.tool == "k6"]
         if k6:
             meta["k6"].append({"file": str(f), "profile": k6[0].profile,
-                               "dropped_iterations": int(k6[0].extra.get("dropped_iterations", 0))})
+                               "dropped_iterations": int(k6[0].extra.get("dropped_iterations", 0)),
+                               "requests": sum(s.count for s in k6)})
         series += found
     return series, meta

@@ -178,6 +178,15 @@ def execute(info: dict, run_dir: Path, suites: list[str], demo_args: list[str],
                     cmds = [([*base, "--headless", "--only-summary"], locust_env)]
                 run_tool("locust", cmds, manifest, log, timeout=info["seconds"] + 120, logs=logs,
                          display=display, watcher=LocustWatch(progress), stages=stages, unit=unit)
+            for tool, script in (("locust", "locustfile.py"), ("k6", "k6.js")):
+                if tool in suites and (artifacts / script).exists() and \
+                        info["profile"] not in info[f"{tool}_profiles"]:
+                    why = (f"the spec's profile {info['profile']} is not run by {tool}"
+                           + (" (an open-model profile: only k6 runs arrival rates)" if tool == "locust"
+                              else "") + f"; profiles {tool} runs: "
+                           + (", ".join(info[f"{tool}_profiles"]) or "none"))
+                    manifest.setdefault("skipped", {})[tool] = why
+                    log(f"{tool} skipped: {why}")
             if "k6" in suites and (artifacts / "k6.js").exists() and info["profile"] in info["k6_profiles"]:
                 k6 = shutil.which("k6") or "k6"
                 manifest["tools"]["k6"] = tool_version([k6, "version"])

@@ -244,7 +244,9 @@ def test_quickstart_runs_on_embedded_defaults_and_passes(tmp_path: Path) -> None
     assert proc.returncode == 0, proc.stderr
     row = (tmp_path.parent / "h.md").read_text().splitlines()[2]
     assert f"| {run.name} | smoke | 6 pass, 0 warn, 0 fail |" in row
-    api_p95 = next(s for s in verdicts["api"]["stats"] if s["stat"] == "p95" and s["severity"] == "fail")
+    # the headline is the first bound of the first tool: k6's p95 (each tool is judged on its own)
+    api_p95 = next(s for s in verdicts["api"]["stats"] if s["severity"] == "fail")
+    assert api_p95["stat"] == "p95 (k6)"
     assert f"{api_p95['measured'] * 1000:.1f}ms ✓" in row
 
 
@@ -256,8 +258,10 @@ def test_injected_latency_fails_exactly_the_latency_target(tmp_path: Path) -> No
     verdicts = verdicts_of(tmp_path)
     failed = {n for n, v in verdicts.items() if v["status"] == "fail"}
     assert failed == {"api"}, {n: v["status"] for n, v in verdicts.items()}
-    p95 = next(s for s in verdicts["api"]["stats"] if s["stat"] == "p95" and s["severity"] == "fail")
-    assert not p95["ok"] and p95["measured"] > 0.3
+    # judged per tool: Locust's and k6's p95 each shown and each failing
+    p95s = [s for s in verdicts["api"]["stats"] if s["stat"] in ("p95 (locust)", "p95 (k6)")
+            and s["severity"] == "fail"]
+    assert len(p95s) == 2 and all(not p["ok"] and p["measured"] > 0.3 for p in p95s), p95s
 
 
 def test_a_run_without_http_traffic_fails_http_targets_with_no_samples(tmp_path: Path) -> None:

@@ -99,6 +99,7 @@ class _Reading:
         self.dropped = 0
         self.aborted: str | None = None  # why the script stopped the test (its abort rule)
         self.scenarios: set[str] = set()
+        self.first, self.last, self.points = "", "", 0  # the first and last latency point's time
 
     def slot(self, name: str, stamp: str) -> list:
         if name not in self.series:
@@ -112,6 +113,18 @@ class _Reading:
             slot = self.slots[name][second] = [0, 0, {}]
         return slot
 
+    def elapsed(self, whole_seconds: float) -> float:
+        """The run's length from its first to its last response, stretched by one mean interval
+        (n responses evenly spread over T are T * n / (n - 1) long): 50/s reads 50/s, not the
+        count over whole seconds."""
+        if self.points < 2:
+            return whole_seconds
+        try:
+            span = stamp_seconds(self.last) - stamp_seconds(self.first)
+        except ValueError:
+            return whole_seconds
+        return span * self.points / (self.points - 1) if span > 0 else whole_seconds
+
     def finish(self) -> list[Series]:
         if self.seconds:
             start, end = min(self.seconds.values()), max(self.seconds.values())
@@ -122,7 +135,7 @@ class _Reading:
                     s.histogram.merge(h)
                     timeline.append((t - start, c, f, h))
                 s.timeline = timeline
-                s.elapsed = end - start + 1
+                s.elapsed = self.elapsed(end - start + 1)
         profile = self.profile or (next(iter(self.scenarios)) if len(self.scenarios) == 1 else None)
         for s in self.series.values():
             s.profile = profile
@@ -192,6 +205,11 @@ def read_k6_ndjson(path: Path, profile: str | None = None) -> list[Series]:
                 cause = reason or "failed"
                 s.errors[cause] = s.errors.get(cause, 0) + 1
             elif metric in LATENCY:
+                r.points += 1
+                if not r.first or stamp < r.first:
+                    r.first = stamp
+                if stamp > r.last:
+                    r.last = stamp
                 s.count += 1
                 slot[0] += 1
                 s.statuses[status] = s.statuses.get(status, 0) + 1

@@ -192,13 +192,31 @@ export function websocket(ws, url, messages, params, timeoutSeconds) {
 }
 
 // the scenario of $PERFSPEC_PROFILE (default: the given one); $PERFSPEC_DURATION (seconds) cuts
-// it short: the stage running at that moment ends there, at the load it has reached
+// it short: the stage running at that moment ends there, at the load it has reached.
+// $PERFSPEC_RATE (requests/s) runs the profile's flows at that constant arrival rate instead,
+// for $PERFSPEC_DURATION seconds, with at most $PERFSPEC_MAX_USERS users (perfspec capacity)
 export function profile(scenarios, fallback) {
   const name = __ENV.PERFSPEC_PROFILE || fallback;
   if (!(name in scenarios)) {
     throw new Error(`PERFSPEC_PROFILE=${name} is not a k6 profile of this spec: ${Object.keys(scenarios)}`);
   }
-  return { [name]: capped(scenarios[name], parseFloat(__ENV.PERFSPEC_DURATION || "0")) };
+  const seconds = parseFloat(__ENV.PERFSPEC_DURATION || "0");
+  const rate = parseFloat(__ENV.PERFSPEC_RATE || "0");
+  if (rate > 0) return { [name]: constantRate(scenarios[name], rate, seconds || 30) };
+  return { [name]: capped(scenarios[name], seconds) };
+}
+
+function constantRate(scenario, rate, seconds) {
+  const maxVUs = parseInt(__ENV.PERFSPEC_MAX_USERS || "0", 10) || scenario.maxVUs || Math.max(10, Math.ceil(rate));
+  return {
+    executor: "constant-arrival-rate",
+    rate: Math.max(1, Math.round(rate * 100)),
+    timeUnit: "100s",
+    duration: `${Math.round(seconds * 1000)}ms`,
+    preAllocatedVUs: Math.min(maxVUs, Math.max(1, Math.ceil(rate / 10))),
+    maxVUs,
+    gracefulStop: scenario.gracefulStop || "10s",
+  };
 }
 
 function ms(text) {

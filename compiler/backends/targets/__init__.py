@@ -25,6 +25,8 @@ class TargetsBackend:
                     "mean": mean_load(p),
                     "unit": p.unit,
                     "tools": p.tools,
+                    "max_dropped": p.max_dropped,
+                    **({"warmup": p.warmup} if p.warmup else {}),
                 }
                 for p in plan.profiles.values()
             },
@@ -53,6 +55,7 @@ class TargetsBackend:
                     ],
                     **({"extra": t.extra} if t.extra else {}),
                     **({"demo": False} if not t.demo else {}),
+                **({"merge_tools": True} if t.merge_tools else {}),
                     **({"server": view} if (view := server_view(plan, t)) else {}),
                 }
                 for t in plan.targets

@@ -1,0 +1,267 @@
+"""Measured targets: the series a target selects, merged per tool, judged on every statistic, over
+every full window, and with what the run says about itself (dropped iterations, a closed model,
+an aborted or partial tool, a warm-up left out, a tool that did not run)."""
+
+from __future__ import annotations
+
+from .histogram import Histogram
+from .results import Series
+from .verdict import QUANTILES, STAT_UNITS, StatVerdict, Verdict, holds, shown
+
+
+def merge(series: list[Series]) -> Series:
+    out = Series(series[0].tool, series[0].kind, series[0].name, series[0].file, "merged")
+    elapsed_by_run: dict[tuple, float] = {}
+    for s in series:
+        out.count += s.count
+        out.failures += s.failures
+        out.histogram.merge(s.histogram)
+        out.ttfb.merge(s.ttfb)
+        for k, v in s.statuses.items():
+            out.statuses[k] = out.statuses.get(k, 0) + v
+        for k, v in s.errors.items():
+            out.errors[k] = out.errors.get(k, 0) + v
+        if s.elapsed:
+            # shards of one run overlap in time: the run's elapsed is their longest; SQL series
+            # (query x level) run one after another: their times add up
+            key = (s.tool, s.file) if s.tool == "sql" else (s.tool, s.profile)
+            key = (*key, s.name, s.workers) if s.tool == "sql" else key
+            elapsed_by_run[key] = max(elapsed_by_run.get(key, 0.0), s.elapsed)
+    out.elapsed = sum(elapsed_by_run.values()) or None
+    slots: dict[int, list] = {}
+    for s in series:
+        for t, c, f, h in s.timeline:
+            slot = slots.setdefault(t, [0, 0, Histogram()])
+            slot[0] += c
+            slot[1] += f
+            slot[2].merge(h)
+    out.timeline = [(t, c, f, h) for t, (c, f, h) in sorted(slots.items())]
+    return out
+
+
+def select(target: dict, series: list[Series]) -> list[Series]:
+    endpoints, queries = set(target.get("endpoints") or []), set(target.get("queries") or [])
+    out = []
+    for s in series:
+        if s.kind == "http" and s.name in endpoints:
+            if target.get("profile") and s.profile not in (None, target["profile"]):
+                continue
+            out.append(s)
+        elif s.kind == "query" and s.name in queries:
+            if target.get("workers") and s.workers != target["workers"]:
+                continue
+            out.append(s)
+    return out
+
+
+def measure(stat: str, s: Series, measure_kind: str) -> tuple[float | None, str]:
+    hist = s.ttfb if measure_kind == "ttfb" else s.histogram
+    if stat in QUANTILES:
+        v = hist.quantile(QUANTILES[stat])
+        return (v / 1e9 if v is not None else None), "s"
+    if stat == "avg":
+        m = hist.mean()
+        return (m / 1e9 if m is not None else None), "s"
+    if stat in ("min", "max"):
+        v = hist.min() if stat == "min" else hist.max()
+        return (v / 1e9 if v is not None else None), "s"
+    if stat == "throughput":
+        return (s.count / s.elapsed if s.elapsed and s.count else None), "/s"
+    if stat == "error_rate":
+        return (s.failures / s.count if s.count else None), "ratio"
+    if stat == "success_rate":
+        return (1 - s.failures / s.count if s.count else None), "ratio"
+    raise ValueError(stat)
+
+
+LATENCY_STATS = {"avg", "min", "max", *QUANTILES}
+CO_NOTE = ("closed model: a user waits for each response before its next request, so a stall "
+           "delays requests instead of showing in their latency (coordinated omission); a `rate:` "
+           "profile (k6) measures it")
+
+
+def without_warmup(s: Series, warmup: float) -> Series:
+    """The series without its first `warmup` seconds (from its per-second timeline)."""
+    if warmup <= 0 or not s.timeline:
+        return s
+    kept = [slot for slot in s.timeline if slot[0] >= warmup]
+    out = Series(s.tool, s.kind, s.name, s.file, s.shard, s.profile, s.workers,
+                 statuses=dict(s.statuses), errors=dict(s.errors), ttfb=s.ttfb, extra=s.extra)
+    for _sec, c, f, h in kept:
+        out.count += c
+        out.failures += f
+        out.histogram.merge(h)
+    out.timeline = kept
+    out.elapsed = max(0.0, (s.elapsed or 0) - warmup) or None
+    return out
+
+
+def judge_measured(t: dict, series: list[Series], v: Verdict, targets: dict, meta: dict) -> Series | None:
+    """Judge the target's bounds per tool (or merged with `merge_tools`); returns the merged
+    series (None: no samples)."""
+    profiles = targets.get("profiles", {})
+    chosen = select(t, series)
+    what = ", ".join(t.get("endpoints") or t.get("queries") or []) or "nothing"
+    v.selector = what
+    ran = {s.profile for s in series if s.kind == "http"}
+    if not chosen and t.get("profile") and t.get("endpoints") and ran and None not in ran \
+            and t["profile"] not in ran:
+        v.status = "warn"  # a target of another profile: this run did not attempt it
+        v.reasons.append(f"not judged: the target is for profile {t['profile']}; these results are "
+                         f"of profile {', '.join(sorted(ran))}")
+        v.stats = [StatVerdict(st["stat"], st["text"], st["severity"], None, "", False, st["line"])
+                   for st in t["stats"]]
+        return None
+    warmups = {s.profile: (profiles.get(s.profile) or {}).get("warmup", 0) for s in chosen}
+    if any(warmups.values()):
+        chosen = [without_warmup(s, warmups.get(s.profile) or 0) for s in chosen]
+        v.reasons.append("warm-up left out: the first " + ", ".join(
+            f"{w:g}s of {p}" for p, w in sorted(warmups.items(), key=str) if w))
+    if not chosen or sum(s.count for s in chosen) == 0:
+        v.status = "fail"
+        errors = {k for s in chosen for k in s.errors}
+        v.reasons.append(f"no samples for {what}" + (f" ({'; '.join(sorted(errors))})" if errors else ""))
+        if t.get("endpoints"):
+            v.reasons += [f"{tool} {why}" for tool, why in sorted(meta.get("missing", {}).items())]
+            skipped = sorted(meta.get("skipped", {}).items())
+            v.reasons += [f"{tool} did not run: {why}" for tool, why in skipped]
+        v.stats = [StatVerdict(st["stat"], st["text"], st["severity"], None, "", False, st["line"])
+                   for st in t["stats"]]
+        return None
+    merged = merge(chosen)
+    v.samples, v.histogram, v.timeline = merged.count, merged.histogram, merged.timeline
+    tools = sorted({s.tool for s in chosen})
+    split = len(tools) > 1 and not t.get("merge_tools")
+    parts = [(tool, merge([s for s in chosen if s.tool == tool])) for tool in tools] if split \
+        else [(None, merged)]
+    failed = warned = False
+    for tool, part in parts:
+        for st in t["stats"]:
+            value, unit = measure(st["stat"], part, t.get("measure", "latency"))
+            ok = value is not None and holds(st["op"], value, st["value"])
+            name = st["stat"] if tool is None else f"{st['stat']} ({tool})"
+            v.stats.append(StatVerdict(name, st["text"], st["severity"], value, unit, ok, st["line"],
+                                       limit=st["value"]))
+        if t.get("window"):
+            verdict = windowed(t, part)
+            for severity, why in verdict:
+                failed |= severity == "fail"
+                warned |= severity == "warn"
+                v.reasons.append(why if tool is None else f"{tool}: {why}")
+    if split:
+        v.reasons.append(f"judged per tool ({', '.join(tools)}): two clients and two runs are never "
+                         "blended; `merge_tools: true` judges them as one")
+    failed |= any(not s.ok and s.severity == "fail" for s in v.stats)
+    warned |= any(not s.ok and s.severity == "warn" for s in v.stats)
+    for s in chosen:
+        for problem in s.extra.get("problems") or []:
+            failed = True
+            v.reasons.append(f"plan of {s.name}: {problem}")
+    f2, w2 = failed_calls(t, merged, v)
+    failed, warned = failed or f2, warned or w2
+    f2, w2 = run_conditions(t, chosen, merged, v, targets, meta)
+    failed, warned = failed or f2, warned or w2
+    v.status = "fail" if failed else "warn" if warned else "pass"
+    return merged
+
+
+def failed_calls(t: dict, merged: Series, v: Verdict) -> tuple[bool, bool]:
+    """Latency histograms hold failed calls too: a target that bounds no error rate must not
+    pass on the latency of failures."""
+    top = ", ".join(f"{k} x{n}" for k, n in sorted(merged.errors.items(), key=lambda kv: -kv[1])[:3])
+    if merged.failures and any(not s.ok and s.stat.split(" ")[0] in ("error_rate", "success_rate")
+                               for s in v.stats):
+        v.reasons.append(f"{merged.failures} of {merged.count} calls failed; commonest causes: {top}")
+    if merged.failures and not any(st["stat"] in ("error_rate", "success_rate") for st in t["stats"]):
+        if merged.failures == merged.count:
+            v.reasons.append(f"every one of the {merged.count} calls failed ({top}): no successful samples")
+            return True, False
+        v.reasons.append(f"{merged.failures} of {merged.count} calls failed ({top}) and the target "
+                         "bounds no error_rate; the latency includes them")
+        return False, True
+    return False, False
+
+
+def run_conditions(t: dict, chosen: list[Series], merged: Series, v: Verdict, targets: dict,
+                   meta: dict) -> tuple[bool, bool]:
+    """What the run says about itself: a closed model, dropped iterations, an aborted or partial
+    tool. Returns (fails, warns)."""
+    failed = warned = False
+    profiles = targets.get("profiles", {})
+    stats = {st["stat"] for st in t["stats"]}
+    models = {(profiles.get(s.profile) or {}).get("model") for s in chosen if s.profile}
+    http = any(s.kind == "http" for s in chosen)
+    if http and "closed" in models and stats & LATENCY_STATS:
+        v.reasons.append(CO_NOTE)
+    if "throughput" in stats and "closed" in models:
+        warned = True
+        v.reasons.append("throughput measured on a closed-model run: it depends on the users' pace")
+    for tool, why in sorted(meta.get("aborted", {}).items()):
+        if any(s.tool == tool for s in chosen):
+            failed = True  # an aborted run judges nothing it did not finish
+            v.reasons.append(f"{tool} run aborted: {why}")
+    for tool, why in sorted(meta.get("partial", {}).items()):
+        if any(s.tool == tool for s in chosen):
+            warned = True  # never a pass on what a tool measured before it stopped
+            v.reasons.append(f"{tool} did not finish ({why}): judged on partial results")
+    measured_by = {s.tool for s in chosen}
+    for tool, why in sorted(meta.get("missing", {}).items()):
+        if http and tool in ("locust", "k6") and tool not in measured_by:
+            warned = True
+            v.reasons.append(f"{tool} {why}: judged on {', '.join(sorted(measured_by))} alone")
+    for run in meta.get("k6", []):
+        dropped = int(run.get("dropped_iterations") or 0)
+        if not dropped or not any(s.tool == "k6" and s.file == run["file"] for s in chosen):
+            continue
+        prof = profiles.get(run.get("profile") or "") or {}
+        scheduled = round(prof["mean"] * prof["seconds"]) if prof.get("model") == "open" and \
+            prof.get("mean") and prof.get("seconds") else dropped + int(run.get("requests") or 0)
+        share = dropped / max(scheduled, dropped, 1)
+        limit = float(prof.get("max_dropped", 0.01))
+        judged = bool(stats & (LATENCY_STATS | {"throughput"}))
+        why = (f"k6 dropped {dropped} of {scheduled} scheduled iterations ({share:.1%}): every one of "
+               f"the profile's users was busy, so those requests were never sent on schedule; the "
+               f"latency shown is only that of the requests sent (the server was too slow for this "
+               f"rate, or max_users too low)")
+        if judged and share > limit:
+            failed = True
+            v.reasons.append(f"{why}; more than max_dropped {limit:.0%}, so latency and throughput "
+                             "cannot be judged")
+        else:
+            warned = True
+            v.reasons.append(why)
+    return failed, warned
+
+
+def windowed(t: dict, s: Series) -> list[tuple[str, str]]:
+    """`for: 10s`: every bound (and warn band) must also hold over every full window of the run's
+    per-second time series. Returns (severity, reason) per broken bound; a run shorter than one
+    window is a warning that no window was judged."""
+    width = int(t["window"])
+    slots = s.timeline
+    if width <= 0:
+        return []
+    span = (slots[-1][0] - slots[0][0] + 1) if slots else 0
+    if span < width:
+        return [("warn", f"no full {width}s window in {span}s of samples: the `for` window was not judged")]
+    out = []
+    by_second = {sec: (c, f, h) for sec, c, f, h in slots}
+    first, last = slots[0][0], slots[-1][0]
+    for st in t["stats"]:
+        for start in range(first, last - width + 2):
+            w = Series(s.tool, s.kind, s.name, s.file, s.shard, elapsed=float(width))
+            for sec in range(start, start + width):
+                if sec in by_second:
+                    c, f, h = by_second[sec]
+                    w.count += c
+                    w.failures += f
+                    w.histogram.merge(h)
+            value, unit = measure(st["stat"], w, "latency")
+            if value is None and st["stat"] != "throughput":
+                continue  # a window without requests has no latency or ratio to break
+            value = value or 0.0
+            if not holds(st["op"], value, st["value"]):
+                out.append((st["severity"], f"{st['stat']} {shown(value, STAT_UNITS.get(st['stat'], unit))} "
+                            f"breaks {st['text']} in the {width}s window starting at second {start - first}"))
+                break
+    return out

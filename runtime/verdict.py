@@ -1,0 +1,82 @@
+"""What a verdict is made of: the measured value of each statistic, its bound, and the reasons."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .histogram import Histogram
+
+QUANTILES = {"p50": 0.5, "p75": 0.75, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p99.9": 0.999}
+LATENCY = {"avg", "min", "max", *QUANTILES}
+STAT_UNITS = {"avg": "s", "min": "s", "max": "s", "error_rate": "ratio", "success_rate": "ratio",
+              "throughput": "/s", **{q: "s" for q in QUANTILES}}
+
+
+def shown(measured: float | None, unit: str, digits: int = 3) -> str:
+    """A measured value with its unit: seconds as ms, ratios as %, rates as /s."""
+    if measured is None:
+        return "no data"
+    if unit == "s":
+        return f"{measured * 1000:.{digits}f}ms"
+    if unit == "ratio":
+        return f"{measured * 100:.{digits}f}%"
+    if unit == "/s":
+        return f"{measured:.2f}/s"
+    if unit == "change":
+        return f"{measured * 100:+.2f}%"
+    if unit == "x":
+        return f"{measured:.3f}x"
+    return f"{measured:g}{unit}"
+
+
+@dataclass
+class StatVerdict:
+    stat: str
+    bound: str
+    severity: str  # fail | warn: what breaking this bound means
+    measured: float | None
+    unit: str
+    ok: bool
+    line: int
+    note: str = ""  # shown after the value, e.g. which run window and bucket
+    limit: float | None = None  # the bound's value, in the measured unit
+
+    def shown(self) -> str:
+        return shown(self.measured, self.unit)
+
+    def text(self) -> str:
+        """`p95 41.2ms (bound < 50ms)`; a broken bound says by how much: `... missed by 3.1ms`."""
+        kind = "warn bound" if self.severity == "warn" else "bound"
+        out = f"{self.stat} {self.shown()} ({kind} {self.bound}"
+        if not self.ok and self.measured is not None and self.limit is not None:
+            gap = abs(self.measured - self.limit)
+            out += f": missed by {shown(gap, self.unit).lstrip('+')}"
+        return out + ")"
+
+
+@dataclass
+class Verdict:
+    name: str
+    status: str  # pass | warn | fail
+    line: int
+    spec: str
+    samples: int
+    stats: list[StatVerdict] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    selector: str = ""
+    histogram: Histogram | None = None
+    timeline: list[tuple[int, int, int, Histogram]] = field(default_factory=list)
+    server: list[StatVerdict] = field(default_factory=list)  # the service's own view (Prometheus)
+
+    def message(self) -> str:
+        parts = [s.text() for s in self.stats]  # every measured statistic, not only the broken ones
+        parts += [f"{s.stat} {s.shown()} ({s.note})" for s in self.server]
+        return "; ".join(parts + self.reasons)
+
+
+def holds(op: str, measured: float, bound: float) -> bool:
+    return {"<": measured < bound, "<=": measured <= bound, ">": measured > bound,
+            ">=": measured >= bound, "==": math.isclose(measured, bound, rel_tol=1e-9)}[op]
+
+
