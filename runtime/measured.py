@@ -75,9 +75,8 @@ def measure(stat: str, s: Series, measure_kind: str) -> tuple[float | None, str]
 
 
 LATENCY_STATS = {"avg", "min", "max", *QUANTILES}
-CO_NOTE = ("closed model: a user waits for each response before its next request, so a stall "
-           "delays requests instead of showing in their latency (coordinated omission); a `rate:` "
-           "profile (k6) measures it")
+CO_NOTE = ("closed model: a stall delays the users' next requests instead of showing in latency "
+           "(coordinated omission); a `rate:` profile measures it")
 
 
 def without_warmup(s: Series, warmup: float) -> Series:
@@ -149,8 +148,9 @@ def judge_measured(t: dict, series: list[Series], v: Verdict, targets: dict, met
                 warned |= severity == "warn"
                 v.reasons.append(why if tool is None else f"{tool}: {why}")
     if split:
-        v.reasons.append(f"judged per tool ({', '.join(tools)}): two clients and two runs are never "
-                         "blended; `merge_tools: true` judges them as one")
+        v.timelines = {tool: part.timeline for tool, part in parts if tool}
+        v.reasons.append(f"judged per tool ({', '.join(tools)}), never blended (`merge_tools: true` "
+                         "merges)")
     failed |= any(not s.ok and s.severity == "fail" for s in v.stats)
     warned |= any(not s.ok and s.severity == "warn" for s in v.stats)
     for s in chosen:

@@ -25,7 +25,8 @@ def terminal(verdicts: list[Verdict], stream=None) -> None:
     colour = {"pass": "green", "warn": "yellow", "fail": "red"}
     for v in verdicts:  # Text cells: names and messages are never read as markup
         table.add_row(Text(MARK[v.status], style=colour[v.status]), Text(printable(v.name)),
-                      str(v.samples), Text(printable(v.message())), Text(printable(f"{v.spec}:{v.line}")))
+                      str(v.samples), Text("\n".join(printable(x) for x in v.parts())),
+                      Text(printable(f"{v.spec}:{v.line}")))
     Console(file=stream, width=160, emoji=False, highlight=False).print(table)
 
 
@@ -111,25 +112,42 @@ def as_json(verdicts: list[Verdict]) -> str:
         for v in verdicts], indent=2, ensure_ascii=False) + "\n"
 
 
-def _svg_lines(points: list[list[tuple[float, float]]], names: list[str], unit: str) -> str:
-    """A small line chart as inline SVG: no script, no network."""
-    w, h, pad = 560, 200, 40
+def _svg_lines(points: list[list[tuple[float, float]]], names: list[str], unit: str,
+               bounds: list[tuple[float, str, str]] | None = None) -> str:
+    """A line chart as inline SVG (no script, no network): axes with ticks, one line per series,
+    and each bound as a dashed horizontal line (red for a fail bound, amber for a warn band)."""
+    w, h, left, right, top, bottom = 660, 220, 50, 130, 20, 36
     xs = [x for pts in points for x, _ in pts]
-    ys = [y for pts in points for _, y in pts]
+    ys = [y for pts in points for _, y in pts] + [b for b, _l, _s in bounds or []]
     if not xs:
         return "<p>no time series</p>"
-    x0, x1, y1 = min(xs), max(xs) or 1, max(ys) or 1
-    sx = lambda x: pad + (x - x0) / ((x1 - x0) or 1) * (w - 2 * pad)  # noqa: E731
-    sy = lambda y: h - pad + 10 - y / y1 * (h - 2 * pad)  # noqa: E731
+    x0, x1, y1 = min(xs), max(xs) or 1, (max(ys) or 1) * 1.05
+    sx = lambda x: left + (x - x0) / ((x1 - x0) or 1) * (w - left - right)  # noqa: E731
+    sy = lambda y: h - bottom - y / y1 * (h - top - bottom)  # noqa: E731
     colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
     parts = [f'<svg class="plot" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img">',
-             f'<text x="4" y="14" font-size="11">{html.escape(unit)} (max {y1:.3g})</text>']
+             f'<line x1="{left}" y1="{h - bottom}" x2="{w - right}" y2="{h - bottom}" stroke="#555"/>',
+             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{h - bottom}" stroke="#555"/>']
+    for i in range(5):
+        tx, ty = x0 + (x1 - x0) * i / 4, y1 * i / 4
+        parts.append(f'<text x="{sx(tx):.1f}" y="{h - bottom + 13}" font-size="10" '
+                     f'text-anchor="middle">{tx:.0f}</text>')
+        parts.append(f'<text x="{left - 4}" y="{sy(ty) + 3:.1f}" font-size="10" '
+                     f'text-anchor="end">{ty:.3g}</text>')
+    parts.append(f'<text x="{(left + w - right) / 2}" y="{h - 6}" font-size="11" '
+                 'text-anchor="middle">seconds since start</text>')
+    parts.append(f'<text x="4" y="12" font-size="11">{html.escape(unit)}</text>')
+    for value, label, severity in bounds or []:
+        colour = "#b00020" if severity == "fail" else "#e69500"
+        parts.append(f'<line x1="{left}" y1="{sy(value):.1f}" x2="{w - right}" y2="{sy(value):.1f}" '
+                     f'stroke="{colour}" stroke-dasharray="5 4"/><text x="{w - right + 4}" '
+                     f'y="{sy(value) + 3:.1f}" font-size="10" fill="{colour}">{html.escape(label)}</text>')
     for i, pts in enumerate(points):
         path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in pts)
         parts.append(f'<polyline fill="none" stroke="{colours[i % 4]}" stroke-width="1.5" points="{path}"/>')
-        parts.append(f'<text x="{w - 150}" y="{14 + 12 * i}" font-size="11" fill="{colours[i % 4]}">'
+        parts.append(f'<text x="{w - right + 4}" y="{top + 12 * i}" font-size="11" fill="{colours[i % 4]}">'
                      f"{html.escape(names[i])}</text>")
-    parts.append(f'<text x="{pad}" y="{h - 4}" font-size="11">second {x0:g} .. {x1:g}</text></svg>')
+    parts.append("</svg>")
     return "".join(parts)
 
 
@@ -153,15 +171,32 @@ def _svg_histogram(histogram) -> str:
             f"{histogram.total} samples</text></svg>")
 
 
-def _charts(timeline: list, histogram) -> str:
-    p50 = [(t, (h.quantile(0.5) or 0) / 1e6) for t, _c, _f, h in timeline]
-    p95 = [(t, (h.quantile(0.95) or 0) / 1e6) for t, _c, _f, h in timeline]
-    rps = [(t, float(c)) for t, c, _f, _h in timeline]
+def _charts(timeline: list, histogram, per_tool: dict | None = None,
+            bounds: list[tuple[float, str, str]] | None = None) -> str:
+    """Latency (p50, p95 per second; per tool when two tools ran) with the target's bounds,
+    requests per second, and the latency histogram."""
+    lines = per_tool if per_tool and len(per_tool) > 1 else {"": timeline}
+    latency, names, rates = [], [], []
+    for tool, slots in sorted(lines.items()):
+        for q in (0.5, 0.95):
+            latency.append([(t, (h.quantile(q) or 0) / 1e6) for t, _c, _f, h in slots])
+            names.append(f"p{round(q * 100)}" + (f" {tool}" if tool else ""))
+        rates.append([(t, float(c)) for t, c, _f, _h in slots])
     charts = ""
     if timeline:
-        charts += _svg_lines([p50, p95], ["p50", "p95"], "latency ms")
-        charts += _svg_lines([rps], ["requests/s"], "requests per second")
+        charts += _svg_lines(latency, names, "latency (ms)", bounds)
+        charts += _svg_lines(rates, [f"requests/s {t}".strip() for t in sorted(lines)], "requests per second")
     return charts + _svg_histogram(histogram)
+
+
+def _bounds(v: Verdict) -> list[tuple[float, str, str]]:
+    """The target's latency bounds in ms, each once: (value, label, fail | warn)."""
+    out: dict[tuple[str, float], tuple[float, str, str]] = {}
+    for s in v.stats:
+        if s.unit == "s" and s.limit is not None:
+            stat = s.stat.split(" ")[0]
+            out.setdefault((stat, s.limit), (s.limit * 1000, f"{stat} {s.bound}", s.severity))
+    return list(out.values())
 
 
 def endpoint_sections(series: list) -> str:
@@ -186,13 +221,13 @@ def html_report(verdicts: list[Verdict], title: str, manifest: dict | None = Non
                 series: list | None = None) -> str:
     rows = "".join(
         f'<tr class="{v.status}"><td>{MARK[v.status]}</td><td>{html.escape(v.name)}</td>'
-        f"<td>{v.samples}</td><td>{html.escape(v.message())}</td>"
+        f"<td>{v.samples}</td><td>{'<br>'.join(html.escape(x) for x in v.parts())}</td>"
         f"<td>{html.escape(v.spec)}:{v.line}</td></tr>" for v in verdicts)
     sections = []
     for v in verdicts:
         if not v.timeline and v.histogram is None:
             continue
-        charts = _charts(v.timeline, v.histogram)
+        charts = _charts(v.timeline, v.histogram, v.timelines, _bounds(v))
         sections.append(f"<section class=\"target\"><h3>{html.escape(v.name)} "
                         f"<small>({html.escape(v.selector)})</small></h3>{charts}</section>")
     info = html.escape(json.dumps(manifest or {}, indent=2)) if manifest else ""

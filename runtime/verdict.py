@@ -68,11 +68,16 @@ class Verdict:
     histogram: Histogram | None = None
     timeline: list[tuple[int, int, int, Histogram]] = field(default_factory=list)
     server: list[StatVerdict] = field(default_factory=list)  # the service's own view (Prometheus)
+    timelines: dict[str, list] = field(default_factory=dict)  # per tool, when two tools ran
+
+    def parts(self) -> list[str]:
+        """Every measured statistic (not only the broken ones), the server's view, the reasons."""
+        out = [s.text() for s in self.stats]
+        out += [f"{s.stat} {s.shown()} ({s.note})" for s in self.server]
+        return out + self.reasons
 
     def message(self) -> str:
-        parts = [s.text() for s in self.stats]  # every measured statistic, not only the broken ones
-        parts += [f"{s.stat} {s.shown()} ({s.note})" for s in self.server]
-        return "; ".join(parts + self.reasons)
+        return "; ".join(self.parts())
 
 
 def holds(op: str, measured: float, bound: float) -> bool:

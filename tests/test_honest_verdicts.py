@@ -160,6 +160,12 @@ def test_each_tool_is_judged_on_its_own_unless_merged() -> None:
     assert v.status == "fail", v.message()
     assert "p95 (locust) 10.000ms (bound < 0.2)" in v.message()
     assert "p95 (k6) 300.000ms (bound < 0.2: missed by 100.000ms)" in v.message()
+    # the report draws each tool's line and the bound on the target's latency chart
+    from perfspec.runtime.reports import html_report
+
+    page = html_report([v], "t")
+    assert ">p95 k6</text>" in page and ">p95 locust</text>" in page
+    assert 'stroke-dasharray="5 4"' in page and ">p95 &lt; 0.2</text>" in page
     # merged on request: k6's 30 of 1,030 requests hide under Locust's p95
     [v] = judge(targets(("p95", "<", 0.2, "fail"), merge_tools=True), [fast, slow])
     assert v.status == "pass", v.message()
