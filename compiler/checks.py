@@ -10,7 +10,7 @@ from ..runtime import files
 from . import promql, select, templates
 from .errors import SpecError, choices_hint
 from .spec import METHODS, Endpoint, Profile, Spec, StatBounds, Target
-from .units import Bound, Quantity, UnitError, format_value, parse_ramp
+from .units import Bound, Quantity, UnitError, format_value, parse_ramp, parse_span
 
 if TYPE_CHECKING:
     from .validate import CheckedSpec
@@ -524,6 +524,19 @@ class Checker:
                            "they would have no data", "add them to a flow's tasks", at_key=True)
         self.band(path, t)
         self.percent_range(path, t)
+        if t.during is not None:
+            try:
+                parse_span(t.during)
+            except UnitError as exc:
+                self.error((*path, "during"), str(exc), exc.hint)
+        if t.vs_rest and t.during is None:
+            self.error((*path, "vs_rest"), "vs_rest compares the `during` part with the rest of the run",
+                       "add during: 0s..5s (the part to compare)")
+        for stat in t.vs_rest or {}:
+            if stat not in ("avg", "min", "max", "p50", "p75", "p90", "p95", "p99", "p99.9",
+                            "throughput", "error_rate", "success_rate"):
+                self.error((*path, "vs_rest", stat), f"unknown statistic {stat!r}",
+                           choices_hint(stat, ("avg", "p50", "p95", "p99"), "statistics"), at_key=True)
         if t.for_ is not None and t.measure == "ttfb":
             self.error((*path, "for"), "windows (`for`) are judged on response latency; a ttfb target "
                        "has no per-second time-to-first-byte series", "drop `for`, or measure latency")

@@ -15,7 +15,7 @@ from . import select, templates
 from .checks import profile_duration, profile_kind
 from .errors import display_path
 from .spec import Alerts, Capacity, GithubCi, Spec, TargetAlert
-from .units import Quantity, parse_ramp
+from .units import Quantity, parse_ramp, parse_span
 from .validate import CheckedSpec
 
 
@@ -354,6 +354,11 @@ def _targets(checked: CheckedSpec, ref) -> list[TargetPlan]:
             if t.regression:
                 extra["regression"] = {k: {"op": b.op, "value": b.quantity.value, "text": str(b)}
                                        for k, b in sorted(t.regression.items())}
+            if t.during is not None:
+                extra["during"] = list(parse_span(t.during))
+            if t.vs_rest:
+                extra["vs_rest"] = {k: {"op": b.op, "value": b.quantity.value, "text": str(b)}
+                                    for k, b in sorted(t.vs_rest.items())}
         elif t.kind == "scaling":
             assert t.scaling is not None and t.throughput_per_user is not None
             b = t.throughput_per_user

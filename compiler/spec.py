@@ -516,6 +516,13 @@ class Target(StatBounds):
     for_: Duration | None = Field(
         None, alias="for", description="windowed: every bound (and warn band) must also hold over "
         "every full window of this length in the run")
+    during: str | None = Field(
+        None, pattern=r"^\s*[0-9.]+\s*[a-zµ]*\s*\.\.\s*([0-9.]+\s*[a-zµ]*)?\s*$",
+        description="judge only this part of the run, in time since its start: `0s..5s` (the cold "
+        "start), `30s..` (from 30s to the end)", examples=["0s..5s"])
+    vs_rest: dict[str, RatioBound] | None = Field(
+        None, description="with `during`: statistic -> bound on its ratio to the same statistic "
+        "over the rest of the run, e.g. {p50: <= 3x} (the first seconds at most 3x the steady state)")
     merge_tools: bool = Field(
         False, description="judge Locust's and k6's samples as one population; default: each tool "
         "on its own, the verdict the worst of them")

@@ -263,3 +263,15 @@ def format_value(value: float, kind: str) -> str:
     if kind == "ratio":
         return f"{value:.4g}x"
     return f"{value:g}"
+
+
+def parse_span(text: str) -> tuple[float, float | None]:
+    """`0s..5s` -> (0, 5); `30s..` -> (30, None): a part of a run in time since its start."""
+    head, sep, tail = text.partition("..")
+    if not sep:
+        raise UnitError(f"{text!r} is not a span", "write start..end, e.g. 0s..5s, or 30s.. to the end")
+    start = parse_quantity(head.strip(), ("duration",)).value
+    end = parse_quantity(tail.strip(), ("duration",)).value if tail.strip() else None
+    if end is not None and end <= start:
+        raise UnitError(f"span {text!r} ends before it starts", "write the earlier time first, e.g. 0s..5s")
+    return start, end

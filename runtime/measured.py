@@ -4,6 +4,8 @@ an aborted or partial tool, a warm-up left out, a tool that did not run)."""
 
 from __future__ import annotations
 
+import math
+
 from .histogram import Histogram
 from .results import Series
 from .verdict import QUANTILES, STAT_UNITS, StatVerdict, Verdict, holds, shown
@@ -79,11 +81,12 @@ CO_NOTE = ("closed model: a stall delays the users' next requests instead of sho
            "(coordinated omission); a `rate:` profile measures it")
 
 
-def without_warmup(s: Series, warmup: float) -> Series:
-    """The series without its first `warmup` seconds (from its per-second timeline)."""
-    if warmup <= 0 or not s.timeline:
+def time_slice(s: Series, lo: float, hi: float = math.inf) -> Series:
+    """The series' samples from second `lo` (inclusive) to `hi` (exclusive) since its start, from
+    its per-second timeline: a warm-up left out, a cold start, the rest of a run."""
+    if not s.timeline:
         return s
-    kept = [slot for slot in s.timeline if slot[0] >= warmup]
+    kept = [slot for slot in s.timeline if lo <= slot[0] < hi]
     out = Series(s.tool, s.kind, s.name, s.file, s.shard, s.profile, s.workers,
                  statuses=dict(s.statuses), errors=dict(s.errors), ttfb=s.ttfb, extra=s.extra)
     for _sec, c, f, h in kept:
@@ -91,7 +94,8 @@ def without_warmup(s: Series, warmup: float) -> Series:
         out.failures += f
         out.histogram.merge(h)
     out.timeline = kept
-    out.elapsed = max(0.0, (s.elapsed or 0) - warmup) or None
+    whole = s.elapsed or 0.0
+    out.elapsed = max(0.0, min(hi, whole) - min(lo, whole)) or None
     return out
 
 
@@ -111,9 +115,17 @@ def judge_measured(t: dict, series: list[Series], v: Verdict, targets: dict, met
         v.stats = [StatVerdict(st["stat"], st["text"], st["severity"], None, "", False, st["line"])
                    for st in t["stats"]]
         return None
+    extra = t.get("extra") or {}
+    span = extra.get("during")
+    rest: list[Series] = []
     warmups = {s.profile: (profiles.get(s.profile) or {}).get("warmup", 0) for s in chosen}
-    if any(warmups.values()):
-        chosen = [without_warmup(s, warmups.get(s.profile) or 0) for s in chosen]
+    if span:  # an explicit part of the run (the warm-up is not left out of it)
+        lo, hi = span[0], math.inf if span[1] is None else span[1]
+        rest = [p for s in chosen for p in (time_slice(s, 0, lo), time_slice(s, hi)) if p.count]
+        chosen = [time_slice(s, lo, hi) for s in chosen]
+        v.reasons.append(f"during {lo:g}s..{'' if hi == math.inf else f'{hi:g}s'} of the run only")
+    elif any(warmups.values()):
+        chosen = [time_slice(s, warmups.get(s.profile) or 0) for s in chosen]
         v.reasons.append("warm-up left out: the first " + ", ".join(
             f"{w:g}s of {p}" for p, w in sorted(warmups.items(), key=str) if w))
     if not chosen or sum(s.count for s in chosen) == 0:
@@ -141,6 +153,15 @@ def judge_measured(t: dict, series: list[Series], v: Verdict, targets: dict, met
             name = st["stat"] if tool is None else f"{st['stat']} ({tool})"
             v.stats.append(StatVerdict(name, st["text"], st["severity"], value, unit, ok, st["line"],
                                        limit=st["value"]))
+        for stat, rule in sorted((extra.get("vs_rest") or {}).items()):
+            theirs = [r for r in rest if tool is None or r.tool == tool]
+            a = measure(stat, part, t.get("measure", "latency"))[0]
+            b = measure(stat, merge(theirs), t.get("measure", "latency"))[0] if theirs else None
+            ratio = a / b if a is not None and b else None
+            ok = ratio is not None and holds(rule["op"], ratio, rule["value"])
+            name = f"{stat} vs rest" + ("" if tool is None else f" ({tool})")
+            v.stats.append(StatVerdict(name, rule["text"], "fail", ratio, "x", ok, t["line"],
+                                       limit=rule["value"]))
         if t.get("window"):
             verdict = windowed(t, part)
             for severity, why in verdict:

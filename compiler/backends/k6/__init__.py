@@ -152,8 +152,8 @@ def thresholds(plan: Plan) -> list[tuple[str, str, list[str]]]:
     """(comment, metric key, expressions) per measured HTTP target's fail bounds."""
     out = []
     for t in plan.targets:
-        if t.kind != "measured" or not t.endpoints:
-            continue
+        if t.kind != "measured" or not t.endpoints or "during" in t.extra:
+            continue  # a part of the run (`during`) is not something a k6 threshold can judge
         tag = f"{{{target_tag(t)}:yes}}"
         latency = "http_req_waiting" if t.measure == "ttfb" else "http_req_duration"
         found: dict[str, list[str]] = {}
@@ -187,6 +187,8 @@ def _var(name: str) -> str:
 def tags(plan: Plan) -> dict[str, dict[str, str]]:
     """Per endpoint the tags of its samples: name, class, flags of the targets it counts for."""
     out: dict[str, dict[str, str]] = {}
+    judged = {key.split("{")[1].split(":")[0] for _c, key, _e in thresholds(plan)}
+    judged = {t.name for t in plan.targets if target_tag(t) in judged}
     for name, ep in plan.endpoints.items():
         t = {"name": name}  # the reader takes a `name` that is a spec name for the endpoint
         if ep.klass:
@@ -194,7 +196,7 @@ def tags(plan: Plan) -> dict[str, dict[str, str]]:
         if ep.stream:
             t["ttfb"] = "yes"
         for target in plan.targets:
-            if name in target.endpoints:
+            if name in target.endpoints and target.name in judged:  # only flags a threshold reads
                 t[target_tag(target)] = "yes"
         out[name] = t
     return out

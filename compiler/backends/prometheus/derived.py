@@ -24,7 +24,7 @@ class DerivedAlerts:
         if t.kind == "external":
             self.external(t, for_, labels, runbook)
             return
-        if not t.endpoints or t.profile is not None or t.measure != "latency":
+        if not t.endpoints or t.profile is not None or t.measure != "latency" or "during" in t.extra:
             return  # SQL-only, scoped to a test profile, or TTFB: no service metric to alert on
         sels = self.selectors(t.endpoints)
         if not sels:
