@@ -759,7 +759,7 @@ class Checker:
                     continue
                 below = [e for e in edges if e < v]
                 above = [e for e in edges if e > v]
-                where = ("targets", i, "p99_9" if stat == "p99.9" else stat)
+                where = ("targets", i, stat)  # the key as written (p99.9)
                 metric = svc.latency_histogram
                 if not above:
                     self.warn(where, f"{stat} {bound} lies above the largest bucket of {metric} "

@@ -1,0 +1,168 @@
+"""The house in order: no import cycles among perfspec's modules, modules and functions of a
+readable size, and a literal password in a DSN never reaching an artifact or a result."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import ROOT
+
+PACKAGES = {"perfspec.compiler": ROOT / "compiler", "perfspec.runtime": ROOT / "runtime"}
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 60
+
+
+def modules() -> dict[str, tuple[Path, bool]]:
+    out = {}
+    for pkg, root in PACKAGES.items():
+        for f in root.rglob("*.py"):
+            parts = list(f.relative_to(root).with_suffix("").parts)
+            is_pkg = parts[-1] == "__init__"
+            parts = parts[:-1] if is_pkg else parts
+            out[".".join([pkg, *parts])] = (f, is_pkg)
+    return out
+
+
+def import_graph() -> dict[str, set[str]]:
+    """module -> the perfspec modules it imports (at the top, in a function, or for typing):
+    `from pkg import sub` is an edge to pkg.sub when sub is a module, else to pkg."""
+    mods = modules()
+    graph: dict[str, set[str]] = {m: set() for m in mods}
+    for name, (path, is_pkg) in mods.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = name.split(".") if is_pkg else name.split(".")[:-1]
+                    base = base[: len(base) - (node.level - 1)]
+                    target = ".".join(base + ([node.module] if node.module else []))
+                else:
+                    target = node.module or ""
+                for alias in node.names:
+                    sub = f"{target}.{alias.name}"
+                    graph[name].add(sub if sub in mods else target)
+            elif isinstance(node, ast.Import):
+                graph[name].update(a.name for a in node.names)
+        graph[name] = {m for m in graph[name] if m in mods and m != name}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                found.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_no_import_cycles() -> None:
+    assert cycles(import_graph()) == []
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_the_runtime_never_imports_compiler_internals() -> None:
+    graph = import_graph()
+    leaks = {m: sorted(t for t in targets if t.startswith("perfspec.compiler"))
+             for m, targets in graph.items() if m.startswith("perfspec.runtime")}
+    assert {m: t for m, t in leaks.items() if t} == {}
+
+
+def test_p99_9_bucket_warning_points_at_its_key(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("")
+    spec = tmp_path / "s.yaml"
+    spec.write_text("""version: 1
+name: case
+hosts:
+  api: {url: "http://127.0.0.1:8000"}
+http:
+  endpoints:
+    health: {get: /health, class: health}
+profiles:
+  smoke: {users: 5, for: 60s}
+targets:
+  - {select: {class: health},
+     p99.9: < 120ms}
+alerts:
+  service: {buckets: [50ms, 100ms, 200ms]}
+""")
+    proc = subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", "validate", str(spec)],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert "s.yaml:12:13: warning: p99.9 < 120ms is not a bucket boundary" in proc.stderr + proc.stdout
+
+
+def test_a_password_in_a_dsn_query_reaches_no_artifact_or_result(tmp_path: Path,
+                                                                  postgres_server: str) -> None:
+    """The DSN comes from the environment with `?password=canary123` in its query string: the
+    SQL benchmark runs against it, and the word is nowhere in what the build and run wrote."""
+    dsn = postgres_server + ("&" if "?" in postgres_server else "?") + "password=canary123"
+    env = {**os.environ, "PERFSPEC_DSN": dsn}
+    out = tmp_path / "gen"
+    cli = [sys.executable, "-m", "perfspec.compiler.cli"]
+    build = subprocess.run([*cli, "build", "specs/quickstart.yaml", "--out", str(out)], cwd=ROOT, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert build.returncode == 0, build.stderr
+    run = subprocess.run([*cli, "run", "specs/quickstart.yaml", "--only", "sql", "--load-setup", "--out",
+                          str(tmp_path / "runs")], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    [folder] = list((tmp_path / "runs").iterdir())
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert "password=***" in manifest["database"]
+    seen = [str(p) for root in (out, tmp_path / "runs") for p in root.rglob("*")
+            if p.is_file() and b"canary123" in p.read_bytes()]
+    assert seen == []
+    assert "canary123" not in run.stdout + run.stderr
+
+
+def test_modules_and_functions_have_a_readable_size() -> None:
+    """No module of compiler/ or runtime/ over 400 lines, no function over 60 (the generated
+    files' support modules and the demo target's routes table excepted: see the allowances)."""
+    allowed_modules = {"runtime/support/perfspec_locust.py", "runtime/support/perfspec_sql.py"}
+    allowed_functions = {("runtime/demo/app.py", "create_app")}  # one route table of closures
+    big_modules, big_functions = [], []
+    for root in PACKAGES.values():
+        for f in root.rglob("*.py"):
+            rel = str(f.relative_to(ROOT))
+            text = f.read_text(encoding="utf-8")
+            if text.count("\n") > MAX_MODULE_LINES and rel not in allowed_modules:
+                big_modules.append((rel, text.count("\n")))
+            for node in ast.walk(ast.parse(text)):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    length = (node.end_lineno or node.lineno) - node.lineno + 1
+                    if length > MAX_FUNCTION_LINES and (rel, node.name) not in allowed_functions:
+                        big_functions.append((rel, node.name, length))
+    assert big_modules == [] and big_functions == []
