@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import math
 import re
-from typing import TYPE_CHECKING
 
 from ..runtime import files
 from . import promql, select, templates
+from .checked import CheckedSpec
 from .errors import SpecError, choices_hint
 from .spec import METHODS, Endpoint, Profile, Spec, StatBounds, Target
 from .units import Bound, Quantity, UnitError, format_value, parse_ramp, parse_span
-
-if TYPE_CHECKING:
-    from .validate import CheckedSpec
 
 _JSONPATH = re.compile(r"^\$(?:\.[A-Za-z_][A-Za-z0-9_-]*|\[\d+\]|\[\"[^\"]*\"\])*$")
 _DOLLAR_PARAM = re.compile(r"\$(\d+)")

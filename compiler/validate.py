@@ -5,36 +5,18 @@ from __future__ import annotations
 import re
 import types
 import typing
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from .checked import CheckedSpec
+from .checks import semantic_checks
 from .errors import SpecError, SpecFailure, choices_hint
-from .load import Document, SourceMap, load_file, load_text
+from .load import Document, load_file, load_text
 from .spec import PATTERN_NAMES, PERCENTILES, Spec, StatBounds
 
-
-@dataclass
-class CheckedSpec:
-    """A spec that passed validation, with its document for positions and its warnings."""
-
-    spec: Spec
-    doc: Document
-    warnings: list[SpecError] = field(default_factory=list)
-
-    @property
-    def file(self) -> str:
-        return self.doc.file
-
-    @property
-    def source(self) -> SourceMap:
-        return self.doc.source
-
-    @property
-    def folder(self) -> Path:
-        return Path(self.doc.file).parent
+__all__ = ["CheckedSpec", "check_document", "check_file", "check_text"]
 
 
 def check_file(path: str | Path) -> CheckedSpec:
@@ -47,8 +29,6 @@ def check_text(text: str, file: str = "spec.yaml") -> CheckedSpec:
 
 
 def check_document(doc: Document) -> CheckedSpec:
-    from .checks import semantic_checks  # local: checks imports CheckedSpec
-
     if not isinstance(doc.data, dict):
         raise SpecFailure([doc.source.error((), "a spec is a mapping of keys such as version, "
                                                  "name, http, targets",

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..histogram import Histogram
 from ..results import ResultError, Series
-from . import UNITS, count, seconds
+from .values import UNITS, count, seconds
 
 
 def read_locust(path: Path, data: dict[str, Any]) -> list[Series]:

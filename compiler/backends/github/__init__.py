@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from ...plan import Plan
-from .. import Artifact, YamlDumper, header, yaml_escapes
+from ..base import Artifact, YamlDumper, header, yaml_escapes
 
 # actions pinned to full commit SHAs (a tag can be moved; a SHA cannot)
 CHECKOUT = "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683"  # v4.2.2

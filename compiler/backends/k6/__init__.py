@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 from ... import templates
 from ...plan import EndpointPlan, FlowPlan, Plan, ProfilePlan, TargetPlan
 from ...spec import PERCENTILES
-from .. import Artifact, header
+from ..base import Artifact, header
 from ..code import JS, Call, Coll, Raw, data, flat, js_str, literal, statement, template
 from ..http import comment_text, method_names, provenance, support_source, variables
 

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from ... import templates
 from ...plan import EndpointPlan, FlowPlan, Plan
-from .. import Artifact, environment, header
+from ..base import Artifact, environment, header
 from ..code import PY, Call, Coll, Raw, data, flat, py_str, statement, template
 from ..http import default_host, method_names, provenance, support_source, variables
 

@@ -18,7 +18,7 @@ from pathlib import PurePosixPath
 import yaml
 
 from ...plan import Plan
-from .. import Artifact, YamlDumper, header
+from ..base import Artifact, YamlDumper, header
 from .dashboard import dashboard
 from .rules import Rules, rule_file
 from .unit_tests import test_file

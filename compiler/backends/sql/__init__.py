@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 
 from ...plan import Plan
-from .. import Artifact, environment, header
+from ..base import Artifact, environment, header
 from ..code import PY, allow_long, literal, py_str, statement
 from ..http import provenance, support_source
 

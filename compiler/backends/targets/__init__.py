@@ -6,7 +6,8 @@ import json
 from pathlib import PurePosixPath
 
 from ...plan import Plan, ProfilePlan, SourceRef, TargetPlan
-from .. import Artifact, service
+from .. import service
+from ..base import Artifact
 
 
 class TargetsBackend:
