@@ -8,8 +8,8 @@ from rich.text import Text
 
 from ..runtime.text import printable
 from . import select
-from .checks import profile_duration, profile_kind, profile_peak
 from .errors import SpecError
+from .profiles import profile_duration, profile_kind, profile_peak
 from .spec import Spec
 from .units import format_value
 from .validate import CheckedSpec

@@ -12,8 +12,8 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from . import select, templates
-from .checks import profile_duration, profile_kind
 from .errors import display_path
+from .profiles import profile_duration, profile_kind
 from .spec import Alerts, Capacity, GithubCi, Spec, TargetAlert
 from .units import Quantity, parse_ramp, parse_span
 from .validate import CheckedSpec

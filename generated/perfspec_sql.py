@@ -77,7 +77,7 @@ def mask(dsn):
 
 
 class Histogram:
-    """Latencies in nanoseconds, kept to 3 significant digits: mergeable, exact to 0.05 %."""
+    """Latencies in nanoseconds, kept to 3 significant digits: mergeable, each within 0.5 %."""
 
     def __init__(self):
         self.counts = {}

@@ -1,0 +1,147 @@
+"""HTTP checks: endpoints, their templates and variables, flows."""
+
+from __future__ import annotations
+
+from .. import select, templates
+from ..errors import choices_hint
+from ..spec import METHODS, Endpoint
+from .common import _JSONPATH, _endpoint_vars
+
+
+class HttpChecks:
+    """Mixed into Checker (see checks/__init__.py)."""
+
+    def http(self) -> None:
+        http = self.spec.http
+        if http is None:
+            return
+        hosts = self.spec.hosts
+        if http.defaults.host is not None and http.defaults.host not in hosts:
+            self.error(("http", "defaults", "host"), f"unknown host {http.defaults.host!r}",
+                       choices_hint(http.defaults.host, hosts, "hosts"))
+        for k, v in sorted(http.defaults.headers.items()):
+            self.template(("http", "defaults", "headers", k), v)
+        if not hosts:
+            self.error(("http",), "HTTP endpoints need a host, and `hosts` is empty",
+                       "add hosts: {api: {url: '${API_URL:-http://127.0.0.1:8000}'}}", at_key=True)
+        extracted = {v for ep in http.endpoints.values() for v in ep.extract}
+        for name, ep in sorted(http.endpoints.items()):
+            self.endpoint(name, ep, extracted)
+        self.flows(extracted)
+
+    def endpoint(self, name: str, ep: Endpoint, extracted: set[str]) -> None:
+        path = ("http", "endpoints", name)
+        given = [m for m in (*METHODS, "ws") if getattr(ep, m) is not None]
+        if not given:
+            self.error(path, f"endpoint {name!r} has no method and path",
+                       "add e.g. `get: /health` (or `ws: /ws` for a WebSocket)", at_key=True)
+        elif len(given) > 1:
+            self.error((*path, given[1]), f"endpoint {name!r} sets both {given[0]} and {given[1]}",
+                       "an endpoint is one request: keep one method, make another endpoint")
+        if ep.host is not None and ep.host not in self.spec.hosts:
+            self.error((*path, "host"), f"unknown host {ep.host!r}",
+                       choices_hint(ep.host, self.spec.hosts, "hosts"))
+        if ep.host is None and self.spec.http and self.spec.http.defaults.host is None \
+                and len(self.spec.hosts) > 1:
+            self.error(path, f"endpoint {name!r} has no host and the spec has several",
+                       "set http.defaults.host or the endpoint's host", at_key=True)
+        bodies = [k for k in ("json_", "form", "body") if getattr(ep, k) is not None]
+        if len(bodies) > 1:
+            self.error((*path, bodies[1].rstrip("_")), "an endpoint has one body: json, form or body",
+                       "keep one of them")
+        if ep.ws is not None:
+            for key in ("json_", "form", "body"):
+                if getattr(ep, key) is not None:
+                    self.error((*path, key.rstrip("_")), "a WebSocket endpoint sends `send`, "
+                               f"not {key.rstrip('_')}", "use send: ... for the message")
+            if ep.stream:
+                self.error((*path, "stream"), "stream applies to HTTP responses, not WebSockets",
+                           "remove stream: true")
+        elif ep.send is not None:
+            self.error((*path, "send"), "send is for WebSocket endpoints (ws: /path)",
+                       "use json/form/body for an HTTP request body")
+        for var, where in sorted(ep.extract.items()):
+            if not (_JSONPATH.match(where) or where.startswith("header:")):
+                self.error((*path, "extract", var), f"cannot read {where!r} as a JSON path",
+                           "write $.field.sub[0] for the JSON body or header:Name for a header")
+        strings: list[tuple[tuple, str]] = []
+        if ep.path:
+            strings.append(((*path, ep.method.lower() if ep.method != "WS" else "ws"), ep.path))
+        strings += [((*path, "headers", k), v) for k, v in sorted(ep.headers.items())]
+        strings += [((*path, "query", k), v) for k, v in sorted(ep.query.items()) if isinstance(v, str)]
+        strings += [((*path, "form", k), v) for k, v in sorted((ep.form or {}).items())]
+        if ep.body is not None:
+            strings.append(((*path, "body"), ep.body))
+        strings += [((*path, "json", *p), s) for p, s in templates.walk_strings(ep.json_)]
+        strings += [((*path, "send", *p), s) for p, s in templates.walk_strings(ep.send)]
+        for spath, text in strings:
+            for part in self.template(spath, text):
+                if part[0] == "var":
+                    self.variable(spath, part[1], extracted)
+
+    def variable(self, path: tuple, var: str, extracted: set[str], user: set[str] | None = None
+                 ) -> None:
+        if var in templates.BUILTINS or var in extracted:
+            return
+        if var.startswith("user."):
+            if user is None:
+                return  # checked per flow: each flow running the endpoint must define it
+            if var[5:] not in user:
+                self.error(path, f"unknown per-user variable {{{var}}}",
+                           choices_hint(var[5:], user, "per-user variables")
+                           + " (define it in the flow's `user:` block)")
+            return
+        known = {*templates.BUILTINS, *extracted}
+        self.error(path, f"unknown variable {{{var}}}",
+                   choices_hint(var, known, "variables") + " (variables are built-ins "
+                   "(uuid, seq), values an endpoint extracts, or user.NAME)")
+
+    def flows(self, extracted: set[str]) -> None:
+        http = self.spec.http
+        assert http is not None
+        for fname, flow in sorted(http.flows.items()):
+            path = ("http", "flows", fname)
+            if flow.host is not None and flow.host not in self.spec.hosts:
+                self.error((*path, "host"), f"unknown host {flow.host!r}",
+                           choices_hint(flow.host, self.spec.hosts, "hosts"))
+            tasks = flow.tasks if isinstance(flow.tasks, list) else list(flow.tasks)
+            if not tasks:
+                self.error((*path, "tasks"), f"flow {fname!r} has no tasks",
+                           "list the endpoints a user repeats, e.g. tasks: [list_agents, health]")
+            if isinstance(flow.tasks, list):
+                seen: set[str] = set()
+                for i, t in enumerate(flow.tasks):
+                    if t in seen:
+                        self.error((*path, "tasks", i), f"task {t!r} is listed twice",
+                                   "give weights instead: tasks: {name: 2, other: 1}")
+                    seen.add(t)
+            for key in ("on_start", "tasks", "on_stop"):
+                names = getattr(flow, key)
+                items = list(enumerate(names)) if isinstance(names, list) else [(n, n) for n in names]
+                for idx, ename in items:
+                    if ename not in http.endpoints:
+                        where = (*path, key, idx)
+                        self.error(where, f"unknown endpoint {ename!r} in flow {fname!r}",
+                                   choices_hint(ename, http.endpoints, "endpoints"),
+                                   at_key=isinstance(idx, str))
+            user_vars = set(flow.user)
+            for k, v in sorted(flow.user.items()):
+                for part in self.template((*path, "user", k), v):
+                    if part[0] == "var" and part[1] not in templates.BUILTINS:
+                        self.error((*path, "user", k), f"per-user variable {k!r} uses {{{part[1]}}}",
+                                   "per-user values may use only {uuid} and {seq}")
+            for k, v in sorted(flow.headers.items()):
+                for part in self.template((*path, "headers", k), v):
+                    if part[0] == "var":
+                        self.variable((*path, "headers", k), part[1], extracted, user_vars)
+            # an endpoint using {user.x} must be run only by flows that define x
+            for ename in select.flow_endpoints(flow):
+                ep = http.endpoints.get(ename)
+                if ep is None:
+                    continue
+                for var in sorted(_endpoint_vars(ep)):
+                    if var.startswith("user.") and var[5:] not in user_vars:
+                        self.error((*path, "user") if flow.user else path,
+                                   f"flow {fname!r} runs {ename!r}, which uses {{{var}}}, "
+                                   f"but the flow does not define it",
+                                   f"add `user: {{{var[5:]}: ...}}` to the flow", at_key=True)
