@@ -1,0 +1,206 @@
+"""Hosts, databases and the HTTP part of a spec: endpoints, flows, defaults."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, WithJsonSchema
+
+from .types import (
+    _NUM,
+    _UNIT_RE,
+    GUC_PATTERN,
+    METHODS,
+    Duration,
+    HeaderName,
+    HeaderValue,
+    Name,
+    PositiveInt,
+    StatusCode,
+    Strict,
+    Template,
+    Weight,
+)
+
+# --- hosts and databases ------------------------------------------------------------------
+
+
+class Host(Strict):
+    """A service under test; the URL may use ${VAR} / ${VAR:-default}, resolved at run time."""
+
+    url: Template
+    description: str | None = None
+    health: str | None = Field(
+        None,
+        description="a path `perfspec run` requests before any load (preflight), e.g. /health; "
+        "an answer other than 2xx/3xx stops the run",
+        examples=["/health"],
+    )
+
+
+class Pool(Strict):
+    """asyncpg pool settings (asyncpg.create_pool), as the services under test use them."""
+
+    min_size: Annotated[int, Field(ge=0)] = 10
+    max_size: PositiveInt = 10
+    max_queries: PositiveInt | None = None
+    max_inactive_connection_lifetime: Duration | None = None
+    timeout: Duration | None = Field(None, description="connection acquisition timeout")
+    command_timeout: Duration | None = None
+    statement_cache_size: Annotated[int, Field(ge=0)] | None = None
+    server_settings: dict[Annotated[str, Field(pattern=GUC_PATTERN)], str] | None = Field(
+        None, description="PostgreSQL settings per connection, e.g. {statement_timeout: '30s'}"
+    )
+
+
+class Database(Strict):
+    """A PostgreSQL database; the DSN comes from the environment at run time."""
+
+    dsn: Template = Field(description="${VAR} reference; unset -> embedded throwaway PostgreSQL")
+    pool: Pool = Pool()
+    setup: list[str] = Field(default_factory=list, description="SQL files run before the suite")
+    teardown: list[str] = Field(default_factory=list, description="SQL files run after the suite")
+    description: str | None = None
+
+
+# --- HTTP ---------------------------------------------------------------------------------
+
+
+class Expect(Strict):
+    """What counts as success; an expected 429 under rate limiting is a success."""
+
+    status: list[StatusCode] = Field(min_length=1)
+    body_contains: str | None = None
+
+
+class Endpoint(Strict):
+    """One request: method and path (`get: /health`), or a WebSocket (`ws: /ws/echo`)."""
+
+    get: Template | None = None
+    post: Template | None = None
+    put: Template | None = None
+    patch: Template | None = None
+    delete: Template | None = None
+    head: Template | None = None
+    options: Template | None = None
+    ws: Template | None = Field(None, description="WebSocket path; latency = send to reply")
+    host: str | None = None
+    headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
+    query: dict[str, Template | int | float | bool] = Field(default_factory=dict)
+    json_: Any = Field(None, alias="json", description="JSON body; strings may hold {var}")
+    form: dict[str, Template] | None = None
+    body: Template | None = None
+    send: Any = Field(None, description="WebSocket message to send (text, or JSON data)")
+    messages: PositiveInt = Field(1, description="WebSocket round trips per connection")
+    stream: bool = Field(False, description="streaming response: time to first byte is measured")
+    expect: Expect | None = None
+    weight: Weight = 1
+    class_: Name | None = Field(None, alias="class")
+    tags: list[Name] = Field(default_factory=list)
+    extract: dict[Name, str] = Field(
+        default_factory=dict, description="variable -> $.json.path or header:Name"
+    )
+    timeout: Duration | None = None
+    route: str | None = Field(
+        None,
+        description="the service's route label for this endpoint in its metrics "
+        "(alerts); default: the path as written",
+    )
+    description: str | None = None
+
+    @property
+    def method(self) -> str:
+        for m in METHODS:
+            if getattr(self, m) is not None:
+                return m.upper()
+        return "WS" if self.ws is not None else ""
+
+    @property
+    def path(self) -> str:
+        for m in (*METHODS, "ws"):
+            value = getattr(self, m)
+            if value is not None:
+                return value
+        return ""
+
+
+def _think(raw: object) -> Any:
+    """`1s` or `1s..3s` -> {min, max}."""
+    if isinstance(raw, str) and ".." in raw:
+        low, high = raw.split("..", 1)
+        return {"min": low.strip(), "max": high.strip()}
+    if isinstance(raw, str | int | float) and not isinstance(raw, bool):
+        return {"min": raw, "max": raw}
+    return raw
+
+
+class ThinkTime(Strict):
+    """Pause between a user's tasks, uniformly drawn from [min, max]."""
+
+    min: Duration
+    max: Duration
+
+
+ThinkTimeField = Annotated[
+    ThinkTime,
+    BeforeValidator(_think),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {
+                    "type": "string",
+                    "pattern": rf"^\s*{_NUM}\s*{_UNIT_RE['duration']}\s*(\.\.\s*{_NUM}\s*"
+                    rf"{_UNIT_RE['duration']}\s*)?$",
+                    "examples": ["1s..3s"],
+                },
+                {
+                    "type": "object",
+                    "properties": {"min": {"type": "string"}, "max": {"type": "string"}},
+                    "required": ["min", "max"],
+                    "additionalProperties": False,
+                },
+            ]
+        }
+    ),
+]
+
+
+class HttpDefaults(Strict):
+    """Settings every endpoint inherits unless it sets its own."""
+
+    host: str | None = None
+    expect: Expect | None = None
+    headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
+    timeout: Duration | None = None
+    think_time: ThinkTimeField | None = None
+
+
+class Flow(Strict):
+    """A virtual user's life: on_start once, weighted tasks in a loop, on_stop once."""
+
+    weight: Weight = 1
+    host: str | None = None
+    user: dict[Name, Template] = Field(
+        default_factory=dict, description="per-user variables, used as {user.NAME}"
+    )
+    headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
+    on_start: list[str] = Field(default_factory=list)
+    tasks: list[str] | dict[str, Weight] = Field(
+        description="endpoint names (weights from the endpoints) or name -> weight"
+    )
+    on_stop: list[str] = Field(default_factory=list)
+    think_time: ThinkTimeField | None = None
+    description: str | None = None
+
+    def task_weights(self, endpoints: dict[str, Endpoint]) -> dict[str, int]:
+        if isinstance(self.tasks, dict):
+            return dict(self.tasks)
+        return {name: endpoints[name].weight if name in endpoints else 1 for name in self.tasks}
+
+
+class Http(Strict):
+    defaults: HttpDefaults = HttpDefaults()
+    endpoints: dict[Name, Endpoint] = Field(min_length=1)
+    flows: dict[Name, Flow] = Field(
+        default_factory=dict, description="omitted: one flow runs every endpoint by its weight"
+    )
