@@ -1,276 +1,15 @@
-"""The `perfspec` command line. Bad input exits 2 with positioned errors, never a traceback."""
+"""`perfspec run`, `perfspec capacity` and `perfspec history`."""
 
 from __future__ import annotations
 
-import glob
-import json
-import os
-import sys
-import traceback
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from .errors import SpecError, SpecFailure
-from .validate import CheckedSpec, check_file
-
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Declarative performance specs compiled into load tests, benchmarks, "
-                       "alerts and CI.")
-# markup, emoji and highlighting off: spec text and paths print as they are (`:100:` stays text)
-out = Console(soft_wrap=True, markup=False, emoji=False, highlight=False)
-err = Console(stderr=True, soft_wrap=True, markup=False, emoji=False, highlight=False)
-
-EXIT_FAIL = 1
-EXIT_BAD_INPUT = 2
-EXIT_INTERNAL = 3
-
-SpecArgs = Annotated[list[Path] | None, typer.Argument(
-    help="spec files (default: specs/*.yaml)", show_default=False)]
-
-def spec_paths(paths: list[Path] | None) -> list[Path]:
-    if paths:
-        return list(paths)
-    found = sorted(Path(p) for p in glob.glob("specs/*.yaml"))
-    if not found:
-        err.print("error: no spec given and no specs/*.yaml here", markup=False)
-        err.print("  hint: pass a spec file, e.g. perfspec validate specs/quickstart.yaml",
-                  markup=False)
-        raise typer.Exit(EXIT_BAD_INPUT)
-    return found
-
-
-def report(errors: list[SpecError]) -> None:
-    for e in errors:
-        err.print(e.format(), markup=False, highlight=False)
-
-
-def load_all(paths: list[Path]) -> list[CheckedSpec]:
-    """Validate every spec, report every error of every file, exit 2 if any."""
-    checked, errors = [], []
-    for p in paths:
-        try:
-            c = check_file(p)
-        except SpecFailure as exc:
-            errors.extend(exc.errors)
-            continue
-        checked.append(c)
-        report(c.warnings)
-    if errors:
-        report(errors)
-        n = sum(1 for e in errors if e.severity == "error")
-        err.print(f"{n} error{'s' if n != 1 else ''}", markup=False)
-        raise typer.Exit(EXIT_BAD_INPUT)
-    return checked
-
-
-@app.command()
-def validate(specs: SpecArgs = None) -> None:
-    """Check specs: structure, units, references, selectors; every error with file:line:col."""
-    checked = load_all(spec_paths(specs))
-    for c in checked:
-        out.print(f"{c.file}: ok ({len(c.spec.targets)} targets)", markup=False, highlight=False)
-
-
-@app.command()
-def build(
-    specs: SpecArgs = None,
-    out_dir: Annotated[Path, typer.Option("--out", help="output folder")] = Path("generated"),
-    only: Annotated[str | None, typer.Option(
-        "--only", help="comma-separated backends, e.g. locust,k6")] = None,
-    check: Annotated[bool, typer.Option(
-        "--check", help="write nothing; exit 1 when generated files are stale or missing")] = False,
-) -> None:
-    """Compile specs into load tests, benchmarks, alert rules and CI (deterministic output)."""
-    from .backends import all_backends
-    from .emit import MANIFEST, emit
-    from .plan import build_plan
-
-    backends = all_backends()
-    chosen = list(backends) if only is None else [b.strip() for b in only.split(",") if b.strip()]
-    unknown = [b for b in chosen if b not in backends]
-    if unknown:
-        err.print(f"error: unknown backend {', '.join(unknown)}; known: {', '.join(backends)}",
-                  markup=False)
-        raise typer.Exit(EXIT_BAD_INPUT)
-    artifacts = {}
-    for checked in load_all(spec_paths(specs)):
-        plan = build_plan(checked)
-        artifacts[plan.file] = [a for name in chosen for a in backends[name].emit(plan)]
-    result = emit(artifacts, out_dir, check=check)
-    for why in result.ignored:
-        err.print(f"warning: {out_dir / MANIFEST} entry {why}", markup=False)
-    for rel in result.outside:
-        err.print(f"error: {out_dir / rel} leads outside {out_dir} (a symlink?); nothing was written",
-                  markup=False)
-        err.print("  hint: replace the symlink with a folder, or build into another folder with --out",
-                  markup=False)
-    for rel in result.refused:
-        err.print(f"error: {out_dir / rel} exists and perfspec did not generate it; it is left "
-                  "untouched", markup=False)
-        err.print("  hint: move the file away, or build into another folder with --out",
-                  markup=False)
-    if (result.refused or result.outside) and not check:
-        raise typer.Exit(EXIT_BAD_INPUT)
-    if check:
-        for rel in result.stale:
-            err.print(f"stale: {out_dir / rel}", markup=False)
-        if result.stale or result.refused:
-            err.print("generated files are stale; run: perfspec build", markup=False)
-            raise typer.Exit(EXIT_FAIL)
-        out.print(f"{len(result.unchanged)} generated files up to date", markup=False)
-        return
-    for rel in result.written:
-        out.print(f"wrote {out_dir / rel}", markup=False, highlight=False)
-    for rel in result.removed:
-        out.print(f"removed {out_dir / rel} (no longer generated)", markup=False, highlight=False)
-    out.print(f"{len(result.written)} written, {len(result.unchanged)} unchanged", markup=False)
-
-
-@app.command()
-def schema() -> None:
-    """Print the JSON Schema of the spec language (schemas/perfspec.schema.json)."""
-    from .spec import json_schema
-
-    sys.stdout.write(json.dumps(json_schema(), indent=2, sort_keys=True) + "\n")
-
-
-@app.command()
-def explain(spec: Annotated[Path, typer.Argument(help="one spec file")]) -> None:
-    """Summarise a spec: what will be generated, every profile and target, their spec lines."""
-    from .explain import render
-
-    [checked] = load_all([spec])
-    render(checked, out)
-
-
-def _targets_data(plan) -> dict:
-    from .backends.targets import TargetsBackend
-
-    [art] = TargetsBackend().emit(plan)
-    return json.loads(art.content)
-
-
-def _find_manifest(result_paths: list[Path]) -> dict | None:
-    """The run's manifest.json beside or above a results folder."""
-    for p in result_paths:
-        for candidate in (p / "manifest.json", p.parent / "manifest.json"):
-            if candidate.is_file():
-                try:
-                    found = json.loads(candidate.read_text(encoding="utf-8"))
-                except (OSError, ValueError):
-                    continue
-                if isinstance(found, dict):
-                    return found
-    return None
-
-
-def _partial_tools(manifest: dict | None, result_paths: list[Path]) -> dict[str, str]:
-    """Per tool why its results are partial (killed, timed out, interrupted), from the run's
-    manifest: the one given, or manifest.json beside or above a results folder."""
-    if manifest is None:
-        manifest = _find_manifest(result_paths)
-    found = (manifest or {}).get("partial_tools") or {}
-    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
-
-
-def _skipped_and_missing(manifest: dict | None, files: list[str]) -> dict[str, dict[str, str]]:
-    """From the run's manifest: tools that did not run the profile (and why), and tools that ran
-    but left no result file, so a target without samples says which."""
-    if not manifest:
-        return {}
-    patterns = {"locust": "locust-*.json", "k6": "k6*.ndjson", "sql": "sql-*.json"}
-    names = [Path(f).name for f in files]
-    missing = {}
-    for tool, info in (manifest.get("exit") or {}).items():
-        code = info.get("code") if isinstance(info, dict) else None
-        if tool in patterns and code != 127 and not any(Path(n).match(patterns[tool]) for n in names):
-            missing[tool] = (f"ran (exit {code}) but its result file is missing ({patterns[tool]} not "
-                             "found in the results)")
-    skipped = manifest.get("skipped") or {}
-    return {"missing": missing, "skipped": {str(k): str(v) for k, v in skipped.items()}
-            if isinstance(skipped, dict) else {}}
-
-
-def _prometheus_evidence(targets: dict, result_paths: list[Path], manifest: dict | None,
-                         url: str | None, report_dir: Path) -> dict | None:
-    """What the checker reads from Prometheus: queried now from --prometheus URL (or
-    $PROMETHEUS_URL / a target's `source.prometheus` when the results hold no evidence), else the
-    run's own results/prometheus.json."""
-    from perfspec.runtime import prometheus as prom
-
-    if url is None:
-        for p in result_paths:
-            for candidate in (p / prom.EVIDENCE, p / "results" / prom.EVIDENCE):
-                if candidate.is_file() and (found := prom.read_evidence(candidate)) is not None:
-                    return found
-        sources = [((t.get("extra") or {}).get("source") or {}) for t in targets["targets"]]
-        url = os.environ.get("PROMETHEUS_URL") or next(
-            (u for s in sources if s.get("promql") and (u := prom.resolve_url(s.get("prometheus")))), None)
-    if not url:
-        return None
-    manifest = manifest or _find_manifest(result_paths) or {}
-    windows = {k: v for k, v in (manifest.get("windows") or {}).items()
-               if k in ("locust", "k6") and isinstance(v, list) and len(v) == 2}
-    evidence = prom.collect(url, targets, windows)
-    report_dir.mkdir(parents=True, exist_ok=True)
-    (report_dir / prom.EVIDENCE).write_text(json.dumps(evidence, indent=2, ensure_ascii=False) + "\n",
-                                            encoding="utf-8")
-    return evidence
-
-
-def _judge_and_report(plan, result_paths: list[Path], report_dir: Path, strict: bool,
-                      manifest: dict | None = None, baseline: Path | None = None,
-                      on_demo: bool = False, prometheus: str | None = None) -> int:
-    from perfspec.runtime import reports
-    from perfspec.runtime.checker import exit_code, judge, read_results
-    from perfspec.runtime.results import ResultError
-
-    try:
-        series, meta = read_results(result_paths)
-        meta["on_demo"] = on_demo
-        meta["partial"] = _partial_tools(manifest, result_paths)
-        meta.update(_skipped_and_missing(manifest or _find_manifest(result_paths), meta["files"]))
-        before = read_results([baseline])[0] if baseline is not None else None
-    except ResultError as exc:
-        err.print(f"error: {exc}", markup=False)
-        err.print("  hint: pass the result files of a perfspec run (results/<run-id>/results/)",
-                  markup=False)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-    targets = _targets_data(plan)
-    meta["prometheus"] = _prometheus_evidence(targets, result_paths, manifest, prometheus, report_dir)
-    verdicts = judge(targets, series, meta, base=Path(plan.file).parent, baseline=before)
-    reports.terminal(verdicts)
-    for line in reports.alert_lines(meta["prometheus"], plan.name):
-        out.print(line, markup=False, highlight=False)
-    written = reports.write_all(verdicts, report_dir, f"perfspec: {plan.name}", manifest, series)
-    if os.environ.get("GITHUB_ACTIONS"):
-        sys.stdout.write(reports.annotations(verdicts))
-    out.print(f"report: {written['html']}  (junit: {written['junit']}, markdown: "
-              f"{written['markdown']})", markup=False, highlight=False)
-    return exit_code(verdicts, strict)
-
-
-@app.command()
-def check(
-    spec: Annotated[Path, typer.Argument(help="the spec whose targets are judged")],
-    results: Annotated[list[Path], typer.Argument(help="result files or folders")],
-    report_dir: Annotated[Path, typer.Option("--report", help="folder for the reports")] = Path("report"),
-    strict: Annotated[bool, typer.Option("--strict", help="warn counts as fail")] = False,
-    baseline: Annotated[Path | None, typer.Option(
-        "--baseline", help="results of the run regression targets compare against")] = None,
-    prometheus: Annotated[str | None, typer.Option(
-        "--prometheus", help="query this Prometheus now (PromQL targets, the server-side view over "
-        "the run's windows, alerts) instead of the run's results/prometheus.json")] = None,
-) -> None:
-    """Judge every target against real results: pass / warn / fail, exit 1 on any fail."""
-    from .plan import build_plan
-
-    [checked] = load_all([spec])
-    raise typer.Exit(_judge_and_report(build_plan(checked), results, report_dir, strict, baseline=baseline,
-                                       prometheus=prometheus))
+from .app import EXIT_BAD_INPUT, app, err, load_all, out
+from .judging import _judge_and_report, _targets_data
 
 
 @app.command()
@@ -307,7 +46,7 @@ def run(
 
     from perfspec.runtime.runner import PreflightFailed, execute, spec_hash
 
-    from .plan import build_plan
+    from ..plan import build_plan
 
     [checked] = load_all([spec])
     plan = build_plan(checked)
@@ -323,7 +62,7 @@ def run(
         raise typer.Exit(EXIT_BAD_INPUT)
     cap = None
     if duration is not None:
-        from .units import UnitError, parse_quantity
+        from ..units import UnitError, parse_quantity
 
         try:
             cap = parse_quantity(duration, ("duration",)).value
@@ -382,7 +121,7 @@ def run(
 
 def _write_artifacts(plan, run_dir: Path) -> None:
     """Every artifact of the spec under <run>/artifacts/, as the run used them."""
-    from .backends import all_backends
+    from ..backends import all_backends
 
     for a in [a for b in all_backends().values() for a in b.emit(plan)]:
         target = run_dir / "artifacts" / a.path
@@ -391,7 +130,7 @@ def _write_artifacts(plan, run_dir: Path) -> None:
 
 
 def _rate(option: str, text: str) -> float:
-    from .units import UnitError, parse_quantity
+    from ..units import UnitError, parse_quantity
 
     try:
         q = parse_quantity(text, ("rate", "duration") if option in ("--budget", "--step", "--warmup")
@@ -429,7 +168,7 @@ def capacity(
 
     from perfspec.runtime.capacity_run import execute
 
-    from .plan import build_plan
+    from ..plan import build_plan
 
     [checked] = load_all([spec])
     plan = build_plan(checked)
@@ -511,7 +250,6 @@ def history(
         return
     names = [t.strip() for t in targets.split(",")] if targets else None
     headers, rows = hist.table(runs, names)
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"perfspec history: {len(runs)} runs" + (f" of {wanted}" if wanted else ""))
@@ -523,36 +261,3 @@ def history(
     if markdown is not None:
         markdown.write_text(hist.markdown(headers, rows), encoding="utf-8")
         out.print(f"wrote {markdown}", markup=False, highlight=False)
-
-
-demo_app = typer.Typer(help="The demo target service.", no_args_is_help=True)
-app.add_typer(demo_app, name="demo")
-
-
-@demo_app.command("serve", context_settings={"allow_extra_args": True,
-                                             "ignore_unknown_options": True})
-def demo_serve(ctx: typer.Context) -> None:
-    """Serve the demo target (options: --port, --dsn, --latency 50ms, --error-ratio, --login-rate)."""
-    from perfspec.runtime.demo.__main__ import main as demo_main
-
-    raise typer.Exit(demo_main(list(ctx.args)))
-
-
-def main() -> None:
-    """Entry point: typer app with internal errors turned into a short report."""
-    try:
-        app()
-    except SpecFailure as exc:
-        report(exc.errors)
-        raise SystemExit(EXIT_BAD_INPUT) from None
-    except KeyboardInterrupt:
-        err.print("interrupted", markup=False)
-        raise SystemExit(130) from None
-    except Exception:  # noqa: BLE001 - the last line of defence
-        err.print("internal error, please report it with the details below:", markup=False)
-        err.print(traceback.format_exc(), markup=False, highlight=False)
-        raise SystemExit(EXIT_INTERNAL) from None
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -1,0 +1,5 @@
+"""`python -m perfspec.compiler.cli`."""
+
+from . import main
+
+main()

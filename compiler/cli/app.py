@@ -1,0 +1,62 @@
+"""The typer app, its consoles and exit codes, and loading specs with every error reported."""
+
+from __future__ import annotations
+
+import glob
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from ..errors import SpecError, SpecFailure
+from ..validate import CheckedSpec, check_file
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Declarative performance specs compiled into load tests, benchmarks, "
+                       "alerts and CI.")
+# markup, emoji and highlighting off: spec text and paths print as they are (`:100:` stays text)
+out = Console(soft_wrap=True, markup=False, emoji=False, highlight=False)
+err = Console(stderr=True, soft_wrap=True, markup=False, emoji=False, highlight=False)
+
+EXIT_FAIL = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
+
+SpecArgs = Annotated[list[Path] | None, typer.Argument(
+    help="spec files (default: specs/*.yaml)", show_default=False)]
+
+def spec_paths(paths: list[Path] | None) -> list[Path]:
+    if paths:
+        return list(paths)
+    found = sorted(Path(p) for p in glob.glob("specs/*.yaml"))
+    if not found:
+        err.print("error: no spec given and no specs/*.yaml here", markup=False)
+        err.print("  hint: pass a spec file, e.g. perfspec validate specs/quickstart.yaml",
+                  markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    return found
+
+
+def report(errors: list[SpecError]) -> None:
+    for e in errors:
+        err.print(e.format(), markup=False, highlight=False)
+
+
+def load_all(paths: list[Path]) -> list[CheckedSpec]:
+    """Validate every spec, report every error of every file, exit 2 if any."""
+    checked, errors = [], []
+    for p in paths:
+        try:
+            c = check_file(p)
+        except SpecFailure as exc:
+            errors.extend(exc.errors)
+            continue
+        checked.append(c)
+        report(c.warnings)
+    if errors:
+        report(errors)
+        n = sum(1 for e in errors if e.severity == "error")
+        err.print(f"{n} error{'s' if n != 1 else ''}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    return checked

@@ -1,0 +1,140 @@
+"""`perfspec check` and what judging a run needs: its manifest, the Prometheus evidence, reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .app import EXIT_BAD_INPUT, app, err, load_all, out
+
+
+def _targets_data(plan) -> dict:
+    from ..backends.targets import TargetsBackend
+
+    [art] = TargetsBackend().emit(plan)
+    return json.loads(art.content)
+
+
+def _find_manifest(result_paths: list[Path]) -> dict | None:
+    """The run's manifest.json beside or above a results folder."""
+    for p in result_paths:
+        for candidate in (p / "manifest.json", p.parent / "manifest.json"):
+            if candidate.is_file():
+                try:
+                    found = json.loads(candidate.read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    continue
+                if isinstance(found, dict):
+                    return found
+    return None
+
+
+def _partial_tools(manifest: dict | None, result_paths: list[Path]) -> dict[str, str]:
+    """Per tool why its results are partial (killed, timed out, interrupted), from the run's
+    manifest: the one given, or manifest.json beside or above a results folder."""
+    if manifest is None:
+        manifest = _find_manifest(result_paths)
+    found = (manifest or {}).get("partial_tools") or {}
+    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+
+
+def _skipped_and_missing(manifest: dict | None, files: list[str]) -> dict[str, dict[str, str]]:
+    """From the run's manifest: tools that did not run the profile (and why), and tools that ran
+    but left no result file, so a target without samples says which."""
+    if not manifest:
+        return {}
+    patterns = {"locust": "locust-*.json", "k6": "k6*.ndjson", "sql": "sql-*.json"}
+    names = [Path(f).name for f in files]
+    missing = {}
+    for tool, info in (manifest.get("exit") or {}).items():
+        code = info.get("code") if isinstance(info, dict) else None
+        if tool in patterns and code != 127 and not any(Path(n).match(patterns[tool]) for n in names):
+            missing[tool] = (f"ran (exit {code}) but its result file is missing ({patterns[tool]} not "
+                             "found in the results)")
+    skipped = manifest.get("skipped") or {}
+    return {"missing": missing, "skipped": {str(k): str(v) for k, v in skipped.items()}
+            if isinstance(skipped, dict) else {}}
+
+
+def _prometheus_evidence(targets: dict, result_paths: list[Path], manifest: dict | None,
+                         url: str | None, report_dir: Path) -> dict | None:
+    """What the checker reads from Prometheus: queried now from --prometheus URL (or
+    $PROMETHEUS_URL / a target's `source.prometheus` when the results hold no evidence), else the
+    run's own results/prometheus.json."""
+    from perfspec.runtime import prometheus as prom
+
+    if url is None:
+        for p in result_paths:
+            for candidate in (p / prom.EVIDENCE, p / "results" / prom.EVIDENCE):
+                if candidate.is_file() and (found := prom.read_evidence(candidate)) is not None:
+                    return found
+        sources = [((t.get("extra") or {}).get("source") or {}) for t in targets["targets"]]
+        url = os.environ.get("PROMETHEUS_URL") or next(
+            (u for s in sources if s.get("promql") and (u := prom.resolve_url(s.get("prometheus")))), None)
+    if not url:
+        return None
+    manifest = manifest or _find_manifest(result_paths) or {}
+    windows = {k: v for k, v in (manifest.get("windows") or {}).items()
+               if k in ("locust", "k6") and isinstance(v, list) and len(v) == 2}
+    evidence = prom.collect(url, targets, windows)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    (report_dir / prom.EVIDENCE).write_text(json.dumps(evidence, indent=2, ensure_ascii=False) + "\n",
+                                            encoding="utf-8")
+    return evidence
+
+
+def _judge_and_report(plan, result_paths: list[Path], report_dir: Path, strict: bool,
+                      manifest: dict | None = None, baseline: Path | None = None,
+                      on_demo: bool = False, prometheus: str | None = None) -> int:
+    from perfspec.runtime import reports
+    from perfspec.runtime.checker import exit_code, judge, read_results
+    from perfspec.runtime.results import ResultError
+
+    try:
+        series, meta = read_results(result_paths)
+        meta["on_demo"] = on_demo
+        meta["partial"] = _partial_tools(manifest, result_paths)
+        meta.update(_skipped_and_missing(manifest or _find_manifest(result_paths), meta["files"]))
+        before = read_results([baseline])[0] if baseline is not None else None
+    except ResultError as exc:
+        err.print(f"error: {exc}", markup=False)
+        err.print("  hint: pass the result files of a perfspec run (results/<run-id>/results/)",
+                  markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    targets = _targets_data(plan)
+    meta["prometheus"] = _prometheus_evidence(targets, result_paths, manifest, prometheus, report_dir)
+    verdicts = judge(targets, series, meta, base=Path(plan.file).parent, baseline=before)
+    reports.terminal(verdicts)
+    for line in reports.alert_lines(meta["prometheus"], plan.name):
+        out.print(line, markup=False, highlight=False)
+    written = reports.write_all(verdicts, report_dir, f"perfspec: {plan.name}", manifest, series)
+    if os.environ.get("GITHUB_ACTIONS"):
+        sys.stdout.write(reports.annotations(verdicts))
+    out.print(f"report: {written['html']}  (junit: {written['junit']}, markdown: "
+              f"{written['markdown']})", markup=False, highlight=False)
+    return exit_code(verdicts, strict)
+
+
+@app.command()
+def check(
+    spec: Annotated[Path, typer.Argument(help="the spec whose targets are judged")],
+    results: Annotated[list[Path], typer.Argument(help="result files or folders")],
+    report_dir: Annotated[Path, typer.Option("--report", help="folder for the reports")] = Path("report"),
+    strict: Annotated[bool, typer.Option("--strict", help="warn counts as fail")] = False,
+    baseline: Annotated[Path | None, typer.Option(
+        "--baseline", help="results of the run regression targets compare against")] = None,
+    prometheus: Annotated[str | None, typer.Option(
+        "--prometheus", help="query this Prometheus now (PromQL targets, the server-side view over "
+        "the run's windows, alerts) instead of the run's results/prometheus.json")] = None,
+) -> None:
+    """Judge every target against real results: pass / warn / fail, exit 1 on any fail."""
+    from ..plan import build_plan
+
+    [checked] = load_all([spec])
+    raise typer.Exit(_judge_and_report(build_plan(checked), results, report_dir, strict, baseline=baseline,
+                                       prometheus=prometheus))
