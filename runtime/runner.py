@@ -11,15 +11,13 @@ import contextlib
 import hashlib
 import json
 import os
-import shutil
-import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .net import free_port, mask, stop
+from .net import mask, stop
 from .postgres import throwaway
 
 
@@ -78,19 +76,12 @@ def git_commit() -> str | None:
         return None
 
 
-def tool_version(cmd: list[str]) -> str:
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
-        return (out.stdout or out.stderr).strip().splitlines()[0][:120]
-    except (OSError, subprocess.SubprocessError, IndexError):
-        return "unavailable"
-
-
 def execute(info: dict, run_dir: Path, suites: list[str], demo_args: list[str],
             log=print, console=None) -> dict:
     """Run the suites; return the manifest (also written to run_dir/manifest.json). With a rich
     console, a live display follows every suite."""
-    from .progress import Display, K6Watch, LocustWatch, SqlWatch
+    from .progress import Display
+    from .suites import Suite, run_k6, run_locust, run_sql
 
     artifacts = run_dir / "artifacts" / info["stem"]
     results = run_dir / "results"
@@ -118,7 +109,6 @@ def execute(info: dict, run_dir: Path, suites: list[str], demo_args: list[str],
                            "the variable (in GitHub Actions: a repository variable or secret)")
     with contextlib.ExitStack() as stack:
         display = stack.enter_context(Display(console, log)) if console is not None else None
-        stages, unit = info.get("stages") or [], info.get("unit") or "users"
         try:
             if need_db:
                 log("starting a throwaway PostgreSQL ...")
@@ -152,57 +142,12 @@ def execute(info: dict, run_dir: Path, suites: list[str], demo_args: list[str],
                         env[p[1]] = dsn
             if not info.get("no_preflight"):
                 preflight(info, env, log, suites, dsn if "sql" in suites and not need_db else None)
-            if "sql" in suites and (artifacts / "sql_bench.py").exists():
-                cmd = [sys.executable, str(artifacts / "sql_bench.py"), "--out", str(results)]
-                if need_db or info.get("load_setup"):
-                    cmd.append("--setup")
-                run_tool("sql", [(cmd, env)], manifest, log, timeout=3600, logs=logs, display=display,
-                         watcher=SqlWatch(logs / "sql.log"))
-                manifest["tools"]["sql"] = tool_version(
-                    [sys.executable, "-c", "import asyncpg; print('asyncpg', asyncpg.__version__)"])
-            if "locust" in suites and (artifacts / "locustfile.py").exists() and \
-                    info["profile"] in info["locust_profiles"]:
-                locust = shutil.which("locust") or "locust"
-                manifest["tools"]["locust"] = tool_version([locust, "--version"])
-                progress = logs / "locust-progress.ndjson"
-                base = [locust, "-f", str(artifacts / "locustfile.py")]
-                locust_env = {**env, "PERFSPEC_PROGRESS": str(progress)}
-                if workers > 1:  # Locust's own distributed mode: a master and N workers
-                    port = free_port()
-                    cmds = [([*base, "--headless", "--only-summary", "--master", "--master-bind-host",
-                              "127.0.0.1", "--master-bind-port", str(port), "--expect-workers",
-                              str(workers)], locust_env)]
-                    cmds += [([*base, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)],
-                              env) for _ in range(workers)]
-                else:
-                    cmds = [([*base, "--headless", "--only-summary"], locust_env)]
-                run_tool("locust", cmds, manifest, log, timeout=info["seconds"] + 120, logs=logs,
-                         display=display, watcher=LocustWatch(progress), stages=stages, unit=unit)
-            for tool, script in (("locust", "locustfile.py"), ("k6", "k6.js")):
-                if tool in suites and (artifacts / script).exists() and \
-                        info["profile"] not in info[f"{tool}_profiles"]:
-                    why = (f"the spec's profile {info['profile']} is not run by {tool}"
-                           + (" (an open-model profile: only k6 runs arrival rates)" if tool == "locust"
-                              else "") + f"; profiles {tool} runs: "
-                           + (", ".join(info[f"{tool}_profiles"]) or "none"))
-                    manifest.setdefault("skipped", {})[tool] = why
-                    log(f"{tool} skipped: {why}")
-            if "k6" in suites and (artifacts / "k6.js").exists() and info["profile"] in info["k6_profiles"]:
-                k6 = shutil.which("k6") or "k6"
-                manifest["tools"]["k6"] = tool_version([k6, "version"])
-                outs = [results / ("k6.ndjson" if workers == 1 else f"k6-{i + 1}of{workers}.ndjson")
-                        for i in range(workers)]
-                cmds = []
-                for i, out in enumerate(outs):  # k6's own split: execution segments of one test
-                    shard = [] if workers == 1 else [
-                        "--execution-segment", f"{i}/{workers}:{i + 1}/{workers}",
-                        "--execution-segment-sequence", ",".join(
-                            ["0", *[f"{j}/{workers}" for j in range(1, workers)], "1"])]
-                    shard_env = {**env, "PERFSPEC_SHARD": f"{i + 1}of{workers}"} if workers > 1 else env
-                    cmds.append(([k6, "run", "--quiet", *shard, "--out", f"json={out}",
-                                  str(artifacts / "k6.js")], shard_env))
-                run_tool("k6", cmds, manifest, log, timeout=info["seconds"] + 120, logs=logs, display=display,
-                         watcher=K6Watch(*outs), stages=stages, unit=unit)
+            ctx = Suite(info, artifacts, results, logs, env, manifest, log, display, workers)
+            if "sql" in suites:
+                run_sql(ctx, setup=need_db or bool(info.get("load_setup")))
+            for tool in ("locust", "k6"):
+                if tool in suites:
+                    (run_locust if tool == "locust" else run_k6)(ctx)
             if prom_url:
                 gather_prometheus(prom_url, artifacts, results, manifest, log,
                                   embedded=bool(manifest.get("prometheus")))
@@ -268,93 +213,6 @@ def preflight(info: dict, env: dict, log, suites: list[str], dsn: str | None) ->
         raise PreflightFailed(problems)
     what = f"{len(hosts)} host(s)" + (" and the database" if dsn else "")
     log(f"preflight: {what} answer ({time.monotonic() - started:.1f}s)")
-
-
-def run_tool(name: str, cmds: list[tuple[list[str], dict]], manifest: dict, log, timeout: float,
-             logs: Path, display=None, watcher=None, stages: list | None = None,
-             unit: str = "users") -> None:
-    """Run one suite: its processes (a Locust master and workers, k6 shards, or just one) side
-    by side, each one's output into logs/<name>[-i].log, followed by the live display. The
-    suite's exit code is the worst of its processes'. Ctrl-C gives the tools up to 30 s to
-    write their partial results, then stops them."""
-    log(f"running {name} ..." + (f" ({len(cmds)} processes)" if len(cmds) > 1 else ""))
-    started = time.time()
-    paths = [logs / (f"{name}.log" if i == 0 else f"{name}-{i}.log") for i in range(len(cmds))]
-    if display is not None and watcher is not None:
-        display.follow(name, watcher, stages=stages, unit=unit)
-    state, procs, handles = "done", [], []
-    manifest.setdefault("windows", {})[name] = [started, started]
-    try:
-        try:
-            for (cmd, env), path in zip(cmds, paths, strict=True):
-                handles.append(path.open("w", encoding="utf-8"))
-                procs.append(subprocess.Popen(cmd, env=env, stdout=handles[-1], stderr=subprocess.STDOUT,
-                                              text=True))
-        except FileNotFoundError:
-            for proc in procs:
-                stop(proc)
-            code, state = 127, "not installed"
-            paths[0].write_text(f"{cmds[0][0][0]} is not installed\n", encoding="utf-8")
-        else:
-            deadline = time.monotonic() + timeout
-            try:
-                for proc in procs:
-                    proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                state = "timed out"
-                manifest["partial"] = True
-                manifest.setdefault("partial_tools", {})[name] = f"timed out after {timeout:.0f}s"
-            except KeyboardInterrupt:
-                grace = time.monotonic() + 30  # the tools got the SIGINT too: let them write results
-                try:
-                    for proc in procs:
-                        proc.wait(timeout=max(0.1, grace - time.monotonic()))
-                except (subprocess.TimeoutExpired, KeyboardInterrupt):
-                    pass
-                for proc in procs:
-                    stop(proc)
-                manifest.setdefault("partial_tools", {})[name] = "interrupted"
-                manifest["exit"][name] = {"code": worst([p.returncode for p in procs]),
-                                          "seconds": round(time.time() - started, 2)}
-                if display is not None:
-                    display.finish(name, "interrupted")
-                raise
-            killed = sorted({-p.returncode for p in procs if p.returncode is not None and p.returncode < 0})
-            if state == "done" and killed:  # died by a signal nobody here sent: results stop there
-                manifest["partial"] = True
-                names = ", ".join(signal.Signals(k).name if k in signal.Signals._value2member_map_
-                                  else str(k) for k in killed)
-                manifest.setdefault("partial_tools", {})[name] = f"killed by {names}"
-            for proc in procs:
-                stop(proc)
-            code = -1 if state == "timed out" else worst([p.returncode for p in procs])
-    finally:
-        for handle in handles:
-            handle.close()
-    if display is not None:
-        display.finish(name, state if state != "done" else f"exit {code}")
-    manifest["windows"][name] = [started, time.time()]
-    manifest["exit"][name] = {"code": code, "seconds": round(time.time() - started, 2),
-                              "logs": [p.name for p in paths]}
-    log(f"  {name}: exit {code} in {time.time() - started:.1f}s (log: {paths[0]})")
-    if code not in (0, 1, 99):  # 1/99: the tool's own thresholds or errors; the checker judges
-        if state != "done":
-            log(f"{name} did not finish within {timeout:.0f}s and was stopped")
-        for path in paths:
-            text = path.read_text(encoding="utf-8", errors="replace")[-3000:]
-            if text.strip():
-                log(text)
-
-
-def worst(codes: list[int | None]) -> int:
-    """One exit code for a suite: a crash beats a failed threshold (99) beats errors (1)."""
-    known = [c if c is not None else -1 for c in codes]
-    for c in known:
-        if c not in (0, 1, 99):
-            return c
-    return 99 if 99 in known else 1 if 1 in known else 0
-
-
 
 
 def spec_hash(path: Path) -> str:

@@ -1,0 +1,102 @@
+"""The three suites of a run, each started the same way: the SQL benchmark, Locust (one process,
+or a master and N workers) and k6 (one process, or N execution segments). A suite whose tool does
+not run the chosen profile is skipped, and the manifest says why."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from .net import free_port
+from .processes import run_tool, tool_version
+
+
+@dataclass
+class Suite:
+    """What every suite of one run shares."""
+
+    info: dict
+    artifacts: Path
+    results: Path
+    logs: Path
+    env: dict
+    manifest: dict
+    log: object
+    display: object
+    workers: int
+
+    def stages(self) -> dict:
+        return {"stages": self.info.get("stages") or [], "unit": self.info.get("unit") or "users"}
+
+    def runs(self, tool: str, script: str) -> bool:
+        """Whether the tool runs this profile; a note in the manifest and the log when not."""
+        if not (self.artifacts / script).exists():
+            return False
+        profiles = self.info[f"{tool}_profiles"]
+        if self.info["profile"] in profiles:
+            return True
+        why = (f"the spec's profile {self.info['profile']} is not run by {tool}"
+               + (" (an open-model profile: only k6 runs arrival rates)" if tool == "locust" else "")
+               + f"; profiles {tool} runs: " + (", ".join(profiles) or "none"))
+        self.manifest.setdefault("skipped", {})[tool] = why
+        self.log(f"{tool} skipped: {why}")  # type: ignore[operator]
+        return False
+
+
+def run_sql(ctx: Suite, setup: bool) -> None:
+    from .progress import SqlWatch
+
+    if not (ctx.artifacts / "sql_bench.py").exists():
+        return
+    cmd = [sys.executable, str(ctx.artifacts / "sql_bench.py"), "--out", str(ctx.results)]
+    if setup:
+        cmd.append("--setup")
+    run_tool("sql", [(cmd, ctx.env)], ctx.manifest, ctx.log, timeout=3600, logs=ctx.logs,
+             display=ctx.display, watcher=SqlWatch(ctx.logs / "sql.log"))
+    ctx.manifest["tools"]["sql"] = tool_version(
+        [sys.executable, "-c", "import asyncpg; print('asyncpg', asyncpg.__version__)"])
+
+
+def run_locust(ctx: Suite) -> None:
+    from .progress import LocustWatch
+
+    if not ctx.runs("locust", "locustfile.py"):
+        return
+    locust = shutil.which("locust") or "locust"
+    ctx.manifest["tools"]["locust"] = tool_version([locust, "--version"])
+    progress = ctx.logs / "locust-progress.ndjson"
+    base = [locust, "-f", str(ctx.artifacts / "locustfile.py")]
+    locust_env = {**ctx.env, "PERFSPEC_PROGRESS": str(progress)}
+    if ctx.workers > 1:  # Locust's own distributed mode: a master and N workers
+        port = free_port()
+        cmds = [([*base, "--headless", "--only-summary", "--master", "--master-bind-host", "127.0.0.1",
+                  "--master-bind-port", str(port), "--expect-workers", str(ctx.workers)], locust_env)]
+        cmds += [([*base, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)], ctx.env)
+                 for _ in range(ctx.workers)]
+    else:
+        cmds = [([*base, "--headless", "--only-summary"], locust_env)]
+    run_tool("locust", cmds, ctx.manifest, ctx.log, timeout=ctx.info["seconds"] + 120, logs=ctx.logs,
+             display=ctx.display, watcher=LocustWatch(progress), **ctx.stages())
+
+
+def run_k6(ctx: Suite) -> None:
+    from .progress import K6Watch
+
+    if not ctx.runs("k6", "k6.js"):
+        return
+    k6 = shutil.which("k6") or "k6"
+    ctx.manifest["tools"]["k6"] = tool_version([k6, "version"])
+    n = ctx.workers
+    outs = [ctx.results / ("k6.ndjson" if n == 1 else f"k6-{i + 1}of{n}.ndjson") for i in range(n)]
+    cmds = []
+    for i, out in enumerate(outs):  # k6's own split: execution segments of one test
+        shard = [] if n == 1 else [
+            "--execution-segment", f"{i}/{n}:{i + 1}/{n}",
+            "--execution-segment-sequence", ",".join(["0", *[f"{j}/{n}" for j in range(1, n)], "1"])]
+        env = {**ctx.env, "PERFSPEC_SHARD": f"{i + 1}of{n}"} if n > 1 else ctx.env
+        script = str(ctx.artifacts / "k6.js")
+        cmds.append(([k6, "run", "--quiet", *shard, "--out", f"json={out}", script], env))
+    run_tool("k6", cmds, ctx.manifest, ctx.log, timeout=ctx.info["seconds"] + 120, logs=ctx.logs,
+             display=ctx.display, watcher=K6Watch(*outs), **ctx.stages())
