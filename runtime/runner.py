@@ -83,68 +83,31 @@ def execute(info: dict, run_dir: Path, suites: list[str], demo_args: list[str],
     from .progress import Display
     from .suites import Suite, run_k6, run_locust, run_sql
 
-    artifacts = run_dir / "artifacts" / info["stem"]
-    results = run_dir / "results"
+    artifacts, results, logs = run_dir / "artifacts" / info["stem"], run_dir / "results", run_dir / "logs"
     results.mkdir(parents=True, exist_ok=True)
-    logs = run_dir / "logs"
     logs.mkdir(exist_ok=True)
     workers = max(1, int(info.get("workers") or 1))
     manifest: dict = {
         "spec": info["file"], "spec_sha256": info["sha256"], "profile": info["profile"],
         "suites": suites, "started": time.time(), "tools": {}, "hosts": {}, "exit": {},
-        "partial": False, "note": info.get("note"), "commit": git_commit(),
-        "workers": workers,
+        "partial": False, "note": info.get("note"), "commit": git_commit(), "workers": workers,
     }
-    host_env = {p[1] for parts in info["hosts"].values() for p in parts if p[0] == "env"}
-    forced = bool(info.get("demo"))  # --demo: the embedded target even where hosts have defaults
-    need_demo = (forced or any(resolve(parts) is None for parts in info["hosts"].values())) and \
-        any(s in suites for s in ("locust", "k6"))
-    db_parts = info.get("dsn")
-    dsn = resolve(db_parts) if db_parts and not forced else None
-    need_db = (("sql" in suites and db_parts is not None) or need_demo) and dsn is None
-    if info.get("no_embedded") and (need_demo or need_db):
-        unset = sorted({p[1] for parts in [*info["hosts"].values(), db_parts or []] for p in parts
-                        if p[0] == "env" and not os.environ.get(p[1]) and len(p) < 3})
-        raise RuntimeError(f"--no-embedded: {', '.join(unset) or 'a host or the DSN'} unset; set "
-                           "the variable (in GitHub Actions: a repository variable or secret)")
+    need = embedded_needs(info, suites)
     with contextlib.ExitStack() as stack:
         display = stack.enter_context(Display(console, log)) if console is not None else None
         try:
-            if need_db:
-                log("starting a throwaway PostgreSQL ...")
-                dsn = stack.enter_context(throwaway())
-                manifest["database"] = "embedded throwaway PostgreSQL"
-            elif dsn:
-                manifest["database"] = mask(dsn)
             env = {**os.environ, "PERFSPEC_RESULTS_DIR": str(results), "K6_NO_USAGE_REPORT": "true"}
             if info["profile"]:
                 env["PERFSPEC_PROFILE"] = info["profile"]
             if info.get("duration"):
                 env["PERFSPEC_DURATION"] = f"{info['duration']:g}"
                 manifest["duration"] = info["duration"]
-            prom_url = info.get("prometheus") or os.environ.get("PROMETHEUS_URL") or None
-            if need_demo:
-                url = stack.enter_context(demo(dsn, demo_args))
-                log(f"demo target on {url}")
-                if prom_url is None and (artifacts / "alerts.rules.yml").exists():
-                    prom_url = start_prometheus(stack, url, artifacts, info, log)
-                    if prom_url:
-                        manifest["prometheus"] = "embedded throwaway Prometheus " + prom_url
-                for name in host_env:
-                    if forced or not os.environ.get(name):
-                        env[name] = url
-                manifest["hosts"] = {n: "embedded demo target " + url for n in info["hosts"]}
-            else:
-                manifest["hosts"] = {n: mask(resolve(p) or "") for n, p in info["hosts"].items()}
-            if dsn:
-                for p in db_parts or []:
-                    if p[0] == "env" and (forced or not os.environ.get(p[1])):
-                        env[p[1]] = dsn
+            prom_url = start_hosts(stack, info, need, env, manifest, artifacts, demo_args, log)
             if not info.get("no_preflight"):
-                preflight(info, env, log, suites, dsn if "sql" in suites and not need_db else None)
+                preflight(info, env, log, suites, need["dsn"] if "sql" in suites and not need["db"] else None)
             ctx = Suite(info, artifacts, results, logs, env, manifest, log, display, workers)
             if "sql" in suites:
-                run_sql(ctx, setup=need_db or bool(info.get("load_setup")))
+                run_sql(ctx, setup=need["db"] or bool(info.get("load_setup")))
             for tool in ("locust", "k6"):
                 if tool in suites:
                     (run_locust if tool == "locust" else run_k6)(ctx)
@@ -158,6 +121,55 @@ def execute(info: dict, run_dir: Path, suites: list[str], demo_args: list[str],
             manifest["ended"] = time.time()
             (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
+
+
+def embedded_needs(info: dict, suites: list[str]) -> dict:
+    """Whether the run needs the demo target and a throwaway PostgreSQL (a host or the DSN is
+    unset, or --demo), and the DSN given; --no-embedded turns a need into an error."""
+    forced = bool(info.get("demo"))  # --demo: the embedded target even where hosts have defaults
+    demo_ = (forced or any(resolve(parts) is None for parts in info["hosts"].values())) and \
+        any(s in suites for s in ("locust", "k6"))
+    db_parts = info.get("dsn")
+    dsn = resolve(db_parts) if db_parts and not forced else None
+    db = (("sql" in suites and db_parts is not None) or demo_) and dsn is None
+    if info.get("no_embedded") and (demo_ or db):
+        unset = sorted({p[1] for parts in [*info["hosts"].values(), db_parts or []] for p in parts
+                        if p[0] == "env" and not os.environ.get(p[1]) and len(p) < 3})
+        raise RuntimeError(f"--no-embedded: {', '.join(unset) or 'a host or the DSN'} unset; set "
+                           "the variable (in GitHub Actions: a repository variable or secret)")
+    return {"forced": forced, "demo": demo_, "db": db, "dsn": dsn, "db_parts": db_parts or []}
+
+
+def start_hosts(stack: contextlib.ExitStack, info: dict, need: dict, env: dict, manifest: dict,
+                artifacts: Path, demo_args: list[str], log) -> str | None:
+    """The throwaway PostgreSQL, the demo target and its Prometheus as needed; their URLs into
+    `env` where the spec's variables are unset. Returns the Prometheus URL (None: none)."""
+    forced = need["forced"]
+    if need["db"]:
+        log("starting a throwaway PostgreSQL ...")
+        need["dsn"] = stack.enter_context(throwaway())
+        manifest["database"] = "embedded throwaway PostgreSQL"
+    elif need["dsn"]:
+        manifest["database"] = mask(need["dsn"])
+    prom_url = info.get("prometheus") or os.environ.get("PROMETHEUS_URL") or None
+    if need["demo"]:
+        url = stack.enter_context(demo(need["dsn"], demo_args))
+        log(f"demo target on {url}")
+        if prom_url is None and (artifacts / "alerts.rules.yml").exists():
+            prom_url = start_prometheus(stack, url, artifacts, info, log)
+            if prom_url:
+                manifest["prometheus"] = "embedded throwaway Prometheus " + prom_url
+        for name in {p[1] for parts in info["hosts"].values() for p in parts if p[0] == "env"}:
+            if forced or not os.environ.get(name):
+                env[name] = url
+        manifest["hosts"] = {n: "embedded demo target " + url for n in info["hosts"]}
+    else:
+        manifest["hosts"] = {n: mask(resolve(p) or "") for n, p in info["hosts"].items()}
+    if need["dsn"]:
+        for p in need["db_parts"]:
+            if p[0] == "env" and (forced or not os.environ.get(p[1])):
+                env[p[1]] = need["dsn"]
+    return prom_url
 
 
 def start_prometheus(stack: contextlib.ExitStack, url: str, artifacts: Path, info: dict, log) -> str | None:
