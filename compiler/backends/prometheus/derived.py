@@ -29,101 +29,87 @@ class DerivedAlerts:
         sels = self.selectors(t.endpoints)
         if not sels:
             return
-        ident = t.ident
-        is_error = service.error_matcher(self.plan)
-        err_sels = self.selectors(t.endpoints, is_error)
-        hist, total = self.svc.latency_histogram, self.svc.requests_total
-        rec_bucket = f"perfspec:{self.scope}:{ident}:latency_bucket:rate{self.window}"
-        rec_req = f"perfspec:{self.scope}:{ident}:requests:rate{self.window}"
-        rec_err = f"perfspec:{self.scope}:{ident}:errors:rate{self.window}"
+        rec = {
+            kind: f"perfspec:{self.scope}:{t.ident}:{kind}:rate{self.window}"
+            for kind in ("latency_bucket", "requests", "errors")
+        }
         used: set[str] = set()
         for st in t.stats:
             if st.severity != "fail":
                 continue
-            bad = FAILS_WHEN[st.op]
-            what = self.describe(t, st.stat, st.text)
+            base, expr, query, unit, needs = self.stat_rule(t, st.stat, st.op, st.value, rec, sels)
+            used.update(needs)
+            alert = self.add(
+                base,
+                expr,
+                for_,
+                labels,
+                self.describe(t, st.stat, st.text),
+                runbook,
+                t,
+                {"title": f"{t.name}: {st.stat}", "query": query, "threshold": st.value, "unit": unit},
+            )
             if st.stat in QUANTILES:
-                used.add(rec_bucket)
-                q = QUANTILES[st.stat]
-                measured = f"histogram_quantile({q}, {rec_bucket})"
-                guard = self.guard("sum(" + rec_bucket + '{le="+Inf"})')
-                alert = self.add(
-                    f"{self.prefix}{camel(t.name)}{camel(st.stat.replace('.', '_'))}Latency",
-                    f"{measured} {bad} {number(st.value)}{guard}",
-                    for_,
-                    labels,
-                    what,
-                    runbook,
-                    t,
-                    {"title": f"{t.name}: {st.stat}", "query": measured, "threshold": st.value, "unit": "s"},
-                )
-                alert.cases = self.latency_cases(t, q, st.value, st.op) or []
+                alert.cases = self.latency_cases(t, QUANTILES[st.stat], st.value, st.op) or []
                 if not alert.cases:
                     alert.note = (
                         f"no test: {st.text} cannot be told apart with buckets "
                         f"{[duration(b) for b in self.buckets]}"
                     )
             elif st.stat == "avg":
-                count_rate = self.rate_sum(hist + "_count", sels)
-                measured = f"{self.rate_sum(hist + '_sum', sels)} / {self.rate_sum(hist + '_count', sels)}"
-                alert = self.add(
-                    f"{self.prefix}{camel(t.name)}AvgLatency",
-                    f"({measured}) {bad} {number(st.value)}{self.guard(count_rate)}",
-                    for_,
-                    labels,
-                    what,
-                    runbook,
-                    t,
-                    {"title": f"{t.name}: avg", "query": measured, "threshold": st.value, "unit": "s"},
-                )
                 alert.cases = self.avg_cases(t, st.value, st.op)
             elif st.stat in ("error_rate", "success_rate"):
-                used.update((rec_req, rec_err))
-                ratio = f"{rec_err} / {rec_req}"
-                measured = ratio if st.stat == "error_rate" else f"1 - {ratio}"
-                kind = "ErrorRate" if st.stat == "error_rate" else "SuccessRate"
-                alert = self.add(
-                    f"{self.prefix}{camel(t.name)}{kind}",
-                    f"({measured}) {bad} {number(st.value)}",
-                    for_,
-                    labels,
-                    what,
-                    runbook,
-                    t,
-                    {
-                        "title": f"{t.name}: {st.stat}",
-                        "query": measured,
-                        "threshold": st.value,
-                        "unit": "percentunit",
-                    },
-                )
                 alert.cases = self.ratio_cases(t, st.stat, st.value, st.op)
-            elif st.stat == "throughput":
-                used.add(rec_req)
-                measured = f"(sum({rec_req}) or vector(0))"
-                alert = self.add(
-                    f"{self.prefix}{camel(t.name)}Throughput",
-                    f"{measured} {bad} {number(st.value)}",
-                    for_,
-                    labels,
-                    what,
-                    runbook,
-                    t,
-                    {
-                        "title": f"{t.name}: throughput",
-                        "query": measured,
-                        "threshold": st.value,
-                        "unit": "reqps",
-                    },
-                )
+            else:
                 alert.cases = self.throughput_cases(t, st.value, st.op)
-        if rec_bucket in used:
-            self.records.append((rec_bucket, self.rate_sum(hist + "_bucket", sels, by="le")))
-        if rec_req in used:
-            self.records.append((rec_req, self.rate_sum(total, sels)))
-        if rec_err in used:
+        self.target_records(t, rec, used, sels)
+
+    def stat_rule(
+        self, t: TargetPlan, stat: str, op: str, value: float, rec: dict[str, str], sels: list[str]
+    ) -> tuple[str, str, str, str, set[str]]:
+        """(alert name, expression, panel query, panel unit, recording rules it reads) of one bound."""
+        bad, limit, hist, name = FAILS_WHEN[op], number(value), self.svc.latency_histogram, camel(t.name)
+        if stat in QUANTILES:
+            measured = f"histogram_quantile({QUANTILES[stat]}, {rec['latency_bucket']})"
+            guard = self.guard("sum(" + rec["latency_bucket"] + '{le="+Inf"})')
+            base = f"{self.prefix}{name}{camel(stat.replace('.', '_'))}Latency"
+            return base, f"{measured} {bad} {limit}{guard}", measured, "s", {rec["latency_bucket"]}
+        if stat == "avg":
+            count_rate = self.rate_sum(hist + "_count", sels)
+            measured = f"{self.rate_sum(hist + '_sum', sels)} / {count_rate}"
+            expr = f"({measured}) {bad} {limit}{self.guard(count_rate)}"
+            return f"{self.prefix}{name}AvgLatency", expr, measured, "s", set()
+        if stat in ("error_rate", "success_rate"):
+            ratio = f"{rec['errors']} / {rec['requests']}"
+            measured = ratio if stat == "error_rate" else f"1 - {ratio}"
+            kind = "ErrorRate" if stat == "error_rate" else "SuccessRate"
+            return (
+                f"{self.prefix}{name}{kind}",
+                f"({measured}) {bad} {limit}",
+                measured,
+                "percentunit",
+                {rec["requests"], rec["errors"]},
+            )
+        measured = f"(sum({rec['requests']}) or vector(0))"  # throughput
+        return (
+            f"{self.prefix}{name}Throughput",
+            f"{measured} {bad} {limit}",
+            measured,
+            "reqps",
+            {rec["requests"]},
+        )
+
+    def target_records(self, t: TargetPlan, rec: dict[str, str], used: set[str], sels: list[str]) -> None:
+        """The recording rules a target's alerts read, in a fixed order."""
+        hist, total = self.svc.latency_histogram, self.svc.requests_total
+        if rec["latency_bucket"] in used:
+            self.records.append((rec["latency_bucket"], self.rate_sum(hist + "_bucket", sels, by="le")))
+        if rec["requests"] in used:
+            self.records.append((rec["requests"], self.rate_sum(total, sels)))
+        if rec["errors"] in used:
             # 0, not absent, while nothing fails: the ratio and its panels read 0 on a healthy service
-            self.records.append((rec_err, f"{self.rate_sum(total, err_sels)} or vector(0)"))
+            err_sels = self.selectors(t.endpoints, service.error_matcher(self.plan))
+            self.records.append((rec["errors"], f"{self.rate_sum(total, err_sels)} or vector(0)"))
 
     def guard(self, rate: str) -> str:
         """`and` the service gets at least min_rate requests/s: no page on a few late requests."""
