@@ -11,14 +11,13 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from ... import templates
-from ...plan import EndpointPlan, FlowPlan, Plan, ProfilePlan, TargetPlan
-from ...spec import PERCENTILES
+from ...plan import EndpointPlan, FlowPlan, Plan
 from ..base import Artifact, header
 from ..code import JS, Call, Coll, Raw, data, flat, js_str, literal, statement, template
 from ..http import comment_text, method_names, provenance, support_source, variables
+from .options import _ms, options_lines, tags
 
 SUPPORT = PurePosixPath("perfspec_k6.js")
-TREND_STATS = ["avg", "min", "med", "max", "p(50)", "p(75)", "p(90)", "p(95)", "p(99)", "p(99.9)", "count"]
 # JavaScript reserved words and the names the script imports: never an endpoint function's name
 RESERVED = {
     "await",
@@ -100,106 +99,12 @@ METHODS = {
 }
 
 
-def _ms(seconds: float) -> str:
-    return f"{round(seconds * 1000)}ms"
-
-
-def scenario(p: ProfilePlan) -> dict:
-    """The k6 executor for a profile; stage durations are exact (spikes are 0ms jumps)."""
-    stages = []
-    for s in p.stages:
-        target = int(s.end) if p.unit == "users" else s.end
-        if s.kind == "spike":
-            stages.append({"duration": "0ms", "target": target})
-        if s.seconds > 0 or s.kind == "ramp":
-            stages.append({"duration": _ms(s.seconds), "target": target})
-    if p.model == "closed":
-        return {
-            "executor": "ramping-vus",
-            "startVUs": int(p.stages[0].start) if p.stages else 0,
-            "stages": stages,
-            "gracefulRampDown": "5s",
-            "gracefulStop": "10s",
-        }
-    peak = max(max(s.start, s.end) for s in p.stages)
-    pre = p.pre_allocated or min(p.max_users or 1, max(1, int(peak)))
-    if len(p.stages) == 1 and p.stages[0].kind == "hold":
-        return {
-            "executor": "constant-arrival-rate",
-            "rate": p.stages[0].end,
-            "timeUnit": "1s",
-            "duration": _ms(p.stages[0].seconds),
-            "preAllocatedVUs": pre,
-            "maxVUs": p.max_users,
-            "gracefulStop": "10s",
-        }
-    return {
-        "executor": "ramping-arrival-rate",
-        "startRate": p.stages[0].start,
-        "timeUnit": "1s",
-        "stages": stages,
-        "preAllocatedVUs": pre,
-        "maxVUs": p.max_users,
-        "gracefulStop": "10s",
-    }
-
-
-def target_tag(t: TargetPlan) -> str:
-    return f"target_{t.ident}"
-
-
-def thresholds(plan: Plan) -> list[tuple[str, str, list[str]]]:
-    """(comment, metric key, expressions) per measured HTTP target's fail bounds."""
-    out = []
-    for t in plan.targets:
-        if t.kind != "measured" or not t.endpoints or "during" in t.extra:
-            continue  # a part of the run (`during`) is not something a k6 threshold can judge
-        tag = f"{{{target_tag(t)}:yes}}"
-        latency = "http_req_waiting" if t.measure == "ttfb" else "http_req_duration"
-        found: dict[str, list[str]] = {}
-        for s in t.stats:
-            if s.severity != "fail":
-                continue
-            if s.stat in PERCENTILES or s.stat in ("avg", "min", "max"):
-                stat = f"p({PERCENTILES[s.stat]:g})" if s.stat in PERCENTILES else s.stat
-                found.setdefault(latency + tag, []).append(f"{stat}{s.op}{s.value * 1000:g}")
-            elif s.stat in ("error_rate", "success_rate"):
-                # k6's http_req_failed: an unexpected status or no response (perfspec check also
-                # counts failed body checks and extractions); success_rate > x is failed < 1 - x
-                flip = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
-                op, value = (s.op, s.value) if s.stat == "error_rate" else (flip[s.op], 1 - s.value)
-                found.setdefault("http_req_failed" + tag, []).append(f"rate{op}{round(value, 12):g}")
-            elif s.stat == "throughput":
-                found.setdefault("http_reqs" + tag, []).append(f"rate{s.op}{s.value:g}")
-        for key, exprs in found.items():
-            out.append((f"target {comment_text(t.name)}", key, exprs))
-    return out
-
-
 def _var(name: str) -> str:
     if name == "uuid":
         return "uuid()"
     if name == "seq":
         return "user.seq()"
     return f"user.var({js_str(name)})"
-
-
-def tags(plan: Plan) -> dict[str, dict[str, str]]:
-    """Per endpoint the tags of its samples: name, class, flags of the targets it counts for."""
-    out: dict[str, dict[str, str]] = {}
-    judged = {key.split("{")[1].split(":")[0] for _c, key, _e in thresholds(plan)}
-    judged = {t.name for t in plan.targets if target_tag(t) in judged}
-    for name, ep in plan.endpoints.items():
-        t = {"name": name}  # the reader takes a `name` that is a spec name for the endpoint
-        if ep.klass:
-            t["class"] = ep.klass
-        if ep.stream:
-            t["ttfb"] = "yes"
-        for target in plan.targets:
-            if name in target.endpoints and target.name in judged:  # only flags a threshold reads
-                t[target_tag(target)] = "yes"
-        out[name] = t
-    return out
 
 
 def _static_headers(ep: EndpointPlan, flow_headers: bool) -> Coll | None:
@@ -384,30 +289,10 @@ class K6Backend:
             "uuid",
             "websocket",
         ]
-        body_lines = []
-        for h, const in bases.items():
-            body_lines.append(f"const {const} = {_host(plan.hosts[h])};")
-        body_lines += ["", "export const options = {"]
-        scenarios = Coll(
-            "{", "}", tuple((Raw(js_str(n)), literal(scenario(p), JS)) for n, p in profiles.items())
-        )
-        body_lines.append(
-            statement("scenarios: ", Call("profile", (scenarios, Raw(js_str(default)))), ",", 2, JS)
-        )
-        body_lines.append("  thresholds: {")
-        last = None
-        for comment, key, exprs in thresholds(plan):
-            if comment != last:
-                body_lines.append(f"    // {comment}")
-                last = comment
-            body_lines.append(statement(f"{js_str(key)}: ", literal(exprs, JS), ",", 4, JS))
-        body_lines.append("  },")
-        body_lines.append(statement("summaryTrendStats: ", literal(TREND_STATS, JS), ",", 2, JS))
-        body_lines += [
-            "};",
-            "",
-            "// per endpoint: its fixed request parameters; the tags flag each target it counts for",
-        ]
+        body_lines = [f"const {const} = {_host(plan.hosts[h])};" for h, const in bases.items()]
+        body_lines += options_lines(plan, profiles, default)
+        body_lines += ["", "// per endpoint: its fixed request parameters; the tags flag each target it "
+                       "counts for"]
         body_lines.append(statement("const PARAMS = ", params(plan, flow_headers), ";", 0, JS))
         for name in plan.endpoints:
             body_lines += [""] + endpoint_function(plan.endpoints[name], idents[name], bases, flow_headers)

@@ -1,0 +1,123 @@
+"""The options of a k6 script: a scenario per profile, a threshold per target bound (keyed by the
+target's flag tag, so `k6 run` names the target that failed), and the tags that carry the flags."""
+
+from __future__ import annotations
+
+from ...plan import Plan, ProfilePlan, TargetPlan
+from ...spec import PERCENTILES
+from ..code import JS, Call, Coll, Raw, js_str, literal, statement
+from ..http import comment_text
+
+TREND_STATS = ["avg", "min", "med", "max", "p(50)", "p(75)", "p(90)", "p(95)", "p(99)", "p(99.9)", "count"]
+
+
+def _ms(seconds: float) -> str:
+    return f"{round(seconds * 1000)}ms"
+
+
+def scenario(p: ProfilePlan) -> dict:
+    """The k6 executor for a profile; stage durations are exact (spikes are 0ms jumps)."""
+    stages = []
+    for s in p.stages:
+        target = int(s.end) if p.unit == "users" else s.end
+        if s.kind == "spike":
+            stages.append({"duration": "0ms", "target": target})
+        if s.seconds > 0 or s.kind == "ramp":
+            stages.append({"duration": _ms(s.seconds), "target": target})
+    if p.model == "closed":
+        return {
+            "executor": "ramping-vus",
+            "startVUs": int(p.stages[0].start) if p.stages else 0,
+            "stages": stages,
+            "gracefulRampDown": "5s",
+            "gracefulStop": "10s",
+        }
+    peak = max(max(s.start, s.end) for s in p.stages)
+    pre = p.pre_allocated or min(p.max_users or 1, max(1, int(peak)))
+    if len(p.stages) == 1 and p.stages[0].kind == "hold":
+        return {
+            "executor": "constant-arrival-rate",
+            "rate": p.stages[0].end,
+            "timeUnit": "1s",
+            "duration": _ms(p.stages[0].seconds),
+            "preAllocatedVUs": pre,
+            "maxVUs": p.max_users,
+            "gracefulStop": "10s",
+        }
+    return {
+        "executor": "ramping-arrival-rate",
+        "startRate": p.stages[0].start,
+        "timeUnit": "1s",
+        "stages": stages,
+        "preAllocatedVUs": pre,
+        "maxVUs": p.max_users,
+        "gracefulStop": "10s",
+    }
+
+
+def target_tag(t: TargetPlan) -> str:
+    return f"target_{t.ident}"
+
+
+def thresholds(plan: Plan) -> list[tuple[str, str, list[str]]]:
+    """(comment, metric key, expressions) per measured HTTP target's fail bounds."""
+    out = []
+    for t in plan.targets:
+        if t.kind != "measured" or not t.endpoints or "during" in t.extra:
+            continue  # a part of the run (`during`) is not something a k6 threshold can judge
+        tag = f"{{{target_tag(t)}:yes}}"
+        latency = "http_req_waiting" if t.measure == "ttfb" else "http_req_duration"
+        found: dict[str, list[str]] = {}
+        for s in t.stats:
+            if s.severity != "fail":
+                continue
+            if s.stat in PERCENTILES or s.stat in ("avg", "min", "max"):
+                stat = f"p({PERCENTILES[s.stat]:g})" if s.stat in PERCENTILES else s.stat
+                found.setdefault(latency + tag, []).append(f"{stat}{s.op}{s.value * 1000:g}")
+            elif s.stat in ("error_rate", "success_rate"):
+                # k6's http_req_failed: an unexpected status or no response (perfspec check also
+                # counts failed body checks and extractions); success_rate > x is failed < 1 - x
+                flip = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
+                op, value = (s.op, s.value) if s.stat == "error_rate" else (flip[s.op], 1 - s.value)
+                found.setdefault("http_req_failed" + tag, []).append(f"rate{op}{round(value, 12):g}")
+            elif s.stat == "throughput":
+                found.setdefault("http_reqs" + tag, []).append(f"rate{s.op}{s.value:g}")
+        for key, exprs in found.items():
+            out.append((f"target {comment_text(t.name)}", key, exprs))
+    return out
+
+
+def tags(plan: Plan) -> dict[str, dict[str, str]]:
+    """Per endpoint the tags of its samples: name, class, flags of the targets it counts for."""
+    out: dict[str, dict[str, str]] = {}
+    judged = {key.split("{")[1].split(":")[0] for _c, key, _e in thresholds(plan)}
+    judged = {t.name for t in plan.targets if target_tag(t) in judged}
+    for name, ep in plan.endpoints.items():
+        t = {"name": name}  # the reader takes a `name` that is a spec name for the endpoint
+        if ep.klass:
+            t["class"] = ep.klass
+        if ep.stream:
+            t["ttfb"] = "yes"
+        for target in plan.targets:
+            if name in target.endpoints and target.name in judged:  # only flags a threshold reads
+                t[target_tag(target)] = "yes"
+        out[name] = t
+    return out
+
+
+def options_lines(plan: Plan, profiles: dict[str, ProfilePlan], default: str) -> list[str]:
+    """`export const options`: the scenarios (profile() picks one at run time), a threshold per
+    target bound, and the summary's trend statistics."""
+    lines = ["", "export const options = {"]
+    scenarios = Coll("{", "}", tuple((Raw(js_str(n)), literal(scenario(p), JS)) for n, p in profiles.items()))
+    lines.append(statement("scenarios: ", Call("profile", (scenarios, Raw(js_str(default)))), ",", 2, JS))
+    lines.append("  thresholds: {")
+    last = None
+    for comment, key, exprs in thresholds(plan):
+        if comment != last:
+            lines.append(f"    // {comment}")
+            last = comment
+        lines.append(statement(f"{js_str(key)}: ", literal(exprs, JS), ",", 4, JS))
+    lines.append("  },")
+    lines.append(statement("summaryTrendStats: ", literal(TREND_STATS, JS), ",", 2, JS))
+    return [*lines, "};"]
