@@ -50,50 +50,15 @@ def run(
 
     [checked] = load_all([spec])
     plan = build_plan(checked)
-    suites = [x.strip() for x in only.split(",") if x.strip()]
-    bad = [x for x in suites if x not in ("locust", "k6", "sql")]
-    if bad:
-        err.print(f"error: unknown suite {', '.join(bad)}; choose from locust, k6, sql", markup=False)
-        raise typer.Exit(EXIT_BAD_INPUT)
-    chosen = profile or plan.default_profile
-    if chosen is not None and chosen not in plan.profiles:
-        err.print(f"error: unknown profile {chosen!r}; the spec has {', '.join(plan.profiles)}",
-                  markup=False)
-        raise typer.Exit(EXIT_BAD_INPUT)
-    cap = None
-    if duration is not None:
-        from ..units import UnitError, parse_quantity
-
-        try:
-            cap = parse_quantity(duration, ("duration",)).value
-        except UnitError as exc:
-            err.print(f"error: --duration {duration!r}: {exc}", markup=False)
-            err.print("  hint: write a duration with its unit, e.g. 30s or 2m", markup=False)
-            raise typer.Exit(EXIT_BAD_INPUT) from None
-        if cap <= 0:
-            err.print("error: --duration must be more than 0s", markup=False)
-            raise typer.Exit(EXIT_BAD_INPUT)
+    suites, chosen = _suites_and_profile(plan, only, profile)
+    cap = _duration(duration)
     run_id = datetime.datetime.now().strftime("%Y%m%d-%H%M%S") + f"-{plan.stem}"
     run_dir = out_dir / run_id
     _write_artifacts(plan, run_dir)
-    p = plan.profiles.get(chosen) if chosen else None
-    info = {
-        "file": plan.file, "stem": plan.stem, "sha256": spec_hash(Path(checked.file)),
-        "profile": chosen, "hosts": plan.hosts, "dsn": plan.sql.dsn if plan.sql else None,
-        "seconds": min(p.seconds, cap) if p and cap else p.seconds if p else 0, "duration": cap,
-        "locust_profiles": [n for n, pp in plan.profiles.items() if "locust" in pp.tools],
-        "k6_profiles": [n for n, pp in plan.profiles.items() if "k6" in pp.tools],
-        "no_embedded": no_embedded, "load_setup": load_setup, "note": note, "workers": workers,
-        "demo": demo, "no_preflight": no_preflight, "prometheus": prometheus,
-        "matchers": dict(plan.alerts.service.matchers) if plan.alerts else {},
-        "hosts_used": sorted({e.host for e in plan.endpoints.values() if e.host in plan.hosts}),
-        "host_lines": {n: f"{plan.file}:{checked.source.line(('hosts', n))}" for n in plan.hosts},
-        "host_health": {n: h.health for n, h in checked.spec.hosts.items() if h.health},
-        "db_line": str(plan.sql.database_source) if plan.sql else None,
-        "stages": [{"kind": st.kind, "start": st.start, "end": st.end, "seconds": st.seconds}
-                   for st in (p.stages if p else [])],
-        "unit": p.unit if p else "users",
-    }
+    info = _run_info(checked, plan, chosen, cap)
+    info.update({"sha256": spec_hash(Path(checked.file)), "no_embedded": no_embedded,
+                 "load_setup": load_setup, "note": note, "workers": workers, "demo": demo,
+                 "no_preflight": no_preflight, "prometheus": prometheus})
     log = lambda text: out.print(text, markup=False, highlight=False)  # noqa: E731
     log(f"run {run_id}: {plan.file}, profile {chosen}, suites {', '.join(suites)}")
     try:
@@ -117,6 +82,86 @@ def run(
     if (known := last_capacity(out_dir, plan.file)) is not None:
         log(f"last capacity search ({known[0]}): {known[1]}")
     raise typer.Exit(code)
+
+
+def _suites_and_profile(plan, only: str, profile: str | None) -> tuple[list[str], str | None]:
+    suites = [x.strip() for x in only.split(",") if x.strip()]
+    bad = [x for x in suites if x not in ("locust", "k6", "sql")]
+    if bad:
+        err.print(f"error: unknown suite {', '.join(bad)}; choose from locust, k6, sql", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    chosen = profile or plan.default_profile
+    if chosen is not None and chosen not in plan.profiles:
+        err.print(f"error: unknown profile {chosen!r}; the spec has {', '.join(plan.profiles)}",
+                  markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    return suites, chosen
+
+
+def _duration(duration: str | None) -> float | None:
+    """--duration as seconds; a clear error (exit 2) for what does not parse or is not above 0."""
+    if duration is None:
+        return None
+    from ..units import UnitError, parse_quantity
+
+    try:
+        cap = parse_quantity(duration, ("duration",)).value
+    except UnitError as exc:
+        err.print(f"error: --duration {duration!r}: {exc}", markup=False)
+        err.print("  hint: write a duration with its unit, e.g. 30s or 2m", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    if cap <= 0:
+        err.print("error: --duration must be more than 0s", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    return cap
+
+
+def _run_info(checked, plan, chosen: str | None, cap: float | None) -> dict:
+    """What the runner needs of the spec: hosts, the DSN, the profile's length and stages, which
+    tool runs which profile, where hosts and the database are written."""
+    p = plan.profiles.get(chosen) if chosen else None
+    return {
+        "file": plan.file, "stem": plan.stem, "profile": chosen, "hosts": plan.hosts,
+        "dsn": plan.sql.dsn if plan.sql else None,
+        "seconds": min(p.seconds, cap) if p and cap else p.seconds if p else 0, "duration": cap,
+        "locust_profiles": [n for n, pp in plan.profiles.items() if "locust" in pp.tools],
+        "k6_profiles": [n for n, pp in plan.profiles.items() if "k6" in pp.tools],
+        "matchers": dict(plan.alerts.service.matchers) if plan.alerts else {},
+        "hosts_used": sorted({e.host for e in plan.endpoints.values() if e.host in plan.hosts}),
+        "host_lines": {n: f"{plan.file}:{checked.source.line(('hosts', n))}" for n in plan.hosts},
+        "host_health": {n: h.health for n, h in checked.spec.hosts.items() if h.health},
+        "db_line": str(plan.sql.database_source) if plan.sql else None,
+        "stages": [{"kind": st.kind, "start": st.start, "end": st.end, "seconds": st.seconds}
+                   for st in (p.stages if p else [])],
+        "unit": p.unit if p else "users",
+    }
+
+
+def _capacity_question(plan, given: dict) -> dict:
+    """The spec's `capacity:` question with the options given on the command line over it, checked
+    (a profile k6 runs, known targets, rates and durations that parse)."""
+    asked = plan.capacity
+    defaults = {"start": "20/s", "max": "2000/s", "budget": "3m", "step": "10s", "warmup": "2s"}
+    if asked is not None:
+        defaults = {"start": asked.start.text, "max": asked.max.text, "budget": asked.budget.text,
+                    "step": asked.step.text, "warmup": asked.warmup.text}
+    texts = {k: given[k] or v for k, v in defaults.items()}
+    chosen = given["profile"] or (asked.profile if asked else plan.default_profile)
+    if chosen is None or chosen not in plan.profiles or "k6" not in plan.profiles[chosen].tools:
+        k6_profiles = [n for n, p in plan.profiles.items() if "k6" in p.tools]
+        err.print(f"error: profile {chosen!r} is not one k6 runs; choose from "
+                  f"{', '.join(k6_profiles) or 'none'}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    targets = given["targets"] or (",".join(asked.targets) if asked and asked.targets else None)
+    names = [n.strip() for n in targets.split(",") if n.strip()] if targets else None
+    unknown = [n for n in names or [] if n not in {t.name for t in plan.targets}]
+    if unknown:
+        err.print(f"error: unknown target(s) {', '.join(unknown)}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    lo, hi = _rate("--start", texts["start"]), _rate("--max", texts["max"])
+    return {"profile": chosen, "targets": names, "start": lo, "max": max(lo, hi),
+            "budget": _rate("--budget", texts["budget"]), "seconds": _rate("--step", texts["step"]),
+            "warmup": _rate("--warmup", texts["warmup"])}
 
 
 def _write_artifacts(plan, run_dir: Path) -> None:
@@ -172,33 +217,13 @@ def capacity(
 
     [checked] = load_all([spec])
     plan = build_plan(checked)
-    asked = plan.capacity  # the spec's question; options override each part
-    chosen = profile or (asked.profile if asked else plan.default_profile)
-    if asked is not None:
-        start = start or asked.start.text
-        max_rate = max_rate or asked.max.text
-        budget, step = budget or asked.budget.text, step or asked.step.text
-        warmup = warmup or asked.warmup.text
-        targets = targets or (",".join(asked.targets) if asked.targets else None)
-    start, max_rate, budget = start or "20/s", max_rate or "2000/s", budget or "3m"
-    step, warmup = step or "10s", warmup or "2s"
-    if chosen is None or chosen not in plan.profiles or "k6" not in plan.profiles[chosen].tools:
-        k6_profiles = [n for n, p in plan.profiles.items() if "k6" in p.tools]
-        err.print(f"error: profile {chosen!r} is not one k6 runs; choose from "
-                  f"{', '.join(k6_profiles) or 'none'}", markup=False)
-        raise typer.Exit(EXIT_BAD_INPUT)
-    names = [n.strip() for n in targets.split(",") if n.strip()] if targets else None
-    unknown = [n for n in names or [] if n not in {t.name for t in plan.targets}]
-    if unknown:
-        err.print(f"error: unknown target(s) {', '.join(unknown)}", markup=False)
-        raise typer.Exit(EXIT_BAD_INPUT)
+    given = {"profile": profile, "start": start, "max": max_rate, "budget": budget, "step": step,
+             "warmup": warmup, "targets": targets}
+    question = _capacity_question(plan, given)
     run_id = datetime.datetime.now().strftime("%Y%m%d-%H%M%S") + f"-{plan.stem}-capacity"
     run_dir = out_dir / run_id
     _write_artifacts(plan, run_dir)
-    lo, hi = _rate("--start", start), _rate("--max", max_rate)
-    info = {"file": plan.file, "stem": plan.stem, "profile": chosen, "hosts": plan.hosts,
-            "start": lo, "max": max(lo, hi), "budget": _rate("--budget", budget),
-            "seconds": _rate("--step", step), "warmup": _rate("--warmup", warmup), "targets": names,
+    info = {"file": plan.file, "stem": plan.stem, "hosts": plan.hosts, **question,
             "max_users": max_users, "targets_data": _targets_data(plan),
             "demo_args": ["--latency", demo_latency] if demo_latency else []}
     log = lambda text: out.print(text, markup=False, highlight=False)  # noqa: E731
@@ -207,9 +232,15 @@ def capacity(
     except RuntimeError as exc:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    _capacity_table(plan.name, result)
+    log(result.summary())
+    raise typer.Exit(0 if result.capacity is not None else 1)
+
+
+def _capacity_table(name: str, result) -> None:
     from rich.table import Table
 
-    table = Table(title=f"perfspec capacity: {plan.name}, profile {chosen}")
+    table = Table(title=f"perfspec capacity: {name}, profile {result.profile}")
     for col in ("rate", "verdict", "p95", "p99", "errors", "dropped", "why"):
         table.add_column(col)
     for st in result.steps:
@@ -219,8 +250,6 @@ def capacity(
                       "" if st.error_rate is None else f"{st.error_rate * 100:.2f}%", str(st.dropped),
                       "; ".join(st.why)[:200])
     out.print(table)
-    log(result.summary())
-    raise typer.Exit(0 if result.capacity is not None else 1)
 
 
 @app.command()
