@@ -77,8 +77,10 @@ def measure(stat: str, s: Series, measure_kind: str) -> tuple[float | None, str]
 
 
 LATENCY_STATS = {"avg", "min", "max", *QUANTILES}
-CO_NOTE = ("closed model: a stall delays the users' next requests instead of showing in latency "
-           "(coordinated omission); a `rate:` profile measures it")
+CO_NOTE = (
+    "closed model: a stall delays the users' next requests instead of showing in latency "
+    "(coordinated omission); a `rate:` profile measures it"
+)
 
 
 def time_slice(s: Series, lo: float, hi: float = math.inf) -> Series:
@@ -87,8 +89,19 @@ def time_slice(s: Series, lo: float, hi: float = math.inf) -> Series:
     if not s.timeline:
         return s
     kept = [slot for slot in s.timeline if lo <= slot[0] < hi]
-    out = Series(s.tool, s.kind, s.name, s.file, s.shard, s.profile, s.workers,
-                 statuses=dict(s.statuses), errors=dict(s.errors), ttfb=s.ttfb, extra=s.extra)
+    out = Series(
+        s.tool,
+        s.kind,
+        s.name,
+        s.file,
+        s.shard,
+        s.profile,
+        s.workers,
+        statuses=dict(s.statuses),
+        errors=dict(s.errors),
+        ttfb=s.ttfb,
+        extra=s.extra,
+    )
     for _sec, c, f, h in kept:
         out.count += c
         out.failures += f
@@ -102,32 +115,26 @@ def time_slice(s: Series, lo: float, hi: float = math.inf) -> Series:
 def judge_measured(t: dict, series: list[Series], v: Verdict, targets: dict, meta: dict) -> Series | None:
     """Judge the target's bounds per tool (or merged with `merge_tools`); returns the merged
     series (None: no samples)."""
-    profiles = targets.get("profiles", {})
     chosen = select(t, series)
     what = ", ".join(t.get("endpoints") or t.get("queries") or []) or "nothing"
     v.selector = what
     ran = {s.profile for s in series if s.kind == "http"}
-    if not chosen and t.get("profile") and t.get("endpoints") and ran and None not in ran \
-            and t["profile"] not in ran:
+    if (
+        not chosen
+        and t.get("profile")
+        and t.get("endpoints")
+        and ran
+        and None not in ran
+        and t["profile"] not in ran
+    ):
         v.status = "warn"  # a target of another profile: this run did not attempt it
-        v.reasons.append(f"not judged: the target is for profile {t['profile']}; these results are "
-                         f"of profile {', '.join(sorted(ran))}")
-        v.stats = [StatVerdict(st["stat"], st["text"], st["severity"], None, "", False, st["line"])
-                   for st in t["stats"]]
+        v.reasons.append(
+            f"not judged: the target is for profile {t['profile']}; these results are "
+            f"of profile {', '.join(sorted(ran))}"
+        )
+        v.stats = unmeasured(t)
         return None
-    extra = t.get("extra") or {}
-    span = extra.get("during")
-    rest: list[Series] = []
-    warmups = {s.profile: (profiles.get(s.profile) or {}).get("warmup", 0) for s in chosen}
-    if span:  # an explicit part of the run (the warm-up is not left out of it)
-        lo, hi = span[0], math.inf if span[1] is None else span[1]
-        rest = [p for s in chosen for p in (time_slice(s, 0, lo), time_slice(s, hi)) if p.count]
-        chosen = [time_slice(s, lo, hi) for s in chosen]
-        v.reasons.append(f"during {lo:g}s..{'' if hi == math.inf else f'{hi:g}s'} of the run only")
-    elif any(warmups.values()):
-        chosen = [time_slice(s, warmups.get(s.profile) or 0) for s in chosen]
-        v.reasons.append("warm-up left out: the first " + ", ".join(
-            f"{w:g}s of {p}" for p, w in sorted(warmups.items(), key=str) if w))
+    chosen, rest = part_of_run(t, chosen, v, targets.get("profiles", {}))
     if not chosen or sum(s.count for s in chosen) == 0:
         v.status = "fail"
         errors = {k for s in chosen for k in s.errors}
@@ -136,75 +143,132 @@ def judge_measured(t: dict, series: list[Series], v: Verdict, targets: dict, met
             v.reasons += [f"{tool} {why}" for tool, why in sorted(meta.get("missing", {}).items())]
             skipped = sorted(meta.get("skipped", {}).items())
             v.reasons += [f"{tool} did not run: {why}" for tool, why in skipped]
-        v.stats = [StatVerdict(st["stat"], st["text"], st["severity"], None, "", False, st["line"])
-                   for st in t["stats"]]
+        v.stats = unmeasured(t)
         return None
     merged = merge(chosen)
     v.samples, v.histogram, v.timeline = merged.count, merged.histogram, merged.timeline
     tools = sorted({s.tool for s in chosen})
     split = len(tools) > 1 and not t.get("merge_tools")
-    parts = [(tool, merge([s for s in chosen if s.tool == tool])) for tool in tools] if split \
+    parts = (
+        [(tool, merge([s for s in chosen if s.tool == tool])) for tool in tools]
+        if split
         else [(None, merged)]
+    )
     failed = warned = False
     for tool, part in parts:
-        for st in t["stats"]:
-            value, unit = measure(st["stat"], part, t.get("measure", "latency"))
-            ok = value is not None and holds(st["op"], value, st["value"])
-            name = st["stat"] if tool is None else f"{st['stat']} ({tool})"
-            v.stats.append(StatVerdict(name, st["text"], st["severity"], value, unit, ok, st["line"],
-                                       limit=st["value"]))
-        for stat, rule in sorted((extra.get("vs_rest") or {}).items()):
-            theirs = [r for r in rest if tool is None or r.tool == tool]
-            a = measure(stat, part, t.get("measure", "latency"))[0]
-            b = measure(stat, merge(theirs), t.get("measure", "latency"))[0] if theirs else None
-            ratio = a / b if a is not None and b else None
-            ok = ratio is not None and holds(rule["op"], ratio, rule["value"])
-            name = f"{stat} vs rest" + ("" if tool is None else f" ({tool})")
-            v.stats.append(StatVerdict(name, rule["text"], "fail", ratio, "x", ok, t["line"],
-                                       limit=rule["value"]))
-        if t.get("window"):
-            verdict = windowed(t, part)
-            for severity, why in verdict:
-                failed |= severity == "fail"
-                warned |= severity == "warn"
-                v.reasons.append(why if tool is None else f"{tool}: {why}")
+        f2, w2 = judge_part(t, tool, part, [r for r in rest if tool is None or r.tool == tool], v)
+        failed, warned = failed or f2, warned or w2
     if split:
         v.timelines = {tool: part.timeline for tool, part in parts if tool}
-        v.reasons.append(f"judged per tool ({', '.join(tools)}), never blended (`merge_tools: true` "
-                         "merges)")
+        v.reasons.append(f"judged per tool ({', '.join(tools)}), never blended (`merge_tools: true` merges)")
     failed |= any(not s.ok and s.severity == "fail" for s in v.stats)
     warned |= any(not s.ok and s.severity == "warn" for s in v.stats)
     for s in chosen:
         for problem in s.extra.get("problems") or []:
             failed = True
             v.reasons.append(f"plan of {s.name}: {problem}")
-    f2, w2 = failed_calls(t, merged, v)
-    failed, warned = failed or f2, warned or w2
-    f2, w2 = run_conditions(t, chosen, merged, v, targets, meta)
-    failed, warned = failed or f2, warned or w2
+    for f2, w2 in (failed_calls(t, merged, v), run_conditions(t, chosen, merged, v, targets, meta)):
+        failed, warned = failed or f2, warned or w2
     v.status = "fail" if failed else "warn" if warned else "pass"
     return merged
+
+
+def unmeasured(t: dict) -> list[StatVerdict]:
+    return [
+        StatVerdict(st["stat"], st["text"], st["severity"], None, "", False, st["line"]) for st in t["stats"]
+    ]
+
+
+def part_of_run(
+    t: dict, chosen: list[Series], v: Verdict, profiles: dict
+) -> tuple[list[Series], list[Series]]:
+    """The part of each series a target judges (`during`, else without the profile's warm-up),
+    and for `vs_rest` the rest of the run."""
+    span = (t.get("extra") or {}).get("during")
+    if span:  # an explicit part of the run (the warm-up is not left out of it)
+        lo, hi = span[0], math.inf if span[1] is None else span[1]
+        rest = [p for s in chosen for p in (time_slice(s, 0, lo), time_slice(s, hi)) if p.count]
+        v.reasons.append(f"during {lo:g}s..{'' if hi == math.inf else f'{hi:g}s'} of the run only")
+        return [time_slice(s, lo, hi) for s in chosen], rest
+    warmups = {s.profile: (profiles.get(s.profile) or {}).get("warmup", 0) for s in chosen}
+    if any(warmups.values()):
+        v.reasons.append(
+            "warm-up left out: the first "
+            + ", ".join(f"{w:g}s of {p}" for p, w in sorted(warmups.items(), key=str) if w)
+        )
+        return [time_slice(s, warmups.get(s.profile) or 0) for s in chosen], []
+    return chosen, []
+
+
+def judge_part(t: dict, tool: str | None, part: Series, rest: list[Series], v: Verdict) -> tuple[bool, bool]:
+    """One tool's (or the merged) statistics, ratios to the rest of the run, and windows; returns
+    whether a window broke a fail bound / a warn band (the statistics' own misses are counted by
+    the caller)."""
+    kind = t.get("measure", "latency")
+    suffix = "" if tool is None else f" ({tool})"
+    for st in t["stats"]:
+        value, unit = measure(st["stat"], part, kind)
+        ok = value is not None and holds(st["op"], value, st["value"])
+        v.stats.append(
+            StatVerdict(
+                st["stat"] + suffix,
+                st["text"],
+                st["severity"],
+                value,
+                unit,
+                ok,
+                st["line"],
+                limit=st["value"],
+            )
+        )
+    for stat, rule in sorted(((t.get("extra") or {}).get("vs_rest") or {}).items()):
+        a = measure(stat, part, kind)[0]
+        b = measure(stat, merge(rest), kind)[0] if rest else None
+        ratio = a / b if a is not None and b else None
+        ok = ratio is not None and holds(rule["op"], ratio, rule["value"])
+        v.stats.append(
+            StatVerdict(
+                f"{stat} vs rest{suffix}",
+                rule["text"],
+                "fail",
+                ratio,
+                "x",
+                ok,
+                t["line"],
+                limit=rule["value"],
+            )
+        )
+    failed = warned = False
+    for severity, why in windowed(t, part) if t.get("window") else []:
+        failed |= severity == "fail"
+        warned |= severity == "warn"
+        v.reasons.append(why if tool is None else f"{tool}: {why}")
+    return failed, warned
 
 
 def failed_calls(t: dict, merged: Series, v: Verdict) -> tuple[bool, bool]:
     """Latency histograms hold failed calls too: a target that bounds no error rate must not
     pass on the latency of failures."""
     top = ", ".join(f"{k} x{n}" for k, n in sorted(merged.errors.items(), key=lambda kv: -kv[1])[:3])
-    if merged.failures and any(not s.ok and s.stat.split(" ")[0] in ("error_rate", "success_rate")
-                               for s in v.stats):
+    if merged.failures and any(
+        not s.ok and s.stat.split(" ")[0] in ("error_rate", "success_rate") for s in v.stats
+    ):
         v.reasons.append(f"{merged.failures} of {merged.count} calls failed; commonest causes: {top}")
     if merged.failures and not any(st["stat"] in ("error_rate", "success_rate") for st in t["stats"]):
         if merged.failures == merged.count:
             v.reasons.append(f"every one of the {merged.count} calls failed ({top}): no successful samples")
             return True, False
-        v.reasons.append(f"{merged.failures} of {merged.count} calls failed ({top}) and the target "
-                         "bounds no error_rate; the latency includes them")
+        v.reasons.append(
+            f"{merged.failures} of {merged.count} calls failed ({top}) and the target "
+            "bounds no error_rate; the latency includes them"
+        )
         return False, True
     return False, False
 
 
-def run_conditions(t: dict, chosen: list[Series], merged: Series, v: Verdict, targets: dict,
-                   meta: dict) -> tuple[bool, bool]:
+def run_conditions(
+    t: dict, chosen: list[Series], merged: Series, v: Verdict, targets: dict, meta: dict
+) -> tuple[bool, bool]:
     """What the run says about itself: a closed model, dropped iterations, an aborted or partial
     tool. Returns (fails, warns)."""
     failed = warned = False
@@ -235,19 +299,25 @@ def run_conditions(t: dict, chosen: list[Series], merged: Series, v: Verdict, ta
         if not dropped or not any(s.tool == "k6" and s.file == run["file"] for s in chosen):
             continue
         prof = profiles.get(run.get("profile") or "") or {}
-        scheduled = round(prof["mean"] * prof["seconds"]) if prof.get("model") == "open" and \
-            prof.get("mean") and prof.get("seconds") else dropped + int(run.get("requests") or 0)
+        scheduled = (
+            round(prof["mean"] * prof["seconds"])
+            if prof.get("model") == "open" and prof.get("mean") and prof.get("seconds")
+            else dropped + int(run.get("requests") or 0)
+        )
         share = dropped / max(scheduled, dropped, 1)
         limit = float(prof.get("max_dropped", 0.01))
         judged = bool(stats & (LATENCY_STATS | {"throughput"}))
-        why = (f"k6 dropped {dropped} of {scheduled} scheduled iterations ({share:.1%}): every one of "
-               f"the profile's users was busy, so those requests were never sent on schedule; the "
-               f"latency shown is only that of the requests sent (the server was too slow for this "
-               f"rate, or max_users too low)")
+        why = (
+            f"k6 dropped {dropped} of {scheduled} scheduled iterations ({share:.1%}): every one of "
+            f"the profile's users was busy, so those requests were never sent on schedule; the "
+            f"latency shown is only that of the requests sent (the server was too slow for this "
+            f"rate, or max_users too low)"
+        )
         if judged and share > limit:
             failed = True
-            v.reasons.append(f"{why}; more than max_dropped {limit:.0%}, so latency and throughput "
-                             "cannot be judged")
+            v.reasons.append(
+                f"{why}; more than max_dropped {limit:.0%}, so latency and throughput cannot be judged"
+            )
         else:
             warned = True
             v.reasons.append(why)
@@ -282,7 +352,12 @@ def windowed(t: dict, s: Series) -> list[tuple[str, str]]:
                 continue  # a window without requests has no latency or ratio to break
             value = value or 0.0
             if not holds(st["op"], value, st["value"]):
-                out.append((st["severity"], f"{st['stat']} {shown(value, STAT_UNITS.get(st['stat'], unit))} "
-                            f"breaks {st['text']} in the {width}s window starting at second {start - first}"))
+                out.append(
+                    (
+                        st["severity"],
+                        f"{st['stat']} {shown(value, STAT_UNITS.get(st['stat'], unit))} "
+                        f"breaks {st['text']} in the {width}s window starting at second {start - first}",
+                    )
+                )
                 break
     return out
