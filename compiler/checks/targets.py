@@ -6,7 +6,7 @@ from ...runtime import files
 from .. import select
 from ..errors import choices_hint
 from ..profiles import profile_duration, profile_kind
-from ..spec import StatBounds, Target
+from ..spec import STATS, StatBounds, Target
 from ..units import UnitError, format_value, parse_span
 from .common import _JSONPATH, _tighter
 
@@ -58,13 +58,24 @@ class TargetChecks:
         self.selector_names(spath, sel)
         if len(self.out) > before:
             return
+        if self.selection(path, t):
+            self.band(path, t)
+            self.percent_range(path, t)
+            self.time_parts(path, t)
+            self.regression(path, t)
+
+    def selection(self, path: tuple, t: Target) -> bool:
+        """What the selector picks can have data: it matches something, TTFB on streams only,
+        a profile runs it, a flow calls it. False when it matches nothing."""
+        sel, spath = t.select, (*path, "select")
+        assert sel is not None
         eps = select.match_endpoints(self.spec, sel)
         queries = select.match_queries(self.spec, sel)
         if not eps and not queries:
             self.error(spath, f"selector {select.describe(sel) or '{}'} matches nothing",
                        "a target with no data never passes: check the names, or remove it",
                        at_key=True)
-            return
+            return False
         if t.measure == "ttfb":
             if queries:
                 self.error((*path, "measure"), "TTFB is measured on HTTP streams, not SQL queries",
@@ -84,8 +95,10 @@ class TargetChecks:
             if idle:
                 self.error(spath, f"selected endpoint(s) {', '.join(idle)} are in no flow, so "
                            "they would have no data", "add them to a flow's tasks", at_key=True)
-        self.band(path, t)
-        self.percent_range(path, t)
+        return True
+
+    def time_parts(self, path: tuple, t: Target) -> None:
+        """`during`, `vs_rest` and `for`: parts and windows of the run."""
         if t.during is not None:
             try:
                 parse_span(t.during)
@@ -95,24 +108,25 @@ class TargetChecks:
             self.error((*path, "vs_rest"), "vs_rest compares the `during` part with the rest of the run",
                        "add during: 0s..5s (the part to compare)")
         for stat in t.vs_rest or {}:
-            if stat not in ("avg", "min", "max", "p50", "p75", "p90", "p95", "p99", "p99.9",
-                            "throughput", "error_rate", "success_rate"):
+            if stat not in STATS:
                 self.error((*path, "vs_rest", stat), f"unknown statistic {stat!r}",
                            choices_hint(stat, ("avg", "p50", "p95", "p99"), "statistics"), at_key=True)
         if t.for_ is not None and t.measure == "ttfb":
             self.error((*path, "for"), "windows (`for`) are judged on response latency; a ttfb target "
                        "has no per-second time-to-first-byte series", "drop `for`, or measure latency")
-        if t.for_ is not None and sel.profile is not None:
+        sel = t.select
+        if t.for_ is not None and sel is not None and sel.profile is not None:
             prof = self.spec.profiles.get(sel.profile)
             total = profile_duration(prof) if prof else None
             if total is not None and t.for_.value > total:
                 self.warn((*path, "for"), f"window {t.for_.text} is longer than profile "
                           f"{sel.profile!r} ({format_value(total, 'duration')})",
                           "shorten the window or the target can only pass")
+
+    def regression(self, path: tuple, t: Target) -> None:
         if t.regression:
             for stat in t.regression:
-                if stat not in ("avg", "min", "max", "p50", "p75", "p90", "p95", "p99", "p99.9",
-                                "throughput", "error_rate", "success_rate"):
+                if stat not in STATS:
                     self.error((*path, "regression", stat), f"unknown statistic {stat!r}",
                                choices_hint(stat, ("avg", "p50", "p95", "p99", "throughput",
                                                    "error_rate"), "statistics"), at_key=True)
