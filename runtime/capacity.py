@@ -167,79 +167,110 @@ def write(result: Result, folder: Path) -> dict[str, Path]:
     return paths
 
 
-def html_page(result: Result) -> str:
-    """An offline page: rate vs p95 / p99 (ms, left axis) and error rate (%, right axis) per step,
-    the bounds as dashed lines, the capacity marked; then the step table."""
-    w, h, left, right, top, bottom = 720, 360, 60, 60, 20, 70
+@dataclass
+class Chart:
+    """The plot's frame: rate on x, latency (ms) on the left axis, errors (%) on the right."""
+
+    xmax: float
+    ymax: float
+    emax: float
+    w: int = 720
+    h: int = 360
+    left: int = 60
+    right: int = 60
+    top: int = 20
+    bottom: int = 70
+
+    def x(self, rate: float) -> float:
+        return self.left + (self.w - self.left - self.right) * rate / self.xmax
+
+    def y(self, ms: float) -> float:
+        return self.top + (self.h - self.top - self.bottom) * (1 - ms / self.ymax)
+
+    def ye(self, pct: float) -> float:
+        return self.top + (self.h - self.top - self.bottom) * (1 - pct / self.emax)
+
+    def axes(self) -> list[str]:
+        w, h, left, right, top, bottom = self.w, self.h, self.left, self.right, self.top, self.bottom
+        mid = (top + h - bottom) / 2
+        parts = [f'<line x1="{left}" y1="{h - bottom}" x2="{w - right}" y2="{h - bottom}" stroke="#333"/>',
+                 f'<line x1="{left}" y1="{top}" x2="{left}" y2="{h - bottom}" stroke="#333"/>',
+                 f'<line x1="{w - right}" y1="{top}" x2="{w - right}" y2="{h - bottom}" stroke="#999"/>']
+        for i in range(6):
+            r, ms, pct = self.xmax * i / 5, self.ymax * i / 5, self.emax * i / 5
+            parts.append(f'<text x="{self.x(r):.1f}" y="{h - bottom + 16}" font-size="11" '
+                         f'text-anchor="middle">{r:.0f}</text>')
+            parts.append(f'<text x="{left - 6}" y="{self.y(ms) + 4:.1f}" font-size="11" '
+                         f'text-anchor="end">{ms:.0f}</text>')
+            parts.append(f'<text x="{w - right + 6}" y="{self.ye(pct) + 4:.1f}" '
+                         f'font-size="11">{pct:.1f}</text>')
+        parts.append(f'<text x="{(left + w - right) / 2}" y="{h - bottom + 32}" font-size="12" '
+                     'text-anchor="middle">arrival rate (requests/s)</text>')
+        parts.append(f'<text x="14" y="{mid}" font-size="12" text-anchor="middle" '
+                     f'transform="rotate(-90 14 {mid})">latency (ms)</text>')
+        parts.append(f'<text x="{w - 14}" y="{mid}" font-size="12" text-anchor="middle" '
+                     f'transform="rotate(90 {w - 14} {mid})">errors (%)</text>')
+        return parts
+
+    def legend(self) -> list[str]:
+        out = []
+        for i, (label, colour) in enumerate((("p95", "#1f77b4"), ("p99", "#9467bd"), ("errors", "#d62728"),
+                                             ("capacity", "#2ca02c"))):
+            lx = self.left + 10 + i * 90
+            out.append(f'<line x1="{lx}" y1="{self.h - 30}" x2="{lx + 18}" y2="{self.h - 30}" '
+                       f'stroke="{colour}" stroke-width="2"/><text x="{lx + 22}" y="{self.h - 26}" '
+                       f'font-size="11">{label}</text>')
+        return out
+
+    def hline(self, y: float, colour: str, dash: str, label: str = "") -> str:
+        text = f'<text x="{self.left + 4}" y="{y - 4:.1f}" font-size="11" fill="{colour}">{label}</text>'
+        return (f'<line x1="{self.left}" y1="{y:.1f}" x2="{self.w - self.right}" y2="{y:.1f}" '
+                f'stroke="{colour}" stroke-dasharray="{dash}"/>' + (text if label else ""))
+
+
+def _polyline(points: list[tuple[float, float]], colour: str, dots: bool = True) -> list[str]:
+    if not points:
+        return []
+    out = [f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="'
+           + " ".join(f"{a:.1f},{b:.1f}" for a, b in points) + '"/>']
+    circles = [f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3" fill="{colour}"/>' for a, b in points]
+    return out + (circles if dots else [])
+
+
+def plot(result: Result) -> str:
+    """Rate vs p95 / p99 (ms, left axis) and error rate (%, right axis) per step, the bounds as
+    dashed lines, the capacity marked, each step's verdict as a square on the axis."""
     steps = sorted(result.steps, key=lambda s: s.rate)
-    xmax = max((s.rate for s in steps), default=1) * 1.05
-    lat = [v for s in steps for v in (s.p95, s.p99) if v is not None] + list(
-        v for k, v in result.bounds.items() if k != "error_rate")
-    ymax = max(lat or [0.001]) * 1000 * 1.1
-    emax = max([s.error_rate or 0 for s in steps] + [result.bounds.get("error_rate", 0), 0.01]) * 100 * 1.1
-
-    def x(rate: float) -> float:
-        return left + (w - left - right) * rate / xmax
-
-    def y(ms: float) -> float:
-        return top + (h - top - bottom) * (1 - ms / ymax)
-
-    def ye(pct: float) -> float:
-        return top + (h - top - bottom) * (1 - pct / emax)
-
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img" '
-             f'aria-label="latency and errors by arrival rate">',
-             f'<line x1="{left}" y1="{h - bottom}" x2="{w - right}" y2="{h - bottom}" stroke="#333"/>',
-             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{h - bottom}" stroke="#333"/>',
-             f'<line x1="{w - right}" y1="{top}" x2="{w - right}" y2="{h - bottom}" stroke="#999"/>']
-    for i in range(6):
-        r, ms, pct = xmax * i / 5, ymax * i / 5, emax * i / 5
-        parts.append(f'<text x="{x(r):.1f}" y="{h - bottom + 16}" font-size="11" '
-                     f'text-anchor="middle">{r:.0f}</text>')
-        parts.append(f'<text x="{left - 6}" y="{y(ms) + 4:.1f}" font-size="11" '
-                     f'text-anchor="end">{ms:.0f}</text>')
-        parts.append(f'<text x="{w - right + 6}" y="{ye(pct) + 4:.1f}" font-size="11">{pct:.1f}</text>')
-    parts.append(f'<text x="{(left + w - right) / 2}" y="{h - bottom + 32}" font-size="12" '
-                 'text-anchor="middle">arrival rate (requests/s)</text>')
-    parts.append(f'<text x="14" y="{(top + h - bottom) / 2}" font-size="12" text-anchor="middle" '
-                 f'transform="rotate(-90 14 {(top + h - bottom) / 2})">latency (ms)</text>')
-    parts.append(f'<text x="{w - 14}" y="{(top + h - bottom) / 2}" font-size="12" text-anchor="middle" '
-                 f'transform="rotate(90 {w - 14} {(top + h - bottom) / 2})">errors (%)</text>')
+    lat = [v for s in steps for v in (s.p95, s.p99) if v is not None] + [
+        v for k, v in result.bounds.items() if k != "error_rate"]
+    errors = [s.error_rate or 0 for s in steps] + [result.bounds.get("error_rate", 0), 0.01]
+    c = Chart(max((s.rate for s in steps), default=1) * 1.05, max(lat or [0.001]) * 1000 * 1.1,
+              max(errors) * 100 * 1.1)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{c.w}" height="{c.h}" role="img" '
+             'aria-label="latency and errors by arrival rate">', *c.axes()]
     for key, colour in (("p95", "#1f77b4"), ("p99", "#9467bd")):
-        pts = [(x(s.rate), y(getattr(s, key) * 1000)) for s in steps if getattr(s, key) is not None]
-        if pts:
-            parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="'
-                         + " ".join(f"{a:.1f},{b:.1f}" for a, b in pts) + '"/>')
-            parts += [f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3" fill="{colour}"/>' for a, b in pts]
+        parts += _polyline([(c.x(s.rate), c.y(getattr(s, key) * 1000)) for s in steps
+                            if getattr(s, key) is not None], colour)
         if key in result.bounds:
-            by = y(result.bounds[key] * 1000)
-            parts.append(f'<line x1="{left}" y1="{by:.1f}" x2="{w - right}" y2="{by:.1f}" '
-                         f'stroke="{colour}" stroke-dasharray="6 4"/><text x="{left + 4}" '
-                         f'y="{by - 4:.1f}" font-size="11" fill="{colour}">{key} bound '
-                         f'{result.bounds[key] * 1000:g}ms</text>')
-    pts = [(x(s.rate), ye((s.error_rate or 0) * 100)) for s in steps if s.error_rate is not None]
-    if pts:
-        parts.append('<polyline fill="none" stroke="#d62728" stroke-width="2" points="'
-                     + " ".join(f"{a:.1f},{b:.1f}" for a, b in pts) + '"/>')
+            parts.append(c.hline(c.y(result.bounds[key] * 1000), colour, "6 4",
+                                 f"{key} bound {result.bounds[key] * 1000:g}ms"))
+    parts += _polyline([(c.x(s.rate), c.ye((s.error_rate or 0) * 100)) for s in steps
+                        if s.error_rate is not None], "#d62728", dots=False)
     if "error_rate" in result.bounds:
-        by = ye(result.bounds["error_rate"] * 100)
-        parts.append(f'<line x1="{left}" y1="{by:.1f}" x2="{w - right}" y2="{by:.1f}" stroke="#d62728" '
-                     f'stroke-dasharray="2 3"/>')
+        parts.append(c.hline(c.ye(result.bounds["error_rate"] * 100), "#d62728", "2 3"))
     if result.capacity is not None:
-        cx = x(result.capacity)
-        parts.append(f'<line x1="{cx:.1f}" y1="{top}" x2="{cx:.1f}" y2="{h - bottom}" stroke="#2ca02c" '
-                     f'stroke-width="2"/><text x="{cx + 4:.1f}" y="{top + 12}" font-size="12" '
+        cx = c.x(result.capacity)
+        parts.append(f'<line x1="{cx:.1f}" y1="{c.top}" x2="{cx:.1f}" y2="{c.h - c.bottom}" stroke="#2ca02c" '
+                     f'stroke-width="2"/><text x="{cx + 4:.1f}" y="{c.top + 12}" font-size="12" '
                      f'fill="#2ca02c">capacity {result.capacity:g}/s</text>')
     for s in steps:
-        mark = "#2ca02c" if s.held else "#d62728"
-        parts.append(f'<rect x="{x(s.rate) - 3:.1f}" y="{h - bottom - 3}" width="6" height="6" '
-                     f'fill="{mark}"/>')
-    for i, (label, colour) in enumerate((("p95", "#1f77b4"), ("p99", "#9467bd"), ("errors", "#d62728"),
-                                         ("capacity", "#2ca02c"))):
-        lx = left + 10 + i * 90
-        parts.append(f'<line x1="{lx}" y1="{h - 30}" x2="{lx + 18}" y2="{h - 30}" stroke="{colour}" '
-                     f'stroke-width="2"/><text x="{lx + 22}" y="{h - 26}" font-size="11">{label}</text>')
-    parts.append("</svg>")
+        parts.append(f'<rect x="{c.x(s.rate) - 3:.1f}" y="{c.h - c.bottom - 3}" width="6" height="6" '
+                     f'fill="{"#2ca02c" if s.held else "#d62728"}"/>')
+    return "".join([*parts, *c.legend(), "</svg>"])
+
+
+def html_page(result: Result) -> str:
+    """An offline page: the plot, then the step table."""
     rows = "".join(
         f"<tr><td>{s.rate:g}/s</td><td>{'held' if s.held else 'failed'}</td>"
         f"<td>{'' if s.p95 is None else f'{s.p95 * 1000:.1f}ms'}</td>"
@@ -250,7 +281,7 @@ def html_page(result: Result) -> str:
             f"{html.escape(result.spec)}</title><style>body{{font-family:sans-serif;margin:2em}}"
             "td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}</style></head><body>"
             f"<h1>Capacity of {html.escape(result.profile)}</h1><p>{html.escape(result.summary())}</p>"
-            f"<p>targets: {html.escape(', '.join(result.targets))}</p>" + "".join(parts)
+            f"<p>targets: {html.escape(', '.join(result.targets))}</p>" + plot(result)
             + "<table><tr><th>rate</th><th>verdict</th><th>p95</th><th>p99</th><th>errors</th>"
             f"<th>dropped</th><th>why</th></tr>{rows}</table></body></html>\n")
 
