@@ -125,6 +125,40 @@ class _Reading:
             return whole_seconds
         return span * self.points / (self.points - 1) if span > 0 else whole_seconds
 
+    def add(self, name: str, metric: str, stamp: str, value: float, status: str, reason: str,
+            ttfb: bool, unsent: bool, number: int) -> None:
+        """One point of an endpoint: a failure (with its cause), a latency, or a time to first byte."""
+        try:
+            slot = self.slot(name, stamp)
+        except ValueError:
+            raise ResultError(self.where, f"line {number}: time {stamp[:40]!r} is not an ISO 8601 "
+                              "time") from None
+        s = self.series[name]
+        if metric in ("perfspec_failed", "http_req_failed"):
+            if value == 0:
+                return
+            if unsent:  # never sent: no latency sample counts it
+                s.count += 1
+                slot[0] += 1
+            s.failures += 1
+            slot[1] += 1
+            cause = reason or "failed"
+            s.errors[cause] = s.errors.get(cause, 0) + 1
+        elif metric in LATENCY:
+            self.points += 1
+            if not self.first or stamp < self.first:
+                self.first = stamp
+            if stamp > self.last:
+                self.last = stamp
+            s.count += 1
+            slot[0] += 1
+            s.statuses[status] = s.statuses.get(status, 0) + 1
+            key = round3(int(value * 1e6))
+            counts = slot[2]
+            counts[key] = counts.get(key, 0) + 1
+        elif ttfb:
+            s.ttfb.add(int(value * 1e6))
+
     def finish(self) -> list[Series]:
         if self.seconds:
             start, end = min(self.seconds.values()), max(self.seconds.values())
@@ -186,38 +220,8 @@ def read_k6_ndjson(path: Path, profile: str | None = None) -> list[Series]:
             if metric == "dropped_iterations":
                 r.dropped += int(number_value)
                 continue
-            if name is None:
-                continue  # a request perfspec did not make (setup, a hand-added call)
-            try:
-                slot = r.slot(name, stamp)
-            except ValueError:
-                raise ResultError(where, f"line {number}: time {stamp[:40]!r} is not an ISO 8601 "
-                                  "time") from None
-            s = r.series[name]
-            if metric in ("perfspec_failed", "http_req_failed"):
-                if number_value == 0:
-                    continue
-                if unsent:  # never sent: no latency sample counts it
-                    s.count += 1
-                    slot[0] += 1
-                s.failures += 1
-                slot[1] += 1
-                cause = reason or "failed"
-                s.errors[cause] = s.errors.get(cause, 0) + 1
-            elif metric in LATENCY:
-                r.points += 1
-                if not r.first or stamp < r.first:
-                    r.first = stamp
-                if stamp > r.last:
-                    r.last = stamp
-                s.count += 1
-                slot[0] += 1
-                s.statuses[status] = s.statuses.get(status, 0) + 1
-                key = round3(int(number_value * 1e6))
-                counts = slot[2]
-                counts[key] = counts.get(key, 0) + 1
-            elif ttfb:
-                s.ttfb.add(int(number_value * 1e6))
+            if name is not None:  # else a request perfspec did not make (setup, a hand-added call)
+                r.add(name, metric, stamp, number_value, status, reason, ttfb, unsent, number)
     return r.finish()
 
 
