@@ -18,6 +18,8 @@ from ..http import comment_text, method_names, provenance, support_source, varia
 from .options import _ms, options_lines, tags
 
 SUPPORT = PurePosixPath("perfspec_k6.js")
+# what a script may import from the support module (only what its code calls is imported)
+SUPPORT_NAMES = ("bodyContains", "env", "expect", "extractHeader", "extractJson", "host", "profile", "run", "uuid", "websocket")
 # JavaScript reserved words and the names the script imports: never an endpoint function's name
 RESERVED = {
     "await",
@@ -151,15 +153,7 @@ def endpoint_function(ep: EndpointPlan, ident: str, bases: dict[str, str], flow_
     """One endpoint as a function: the request a k6 user would write by hand."""
     fixed = f"PARAMS[{js_str(ep.name)}]"
     lines = [f"// {provenance('http.endpoints', ep.name)}", f"export function {ident}(user) {{"]
-    if _static_headers(ep, flow_headers) is None:  # headers built per call
-        own = [(Raw(js_str(k)), template(v, JS, _var)) for k, v in ep.headers.items()]
-        if ep.body_kind == "json":
-            own.append((Raw('"Content-Type"'), Raw('"application/json"')))
-        flow = [Raw("...user.headers()")] if flow_headers else []
-        hdrs = Raw("user.headers()") if flow and not own else Coll("{", "}", (*flow, *own))
-        request_params: Raw | Coll = Coll("{", "}", (Raw(f"...{fixed}"), (Raw("headers"), hdrs)))
-    else:
-        request_params = Raw(fixed)
+    request_params = _request_params(ep, fixed, flow_headers)
     url: Raw = _url(ep, bases)
     body = None
     if ep.body_kind is not None:
@@ -193,6 +187,28 @@ def endpoint_function(ep: EndpointPlan, ident: str, bases: dict[str, str], flow_
         request = Call(f"http.{METHODS[ep.method]}", tuple(args))
     else:
         request = Call("http.request", (Raw(js_str(ep.method)), *args))
+    checks = _checks(ep)
+    if not checks:  # k6 judges the status itself (expectedStatuses): nothing more per call
+        return lines + [statement("return ", request, ";", 2, JS), "}"]
+    lines.append(statement("const res = ", request, ";", 2, JS))
+    lines.append(statement("", Call("expect", (Raw("res"), Raw(f"{fixed}.tags"), *checks)), ";", 2, JS))
+    return lines + ["  return res;", "}"]
+
+
+def _request_params(ep: EndpointPlan, fixed: str, flow_headers: bool) -> Raw | Coll:
+    """The endpoint's fixed PARAMS, or those with headers built per call (templates, a flow's)."""
+    if _static_headers(ep, flow_headers) is not None:
+        return Raw(fixed)
+    own = [(Raw(js_str(k)), template(v, JS, _var)) for k, v in ep.headers.items()]
+    if ep.body_kind == "json":
+        own.append((Raw('"Content-Type"'), Raw('"application/json"')))
+    flow = [Raw("...user.headers()")] if flow_headers else []
+    hdrs = Raw("user.headers()") if flow and not own else Coll("{", "}", (*flow, *own))
+    return Coll("{", "}", (Raw(f"...{fixed}"), (Raw("headers"), hdrs)))
+
+
+def _checks(ep: EndpointPlan) -> list:
+    """The response checks beyond the status: body text, extracted values."""
     checks: list = []
     if ep.body_contains is not None:
         checks.append(Raw(f"bodyContains({js_str(ep.body_contains)})"))
@@ -205,11 +221,7 @@ def endpoint_function(ep: EndpointPlan, ident: str, bases: dict[str, str], flow_
         else:
             keys = [literal(k, JS) for k in templates.json_path_keys(where)]
             checks.append(Call("extractJson", (Raw("user"), Raw(js_str(var)), Raw(what), *keys)))
-    if not checks:  # k6 judges the status itself (expectedStatuses): nothing more per call
-        return lines + [statement("return ", request, ";", 2, JS), "}"]
-    lines.append(statement("const res = ", request, ";", 2, JS))
-    lines.append(statement("", Call("expect", (Raw("res"), Raw(f"{fixed}.tags"), *checks)), ";", 2, JS))
-    return lines + ["  return res;", "}"]
+    return checks
 
 
 def flow_object(flow: FlowPlan, idents: dict[str, str]) -> list[str]:
@@ -277,18 +289,6 @@ class K6Backend:
         ]
         if has_ws:
             out.append('import ws from "k6/ws";')
-        names = [
-            "bodyContains",
-            "env",
-            "expect",
-            "extractHeader",
-            "extractJson",
-            "host",
-            "profile",
-            "run",
-            "uuid",
-            "websocket",
-        ]
         body_lines = [f"const {const} = {_host(plan.hosts[h])};" for h, const in bases.items()]
         body_lines += options_lines(plan, profiles, default)
         body_lines += ["", "// per endpoint: its fixed request parameters; the tags flag each target it "
@@ -304,7 +304,7 @@ class K6Backend:
         body_lines.append(statement("const PROFILE_FLOWS = ", flows_of, ";", 0, JS))
         body_lines += ["", "export default function () {", "  run(FLOWS, PROFILE_FLOWS);", "}"]
         code = "\n".join(body_lines)
-        used = [n for n in names if f"{n}(" in code]
+        used = [n for n in SUPPORT_NAMES if f"{n}(" in code]
         out.append(
             statement(
                 "import ", Coll("{ ", " }", tuple(Raw(n) for n in used)), ' from "../perfspec_k6.js";', 0, JS
