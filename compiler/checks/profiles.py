@@ -62,40 +62,9 @@ class ProfileChecks:
         if not prof.stages:
             self.error((*path, "stages"), "stages is empty", "add e.g. {hold: 10 users, for: 1m}")
         for i, st in enumerate(prof.stages):
-            spath = (*path, "stages", i)
-            given = [k for k in ("ramp", "hold", "spike") if getattr(st, k) is not None]
-            if len(given) != 1:
-                self.error(spath, "a stage is one of ramp, hold or spike",
-                           "e.g. {ramp: 0 -> 50 users, over: 30s} or {hold: 50 users, for: 2m}")
-                continue
-            kind = given[0]
-            if kind == "ramp":
-                try:
-                    start, end = parse_ramp(st.ramp, ("users", "rate"))
-                    kinds.add(end.kind)
-                except UnitError as exc:
-                    self.error((*spath, "ramp"), str(exc), exc.hint)
-                if st.over is None:
-                    self.error(spath, "a ramp needs `over` (its duration)",
-                               "add over: 30s", at_key=True)
-                if st.for_ is not None:
-                    self.error((*spath, "for"), "a ramp lasts `over`; `for` is for hold and spike",
-                               "rename for to over")
-            else:
-                level = st.hold if kind == "hold" else st.spike
-                assert level is not None
-                kinds.add(level.kind)
-                if st.for_ is None:
-                    self.error(spath, f"a {kind} needs `for` (how long it lasts)", "add for: 1m",
-                               at_key=True)
-                if st.over is not None:
-                    self.error((*spath, "over"), f"a {kind} lasts `for`; `over` is for ramps",
-                               "rename over to for")
-            for key in ("over", "for_"):
-                d = getattr(st, key)
-                if d is not None and d.value <= 0:
-                    self.error((*spath, key.rstrip("_")), "a stage duration must be positive",
-                               "write e.g. 30s")
+            kind = self.stage((*path, "stages", i), st)
+            if kind is not None:
+                kinds.add(kind)
         if len(kinds) > 1:
             self.error((*path, "stages"), f"profile {name!r} mixes users and rates",
                        "a profile is closed (users) or open (rates), not both")
@@ -103,6 +72,39 @@ class ProfileChecks:
         if not kinds:
             return None
         return "closed" if kinds == {"users"} else "open"
+
+    def stage(self, spath: tuple, st) -> str | None:
+        """One stage's shape; returns the kind of its level (users or rate), None when broken."""
+        given = [k for k in ("ramp", "hold", "spike") if getattr(st, k) is not None]
+        if len(given) != 1:
+            self.error(spath, "a stage is one of ramp, hold or spike",
+                       "e.g. {ramp: 0 -> 50 users, over: 30s} or {hold: 50 users, for: 2m}")
+            return None
+        kind, found = given[0], None
+        if kind == "ramp":
+            try:
+                found = parse_ramp(st.ramp, ("users", "rate"))[1].kind
+            except UnitError as exc:
+                self.error((*spath, "ramp"), str(exc), exc.hint)
+            if st.over is None:
+                self.error(spath, "a ramp needs `over` (its duration)", "add over: 30s", at_key=True)
+            if st.for_ is not None:
+                self.error((*spath, "for"), "a ramp lasts `over`; `for` is for hold and spike",
+                           "rename for to over")
+        else:
+            level = st.hold if kind == "hold" else st.spike
+            assert level is not None
+            found = level.kind
+            if st.for_ is None:
+                self.error(spath, f"a {kind} needs `for` (how long it lasts)", "add for: 1m", at_key=True)
+            if st.over is not None:
+                self.error((*spath, "over"), f"a {kind} lasts `for`; `over` is for ramps",
+                           "rename over to for")
+        for key in ("over", "for_"):
+            d = getattr(st, key)
+            if d is not None and d.value <= 0:
+                self.error((*spath, key.rstrip("_")), "a stage duration must be positive", "write e.g. 30s")
+        return found
 
     def littles_law(self, name: str, prof: Profile) -> None:
         """An arrival rate needs rate x iteration time users in flight (Little's law)."""

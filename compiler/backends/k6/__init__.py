@@ -19,7 +19,10 @@ from .options import _ms, options_lines, tags
 
 SUPPORT = PurePosixPath("perfspec_k6.js")
 # what a script may import from the support module (only what its code calls is imported)
-SUPPORT_NAMES = ("bodyContains", "env", "expect", "extractHeader", "extractJson", "host", "profile", "run", "uuid", "websocket")
+SUPPORT_NAMES = (
+    "bodyContains", "env", "expect",
+    "extractHeader", "extractJson", "host", "profile", "run", "uuid", "websocket",
+)
 # JavaScript reserved words and the names the script imports: never an endpoint function's name
 RESERVED = {
     "await",
