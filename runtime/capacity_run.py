@@ -36,8 +36,7 @@ def users_for(rate: float, targets: dict, given: int | None) -> int:
 def execute(info: dict, run_dir: Path, log=print) -> capacity.Result:
     """info: stem, file, profile, hosts (name -> template parts), start, max, budget, seconds,
     warmup, targets (names or None), max_users, demo_args, targets_data."""
-    from .postgres import throwaway
-    from .runner import demo, resolve
+    from .runner import resolve
 
     k6 = shutil.which("k6")
     if k6 is None:
@@ -63,11 +62,8 @@ def execute(info: dict, run_dir: Path, log=print) -> capacity.Result:
     }
     with contextlib.ExitStack() as stack:
         if unset:
-            dsn = stack.enter_context(throwaway())
-            url = stack.enter_context(demo(dsn, info.get("demo_args") or []))
-            log(f"demo target on {url}")
-            for name in unset:
-                env[name] = url
+            url = embedded_target(stack, info.get("demo_args") or [], log)
+            env.update({name: url for name in unset})
             manifest["hosts"] = {n: "embedded demo target " + url for n in info["hosts"]}
         runner = StepRunner(k6, run_dir, info, env, step_targets, log)
         log(
@@ -95,6 +91,16 @@ def execute(info: dict, run_dir: Path, log=print) -> capacity.Result:
     write_history_row(run_dir, info["file"], result)
     log(f"report: {paths['html']}")
     return result
+
+
+def embedded_target(stack: contextlib.ExitStack, demo_args: list[str], log) -> str:
+    """The demo target on a throwaway PostgreSQL, stopped with the stack; its URL."""
+    from .postgres import throwaway
+    from .runner import demo
+
+    url = stack.enter_context(demo(stack.enter_context(throwaway()), demo_args))
+    log(f"demo target on {url}")
+    return url
 
 
 class StepRunner:

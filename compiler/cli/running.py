@@ -44,7 +44,7 @@ def run(
     """Run the suites (embedded demo target + throwaway PostgreSQL when no host is set), then check."""
     import datetime
 
-    from perfspec.runtime.runner import PreflightFailed, execute, spec_hash
+    from perfspec.runtime.runner import spec_hash
 
     from ..plan import build_plan
 
@@ -61,18 +61,7 @@ def run(
                  "no_preflight": no_preflight, "prometheus": prometheus})
     log = lambda text: out.print(text, markup=False, highlight=False)  # noqa: E731
     log(f"run {run_id}: {plan.file}, profile {chosen}, suites {', '.join(suites)}")
-    try:
-        manifest = execute(info, run_dir, suites, ["--latency", demo_latency] if demo_latency else [], log,
-                           console=out)
-    except PreflightFailed as exc:  # a host does not answer: no load was sent
-        for line in exc.lines:
-            err.print(line, markup=False, highlight=False)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-    except RuntimeError as exc:  # the embedded demo target or PostgreSQL could not start
-        err.print(f"error: {exc}", markup=False)
-        err.print("  hint: set the hosts' and database's environment variables to run against "
-                  "real servers, or install pgserver", markup=False)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+    manifest = _execute(info, run_dir, suites, ["--latency", demo_latency] if demo_latency else [], log)
     on_demo = demo or any("embedded demo target" in str(h) for h in manifest.get("hosts", {}).values())
     code = _judge_and_report(plan, [run_dir / "results"], run_dir, strict, manifest, baseline, on_demo)
     if manifest.get("partial"):
@@ -82,6 +71,23 @@ def run(
     if (known := last_capacity(out_dir, plan.file)) is not None:
         log(f"last capacity search ({known[0]}): {known[1]}")
     raise typer.Exit(code)
+
+
+def _execute(info: dict, run_dir: Path, suites: list[str], demo_args: list[str], log) -> dict:
+    """The runner, its refusals turned into exit 2 with the reason."""
+    from perfspec.runtime.runner import PreflightFailed, execute
+
+    try:
+        return execute(info, run_dir, suites, demo_args, log, console=out)
+    except PreflightFailed as exc:  # a host does not answer: no load was sent
+        for line in exc.lines:
+            err.print(line, markup=False, highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except RuntimeError as exc:  # the embedded demo target or PostgreSQL could not start
+        err.print(f"error: {exc}", markup=False)
+        err.print("  hint: set the hosts' and database's environment variables to run against "
+                  "real servers, or install pgserver", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
 def _suites_and_profile(plan, only: str, profile: str | None) -> tuple[list[str], str | None]:
