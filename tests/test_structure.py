@@ -167,3 +167,13 @@ def test_modules_and_functions_have_a_readable_size() -> None:
                     if length > MAX_FUNCTION_LINES and (rel, node.name) not in allowed_functions:
                         big_functions.append((rel, node.name, length))
     assert big_modules == [] and big_functions == []
+
+
+def test_every_package_is_installed() -> None:
+    """A folder with an __init__.py under compiler/ or runtime/ is listed in pyproject.toml's
+    packages, or a non-editable install (pre-commit's) leaves it out."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {name for name, (_path, is_pkg) in modules().items() if is_pkg}
+    assert found - listed == set()

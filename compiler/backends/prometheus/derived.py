@@ -182,7 +182,7 @@ class DerivedAlerts:
             few = self.min_rate * self.step / 2
             cases.append(
                 Case(
-                    f"every request takes {duration(fire[1])}, {number(self.min_rate / 2)} requests/s",
+                    f"as slow, but {number(self.min_rate / 2)} requests/s: too few to page on",
                     self.bucket_series(t, fire[1], n, few),
                     False,
                 )
