@@ -150,10 +150,13 @@ def test_a_password_in_a_dsn_query_reaches_no_artifact_or_result(tmp_path: Path,
 
 
 def test_modules_and_functions_have_a_readable_size() -> None:
-    """No module of compiler/ or runtime/ over 400 lines, no function over 60 (the generated
-    files' support modules and the demo target's routes table excepted: see the allowances)."""
+    """No module of compiler/ or runtime/ over 400 lines, no function over 60. The allowances
+    are the debt still open on issue #15 (the two emitted support modules, which must stay
+    importable on their own beside the generated files, and the SQL benchmark's timed loop); the
+    test keeps anything else from growing past the limits."""
     allowed_modules = {"runtime/support/perfspec_locust.py", "runtime/support/perfspec_sql.py"}
-    allowed_functions = {("runtime/demo/app.py", "create_app")}  # one route table of closures
+    allowed_functions = {("runtime/support/perfspec_sql.py", "measure_level"),
+                         ("runtime/support/perfspec_sql.py", "bench")}
     big_modules, big_functions = [], []
     for root in PACKAGES.values():
         for f in root.rglob("*.py"):
