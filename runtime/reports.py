@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import os
+import xml.etree.ElementTree as ET
 from pathlib import Path
-from xml.sax.saxutils import quoteattr
+
+import jinja2
+from markupsafe import Markup
 
 from .checker import Verdict
 from .text import printable, xml_text
@@ -50,20 +54,20 @@ def alert_lines(evidence: dict | None, spec: str) -> list[str]:
 
 
 def junit(verdicts: list[Verdict]) -> str:
+    """JUnit XML built with xml.etree: one testcase per target (classname and file = the spec)."""
     fails = sum(v.status == "fail" for v in verdicts)
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             f'<testsuite name="perfspec" tests="{len(verdicts)}" failures="{fails}" skipped="0">']
+    suite = ET.Element("testsuite", name="perfspec", tests=str(len(verdicts)), failures=str(fails),
+                       skipped="0")
     for v in verdicts:
-        spec, name, message = xml_text(v.spec), xml_text(v.name), xml_text(v.message())
-        lines.append(f"  <testcase classname={quoteattr(spec)} name={quoteattr(name)} "
-                     f"file={quoteattr(spec)} line=\"{v.line}\">")
+        spec, message = xml_text(v.spec), xml_text(v.message())
+        case = ET.SubElement(suite, "testcase", classname=spec, name=xml_text(v.name), file=spec,
+                             line=str(v.line))
         if v.status == "fail":
-            lines.append(f"    <failure message={quoteattr(message)}/>")
+            ET.SubElement(case, "failure", message=message)
         elif v.status == "warn":
-            lines.append(f"    <system-out>{html.escape('warn: ' + message)}</system-out>")
-        lines.append("  </testcase>")
-    lines.append("</testsuite>")
-    return "\n".join(lines) + "\n"
+            ET.SubElement(case, "system-out").text = "warn: " + message
+    ET.indent(suite)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
 
 
 def _md(text: str) -> str:
@@ -199,9 +203,9 @@ def _bounds(v: Verdict) -> list[tuple[float, str, str]]:
     return list(out.values())
 
 
-def endpoint_sections(series: list) -> str:
+def endpoint_sections(series: list) -> list[dict]:
     """Per endpoint and tool (shards merged): latency percentiles and rps over time, histogram."""
-    from .checker import merge
+    from .measured import merge
 
     groups: dict[tuple[str, str, str], list] = {}
     for s in series:
@@ -211,42 +215,29 @@ def endpoint_sections(series: list) -> str:
     for (name, tool, profile), members in sorted(groups.items()):
         m = merge(members)
         failed = f", {m.failures} failed" if m.failures else ""
-        out.append(f"<section class=\"endpoint\"><h3>{html.escape(name)} <small>({html.escape(tool)}"
-                   f"{', profile ' + html.escape(profile) if profile else ''}: {m.count} requests{failed})"
-                   f"</small></h3>{_charts(m.timeline, m.histogram)}</section>")
-    return ("<h2>Endpoints</h2>" + "".join(out)) if out else ""
+        what = f"{tool}{', profile ' + profile if profile else ''}: {m.count} requests{failed}"
+        out.append({"name": name, "what": what, "charts": Markup(_charts(m.timeline, m.histogram))})
+    return out
 
 
 def html_report(verdicts: list[Verdict], title: str, manifest: dict | None = None,
                 series: list | None = None) -> str:
-    rows = "".join(
-        f'<tr class="{v.status}"><td>{MARK[v.status]}</td><td>{html.escape(v.name)}</td>'
-        f"<td>{v.samples}</td><td>{'<br>'.join(html.escape(x) for x in v.parts())}</td>"
-        f"<td>{html.escape(v.spec)}:{v.line}</td></tr>" for v in verdicts)
-    sections = []
-    for v in verdicts:
-        if not v.timeline and v.histogram is None:
-            continue
-        charts = _charts(v.timeline, v.histogram, v.timelines, _bounds(v))
-        sections.append(f"<section class=\"target\"><h3>{html.escape(v.name)} "
-                        f"<small>({html.escape(v.selector)})</small></h3>{charts}</section>")
-    info = html.escape(json.dumps(manifest or {}, indent=2)) if manifest else ""
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2em; }}
-table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #ccc; padding: 4px 8px; }}
-tr.fail td:first-child {{ background: #f8d7da; }} tr.warn td:first-child {{ background: #fff3cd; }}
-tr.pass td:first-child {{ background: #d4edda; }} svg.plot {{ border: 1px solid #eee; margin: 4px; }}
-</style></head><body>
-<h1>{html.escape(title)}</h1>
-<table><tr><th>verdict</th><th>target</th><th>samples</th><th>measured</th><th>spec</th></tr>{rows}</table>
-<h2>Targets</h2>
-{''.join(sections)}
-{endpoint_sections(series or [])}
-{f'<h2>run</h2><pre>{info}</pre>' if info else ''}
-</body></html>
-"""
+    """The offline report, from templates/report.html.j2 with autoescape: every spec or result
+    text is escaped by Jinja; only the SVG charts (built here, their own text escaped) are markup."""
+    sections = [{"name": v.name, "selector": v.selector,
+                 "charts": Markup(_charts(v.timeline, v.histogram, v.timelines, _bounds(v)))}
+                for v in verdicts if v.timeline or v.histogram is not None]
+    return _template().render(
+        title=title, verdicts=verdicts, marks=MARK, sections=sections,
+        endpoints=endpoint_sections(series or []),
+        manifest=json.dumps(manifest, indent=2) if manifest else "")
+
+
+@functools.lru_cache(maxsize=1)
+def _template() -> jinja2.Template:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
+                             autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    return env.get_template("report.html.j2")
 
 
 def write_all(verdicts: list[Verdict], folder: Path, title: str,
