@@ -12,6 +12,7 @@ from ..http import provenance, support_source
 
 _ENV = environment(Path(__file__).parent)
 SUPPORT = PurePosixPath("perfspec_sql.py")
+LEVEL = PurePosixPath("perfspec_sql_level.py")  # one concurrency level; perfspec_sql.py imports it
 
 
 class SqlBackend:
@@ -61,4 +62,5 @@ class SqlBackend:
         return [
             Artifact(plan.folder / "sql_bench.py", text, sql.source),
             Artifact(SUPPORT, support_source("perfspec_sql.py"), sql.source, shared=True),
+            Artifact(LEVEL, support_source("perfspec_sql_level.py"), sql.source, shared=True),
         ]
