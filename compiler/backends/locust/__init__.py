@@ -21,6 +21,7 @@ from ..http import default_host, method_names, provenance, support_source, varia
 
 _ENV = environment(Path(__file__).parent)
 SUPPORT = PurePosixPath("perfspec_locust.py")
+RESULTS = PurePosixPath("perfspec_locust_results.py")  # recording and result files; SUPPORT imports it
 # names of Locust's FastHttpUser and of PerfspecUser that an endpoint method must not shadow
 RESERVED = {
     "abstract",
@@ -329,6 +330,7 @@ class LocustBackend:
         return [
             Artifact(plan.folder / "locustfile.py", text, source),
             Artifact(SUPPORT, support_source("perfspec_locust.py"), source, shared=True),
+            Artifact(RESULTS, support_source("perfspec_locust_results.py"), source, shared=True),
         ]
 
 

@@ -1,0 +1,252 @@
+"""Support module of perfspec's generated locustfiles: recording and result files.
+
+Every request Locust reports (its `events.request`) is recorded with its exact latency into a
+histogram of 3 significant digits (each value within 0.5 %), per endpoint name and per second;
+at exit each process writes `locust-<host>-<pid>.json` to $PERFSPEC_RESULTS_DIR (default: the
+working folder), so results of distributed workers merge. With $PERFSPEC_PROGRESS each second
+appends one progress line. The abort rule stops a run whose every request fails. Written once
+per output folder beside perfspec_locust.py, which imports it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+import time
+from typing import Any
+
+from locust import events
+
+FORMAT = "perfspec-results/1"
+STARTED = time.time()
+
+
+def round3(us: int) -> int:
+    """Round to 3 significant digits; values under 1000 stay exact (no string work: it runs
+    once per request)."""
+    if us < 1000:
+        return max(0, us)
+    scale = 10
+    while us >= scale * 1000:
+        scale *= 10
+    return (us + scale // 2) // scale * scale
+
+
+class Histogram:
+    """Latencies in microseconds, 3 significant digits: mergeable across processes."""
+
+    __slots__ = ("counts",)
+
+    def __init__(self) -> None:
+        self.counts: dict[int, int] = {}
+
+    def add(self, seconds: float) -> None:
+        key = round3(int(seconds * 1e6 + 0.5))
+        self.counts[key] = self.counts.get(key, 0) + 1
+
+    def merge(self, other: Histogram) -> None:
+        for key, count in other.counts.items():
+            self.counts[key] = self.counts.get(key, 0) + count
+
+    def to_list(self) -> list[list[int]]:
+        return [[k, self.counts[k]] for k in sorted(self.counts)]
+
+    def quantile_us(self, q: float) -> int:
+        """Nearest rank over the counts (for the live display)."""
+        total = sum(self.counts.values())
+        rank, seen = max(1, -int(-q * total // 1)), 0
+        for key in sorted(self.counts):
+            seen += self.counts[key]
+            if seen >= rank:
+                return key
+        return 0
+
+
+class Series:
+    """One endpoint's results: counts, statuses, failure causes, histograms, per-second slots."""
+
+    __slots__ = ("count", "failures", "statuses", "errors", "ttfb", "timeline")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.failures = 0
+        self.statuses: dict[str, int] = {}
+        self.errors: dict[str, int] = {}
+        self.ttfb = Histogram()
+        self.timeline: dict[int, list] = {}  # second -> [count, failures, Histogram]
+
+    def record(self, seconds: float, status: int, error: str | None, ttfb: float | None) -> None:
+        self.count += 1  # the whole run's histogram is the sum of the seconds' (made at exit)
+        key = str(status)
+        self.statuses[key] = self.statuses.get(key, 0) + 1
+        second = int(time.time() - STARTED)
+        slot = self.timeline.get(second)
+        if slot is None:
+            slot = self.timeline[second] = [0, 0, Histogram()]
+        slot[0] += 1
+        slot[2].add(seconds)
+        if error is not None:
+            self.failures += 1
+            slot[1] += 1
+            self.errors[error] = self.errors.get(error, 0) + 1
+        if ttfb is not None:
+            self.ttfb.add(ttfb)
+
+    def latency(self) -> Histogram:
+        whole = Histogram()
+        for slot in self.timeline.values():
+            whole.merge(slot[2])
+        return whole
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "failures": self.failures,
+            "statuses": self.statuses,
+            "errors": self.errors,
+            "histogram": self.latency().to_list(),
+            "ttfb_histogram": self.ttfb.to_list(),
+            "timeline": [[t, c, f, h.to_list()] for t, (c, f, h) in sorted(self.timeline.items())],
+        }
+
+
+RESULTS: dict[str, Series] = {}
+RUN: dict[str, Any] = {"spec": None, "profile": None, "aborted": None}
+# the abort rule: no response (or only 5xx) to every request for this long stops the run; 0: never
+ABORT_AFTER = float(os.environ.get("PERFSPEC_ABORT_AFTER", "10") or 0)
+HEALTH: dict[str, Any] = {"failing_since": None, "cause": ""}
+
+
+def cause(exception: BaseException | str | None, url: str | None = None) -> str:
+    """A failure's cause in words: 'connection refused (127.0.0.1:9002)', 'HTTP 500', ..."""
+    if exception is None:
+        return ""
+    if isinstance(exception, OSError) and exception.errno is not None:
+        where = url.split("/")[2] if url and url.count("/") >= 2 else ""
+        text = os.strerror(exception.errno).lower()
+        return f"{text} ({where})" if where else text
+    if isinstance(exception, socket.timeout | TimeoutError):
+        return "timeout"
+    text = str(exception) or type(exception).__name__
+    return text.removeprefix("CatchResponseError(").removesuffix(")")
+
+
+def record(name: str, seconds: float, status: int, error: str | None, ttfb: float | None = None) -> None:
+    series = RESULTS.get(name)
+    if series is None:
+        series = RESULTS[name] = Series()
+    series.record(seconds, status, error, ttfb)
+    if status != 0 and status < 500:
+        HEALTH["failing_since"] = None
+    elif HEALTH["failing_since"] is None:
+        HEALTH["failing_since"], HEALTH["cause"] = time.monotonic(), error or f"HTTP {status}"
+    else:
+        HEALTH["cause"] = error or f"HTTP {status}"
+
+
+@events.request.add_listener
+def _on_request(
+    name: str,
+    response_time: float,
+    exception: Any = None,
+    response: Any = None,
+    context: dict | None = None,
+    url: str | None = None,
+    **_kwargs: Any,
+) -> None:
+    """Every request Locust reports: exact latency (FastHttpUser measures it in float ms)."""
+    if context and context.get("perfspec_recorded"):
+        return  # streaming and WebSocket calls record themselves (with their TTFB)
+    status = getattr(response, "status_code", None) or 0
+    error = None if exception is None else (cause(exception, url) or f"HTTP {status}")
+    record(name, response_time / 1000.0, status, error)
+
+
+@events.init.add_listener
+def _abort_watch(environment: Any, **_kwargs: Any) -> None:
+    """Stops a hopeless run (every request without a response, or 5xx, for ABORT_AFTER seconds);
+    the result file says why. A master measures nothing: its workers watch themselves."""
+    if ABORT_AFTER <= 0 or environment.runner is None or type(environment.runner).__name__ == "MasterRunner":
+        return
+    import gevent
+
+    def loop() -> None:
+        while RUN["aborted"] is None:
+            gevent.sleep(0.5)
+            since = HEALTH["failing_since"]
+            if since is not None and time.monotonic() - since >= ABORT_AFTER:
+                RUN["aborted"] = f"every request failed for {ABORT_AFTER:g}s ({HEALTH['cause']})"
+                print(f"perfspec: aborting: {RUN['aborted']}", file=sys.stderr, flush=True)
+                environment.runner.quit()
+
+    gevent.spawn(loop)
+
+
+@events.init.add_listener
+def _progress(environment: Any, **_kwargs: Any) -> None:
+    """With PERFSPEC_PROGRESS=FILE: one JSON line a second (users, requests, failures, p95 of
+    the last full second) for `perfspec run`'s live display."""
+    path = os.environ.get("PERFSPEC_PROGRESS")
+    if not path or environment.runner is None or type(environment.runner).__name__ == "WorkerRunner":
+        return
+    import gevent
+
+    def loop() -> None:
+        with open(path, "a", encoding="utf-8") as out:
+            while True:
+                gevent.sleep(1.0)
+                out.write(json.dumps(_progress_line(environment)) + "\n")
+                out.flush()
+
+    gevent.spawn(loop)
+
+
+def _progress_line(environment: Any) -> dict[str, Any]:
+    last = int(time.time() - STARTED) - 1
+    if RESULTS or not environment.stats.total.num_requests:
+        window = Histogram()
+        for s in RESULTS.values():
+            slot = s.timeline.get(last)
+            if slot:
+                window.merge(slot[2])
+        line = {
+            "requests": sum(s.count for s in RESULTS.values()),
+            "failures": sum(s.failures for s in RESULTS.values()),
+            "rps": sum(s.timeline.get(last, [0])[0] for s in RESULTS.values()),
+            "p95_ms": window.quantile_us(0.95) / 1000 if window.counts else None,
+        }
+    else:  # a master: the workers measure; Locust's aggregated stats, for display only
+        total = environment.stats.total
+        line = {
+            "requests": total.num_requests,
+            "failures": total.num_failures,
+            "rps": round(total.current_rps, 1),
+            "p95_ms": total.get_current_response_time_percentile(0.95),
+        }
+    return {"t": last + 1, "users": environment.runner.user_count, **line}
+
+
+@events.quitting.add_listener
+def _write_results(environment: Any, **_kwargs: Any) -> None:
+    if not RESULTS:
+        return  # a master or an idle worker measured nothing
+    folder = os.environ.get("PERFSPEC_RESULTS_DIR", ".")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f"locust-{socket.gethostname()}-{os.getpid()}.json")
+    document = {
+        "format": FORMAT,
+        "tool": "locust",
+        "spec": RUN["spec"],
+        "profile": RUN["profile"],
+        "model": "closed",
+        "aborted": RUN["aborted"],
+        "started": STARTED,
+        "ended": time.time(),
+        "unit": "us",
+        "series": {name: s.to_dict() for name, s in sorted(RESULTS.items())},
+    }
+    with open(path + ".tmp", "w", encoding="utf-8") as handle:
+        json.dump(document, handle)
+    os.replace(path + ".tmp", path)
