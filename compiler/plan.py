@@ -372,6 +372,8 @@ def _targets(checked: CheckedSpec, ref) -> list[TargetPlan]:
                                                   ("prometheus", t.source.prometheus),
                                                   ("json", t.source.json_), ("path", t.source.path))
                                 if v is not None}}
+            if t.source.json_ is not None:  # the path parsed here, once: the checker walks the keys
+                extra["source"]["keys"] = templates.json_path_keys(t.source.path or "$")
         out.append(TargetPlan(
             index=i, name=name, ident=identifier(name, taken, "target"), kind=t.kind,
             measure=t.measure, endpoints=endpoints, queries=queries,

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from ..runtime.verdict import holds
+
 Kind = Literal["duration", "percent", "rate", "users", "size", "ratio", "count"]
 
 # unit text -> (kind, factor to the base unit). Base units: seconds, fraction, per second,
@@ -96,14 +98,8 @@ class Bound:
         return f"{self.op} {self.quantity.text}"
 
     def holds(self, measured: float) -> bool:
-        v = self.quantity.value
-        return {
-            "<": measured < v,
-            "<=": measured <= v,
-            ">": measured > v,
-            ">=": measured >= v,
-            "==": math.isclose(measured, v, rel_tol=1e-9, abs_tol=1e-12),
-        }[self.op]
+        return holds(self.op, measured, self.quantity.value)
+
 
     @property
     def upper(self) -> bool:

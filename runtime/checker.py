@@ -176,7 +176,7 @@ def judge_external(t: dict, v: Verdict, base: Path, evidence: dict | None = None
         return
     try:
         node: Any = json.loads(spec_files.read_text(base, source["json"]))
-        for key in [k for k in source.get("path", "$").lstrip("$").split(".") if k]:
+        for key in source.get("keys", []):  # $.runs[0].seconds -> "runs", 0, "seconds" (plan.py)
             node = node[key]
         value = float(node)
     except OSError as exc:

@@ -29,8 +29,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .net import free_port, mask, stop
+from .verdict import QUANTILES
 
-QUANTILES = {"p50": 0.5, "p75": 0.75, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p99.9": 0.999}
 EVIDENCE = "prometheus.json"
 SCRAPE = 1.0  # seconds: the embedded server's scrape and rule evaluation interval
 INSTALL_HINT = "install Prometheus (Debian: apt-get install prometheus), or set PROMETHEUS_URL"

@@ -81,7 +81,9 @@ class Verdict:
 
 
 def holds(op: str, measured: float, bound: float) -> bool:
+    """The one comparison of a measured value with a bound (the compiler's Bound uses it too);
+    `==` within floating-point noise."""
     return {"<": measured < bound, "<=": measured <= bound, ">": measured > bound,
-            ">=": measured >= bound, "==": math.isclose(measured, bound, rel_tol=1e-9)}[op]
+            ">=": measured >= bound, "==": math.isclose(measured, bound, rel_tol=1e-9, abs_tol=1e-12)}[op]
 
 

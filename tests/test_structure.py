@@ -175,3 +175,20 @@ def test_every_package_is_installed() -> None:
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     found = {name for name, (_path, is_pkg) in modules().items() if is_pkg}
     assert found - listed == set()
+
+
+def test_a_json_path_with_an_index_is_read_as_validation_reads_it(tmp_path: Path) -> None:
+    """One JSON-path parser: `$.runs[0]["seconds"]` validates, and `check` reads that value."""
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "startup.json").write_text(json.dumps({"runs": [{"seconds": 42.5}]}))
+    (tmp_path / "s.yaml").write_text("""version: 1
+name: case
+targets:
+  - {name: startup, metric: startup_time, value: < 60s,
+     source: {json: startup.json, path: '$.runs[0]["seconds"]'}}
+""")
+    (tmp_path / "results").mkdir()
+    proc = subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", "check", "s.yaml", "results",
+                           "--report", "r"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    [v] = json.loads((tmp_path / "r" / "verdicts.json").read_text())
+    assert v["status"] == "pass" and v["stats"][0]["measured"] == 42.5, proc.stdout + proc.stderr

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from ...runtime.verdict import QUANTILES
 from ..units import Bound, Kind, Quantity, UnitError, parse_bound, parse_cap, parse_quantity
 
 SPEC_VERSION = 1
@@ -15,7 +16,7 @@ LATENCY_STATS = ("avg", "min", "max", "p50", "p75", "p90", "p95", "p99", "p99.9"
 RATE_STATS = ("throughput",)
 RATIO_STATS = ("error_rate", "success_rate")
 STATS = LATENCY_STATS + RATE_STATS + RATIO_STATS
-PERCENTILES = {"p50": 50.0, "p75": 75.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "p99.9": 99.9}
+PERCENTILES = {name: round(q * 100, 6) for name, q in QUANTILES.items()}  # p95 -> 95.0
 
 # --- unit-bearing types -------------------------------------------------------------------
 

@@ -6,7 +6,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-QUANTILES = {"p50": 0.5, "p75": 0.75, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p99.9": 0.999}
+from ....runtime.verdict import QUANTILES
+
+__all__ = ["QUANTILES"]
+
 FAILS_WHEN = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!="}
 STEP = 60  # seconds between the unit tests' samples and evaluations, unless a window is shorter
 DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0]
