@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from . import files as spec_files
+from .contracts import check_targets
 from .measured import judge_measured, measure, merge, select
 from .results import ResultError, Series
 from .verdict import QUANTILES, STAT_UNITS, StatVerdict, Verdict, holds, shown
@@ -25,6 +26,7 @@ def judge(targets: dict, series: list[Series], meta: dict | None = None,
           base: Path | None = None, baseline: list[Series] | None = None) -> list[Verdict]:
     """Every target's verdict. `baseline`: the series of the run regression targets compare to."""
     meta = meta or {}
+    targets = check_targets(targets)
     out = []
     for t in targets["targets"]:
         v = Verdict(t["name"], "pass", t["line"], targets["spec"], 0)

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from .contracts import RunRequest, check_request
 from .net import mask, stop
 from .postgres import throwaway
 
@@ -76,12 +77,14 @@ def git_commit() -> str | None:
         return None
 
 
-def execute(info: dict, run_dir: Path, suites: list[str], demo_args: list[str],
+def execute(info: RunRequest, run_dir: Path, suites: list[str], demo_args: list[str],
             log=print, console=None) -> dict:
     """Run the suites; return the manifest (also written to run_dir/manifest.json). With a rich
     console, a live display follows every suite."""
     from .progress import Display
     from .suites import Suite, run_k6, run_locust, run_sql
+
+    info = dict(check_request(info))
 
     artifacts, results, logs = run_dir / "artifacts" / info["stem"], run_dir / "results", run_dir / "logs"
     results.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from perfspec.runtime.contracts import RUN_REQUEST_VERSION
+
 from .app import EXIT_BAD_INPUT, app, err, load_all, out
 from .judging import _judge_and_report, _targets_data
 
@@ -127,6 +129,7 @@ def _run_info(checked, plan, chosen: str | None, cap: float | None) -> dict:
     tool runs which profile, where hosts and the database are written."""
     p = plan.profiles.get(chosen) if chosen else None
     return {
+        "version": RUN_REQUEST_VERSION,
         "file": plan.file, "stem": plan.stem, "profile": chosen, "hosts": plan.hosts,
         "dsn": plan.sql.dsn if plan.sql else None,
         "seconds": min(p.seconds, cap) if p and cap else p.seconds if p else 0, "duration": cap,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import PurePosixPath
 
+from ....runtime.contracts import TARGETS_FORMAT
 from ...plan import Plan, ProfilePlan, SourceRef, TargetPlan
 from .. import service
 from ..base import Artifact
@@ -15,6 +16,7 @@ class TargetsBackend:
 
     def emit(self, plan: Plan) -> list[Artifact]:
         data = {
+            "format": TARGETS_FORMAT,
             "generated_by": f"perfspec from {plan.file}",
             "spec": plan.file,
             "name": plan.name,
