@@ -1,29 +1,16 @@
-"""Start the demo target on an ephemeral 127.0.0.1 port for a test, and always stop it."""
+"""Start the demo target on an ephemeral 127.0.0.1 port for a test, and always stop it: the
+runner's own `demo()` (with its throwaway PostgreSQL), so tests start it exactly as `perfspec run`
+does."""
 
 from __future__ import annotations
 
 import contextlib
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
+
+from perfspec.runtime.runner import demo
 
 
 @contextlib.contextmanager
-def demo_target(*args: str, timeout: float = 60) -> Iterator[str]:
-    proc = subprocess.Popen([sys.executable, "-m", "perfspec.runtime.demo", "--port", "0", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + timeout
-        line = proc.stdout.readline() if proc.stdout else ""
-        if not line.startswith("http://") or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"demo target did not start: {line!r} {proc.stderr.read()[-2000:]}")
-        yield line.strip()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def demo_target(*args: str) -> Iterator[str]:
+    with demo(None, list(args)) as url:
+        yield url
