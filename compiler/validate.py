@@ -85,8 +85,8 @@ def _data_path(data: Any, loc: tuple) -> tuple[tuple, bool]:
     path: list[str | int] = []
     node, branch = data, False
     for i, part in enumerate(loc):
-        if part == "[key]":  # the error is about the key itself, not its value
-            break
+        if part == "[key]" and not (isinstance(node, dict) and part in node):
+            break  # the error is about the key itself, not its value (unless a key is "[key]")
         if isinstance(node, dict) and isinstance(part, str) and part in node:
             path.append(part)
             node = node[part]

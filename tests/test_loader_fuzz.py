@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from perfspec.compiler.errors import SpecFailure
@@ -40,6 +40,8 @@ def test_random_text_yields_only_spec_errors(text: str) -> None:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(STRUCTURES)
+@example({"[key]": None})  # a key spelled like pydantic's marker for key errors
+@example({"hosts": {"[key]": {"url": 1}}})
 def test_random_structures_yield_only_spec_errors(data) -> None:
     _only_spec_errors(yaml.safe_dump(data, allow_unicode=True))
 
