@@ -12,9 +12,27 @@ from rich.console import Console
 from ..errors import SpecError, SpecFailure
 from ..validate import CheckedSpec, check_file
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]},
                   help="Declarative performance specs compiled into load tests, benchmarks, "
                        "alerts and CI.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            out.print(f"perfspec {version('perfspec')}", markup=False, highlight=False)
+        except PackageNotFoundError:
+            out.print("perfspec (not installed)", markup=False, highlight=False)
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option(
+        "--version", "-V", callback=_version, is_eager=True,
+        help="print the version and exit")] = False) -> None:
+    """Declarative performance specs compiled into load tests, benchmarks, alerts and CI."""
 # markup, emoji and highlighting off: spec text and paths print as they are (`:100:` stays text)
 out = Console(soft_wrap=True, markup=False, emoji=False, highlight=False)
 err = Console(stderr=True, soft_wrap=True, markup=False, emoji=False, highlight=False)

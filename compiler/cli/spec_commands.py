@@ -96,10 +96,15 @@ demo_app = typer.Typer(help="The demo target service.", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
 
 
-@demo_app.command("serve", context_settings={"allow_extra_args": True,
-                                             "ignore_unknown_options": True})
+@demo_app.command("serve", add_help_option=False,
+                  context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def demo_serve(ctx: typer.Context) -> None:
-    """Serve the demo target (options: --port, --dsn, --latency 50ms, --error-ratio, --login-rate)."""
+    """Serve the demo target (options: --port, --dsn, --latency 50ms, --error-ratio, --login-rate;
+    -h lists them)."""
     from perfspec.runtime.demo.__main__ import main as demo_main
 
-    raise typer.Exit(demo_main(list(ctx.args)))
+    try:
+        code = demo_main(list(ctx.args))
+    except SystemExit as exc:  # argparse: -h printed the options, or a bad option was named
+        code = exc.code if isinstance(exc.code, int) else 2
+    raise typer.Exit(code)
