@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .checker import judge
+from .measured import merge
 from .results import Series
 from .verdict import Verdict
 
@@ -86,8 +87,6 @@ def judge_step(rate: float, seconds: float, series: list[Series], meta: dict,
     verdicts = judge(targets, series, meta)
     held = bool(verdicts) and all(v.status != "fail" for v in verdicts)
     endpoints = {e for t in targets["targets"] for e in t["endpoints"]}
-    from .measured import merge
-
     mine = [s for s in series if s.kind == "http" and s.name in endpoints]
     merged = merge(mine) if mine else None
     step = Step(rate, held, seconds)

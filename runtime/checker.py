@@ -17,7 +17,7 @@ from . import files as spec_files
 from .contracts import check_targets
 from .measured import judge_measured, measure, merge, select
 from .results import ResultError, Series
-from .verdict import QUANTILES, STAT_UNITS, StatVerdict, Verdict, holds, shown
+from .verdict import QUANTILES, STAT_UNITS, StatVerdict, Verdict, clock, holds, shown
 
 __all__ = ["Verdict", "StatVerdict", "judge", "merge", "read_results", "shown", "exit_code"]
 
@@ -98,11 +98,6 @@ def alerts_during_run(t: dict, v: Verdict, evidence: dict | None) -> None:
         elif "pending_at" in a:
             v.reasons.append(f"alert {a['alert']} was pending from +{clock(a['pending_at'])} (not long "
                              "enough to fire)")
-
-
-def clock(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
-    return f"{seconds // 60:02d}:{seconds % 60:02d}"
 
 
 def judge_regression(t: dict, now: Series | None, baseline: list[Series] | None, v: Verdict) -> None:

@@ -8,7 +8,7 @@ import math
 
 from .histogram import Histogram
 from .results import Series
-from .verdict import QUANTILES, STAT_UNITS, StatVerdict, Verdict, holds, shown
+from .verdict import LATENCY, QUANTILES, STAT_UNITS, StatVerdict, Verdict, holds, shown
 
 
 def merge(series: list[Series]) -> Series:
@@ -76,7 +76,6 @@ def measure(stat: str, s: Series, measure_kind: str) -> tuple[float | None, str]
     raise ValueError(stat)
 
 
-LATENCY_STATS = {"avg", "min", "max", *QUANTILES}
 CO_NOTE = (
     "closed model: a stall delays the users' next requests instead of showing in latency "
     "(coordinated omission); a `rate:` profile measures it"
@@ -276,7 +275,7 @@ def run_conditions(
     stats = {st["stat"] for st in t["stats"]}
     models = {(profiles.get(s.profile) or {}).get("model") for s in chosen if s.profile}
     http = any(s.kind == "http" for s in chosen)
-    if http and "closed" in models and stats & LATENCY_STATS:
+    if http and "closed" in models and stats & LATENCY:
         v.reasons.append(CO_NOTE)
     if "throughput" in stats and "closed" in models:
         warned = True
@@ -306,7 +305,7 @@ def run_conditions(
         )
         share = dropped / max(scheduled, dropped, 1)
         limit = float(prof.get("max_dropped", 0.01))
-        judged = bool(stats & (LATENCY_STATS | {"throughput"}))
+        judged = bool(stats & (LATENCY | {"throughput"}))
         why = (
             f"k6 dropped {dropped} of {scheduled} scheduled iterations ({share:.1%}): every one of "
             f"the profile's users was busy, so those requests were never sent on schedule; the "

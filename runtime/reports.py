@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from .checker import Verdict
 from .text import printable, xml_text
+from .verdict import clock
 
 MARK = {"pass": "PASS", "warn": "WARN", "fail": "FAIL"}
 
@@ -48,7 +49,7 @@ def alert_lines(evidence: dict | None, spec: str) -> list[str]:
     for a in info.get("alerts") or []:
         state = "fired" if "firing_at" in a else "pending only"
         at = a.get("firing_at", a.get("pending_at", 0))
-        lines.append(f"alert {printable(a['alert'])} {state} at +{int(at) // 60:02d}:{int(at) % 60:02d}"
+        lines.append(f"alert {printable(a['alert'])} {state} at +{clock(at)}"
                      + (f" (target {printable(a['target'])})" if a.get("target") else ""))
     return lines or [f"alerts: none of {printable(spec)}'s alerts went pending or firing during the run"]
 

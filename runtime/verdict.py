@@ -30,6 +30,12 @@ def shown(measured: float | None, unit: str, digits: int = 3) -> str:
     return f"{measured:g}{unit}"
 
 
+def clock(seconds: float) -> str:
+    """Seconds since a run's start as mm:ss."""
+    seconds = max(0, int(round(seconds)))
+    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+
 @dataclass
 class StatVerdict:
     stat: str
