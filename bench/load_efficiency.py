@@ -122,10 +122,10 @@ def locust_rps(locustfile: Path, url: str, users: int, seconds: int, work: Path,
     if not shaped:
         args += ["-u", str(users), "-r", str(users), "-t", f"{seconds}s"]
     env = {**os.environ, "PERFSPEC_PROFILE": "bench", "PERFSPEC_RESULTS_DIR": str(work)}
-    subprocess.run(args, env=env, capture_output=True, timeout=seconds + 60, check=False)
+    cpu = run_measured(args, env, seconds)
     with open(f"{prefix}_stats.csv") as handle:
         row = next(r for r in csv.DictReader(handle) if r["Name"] == "Aggregated")
-    return float(row["Requests/s"])
+    return float(row["Requests/s"]), cpu / max(1, int(row["Request Count"]))
 
 
 def k6_rps(script: Path, url: str, users: int, seconds: int, work: Path, out: bool) -> float:
@@ -141,9 +141,24 @@ def k6_rps(script: Path, url: str, users: int, seconds: int, work: Path, out: bo
         "PERFSPEC_PROFILE": "bench",
         "K6_NO_USAGE_REPORT": "true",
     }
-    subprocess.run([*args, str(script)], env=env, capture_output=True, timeout=seconds + 60, check=False)
+    cpu = run_measured([*args, str(script)], env, seconds)
     (work / "k6.ndjson").unlink(missing_ok=True)
-    return float(json.loads(summary.read_text())["metrics"]["http_reqs"]["rate"])
+    reqs = json.loads(summary.read_text())["metrics"]["http_reqs"]
+    return float(reqs["rate"]), cpu / max(1, int(reqs["count"]))
+
+
+def run_measured(args: list[str], env: dict[str, str], seconds: int) -> float:
+    """Run the load generator; return the CPU seconds (user + system) it spent."""
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + seconds + 60
+    while True:
+        pid, _, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            proc.returncode = 0  # reaped here; keep Popen from waiting again
+            return usage.ru_utime + usage.ru_stime
+        if time.monotonic() > deadline:
+            proc.kill()
+        time.sleep(0.05)
 
 
 def main() -> None:
@@ -174,7 +189,7 @@ def main() -> None:
         (work / "hand_locust.py").write_text(HAND_LOCUST)
         (work / "hand_k6.js").write_text(HAND_K6)
         nginx, url = start_nginx(work / "nginx")
-        runs: dict[str, list[float]] = {
+        runs: dict[str, list[tuple[float, float]]] = {
             k: []
             for k in (
                 "locust generated",
@@ -222,27 +237,42 @@ def main() -> None:
                 order = [(n, fn) for n, fn in order if n.split()[0] in args.tools.split(",")]
                 for name, fn in order:
                     runs[name].append(fn())
-                    print(f"round {r + 1}: {name:28s} {runs[name][-1]:10,.0f} rps", flush=True)
+                    rps, cpu = runs[name][-1]
+                    line = f"round {r + 1}: {name:28s} {rps:10,.0f} rps {cpu * 1e6:8.1f} µs CPU/request"
+                    print(line, flush=True)
         finally:
             nginx.terminate()
             nginx.wait(timeout=10)
-    med = {k: statistics.median(v) if v else float("nan") for k, v in runs.items()}
-    print(
-        f"\n{args.users} users, {args.seconds} s, {args.rounds} rounds, {os.cpu_count()} cores; median rps:"
-    )
-    for k, v in med.items():
-        print(f"  {k:28s} {v:10,.0f}   rounds: {', '.join(f'{x:,.0f}' for x in runs[k])}")
-    print("ratios (generated / hand-written, medians):")
-    locust = med["locust generated"] / med["locust hand-written"]
-    print(f"  locust                        {locust:.3f}  (goal >= 0.95)")
-    print(
-        f"  k6                            {med['k6 generated'] / med['k6 hand-written']:.3f}  (goal >= 0.9)"
-    )
-    print(
-        f"  k6, both with --out json      "
-        f"{med['k6 generated --out json'] / med['k6 hand-written --out json']:.3f}"
-    )
+    report(runs, args)
 
+
+PAIRS = {
+    "locust": ("locust generated", "locust hand-written", "goal >= 0.95"),
+    "k6": ("k6 generated", "k6 hand-written", "goal >= 0.9"),
+    "k6, both with --out json": ("k6 generated --out json", "k6 hand-written --out json", "no goal"),
+}
+
+
+def report(runs: dict[str, list[tuple[float, float]]], args: argparse.Namespace) -> None:
+    """Print medians, and per pair the median of the per-round ratios (a round's two runs are adjacent
+    in time, so the machine's drift between rounds cancels out), for throughput and for the load
+    generator's CPU per request (hand-written / generated: 1.0 means the generated file spends no
+    more CPU per request than the minimal one)."""
+    print(f"\n{args.users} users, {args.seconds} s, {args.rounds} rounds, {os.cpu_count()} cores; medians:")
+    for k, v in runs.items():
+        if v:
+            rps = statistics.median(x for x, _ in v)
+            cpu = statistics.median(c for _, c in v) * 1e6
+            print(f"  {k:28s} {rps:10,.0f} rps {cpu:8.1f} µs CPU/request   rounds: "
+                  f"{', '.join(f'{x:,.0f}' for x, _ in v)}")
+    print("ratios generated / hand-written: median of per-round ratios (rps; CPU efficiency)")
+    for label, (gen, hand, goal) in PAIRS.items():
+        if not runs[gen] or not runs[hand]:
+            continue
+        pairs = list(zip(runs[gen], runs[hand], strict=False))
+        rps = statistics.median(g[0] / h[0] for g, h in pairs)
+        cpu = statistics.median(h[1] / g[1] for g, h in pairs)
+        print(f"  {label:28s} rps {rps:.3f}   CPU/request {cpu:.3f}   ({goal})")
 
 if __name__ == "__main__":
     main()

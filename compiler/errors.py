@@ -64,3 +64,12 @@ def choices_hint(word: str, choices: Iterable[str], what: str) -> str:
         return f"no {what} defined yet"
     shown = ", ".join(options[:12]) + (", ..." if len(options) > 12 else "")
     return f"known {what}: {shown}"
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"

@@ -12,20 +12,12 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from . import select, templates
-from .errors import display_path
+from .errors import SourceRef, display_path
+from .plan_sql import SqlPlan, sql_plan
 from .profiles import profile_duration, profile_kind
 from .spec import Alerts, Capacity, GithubCi, Spec, TargetAlert
-from .units import Quantity, parse_ramp, parse_span
+from .units import parse_ramp, parse_span
 from .validate import CheckedSpec
-
-
-@dataclass(frozen=True)
-class SourceRef:
-    file: str
-    line: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}"
 
 
 @dataclass(frozen=True)
@@ -117,36 +109,6 @@ class TargetPlan:
     demo: bool  # False: not judged on the embedded demo target
     source: SourceRef
     merge_tools: bool = False  # True: Locust's and k6's samples judged as one
-
-
-@dataclass(frozen=True)
-class QueryPlan:
-    name: str
-    sql: str
-    params: list[str]
-    klass: str | None
-    tags: list[str]
-    warmup: int
-    iterations: int | None  # per level, across all workers
-    per_worker: int | None
-    duration: float | None
-    levels: list[int]
-    prepared: bool
-    expect_plan: dict[str, Any] | None
-    source: SourceRef
-
-
-@dataclass(frozen=True)
-class SqlPlan:
-    database: str
-    dsn: list
-    pool: dict[str, Any]
-    setup: list[str]  # paths relative to the working folder
-    teardown: list[str]
-    generators: dict[str, dict[str, Any]]
-    queries: dict[str, QueryPlan]
-    source: SourceRef
-    database_source: SourceRef
 
 
 @dataclass(frozen=True)
@@ -247,52 +209,8 @@ def build_plan(checked: CheckedSpec) -> Plan:
         ("ci.github", ("ci", "github"), spec.ci is not None and spec.ci.github is not None)) if present}
     return Plan(name=spec.name, file=file, stem=PurePosixPath(file).stem, hosts=hosts,
                 endpoints=endpoints, flows=flows, profiles=profiles, targets=targets,
-                default_profile=default, sql=_sql(checked, file, ref), alerts=spec.alerts,
+                default_profile=default, sql=sql_plan(checked, file, ref), alerts=spec.alerts,
                 capacity=spec.capacity, github=spec.ci.github if spec.ci else None, sources=sources)
-
-
-def _sql(checked: CheckedSpec, file: str, ref) -> SqlPlan | None:
-    spec = checked.spec
-    if spec.sql is None:
-        return None
-    sql, db = spec.sql, spec.databases[spec.sql.database]
-    folder = PurePosixPath(file).parent
-    rel = lambda p: str(folder / p) if str(folder) != "." else p  # noqa: E731
-    pool = {k: (v.value if isinstance(v, Quantity) else v)
-            for k in type(db.pool).model_fields if (v := getattr(db.pool, k)) is not None}
-    generators: dict[str, dict[str, Any]] = {}
-    for name, g in sorted(sql.params.items()):
-        if g.int_ is not None:
-            generators[name] = {"int": list(g.int_)}
-        elif g.choice is not None:
-            generators[name] = {"choice": list(g.choice)}
-        elif g.csv is not None:
-            generators[name] = {"csv": rel(g.csv), "column": g.column}
-        elif g.uuid:
-            generators[name] = {"uuid": True}
-        elif g.sequence is not None:
-            generators[name] = {"sequence": g.sequence}
-        else:
-            generators[name] = {"text": [list(p) for p in templates.parse(g.text or "")]}
-    d = sql.defaults
-    queries = {}
-    for name, q in sorted(sql.queries.items()):
-        per_worker = q.iterations_per_worker
-        duration = q.duration or (d.duration if q.iterations is None and per_worker is None else None)
-        iterations = None if per_worker or duration else (q.iterations or d.iterations or 1000)
-        queries[name] = QueryPlan(
-            name=name, sql=q.sql, params=list(q.params), klass=q.class_, tags=list(q.tags),
-            warmup=q.warmup if q.warmup is not None else d.warmup, iterations=iterations,
-            per_worker=per_worker, duration=duration.value if duration else None,
-            levels=select.query_levels(spec, name),
-            prepared=q.prepared if q.prepared is not None else d.prepared,
-            expect_plan=q.expect_plan.model_dump(exclude_defaults=True) if q.expect_plan else None,
-            source=ref(("sql", "queries", name)))
-    return SqlPlan(
-        database=sql.database, dsn=[list(p) for p in templates.parse(db.dsn)], pool=pool,
-        setup=[rel(p) for p in db.setup], teardown=[rel(p) for p in db.teardown],
-        generators=generators, queries=queries, source=ref(("sql",)),
-        database_source=ref(("databases", sql.database)))
 
 
 def _profile(spec: Spec, name: str, ref) -> ProfilePlan:

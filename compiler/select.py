@@ -85,7 +85,7 @@ def match_queries(spec: Spec, sel: Selector) -> list[str]:
         return []
     names = _listify(sel.query)
     out = []
-    for name, q in sorted(spec.sql.queries.items()):
+    for name, q in sorted(sql_workloads(spec).items()):
         if names is not None and name not in names:
             continue
         if sel.sql_class is not None and q.class_ != sel.sql_class:
@@ -98,9 +98,24 @@ def match_queries(spec: Spec, sel: Selector) -> list[str]:
     return out
 
 
+def sql_workloads(spec: Spec) -> dict:
+    """Every measured SQL workload by name: the queries, and each mix's parts as `mix/part`
+    (a part measured inside its mix, the query itself)."""
+    if spec.sql is None:
+        return {}
+    queries = spec.sql.queries
+    out = dict(queries)
+    for name, q in queries.items():
+        for part in q.mix or {}:
+            if part in queries:
+                out[f"{name}/{part}"] = queries[part]
+    return out
+
+
 def query_levels(spec: Spec, name: str) -> list[int]:
+    """A query's concurrency levels (a mix's part: its mix's)."""
     assert spec.sql is not None
-    q = spec.sql.queries[name]
+    q = spec.sql.queries[name.split("/", 1)[0]]
     return list(q.concurrency if q.concurrency is not None else spec.sql.defaults.concurrency)
 
 

@@ -26,8 +26,8 @@ def merge(series: list[Series]) -> Series:
         if s.elapsed:
             # shards of one run overlap in time: the run's elapsed is their longest; SQL series
             # (query x level) run one after another: their times add up
-            key = (s.tool, s.file) if s.tool == "sql" else (s.tool, s.profile)
-            key = (*key, s.name, s.workers) if s.tool == "sql" else key
+            sql = s.kind == "query"
+            key = (s.tool, s.file, s.name, s.workers) if sql else (s.tool, s.profile)
             elapsed_by_run[key] = max(elapsed_by_run.get(key, 0.0), s.elapsed)
     out.elapsed = sum(elapsed_by_run.values()) or None
     slots: dict[int, list] = {}

@@ -146,7 +146,7 @@ class TargetChecks:
              {e.method for e in endpoints.values()}, "methods"),
             ("flow", sel.flow, select.flows(self.spec), "flows"),
             ("profile", sel.profile, self.spec.profiles, "profiles"),
-            ("query", sel.query, sql.queries if sql else {}, "queries"),
+            ("query", sel.query, select.sql_workloads(self.spec), "queries"),
             ("sql_class", sel.sql_class, {q.class_ for q in sql.queries.values() if q.class_}
              if sql else set(), "SQL classes"),
         ]

@@ -22,10 +22,13 @@ DATABASE = {
     "setup": ["specs/sql/temponest_schema.sql", "specs/sql/temponest_fixtures.sql"],
     "teardown": [],
     "source": "specs/quickstart.yaml: databases.main",
+    "scale": None,
 }
-# parameter generators: int [low, high] | choice [...] | csv + column | uuid | sequence | text
+# parameter generators: int [low, high] (+ dist, param) | expr | choice | csv + column | uuid |
+# sequence | text
 GENERATORS = {"agent_id": {"int": [1, 10000]}}
-# per query: iterations per level (all workers) or per worker, or a duration in seconds
+# per query: a statement (sql), a transaction (steps) or a mix; iterations per level (all
+# workers) or per worker, or a duration in seconds; the engine (asyncpg, pgbench or both)
 QUERIES = {
     # sql.queries.agent_by_id
     "agent_by_id": {
@@ -58,4 +61,4 @@ QUERIES = {
 }
 
 if __name__ == "__main__":
-    sys.exit(main(SPEC, DATABASE, GENERATORS, QUERIES))
+    sys.exit(main(SPEC, DATABASE, GENERATORS, QUERIES, folder=os.path.dirname(os.path.abspath(__file__))))

@@ -30,10 +30,13 @@ DATABASE = {
     "setup": ["specs/sql/temponest_guide_schema.sql"],
     "teardown": [],
     "source": "specs/temponest_guide.yaml: databases.agents",
+    "scale": None,
 }
-# parameter generators: int [low, high] | choice [...] | csv + column | uuid | sequence | text
+# parameter generators: int [low, high] (+ dist, param) | expr | choice | csv + column | uuid |
+# sequence | text
 GENERATORS = {"project": {"int": [0, 199]}, "tenant": {"int": [0, 39]}}
-# per query: iterations per level (all workers) or per worker, or a duration in seconds
+# per query: a statement (sql), a transaction (steps) or a mix; iterations per level (all
+# workers) or per worker, or a duration in seconds; the engine (asyncpg, pgbench or both)
 QUERIES = {
     # sql.queries.agent_performance_view
     "agent_performance_view": {
@@ -108,4 +111,4 @@ QUERIES = {
 }
 
 if __name__ == "__main__":
-    sys.exit(main(SPEC, DATABASE, GENERATORS, QUERIES))
+    sys.exit(main(SPEC, DATABASE, GENERATORS, QUERIES, folder=os.path.dirname(os.path.abspath(__file__))))

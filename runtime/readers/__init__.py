@@ -19,7 +19,7 @@ def read_file(path: Path) -> list[Series]:
     data = load_json(path)
     if data.get("format") == "perfspec-results/1":
         tool = data.get("tool")
-        if tool == "sql":
+        if tool in ("sql", "pgbench"):  # the SQL benchmark's engines: asyncpg, pgbench
             return read_sql(path, data)
         if tool == "locust":
             return read_locust(path, data)

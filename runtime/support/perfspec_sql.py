@@ -24,17 +24,15 @@ import time
 
 if __package__:  # perfspec.runtime.support in perfspec's own tests
     from . import perfspec_sql_level as config
+    from . import perfspec_sql_pgbench as pgbench
+    from .perfspec_sql_values import BadInput, Generators, Histogram, resolve
 else:  # beside the generated sql_bench.py, whose folder's parent is on sys.path
     import perfspec_sql_level as config
+    import perfspec_sql_pgbench as pgbench
+    from perfspec_sql_values import BadInput, Generators, Histogram, resolve
 
 asyncpg = config.asyncpg
-BadInput, Generators, Histogram = config.BadInput, config.Generators, config.Histogram
-describe_error, resolve, run_level, use_uvloop = (
-    config.describe_error,
-    config.resolve,
-    config.run_level,
-    config.use_uvloop,
-)
+describe_error, run_level, use_uvloop = config.describe_error, config.run_level, config.use_uvloop
 
 
 def configure(spec, database, generators, queries):
@@ -60,6 +58,8 @@ async def connect(dsn):
 async def run_files(dsn, files, what):
     conn = await connect(dsn)
     try:
+        if config.DATABASE.get("scale"):  # setup SQL reads it as current_setting('perfspec.scale')
+            await conn.execute(f"SET perfspec.scale = {int(config.DATABASE['scale'])}")
         for path in files:
             try:
                 with open(path, encoding="utf-8") as handle:
@@ -107,21 +107,35 @@ def plan_problems(expect, nodes):
     for table in expect.get("no_seq_scan_on", []):
         if any(n.get("Relation Name") == table for n in seq):
             problems.append(f"expected no sequential scan on {table}; the plan is: {shown}")
+    for table in expect.get("index_scan_on", []):
+        reads = [n["Node Type"] for n in nodes if n.get("Relation Name") == table]
+        reads = [kind for kind in reads if kind != "ModifyTable"]  # the table written, not read
+        if not reads:
+            problems.append(f"expected an index scan on {table}, which the plan does not read: {shown}")
+        elif any(kind not in INDEX_READS for kind in reads):
+            problems.append(f"expected {table} read by an index only; the plan is: {shown}")
     return problems
 
 
+INDEX_READS = ("Index Scan", "Index Only Scan", "Bitmap Heap Scan")
+
+
 async def explain(dsn, names):
-    """The server's version, then per query: its plan and the check, or the error that stops it."""
+    """The server's version, then per query: its plan and the check, or the error that stops it.
+    A transaction's steps are explained in order inside a transaction that is rolled back, each
+    run after its EXPLAIN so the later steps see its returned columns."""
     conn = await connect(dsn)
     found = {}
     try:
         version = await conn.fetchval("SHOW server_version")
-        gens = Generators(0, 1)
+        gens = config.generators(0, 1)
         for name in names:
             q = config.QUERIES[name]
+            if "mix" in q:
+                continue
             entry = found[name] = {}
             try:
-                raw = await conn.fetchval("EXPLAIN (FORMAT JSON) " + q["sql"], *gens.args(name))
+                entry["nodes"], entry["plan"] = await explain_steps(conn, gens, name, q)
             except (
                 asyncpg.PostgresError,
                 asyncpg.InterfaceError,
@@ -130,11 +144,9 @@ async def explain(dsn, names):
                 ValueError,
                 OverflowError,
             ) as exc:
+                entry.pop("nodes", None)
                 entry["error"] = describe_error(exc)
                 continue
-            document = json.loads(raw) if isinstance(raw, str) else raw
-            entry["nodes"] = plan_nodes(document[0]["Plan"], [])
-            entry["plan"] = document[0]["Plan"]
             if q["expect_plan"]:
                 entry["expect"] = q["expect_plan"]
                 entry["problems"] = plan_problems(q["expect_plan"], entry["nodes"])
@@ -143,13 +155,40 @@ async def explain(dsn, names):
     return version, found
 
 
+async def explain_steps(conn, gens, name, q):
+    """Every statement's plan nodes (one list) and plans (one, or a list for a transaction)."""
+    values = gens.draw(name)
+    if "steps" not in q:
+        args = [values[p] for p in q.get("params", [])]
+        document = await conn.fetchval("EXPLAIN (FORMAT JSON) " + q["sql"], *args)
+        plan = (json.loads(document) if isinstance(document, str) else document)[0]["Plan"]
+        return plan_nodes(plan, []), plan
+    nodes, plans = [], []
+    transaction = conn.transaction()
+    await transaction.start()
+    try:
+        for step in q["steps"]:
+            args = [values[p] for p in step["params"]]
+            document = await conn.fetchval("EXPLAIN (FORMAT JSON) " + step["sql"], *args)
+            plan = (json.loads(document) if isinstance(document, str) else document)[0]["Plan"]
+            plans.append(plan)
+            plan_nodes(plan, nodes)
+            row = await conn.fetchrow(step["sql"], *args)
+            if step["returns"] and row is not None:
+                values.update(row.items())
+    finally:
+        await transaction.rollback()
+    return nodes, plans
+
+
 def ms(ns):
     return "-" if ns is None else f"{ns / 1e6:.3f}"
 
 
-def main(spec, database, generators, queries, argv=None):
-    """The command line of a generated sql_bench.py."""
+def main(spec, database, generators, queries, argv=None, folder=None):
+    """The command line of a generated sql_bench.py (`folder`: its own, where pgbench scripts are)."""
     configure(spec, database, generators, queries)
+    folder = folder or os.path.dirname(os.path.abspath(sys.argv[0]))
     parser = argparse.ArgumentParser(description=f"SQL benchmark of {config.SPEC}")
     parser.add_argument("--dsn", help="PostgreSQL DSN (default: the spec's, read from the environment)")
     parser.add_argument("--out", help="folder of the result file (default: $PERFSPEC_RESULTS_DIR or .)")
@@ -160,7 +199,7 @@ def main(spec, database, generators, queries, argv=None):
     parser.add_argument("--no-uvloop", action="store_true", help="use asyncio's default event loop")
     args = parser.parse_args(argv)
     try:
-        return bench(args)
+        return bench(args, folder)
     except BadInput as exc:
         print(f"{config.SPEC}: error: {exc}", file=sys.stderr)
         return 2
@@ -169,21 +208,27 @@ def main(spec, database, generators, queries, argv=None):
         return 130
 
 
-def bench(args):
+def bench(args, folder):
     dsn, names = dsn_of(args), query_names(args)
     uvloop_on = use_uvloop(not args.no_uvloop)
     cores = args.processes or os.cpu_count() or 1
     if args.setup and config.DATABASE["setup"]:
         asyncio.run(run_files(dsn, config.DATABASE["setup"], "setup"))
     started = time.time()
-    version, plans = asyncio.run(explain(dsn, names))
-    results, bad = {}, False
+    parts = [p for n in names for p in config.QUERIES[n].get("mix", {})]
+    version, plans = asyncio.run(explain(dsn, [*names, *(p for p in parts if p not in names)]))
+    results, bad = {"asyncpg": {}, "pgbench": {}}, False
     for name in names:
-        results[name], failed = measure_query(dsn, name, plans[name], cores, uvloop_on)
-        bad = bad or failed
+        engine = config.QUERIES[name].get("engine", "asyncpg")
+        for which in ("asyncpg", "pgbench") if engine == "both" else (engine,):
+            entries, failed = measure_query(dsn, name, plans, cores, uvloop_on, which, folder)
+            results[which].update(entries)
+            bad = bad or failed
     if args.teardown and config.DATABASE["teardown"]:
         asyncio.run(run_files(dsn, config.DATABASE["teardown"], "teardown"))
-    write_results(args, dsn, version, uvloop_on, cores, started, results)
+    for which, found in results.items():
+        if found:
+            write_results(args, dsn, version, uvloop_on, cores, started, found, which)
     return 1 if bad else 0
 
 
@@ -202,44 +247,67 @@ def dsn_of(args):
 
 def query_names(args):
     """The queries to run (--only), their CSV columns read up front so a missing one fails fast."""
-    names = list(config.QUERIES)
+    names = [n for n, q in config.QUERIES.items() if q.get("standalone", True)]
     if args.only:
         names = [n.strip() for n in args.only.split(",") if n.strip()]
         unknown = [n for n in names if n not in config.QUERIES]
         if unknown:
             raise BadInput(f"unknown queries {unknown}; the spec has {sorted(config.QUERIES)}")
     for name in names:
-        for gen in config.QUERIES[name]["params"]:
+        for gen in config.QUERIES[name].get("draws", config.QUERIES[name].get("params", [])):
             if "csv" in config.GENERATORS[gen]:
                 Generators.column(config.GENERATORS[gen]["csv"], config.GENERATORS[gen]["column"])
     return names
 
 
-def measure_query(dsn, name, plan, cores, uvloop_on):
-    """Every concurrency level of one query (unless its EXPLAIN failed); (entry, anything bad)."""
+def entry_of(name, plan):
     q = config.QUERIES[name]
-    entry = {
-        "sql": q["sql"],
+    workload = {k: q[k] for k in ("sql", "steps", "mix") if k in q}
+    return {
+        **workload,
         "class": q["class"],
         "source": q["source"],
         "expect_plan": q["expect_plan"],
         "levels": {},
         **plan,
     }
-    if "error" in plan:
-        print(f"{q['source']}: query {name!r} failed before measuring: {plan['error']}", file=sys.stderr)
-        return entry, True
+
+
+def measure_query(dsn, name, plans, cores, uvloop_on, engine, folder):
+    """Every concurrency level of one query (unless its EXPLAIN failed) on one engine: its result
+    entries (a mix's parts besides the mix) and whether anything went wrong."""
+    q = config.QUERIES[name]
+    parts = list(q.get("mix", {}))
+    entries = {name: entry_of(name, plans.get(name, {}))}
+    entries.update({f"{name}/{p}": {**entry_of(p, plans.get(p, {})), "mix": name} for p in parts})
+    for key in [name, *parts]:
+        if "error" in plans.get(key, {}):
+            print(
+                f"{config.QUERIES[key]['source']}: query {key!r} failed before measuring: "
+                f"{plans[key]['error']}",
+                file=sys.stderr,
+            )
+            return entries, True
     bad = False
-    for problem in plan.get("problems", []):
-        bad = True
-        print(f"{q['source']}: query {name!r}: {problem}", file=sys.stderr)
+    for key in [name, *parts]:
+        for problem in plans.get(key, {}).get("problems", []):
+            bad = True
+            print(f"{config.QUERIES[key]['source']}: query {key!r}: {problem}", file=sys.stderr)
     for workers in q["levels"]:
-        level = run_level(dsn, name, workers, max(1, min(cores, workers)), uvloop_on)
-        entry["levels"][str(workers)] = level
+        if engine == "pgbench":
+            level = pgbench.run_level(
+                q, parts or [name], dsn, workers, cores, folder, config.DATABASE.get("scale")
+            )
+        else:
+            level = run_level(dsn, name, workers, max(1, min(cores, workers)), uvloop_on)
+        for part, result in level.pop("parts", {}).items():
+            entries[f"{name}/{part}"]["levels"][str(workers)] = result
+        entries[name]["levels"][str(workers)] = level
         hist = Histogram()
         hist.merge(level["histogram"])
+        shown = name if engine == "asyncpg" else f"{name} ({engine})"
         print(
-            f"{name:<28} {workers:>4} workers {level['count']:>8} calls {level['failures']:>6} errors "
+            f"{shown:<28} {workers:>4} workers {level['count']:>8} calls {level['failures']:>6} errors "
             f"{level['throughput']:>10.1f}/s  p50 {ms(hist.quantile(0.5))} ms  "
             f"p99 {ms(hist.quantile(0.99))} ms",
             flush=True,
@@ -247,23 +315,29 @@ def measure_query(dsn, name, plan, cores, uvloop_on):
         if level["failures"] or "fatal" in level:
             bad = True
             first = level.get("fatal") or next(iter(level["errors"]))
-            print(f"{q['source']}: query {name!r} at {workers} workers: {first}", file=sys.stderr)
-    return entry, bad
+            print(f"{q['source']}: query {name!r} at {workers} workers ({engine}): {first}", file=sys.stderr)
+    return entries, bad
 
 
-def write_results(args, dsn, version, uvloop_on, cores, started, results):
+def write_results(args, dsn, version, uvloop_on, cores, started, results, engine):
     folder = args.out or os.environ.get("PERFSPEC_RESULTS_DIR", ".")
     os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, f"sql-{socket.gethostname()}-{os.getpid()}.json")
+    tool = "sql" if engine == "asyncpg" else engine
+    path = os.path.join(folder, f"{tool}-{socket.gethostname()}-{os.getpid()}.json")
     document = {
         "format": "perfspec-results/1",
-        "tool": "sql",
+        "tool": tool,
+        "engine": engine,
         "spec": config.SPEC,
         "unit": "ns",
         "database": config.DATABASE["name"],
         "dsn": mask(dsn),
         "server_version": version,
-        "client": {"asyncpg": asyncpg.__version__, "uvloop": uvloop_on, "cores": cores},
+        "client": (
+            {"asyncpg": asyncpg.__version__, "uvloop": uvloop_on, "cores": cores}
+            if engine == "asyncpg"
+            else {"pgbench": pgbench.version(), "cores": cores}
+        ),
         "started": started,
         "ended": time.time(),
         "queries": results,

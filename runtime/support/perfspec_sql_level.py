@@ -10,24 +10,28 @@ from __future__ import annotations
 
 import array
 import asyncio
-import csv
 import functools
 import gc
 import multiprocessing
-import os
-import random
 import time
-import uuid
 
 try:
     import asyncpg
 except ImportError:
     raise SystemExit("this benchmark needs asyncpg: pip install asyncpg") from None
 
+if __package__:  # perfspec.runtime.support in perfspec's own tests
+    from . import perfspec_sql_calls as calls
+    from .perfspec_sql_values import Generators, Histogram
+else:  # beside the generated sql_bench.py
+    import perfspec_sql_calls as calls
+    from perfspec_sql_values import Generators, Histogram
+
 # set by configure() from the generated sql_bench.py
 SPEC = ""
 DATABASE: dict = {}
-# parameter generators: int [low, high] | choice [...] | csv + column | uuid | sequence | text
+# parameter generators: int [low, high] (+ dist, param) | expr | choice | csv + column | uuid |
+# sequence | text
 GENERATORS: dict = {}
 # per query: iterations per level (all workers) or per worker, or a duration in seconds
 QUERIES: dict = {}
@@ -39,122 +43,9 @@ def configure(spec, database, generators, queries):
     SPEC, DATABASE, GENERATORS, QUERIES = spec, database, generators, queries
 
 
-class BadInput(Exception):
-    """Something the user must fix: printed as one message, exit status 2."""
-
-
-def resolve(parts, counter=None):
-    """Join template parts: text, environment read at run time, {uuid} and {seq}."""
-    out = []
-    for part in parts:
-        if part[0] == "text":
-            out.append(part[1])
-        elif part[0] == "env":
-            value = os.environ.get(part[1]) or (part[2] if len(part) > 2 else None)
-            if value is None:
-                raise BadInput(f"environment variable {part[1]} is not set")
-            out.append(value)
-        elif part[1] == "uuid":
-            out.append(str(uuid.uuid4()))
-        else:
-            out.append(str(next(counter)))
-    return "".join(out)
-
-
-class Histogram:
-    """Latencies in nanoseconds, kept to 3 significant digits: mergeable, each within 0.5 %."""
-
-    def __init__(self):
-        self.counts = {}
-
-    def add(self, ns):
-        if ns >= 1000:
-            scale = 10 ** (len(str(ns)) - 3)
-            ns = (ns + scale // 2) // scale * scale
-        self.counts[ns] = self.counts.get(ns, 0) + 1
-
-    def extend(self, samples):
-        for ns in samples:
-            self.add(ns)
-
-    def merge(self, pairs):
-        for key, count in pairs:
-            self.counts[key] = self.counts.get(key, 0) + count
-
-    def to_list(self):
-        return [[k, self.counts[k]] for k in sorted(self.counts)]
-
-    def quantile(self, q):
-        total = sum(self.counts.values())
-        rank, seen = max(1, -int(-q * total // 1)), 0
-        for key in sorted(self.counts):
-            seen += self.counts[key]
-            if seen >= rank:
-                return key
-        return None
-
-
-class Generators:
-    """Parameter values for one process; sequences stay unique across processes."""
-
-    _csv_cache = {}
-
-    def __init__(self, process, processes):
-        self.rng = random.Random()
-        self.sequences = {}
-        self.process, self.processes = process, processes
-
-    def counter(self, name, start):
-        if name not in self.sequences:
-            self.sequences[name] = iter(range(start + self.process, 2**62, self.processes))
-        return self.sequences[name]
-
-    def value(self, name):
-        gen = GENERATORS[name]
-        if "int" in gen:
-            return self.rng.randint(gen["int"][0], gen["int"][1])
-        if "choice" in gen:
-            return self.rng.choice(gen["choice"])
-        if "csv" in gen:
-            return self.rng.choice(self.column(gen["csv"], gen["column"]))
-        if "uuid" in gen:
-            return str(uuid.uuid4())
-        if "sequence" in gen:
-            return next(self.counter(name, gen["sequence"]))
-        return resolve(gen["text"], self.counter(name, 1))
-
-    @classmethod
-    def column(cls, path, column):
-        key = (path, column)
-        if key not in cls._csv_cache:
-            try:
-                with open(path, newline="", encoding="utf-8") as handle:
-                    values = [row[column] for row in csv.DictReader(handle)]
-            except OSError as exc:
-                raise BadInput(f"CSV file {path}: {exc.strerror}") from None
-            except KeyError:
-                raise BadInput(f"CSV file {path} has no column {column!r}") from None
-            if not values:
-                raise BadInput(f"CSV file {path} has no rows")
-            cls._csv_cache[key] = values
-        return cls._csv_cache[key]
-
-    def args(self, query):
-        return [self.value(name) for name in QUERIES[query]["params"]]
-
-    def maker(self, query):
-        """A fast argument maker for the timed loop: plain int ranges skip the dispatch."""
-        names = QUERIES[query]["params"]
-        if not names:
-            return tuple
-        if all("int" in GENERATORS[n] for n in names):
-            ranges = [
-                (GENERATORS[n]["int"][0], GENERATORS[n]["int"][1] - GENERATORS[n]["int"][0] + 1)
-                for n in names
-            ]
-            draw = self.rng.random
-            return lambda: [low + int(draw() * span) for low, span in ranges]
-        return lambda: self.args(query)
+def generators(process, processes):
+    """Parameter values for one process of a level (or for EXPLAIN)."""
+    return Generators(GENERATORS, QUERIES, DATABASE.get("scale"), process, processes)
 
 
 def describe_error(exc):
@@ -188,35 +79,51 @@ class Level:
 
     def __init__(self, name, workers, process, processes):
         q = self.q = QUERIES[name]
+        self.name, self.workers = name, workers
         self.mine = list(range(process, workers, processes))
         self.settings, self.acquire_timeout = pool_settings(processes)
         if not q["prepared"]:
             self.settings["statement_cache_size"] = 0  # parse and plan on every call
         self.hist, self.errors, self.failures = Histogram(), {}, 0
+        self.retried, self.part_samples, self.part_errors = {}, {}, {}
         if q["iterations"] is not None:
             self.share = [q["iterations"] // workers + (w < q["iterations"] % workers) for w in self.mine]
         else:
             self.share = [q["per_worker"] or 0 for _ in self.mine]
         self.warm = [q["warmup"] // workers + (w < q["warmup"] % workers) for w in self.mine]
-        self.go, self.deadline, self.ready = asyncio.Event(), None, []
-        self.make_args = Generators(process, processes).maker(name)
+        self.go, self.deadline, self.ready, self.t0 = asyncio.Event(), None, [], 0
+        self.gens = generators(process, processes)
+        plain = "mix" not in q and not calls.is_transaction(q)
+        self.make_args = self.gens.maker(name) if plain else tuple
         self.pool = None
-
-    async def pooled(self, *args):
-        async with self.pool.acquire(timeout=self.acquire_timeout) as conn:
-            return await conn.fetch(self.q["sql"], *args)
 
     def failed(self, exc):
         self.failures += 1
         key = describe_error(exc)
         self.errors[key] = self.errors.get(key, 0) + 1
 
+    def part_failed(self, part, exc):
+        errors = self.part_errors.setdefault(part, {})
+        key = describe_error(exc)
+        errors[key] = errors.get(key, 0) + 1
+
     async def caller(self, conn):
+        """The call the timed loop makes, with the arguments make_args() draws (none but for a
+        plain statement, whose arguments are drawn outside its call as before)."""
+        q = self.q
+        if "mix" in q:
+            return await calls.Mix(self, q).build(QUERIES, conn)
+        if calls.is_transaction(q):
+            return calls.transaction(self, self.name, q, conn)
         if conn is None:
             return self.pooled
-        if self.q["prepared"]:
-            return (await conn.prepare(self.q["sql"])).fetch
-        return functools.partial(conn.fetch, self.q["sql"])
+        if q["prepared"]:
+            return (await conn.prepare(q["sql"])).fetch
+        return functools.partial(conn.fetch, q["sql"])
+
+    async def pooled(self, *args):
+        async with self.pool.acquire(timeout=self.acquire_timeout) as conn:
+            return await conn.fetch(self.q["sql"], *args)
 
     async def worker(self, i, conn):
         call, make_args, clock = await self.caller(conn), self.make_args, time.perf_counter_ns
@@ -227,6 +134,8 @@ class Level:
                 pass
         self.ready.append(i)
         await self.go.wait()
+        if self.q.get("rate"):
+            return await self.paced(i, call, make_args)
         samples = array.array("q")
         record, failed, hist = samples.append, self.failed, self.hist
         n, limit, deadline, monotonic = 0, self.share[i], self.deadline, time.monotonic
@@ -247,6 +156,30 @@ class Level:
         hist.extend(samples)
         return n
 
+    async def paced(self, i, call, make_args):
+        """Open model: this worker's share of the rate, each call's latency counted from its
+        scheduled start, so a stall shows as latency instead of fewer calls."""
+        clock, step = time.perf_counter_ns, int(self.workers * 1e9 / self.q["rate"])
+        scheduled = self.t0 + self.mine[i] * step // self.workers
+        samples = array.array("q")
+        record, failed = samples.append, self.failed
+        n, limit, deadline, monotonic = 0, self.share[i], self.deadline, time.monotonic
+        while (n < limit) if deadline is None else (monotonic() < deadline):
+            now = clock()
+            if scheduled > now:
+                await asyncio.sleep((scheduled - now) / 1e9)
+            n += 1
+            try:
+                await call(*make_args())
+            except Exception as exc:  # noqa: BLE001 - a failing query is counted, never fatal
+                record(clock() - scheduled)
+                failed(exc)
+            else:
+                record(clock() - scheduled)
+            scheduled += step
+        self.hist.extend(samples)
+        return n
+
     async def timed(self, tasks, start_barrier):
         """Once every worker is warm: all start at once (across processes too), no cyclic GC
         pauses inside the timed loop (reference counting frees what it allocates)."""
@@ -262,13 +195,18 @@ class Level:
         began = time.monotonic()
         if self.q["duration"] is not None:
             self.deadline = began + self.q["duration"]
+        for samples in self.part_samples.values():  # warm-up calls are not measured, in parts neither
+            del samples[:]
+        self.part_errors.clear()
+        self.retried.clear()
+        self.t0 = time.perf_counter_ns()
         self.go.set()
         try:
-            calls = sum(await asyncio.gather(*tasks))
+            count = sum(await asyncio.gather(*tasks))
         finally:
             ended = time.monotonic()
             gc.enable()
-        return calls, began, ended
+        return count, began, ended
 
     async def run(self, dsn, start_barrier):
         self.pool = pool = await asyncpg.create_pool(dsn, **self.settings)
@@ -277,21 +215,35 @@ class Level:
         held = [await pool.acquire(timeout=timeout) for _ in self.mine] if hold else [None] * len(self.mine)
         try:
             tasks = [asyncio.ensure_future(self.worker(i, held[i])) for i in range(len(self.mine))]
-            calls, began, ended = await self.timed(tasks, start_barrier)
+            count, began, ended = await self.timed(tasks, start_barrier)
         finally:
             for conn in held:
                 if conn is not None:
                     await pool.release(conn)
             await pool.close()
-        return {
-            "count": calls,
+        out = {
+            "count": count,
             "failures": self.failures,
             "errors": self.errors,
             "histogram": self.hist.to_list(),
             "began": began,
             "ended": ended,
             "workers": len(self.mine),
+            "retried": self.retried,
         }
+        if "mix" in self.q:
+            out["parts"] = {}
+            for part in self.q["mix"]:
+                hist, samples = Histogram(), self.part_samples.get(part, ())
+                hist.extend(samples)
+                errors = self.part_errors.get(part, {})
+                out["parts"][part] = {
+                    "count": len(samples),
+                    "failures": sum(errors.values()),
+                    "errors": errors,
+                    "histogram": hist.to_list(),
+                }
+        return out
 
 
 async def measure_level(dsn, name, workers, process, processes, start_barrier):
@@ -364,19 +316,34 @@ def run_level(dsn, name, workers, processes, uvloop_on):
             "processes": processes,
             "fatal": fatal[0],
         }
-    hist, errors = Histogram(), {}
+    elapsed = max(p["ended"] for p in parts) - min(p["began"] for p in parts)
+    out = merged(parts, elapsed)
+    out["processes"] = processes
+    if "parts" in parts[0]:
+        out["parts"] = {
+            name: merged([p["parts"][name] for p in parts], elapsed) for name in parts[0]["parts"]
+        }
+    return out
+
+
+def merged(parts, elapsed):
+    """One result of the processes' shares: counts and errors added, histograms merged."""
+    hist, errors, retried = Histogram(), {}, {}
     for part in parts:
         hist.merge(part["histogram"])
         for key, n in part["errors"].items():
             errors[key] = errors.get(key, 0) + n
-    elapsed = max(p["ended"] for p in parts) - min(p["began"] for p in parts)
+        for key, n in part.get("retried", {}).items():
+            retried[key] = retried.get(key, 0) + n
     count = sum(p["count"] for p in parts)
-    return {
+    out = {
         "count": count,
         "failures": sum(p["failures"] for p in parts),
         "errors": errors,
         "histogram": hist.to_list(),
         "elapsed": round(elapsed, 6),
         "throughput": round(count / elapsed, 3) if elapsed > 0 else 0.0,
-        "processes": processes,
     }
+    if retried:
+        out["retried"] = retried
+    return out
