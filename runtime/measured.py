@@ -162,10 +162,10 @@ def judge_measured(t: dict, series: list[Series], v: Verdict, targets: dict, met
         v.reasons.append(f"judged per tool ({', '.join(tools)}), never blended (`merge_tools: true` merges)")
     failed |= any(not s.ok and s.severity == "fail" for s in v.stats)
     warned |= any(not s.ok and s.severity == "warn" for s in v.stats)
-    for s in chosen:
-        for problem in s.extra.get("problems") or []:
-            failed = True
-            v.reasons.append(f"plan of {s.name}: {problem}")
+    problems = {(s.name, p): None for s in chosen for p in s.extra.get("problems") or []}  # once per engine
+    for name, problem in problems:
+        failed = True
+        v.reasons.append(f"plan of {name}: {problem}")
     for f2, w2 in (failed_calls(t, merged, v), run_conditions(t, chosen, merged, v, targets, meta)):
         failed, warned = failed or f2, warned or w2
     v.status = "fail" if failed else "warn" if warned else "pass"

@@ -10,6 +10,8 @@ from .. import select, templates
 from ..errors import choices_hint
 from .common import _DOLLAR_PARAM
 
+EXAMPLE_PARAM = {"exponential": 5, "gaussian": 5, "zipfian": 1.1}
+
 
 class SqlChecks:
     """Mixed into Checker (see checks/__init__.py)."""
@@ -82,7 +84,7 @@ class SqlChecks:
                 shown = f"{'>=' if closed else '>'} {low:g}" + (f" and <= {high:g}" if high < 1e300 else "")
                 self.error((*path, "param") if gen.param is not None else (*path, "dist"),
                            f"dist {gen.dist} needs a param {shown} (as pgbench's random_{gen.dist})",
-                           f"e.g. param: {max(low, 1.0) + (0 if closed else 0.5):g}")
+                           f"e.g. param: {EXAMPLE_PARAM[gen.dist]}")
         elif gen.param is not None:
             self.error((*path, "param"), "param shapes a non-uniform dist", "add dist: or remove param")
         if gen.expr is not None:

@@ -69,8 +69,9 @@ def _tree(node, text):
     if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
         return ("op", _OPS[type(node.op)], _tree(node.left, text), _tree(node.right, text))
     shown = ast.get_source_segment(text.strip(), node) or type(node).__name__
+    where = "" if shown == text.strip() else f" in {text!r}"
     raise ExprError(
-        f"{shown!r} in {text!r} is not allowed: use whole numbers, names, + - * / % and parentheses"
+        f"{shown!r}{where} is not arithmetic: use whole numbers, names, + - * / % and parentheses"
     )
 
 
