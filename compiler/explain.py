@@ -69,7 +69,7 @@ def target_rows(checked: CheckedSpec) -> list[TargetRow]:
 WHAT = {
     "locustfile.py": "Locust: closed-model profiles",
     "k6.js": "k6: every profile (the only tool for open-model ones)",
-    "sql_bench.py": "standalone asyncpg benchmark of the SQL queries",
+    "sql_bench.py": "SQL benchmark of the queries (asyncpg engine; runs the pgbench scripts)",
     "alerts.rules.yml": "Prometheus recording and alerting rules",
     "alerts.test.yml": "promtool unit tests of every alert",
     "grafana-dashboard.json": "Grafana dashboard of the alerted series",
@@ -87,7 +87,12 @@ def artifacts(checked: CheckedSpec) -> list[tuple[str, str]]:
     out = []
     for backend in all_backends().values():
         for art in backend.emit(plan):
-            out.append((f"generated/{art.path}", WHAT.get(art.path.name, backend.name)))
+            what = WHAT.get(art.path.name, backend.name)
+            if art.path.parent.name == "pgbench":
+                what = "pgbench custom script (the pgbench engine)"
+            elif art.shared:
+                what = f"{backend.name} support module, shared by every spec's files"
+            out.append((f"generated/{art.path}", what))
     return out
 
 
@@ -138,19 +143,7 @@ def render(checked: CheckedSpec, console) -> None:
             p.add_row(*row)
         console.print(p)
     if spec.sql is not None:
-        q = Table(title="SQL queries")
-        for col in ("query", "class", "params", "workers", "expected plan", "line"):
-            q.add_column(col)
-        for name, qu in sorted(spec.sql.queries.items()):
-            plan = ""
-            if qu.expect_plan is not None:
-                plan = ("uses index" if qu.expect_plan.uses_index is True else
-                        f"uses {qu.expect_plan.uses_index}" if qu.expect_plan.uses_index else
-                        "no seq scan")
-            q.add_row(name, qu.class_ or "", ", ".join(qu.params),
-                      ",".join(str(w) for w in select.query_levels(spec, name)), plan,
-                      str(checked.source.line(("sql", "queries", name))))
-        console.print(q)
+        console.print(sql_table(checked))
     tt = Table(title="Targets")
     for col in ("#", "target", "kind", "selects", "statistic", "fail if not", "warn if not",
                 "line"):
@@ -163,6 +156,50 @@ def render(checked: CheckedSpec, console) -> None:
         console.print(w.format(), style="yellow")
     for note in tool_notes(checked):
         console.print(note.format(), style="yellow", markup=False)
+
+
+ENGINES = {
+    "asyncpg": "asyncpg (an application's driver and pool)",
+    "pgbench": "pgbench (the C reference client)",
+    "both": "asyncpg and pgbench, each judged on its own",
+}
+
+
+def sql_table(checked: CheckedSpec):
+    """Per query: what it runs (a statement, a transaction, a mix), which engine measures it, its
+    load and the plan it must show (a rich Table)."""
+    from rich.table import Table
+
+    spec = checked.spec
+    assert spec.sql is not None
+    q = Table(title="SQL queries")
+    for col in ("query", "class", "runs", "engine", "workers", "load", "expected plan", "line"):
+        q.add_column(col)
+    for name, qu in sorted(spec.sql.queries.items()):
+        plan = ""
+        if qu.expect_plan is not None:
+            e = qu.expect_plan
+            uses = ["uses index"] if e.uses_index is True else [f"uses {e.uses_index}"] * bool(e.uses_index)
+            plan = "; ".join(
+                [*uses, *(["no seq scan"] if e.no_seq_scan else []),
+                 *(f"index scan on {t}" for t in e.index_scan_on),
+                 *(f"no seq scan on {t}" for t in e.no_seq_scan_on)])
+        if qu.steps is not None:
+            runs = f"transaction of {len(qu.steps)} statements"
+            runs += f", {qu.isolation}" if qu.isolation else ""
+        elif qu.mix is not None:
+            total = sum(qu.mix.values())
+            runs = "mix: " + ", ".join(f"{p} {w * 100 / total:.0f}%" for p, w in qu.mix.items())
+        else:
+            runs = "statement" + (f" ({', '.join(qu.params)})" if qu.params else "")
+        if qu.retries:
+            runs += f", {qu.retries} retries"
+        load = f"{qu.rate.text} (open model)" if qu.rate is not None else "closed"
+        engine = ENGINES[qu.engine or spec.sql.defaults.engine]
+        workers = ",".join(str(w) for w in select.query_levels(spec, name))
+        q.add_row(name, qu.class_ or "", runs, engine, workers, load, plan,
+                  str(checked.source.line(("sql", "queries", name))))
+    return q
 
 
 def tool_notes(checked: CheckedSpec) -> list[SpecError]:

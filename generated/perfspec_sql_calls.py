@@ -47,22 +47,29 @@ async def statement(level, q, make_args, conn):
     return lambda: fetch(*make_args())
 
 
-def transaction(level, qname, q, conn):
-    """A zero-argument call running the query's steps in one transaction, retried as the spec says."""
+async def transaction(level, qname, q, conn):
+    """A zero-argument call running the query's steps in one transaction, retried as the spec says;
+    on a held connection each step is prepared once."""
     steps, isolation, retries = steps_of(q), q.get("isolation"), q.get("retries", 0)
-    draw, retried = functools.partial(level.gens.draw, qname), level.retried
+    draw, retried = level.gens.drawer(qname), level.retried
+    held = None
+    if conn is not None and level.q["prepared"]:
+        held = [await conn.prepare(step["sql"]) for step in steps]
+    plan = [(i, step["sql"], step["params"], step["returns"]) for i, step in enumerate(steps)]
 
     async def attempt(c, values):
         async with c.transaction(isolation=isolation):
-            for i, step in enumerate(steps):
-                args = [values[p] for p in step["params"]]
-                if step["returns"]:
-                    row = await c.fetchrow(step["sql"], *args)
+            for i, sql, params, returns in plan:
+                args = [values[p] for p in params]
+                if returns:
+                    row = await (held[i].fetchrow(*args) if held else c.fetchrow(sql, *args))
                     if row is None:
                         raise NoRow(f"step {i + 1} of {qname!r} returned no row for its columns")
                     values.update(row.items())
+                elif held:
+                    await held[i].fetch(*args)
                 else:
-                    await c.execute(step["sql"], *args)
+                    await c.execute(sql, *args)
 
     async def once(values):
         if conn is not None:
@@ -74,7 +81,7 @@ def transaction(level, qname, q, conn):
         values = draw()
         for tried in range(retries + 1):
             try:
-                return await once(dict(values))
+                return await once(dict(values) if retries else values)
             except asyncpg.PostgresError as exc:
                 if tried < retries and exc.sqlstate in RETRYABLE:
                     retried[exc.sqlstate] = retried.get(exc.sqlstate, 0) + 1
@@ -98,7 +105,7 @@ class Mix:
         for part in self.parts:
             q = queries[part]
             if is_transaction(q):
-                calls.append(transaction(self.level, part, q, conn))
+                calls.append(await transaction(self.level, part, q, conn))
             else:
                 calls.append(await statement(self.level, q, self.level.gens.maker(part), conn))
         samples = [self.level.part_samples.setdefault(p, array.array("q")) for p in self.parts]

@@ -114,7 +114,7 @@ class Level:
         if "mix" in q:
             return await calls.Mix(self, q).build(QUERIES, conn)
         if calls.is_transaction(q):
-            return calls.transaction(self, self.name, q, conn)
+            return await calls.transaction(self, self.name, q, conn)
         if conn is None:
             return self.pooled
         if q["prepared"]:

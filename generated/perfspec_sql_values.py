@@ -265,6 +265,26 @@ class Generators:
             values[name] = self.value(name, values)
         return values
 
+    def drawer(self, query):
+        """draw() for the timed loop: uniform int ranges drawn without the dispatch."""
+        q, steps = self.queries[query], []
+        for name in q.get("draws", q.get("params", [])):
+            gen = self.generators[name]
+            if "int" in gen and "dist" not in gen:
+                low, high = self.bounds[name]
+                steps.append((name, low, high - low + 1))
+            else:
+                steps.append((name, None, None))
+        value, random_ = self.value, self.rng.random
+
+        def draw():
+            values = {}
+            for name, low, span in steps:
+                values[name] = value(name, values) if low is None else low + int(random_() * span)
+            return values
+
+        return draw
+
     def args(self, query):
         values = self.draw(query)
         return [values[name] for name in self.queries[query].get("params", [])]

@@ -69,8 +69,10 @@ def test_k6_runs_mix_and_passes_thresholds(tmp_path: Path) -> None:
     with demo_target() as url:
         proc = run_k6(folder, url, tmp_path / "res")
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    # k6's own end-of-test summary is kept, with one threshold per target, named by the target
-    assert "THRESHOLDS" in proc.stdout and "http_req_duration{target_crud_fast:yes}" in proc.stdout
+    # k6's own end-of-test summary is kept, with one threshold per target bound; a target that
+    # selects one class is keyed by that class (a tag every sample has), its name in the comment
+    assert "THRESHOLDS" in proc.stdout and "http_req_duration{class:crud}" in proc.stdout
+    assert '// target crud_fast\n    "http_req_duration{class:crud}"' in (folder / "k6.js").read_text()
     series, meta = read_results([tmp_path / "res"])
     counts = {s.name: s.count for s in series}
     assert counts["list_agents"] > 20 and sum(s.failures for s in series) == 0
@@ -82,7 +84,7 @@ def test_k6_threshold_fails_when_demo_injects_latency(tmp_path: Path) -> None:
     with demo_target("--latency", "80ms") as url:
         proc = run_k6(folder, url, tmp_path / "res")
     assert proc.returncode == 99, proc.stdout[-2000:] + proc.stderr[-2000:]
-    assert "thresholds on metrics 'http_req_duration{target_crud_fast:yes}'" in proc.stderr
+    assert "thresholds on metrics 'http_req_duration{class:crud}'" in proc.stderr
 
 
 @pytest.mark.parametrize("script", ["locustfile.py", "k6.js"])

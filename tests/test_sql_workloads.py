@@ -300,3 +300,13 @@ def test_the_dsn_reaches_pgbench_through_libpq_environment_only() -> None:
     assert "s3cret" not in " ".join(cmd) and cmd[-2:] == ["-f", "/gen/x/pgbench/q.sql@1"]
     assert cmd[cmd.index("-c") + 1] == "4" and cmd[cmd.index("-j") + 1] == "2"
     assert cmd[cmd.index("--max-tries") + 1] == "3" and cmd[cmd.index("-s") + 1] == "10"
+
+
+def test_explain_says_what_each_query_runs_and_which_engine_measures_it() -> None:
+    proc = perfspec("explain", "specs/pgbench_tpcb.yaml", env={"COLUMNS": "200"})
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "transaction of 5 statements, 3 retries" in out and "mix: lookup 80%, tpcb 20%" in out
+    assert "asyncpg and pgbench, each judged on its own" in out
+    assert "index scan on pgbench_accounts" in out
+    assert "generated/pgbench_tpcb/pgbench/tpcb.sql" in out and "pgbench custom script" in out

@@ -57,11 +57,11 @@ export const options = {
     // target endurance_stable
     "http_req_duration{target_endurance_stable:yes}": ["p(95)<500"],
     // target reads
-    "http_req_duration{target_reads:yes}": ["p(50)<26", "p(95)<55", "p(99)<110"],
+    "http_req_duration{class:read}": ["p(50)<26", "p(95)<55", "p(99)<110"],
     // target writes
-    "http_req_duration{target_writes:yes}": ["p(50)<17", "p(95)<40", "p(99)<89"],
+    "http_req_duration{class:write}": ["p(50)<17", "p(95)<40", "p(99)<89"],
     // target deletes
-    "http_req_duration{target_deletes:yes}": ["p(50)<15", "p(95)<41", "p(99)<54"],
+    "http_req_duration{name:delete_agent}": ["p(50)<15", "p(95)<41", "p(99)<54"],
     // target peak_capacity
     "http_req_duration{target_peak_capacity:yes}": ["p(95)<500"],
     "http_reqs{target_peak_capacity:yes}": ["rate>100"],
@@ -87,7 +87,7 @@ export const options = {
   ],
 };
 
-// per endpoint: its fixed request parameters; the tags flag each target it counts for
+// per endpoint: its fixed request parameters; `name` and `class` tags (and a flag per target no existing tag selects)
 const PARAMS = {
   "create_agent": {
     headers: {"Content-Type": "application/json"},
@@ -99,7 +99,6 @@ const PARAMS = {
       "target_peak": "yes",
       "target_endurance": "yes",
       "target_endurance_stable": "yes",
-      "target_writes": "yes",
       "target_peak_capacity": "yes",
       "target_sustained_capacity": "yes",
       "target_service_level": "yes",
@@ -116,7 +115,6 @@ const PARAMS = {
       "target_peak": "yes",
       "target_endurance": "yes",
       "target_endurance_stable": "yes",
-      "target_writes": "yes",
       "target_peak_capacity": "yes",
       "target_sustained_capacity": "yes",
       "target_service_level": "yes",
@@ -132,7 +130,6 @@ const PARAMS = {
       "target_peak": "yes",
       "target_endurance": "yes",
       "target_endurance_stable": "yes",
-      "target_deletes": "yes",
       "target_peak_capacity": "yes",
       "target_sustained_capacity": "yes",
       "target_service_level": "yes",
@@ -148,7 +145,6 @@ const PARAMS = {
       "target_peak": "yes",
       "target_endurance": "yes",
       "target_endurance_stable": "yes",
-      "target_reads": "yes",
       "target_peak_capacity": "yes",
       "target_sustained_capacity": "yes",
       "target_service_level": "yes",
@@ -164,7 +160,6 @@ const PARAMS = {
       "target_peak": "yes",
       "target_endurance": "yes",
       "target_endurance_stable": "yes",
-      "target_reads": "yes",
       "target_peak_capacity": "yes",
       "target_sustained_capacity": "yes",
       "target_service_level": "yes",
@@ -180,7 +175,6 @@ const PARAMS = {
       "target_peak": "yes",
       "target_endurance": "yes",
       "target_endurance_stable": "yes",
-      "target_reads": "yes",
       "target_peak_capacity": "yes",
       "target_sustained_capacity": "yes",
       "target_service_level": "yes",
@@ -196,7 +190,6 @@ const PARAMS = {
       "target_peak": "yes",
       "target_endurance": "yes",
       "target_endurance_stable": "yes",
-      "target_reads": "yes",
       "target_peak_capacity": "yes",
       "target_sustained_capacity": "yes",
       "target_service_level": "yes",
@@ -213,7 +206,6 @@ const PARAMS = {
       "target_peak": "yes",
       "target_endurance": "yes",
       "target_endurance_stable": "yes",
-      "target_writes": "yes",
       "target_peak_capacity": "yes",
       "target_sustained_capacity": "yes",
       "target_service_level": "yes",

@@ -40,12 +40,12 @@ export const options = {
   ),
   thresholds: {
     // target agent_execution
-    "http_req_duration{target_agent_execution:yes}": ["p(95)<2000"],
-    "http_req_failed{target_agent_execution:yes}": ["rate<0.05"],
+    "http_req_duration{name:run_agent}": ["p(95)<2000"],
+    "http_req_failed{name:run_agent}": ["rate<0.05"],
     // target rag_queries
-    "http_req_duration{target_rag_queries:yes}": ["p(95)<500"],
+    "http_req_duration{name:rag_query}": ["p(95)<500"],
     // target api_endpoints
-    "http_req_duration{target_api_endpoints:yes}": ["p(95)<200"],
+    "http_req_duration{class:api}": ["p(95)<200"],
     // target concurrent_users_100
     "http_req_failed{target_concurrent_users_100:yes}": ["rate<0.05"],
     // target quick_run
@@ -67,13 +67,12 @@ export const options = {
   ],
 };
 
-// per endpoint: its fixed request parameters; the tags flag each target it counts for
+// per endpoint: its fixed request parameters; `name` and `class` tags (and a flag per target no existing tag selects)
 const PARAMS = {
   "create_agent": {
     tags: {
       "name": "create_agent",
       "class": "api",
-      "target_api_endpoints": "yes",
       "target_concurrent_users_100": "yes",
       "target_quick_run": "yes",
     },
@@ -83,7 +82,6 @@ const PARAMS = {
     tags: {
       "name": "create_schedule",
       "class": "api",
-      "target_api_endpoints": "yes",
       "target_concurrent_users_100": "yes",
       "target_quick_run": "yes",
     },
@@ -93,7 +91,6 @@ const PARAMS = {
     tags: {
       "name": "delete_agent",
       "class": "api",
-      "target_api_endpoints": "yes",
       "target_concurrent_users_100": "yes",
       "target_quick_run": "yes",
     },
@@ -103,7 +100,6 @@ const PARAMS = {
     tags: {
       "name": "get_agent",
       "class": "api",
-      "target_api_endpoints": "yes",
       "target_concurrent_users_100": "yes",
       "target_quick_run": "yes",
     },
@@ -113,7 +109,6 @@ const PARAMS = {
     tags: {
       "name": "get_schedule",
       "class": "api",
-      "target_api_endpoints": "yes",
       "target_concurrent_users_100": "yes",
       "target_quick_run": "yes",
     },
@@ -132,7 +127,6 @@ const PARAMS = {
     tags: {
       "name": "list_agents",
       "class": "api",
-      "target_api_endpoints": "yes",
       "target_concurrent_users_100": "yes",
       "target_quick_run": "yes",
     },
@@ -142,7 +136,6 @@ const PARAMS = {
     tags: {
       "name": "list_schedules",
       "class": "api",
-      "target_api_endpoints": "yes",
       "target_concurrent_users_100": "yes",
       "target_quick_run": "yes",
     },
@@ -156,7 +149,6 @@ const PARAMS = {
     tags: {
       "name": "rag_query",
       "class": "rag",
-      "target_rag_queries": "yes",
       "target_concurrent_users_100": "yes",
       "target_quick_run": "yes",
     },
@@ -175,7 +167,6 @@ const PARAMS = {
     tags: {
       "name": "run_agent",
       "class": "agent_execution",
-      "target_agent_execution": "yes",
       "target_concurrent_users_100": "yes",
       "target_quick_run": "yes",
     },

@@ -65,29 +65,29 @@ export const options = {
   ),
   thresholds: {
     // target auth
-    "http_req_duration{target_auth:yes}": ["avg<100", "p(95)<200"],
-    "http_reqs{target_auth:yes}": ["rate>50"],
-    "http_req_failed{target_auth:yes}": ["rate<0.01"],
+    "http_req_duration{class:auth}": ["avg<100", "p(95)<200"],
+    "http_reqs{class:auth}": ["rate>50"],
+    "http_req_failed{class:auth}": ["rate<0.01"],
     // target crud
-    "http_req_duration{target_crud:yes}": ["avg<50", "p(95)<100"],
-    "http_reqs{target_crud:yes}": ["rate>100"],
-    "http_req_failed{target_crud:yes}": ["rate<0.01"],
+    "http_req_duration{class:crud}": ["avg<50", "p(95)<100"],
+    "http_reqs{class:crud}": ["rate>100"],
+    "http_req_failed{class:crud}": ["rate<0.01"],
     // target read_heavy
-    "http_req_duration{target_read_heavy:yes}": ["avg<30", "p(95)<50"],
-    "http_reqs{target_read_heavy:yes}": ["rate>200"],
-    "http_req_failed{target_read_heavy:yes}": ["rate<0.005"],
+    "http_req_duration{name:list_agents}": ["avg<30", "p(95)<50"],
+    "http_reqs{name:list_agents}": ["rate>200"],
+    "http_req_failed{name:list_agents}": ["rate<0.005"],
     // target health
-    "http_req_duration{target_health:yes}": ["avg<10", "p(95)<20"],
-    "http_reqs{target_health:yes}": ["rate>500"],
-    "http_req_failed{target_health:yes}": ["rate<=0"],
+    "http_req_duration{name:health}": ["avg<10", "p(95)<20"],
+    "http_reqs{name:health}": ["rate>500"],
+    "http_req_failed{name:health}": ["rate<=0"],
     // target k6_auth
-    "http_req_duration{target_k6_auth:yes}": ["p(95)<200"],
-    "http_req_failed{target_k6_auth:yes}": ["rate<0.01"],
+    "http_req_duration{class:auth}": ["p(95)<200"],
+    "http_req_failed{class:auth}": ["rate<0.01"],
     // target k6_agents
     "http_req_duration{target_k6_agents:yes}": ["p(95)<2000"],
     "http_req_failed{target_k6_agents:yes}": ["rate<0.05"],
     // target k6_list
-    "http_req_duration{target_k6_list:yes}": ["p(95)<200"],
+    "http_req_duration{name:list_agents}": ["p(95)<200"],
   },
   summaryTrendStats: [
     "avg",
@@ -104,48 +104,39 @@ export const options = {
   ],
 };
 
-// per endpoint: its fixed request parameters; the tags flag each target it counts for
+// per endpoint: its fixed request parameters; `name` and `class` tags (and a flag per target no existing tag selects)
 const PARAMS = {
   "create_agent": {
-    tags: {"name": "create_agent", "class": "crud", "target_crud": "yes", "target_k6_agents": "yes"},
+    tags: {"name": "create_agent", "class": "crud", "target_k6_agents": "yes"},
     responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "delete_agent": {
-    tags: {"name": "delete_agent", "class": "crud", "target_crud": "yes"},
+    tags: {"name": "delete_agent", "class": "crud"},
     responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "get_agent": {
-    tags: {"name": "get_agent", "class": "crud", "target_crud": "yes", "target_k6_agents": "yes"},
+    tags: {"name": "get_agent", "class": "crud", "target_k6_agents": "yes"},
     responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "health": {
-    tags: {"name": "health", "class": "health", "target_health": "yes"},
+    tags: {"name": "health", "class": "health"},
     responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "list_agents": {
-    tags: {
-      "name": "list_agents",
-      "class": "read_heavy",
-      "target_read_heavy": "yes",
-      "target_k6_agents": "yes",
-      "target_k6_list": "yes",
-    },
+    tags: {"name": "list_agents", "class": "read_heavy", "target_k6_agents": "yes"},
     responseCallback: http.expectedStatuses(200, 201, 204),
   },
-  "login": {
-    tags: {"name": "login", "class": "auth", "target_auth": "yes", "target_k6_auth": "yes"},
-    responseCallback: http.expectedStatuses(200, 429),
-  },
+  "login": {tags: {"name": "login", "class": "auth"}, responseCallback: http.expectedStatuses(200, 429)},
   "register": {
-    tags: {"name": "register", "class": "auth", "target_auth": "yes", "target_k6_auth": "yes"},
+    tags: {"name": "register", "class": "auth"},
     responseCallback: http.expectedStatuses(200, 201, 409, 429),
   },
   "update_agent": {
-    tags: {"name": "update_agent", "class": "crud", "target_crud": "yes", "target_k6_agents": "yes"},
+    tags: {"name": "update_agent", "class": "crud", "target_k6_agents": "yes"},
     responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "verify_token": {
-    tags: {"name": "verify_token", "class": "auth", "target_auth": "yes", "target_k6_auth": "yes"},
+    tags: {"name": "verify_token", "class": "auth"},
     responseCallback: http.expectedStatuses(200, 201, 204),
   },
 };

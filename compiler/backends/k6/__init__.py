@@ -1,8 +1,9 @@
 """k6 backend: an idiomatic k6 script per spec, and the support module once per output folder.
 
 Per endpoint a function calling `http.<method>(url, body, params)` with its tags, per flow an
-object naming its tasks, per profile a scenario, per target thresholds keyed by the target
-(`http_req_duration{target_api:yes}`), so `k6 run` names the failing target. The per-VU loop,
+object naming its tasks, per profile a scenario, per target thresholds keyed by its selection
+(`http_req_duration{class:api}`, `{name:health}`, or a flag `{target_api:yes}`), the target's name
+in the comment above, so `k6 run` names what failed. The per-VU loop,
 checks and profile selection live in the support module `perfspec_k6.js` (runtime/support/).
 """
 
@@ -294,8 +295,8 @@ class K6Backend:
             out.append('import ws from "k6/ws";')
         body_lines = [f"const {const} = {_host(plan.hosts[h])};" for h, const in bases.items()]
         body_lines += options_lines(plan, profiles, default)
-        body_lines += ["", "// per endpoint: its fixed request parameters; the tags flag each target it "
-                       "counts for"]
+        body_lines += ["", "// per endpoint: its fixed request parameters; `name` and `class` tags (and a "
+                       "flag per target no existing tag selects)"]
         body_lines.append(statement("const PARAMS = ", params(plan, flow_headers), ";", 0, JS))
         for name in plan.endpoints:
             body_lines += [""] + endpoint_function(plan.endpoints[name], idents[name], bases, flow_headers)

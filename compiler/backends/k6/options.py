@@ -1,5 +1,6 @@
 """The options of a k6 script: a scenario per profile, a threshold per target bound (keyed by the
-target's flag tag, so `k6 run` names the target that failed), and the tags that carry the flags."""
+target's selection: its endpoint's `name`, its `class`, or a flag tag of its own, the target named
+in the comment above), and the tags of each endpoint's samples."""
 
 from __future__ import annotations
 
@@ -59,13 +60,30 @@ def target_tag(t: TargetPlan) -> str:
     return f"target_{t.ident}"
 
 
+def selection(plan: Plan, t: TargetPlan) -> str:
+    """The tag filter of a target's samples: the endpoint's `name` when it selects one endpoint,
+    its `class` when it selects exactly one class's endpoints (tags every sample carries anyway),
+    else a flag tag of its own. Each tag on a request costs k6 work on every metric sample
+    (bench/load_efficiency.py measured a flag tag at about a tenth of k6's requests per second),
+    so a flag is added only where no existing tag selects the same samples."""
+    chosen = set(t.endpoints)
+    if len(chosen) == 1:
+        return f"name:{t.endpoints[0]}"
+    classes = {plan.endpoints[e].klass for e in chosen}
+    if len(classes) == 1 and None not in classes:
+        klass = next(iter(classes))
+        if chosen == {n for n, ep in plan.endpoints.items() if ep.klass == klass}:
+            return f"class:{klass}"
+    return f"{target_tag(t)}:yes"
+
+
 def thresholds(plan: Plan) -> list[tuple[str, str, list[str]]]:
     """(comment, metric key, expressions) per measured HTTP target's fail bounds."""
     out = []
     for t in plan.targets:
         if t.kind != "measured" or not t.endpoints or "during" in t.extra:
             continue  # a part of the run (`during`) is not something a k6 threshold can judge
-        tag = f"{{{target_tag(t)}:yes}}"
+        tag = f"{{{selection(plan, t)}}}"
         latency = "http_req_waiting" if t.measure == "ttfb" else "http_req_duration"
         found: dict[str, list[str]] = {}
         for s in t.stats:
@@ -91,7 +109,7 @@ def tags(plan: Plan) -> dict[str, dict[str, str]]:
     """Per endpoint the tags of its samples: name, class, flags of the targets it counts for."""
     out: dict[str, dict[str, str]] = {}
     judged = {key.split("{")[1].split(":")[0] for _c, key, _e in thresholds(plan)}
-    judged = {t.name for t in plan.targets if target_tag(t) in judged}
+    judged = {t.name for t in plan.targets if target_tag(t) in judged}  # targets that need a flag
     for name, ep in plan.endpoints.items():
         t = {"name": name}  # the reader takes a `name` that is a spec name for the endpoint
         if ep.klass:
