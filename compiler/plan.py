@@ -41,6 +41,7 @@ class EndpointPlan:
     tags: list[str]
     route: str  # how the service labels it in its metrics (`route:`, else the path as written)
     source: SourceRef
+    json_expect: list[tuple[str, list, Any]] = field(default_factory=list)  # (path, keys, value)
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,7 @@ def build_plan(checked: CheckedSpec) -> Plan:
                 query=dict(sorted(ep.query.items())), body_kind=body_kind, body=body,
                 expect=sorted(set(expect.status)) if expect else [200],
                 body_contains=expect.body_contains if expect else None,
+                json_expect=_json_expect(expect),
                 extract=dict(sorted(ep.extract.items())), stream=ep.stream, ws_send=ep.send,
                 ws_messages=ep.messages, timeout=timeout.value if timeout else None,
                 klass=ep.class_, tags=list(ep.tags), route=ep.route or ep.path,
@@ -211,6 +213,12 @@ def build_plan(checked: CheckedSpec) -> Plan:
                 endpoints=endpoints, flows=flows, profiles=profiles, targets=targets,
                 default_profile=default, sql=sql_plan(checked, file, ref), alerts=spec.alerts,
                 capacity=spec.capacity, github=spec.ci.github if spec.ci else None, sources=sources)
+
+
+def _json_expect(expect) -> list[tuple[str, list, Any]]:
+    """(path, its keys, the value it must equal) per `expect: {json: ...}` field."""
+    fields = (expect.json_ or {}) if expect else {}
+    return [(p, templates.json_path_keys(p), v) for p, v in sorted(fields.items())]
 
 
 def _profile(spec: Spec, name: str, ref) -> ProfilePlan:

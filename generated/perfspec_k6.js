@@ -127,6 +127,37 @@ export function bodyContains(text) {
   return (res) => (String(res.body).includes(text) ? "" : "body does not contain the expected text");
 }
 
+// a check: a field of the JSON body (its keys) equals the value (JSON equality)
+export function jsonEquals(path, expected, ...keys) {
+  return (res) => {
+    let node;
+    try {
+      node = res.json();
+    } catch (e) {
+      return `${path}: the body is not JSON`;
+    }
+    for (const key of keys) {
+      if (node === null || typeof node !== "object" || !(key in node)) return `${path} is missing (expected ${shown(expected)})`;
+      node = node[key];
+    }
+    return sameJson(node, expected) ? "" : `${path} is ${shown(node)}, expected ${shown(expected)}`;
+  };
+}
+
+function sameJson(a, b) {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k) => k in b && sameJson(a[k], b[k]));
+}
+
+function shown(value) {
+  const text = JSON.stringify(value);
+  return text.length <= 60 ? text : `${text.slice(0, 57)}...`;
+}
+
 // a check: store a value of the JSON body (its keys) in the user's variables
 export function extractJson(user, variable, what, ...keys) {
   return (res) => {

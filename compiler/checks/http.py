@@ -21,6 +21,7 @@ class HttpChecks:
                        choices_hint(http.defaults.host, hosts, "hosts"))
         for k, v in sorted(http.defaults.headers.items()):
             self.template(("http", "defaults", "headers", k), v)
+        self.json_expect(("http", "defaults", "expect"), http.defaults.expect)
         if not hosts:
             self.error(("http",), "HTTP endpoints need a host, and `hosts` is empty",
                        "add hosts: {api: {url: '${API_URL:-http://127.0.0.1:8000}'}}", at_key=True)
@@ -60,6 +61,7 @@ class HttpChecks:
         elif ep.send is not None:
             self.error((*path, "send"), "send is for WebSocket endpoints (ws: /path)",
                        "use json/form/body for an HTTP request body")
+        self.json_expect((*path, "expect"), ep.expect)
         for var, where in sorted(ep.extract.items()):
             if not (_JSONPATH.match(where) or where.startswith("header:")):
                 self.error((*path, "extract", var), f"cannot read {where!r} as a JSON path",
@@ -78,6 +80,13 @@ class HttpChecks:
             for part in self.template(spath, text):
                 if part[0] == "var":
                     self.variable(spath, part[1], extracted)
+
+    def json_expect(self, path: tuple, expect) -> None:
+        """`expect: {json: {PATH: value}}`: every path readable, as extract reads them."""
+        for where in sorted((expect.json_ or {}) if expect else {}):
+            if not _JSONPATH.match(where):
+                self.error((*path, "json", where), f"cannot read {where!r} as a JSON path",
+                           'write $.field.sub[0] or $["a key"]', at_key=True)
 
     def variable(self, path: tuple, var: str, extracted: set[str], user: set[str] | None = None
                  ) -> None:

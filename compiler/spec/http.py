@@ -70,7 +70,14 @@ class Expect(Strict):
     """What counts as success; an expected 429 under rate limiting is a success."""
 
     status: list[StatusCode] = Field(min_length=1)
-    body_contains: str | None = None
+    body_contains: str | None = Field(None, description="the body must contain this text")
+    json_: dict[str, Any] | None = Field(
+        None,
+        alias="json",
+        description="JSON body fields that must equal these values: {JSON path: value}, e.g. "
+        '{"$.status": "ok", "$.items[0].id": 1}; a missing field or another value fails the call',
+        examples=[{"$.status": "ok"}],
+    )
 
 
 class Endpoint(Strict):

@@ -9,6 +9,7 @@ generated locustfile imports it and needs nothing but Locust.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import sys
 import time
@@ -100,6 +101,43 @@ def expect_text(resp: Any, text: str) -> bool:
 
 
 _MISSING = object()
+
+
+def expect_json(resp: Any, path: str, expected: Any, *keys: str | int) -> bool:
+    """`expect: {json: {PATH: value}}`: fail the response unless the field equals the value (JSON
+    equality: true is not 1, 1 is 1.0)."""
+    try:
+        node: Any = resp.json()
+    except ValueError:
+        resp.failure(f"{path}: the body is not JSON")
+        return False
+    for key in keys:
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            resp.failure(f"{path} is missing (expected {_shown(expected)})")
+            return False
+    if json_equal(node, expected):
+        return True
+    resp.failure(f"{path} is {_shown(node)}, expected {_shown(expected)}")
+    return False
+
+
+def json_equal(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None:
+        return a is b or (isinstance(a, bool) and isinstance(b, bool) and a == b)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a == b
+    return type(a) is type(b) and a == b
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def json_value(resp: Any, what: str, *keys: str | int) -> Any:

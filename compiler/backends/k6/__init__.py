@@ -22,7 +22,7 @@ SUPPORT = PurePosixPath("perfspec_k6.js")
 # what a script may import from the support module (only what its code calls is imported)
 SUPPORT_NAMES = (
     "bodyContains", "env", "expect",
-    "extractHeader", "extractJson", "host", "profile", "run", "uuid", "websocket",
+    "extractHeader", "extractJson", "host", "jsonEquals", "profile", "run", "uuid", "websocket",
 )
 # JavaScript reserved words and the names the script imports: never an endpoint function's name
 RESERVED = {
@@ -212,10 +212,13 @@ def _request_params(ep: EndpointPlan, fixed: str, flow_headers: bool) -> Raw | C
 
 
 def _checks(ep: EndpointPlan) -> list:
-    """The response checks beyond the status: body text, extracted values."""
+    """The response checks beyond the status: body text, JSON fields, extracted values."""
     checks: list = []
     if ep.body_contains is not None:
         checks.append(Raw(f"bodyContains({js_str(ep.body_contains)})"))
+    for path, keys, value in ep.json_expect:
+        args = (Raw(js_str(path)), literal(value, JS), *(literal(k, JS) for k in keys))
+        checks.append(Call("jsonEquals", args))
     for var, where in ep.extract.items():
         what = js_str(f"{var} from {where}")
         if where.startswith("header:"):

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from ... import templates
 from ...plan import EndpointPlan, FlowPlan, Plan
 from ..base import Artifact, environment, header
-from ..code import PY, Call, Coll, Raw, data, flat, py_str, statement, template
+from ..code import PY, Call, Coll, Raw, data, flat, literal, py_str, statement, template
 from ..http import default_host, method_names, provenance, support_source, variables
 
 _ENV = environment(Path(__file__).parent)
@@ -76,6 +76,7 @@ SUPPORT_NAMES = [
     "env",
     "env_text",
     "expect",
+    "expect_json",
     "expect_text",
     "header",
     "json_value",
@@ -107,6 +108,16 @@ def _url(ep: EndpointPlan, main: str | None, bases: dict[str, str]) -> Raw:
     return Raw(f'{path} + "?" + urlencode({flat(query)})')
 
 
+def _condition(head: str, parts: list[str], tail: str, indent: int) -> list[str]:
+    """`a and b and c` on one line, or one operand a line inside parentheses, as ruff formats it."""
+    pad = " " * indent
+    line = f"{pad}{head}{' and '.join(parts)}{tail}"
+    if len(line) <= 110:
+        return [line]
+    inner = [f"{pad}    {p}" if i == 0 else f"{pad}    and {p}" for i, p in enumerate(parts)]
+    return [f"{pad}{head}(", *inner, f"{pad}){tail}"]
+
+
 def _headers(ep: EndpointPlan, flow_headers: bool) -> Raw | Coll | None:
     own = tuple((Raw(py_str(k)), template(v, PY, _var)) for k, v in ep.headers.items())
     if not flow_headers:
@@ -115,15 +126,19 @@ def _headers(ep: EndpointPlan, flow_headers: bool) -> Raw | Coll | None:
 
 
 def _checks(ep: EndpointPlan) -> list[str]:
-    """After the request: expected statuses, body text, extracted values."""
-    cond = "expect(resp, " + ", ".join(str(s) for s in ep.expect) + ")"
+    """After the request: expected statuses, body text, JSON fields, extracted values."""
+    parts = ["expect(resp, " + ", ".join(str(s) for s in ep.expect) + ")"]
     if ep.body_contains is not None:
-        cond += f" and expect_text(resp, {py_str(ep.body_contains)})"
+        parts.append(f"expect_text(resp, {py_str(ep.body_contains)})")
+    for path, keys, value in ep.json_expect:
+        args = [py_str(path), flat(literal(value, PY)), *(py_str(k) if isinstance(k, str) else str(k)
+                                                          for k in keys)]
+        parts.append(f"expect_json(resp, {', '.join(args)})")
     if not ep.extract:
-        return [statement("", Raw(cond), "", 12)]
+        return _condition("", parts, "", 12)
     if any(s >= 300 for s in ep.expect):
-        cond += " and resp.status_code < 300"  # values come only from successful responses
-    lines = [statement("if ", Raw(cond), ":", 12)]
+        parts.append("resp.status_code < 300")  # values come only from successful responses
+    lines = _condition("if ", parts, ":", 12)
     for var, where in ep.extract.items():
         what = py_str(f"{var} from {where}")
         if where.startswith("header:"):
