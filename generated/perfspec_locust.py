@@ -17,6 +17,7 @@ import uuid as _uuid
 from typing import Any
 
 from locust import FastHttpUser, LoadTestShape
+from locust.exception import StopUser
 
 if __package__:  # perfspec.runtime.support in perfspec's own tests
     from . import perfspec_locust_results as results
@@ -177,6 +178,18 @@ class PerfspecUser(FastHttpUser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.vars: dict[str, Any] = {}
+        self.first_failure: tuple[str, str] | None = None  # (call, cause) since the user started
+
+    def context(self) -> dict:
+        """Every request's context (Locust merges it in): failures are traced to their user."""
+        return {"perfspec_user": self}
+
+    def started(self, flow: str) -> None:
+        """The end of on_start: when one of its calls failed the user stops (Locust's StopUser)
+        instead of failing every later call for a value it never got; the run reports it."""
+        if self.first_failure is not None:
+            results.stopped(flow, *self.first_failure)
+            raise StopUser()
 
     def var(self, name: str) -> str:
         """A per-user value as text; MissingValue before any response provided it."""
@@ -204,7 +217,7 @@ class PerfspecUser(FastHttpUser):
             response_time=0.0,
             response_length=0,
             exception=exc,
-            context={},
+            context=self.context(),
             url=None,
             response=None,
         )
@@ -230,9 +243,10 @@ class PerfspecUser(FastHttpUser):
             if ok and contains is not None and contains not in body.decode("utf-8", "replace"):
                 resp.failure("body does not contain the expected text")
                 ok = False
-            record(
-                name, elapsed, resp.status_code or 0, None if ok else f"HTTP {resp.status_code or 0}", ttfb
-            )
+            error = None if ok else f"HTTP {resp.status_code or 0}"
+            record(name, elapsed, resp.status_code or 0, error, ttfb)
+            if error is not None and self.first_failure is None:
+                self.first_failure = (name, error)
             return ok
 
     def websocket(
@@ -249,6 +263,7 @@ class PerfspecUser(FastHttpUser):
         except Exception as exc:  # noqa: BLE001 - refused, handshake failed: recorded with its cause
             record(name, 0.0, 0, "connect: " + cause(exc, url))
             fire(response_time=0, response_length=0, exception=exc, **meta)
+            self.first_failure = self.first_failure or (name, "connect: " + cause(exc, url))
             return
         try:
             for payload in messages:

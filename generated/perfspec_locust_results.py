@@ -113,7 +113,7 @@ class Series:
 
 
 RESULTS: dict[str, Series] = {}
-RUN: dict[str, Any] = {"spec": None, "profile": None, "aborted": None}
+RUN: dict[str, Any] = {"spec": None, "profile": None, "aborted": None, "stopped": {}}
 # the abort rule: no response (or only 5xx) to every request for this long stops the run; 0: never
 ABORT_AFTER = float(os.environ.get("PERFSPEC_ABORT_AFTER", "10") or 0)
 HEALTH: dict[str, Any] = {"failing_since": None, "cause": ""}
@@ -162,6 +162,24 @@ def _on_request(
     status = getattr(response, "status_code", None) or 0
     error = None if exception is None else (cause(exception, url) or f"HTTP {status}")
     record(name, response_time / 1000.0, status, error)
+    if error is not None and context:
+        failed(context, name, error)
+
+
+def failed(context: dict, name: str, error: str) -> None:
+    """A user's failed call, kept on the user until its on_start is over (see `stopped`)."""
+    user = context.get("perfspec_user")
+    if user is not None and user.first_failure is None:
+        user.first_failure = (name, error)
+
+
+def stopped(flow: str, name: str, error: str) -> None:
+    """A user stops because a call of its on_start failed: counted per cause in the result file,
+    printed once per cause."""
+    reason = f"flow {flow}: on_start call {name} failed ({error})"
+    if reason not in RUN["stopped"]:
+        print(f"perfspec: a user stops: {reason}", file=sys.stderr, flush=True)
+    RUN["stopped"][reason] = RUN["stopped"].get(reason, 0) + 1
 
 
 @events.init.add_listener
@@ -242,6 +260,7 @@ def _write_results(environment: Any, **_kwargs: Any) -> None:
         "profile": RUN["profile"],
         "model": "closed",
         "aborted": RUN["aborted"],
+        "stopped_users": RUN["stopped"],
         "started": STARTED,
         "ended": time.time(),
         "unit": "us",

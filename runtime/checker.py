@@ -263,7 +263,7 @@ def read_results(paths: list[Path]) -> tuple[list[Series], dict]:
         unique.setdefault(f.resolve(), f)
     files = list(unique.values())
     series: list[Series] = []
-    meta: dict = {"k6": [], "files": [str(f) for f in files], "aborted": {}}
+    meta: dict = {"k6": [], "files": [str(f) for f in files], "aborted": {}, "stopped": {}}
     seen: dict[str, Path] = {}
     for f in files:
         digest = _digest(f)
@@ -275,6 +275,10 @@ def read_results(paths: list[Path]) -> tuple[list[Series], dict]:
         for s in found:
             if s.extra.get("aborted"):
                 meta["aborted"][s.tool] = s.extra["aborted"]
+        first = next((s for s in found if s.extra.get("stopped_users")), None)  # every series has it
+        for reason, n in (first.extra["stopped_users"].items() if first else ()):
+            by_tool = meta["stopped"].setdefault(first.tool, {})
+            by_tool[reason] = by_tool.get(reason, 0) + n
         k6 = [s for s in found if s.tool == "k6"]
         if k6:
             meta["k6"].append({"file": str(f), "profile": k6[0].profile,

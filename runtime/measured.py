@@ -142,6 +142,7 @@ def judge_measured(t: dict, series: list[Series], v: Verdict, targets: dict, met
             v.reasons += [f"{tool} {why}" for tool, why in sorted(meta.get("missing", {}).items())]
             skipped = sorted(meta.get("skipped", {}).items())
             v.reasons += [f"{tool} did not run: {why}" for tool, why in skipped]
+            v.reasons += stopped_users(meta)
         v.stats = unmeasured(t)
         return None
     merged = merge(chosen)
@@ -170,6 +171,13 @@ def judge_measured(t: dict, series: list[Series], v: Verdict, targets: dict, met
         failed, warned = failed or f2, warned or w2
     v.status = "fail" if failed else "warn" if warned else "pass"
     return merged
+
+
+def stopped_users(meta: dict) -> list[str]:
+    """Users that stopped because a call of their on_start failed, per tool and cause."""
+    stopped = sorted(meta.get("stopped", {}).items())
+    return [f"{tool}: {n} user{'s' if n != 1 else ''} stopped: {reason}"
+            for tool, causes in stopped for reason, n in sorted(causes.items())]
 
 
 def unmeasured(t: dict) -> list[StatVerdict]:
@@ -284,6 +292,9 @@ def run_conditions(
         if any(s.tool == tool for s in chosen):
             failed = True  # an aborted run judges nothing it did not finish
             v.reasons.append(f"{tool} run aborted: {why}")
+    if http and meta.get("stopped"):
+        warned = True  # fewer users than the profile ran: not the load the spec asked for
+        v.reasons += stopped_users(meta)
     for tool, why in sorted(meta.get("partial", {}).items()):
         if any(s.tool == tool for s in chosen):
             warned = True  # never a pass on what a tool measured before it stopped

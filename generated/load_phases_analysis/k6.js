@@ -294,7 +294,7 @@ const FLOWS = {
   // http.flows.platform_user
   "platform_user": {
     weight: 1,
-    onStart: [create_agent, create_task],
+    onStart: [[create_agent, "create_agent", [200, 201, 204]], [create_task, "create_task", [200, 201, 204]]],
     tasks: [
       [list_agents, 4],
       [get_agent, 3],

@@ -107,6 +107,7 @@ class PlatformUser(Endpoints):
     def on_start(self):
         self.create_agent()
         self.create_task()
+        self.started("platform_user")
 
     def on_stop(self):
         self.stopping = True  # a step without its values is skipped

@@ -164,7 +164,11 @@ const FLOWS = {
       user.vars["user.email"] = "quick-" + uuid() + "@example.test";
       user.vars["user.password"] = "pw-" + uuid();
     },
-    onStart: [register, login, create_agent],
+    onStart: [
+      [register, "register", [200, 201, 204]],
+      [login, "login", [200, 429]],
+      [create_agent, "create_agent", [200, 201, 204]],
+    ],
     tasks: [[list_agents, 3], [get_agent, 2], [create_agent, 1], [health, 1]],
     headers: (user) => {
       const h = {};

@@ -108,6 +108,7 @@ class User(Endpoints):
         self.register()
         self.login()
         self.create_agent()
+        self.started("user")
 
     def on_stop(self):
         self.stopping = True  # a step without its values is skipped

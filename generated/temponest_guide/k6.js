@@ -141,7 +141,7 @@ const FLOWS = {
       user.vars["user.email"] = "guide-" + uuid() + "@example.test";
       user.vars["user.password"] = "pw-" + uuid();
     },
-    onStart: [register, login],
+    onStart: [[register, "register", [200, 201, 429]], [login, "login", [200, 429]]],
     tasks: [[verify_token, 4], [permissions, 2], [dashboard_metrics, 1], [health, 1]],
     headers: (user) => {
       const h = {};

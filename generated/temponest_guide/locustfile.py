@@ -94,6 +94,7 @@ class ConsoleUser(Endpoints):
         self.vars["user.password"] = "pw-" + uuid()
         self.register()
         self.login()
+        self.started("console_user")
 
     def headers(self):
         headers = {}

@@ -318,7 +318,11 @@ const FLOWS = {
       user.vars["user.email"] = "runner-" + uuid() + "@example.test";
       user.vars["user.password"] = "pw-" + uuid();
     },
-    onStart: [register, login, create_agent],
+    onStart: [
+      [register, "register", [200, 201, 204]],
+      [login, "login", [200, 429]],
+      [create_agent, "create_agent", [200, 201, 204]],
+    ],
     tasks: [[run_agent, 1], [rag_query, 1]],
     headers: (user) => {
       const h = {};
@@ -334,7 +338,12 @@ const FLOWS = {
       user.vars["user.email"] = "locust-" + uuid() + "@example.test";
       user.vars["user.password"] = "pw-" + uuid();
     },
-    onStart: [register, login, create_agent, create_schedule],
+    onStart: [
+      [register, "register", [200, 201, 204]],
+      [login, "login", [200, 429]],
+      [create_agent, "create_agent", [200, 201, 204]],
+      [create_schedule, "create_schedule", [200, 201, 204]],
+    ],
     tasks: [
       [list_agents, 3],
       [get_agent, 2],

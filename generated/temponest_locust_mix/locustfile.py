@@ -164,6 +164,7 @@ class AgentRunnerUser(Endpoints):
         self.register()
         self.login()
         self.create_agent()
+        self.started("agent_runner")
 
     def headers(self):
         headers = {}
@@ -193,6 +194,7 @@ class PlatformUser(Endpoints):
         self.login()
         self.create_agent()
         self.create_schedule()
+        self.started("platform_user")
 
     def on_stop(self):
         self.stopping = True  # a step without its values is skipped

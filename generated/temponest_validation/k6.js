@@ -244,7 +244,11 @@ const FLOWS = {
       user.vars["user.email"] = "load-" + uuid() + "@example.test";
       user.vars["user.password"] = "pw-" + uuid();
     },
-    onStart: [register, login, create_agent],
+    onStart: [
+      [register, "register", [200, 201, 409, 429]],
+      [login, "login", [200, 429]],
+      [create_agent, "create_agent", [200, 201, 204]],
+    ],
     tasks: [
       [list_agents, 3],
       [get_agent, 2],

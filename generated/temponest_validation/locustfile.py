@@ -134,6 +134,7 @@ class AuthenticatedUser(Endpoints):
         self.register()
         self.login()
         self.create_agent()
+        self.started("authenticated_user")
 
     def on_stop(self):
         self.stopping = True  # a step without its values is skipped

@@ -25,6 +25,7 @@ WANTED = (
     '"http_req_waiting"',
     '"dropped_iterations"',
     '"perfspec_aborted"',
+    '"perfspec_stopped_users"',
 )
 
 
@@ -43,7 +44,7 @@ NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,79}$")  # spec names (compiler/sp
 # k6's own line layout (metric, type, data{time, value, tags}); anything else takes json.loads
 FAST = re.compile(
     r'\{"metric":"(perfspec_failed|http_req_failed|http_req_duration|perfspec_ws_latency|http_req_waiting|'
-    r'dropped_iterations|perfspec_aborted)","type":"Point",'
+    r'dropped_iterations|perfspec_aborted|perfspec_stopped_users)","type":"Point",'
     r'"data":\{"time":"([^"]+)","value":([-+0-9.eE]+),"tags":(\{.*\})\}\}\n?$'
 )
 
@@ -98,6 +99,7 @@ class _Reading:
         self.seconds: dict[str, int] = {}  # "2026-11-23T08:00:01" -> epoch second
         self.dropped = 0
         self.aborted: str | None = None  # why the script stopped the test (its abort rule)
+        self.stopped: dict[str, int] = {}  # users stopped after a failed on_start call, per cause
         self.scenarios: set[str] = set()
         self.first, self.last, self.points = "", "", 0  # the first and last latency point's time
 
@@ -176,6 +178,8 @@ class _Reading:
             s.extra["dropped_iterations"] = self.dropped
             if self.aborted:
                 s.extra["aborted"] = self.aborted
+            if self.stopped:
+                s.extra["stopped_users"] = dict(self.stopped)
         return list(self.series.values())
 
 
@@ -211,6 +215,9 @@ def read_k6_ndjson(path: Path, profile: str | None = None) -> list[Series]:
                 r.scenarios.add(scenario)
             if metric == "perfspec_aborted":
                 r.aborted = reason or "aborted"
+                continue
+            if metric == "perfspec_stopped_users":
+                r.stopped[reason or "on_start failed"] = r.stopped.get(reason or "on_start failed", 0) + 1
                 continue
             number_value = float(value)
             if not 0 <= number_value < 1e12:  # NaN fails this too; 1e12 ms is 30 years

@@ -38,7 +38,10 @@ def read_locust(path: Path, data: dict[str, Any]) -> list[Series]:
                            Histogram.from_pairs(h, scale))
                           for t, c, f, h in s.get("timeline", [])],
                 elapsed=elapsed, extra={"started": data.get("started"),
-                                        **({"aborted": data["aborted"]} if data.get("aborted") else {})}))
+                                        **({"aborted": data["aborted"]} if data.get("aborted") else {}),
+                                        **({"stopped_users": {str(k): count(v, "stopped users") for k, v in
+                                                              data["stopped_users"].items()}}
+                                           if data.get("stopped_users") else {})}))
         except (KeyError, TypeError, ValueError) as exc:
             raise ResultError(where, f"series {name!r}: malformed entry "
                               f"({type(exc).__name__}: {exc})") from None

@@ -16,6 +16,7 @@ import { Counter, Trend } from "k6/metrics";
 
 const FAILED = new Counter("perfspec_failed");
 const ABORTED = new Counter("perfspec_aborted");
+const STOPPED = new Counter("perfspec_stopped_users");
 // stop a hopeless run: no response (or 5xx) to every request of a VU for this long; 0: never
 const ABORT_MS = parseFloat(__ENV.PERFSPEC_ABORT_AFTER === undefined ? "10" : __ENV.PERFSPEC_ABORT_AFTER) * 1000;
 const WS_LATENCY = new Trend("perfspec_ws_latency", true);
@@ -99,6 +100,8 @@ export class User {
   // a request that could not be built (a value no response gave yet): a failed call
   missing(tags, error) {
     if (!(error instanceof MissingValue)) throw error;
+    this.failures = (this.failures || 0) + 1;
+    this.lastFailure = error.message;
     FAILED.add(1, Object.assign({ reason: error.message, unsent: "yes" }, tags));
   }
 }
@@ -116,6 +119,10 @@ export function expect(res, tags, ...checks) {
     const reason = c(res);
     if (reason) {
       FAILED.add(1, Object.assign({ reason }, tags));
+      if (user) {
+        user.failures = (user.failures || 0) + 1;
+        user.lastFailure = reason;
+      }
       return false;
     }
   }
@@ -289,7 +296,8 @@ function start(flows, profileFlows) {
   const names = profileFlows[exec.scenario.name] || Object.keys(flows);
   const cycle = [];
   for (const n of names) for (let i = 0; i < flows[n].weight; i++) cycle.push(n);
-  const flow = flows[cycle[(exec.vu.idInTest - 1) % cycle.length]];
+  const flowName = cycle[(exec.vu.idInTest - 1) % cycle.length];
+  const flow = flows[flowName];
   closed = !exec.scenario.executor.includes("arrival-rate");
   user = new User(flow);
   if (flow.vars) flow.vars(user);
@@ -306,8 +314,27 @@ function start(flows, profileFlows) {
           while (bounds[i] <= r) i++;
           return tasks[i];
         };
-  for (const step of flow.onStart || []) step(user);
+  for (const [step, name, expected] of flow.onStart || []) {
+    const before = user.failures || 0;
+    const res = step(user);
+    const cause = failedCause(res, expected, before);
+    if (cause) {
+      // the calls after it would fail for values it never got: this user stops, reported once
+      user.stopped = `flow ${flowName}: on_start call ${name} failed (${cause})`;
+      STOPPED.add(1, { reason: user.stopped });
+      return;
+    }
+  }
 }
+
+function failedCause(res, expected, before) {
+  if (res === undefined || res === null) return user.lastFailure || "not sent";
+  if (res.status === 0) return reasonOf(res);
+  if (!expected.includes(res.status)) return `HTTP ${res.status}`;
+  if ((user.failures || 0) > before) return user.lastFailure;
+  return "";
+}
+
 
 // one iteration: on_start once per VU, then one weighted task and the think time (closed
 // models only: an open model's schedule sets the pace)
@@ -315,6 +342,10 @@ export function run(flows, profileFlows) {
   if (user === null) {
     if (UNSET.length) exec.test.abort(`set the host's environment variable: ${UNSET.join(", ")} is not set`);
     start(flows, profileFlows);
+  }
+  if (user.stopped) {
+    sleep(1); // a stopped user idles to the end (k6 cannot stop one VU); never a busy loop
+    return;
   }
   const res = pick()(user);
   if (res) watch(res);

@@ -231,7 +231,7 @@ def _checks(ep: EndpointPlan) -> list:
     return checks
 
 
-def flow_object(flow: FlowPlan, idents: dict[str, str]) -> list[str]:
+def flow_object(flow: FlowPlan, idents: dict[str, str], expected: dict[str, list[int]]) -> list[str]:
     items: list = [(Raw("weight"), Raw(str(flow.weight)))]
     if flow.user:
         sets = "".join(
@@ -239,8 +239,10 @@ def flow_object(flow: FlowPlan, idents: dict[str, str]) -> list[str]:
             for k, v in flow.user.items()
         )
         items.append((Raw("vars"), Raw(f"(user) => {{{sets}\n    }}")))
-    if flow.on_start:
-        items.append((Raw("onStart"), Raw("[" + ", ".join(idents[e] for e in flow.on_start) + "]")))
+    if flow.on_start:  # [function, name, expected statuses]: a failed call stops the user
+        steps = (Raw(f"[{idents[e]}, {js_str(e)}, [{', '.join(map(str, expected[e]))}]]")
+                 for e in flow.on_start)
+        items.append((Raw("onStart"), Coll("[", "]", tuple(steps))))
     items.append(
         (Raw("tasks"), Coll("[", "]", tuple(Raw(f"[{idents[e]}, {w}]") for e, w in flow.tasks.items())))
     )
@@ -305,7 +307,7 @@ class K6Backend:
             body_lines += [""] + endpoint_function(plan.endpoints[name], idents[name], bases, flow_headers)
         body_lines += ["", "const FLOWS = {"]
         for flow in plan.flows.values():
-            body_lines += flow_object(flow, idents)
+            body_lines += flow_object(flow, idents, {n: ep.expect for n, ep in plan.endpoints.items()})
         body_lines += ["};"]
         flows_of = Coll("{", "}", tuple((Raw(js_str(n)), literal(p.flows, JS)) for n, p in profiles.items()))
         body_lines.append(statement("const PROFILE_FLOWS = ", flows_of, ";", 0, JS))
