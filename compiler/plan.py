@@ -42,6 +42,7 @@ class EndpointPlan:
     route: str  # how the service labels it in its metrics (`route:`, else the path as written)
     source: SourceRef
     json_expect: list[tuple[str, list, Any]] = field(default_factory=list)  # (path, keys, value)
+    retry: dict[str, Any] | None = None  # {on, attempts, backoff, max_wait} (seconds)
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,7 @@ def build_plan(checked: CheckedSpec) -> Plan:
                 query=dict(sorted(ep.query.items())), body_kind=body_kind, body=body,
                 expect=sorted(set(expect.status)) if expect else [200],
                 body_contains=expect.body_contains if expect else None,
-                json_expect=_json_expect(expect),
+                json_expect=_json_expect(expect), retry=_retry(ep.retry or d.retry),
                 extract=dict(sorted(ep.extract.items())), stream=ep.stream, ws_send=ep.send,
                 ws_messages=ep.messages, timeout=timeout.value if timeout else None,
                 klass=ep.class_, tags=list(ep.tags), route=ep.route or ep.path,
@@ -213,6 +214,13 @@ def build_plan(checked: CheckedSpec) -> Plan:
                 endpoints=endpoints, flows=flows, profiles=profiles, targets=targets,
                 default_profile=default, sql=sql_plan(checked, file, ref), alerts=spec.alerts,
                 capacity=spec.capacity, github=spec.ci.github if spec.ci else None, sources=sources)
+
+
+def _retry(retry) -> dict[str, Any] | None:
+    if retry is None:
+        return None
+    return {"on": sorted(set(retry.on)), "attempts": retry.attempts, "backoff": retry.backoff.value,
+            "max_wait": retry.max_wait.value}
 
 
 def _json_expect(expect) -> list[tuple[str, list, Any]]:

@@ -4,20 +4,15 @@ field, its value and the expected one when it does not."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from perfspec.runtime.checker import read_results
 
-from .conftest import require_tool
+from .servers.json_api import json_server, run_tool
 from .test_real_servers import build
 
 SPEC = """\
@@ -39,34 +34,10 @@ targets:
 """
 
 
-class StatusHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    body: dict = {}
-
-    def log_message(self, *_args) -> None:
-        pass
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        data = json.dumps(self.body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-
 @contextmanager
 def status_server(body: dict) -> Iterator[str]:
-    handler = type("Handler", (StatusHandler,), {"body": body})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with json_server(lambda _method, _path, _body: (200, body, {})) as url:
+        yield url
 
 
 GOOD = {"status": "ok", "items": [{"id": 1}], "meta": {"zone": "a", "ready": True}}
@@ -75,16 +46,6 @@ CHANGED = {
     "items": [{"id": 1.0}],  # the same JSON number
     "meta": {"zone": "a", "ready": 1},  # 1 is not true
 }
-
-
-def run(tool: str, folder: Path, url: str, results: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "API_URL": url, "PERFSPEC_RESULTS_DIR": str(results), "K6_NO_USAGE_REPORT": "true"}
-    results.mkdir(parents=True)
-    if tool == "locust":
-        cmd = [require_tool("locust"), "-f", str(folder / "locustfile.py"), "--headless", "--only-summary"]
-    else:
-        cmd = [require_tool("k6"), "run", "--out", f"json={results / 'k6.ndjson'}", str(folder / "k6.js")]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
 
 
 @pytest.mark.parametrize("tool", ["locust", "k6"])
@@ -96,7 +57,7 @@ def test_a_json_field_assertion_passes_while_it_holds_and_fails_when_the_answer_
     folder = build(spec, tmp_path / "gen")
     for name, body in (("good", GOOD), ("changed", CHANGED)):
         with status_server(body) as url:
-            proc = run(tool, folder, url, tmp_path / name)
+            proc = run_tool(tool, folder, url, tmp_path / name)
         series, _ = read_results([tmp_path / name])
         calls = sum(s.count for s in series)
         failures = sum(s.failures for s in series)

@@ -62,6 +62,7 @@ class HttpChecks:
             self.error((*path, "send"), "send is for WebSocket endpoints (ws: /path)",
                        "use json/form/body for an HTTP request body")
         self.json_expect((*path, "expect"), ep.expect)
+        self.retry(path, ep)
         for var, where in sorted(ep.extract.items()):
             if not (_JSONPATH.match(where) or where.startswith("header:")):
                 self.error((*path, "extract", var), f"cannot read {where!r} as a JSON path",
@@ -80,6 +81,24 @@ class HttpChecks:
             for part in self.template(spath, text):
                 if part[0] == "var":
                     self.variable(spath, part[1], extracted)
+
+    def retry(self, path: tuple, ep: Endpoint) -> None:
+        """A retried status is never also a success; only plain HTTP calls retry."""
+        http = self.spec.http
+        retry = ep.retry or http.defaults.retry
+        if retry is None:
+            return
+        where = (*path, "retry") if ep.retry else ("http", "defaults", "retry")
+        if ep.method == "WS" or ep.stream:
+            if ep.retry:
+                self.error(where, "retry applies to plain HTTP calls, not WebSockets or streams",
+                           "remove retry: from this endpoint")
+            return
+        expect = ep.expect or http.defaults.expect
+        both = sorted(set(retry.on) & set(expect.status if expect else [200]))
+        if both:
+            self.error((*where, "on"), f"status {', '.join(map(str, both))} is both expected and retried",
+                       "a status is a success (expect.status) or a reason to call again (retry.on)")
 
     def json_expect(self, path: tuple, expect) -> None:
         """`expect: {json: {PATH: value}}`: every path readable, as extract reads them."""

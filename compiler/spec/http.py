@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
+from ..units import Quantity
 from .types import (
     _NUM,
     _UNIT_RE,
@@ -80,6 +81,22 @@ class Expect(Strict):
     )
 
 
+class Retry(Strict):
+    """Call again when the answer is one of these statuses (409 conflict, 429 too many requests,
+    503 unavailable): after the server's Retry-After (seconds or an HTTP date), else after
+    `backoff` doubled per attempt; each wait at most `max_wait`. A retried answer is recorded with
+    its status and is no failure; the last attempt is judged by `expect`."""
+
+    on: list[StatusCode] = Field(min_length=1, examples=[[409, 429]])
+    attempts: Annotated[int, Field(ge=2, le=20)] = Field(3, description="calls in all, the first included")
+    backoff: Duration = Field(
+        Quantity(0.1, "duration", "100ms"), description="the first wait without Retry-After"
+    )
+    max_wait: Duration = Field(
+        Quantity(10.0, "duration", "10s"), description="the longest wait, Retry-After included"
+    )
+
+
 class Endpoint(Strict):
     """One request: method and path (`get: /health`), or a WebSocket (`ws: /ws/echo`)."""
 
@@ -101,6 +118,7 @@ class Endpoint(Strict):
     messages: PositiveInt = Field(1, description="WebSocket round trips per connection")
     stream: bool = Field(False, description="streaming response: time to first byte is measured")
     expect: Expect | None = None
+    retry: Retry | None = None
     weight: Weight = 1
     class_: Name | None = Field(None, alias="class")
     tags: list[Name] = Field(default_factory=list)
@@ -177,6 +195,7 @@ class HttpDefaults(Strict):
 
     host: str | None = None
     expect: Expect | None = None
+    retry: Retry | None = None
     headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
     timeout: Duration | None = None
     think_time: ThinkTimeField | None = None

@@ -14,7 +14,16 @@ import sys
 from locust import between, constant
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from perfspec_locust import MissingValue, PerfspecUser, ProfileShape, env, expect, json_value, need_env, uuid  # noqa: E402
+from perfspec_locust import (  # noqa: E402
+    MissingValue,
+    PerfspecUser,
+    ProfileShape,
+    env,
+    expect,
+    json_value,
+    need_env,
+    uuid,
+)
 
 HOST_AUTH = need_env("AUTH_URL", "http://127.0.0.1:9002")
 

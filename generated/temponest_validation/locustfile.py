@@ -14,7 +14,15 @@ import sys
 from locust import between
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from perfspec_locust import MissingValue, PerfspecUser, ProfileShape, env, expect, json_value, uuid  # noqa: E402
+from perfspec_locust import (  # noqa: E402
+    MissingValue,
+    PerfspecUser,
+    ProfileShape,
+    env,
+    expect,
+    json_value,
+    uuid,
+)
 
 
 class Endpoints(PerfspecUser):

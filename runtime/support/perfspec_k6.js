@@ -129,6 +129,37 @@ export function expect(res, tags, ...checks) {
   return true;
 }
 
+// `retry:`: call again while the answer is one of the `on` statuses, after the server's
+// Retry-After (seconds or an HTTP date), else `backoff` ms doubled per attempt, at most `maxWait`
+// ms; a retried answer is no failure (its status counts as expected), the last one is judged, and
+// still being refused after every attempt is a failure
+export function retry(call, tags, on, attempts, backoff, maxWait) {
+  for (let attempt = 1; ; attempt++) {
+    const res = call();
+    if (!on.includes(res.status)) return res;
+    if (attempt >= attempts) {
+      const reason = `HTTP ${res.status} after ${attempts} attempts`;
+      FAILED.add(1, Object.assign({ reason }, tags));
+      if (user) {
+        user.failures = (user.failures || 0) + 1;
+        user.lastFailure = reason;
+      }
+      return res;
+    }
+    const after = retryAfter(res);
+    sleep(Math.min(maxWait, after !== null ? after : backoff * 2 ** (attempt - 1)) / 1000);
+  }
+}
+
+function retryAfter(res) {
+  let value = null;
+  for (const [key, v] of Object.entries(res.headers || {})) if (key.toLowerCase() === "retry-after") value = v;
+  if (!value) return null;
+  if (/^\s*\d+\s*$/.test(value)) return parseInt(value, 10) * 1000;
+  const when = Date.parse(value);
+  return Number.isNaN(when) ? null : Math.max(0, when - Date.now());
+}
+
 // a check: the body contains the text
 export function bodyContains(text) {
   return (res) => (String(res.body).includes(text) ? "" : "body does not contain the expected text");

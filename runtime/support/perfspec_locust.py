@@ -89,7 +89,8 @@ def expect(resp: Any, *statuses: int) -> bool:
             cause(resp.error, getattr(resp, "url", None)) if getattr(resp, "error", None) else "no response"
         )
     else:
-        resp.failure(f"HTTP {status}")
+        tries = getattr(resp, "perfspec_attempts", None)
+        resp.failure(f"HTTP {status}" + (f" after {tries} attempts" if tries else ""))
     return False
 
 
@@ -102,6 +103,37 @@ def expect_text(resp: Any, text: str) -> bool:
 
 
 _MISSING = object()
+
+
+def retry_wait(
+    resp: Any, attempt: int, attempts: int, on: tuple, backoff: float, max_wait: float
+) -> float | None:
+    """`retry:` after one attempt: None when this answer is final (its checks judge it), else the
+    seconds to wait before the next attempt: the server's Retry-After, else `backoff` doubled per
+    attempt, at most `max_wait`. A retried answer is no failure (its status is still recorded)."""
+    if (resp.status_code or 0) not in on:
+        return None
+    if attempt >= attempts:
+        resp.perfspec_attempts = attempts  # expect() names them: "HTTP 429 after 3 attempts"
+        return None
+    resp.success()
+    after = retry_after(header(resp, "Retry-After"))
+    return min(max_wait, after if after is not None else backoff * 2 ** (attempt - 1))
+
+
+def retry_after(value: str | None) -> float | None:
+    """Retry-After in seconds: a number of seconds, or an HTTP date from now."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        from email.utils import parsedate_to_datetime
+
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
 
 
 def expect_json(resp: Any, path: str, expected: Any, *keys: str | int) -> bool:

@@ -22,7 +22,7 @@ SUPPORT = PurePosixPath("perfspec_k6.js")
 # what a script may import from the support module (only what its code calls is imported)
 SUPPORT_NAMES = (
     "bodyContains", "env", "expect",
-    "extractHeader", "extractJson", "host", "jsonEquals", "profile", "run", "uuid", "websocket",
+    "extractHeader", "extractJson", "host", "jsonEquals", "profile", "retry", "run", "uuid", "websocket",
 )
 # JavaScript reserved words and the names the script imports: never an endpoint function's name
 RESERVED = {
@@ -134,7 +134,7 @@ def params(plan: Plan, flow_headers: bool) -> Coll:
             entry.append((Raw("headers"), static))
         entry.append((Raw("tags"), literal(sample_tags[name], JS)))
         if ep.method != "WS":
-            expected = ", ".join(map(str, ep.expect))
+            expected = ", ".join(map(str, sorted({*ep.expect, *(ep.retry["on"] if ep.retry else [])})))
             entry.append((Raw("responseCallback"), Raw(f"http.expectedStatuses({expected})")))
         if ep.timeout:
             entry.append((Raw("timeout"), Raw(js_str(_ms(ep.timeout)))))
@@ -191,6 +191,11 @@ def endpoint_function(ep: EndpointPlan, ident: str, bases: dict[str, str], flow_
         request = Call(f"http.{METHODS[ep.method]}", tuple(args))
     else:
         request = Call("http.request", (Raw(js_str(ep.method)), *args))
+    if ep.retry is not None:  # retried answers count as expected (see params); the last is judged
+        r = ep.retry
+        request = Call("retry", (Raw(f"() => {flat(request)}"), Raw(f"{fixed}.tags"),
+                                 Raw("[" + ", ".join(map(str, r["on"])) + "]"), Raw(str(r["attempts"])),
+                                 Raw(f"{r['backoff'] * 1000:g}"), Raw(f"{r['max_wait'] * 1000:g}")))
     checks = _checks(ep)
     if not checks:  # k6 judges the status itself (expectedStatuses): nothing more per call
         return lines + [statement("return ", request, ";", 2, JS), "}"]

@@ -81,6 +81,7 @@ SUPPORT_NAMES = [
     "header",
     "json_value",
     "need_env",
+    "retry_wait",
     "uuid",
 ]
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
@@ -125,7 +126,7 @@ def _headers(ep: EndpointPlan, flow_headers: bool) -> Raw | Coll | None:
     return Coll("{", "}", (Raw("**self.headers()"), *own)) if own else Raw("self.headers()")
 
 
-def _checks(ep: EndpointPlan) -> list[str]:
+def _checks(ep: EndpointPlan, indent: int) -> list[str]:
     """After the request: expected statuses, body text, JSON fields, extracted values."""
     parts = ["expect(resp, " + ", ".join(str(s) for s in ep.expect) + ")"]
     if ep.body_contains is not None:
@@ -135,10 +136,10 @@ def _checks(ep: EndpointPlan) -> list[str]:
                                                           for k in keys)]
         parts.append(f"expect_json(resp, {', '.join(args)})")
     if not ep.extract:
-        return _condition("", parts, "", 12)
+        return _condition("", parts, "", indent)
     if any(s >= 300 for s in ep.expect):
         parts.append("resp.status_code < 300")  # values come only from successful responses
-    lines = _condition("if ", parts, ":", 12)
+    lines = _condition("if ", parts, ":", indent)
     for var, where in ep.extract.items():
         what = py_str(f"{var} from {where}")
         if where.startswith("header:"):
@@ -146,7 +147,7 @@ def _checks(ep: EndpointPlan) -> list[str]:
         else:
             keys = [Raw(py_str(k) if isinstance(k, str) else str(k)) for k in templates.json_path_keys(where)]
             value = Call("json_value", (Raw("resp"), Raw(what), *keys))
-        lines.append(statement(f"self.vars[{py_str(var)}] = ", value, "", 16))
+        lines.append(statement(f"self.vars[{py_str(var)}] = ", value, "", indent + 4))
     return lines
 
 
@@ -194,7 +195,29 @@ def endpoint_method(
         request = Call(f"self.client.{ep.method.lower()}", tuple(args))
     else:
         request = Call("self.client.request", (Raw(py_str(ep.method)), *args))
-    return lines + [statement("with ", request, " as resp:", 8), *_checks(ep)]
+    if ep.retry is None:
+        return lines + [statement("with ", request, " as resp:", 8), *_checks(ep, 12)]
+    return lines + _retrying(ep, request)
+
+
+def _retrying(ep: EndpointPlan, request: Call) -> list[str]:
+    """`retry:`: the request in a loop of attempts; a retried answer waits, the last is judged."""
+    r = ep.retry
+    assert r is not None
+    on = "(" + ", ".join(map(str, r["on"])) + ("," if len(r["on"]) == 1 else "") + ")"
+    statuses = ", ".join(map(str, r["on"]))
+    wait_args = (Raw("resp"), Raw("attempt"), Raw(str(r["attempts"])), Raw(on), Raw(repr(r["backoff"])),
+                 Raw(repr(r["max_wait"])))
+    return [
+        f"        for attempt in range(1, {r['attempts'] + 1}):  # retry: {statuses}",
+        statement("with ", request, " as resp:", 12),
+        statement("wait = ", Call("retry_wait", wait_args), "", 16),
+        "                if wait is None:",
+        *_checks(ep, 20),
+        "            if wait is None:",
+        "                break",
+        "            time.sleep(wait)",
+    ]
 
 
 def _websocket(ep: EndpointPlan, url: Raw, hdrs, main: str | None) -> str:
@@ -339,7 +362,7 @@ class LocustBackend:
             main_env=_env_names(plan.hosts.get(main or "", [])),
             support=[n for n in SUPPORT_NAMES if n in used or n in ("PerfspecUser", "ProfileShape")],
             locust=[n for n in ("between", "constant") if n in used],
-            stdlib={"json": "json" in used, "urlencode": "urlencode" in used},
+            stdlib={"json": "json" in used, "urlencode": "urlencode" in used, "time": "time" in used},
             profiles=_profiles(plan, closed),
             py_str=py_str,
         )
