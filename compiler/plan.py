@@ -57,6 +57,8 @@ class FlowPlan:
     on_stop: list[str]
     think: tuple[float, float] | None
     source: SourceRef
+    feed: str | None = None  # a data set of Plan.data: each user takes a row as {user.COLUMN}
+    auth: tuple[list, list] | None = None  # Basic auth: (user, password) templates
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,7 @@ class Plan:
     github: GithubCi | None  # the ci.github block
     capacity: Capacity | None = None  # perfspec capacity's question (its defaults)
     sources: dict[str, SourceRef] = field(default_factory=dict)  # section -> where it is written
+    data: dict[str, dict[str, str]] = field(default_factory=dict)  # {path, format, order} per data set
 
     @property
     def folder(self) -> PurePosixPath:
@@ -199,7 +202,8 @@ def build_plan(checked: CheckedSpec) -> Plan:
                 on_start=list(f.on_start), tasks=f.task_weights(spec.http.endpoints),
                 on_stop=list(f.on_stop),
                 think=(think.min.value, think.max.value) if think else None,
-                source=ref(("http", "flows", name)) if name in spec.http.flows else ref(("http",)))
+                source=ref(("http", "flows", name)) if name in spec.http.flows else ref(("http",)),
+                feed=f.feed, auth=_auth(f.auth))
     profiles = {name: _profile(spec, name, ref) for name, _ in sorted(spec.profiles.items())}
     targets = _targets(checked, ref)
     default = None
@@ -213,7 +217,23 @@ def build_plan(checked: CheckedSpec) -> Plan:
     return Plan(name=spec.name, file=file, stem=PurePosixPath(file).stem, hosts=hosts,
                 endpoints=endpoints, flows=flows, profiles=profiles, targets=targets,
                 default_profile=default, sql=sql_plan(checked, file, ref), alerts=spec.alerts,
-                capacity=spec.capacity, github=spec.ci.github if spec.ci else None, sources=sources)
+                capacity=spec.capacity, github=spec.ci.github if spec.ci else None, sources=sources,
+                data=_data(spec, file))
+
+
+def _auth(auth) -> tuple[list, list] | None:
+    return (templates.parse(auth.basic.user), templates.parse(auth.basic.password)) if auth else None
+
+
+def _data(spec: Spec, file: str) -> dict[str, dict[str, str]]:
+    """Each data set's file, from the folder `perfspec build` ran in (as SQL setup files are)."""
+    folder = PurePosixPath(file).parent
+    out = {}
+    for name, d in sorted((spec.http.data if spec.http else {}).items()):
+        rel = d.csv if d.csv is not None else d.json_
+        out[name] = {"path": str(folder / rel) if str(folder) != "." else rel,
+                     "format": "csv" if d.csv is not None else "json", "order": d.order}
+    return out
 
 
 def _retry(retry) -> dict[str, Any] | None:

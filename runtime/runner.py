@@ -99,7 +99,8 @@ def execute(info: RunRequest, run_dir: Path, suites: list[str], demo_args: list[
     with contextlib.ExitStack() as stack:
         display = stack.enter_context(Display(console, log)) if console is not None else None
         try:
-            env = {**os.environ, "PERFSPEC_RESULTS_DIR": str(results), "K6_NO_USAGE_REPORT": "true"}
+            env = {**os.environ, "PERFSPEC_RESULTS_DIR": str(results), "K6_NO_USAGE_REPORT": "true",
+                   "PERFSPEC_ROOT": os.getcwd()}  # data files are relative to it (k6's open())
             if info["profile"]:
                 env["PERFSPEC_PROFILE"] = info["profile"]
             if info.get("duration"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...runtime import files
 from .. import select, templates
 from ..errors import choices_hint
 from ..spec import METHODS, Endpoint
@@ -28,6 +29,7 @@ class HttpChecks:
         extracted = {v for ep in http.endpoints.values() for v in ep.extract}
         for name, ep in sorted(http.endpoints.items()):
             self.endpoint(name, ep, extracted)
+        self.columns = {name: self.data_columns(name) for name in sorted(http.data)}
         self.flows(extracted)
 
     def endpoint(self, name: str, ep: Endpoint, extracted: set[str]) -> None:
@@ -100,6 +102,52 @@ class HttpChecks:
             self.error((*where, "on"), f"status {', '.join(map(str, both))} is both expected and retried",
                        "a status is a success (expect.status) or a reason to call again (retry.on)")
 
+    def fed_columns(self, path: tuple, flow) -> set[str]:
+        """The {user.COLUMN} variables a flow's `feed:` gives its users."""
+        if flow.feed is None:
+            return set()
+        data = self.spec.http.data
+        if flow.feed not in data:
+            self.error((*path, "feed"), f"unknown data set {flow.feed!r}",
+                       choices_hint(flow.feed, data, "data sets") + " (define it under http.data)")
+            return set()
+        return self.columns.get(flow.feed, set())
+
+    def data_columns(self, name: str) -> set[str]:
+        """A data set's columns, read from its file (its header, or the keys of its objects)."""
+        import csv
+        import json
+
+        d = self.spec.http.data[name]
+        where = ("http", "data", name)
+        if (d.csv is None) == (d.json_ is None):
+            self.error(where, f"data set {name!r} needs exactly one of csv, json",
+                       "e.g. {csv: data/users.csv}", at_key=True)
+            return set()
+        key, rel = ("csv", d.csv) if d.csv is not None else ("json", d.json_)
+        why = files.problem(self.folder, rel)
+        if why is not None:
+            self.error((*where, key), f"data file {rel!r}: {why}",
+                       "paths are relative to the spec file's folder, inside the project")
+            return set()
+        try:
+            with open(self.folder / rel, encoding="utf-8", newline="") as handle:
+                if key == "csv":
+                    reader = csv.DictReader(handle)
+                    columns, first = set(reader.fieldnames or []), next(reader, None)
+                else:
+                    rows = json.load(handle)
+                    if not (isinstance(rows, list) and all(isinstance(r, dict) for r in rows)):
+                        raise ValueError("not an array of objects")
+                    columns, first = (set(rows[0]) if rows else set()), (rows[0] if rows else None)
+        except (OSError, UnicodeDecodeError, ValueError, csv.Error) as exc:
+            self.error((*where, key), f"cannot read data file {rel!r}: {exc}",
+                       "a CSV file with a header line, or a JSON array of objects")
+            return set()
+        if first is None:
+            self.error((*where, key), f"data file {rel!r} has no rows", "users need at least one row")
+        return columns
+
     def json_expect(self, path: tuple, expect) -> None:
         """`expect: {json: {PATH: value}}`: every path readable, as extract reads them."""
         for where in sorted((expect.json_ or {}) if expect else {}):
@@ -117,7 +165,7 @@ class HttpChecks:
             if var[5:] not in user:
                 self.error(path, f"unknown per-user variable {{{var}}}",
                            choices_hint(var[5:], user, "per-user variables")
-                           + " (define it in the flow's `user:` block)")
+                           + " (per-user variables: the flow's `user:` block and the columns of its `feed:`)")
             return
         known = {*templates.BUILTINS, *extracted}
         self.error(path, f"unknown variable {{{var}}}",
@@ -152,7 +200,13 @@ class HttpChecks:
                         self.error(where, f"unknown endpoint {ename!r} in flow {fname!r}",
                                    choices_hint(ename, http.endpoints, "endpoints"),
                                    at_key=isinstance(idx, str))
-            user_vars = set(flow.user)
+            user_vars = set(flow.user) | self.fed_columns(path, flow)
+            if flow.auth is not None:
+                for key in ("user", "password"):
+                    where = (*path, "auth", "basic", key)
+                    for part in self.template(where, getattr(flow.auth.basic, key)):
+                        if part[0] == "var":
+                            self.variable(where, part[1], extracted, user_vars)
             for k, v in sorted(flow.user.items()):
                 for part in self.template((*path, "user", k), v):
                     if part[0] == "var" and part[1] not in templates.BUILTINS:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
@@ -201,6 +201,30 @@ class HttpDefaults(Strict):
     think_time: ThinkTimeField | None = None
 
 
+class DataFile(Strict):
+    """Rows for the users: a CSV file with a header line, or a JSON array of objects; the path is
+    relative to the spec's folder."""
+
+    csv: str | None = None
+    json_: str | None = Field(None, alias="json")
+    order: Literal["sequential", "random"] = Field(
+        "sequential", description="sequential: user N takes row N (wrapping around); random: any row"
+    )
+
+
+class BasicAuth(Strict):
+    user: Template
+    password: Template
+
+
+class Auth(Strict):
+    """The flow's credentials, sent on every call as an Authorization header."""
+
+    basic: BasicAuth = Field(
+        description="HTTP Basic auth, e.g. {user: '{user.name}', password: '{user.password}'}"
+    )
+
+
 class Flow(Strict):
     """A virtual user's life: on_start once, weighted tasks in a loop, on_stop once."""
 
@@ -209,6 +233,10 @@ class Flow(Strict):
     user: dict[Name, Template] = Field(
         default_factory=dict, description="per-user variables, used as {user.NAME}"
     )
+    feed: Name | None = Field(
+        None, description="a data set of http.data: each user takes a row, its columns are {user.COLUMN}"
+    )
+    auth: Auth | None = None
     headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
     on_start: list[str] = Field(default_factory=list)
     tasks: list[str] | dict[str, Weight] = Field(
@@ -226,6 +254,9 @@ class Flow(Strict):
 
 class Http(Strict):
     defaults: HttpDefaults = HttpDefaults()
+    data: dict[Name, DataFile] = Field(
+        default_factory=dict, description="rows for the users (credentials, ids): flows take them with feed:"
+    )
     endpoints: dict[Name, Endpoint] = Field(min_length=1)
     flows: dict[Name, Flow] = Field(
         default_factory=dict, description="omitted: one flow runs every endpoint by its weight"

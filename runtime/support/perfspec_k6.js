@@ -13,6 +13,7 @@
 import { sleep } from "k6";
 import exec from "k6/execution";
 import { Counter, Trend } from "k6/metrics";
+import { SharedArray } from "k6/data";
 
 const FAILED = new Counter("perfspec_failed");
 const ABORTED = new Counter("perfspec_aborted");
@@ -69,6 +70,47 @@ export function basicAuth(user, password) {
     out += i + 2 < bytes.length ? B64[n & 63] : "=";
   }
   return `Basic ${out}`;
+}
+
+// a data set's rows (http.data), read once and shared by every VU: a CSV file with a header line
+// or a JSON array of objects
+export function rows(name, path) {
+  return new SharedArray(name, () => {
+    const text = open(path);
+    const found = path.endsWith(".csv") ? parseCsv(text) : JSON.parse(text);
+    if (!found.length) throw new Error(`data file ${path} has no rows`);
+    return found;
+  });
+}
+
+function parseCsv(text) {
+  const records = [];
+  let field = "";
+  let record = [];
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") {
+      record.push(field);
+      field = "";
+    } else if (c === "\n" || c === "\r") {
+      if (c === "\r" && text[i + 1] === "\n") i++;
+      record.push(field);
+      if (record.length > 1 || record[0] !== "") records.push(record);
+      record = [];
+      field = "";
+    } else field += c;
+  }
+  if (field !== "" || record.length) records.push([...record, field]);
+  const [head, ...body] = records;
+  return body.map((r) => Object.fromEntries(head.map((k, j) => [k, r[j] === undefined ? "" : r[j]])));
 }
 
 // one virtual user running one flow: its variables and the flow's headers
@@ -331,6 +373,11 @@ function start(flows, profileFlows) {
   const flow = flows[flowName];
   closed = !exec.scenario.executor.includes("arrival-rate");
   user = new User(flow);
+  if (flow.feed) {
+    const [data, random] = flow.feed;
+    const row = random ? data[Math.floor(Math.random() * data.length)] : data[(exec.vu.idInTest - 1) % data.length];
+    for (const [key, value] of Object.entries(row)) user.vars[`user.${key}`] = value;
+  }
   if (flow.vars) flow.vars(user);
   const tasks = flow.tasks.map((t) => t[0]);
   const bounds = [];

@@ -21,8 +21,48 @@ from locust.exception import StopUser
 
 if __package__:  # perfspec.runtime.support in perfspec's own tests
     from . import perfspec_locust_results as results
+    from .perfspec_locust_checks import (
+        expect,
+        expect_json,
+        expect_text,
+        header,
+        json_equal,
+        json_value,
+        retry_after,
+        retry_wait,
+    )
 else:  # beside the generated locustfile, whose folder's parent is on sys.path
     import perfspec_locust_results as results
+    from perfspec_locust_checks import (
+        expect,
+        expect_json,
+        expect_text,
+        header,
+        json_equal,
+        json_value,
+        retry_after,
+        retry_wait,
+    )
+
+__all__ = [  # what the generated locustfiles import
+    "MissingValue",
+    "PerfspecUser",
+    "ProfileShape",
+    "Rows",
+    "basic_auth",
+    "env",
+    "env_text",
+    "expect",
+    "expect_json",
+    "expect_text",
+    "header",
+    "json_equal",
+    "json_value",
+    "need_env",
+    "retry_after",
+    "retry_wait",
+    "uuid",
+]
 
 # the recording side, under the names the locustfiles and tests know
 Histogram, Series, cause, record, round3 = (
@@ -71,135 +111,40 @@ def basic_auth(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
+class Rows:
+    """A data set's rows for the users (`http.data`): a CSV file with a header line or a JSON
+    array of objects, read once per process; `PerfspecUser.feed` hands each user one row. With
+    several worker processes each reads the file and starts at its first row."""
+
+    def __init__(self, path: str, random: bool = False) -> None:
+        import csv
+        import itertools
+
+        try:
+            with open(path, encoding="utf-8", newline="") as handle:
+                rows = list(csv.DictReader(handle)) if path.endswith(".csv") else json.load(handle)
+        except (OSError, ValueError, csv.Error) as exc:
+            raise SystemExit(
+                f"perfspec: cannot read data file {path}: {exc} (paths are relative to the "
+                "folder perfspec build ran in)"
+            ) from None
+        if not rows:
+            raise SystemExit(f"perfspec: data file {path} has no rows")
+        self.path, self.rows, self.random, self.next = path, rows, random, itertools.count()
+
+    def take(self) -> dict[str, Any]:
+        if self.random:
+            import random
+
+            return random.choice(self.rows)
+        return self.rows[next(self.next) % len(self.rows)]
+
+
 class MissingValue(RuntimeError):
     """A variable used before any response provided it (e.g. a token before login)."""
 
     def __str__(self) -> str:
         return f"variable {{{self.args[0]}}} has no value yet"
-
-
-def expect(resp: Any, *statuses: int) -> bool:
-    """Mark a `catch_response=True` response: success exactly when its status is expected."""
-    status = resp.status_code or 0
-    if status in statuses:
-        resp.success()
-        return True
-    if status == 0:
-        resp.failure(
-            cause(resp.error, getattr(resp, "url", None)) if getattr(resp, "error", None) else "no response"
-        )
-    else:
-        tries = getattr(resp, "perfspec_attempts", None)
-        resp.failure(f"HTTP {status}" + (f" after {tries} attempts" if tries else ""))
-    return False
-
-
-def expect_text(resp: Any, text: str) -> bool:
-    """`expect: {body_contains: ...}`: fail the response when the text is missing."""
-    if text in (resp.text or ""):
-        return True
-    resp.failure("body does not contain the expected text")
-    return False
-
-
-_MISSING = object()
-
-
-def retry_wait(
-    resp: Any, attempt: int, attempts: int, on: tuple, backoff: float, max_wait: float
-) -> float | None:
-    """`retry:` after one attempt: None when this answer is final (its checks judge it), else the
-    seconds to wait before the next attempt: the server's Retry-After, else `backoff` doubled per
-    attempt, at most `max_wait`. A retried answer is no failure (its status is still recorded)."""
-    if (resp.status_code or 0) not in on:
-        return None
-    if attempt >= attempts:
-        resp.perfspec_attempts = attempts  # expect() names them: "HTTP 429 after 3 attempts"
-        return None
-    resp.success()
-    after = retry_after(header(resp, "Retry-After"))
-    return min(max_wait, after if after is not None else backoff * 2 ** (attempt - 1))
-
-
-def retry_after(value: str | None) -> float | None:
-    """Retry-After in seconds: a number of seconds, or an HTTP date from now."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        from email.utils import parsedate_to_datetime
-
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-
-
-def expect_json(resp: Any, path: str, expected: Any, *keys: str | int) -> bool:
-    """`expect: {json: {PATH: value}}`: fail the response unless the field equals the value (JSON
-    equality: true is not 1, 1 is 1.0)."""
-    try:
-        node: Any = resp.json()
-    except ValueError:
-        resp.failure(f"{path}: the body is not JSON")
-        return False
-    for key in keys:
-        try:
-            node = node[key]
-        except (KeyError, IndexError, TypeError):
-            resp.failure(f"{path} is missing (expected {_shown(expected)})")
-            return False
-    if json_equal(node, expected):
-        return True
-    resp.failure(f"{path} is {_shown(node)}, expected {_shown(expected)}")
-    return False
-
-
-def json_equal(a: Any, b: Any) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None:
-        return a is b or (isinstance(a, bool) and isinstance(b, bool) and a == b)
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return a == b
-    return type(a) is type(b) and a == b
-
-
-def _shown(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def json_value(resp: Any, what: str, *keys: str | int) -> Any:
-    """The value at a JSON path (its keys), or None after marking the response failed."""
-    try:
-        node: Any = resp.json()
-    except ValueError:
-        node = _MISSING
-    for key in keys:
-        try:
-            node = node[key]
-        except (KeyError, IndexError, TypeError):
-            node = _MISSING
-            break
-    if node is _MISSING or node is None:
-        resp.failure(f"cannot extract {what}")
-        return None
-    return node
-
-
-def header(resp: Any, name: str, what: str = "") -> str | None:
-    """A response header by name, case-insensitive (servers canonicalise names: `Etag`)."""
-    lowered = name.lower()
-    for key, value in (resp.headers or {}).items():
-        if key.lower() == lowered:
-            return value
-    if what:
-        resp.failure(f"cannot extract {what}")
-    return None
 
 
 class PerfspecUser(FastHttpUser):
@@ -222,6 +167,11 @@ class PerfspecUser(FastHttpUser):
         if self.first_failure is not None:
             results.stopped(flow, *self.first_failure)
             raise StopUser()
+
+    def feed(self, rows: Rows) -> None:
+        """This user's row of a data set: each column becomes {user.COLUMN}."""
+        for key, value in rows.take().items():
+            self.vars[f"user.{key}"] = value
 
     def var(self, name: str) -> str:
         """A per-user value as text; MissingValue before any response provided it."""

@@ -20,7 +20,8 @@ Answer = Callable[[str, str, bytes], tuple[int, object, dict]]
 
 
 @contextmanager
-def json_server(answer: Answer) -> Iterator[str]:
+def json_server(answer: Answer, with_headers: bool = False) -> Iterator[str]:
+    """`answer(method, path, body)`, or with `with_headers` also the request's headers."""
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         wbufsize = -1  # one write per answer: no 40 ms of Nagle and delayed ACKs per request
@@ -30,7 +31,8 @@ def json_server(answer: Answer) -> Iterator[str]:
 
         def _answer(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            status, payload, headers = answer(self.command, self.path, body)
+            extra = (dict(self.headers),) if with_headers else ()
+            status, payload, headers = answer(self.command, self.path, body, *extra)
             data = json.dumps(payload).encode()
             self.send_response(status)
             for key, value in headers.items():
@@ -52,7 +54,8 @@ def json_server(answer: Answer) -> Iterator[str]:
         server.server_close()
 
 
-def run_tool(tool: str, folder: Path, url: str, results: Path) -> subprocess.CompletedProcess:
+def run_tool(tool: str, folder: Path, url: str, results: Path, cwd: Path | None = None
+             ) -> subprocess.CompletedProcess:
     """The generated locustfile or k6 script as its tool runs it, results into `results`."""
     env = {**os.environ, "API_URL": url, "PERFSPEC_RESULTS_DIR": str(results), "K6_NO_USAGE_REPORT": "true"}
     results.mkdir(parents=True)
@@ -60,4 +63,4 @@ def run_tool(tool: str, folder: Path, url: str, results: Path) -> subprocess.Com
         cmd = [require_tool("locust"), "-f", str(folder / "locustfile.py"), "--headless", "--only-summary"]
     else:
         cmd = [require_tool("k6"), "run", "--out", f"json={results / 'k6.ndjson'}", str(folder / "k6.js")]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, cwd=cwd)

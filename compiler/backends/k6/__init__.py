@@ -21,8 +21,8 @@ from .options import _ms, options_lines, tags
 SUPPORT = PurePosixPath("perfspec_k6.js")
 # what a script may import from the support module (only what its code calls is imported)
 SUPPORT_NAMES = (
-    "bodyContains", "env", "expect",
-    "extractHeader", "extractJson", "host", "jsonEquals", "profile", "retry", "run", "uuid", "websocket",
+    "basicAuth", "bodyContains", "env", "expect", "extractHeader", "extractJson", "host", "jsonEquals",
+    "profile", "retry", "rows", "run", "uuid", "websocket",
 )
 # JavaScript reserved words and the names the script imports: never an endpoint function's name
 RESERVED = {
@@ -236,7 +236,20 @@ def _checks(ep: EndpointPlan) -> list:
     return checks
 
 
-def flow_object(flow: FlowPlan, idents: dict[str, str], expected: dict[str, list[int]]) -> list[str]:
+def _data_path(path: str, up: str) -> str:
+    """A data file's path for k6's open(): as written when absolute, else from $PERFSPEC_ROOT (the
+    folder perfspec build ran in), by default `up` from the script."""
+    if PurePosixPath(path).is_absolute():
+        return js_str(path)
+    return f"(__ENV.PERFSPEC_ROOT || {js_str(up)}) + {js_str('/' + path)}"
+
+
+def data_const(name: str) -> str:
+    return "DATA_" + "".join(c if c.isalnum() else "_" for c in name).upper()
+
+
+def flow_object(flow: FlowPlan, idents: dict[str, str], expected: dict[str, list[int]],
+                data_order: dict[str, str]) -> list[str]:
     items: list = [(Raw("weight"), Raw(str(flow.weight)))]
     if flow.user:
         sets = "".join(
@@ -244,6 +257,9 @@ def flow_object(flow: FlowPlan, idents: dict[str, str], expected: dict[str, list
             for k, v in flow.user.items()
         )
         items.append((Raw("vars"), Raw(f"(user) => {{{sets}\n    }}")))
+    if flow.feed:  # [rows, random]: this user's row, its columns are {user.COLUMN}
+        random = "true" if data_order.get(flow.feed) == "random" else "false"
+        items.append((Raw("feed"), Raw(f"[{data_const(flow.feed)}, {random}]")))
     if flow.on_start:  # [function, name, expected statuses]: a failed call stops the user
         steps = (Raw(f"[{idents[e]}, {js_str(e)}, [{', '.join(map(str, expected[e]))}]]")
                  for e in flow.on_start)
@@ -251,8 +267,15 @@ def flow_object(flow: FlowPlan, idents: dict[str, str], expected: dict[str, list
     items.append(
         (Raw("tasks"), Coll("[", "]", tuple(Raw(f"[{idents[e]}, {w}]") for e, w in flow.tasks.items())))
     )
-    if flow.headers:
+    if flow.headers or flow.auth:
         parts = []
+        if flow.auth:
+            needed = sorted({p[1] for p in [*flow.auth[0], *flow.auth[1]]
+                             if p[0] == "var" and p[1] not in templates.BUILTINS})
+            user, password = (template(part, JS, _var).text for part in flow.auth)
+            call = f"basicAuth({user}, {password})"
+            parts.append((f"user.has({', '.join(js_str(n) for n in needed)})" if needed else None,
+                          ('"Authorization"', call)))
         for key, value in flow.headers.items():
             needed = sorted({p[1] for p in value if p[0] == "var" and p[1] not in templates.BUILTINS})
             expr = (js_str(key), template(value, JS, _var).text)
@@ -288,7 +311,7 @@ class K6Backend:
         default = plan.default_profile if plan.default_profile in profiles else next(iter(profiles))
         bases = {h: "".join(c if c.isalnum() else "_" for c in h).upper() + "_URL" for h in plan.hosts}
         idents = method_names(plan, RESERVED | set(bases.values()))
-        flow_headers = any(f.headers for f in plan.flows.values())
+        flow_headers = any(f.headers or f.auth for f in plan.flows.values())
         has_ws = any(e.method == "WS" for e in plan.endpoints.values())
         out = [
             header(plan, "//"),
@@ -304,6 +327,11 @@ class K6Backend:
         if has_ws:
             out.append('import ws from "k6/ws";')
         body_lines = [f"const {const} = {_host(plan.hosts[h])};" for h, const in bases.items()]
+        up = "/".join([".."] * (len(plan.folder.parts) + 1))  # from this script to the build's folder
+        for name, d in plan.data.items():  # open() reads relative to this script
+            body_lines += [f"// http.data.{comment_text(name)}: each user takes a row (feed:); "
+                           "$PERFSPEC_ROOT: the folder perfspec build ran in",
+                           f"const {data_const(name)} = rows({js_str(name)}, {_data_path(d['path'], up)});"]
         body_lines += options_lines(plan, profiles, default)
         body_lines += ["", "// per endpoint: its fixed request parameters; `name` and `class` tags (and a "
                        "flag per target no existing tag selects)"]
@@ -312,7 +340,8 @@ class K6Backend:
             body_lines += [""] + endpoint_function(plan.endpoints[name], idents[name], bases, flow_headers)
         body_lines += ["", "const FLOWS = {"]
         for flow in plan.flows.values():
-            body_lines += flow_object(flow, idents, {n: ep.expect for n, ep in plan.endpoints.items()})
+            body_lines += flow_object(flow, idents, {n: ep.expect for n, ep in plan.endpoints.items()},
+                                      {n: d["order"] for n, d in plan.data.items()})
         body_lines += ["};"]
         flows_of = Coll("{", "}", tuple((Raw(js_str(n)), literal(p.flows, JS)) for n, p in profiles.items()))
         body_lines.append(statement("const PROFILE_FLOWS = ", flows_of, ";", 0, JS))

@@ -14,14 +14,16 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlencode
 
 from ... import templates
-from ...plan import EndpointPlan, FlowPlan, Plan
+from ...plan import EndpointPlan, Plan
 from ..base import Artifact, environment, header
 from ..code import PY, Call, Coll, Raw, data, flat, literal, py_str, statement, template
 from ..http import default_host, method_names, provenance, support_source, variables
+from .flows import _var, flow_class, rows_constant
 
 _ENV = environment(Path(__file__).parent)
 SUPPORT = PurePosixPath("perfspec_locust.py")
 RESULTS = PurePosixPath("perfspec_locust_results.py")  # recording and result files; SUPPORT imports it
+CHECKS = PurePosixPath("perfspec_locust_checks.py")  # a response's checks; SUPPORT re-exports them
 # names of Locust's FastHttpUser and of PerfspecUser that an endpoint method must not shadow
 RESERVED = {
     "abstract",
@@ -73,6 +75,8 @@ SUPPORT_NAMES = [
     "MissingValue",
     "PerfspecUser",
     "ProfileShape",
+    "Rows",
+    "basic_auth",
     "env",
     "env_text",
     "expect",
@@ -85,14 +89,6 @@ SUPPORT_NAMES = [
     "uuid",
 ]
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
-
-
-def _var(name: str) -> str:
-    if name == "uuid":
-        return "uuid()"
-    if name == "seq":
-        return "self.seq()"
-    return f"self.var({py_str(name)})"
 
 
 def _url(ep: EndpointPlan, main: str | None, bases: dict[str, str]) -> Raw:
@@ -237,44 +233,6 @@ def _websocket(ep: EndpointPlan, url: Raw, hdrs, main: str | None) -> str:
     return statement("", Call("self.websocket", tuple(args)), "", 8)
 
 
-def flow_class(flow: FlowPlan, idents: dict[str, str]) -> list[str]:
-    """A flow as a user class: weight, think time, weighted tasks, on_start/on_stop, headers."""
-    lines = [
-        f"class {flow.ident}(Endpoints):",
-        f"    # {provenance('http.flows', flow.name)}",
-        f"    weight = {flow.weight}",
-    ]
-    if flow.think:
-        lines.append(f"    wait_time = between({flow.think[0]!r}, {flow.think[1]!r})")
-    else:
-        lines.append("    wait_time = constant(0)")
-    tasks = Coll("{", "}", tuple((Raw(f"Endpoints.{idents[e]}"), Raw(str(w))) for e, w in flow.tasks.items()))
-    lines.append(statement("tasks = ", tasks, "", 4))
-    if flow.user or flow.on_start:
-        lines += ["", "    def on_start(self):"]
-        for name, parts in flow.user.items():
-            lines.append(
-                statement(f"self.vars[{py_str('user.' + name)}] = ", template(parts, PY, _var), "", 8)
-            )
-        lines += [f"        self.{idents[e]}()" for e in flow.on_start]
-        if flow.on_start:  # a failed call leaves values unset: the user stops, reported once
-            lines.append(f"        self.started({py_str(flow.name)})")
-    if flow.on_stop:
-        skip = "        self.stopping = True  # a step without its values is skipped"
-        lines += ["", "    def on_stop(self):", skip]
-        lines += [f"        self.{idents[e]}()" for e in flow.on_stop]
-    if flow.headers:
-        lines += ["", "    def headers(self):", "        headers = {}"]
-        for key, parts in flow.headers.items():
-            needed = sorted({p[1] for p in parts if p[0] == "var" and p[1] not in templates.BUILTINS})
-            if needed:  # a flow header waits for its values: no Authorization before login
-                lines.append(f"        if self.has({', '.join(py_str(n) for n in needed)}):")
-            value = template(parts, PY, _var)
-            lines.append(statement(f"headers[{py_str(key)}] = ", value, "", 12 if needed else 8))
-        lines.append("        return headers")
-    return lines
-
-
 def _profiles(plan: Plan, closed: dict) -> list[str]:
     stages = Coll(
         "{",
@@ -334,7 +292,7 @@ class LocustBackend:
             if h != main
         }
         idents = method_names(plan, RESERVED)
-        flow_headers = any(f.headers for f in plan.flows.values())
+        flow_headers = any(f.headers or f.auth for f in plan.flows.values())
         body = [
             "class Endpoints(PerfspecUser):",
             '    """The spec\'s endpoints, one method each; the flows below run them as tasks."""',
@@ -352,6 +310,7 @@ class LocustBackend:
         constants = [
             statement(f"{const} = ", template(plan.hosts[h], PY, _var)) for h, const in bases.items()
         ]
+        constants += [rows_constant(name, d) for name, d in plan.data.items()]
         used = _used_names(code + "\n".join(constants))
         text = _ENV.get_template("locustfile.py.j2").render(
             header=header(plan, "#"),
@@ -371,6 +330,7 @@ class LocustBackend:
             Artifact(plan.folder / "locustfile.py", text, source),
             Artifact(SUPPORT, support_source("perfspec_locust.py"), source, shared=True),
             Artifact(RESULTS, support_source("perfspec_locust_results.py"), source, shared=True),
+            Artifact(CHECKS, support_source("perfspec_locust_checks.py"), source, shared=True),
         ]
 
 

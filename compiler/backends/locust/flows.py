@@ -1,0 +1,82 @@
+"""The flows of a locustfile: per flow a user class (weight, think time, weighted tasks,
+on_start/on_stop, headers, credentials, its row of a data set) and the data sets' rows."""
+
+from __future__ import annotations
+
+from ... import templates
+from ...plan import FlowPlan
+from ..code import PY, Call, Coll, Raw, py_str, statement, template
+from ..http import comment_text, provenance
+
+
+def _var(name: str) -> str:
+    """A template variable in a user method: uuid(), self.seq(), self.var(NAME)."""
+    if name == "uuid":
+        return "uuid()"
+    if name == "seq":
+        return "self.seq()"
+    return f"self.var({py_str(name)})"
+
+
+def data_const(name: str) -> str:
+    return "DATA_" + "".join(c if c.isalnum() else "_" for c in name).upper()
+
+
+def rows_constant(name: str, d: dict[str, str]) -> str:
+    """A data set's rows, read once when Locust imports the file."""
+    order = ", random=True" if d["order"] == "random" else ""
+    return f"# http.data.{comment_text(name)}: each user takes a row (feed:)\n" + statement(
+        f"{data_const(name)} = ", Raw(f"Rows({py_str(d['path'])}{order})"))
+
+
+def _basic_auth(auth: tuple[list, list]) -> list[str]:
+    """The flow's Basic credentials as its Authorization header, once their values exist."""
+    parts = [*auth[0], *auth[1]]
+    needed = sorted({p[1] for p in parts if p[0] == "var" and p[1] not in templates.BUILTINS})
+    call = Call("basic_auth", (template(auth[0], PY, _var), template(auth[1], PY, _var)))
+    if not needed:
+        return [statement('headers["Authorization"] = ', call, "", 8)]
+    return [f"        if self.has({', '.join(py_str(n) for n in needed)}):",
+            statement('headers["Authorization"] = ', call, "", 12)]
+
+
+def flow_class(flow: FlowPlan, idents: dict[str, str]) -> list[str]:
+    """A flow as a user class: weight, think time, weighted tasks, on_start/on_stop, headers."""
+    lines = [
+        f"class {flow.ident}(Endpoints):",
+        f"    # {provenance('http.flows', flow.name)}",
+        f"    weight = {flow.weight}",
+    ]
+    if flow.think:
+        lines.append(f"    wait_time = between({flow.think[0]!r}, {flow.think[1]!r})")
+    else:
+        lines.append("    wait_time = constant(0)")
+    tasks = Coll("{", "}", tuple((Raw(f"Endpoints.{idents[e]}"), Raw(str(w))) for e, w in flow.tasks.items()))
+    lines.append(statement("tasks = ", tasks, "", 4))
+    if flow.user or flow.on_start or flow.feed:
+        lines += ["", "    def on_start(self):"]
+        if flow.feed:  # this user's row of the data set: its columns are {user.COLUMN}
+            lines.append(f"        self.feed({data_const(flow.feed)})")
+        for name, parts in flow.user.items():
+            lines.append(
+                statement(f"self.vars[{py_str('user.' + name)}] = ", template(parts, PY, _var), "", 8)
+            )
+        lines += [f"        self.{idents[e]}()" for e in flow.on_start]
+        if flow.on_start:  # a failed call leaves values unset: the user stops, reported once
+            lines.append(f"        self.started({py_str(flow.name)})")
+    if flow.on_stop:
+        skip = "        self.stopping = True  # a step without its values is skipped"
+        lines += ["", "    def on_stop(self):", skip]
+        lines += [f"        self.{idents[e]}()" for e in flow.on_stop]
+    if flow.headers or flow.auth:
+        lines += ["", "    def headers(self):", "        headers = {}"]
+        if flow.auth:
+            lines += _basic_auth(flow.auth)
+        for key, parts in flow.headers.items():
+            needed = sorted({p[1] for p in parts if p[0] == "var" and p[1] not in templates.BUILTINS})
+            if needed:  # a flow header waits for its values: no Authorization before login
+                lines.append(f"        if self.has({', '.join(py_str(n) for n in needed)}):")
+            value = template(parts, PY, _var)
+            lines.append(statement(f"headers[{py_str(key)}] = ", value, "", 12 if needed else 8))
+        lines.append("        return headers")
+    return lines

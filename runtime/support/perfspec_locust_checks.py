@@ -1,0 +1,142 @@
+"""Support module of perfspec's generated locustfiles: the checks of a response.
+
+Expected statuses, body text, JSON fields, values extracted from the body or a header (found
+case-insensitively: servers canonicalise names, `Etag`), and the waits of `retry:` (Retry-After
+in seconds or as an HTTP date). Each marks a `catch_response=True` response failed with its
+reason. Written once per output folder beside perfspec_locust.py, which re-exports it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+if __package__:
+    from .perfspec_locust_results import cause
+else:
+    from perfspec_locust_results import cause
+
+
+def expect(resp: Any, *statuses: int) -> bool:
+    """Mark a `catch_response=True` response: success exactly when its status is expected."""
+    status = resp.status_code or 0
+    if status in statuses:
+        resp.success()
+        return True
+    if status == 0:
+        resp.failure(
+            cause(resp.error, getattr(resp, "url", None)) if getattr(resp, "error", None) else "no response"
+        )
+    else:
+        tries = getattr(resp, "perfspec_attempts", None)
+        resp.failure(f"HTTP {status}" + (f" after {tries} attempts" if tries else ""))
+    return False
+
+
+def expect_text(resp: Any, text: str) -> bool:
+    """`expect: {body_contains: ...}`: fail the response when the text is missing."""
+    if text in (resp.text or ""):
+        return True
+    resp.failure("body does not contain the expected text")
+    return False
+
+
+_MISSING = object()
+
+
+def retry_wait(
+    resp: Any, attempt: int, attempts: int, on: tuple, backoff: float, max_wait: float
+) -> float | None:
+    """`retry:` after one attempt: None when this answer is final (its checks judge it), else the
+    seconds to wait before the next attempt: the server's Retry-After, else `backoff` doubled per
+    attempt, at most `max_wait`. A retried answer is no failure (its status is still recorded)."""
+    if (resp.status_code or 0) not in on:
+        return None
+    if attempt >= attempts:
+        resp.perfspec_attempts = attempts  # expect() names them: "HTTP 429 after 3 attempts"
+        return None
+    resp.success()
+    after = retry_after(header(resp, "Retry-After"))
+    return min(max_wait, after if after is not None else backoff * 2 ** (attempt - 1))
+
+
+def retry_after(value: str | None) -> float | None:
+    """Retry-After in seconds: a number of seconds, or an HTTP date from now."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        from email.utils import parsedate_to_datetime
+
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def expect_json(resp: Any, path: str, expected: Any, *keys: str | int) -> bool:
+    """`expect: {json: {PATH: value}}`: fail the response unless the field equals the value (JSON
+    equality: true is not 1, 1 is 1.0)."""
+    try:
+        node: Any = resp.json()
+    except ValueError:
+        resp.failure(f"{path}: the body is not JSON")
+        return False
+    for key in keys:
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            resp.failure(f"{path} is missing (expected {_shown(expected)})")
+            return False
+    if json_equal(node, expected):
+        return True
+    resp.failure(f"{path} is {_shown(node)}, expected {_shown(expected)}")
+    return False
+
+
+def json_equal(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None:
+        return a is b or (isinstance(a, bool) and isinstance(b, bool) and a == b)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a == b
+    return type(a) is type(b) and a == b
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def json_value(resp: Any, what: str, *keys: str | int) -> Any:
+    """The value at a JSON path (its keys), or None after marking the response failed."""
+    try:
+        node: Any = resp.json()
+    except ValueError:
+        node = _MISSING
+    for key in keys:
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            node = _MISSING
+            break
+    if node is _MISSING or node is None:
+        resp.failure(f"cannot extract {what}")
+        return None
+    return node
+
+
+def header(resp: Any, name: str, what: str = "") -> str | None:
+    """A response header by name, case-insensitive (servers canonicalise names: `Etag`)."""
+    lowered = name.lower()
+    for key, value in (resp.headers or {}).items():
+        if key.lower() == lowered:
+            return value
+    if what:
+        resp.failure(f"cannot extract {what}")
+    return None
