@@ -134,6 +134,8 @@ class Plan:
     capacity: Capacity | None = None  # perfspec capacity's question (its defaults)
     sources: dict[str, SourceRef] = field(default_factory=dict)  # section -> where it is written
     data: dict[str, dict[str, str]] = field(default_factory=dict)  # {path, format, order} per data set
+    setup: list[str] = field(default_factory=list)  # endpoints called once before the users start
+    teardown: list[str] = field(default_factory=list)  # and once after they stop
 
     @property
     def folder(self) -> PurePosixPath:
@@ -218,7 +220,8 @@ def build_plan(checked: CheckedSpec) -> Plan:
                 endpoints=endpoints, flows=flows, profiles=profiles, targets=targets,
                 default_profile=default, sql=sql_plan(checked, file, ref), alerts=spec.alerts,
                 capacity=spec.capacity, github=spec.ci.github if spec.ci else None, sources=sources,
-                data=_data(spec, file))
+                data=_data(spec, file), setup=list(spec.http.setup) if spec.http else [],
+                teardown=list(spec.http.teardown) if spec.http else [])
 
 
 def _auth(auth) -> tuple[list, list] | None:

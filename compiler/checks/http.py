@@ -31,6 +31,7 @@ class HttpChecks:
             self.endpoint(name, ep, extracted)
         self.columns = {name: self.data_columns(name) for name in sorted(http.data)}
         self.flows(extracted)
+        self.test_level(extracted)
 
     def endpoint(self, name: str, ep: Endpoint, extracted: set[str]) -> None:
         path = ("http", "endpoints", name)
@@ -101,6 +102,25 @@ class HttpChecks:
         if both:
             self.error((*where, "on"), f"status {', '.join(map(str, both))} is both expected and retried",
                        "a status is a success (expect.status) or a reason to call again (retry.on)")
+
+    def test_level(self, extracted: set[str]) -> None:
+        """http.setup / http.teardown: known endpoints that need no user's values."""
+        http = self.spec.http
+        for key in ("setup", "teardown"):
+            for i, ename in enumerate(getattr(http, key)):
+                where = ("http", key, i)
+                if ename not in http.endpoints:
+                    self.error(where, f"unknown endpoint {ename!r} in http.{key}",
+                               choices_hint(ename, http.endpoints, "endpoints"))
+                    continue
+                ep = http.endpoints[ename]
+                if ep.method == "WS" or ep.stream:
+                    self.error(where, f"http.{key} calls plain HTTP endpoints; {ename!r} is not one",
+                               "call a plain request here")
+                users = sorted(v for v in _endpoint_vars(ep) if v.startswith("user."))
+                if users:
+                    self.error(where, f"{ename!r} uses {{{users[0]}}}, but http.{key} runs before any user",
+                               "test-level calls may use {uuid}, {seq} and values extracted earlier")
 
     def fed_columns(self, path: tuple, flow) -> set[str]:
         """The {user.COLUMN} variables a flow's `feed:` gives its users."""

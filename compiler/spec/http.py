@@ -257,6 +257,15 @@ class Http(Strict):
     data: dict[Name, DataFile] = Field(
         default_factory=dict, description="rows for the users (credentials, ids): flows take them with feed:"
     )
+    setup: list[str] = Field(
+        default_factory=list,
+        description="endpoints called once before the users start (create a bucket, an account); "
+        "the values they extract every user can read; a failed call stops the test",
+    )
+    teardown: list[str] = Field(
+        default_factory=list,
+        description="endpoints called once after the users stop (delete what setup made)",
+    )
     endpoints: dict[Name, Endpoint] = Field(min_length=1)
     flows: dict[Name, Flow] = Field(
         default_factory=dict, description="omitted: one flow runs every endpoint by its weight"

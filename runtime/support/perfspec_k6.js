@@ -416,10 +416,11 @@ function failedCause(res, expected, before) {
 
 // one iteration: on_start once per VU, then one weighted task and the think time (closed
 // models only: an open model's schedule sets the pace)
-export function run(flows, profileFlows) {
+export function run(flows, profileFlows, shared) {
   if (user === null) {
     if (UNSET.length) exec.test.abort(`set the host's environment variable: ${UNSET.join(", ")} is not set`);
     start(flows, profileFlows);
+    Object.assign(user.vars, shared || {}, user.vars); // what http.setup extracted, under the user's own
   }
   if (user.stopped) {
     sleep(1); // a stopped user idles to the end (k6 cannot stop one VU); never a busy loop
@@ -429,6 +430,28 @@ export function run(flows, profileFlows) {
   if (res) watch(res);
   const think = user.flow.think;
   if (think && closed) sleep(think[0] + Math.random() * (think[1] - think[0]));
+}
+
+// http.setup (in k6's setup(), returning what it extracted for every VU) and http.teardown (in
+// teardown(), given it): the endpoints called once by a user of their own; a failed setup call
+// stops the test, the results say why
+export function once(key, steps, shared) {
+  user = new User({});
+  Object.assign(user.vars, shared || {});
+  for (const [step, name, expected] of steps) {
+    const before = user.failures || 0;
+    const cause = failedCause(step(user), expected, before);
+    if (cause) {
+      const reason = `http.${key} call ${name} failed (${cause})`;
+      console.error(`perfspec: ${reason}`);
+      if (key === "setup") {
+        ABORTED.add(1, { reason: `${reason}: the users never started` });
+        exec.test.abort(`perfspec: ${reason}`);
+      }
+      break;
+    }
+  }
+  return user.vars;
 }
 
 // the abort rule: a VU that saw no response (or only 5xx) for ABORT_MS stops the whole test,

@@ -59,6 +59,7 @@ __all__ = [  # what the generated locustfiles import
     "json_equal",
     "json_value",
     "need_env",
+    "test_user",
     "retry_after",
     "retry_wait",
     "uuid",
@@ -147,6 +148,18 @@ class MissingValue(RuntimeError):
         return f"variable {{{self.args[0]}}} has no value yet"
 
 
+SHARED: dict[str, Any] = {}  # the values http.setup's calls extracted, copied into every user
+
+
+def test_user(endpoints: type, environment: Any) -> Any:
+    """A user of its own for http.setup / http.teardown (run once per process: with distributed
+    workers, once per worker)."""
+    host = environment.host or endpoints.host
+    user = type("TestLevel", (endpoints,), {"abstract": True, "host": host})(environment)
+    user.test_level = True
+    return user
+
+
 class PerfspecUser(FastHttpUser):
     """A flow's user: its own variables, and failures recorded with their cause."""
 
@@ -154,12 +167,28 @@ class PerfspecUser(FastHttpUser):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.vars: dict[str, Any] = {}
+        self.vars: dict[str, Any] = dict(SHARED)  # what http.setup extracted, for every user
         self.first_failure: tuple[str, str] | None = None  # (call, cause) since the user started
 
     def context(self) -> dict:
         """Every request's context (Locust merges it in): failures are traced to their user."""
         return {"perfspec_user": self}
+
+    def finished(self, key: str) -> None:
+        """The end of http.setup (key "setup") or http.teardown: its values go to every user; a
+        failed setup call stops the test, which then reports why (its result file says aborted)."""
+        if key == "setup":
+            SHARED.update(self.vars)
+        if self.first_failure is None:
+            return
+        name, error = self.first_failure
+        reason = f"http.{key} call {name} failed ({error})"
+        print(f"perfspec: {reason}", file=sys.stderr, flush=True)
+        if key == "setup" and RUN["aborted"] is None:
+            import gevent
+
+            RUN["aborted"] = reason + ": the users never started"
+            gevent.spawn_later(0, self.environment.runner.quit)
 
     def started(self, flow: str) -> None:
         """The end of on_start: when one of its calls failed the user stops (Locust's StopUser)

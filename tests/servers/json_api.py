@@ -33,7 +33,7 @@ def json_server(answer: Answer, with_headers: bool = False) -> Iterator[str]:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             extra = (dict(self.headers),) if with_headers else ()
             status, payload, headers = answer(self.command, self.path, body, *extra)
-            data = json.dumps(payload).encode()
+            data = b"" if status in (204, 304) else json.dumps(payload).encode()  # no body, as HTTP says
             self.send_response(status)
             for key, value in headers.items():
                 self.send_header(key, value)

@@ -22,7 +22,7 @@ SUPPORT = PurePosixPath("perfspec_k6.js")
 # what a script may import from the support module (only what its code calls is imported)
 SUPPORT_NAMES = (
     "basicAuth", "bodyContains", "env", "expect", "extractHeader", "extractJson", "host", "jsonEquals",
-    "profile", "retry", "rows", "run", "uuid", "websocket",
+    "once", "profile", "retry", "rows", "run", "uuid", "websocket",
 )
 # JavaScript reserved words and the names the script imports: never an endpoint function's name
 RESERVED = {
@@ -244,6 +244,24 @@ def _data_path(path: str, up: str) -> str:
     return f"(__ENV.PERFSPEC_ROOT || {js_str(up)}) + {js_str('/' + path)}"
 
 
+def test_level(plan: Plan, idents: dict[str, str]) -> list[str]:
+    """The default function, and http.setup / http.teardown as k6's setup() and teardown()."""
+    def steps(names: list[str]) -> str:
+        expected = {n: ", ".join(map(str, plan.endpoints[n].expect)) for n in names}
+        return "[" + ", ".join(f"[{idents[n]}, {js_str(n)}, [{expected[n]}]]" for n in names) + "]"
+
+    out = []
+    if plan.setup:
+        out += ["", "// http.setup: once before the users start; every user reads what it extracts",
+                "export function setup() {", f"  return once(\"setup\", {steps(plan.setup)});", "}"]
+    out += ["", "export default function (shared) {" if plan.setup else "export default function () {",
+            "  run(FLOWS, PROFILE_FLOWS, shared);" if plan.setup else "  run(FLOWS, PROFILE_FLOWS);", "}"]
+    if plan.teardown:
+        out += ["", "// http.teardown: once after the users stop", "export function teardown(shared) {",
+                f"  once(\"teardown\", {steps(plan.teardown)}, shared);", "}"]
+    return out
+
+
 def data_const(name: str) -> str:
     return "DATA_" + "".join(c if c.isalnum() else "_" for c in name).upper()
 
@@ -345,7 +363,7 @@ class K6Backend:
         body_lines += ["};"]
         flows_of = Coll("{", "}", tuple((Raw(js_str(n)), literal(p.flows, JS)) for n, p in profiles.items()))
         body_lines.append(statement("const PROFILE_FLOWS = ", flows_of, ";", 0, JS))
-        body_lines += ["", "export default function () {", "  run(FLOWS, PROFILE_FLOWS);", "}"]
+        body_lines += test_level(plan, idents)
         code = "\n".join(body_lines)
         used = [n for n in SUPPORT_NAMES if f"{n}(" in code]
         out.append(

@@ -18,7 +18,7 @@ from ...plan import EndpointPlan, Plan
 from ..base import Artifact, environment, header
 from ..code import PY, Call, Coll, Raw, data, flat, literal, py_str, statement, template
 from ..http import default_host, method_names, provenance, support_source, variables
-from .flows import _var, flow_class, rows_constant
+from .flows import _var, flow_class, rows_constant, test_level
 
 _ENV = environment(Path(__file__).parent)
 SUPPORT = PurePosixPath("perfspec_locust.py")
@@ -86,6 +86,7 @@ SUPPORT_NAMES = [
     "json_value",
     "need_env",
     "retry_wait",
+    "test_user",
     "uuid",
 ]
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
@@ -306,6 +307,7 @@ class LocustBackend:
             body += [""] + endpoint_method(plan.endpoints[name], idents[name], main, bases, flow_headers)
         for flow in plan.flows.values():
             body += ["", ""] + flow_class(flow, idents)
+        body += test_level(plan, idents)
         code = "\n".join(body)
         constants = [
             statement(f"{const} = ", template(plan.hosts[h], PY, _var)) for h, const in bases.items()
@@ -320,7 +322,7 @@ class LocustBackend:
             constants=constants,
             main_env=_env_names(plan.hosts.get(main or "", [])),
             support=[n for n in SUPPORT_NAMES if n in used or n in ("PerfspecUser", "ProfileShape")],
-            locust=[n for n in ("between", "constant") if n in used],
+            locust=[n for n in ("between", "constant", "events") if n in used],
             stdlib={"json": "json" in used, "urlencode": "urlencode" in used, "time": "time" in used},
             profiles=_profiles(plan, closed),
             py_str=py_str,

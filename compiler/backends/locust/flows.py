@@ -4,7 +4,7 @@ on_start/on_stop, headers, credentials, its row of a data set) and the data sets
 from __future__ import annotations
 
 from ... import templates
-from ...plan import FlowPlan
+from ...plan import FlowPlan, Plan
 from ..code import PY, Call, Coll, Raw, py_str, statement, template
 from ..http import comment_text, provenance
 
@@ -80,3 +80,19 @@ def flow_class(flow: FlowPlan, idents: dict[str, str]) -> list[str]:
             lines.append(statement(f"headers[{py_str(key)}] = ", value, "", 12 if needed else 8))
         lines.append("        return headers")
     return lines
+
+
+def test_level(plan: Plan, idents: dict[str, str]) -> list[str]:
+    """http.setup and http.teardown as Locust's test_start / test_stop listeners, each calling the
+    endpoints by a user of its own."""
+    out: list[str] = []
+    for key, event, when in (("setup", "test_start", "before the users start; every user reads what "
+                              "it extracts"), ("teardown", "test_stop", "after the users stop")):
+        names = getattr(plan, key)
+        if not names:
+            continue
+        out += ["", "", f"@events.{event}.add_listener", f"def {key}(environment, **_kwargs):",
+                f"    # http.{key}: once {when}", "    user = test_user(Endpoints, environment)"]
+        out += [f"    user.{idents[n]}()" for n in names]
+        out.append(f"    user.finished({py_str(key)})")
+    return out
