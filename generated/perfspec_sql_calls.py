@@ -55,6 +55,9 @@ async def transaction(level, qname, q, conn):
     held = None
     if conn is not None and level.q["prepared"]:
         held = [await conn.prepare(step["sql"]) for step in steps]
+        # right after prepare(), asyncpg's `BEGIN ISOLATION LEVEL ...` fails with 25001 ("must be
+        # called before any query") on PostgreSQL 16; one simple query first avoids it
+        await conn.execute("SELECT 1")
     plan = [(i, step["sql"], step["params"], step["returns"]) for i, step in enumerate(steps)]
 
     async def attempt(c, values):

@@ -2,7 +2,7 @@
 
 `app` holds the typer app and its consoles; the commands live by what they work on:
 spec_commands (validate, build, schema, explain, demo), judging (check), running (run,
-capacity, history)."""
+capacity, history), init (a new project)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from .app import EXIT_BAD_INPUT, EXIT_INTERNAL, app, err, report
 # importing the command modules registers their commands, in the order `--help` lists them
 from . import spec_commands  # noqa: F401, E402
 from . import judging, running  # noqa: F401, E402
+from . import init  # noqa: F401, E402
 # isort: on
 
 __all__ = ["app", "main"]

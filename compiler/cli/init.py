@@ -1,0 +1,90 @@
+"""`perfspec init`: a project that runs from the first command.
+
+Writes a starter spec (`specs/NAME.yaml`, runnable on the embedded demo target as written), the
+JSON Schema the spec's modeline points at (`schemas/perfspec.schema.json`, so an editor with the
+YAML language server completes and checks keys), a pre-commit configuration running
+`perfspec validate` and `perfspec build --check`, and PERFSPEC.md (how to run it). Nothing is
+overwritten: an existing file is named and left as it is.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..spec import NAME_PATTERN, json_schema
+from .app import EXIT_BAD_INPUT, app, err, out
+
+PRE_COMMIT = """\
+# pre-commit (https://pre-commit.com): `pre-commit install`, then every commit validates the specs
+# and checks that generated/ is fresh
+repos:
+  - repo: local
+    hooks:
+      - id: perfspec-validate
+        name: perfspec validate
+        entry: perfspec validate
+        language: system
+        files: ^specs/.*\\.ya?ml$
+      - id: perfspec-build-check
+        name: perfspec build --check
+        entry: perfspec build --check
+        language: system
+        files: ^(specs|generated)/
+        pass_filenames: false
+"""
+
+README = """\
+# Performance targets
+
+`specs/{name}.yaml` holds this project's performance targets; perfspec compiles it into Locust
+and k6 tests, alert rules and a CI job, runs them and judges every target.
+
+```bash
+perfspec validate specs/{name}.yaml      # errors name file:line:col and a fix
+perfspec run specs/{name}.yaml           # API_URL unset: against perfspec's demo target
+API_URL=https://staging.example.com perfspec run specs/{name}.yaml
+perfspec build                            # generated/: the files to review and commit
+```
+
+Editors with the YAML language server check the spec against `schemas/perfspec.schema.json`
+(the modeline on its first line); refresh it after upgrading perfspec: `perfspec schema >
+schemas/perfspec.schema.json`.
+"""
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="the project folder")] = Path("."),
+    name: Annotated[str, typer.Option("--name", help="the spec's name (specs/NAME.yaml)")] = "quickstart",
+) -> None:
+    """Start a project: a starter spec that runs on the embedded demo, its JSON Schema for the
+    editor, a pre-commit configuration and PERFSPEC.md. Existing files are left as they are."""
+    if not re.fullmatch(NAME_PATTERN, name):
+        err.print(f"perfspec init: error: {name!r} is not a spec name", markup=False, highlight=False)
+        err.print("  hint: letters, digits, _ - . (e.g. --name checkout-api)", markup=False, highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    starter = resources.files("perfspec.compiler.cli").joinpath("starter.yaml").read_text(encoding="utf-8")
+    files = {
+        Path("specs") / f"{name}.yaml": starter.replace("name: NAME", f"name: {name}"),
+        Path("schemas") / "perfspec.schema.json": json.dumps(json_schema(), indent=2, sort_keys=True) + "\n",
+        Path(".pre-commit-config.yaml"): PRE_COMMIT,
+        Path("PERFSPEC.md"): README.format(name=name),
+    }
+    for rel, text in files.items():
+        path = folder / rel
+        if path.exists():
+            out.print(f"kept {path} (it exists)", markup=False, highlight=False)
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+        out.print(f"wrote {path}", markup=False, highlight=False)
+    spec = folder / "specs" / f"{name}.yaml"
+    out.print(f"next: perfspec run {spec}", markup=False, highlight=False)
