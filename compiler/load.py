@@ -273,6 +273,10 @@ def load_text(text: str, file: str) -> Document:
         lines = text.splitlines()
         if 0 < line <= len(lines) and "\t" in lines[line - 1][: col + 1]:
             hint = "YAML does not allow tabs for indentation: use spaces"
+        elif 0 < line <= len(lines) and (bare := _BARE_COMPARISON.search(lines[line - 1])):
+            # `> 10/s` unquoted: YAML reads `>` as a folded block and `<` cannot start a token
+            hint = (f"quote the comparison: {bare.group(1)}: \"{bare.group(2).strip()}\" "
+                    "(YAML reads a bare > or < as its own syntax)")
         return _fail(file, line, col, f"invalid YAML: {problem}", hint)
     except yaml.YAMLError as exc:
         return _fail(file, 1, 1, f"invalid YAML: {exc}", "save the file as UTF-8 text")
@@ -316,6 +320,10 @@ def load_file(path: str | Path) -> Document:
         line = raw[: exc.start].count(b"\n") + 1
         return _fail(name, line, 1, "the file is not valid UTF-8", "save it as UTF-8")
     return load_text(text, name)
+
+
+# `key: > 10/s` or `key: <= 150ms` with the comparison unquoted (block or flow style)
+_BARE_COMPARISON = re.compile(r"([A-Za-z_][\w.]*):\s+([<>]=?\s*[^,}\s][^,}]*)")
 
 
 def _fail(file: str, line: int, col: int, message: str, hint: str) -> Any:
