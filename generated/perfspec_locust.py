@@ -44,7 +44,7 @@ else:  # beside the generated locustfile, whose folder's parent is on sys.path
         retry_wait,
     )
 
-__all__ = [  # what the generated locustfiles import
+__all__ = [  # what the generated locustfiles may import (the Locust backend reads this list)
     "MissingValue",
     "PerfspecUser",
     "ProfileShape",

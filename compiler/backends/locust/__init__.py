@@ -8,6 +8,8 @@ module `perfspec_locust.py` (runtime/support/), imported by every locustfile.
 
 from __future__ import annotations
 
+import ast
+import functools
 import io
 import tokenize
 from pathlib import Path, PurePosixPath
@@ -70,25 +72,6 @@ RESERVED = {
     "websocket",
     "weight",
 }
-# names the locustfile may import from the support module, in import order
-SUPPORT_NAMES = [
-    "MissingValue",
-    "PerfspecUser",
-    "ProfileShape",
-    "Rows",
-    "basic_auth",
-    "env",
-    "env_text",
-    "expect",
-    "expect_json",
-    "expect_text",
-    "header",
-    "json_value",
-    "need_env",
-    "retry_wait",
-    "test_user",
-    "uuid",
-]
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 
 
@@ -263,6 +246,16 @@ def _profiles(plan: Plan, closed: dict) -> list[str]:
     return [statement("profiles = ", stages, "", 4), statement("flows = ", flows, "", 4)]
 
 
+@functools.cache
+def support_names() -> list[str]:
+    """What a locustfile may import from the support module (its `__all__`), in the order an
+    import lists them (classes first)."""
+    tree = ast.parse(support_source("perfspec_locust.py"))
+    names = next(ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
+                 and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets))
+    return sorted(names, key=lambda n: (not n[0].isupper(), n))
+
+
 def _used_names(code: str) -> set[str]:
     """Names the code reads outside string literals and comments (for its imports); a name
     followed by `=` is a keyword argument, not a use."""
@@ -321,7 +314,7 @@ class LocustBackend:
             code=code,
             constants=constants,
             main_env=_env_names(plan.hosts.get(main or "", [])),
-            support=[n for n in SUPPORT_NAMES if n in used or n in ("PerfspecUser", "ProfileShape")],
+            support=[n for n in support_names() if n in used or n in ("PerfspecUser", "ProfileShape")],
             locust=[n for n in ("between", "constant", "events") if n in used],
             stdlib={"json": "json" in used, "urlencode": "urlencode" in used, "time": "time" in used},
             profiles=_profiles(plan, closed),
