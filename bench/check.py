@@ -1,12 +1,19 @@
-"""`perfspec check` reading a k6 NDJSON file: seconds and peak RSS at 250 k and 1 M points.
+"""`perfspec check` reading k6 results: seconds, peak RSS and bytes per request.
 
-Goals: <= 3 s at 1 M points, RSS flat (<= 150 MB). Each size runs in a fresh process so its
-peak RSS is its own.
+1. NDJSON (`--k6-output ndjson`) at 250 k and 1 M points. Goals: <= 3 s at 1 M points, RSS flat
+   (<= 150 MB).
+2. The histograms read back from Prometheus (`--k6-output prometheus`, runtime/k6_remote.py) of a
+   30-minute run at 1,000 requests/s over 8 endpoints, laid out as `collect` writes them (each
+   latency at its native-histogram bucket's middle, per endpoint per second). Goals: <= 50 bytes
+   per request, <= 5 s.
+
+Each file is read in a fresh process so its peak RSS is its own.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import random
 import resource
 import subprocess
@@ -30,6 +37,32 @@ def write(path: Path, points: int) -> None:
                 "time": stamp, "value": rng.lognormvariate(3, 0.6), "tags": tags}}, **compact) + "\n")
             out.write(json.dumps({"metric": "perfspec_failed", "type": "Point", "data": {
                 "time": stamp, "value": 0, "tags": tags}}, **compact) + "\n")
+
+
+def write_histograms(path: Path, seconds: int, rate: int, endpoints: int = 8) -> int:
+    """A k6-histograms.json of `seconds` at `rate` requests/s; returns the request count."""
+    from perfspec.runtime.histogram import Histogram
+    from perfspec.runtime.k6_remote import _bucket_ns
+
+    rng = random.Random(1)
+    per = rate // endpoints
+    series = {}
+    for e in range(endpoints):
+        whole, timeline = Histogram(), []
+        for t in range(seconds):
+            h = Histogram()
+            for _ in range(per):
+                index = math.ceil(math.log2(rng.lognormvariate(-4, 0.6)) * 8)  # schema 3, in seconds
+                h.add(_bucket_ns(2 ** ((index - 1) / 8), 2 ** (index / 8)))
+            whole.merge(h)
+            timeline.append([t, per, 0, h.to_pairs()])
+        series[f"ep{e}"] = {"count": per * seconds, "failures": 0, "statuses": {"200": per * seconds},
+                            "errors": {}, "histogram": whole.to_pairs(), "ttfb_histogram": [],
+                            "timeline": timeline}
+    doc = {"format": "perfspec-results/1", "tool": "k6", "unit": "ns", "profile": "soak", "started": 0.0,
+           "ended": float(seconds), "resolution": 0.0443, "dropped_iterations": 0, "series": series}
+    path.write_text(json.dumps(doc, separators=(",", ":")))
+    return per * endpoints * seconds
 
 
 def child(path: str) -> None:
@@ -56,6 +89,16 @@ def main() -> int:
             print(f"{points:>9,} points ({path.stat().st_size / 1e6:.0f} MB): {r['seconds']:.2f} s, "
                   f"peak RSS {r['rss_mb']:.0f} MB, {r['samples']:,} latency samples")
     print("goals: <= 3 s at 1 M points, peak RSS <= 150 MB and flat")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "k6-histograms.json"
+        requests = write_histograms(path, 30 * 60, 1000)
+        out = subprocess.run([sys.executable, __file__, "--child", str(path)], capture_output=True,
+                             text=True, check=True)
+        r = json.loads(out.stdout)
+        print(f"30 min at 1,000/s read back from Prometheus: {requests:,} requests in "
+              f"{path.stat().st_size / 1e6:.1f} MB ({path.stat().st_size / requests:.1f} bytes/request): "
+              f"{r['seconds']:.2f} s, peak RSS {r['rss_mb']:.0f} MB, {r['samples']:,} latency samples")
+    print("goals: <= 50 bytes/request, <= 5 s")
     return 0
 
 

@@ -252,7 +252,8 @@ def read_results(paths: list[Path]) -> tuple[list[Series], dict]:
     files: list[Path] = []
     for p in paths:
         if p.is_dir():
-            files += sorted(f for pattern in ("locust-*.json", "sql-*.json", "pgbench-*.json", "k6*.ndjson")
+            files += sorted(f for pattern in ("locust-*.json", "sql-*.json", "pgbench-*.json", "k6*.ndjson",
+                                                  "k6-histograms*.json")
                             for f in p.rglob(pattern) if f.is_file())
         elif p.exists():
             files.append(p)

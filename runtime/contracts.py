@@ -89,6 +89,7 @@ class RunRequest(TypedDict, total=False):
     demo: bool
     no_preflight: bool
     prometheus: str | None
+    k6_output: str  # "ndjson" (exact samples) or "prometheus" (constant size: runtime/k6_remote.py)
 
 
 def check_targets(data: dict) -> TargetsFile:

@@ -161,16 +161,38 @@ def judge_measured(t: dict, series: list[Series], v: Verdict, targets: dict, met
     if split:
         v.timelines = {tool: part.timeline for tool, part in parts if tool}
         v.reasons.append(f"judged per tool ({', '.join(tools)}), never blended (`merge_tools: true` merges)")
-    failed |= any(not s.ok and s.severity == "fail" for s in v.stats)
-    warned |= any(not s.ok and s.severity == "warn" for s in v.stats)
+    failed, warned = failed or _missed(v, "fail"), warned or _missed(v, "warn")
     problems = {(s.name, p): None for s in chosen for p in s.extra.get("problems") or []}  # once per engine
     for name, problem in problems:
         failed = True
         v.reasons.append(f"plan of {name}: {problem}")
-    for f2, w2 in (failed_calls(t, merged, v), run_conditions(t, chosen, merged, v, targets, meta)):
+    for f2, w2 in (failed_calls(t, merged, v), run_conditions(t, chosen, merged, v, targets, meta),
+                   coarse(chosen, v)):
         failed, warned = failed or f2, warned or w2
     v.status = "fail" if failed else "warn" if warned else "pass"
     return merged
+
+
+def _missed(v: Verdict, severity: str) -> bool:
+    return any(not s.ok and s.severity == severity for s in v.stats)
+
+
+def coarse(chosen: list[Series], v: Verdict) -> tuple[bool, bool]:
+    """Latencies read from k6's native histograms (`--k6-output prometheus`) are within a bucket's
+    half width: said once, and a latency bound met by less than that margin warns."""
+    res = max((float(s.extra.get("resolution") or 0) for s in chosen), default=0.0)
+    if not res:
+        return False, False
+    v.reasons.append(f"latencies from k6's native histograms, each within +-{res:.1%} "
+                     "(`--k6-output ndjson` keeps 3 significant digits)")
+    warned = False
+    for st in v.stats:
+        if st.ok and st.unit == "s" and st.measured is not None and st.limit and \
+                abs(st.measured - st.limit) <= res * st.limit:
+            warned = True
+            v.reasons.append(f"{st.stat} {st.shown()} is within +-{res:.1%} of its bound: too close to "
+                             "call at this resolution")
+    return False, warned
 
 
 def stopped_users(meta: dict) -> list[str]:

@@ -98,6 +98,11 @@ class Client:
             raise PrometheusError(f"the query returned a {kind}, not an instant vector")
         return [(row.get("metric") or {}, float(row["value"][1])) for row in result]
 
+    def raw(self, selector: str, at: float) -> list[dict]:
+        """A range selector's raw samples, series by series (`values`, or native `histograms`)."""
+        result = self._get("/api/v1/query", {"query": selector, "time": f"{at:.3f}"}).get("result")
+        return result if isinstance(result, list) else []
+
     def query_range(self, expr: str, start: float, end: float, step: float) -> list[tuple[dict, list]]:
         data = self._get("/api/v1/query_range", {"query": expr, "start": f"{start:.3f}",
                                                  "end": f"{end:.3f}", "step": f"{step:g}"})
@@ -224,14 +229,16 @@ def read_evidence(path: Path) -> dict | None:
 
 
 @contextlib.contextmanager
-def embedded(scrape: str, rules: list[Path] | None = None, labels: dict[str, str] | None = None,
-             timeout: float = 30.0) -> Iterator[str]:
+def embedded(scrape: str | None, rules: list[Path] | None = None, labels: dict[str, str] | None = None,
+             timeout: float = 30.0, receiver: bool = False) -> Iterator[str]:
     """A throwaway Prometheus on 127.0.0.1 scraping `scrape` (a base URL) every second, with the
-    rule files loaded; yields its URL once the first scrape is in. Stopped and removed on exit."""
+    rule files loaded; yields its URL once the first scrape is in. `receiver`: it also takes
+    remote writes with native histograms (k6's results); with no `scrape` it is ready at once.
+    Stopped and removed on exit."""
     binary = shutil.which("prometheus")
     if binary is None:
         raise PrometheusUnavailable(f"no `prometheus` binary: {INSTALL_HINT}")
-    target = urllib.parse.urlsplit(scrape)
+    target = urllib.parse.urlsplit(scrape or "")
     labels = dict(labels or {})
     job = labels.pop("job", "perfspec-demo")
     with tempfile.TemporaryDirectory(prefix="perfspec-prometheus-") as folder:
@@ -239,7 +246,8 @@ def embedded(scrape: str, rules: list[Path] | None = None, labels: dict[str, str
             "global": {"scrape_interval": f"{SCRAPE:g}s", "evaluation_interval": f"{SCRAPE:g}s"},
             "rule_files": [str(Path(r).resolve()) for r in rules or []],
             "scrape_configs": [{"job_name": job, "metrics_path": "/metrics", "scheme": target.scheme,
-                                "static_configs": [{"targets": [target.netloc], "labels": labels}]}],
+                                "static_configs": [{"targets": [target.netloc], "labels": labels}]}]
+            if scrape else [],
         }
         cfg = Path(folder) / "prometheus.yml"
         cfg.write_text(json.dumps(config))  # JSON is YAML
@@ -248,7 +256,9 @@ def embedded(scrape: str, rules: list[Path] | None = None, labels: dict[str, str
         log = (Path(folder) / "prometheus.log").open("w")
         proc = subprocess.Popen(
             [binary, f"--config.file={cfg}", f"--storage.tsdb.path={folder}/data",
-             f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
+             f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn",
+             *(["--web.enable-remote-write-receiver", "--enable-feature=native-histograms"]
+               if receiver else [])],
             stdout=log, stderr=subprocess.STDOUT)
         try:
             client, deadline = Client(url, timeout=5), time.monotonic() + timeout
@@ -257,13 +267,15 @@ def embedded(scrape: str, rules: list[Path] | None = None, labels: dict[str, str
                     log.flush()
                     text = (Path(folder) / "prometheus.log").read_text(errors="replace")[-800:]
                     raise PrometheusUnavailable(f"prometheus exited with {proc.returncode}: {text}")
+                if client.ready() and not scrape:
+                    break
                 if client.ready():
                     with contextlib.suppress(PrometheusError):
                         up = "up{job=" + json.dumps(job, ensure_ascii=False) + "}"
                         if any(v == 1 for _, v in client.query(up, time.time())):
                             break
                 if time.monotonic() > deadline:
-                    raise PrometheusUnavailable(f"prometheus did not scrape {mask(scrape)} within "
+                    raise PrometheusUnavailable(f"prometheus did not scrape {mask(scrape or url)} within "
                                                 f"{timeout:.0f}s")
                 time.sleep(0.2)
             yield url

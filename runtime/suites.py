@@ -88,15 +88,56 @@ def run_k6(ctx: Suite) -> None:
         return
     k6 = shutil.which("k6") or "k6"
     ctx.manifest["tools"]["k6"] = tool_version([k6, "version"])
+    if ctx.info.get("k6_output") == "prometheus":
+        run_k6_remote(ctx, k6)
+        return
     n = ctx.workers
     outs = [ctx.results / ("k6.ndjson" if n == 1 else f"k6-{i + 1}of{n}.ndjson") for i in range(n)]
-    cmds = []
-    for i, out in enumerate(outs):  # k6's own split: execution segments of one test
-        shard = [] if n == 1 else [
-            "--execution-segment", f"{i}/{n}:{i + 1}/{n}",
-            "--execution-segment-sequence", ",".join(["0", *[f"{j}/{n}" for j in range(1, n)], "1"])]
-        env = {**ctx.env, "PERFSPEC_SHARD": f"{i + 1}of{n}"} if n > 1 else ctx.env
-        script = str(ctx.artifacts / "k6.js")
-        cmds.append(([k6, "run", "--quiet", *shard, "--out", f"json={out}", script], env))
+    cmds = [([k6, "run", "--quiet", *k6_segment(i, n), "--out", f"json={out}", str(ctx.artifacts / "k6.js")],
+             {**ctx.env, "PERFSPEC_SHARD": f"{i + 1}of{n}"} if n > 1 else ctx.env)
+            for i, out in enumerate(outs)]
     run_tool("k6", cmds, ctx.manifest, ctx.log, timeout=ctx.info["seconds"] + 120, logs=ctx.logs,
              display=ctx.display, watcher=K6Watch(*outs), **ctx.stages())
+
+
+def k6_segment(i: int, n: int) -> list[str]:
+    """k6's own split of one test: shard i of n as an execution segment."""
+    if n == 1:
+        return []
+    return ["--execution-segment", f"{i}/{n}:{i + 1}/{n}",
+            "--execution-segment-sequence", ",".join(["0", *[f"{j}/{n}" for j in range(1, n)], "1"])]
+
+
+def run_k6_remote(ctx: Suite, k6: str) -> None:
+    """k6 with constant-size results: every shard remote-writes native histograms under one test
+    id into a Prometheus, read back per second into results/k6-histograms.json."""
+    import contextlib
+    import time
+    import uuid
+
+    from . import k6_remote
+    from .prometheus import PrometheusUnavailable, embedded
+
+    n, testid = ctx.workers, f"{ctx.info['stem']}-{uuid.uuid4().hex[:12]}"
+    with contextlib.ExitStack() as stack:
+        try:
+            url = k6_remote.configured_url(ctx.env) or stack.enter_context(embedded(None, receiver=True))
+        except PrometheusUnavailable as exc:
+            ctx.manifest.setdefault("skipped", {})["k6"] = f"--k6-output prometheus: {exc}"
+            ctx.log(f"k6 skipped: --k6-output prometheus needs a Prometheus: {exc}")  # type: ignore[operator]
+            return
+        ctx.manifest["k6_output"] = {"prometheus": url, "testid": testid}
+        env = {**ctx.env, **k6_remote.k6_env(url)}
+        cmds = [([k6, "run", "--quiet", *k6_segment(i, n), *k6_remote.k6_args(testid),
+                  *(["--tag", f"shard={i + 1}of{n}"] if n > 1 else []), str(ctx.artifacts / "k6.js")],
+                 {**env, "PERFSPEC_SHARD": f"{i + 1}of{n}"} if n > 1 else env) for i in range(n)]
+        started = time.time()
+        run_tool("k6", cmds, ctx.manifest, ctx.log, timeout=ctx.info["seconds"] + 120, logs=ctx.logs,
+                 display=ctx.display, watcher=None, **ctx.stages())
+        try:
+            doc = k6_remote.collect(url, testid, started, ctx.results / k6_remote.RESULT, ctx.info["profile"])
+        except k6_remote.PrometheusError as exc:
+            ctx.log(f"k6 results: {exc}")  # type: ignore[operator]
+            return
+        ctx.log(f"k6 results: {sum(s['count'] for s in doc['series'].values()):,} requests read back "  # type: ignore[operator]
+                f"from {url} as per-second histograms ({k6_remote.RESULT})")

@@ -48,14 +48,16 @@ def _skipped_and_missing(manifest: dict | None, files: list[str]) -> dict[str, d
     but left no result file, so a target without samples says which."""
     if not manifest:
         return {}
-    patterns = {"locust": "locust-*.json", "k6": "k6*.ndjson", "sql": "sql-*.json"}
+    patterns = {"locust": ("locust-*.json",), "k6": ("k6*.ndjson", "k6-histograms*.json"),
+                "sql": ("sql-*.json",)}
     names = [Path(f).name for f in files]
     missing = {}
     for tool, info in (manifest.get("exit") or {}).items():
         code = info.get("code") if isinstance(info, dict) else None
-        if tool in patterns and code != 127 and not any(Path(n).match(patterns[tool]) for n in names):
-            missing[tool] = (f"ran (exit {code}) but its result file is missing ({patterns[tool]} not "
-                             "found in the results)")
+        if tool in patterns and code != 127 and not any(Path(n).match(p) for n in names
+                                                                for p in patterns[tool]):
+            wanted = " or ".join(patterns[tool])
+            missing[tool] = f"ran (exit {code}) but its result file is missing ({wanted} not in the results)"
     skipped = manifest.get("skipped") or {}
     return {"missing": missing, "skipped": {str(k): str(v) for k, v in skipped.items()}
             if isinstance(skipped, dict) else {}}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import enum
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +14,11 @@ from perfspec.runtime.contracts import RUN_REQUEST_VERSION
 
 from .app import EXIT_BAD_INPUT, app, err, load_all, out
 from .judging import _judge_and_report, _targets_data
+
+
+class K6Output(enum.StrEnum):
+    ndjson = "ndjson"
+    prometheus = "prometheus"
 
 
 @app.command()
@@ -42,10 +49,11 @@ def run(
     prometheus: Annotated[str | None, typer.Option(
         "--prometheus", help="Prometheus URL for PromQL targets, the server-side view and the "
         "alerts (default $PROMETHEUS_URL; on the demo target an embedded server)")] = None,
+    k6_output: Annotated[K6Output, typer.Option("--k6-output", help="k6 results: ndjson (every sample, 3 "
+        "digits; grows with requests) or prometheus (remote-written native histograms: constant size, "
+        "+-4.4%; into $PERFSPEC_K6_PROMETHEUS or a throwaway Prometheus)")] = K6Output.ndjson,
 ) -> None:
     """Run the suites (embedded demo target + throwaway PostgreSQL when no host is set), then check."""
-    import datetime
-
     from perfspec.runtime.runner import spec_hash
 
     from ..plan import build_plan
@@ -60,7 +68,8 @@ def run(
     info = _run_info(checked, plan, chosen, cap)
     info.update({"sha256": spec_hash(Path(checked.file)), "no_embedded": no_embedded,
                  "load_setup": load_setup, "note": note, "workers": workers, "demo": demo,
-                 "no_preflight": no_preflight, "prometheus": prometheus})
+                 "no_preflight": no_preflight, "prometheus": prometheus,
+                 "k6_output": k6_output.value})
     log = lambda text: out.print(text, markup=False, highlight=False)  # noqa: E731
     log(f"run {run_id}: {plan.file}, profile {chosen}, suites {', '.join(suites)}")
     manifest = _execute(info, run_dir, suites, ["--latency", demo_latency] if demo_latency else [], log)

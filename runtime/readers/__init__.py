@@ -21,7 +21,7 @@ def read_file(path: Path) -> list[Series]:
         tool = data.get("tool")
         if tool in ("sql", "pgbench"):  # the SQL benchmark's engines: asyncpg, pgbench
             return read_sql(path, data)
-        if tool == "locust":
+        if tool in ("locust", "k6"):  # k6: its remote-written histograms (runtime/k6_remote.py)
             return read_locust(path, data)
         raise ResultError(str(path), f"unknown tool {tool!r} in a perfspec result file")
     raise ResultError(str(path), "not a result file perfspec knows (expected perfspec-results/1)")

@@ -1,4 +1,5 @@
-"""The generated locustfile's per-process JSON result: one series per endpoint."""
+"""Per-second histogram results, one series per endpoint: the generated locustfile's per-process
+file, and k6's histograms read back from Prometheus (runtime/k6_remote.py)."""
 
 from __future__ import annotations
 
@@ -24,11 +25,18 @@ def read_locust(path: Path, data: dict[str, Any]) -> list[Series]:
             raise ResultError(where, str(exc)) from None
         if elapsed < 0:
             raise ResultError(where, "ended before it started: the times are not in order")
+    tool = "k6" if data.get("tool") == "k6" else "locust"
+    extra = {"started": data.get("started")}
+    if tool == "k6":
+        extra["dropped_iterations"] = count(data.get("dropped_iterations", 0), "dropped iterations")
+        resolution = data.get("resolution")
+        if isinstance(resolution, int | float) and 0 < resolution < 1:
+            extra["resolution"] = float(resolution)
     out = []
     for name, s in sorted(series.items()):
         try:
             out.append(Series(
-                "locust", "http", name, where, path.stem, profile=data.get("profile"),
+                tool, "http", name, where, path.stem, profile=data.get("profile"),
                 count=count(s["count"], "count"), failures=count(s["failures"], "failures"),
                 statuses={str(k): count(v, "status count") for k, v in s.get("statuses", {}).items()},
                 errors={str(k): count(v, "error count") for k, v in s.get("errors", {}).items()},
@@ -37,7 +45,7 @@ def read_locust(path: Path, data: dict[str, Any]) -> list[Series]:
                 timeline=[(count(t, "second"), count(c, "count"), count(f, "failures"),
                            Histogram.from_pairs(h, scale))
                           for t, c, f, h in s.get("timeline", [])],
-                elapsed=elapsed, extra={"started": data.get("started"),
+                elapsed=elapsed, extra={**extra,
                                         **({"aborted": data["aborted"]} if data.get("aborted") else {}),
                                         **({"stopped_users": {str(k): count(v, "stopped users") for k, v in
                                                               data["stopped_users"].items()}}
