@@ -69,11 +69,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_nginx(folder: Path) -> tuple[subprocess.Popen, str]:
+def nginx_conf(folder: Path, listen: str) -> list[str]:
+    """An nginx serving a small JSON at /data.json on `listen`; returns its command line."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(nginx).exists():
         sys.exit("nginx is not installed: apt-get install nginx-light")
-    port = free_port()
     (folder / "www").mkdir(parents=True)
     (folder / "www" / "data.json").write_text(json.dumps({"id": 1, "name": "agent", "status": "ok"}))
     conf = folder / "nginx.conf"
@@ -91,12 +91,17 @@ http {{
     uwsgi_temp_path {folder}/uwsgi;
     scgi_temp_path {folder}/scgi;
     server {{
-        listen 127.0.0.1:{port};
+        listen {listen};
         location / {{ root {folder}/www; default_type application/json; }}
     }}
 }}
 """)
-    proc = subprocess.Popen([nginx, "-c", str(conf), "-p", str(folder)], stderr=subprocess.DEVNULL)
+    return [nginx, "-c", str(conf), "-p", str(folder)]
+
+
+def start_nginx(folder: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen(nginx_conf(folder, f"127.0.0.1:{port}"), stderr=subprocess.DEVNULL)
     for _ in range(100):
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:

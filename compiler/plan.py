@@ -15,7 +15,7 @@ from . import select, templates
 from .errors import SourceRef, display_path
 from .plan_sql import SqlPlan, sql_plan
 from .profiles import profile_duration, profile_kind
-from .spec import Alerts, Capacity, GithubCi, Spec, TargetAlert
+from .spec import Alerts, Capacity, Distributed, GithubCi, Spec, TargetAlert
 from .units import parse_ramp, parse_span
 from .validate import CheckedSpec
 
@@ -132,6 +132,7 @@ class Plan:
     alerts: Alerts | None  # validated alerts settings (typed, frozen)
     github: GithubCi | None  # the ci.github block
     capacity: Capacity | None = None  # perfspec capacity's question (its defaults)
+    distributed: Distributed | None = None  # the kubernetes backend's settings
     sources: dict[str, SourceRef] = field(default_factory=dict)  # section -> where it is written
     data: dict[str, dict[str, str]] = field(default_factory=dict)  # {path, format, order} per data set
     setup: list[str] = field(default_factory=list)  # endpoints called once before the users start
@@ -215,11 +216,13 @@ def build_plan(checked: CheckedSpec) -> Plan:
         default = next(iter(spec.profiles))
     sources = {key: ref(path) for key, path, present in (
         ("alerts", ("alerts",), spec.alerts is not None),
-        ("ci.github", ("ci", "github"), spec.ci is not None and spec.ci.github is not None)) if present}
+        ("ci.github", ("ci", "github"), spec.ci is not None and spec.ci.github is not None),
+        ("distributed", ("distributed",), spec.distributed is not None)) if present}
     return Plan(name=spec.name, file=file, stem=PurePosixPath(file).stem, hosts=hosts,
                 endpoints=endpoints, flows=flows, profiles=profiles, targets=targets,
                 default_profile=default, sql=sql_plan(checked, file, ref), alerts=spec.alerts,
-                capacity=spec.capacity, github=spec.ci.github if spec.ci else None, sources=sources,
+                capacity=spec.capacity, distributed=spec.distributed,
+                github=spec.ci.github if spec.ci else None, sources=sources,
                 data=_data(spec, file), setup=list(spec.http.setup) if spec.http else [],
                 teardown=list(spec.http.teardown) if spec.http else [])
 

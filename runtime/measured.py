@@ -183,9 +183,14 @@ def coarse(chosen: list[Series], v: Verdict) -> tuple[bool, bool]:
     res = max((float(s.extra.get("resolution") or 0) for s in chosen), default=0.0)
     if not res:
         return False, False
+    lost = {s.file: (s.extra["missing_requests"], s.extra.get("k6_counted") or 0) for s in chosen
+            if s.extra.get("missing_requests")}
+    for missing, counted in lost.values():  # said always; a warning past 0.1% of the requests
+        v.reasons.append(f"k6 counted {counted:,} requests but {missing:,} never reached Prometheus (its "
+                         "remote-write output's last push): judged on the rest")
     v.reasons.append(f"latencies from k6's native histograms, each within +-{res:.1%} "
                      "(`--k6-output ndjson` keeps 3 significant digits)")
-    warned = False
+    warned = any(missing > 0.001 * counted for missing, counted in lost.values())
     for st in v.stats:
         if st.ok and st.unit == "s" and st.measured is not None and st.limit and \
                 abs(st.measured - st.limit) <= res * st.limit:

@@ -128,9 +128,12 @@ def run_k6_remote(ctx: Suite, k6: str) -> None:
             return
         ctx.manifest["k6_output"] = {"prometheus": url, "testid": testid}
         env = {**ctx.env, **k6_remote.k6_env(url)}
-        cmds = [([k6, "run", "--quiet", *k6_segment(i, n), *k6_remote.k6_args(testid),
-                  *(["--tag", f"shard={i + 1}of{n}"] if n > 1 else []), str(ctx.artifacts / "k6.js")],
-                 {**env, "PERFSPEC_SHARD": f"{i + 1}of{n}"} if n > 1 else env) for i in range(n)]
+        script = str(ctx.artifacts / "k6.js")
+        shard = [{"PERFSPEC_SHARD": f"{i + 1}of{n}", "PERFSPEC_INSTANCE": f"{i + 1}of{n}"} if n > 1 else {}
+                 for i in range(n)]  # PERFSPEC_INSTANCE keeps each shard's series apart
+        counts = [ctx.results / f"k6-counts-{i + 1}of{n}.json" for i in range(n)]  # k6's own totals
+        cmds = [([k6, "run", "--quiet", *k6_segment(i, n), *k6_remote.k6_args(testid), "--summary-export",
+                  str(counts[i]), script], {**env, **shard[i]}) for i in range(n)]
         started = time.time()
         run_tool("k6", cmds, ctx.manifest, ctx.log, timeout=ctx.info["seconds"] + 120, logs=ctx.logs,
                  display=ctx.display, watcher=None, **ctx.stages())
@@ -139,5 +142,7 @@ def run_k6_remote(ctx: Suite, k6: str) -> None:
         except k6_remote.PrometheusError as exc:
             ctx.log(f"k6 results: {exc}")  # type: ignore[operator]
             return
+        missing = k6_remote.reconcile(ctx.results / k6_remote.RESULT, counts)
         ctx.log(f"k6 results: {sum(s['count'] for s in doc['series'].values()):,} requests read back "  # type: ignore[operator]
-                f"from {url} as per-second histograms ({k6_remote.RESULT})")
+                f"from {url} as per-second histograms ({k6_remote.RESULT})"
+                + (f"; {missing:,} counted by k6 never arrived" if missing else ""))

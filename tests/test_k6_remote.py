@@ -104,14 +104,25 @@ def test_run_with_k6_output_prometheus_merges_execution_segments(tmp_path: Path)
     assert "running k6 ... (2 processes)" in proc.stdout, proc.stdout[-3000:]
     assert "requests read back from http://127.0.0.1:" in proc.stdout, proc.stdout[-3000:]
     [run] = list(tmp_path.iterdir())
-    k6_files = [f.name for f in (run / "results").iterdir() if f.name.startswith("k6")]
-    assert k6_files == [k6_remote.RESULT]
+    k6_files = sorted(f.name for f in (run / "results").iterdir() if f.name.startswith("k6"))
+    assert k6_files == ["k6-counts-1of2.json", "k6-counts-2of2.json", k6_remote.RESULT]  # no NDJSON
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["k6_output"]["testid"].startswith("quickstart-")
+    # the segments merged, and every request k6 counted is read back or said to be missing
+    doc = json.loads((run / "results" / k6_remote.RESULT).read_text())
+    counted = sum(json.loads((run / "results" / f).read_text())["metrics"]["http_reqs"]["count"]
+                  for f in k6_files[:2])
+    read = sum(s["count"] for s in doc["series"].values())
+    missing = doc.get("missing_requests", 0)
+    assert read + missing == counted > 100, (read, missing, counted)
     verdicts = verdicts_of(tmp_path)
-    assert verdicts["auth"]["samples"] == 10  # 5 users log in once, across both segments
-    http = {v["status"] for n, v in verdicts.items() if not n.startswith("db_")}
-    assert http == {"pass"}, proc.stdout[-3000:]
+    assert 5 <= verdicts["auth"]["samples"] <= 10  # 5 users log in once, across both segments
+    for name, v in verdicts.items():
+        if name.startswith("db_"):
+            continue
+        # a short run may lose a few requests in k6's last push: said, and a warning past 0.1%
+        lost = [r for r in v["reasons"] if "never reached Prometheus" in r]
+        assert v["status"] == "pass" or (v["status"] == "warn" and lost), (name, v["reasons"])
 
 
 def test_a_latency_within_the_histograms_resolution_of_its_bound_warns() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from .base import Artifact, Backend, YamlDumper, environment, header, js_literal, py_literal, yaml_escapes
 from .github import GithubBackend
 from .k6 import K6Backend
+from .kubernetes import KubernetesBackend
 from .locust import LocustBackend
 from .prometheus import PrometheusBackend
 from .sql import SqlBackend
@@ -19,5 +20,5 @@ __all__ = ["Artifact", "Backend", "YamlDumper", "all_backends", "environment", "
 
 def all_backends() -> dict[str, Backend]:
     found: list[Backend] = [LocustBackend(), K6Backend(), SqlBackend(), PrometheusBackend(),
-                          TargetsBackend(), GithubBackend()]
+                          TargetsBackend(), GithubBackend(), KubernetesBackend()]
     return {b.name: b for b in found}

@@ -47,6 +47,7 @@ class Checker(HttpChecks, SqlChecks, ProfileChecks, TargetChecks, AlertChecks, C
         self.targets()
         self.alerts()
         self.capacity()
+        self.distributed()
         self.ci()
         return self.out
 

@@ -34,6 +34,30 @@ class CiChecks:
             self.error(("capacity", "warmup"), f"warm-up {cap.warmup.text} leaves nothing of a "
                        f"{cap.step.text} step", "make the warm-up shorter than the step")
 
+    def distributed(self) -> None:
+        d = self.spec.distributed
+        if d is None:
+            return
+        if d.k6 is None and d.locust is None:
+            self.error(("distributed",), "distributed names no tool", "add `k6:` (a k6-operator TestRun) "
+                       "and/or `locust:` (master and workers)", at_key=True)
+        prof = self.spec.profiles.get(d.profile)
+        if prof is None:
+            self.error(("distributed", "profile"), f"unknown profile {d.profile!r}",
+                       choices_hint(d.profile, self.spec.profiles, "profiles"))
+        else:
+            for tool in ("k6", "locust"):
+                if getattr(d, tool) is not None and prof.tools is not None and tool not in prof.tools:
+                    self.error(("distributed", tool), f"profile {d.profile!r} is not run by {tool}",
+                               f"add {tool} to the profile's tools, or remove `{tool}:` here", at_key=True)
+            if d.locust is not None and prof.rate is not None:
+                self.error(("distributed", "locust"), f"profile {d.profile!r} is an open model "
+                           "(rate), which only k6 runs", "remove `locust:` here", at_key=True)
+        if self.spec.http is not None and self.spec.http.data:
+            self.error(("distributed",), "the Kubernetes manifests do not package data files "
+                       "(http.data) yet", "run this spec with `perfspec run --workers N`, or "
+                       "remove `distributed`", at_key=True)
+
     def ci(self) -> None:
         if self.spec.ci is None or self.spec.ci.github is None:
             return

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field
 
 from .alerts import Alerts, Capacity, Ci, ExplicitAlert, FromTargets, GithubCi, ServiceMetrics, Slo, Trigger
+from .distributed import Distributed, K6Cluster, LocustCluster, Resources
 from .http import Database, Endpoint, Expect, Flow, Host, Http, HttpDefaults, Pool, ThinkTime, ThinkTimeField
 from .sql import ParamGen, PlanExpectation, PlanField, Profile, Query, Sql, SqlDefaults, Stage
 from .targets import MetricSource, Scaling, Selector, StatBounds, Target, TargetAlert
@@ -63,6 +64,10 @@ from .types import (
 )
 
 __all__ = [
+    "Distributed",
+    "K6Cluster",
+    "LocustCluster",
+    "Resources",
     "AlertName",
     "Alerts",
     "AnyBound",
@@ -169,6 +174,7 @@ class Spec(Strict):
     alerts: Alerts | None = None
     capacity: Capacity | None = None
     ci: Ci | None = None
+    distributed: Distributed | None = None
 
 
 ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")

@@ -120,7 +120,17 @@ HEADER_VALUE_PATTERN = r"^[^\x00-\x08\x0a-\x1f\x7f]*$"  # no line break, no cont
 GUC_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.]{0,62}$"
 RUNNER_PATTERN = r"^[A-Za-z0-9_.-]{1,100}$"
 # what each pattern means, for error messages: (what the text is not, how to fix it)
+K8S_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+IMAGE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$"
+QUANTITY_PATTERN = r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$"
+BASE_URL_PATTERN = r"^https?://[A-Za-z0-9._:\[\]-]+(/[A-Za-z0-9._~/-]*)?$"
+
 PATTERN_NAMES = {
+    K8S_NAME_PATTERN: ("a Kubernetes name",
+                       "use lower-case letters, digits and - (at most 63), e.g. perf-results"),
+    IMAGE_PATTERN: ("a container image", "e.g. grafana/k6:1.1.0 (pin a tag or a digest)"),
+    QUANTITY_PATTERN: ("a Kubernetes quantity", "e.g. 500m or 2 (CPU), 512Mi or 2Gi (memory)"),
+    BASE_URL_PATTERN: ("a base URL", "e.g. http://prometheus.monitoring:9090"),
     NAME_PATTERN: (
         "a name",
         "use letters, digits, _ - and . (starting with a letter or _, at most "

@@ -29,6 +29,9 @@ def read_locust(path: Path, data: dict[str, Any]) -> list[Series]:
     extra = {"started": data.get("started")}
     if tool == "k6":
         extra["dropped_iterations"] = count(data.get("dropped_iterations", 0), "dropped iterations")
+        if data.get("missing_requests"):
+            extra["missing_requests"] = count(data["missing_requests"], "missing requests")
+            extra["k6_counted"] = count(data.get("k6_counted", 0), "k6's request count")
         resolution = data.get("resolution")
         if isinstance(resolution, int | float) and 0 < resolution < 1:
             extra["resolution"] = float(resolution)

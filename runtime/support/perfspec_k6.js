@@ -414,10 +414,17 @@ function failedCause(res, expected, before) {
 }
 
 
+// PERFSPEC_INSTANCE (a shard's name, a pod's): a tag on this VU's samples, so the shards of one
+// test keep apart series where they meet (one Prometheus, written by k6's remote-write output)
+function tagInstance() {
+  if (__ENV.PERFSPEC_INSTANCE) exec.vu.metrics.tags.instance = __ENV.PERFSPEC_INSTANCE;
+}
+
 // one iteration: on_start once per VU, then one weighted task and the think time (closed
 // models only: an open model's schedule sets the pace)
 export function run(flows, profileFlows, shared) {
   if (user === null) {
+    tagInstance();
     if (UNSET.length) exec.test.abort(`set the host's environment variable: ${UNSET.join(", ")} is not set`);
     start(flows, profileFlows);
     Object.assign(user.vars, shared || {}, user.vars); // what http.setup extracted, under the user's own
@@ -436,6 +443,7 @@ export function run(flows, profileFlows, shared) {
 // teardown(), given it): the endpoints called once by a user of their own; a failed setup call
 // stops the test, the results say why
 export function once(key, steps, shared) {
+  tagInstance();
   user = new User({});
   Object.assign(user.vars, shared || {});
   for (const [step, name, expected] of steps) {
