@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,7 +52,8 @@ class Network:
 
     def wait_port(self, host: str, port: int, timeout: float = 20) -> None:
         """Until something listens on host:port, as seen from the host itself."""
-        probe = ["python3", "-c", f"import socket; socket.create_connection(('{self[host]}', {port}), 1)"]
+        code = f"import socket; socket.create_connection(('{self[host]}', {port}), 1)"
+        probe = [sys.executable, "-c", code]
         deadline = time.monotonic() + timeout
         while subprocess.run(self.command(host, probe), capture_output=True).returncode != 0:
             if time.monotonic() > deadline:
