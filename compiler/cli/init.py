@@ -88,3 +88,53 @@ def init(
         out.print(f"wrote {path}", markup=False, highlight=False)
     spec = folder / "specs" / f"{name}.yaml"
     out.print(f"next: perfspec run {spec}", markup=False, highlight=False)
+
+
+@app.command("import")
+def import_(
+    source: Annotated[Path, typer.Argument(help="an OpenAPI 3 document (YAML or JSON) or a HAR file")],
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", help="the spec to write (default specs/NAME.yaml)")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="the spec's name")] = None,
+    force: Annotated[bool, typer.Option("--force", help="overwrite an existing spec")] = False,
+) -> None:
+    """Write a commented starter spec from an OpenAPI 3 document or a HAR recording; it validates
+    as written (endpoints, classes from tags, example bodies, path parameters wired to what a
+    create call returns, a smoke profile, placeholder targets)."""
+    from ..errors import SpecFailure
+    from ..importers import IMPORT_ERRORS, draft_of, render
+    from ..validate import check_text
+
+    def fail(message: str, hint: str) -> None:
+        err.print(f"{source}: error: {message}", markup=False, highlight=False)
+        err.print(f"  hint: {hint}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+    if name is not None and not re.fullmatch(NAME_PATTERN, name):
+        fail(f"{name!r} is not a spec name", "letters, digits, _ - . (e.g. --name petstore)")
+    try:
+        draft, kind = draft_of(source)
+    except OSError as exc:
+        fail(f"cannot read the file ({exc.strerror})", "give the path of an OpenAPI document or a HAR file")
+    except IMPORT_ERRORS as exc:
+        fail(str(exc), "give an OpenAPI 3 document (openapi: 3.x) or a HAR file (log.entries)")
+    except ValueError as exc:  # JSON or YAML that does not parse
+        fail(f"not JSON or YAML ({type(exc).__name__})", "give an OpenAPI 3 document or a HAR file")
+    if name:
+        draft.name = name
+    target = out_file or Path("specs") / f"{draft.name}.yaml"
+    text = render(draft, f"{kind} {source.name}")
+    try:
+        check_text(text, str(target))
+    except SpecFailure as exc:  # a bug of the importer: say so, write nothing
+        fail("the imported spec does not validate: " + "; ".join(e.message for e in exc.errors[:3]),
+             "please report this with the source document")
+    if target.exists() and not force:
+        fail(f"{target} exists", "choose another --out, or --force to overwrite it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(target)
+    out.print(f"wrote {target}: {len(draft.endpoints)} endpoints from the {kind} file "
+              f"({len(draft.tasks)} in the flow's tasks); next: perfspec run {target}",
+              markup=False, highlight=False)
