@@ -109,6 +109,15 @@ class SourceMap:
     def line(self, path: Path_) -> int:
         return self.key_position(path)[0]
 
+    def span(self, path: Path_) -> tuple[int, int]:
+        """The first and last line of the node at `path` (its key's line first)."""
+        key, node, _ = self._walk(path)
+        first = _pos(key if key is not None else node)[0]
+        last = node.end_mark.line + 1 if node is not None else first
+        if node is not None and node.end_mark.column == 0:
+            last -= 1  # a block node ends at the start of the next line
+        return first, max(first, last)
+
 
 def _pos(node: yaml.Node | None) -> tuple[int, int]:
     if node is None:

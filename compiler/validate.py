@@ -14,6 +14,7 @@ from .checked import CheckedSpec
 from .checks import semantic_checks
 from .errors import SpecError, SpecFailure, choices_hint
 from .load import Document, load_file, load_text
+from .partial import semantic_errors
 from .spec import PATTERN_NAMES, PERCENTILES, Spec, StatBounds
 
 __all__ = ["CheckedSpec", "check_document", "check_file", "check_text"]
@@ -36,7 +37,11 @@ def check_document(doc: Document) -> CheckedSpec:
     try:
         spec = Spec.model_validate(doc.data)
     except ValidationError as exc:
-        raise SpecFailure(_map_pydantic(exc, doc)) from None
+        structural = _map_pydantic(exc, doc)
+        seen = {(e.line, e.col) for e in structural}  # semantic checks of what parsed, in one pass
+        semantic = [e for e in semantic_errors(doc, exc, _data_path, semantic_checks)
+                    if (e.line, e.col) not in seen]
+        raise SpecFailure(structural + sorted(semantic)) from None
     checked = CheckedSpec(spec=spec, doc=doc)
     problems = semantic_checks(checked)
     errors = [p for p in problems if p.severity == "error"]
