@@ -105,3 +105,25 @@ def test_explain_cli_prints_every_target_with_its_spec_line() -> None:
     built = {f"generated/temponest_validation/{p.name}" for p in folder.iterdir() if p.is_file()}
     assert listed == built
     assert "open_200" in text and "dropped fails latency targets" in text  # who measures the open model
+
+
+def test_every_pattern_in_the_schema_says_what_to_write() -> None:
+    """An editor shows "write a duration with its unit, e.g. 30s", never the regular expression."""
+    found: list[tuple[str, str]] = []
+
+    def walk(node: object, path: str) -> None:
+        if isinstance(node, dict):
+            if "pattern" in node:
+                found.append((path, str(node.get("patternErrorMessage", ""))))
+            for key, value in node.items():
+                walk(value, f"{path}/{key}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{path}/{i}")
+
+    schema = json_schema()
+    walk(schema, "")
+    assert len(found) > 50
+    assert [p for p, message in found if not message or "^" in message or "\\" in message] == []
+    timeout = schema["$defs"]["HttpDefaults"]["properties"]["timeout"]["anyOf"][0]
+    assert timeout["patternErrorMessage"] == "write a duration with its unit, e.g. 30s"

@@ -181,5 +181,27 @@ ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 def json_schema() -> dict[str, Any]:
-    """The JSON Schema editors use (yaml-language-server modeline in every spec)."""
-    return Spec.model_json_schema(by_alias=True)
+    """The JSON Schema editors use (yaml-language-server modeline in every spec). A name-like
+    pattern carries what it means, so an editor shows "a Kubernetes name: use lower-case ..."
+    rather than the regular expression (unit patterns carry theirs from their types)."""
+    schema = Spec.model_json_schema(by_alias=True)
+
+    def human(node: Any) -> None:
+        if isinstance(node, dict):
+            for branch in node.get("anyOf") or []:  # an optional field's message, where its pattern is
+                if isinstance(branch, dict) and "pattern" in branch and "patternErrorMessage" in node:
+                    branch.setdefault("patternErrorMessage", node["patternErrorMessage"])
+                    branch.setdefault("errorMessage", node["patternErrorMessage"])
+            known = PATTERN_NAMES.get(node.get("pattern", ""))
+            if known is not None and "patternErrorMessage" not in node:
+                what, hint = known
+                node["patternErrorMessage"] = node["errorMessage"] = f"{what}: {hint}"
+                node.setdefault("markdownDescription", f"{what}: {hint}")
+            for value in node.values():
+                human(value)
+        elif isinstance(node, list):
+            for value in node:
+                human(value)
+
+    human(schema)
+    return schema

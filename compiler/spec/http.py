@@ -177,6 +177,8 @@ ThinkTimeField = Annotated[
                     "pattern": rf"^\s*{_NUM}\s*{_UNIT_RE['duration']}\s*(\.\.\s*{_NUM}\s*"
                     rf"{_UNIT_RE['duration']}\s*)?$",
                     "examples": ["1s..3s"],
+                    "patternErrorMessage": "write a duration, or a range of durations, e.g. 1s..3s",
+                    "errorMessage": "write a duration, or a range of durations, e.g. 1s..3s",
                 },
                 {
                     "type": "object",

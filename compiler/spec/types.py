@@ -32,6 +32,27 @@ _UNIT_RE = {
 }
 
 
+_UNIT_WORDS = {
+    "duration": "a duration with its unit (us, ms, s, m, h, d)",
+    "percent": "a percentage (%)",
+    "rate": "a rate (/s, /m, /h)",
+    "users": "a number of users",
+    "size": "a size (B, KB, MB, GB)",
+    "ratio": "a ratio (x)",
+    "count": "a number",
+}
+
+
+def _human(kinds: tuple[Kind, ...], example: str, comparison: bool = False) -> dict[str, str]:
+    """What an editor shows instead of the pattern: the kind of value and an example."""
+    what = " or ".join(_UNIT_WORDS[k] for k in kinds)
+    if comparison:
+        what = f"a comparison (<, <=, >, >=, ==) with {what}"
+    text = f"{what}, e.g. `{example}`" + ("; quote it in YAML" if comparison else "")
+    message = f"write {what.split(' (')[0]}, e.g. {example}"
+    return {"markdownDescription": text, "patternErrorMessage": message, "errorMessage": message}
+
+
 def _err(message: str, hint: str) -> PydanticCustomError:
     return PydanticCustomError("perfspec", "{message}", {"message": message, "hint": hint})
 
@@ -53,7 +74,8 @@ def quantity(*kinds: Kind, example: str) -> Any:
         except UnitError as exc:
             raise _err(str(exc), exc.hint) from None
 
-    schema: dict[str, Any] = {"type": "string", "pattern": _quantity_pattern(kinds), "examples": [example]}
+    schema: dict[str, Any] = {"type": "string", "pattern": _quantity_pattern(kinds), "examples": [example],
+                              **_human(kinds, example)}
     if "count" in kinds:
         schema = {"anyOf": [{"type": "number"}, schema]}
     return Annotated[Quantity, PlainValidator(check), WithJsonSchema(schema)]
@@ -71,7 +93,8 @@ def bound(*kinds: Kind, example: str) -> Any:
             raise _err(str(exc), exc.hint) from None
 
     quantity_re = _quantity_pattern(kinds).removeprefix("^")
-    schema = {"type": "string", "pattern": rf"^\s*(?:<=|>=|<|>|==){quantity_re}", "examples": [example]}
+    schema = {"type": "string", "pattern": rf"^\s*(?:<=|>=|<|>|==){quantity_re}", "examples": [example],
+              **_human(kinds, example, comparison=True)}
     return Annotated[Bound, PlainValidator(check), WithJsonSchema(schema)]
 
 
@@ -91,7 +114,8 @@ def level(*kinds: Kind, example: str) -> Any:
             raise _err(f"{raw!r} is not a whole number of users", "write e.g. 50 users")
         return q
 
-    pattern = {"type": "string", "pattern": _quantity_pattern(kinds), "examples": [example]}
+    pattern = {"type": "string", "pattern": _quantity_pattern(kinds), "examples": [example],
+               **_human(kinds, example)}
     schema: dict[str, Any] = pattern
     if "users" in kinds:
         schema = {"anyOf": [{"type": "integer", "minimum": 0}, pattern]}
