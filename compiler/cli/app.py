@@ -11,6 +11,7 @@ from rich.console import Console
 
 from ..errors import SpecError, SpecFailure
 from ..validate import CheckedSpec, check_file
+from .config import Config, ConfigError, read_config
 
 app = typer.Typer(no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]},
                   help="Declarative performance specs compiled into load tests, benchmarks, "
@@ -28,11 +29,24 @@ def _version(value: bool) -> None:
         raise typer.Exit(0)
 
 
+CONFIG = Config()  # the project's settings (perfspec.toml or [tool.perfspec]), read per invocation
+
+
 @app.callback()
-def _main(version: Annotated[bool, typer.Option(
+def _main(ctx: typer.Context, version: Annotated[bool, typer.Option(
         "--version", "-V", callback=_version, is_eager=True,
         help="print the version and exit")] = False) -> None:
-    """Declarative performance specs compiled into load tests, benchmarks, alerts and CI."""
+    """Declarative performance specs compiled into load tests, benchmarks, alerts and CI.
+    Project defaults: perfspec.toml or [tool.perfspec] in pyproject.toml (specs, generated,
+    results, report)."""
+    global CONFIG
+    try:
+        CONFIG = read_config(Path.cwd())
+    except ConfigError as exc:
+        err.print(f"{exc.file}: error: {exc.message}", markup=False)
+        err.print(f"  hint: {exc.hint}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    ctx.default_map = {**CONFIG.default_map(), **(ctx.default_map or {})}
 # markup, emoji and highlighting off: spec text and paths print as they are (`:100:` stays text)
 out = Console(soft_wrap=True, markup=False, emoji=False, highlight=False)
 err = Console(stderr=True, soft_wrap=True, markup=False, emoji=False, highlight=False)
@@ -47,9 +61,9 @@ SpecArgs = Annotated[list[Path] | None, typer.Argument(
 def spec_paths(paths: list[Path] | None) -> list[Path]:
     if paths:
         return list(paths)
-    found = sorted(Path(p) for p in glob.glob("specs/*.yaml"))
+    found = sorted({Path(p) for pattern in CONFIG.specs for p in glob.glob(pattern)})
     if not found:
-        err.print("error: no spec given and no specs/*.yaml here", markup=False)
+        err.print(f"error: no spec given and no {' or '.join(CONFIG.specs)} here", markup=False)
         err.print("  hint: pass a spec file, e.g. perfspec validate specs/quickstart.yaml",
                   markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
