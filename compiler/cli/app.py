@@ -37,6 +37,7 @@ def _main(ctx: typer.Context, version: Annotated[bool, typer.Option(
         "--version", "-V", callback=_version, is_eager=True,
         help="print the version and exit")] = False) -> None:
     """Declarative performance specs compiled into load tests, benchmarks, alerts and CI.
+
     Project defaults: perfspec.toml or [tool.perfspec] in pyproject.toml (specs, generated,
     results, report)."""
     global CONFIG

@@ -63,8 +63,9 @@ def init(
     folder: Annotated[Path, typer.Argument(help="the project folder")] = Path("."),
     name: Annotated[str, typer.Option("--name", help="the spec's name (specs/NAME.yaml)")] = "quickstart",
 ) -> None:
-    """Start a project: a starter spec that runs on the embedded demo, its JSON Schema for the
-    editor, a pre-commit configuration and PERFSPEC.md. Existing files are left as they are."""
+    """Start a project: a starter spec, its JSON Schema, a pre-commit configuration, PERFSPEC.md.
+
+    The spec runs on the embedded demo as written; existing files are left as they are."""
     if not re.fullmatch(NAME_PATTERN, name):
         err.print(f"perfspec init: error: {name!r} is not a spec name", markup=False, highlight=False)
         err.print("  hint: letters, digits, _ - . (e.g. --name checkout-api)", markup=False, highlight=False)
@@ -98,9 +99,10 @@ def import_(
     name: Annotated[str | None, typer.Option("--name", help="the spec's name")] = None,
     force: Annotated[bool, typer.Option("--force", help="overwrite an existing spec")] = False,
 ) -> None:
-    """Write a commented starter spec from an OpenAPI 3 document or a HAR recording; it validates
-    as written (endpoints, classes from tags, example bodies, path parameters wired to what a
-    create call returns, a smoke profile, placeholder targets)."""
+    """A commented starter spec from an OpenAPI 3 document or a HAR recording.
+
+    It validates as written: endpoints, classes from tags, example bodies, path parameters wired
+    to what a create call returns, a smoke profile, placeholder targets."""
     from ..errors import SpecFailure
     from ..importers import IMPORT_ERRORS, draft_of, render
     from ..validate import check_text
