@@ -53,12 +53,13 @@ class FlowPlan:
     user: dict[str, list]
     headers: dict[str, list]
     on_start: list[str]
-    tasks: dict[str, int]
+    tasks: dict[str, int]  # endpoint or sequence -> weight
     on_stop: list[str]
     think: tuple[float, float] | None
     source: SourceRef
     feed: str | None = None  # a data set of Plan.data: each user takes a row as {user.COLUMN}
     auth: tuple[list, list] | None = None  # Basic auth: (user, password) templates
+    sequences: dict[str, list[str]] = field(default_factory=dict)  # a task: endpoints in order
 
 
 @dataclass(frozen=True)
@@ -206,7 +207,7 @@ def build_plan(checked: CheckedSpec) -> Plan:
                 on_stop=list(f.on_stop),
                 think=(think.min.value, think.max.value) if think else None,
                 source=ref(("http", "flows", name)) if name in spec.http.flows else ref(("http",)),
-                feed=f.feed, auth=_auth(f.auth))
+                feed=f.feed, auth=_auth(f.auth), sequences={k: list(v) for k, v in f.sequences.items()})
     profiles = {name: _profile(spec, name, ref) for name, _ in sorted(spec.profiles.items())}
     targets = _targets(checked, ref)
     default = None

@@ -27,7 +27,8 @@ def flow_endpoints(flow: Flow) -> list[str]:
     tasks = list(flow.tasks) if isinstance(flow.tasks, list) else sorted(flow.tasks)
     seen: dict[str, None] = {}
     for name in [*flow.on_start, *tasks, *flow.on_stop]:
-        seen.setdefault(name, None)
+        for step in flow.sequences.get(name, [name]):  # a sequence runs its endpoints
+            seen.setdefault(step, None)
     return list(seen)
 
 

@@ -405,6 +405,20 @@ function start(flows, profileFlows) {
   }
 }
 
+// an ordered sequence, one task: each [call, name, expected statuses] in turn; the first that
+// fails ends it (the calls after it would lack what it should have returned)
+export function sequence(...steps) {
+  return (u) => {
+    let res;
+    for (const [step, , expected] of steps) {
+      const before = u.failures || 0;
+      res = step(u);
+      if (failedCause(res, expected, before)) return res;
+    }
+    return res;
+  };
+}
+
 function failedCause(res, expected, before) {
   if (res === undefined || res === null) return user.lastFailure || "not sent";
   if (res.status === 0) return reasonOf(res);

@@ -192,6 +192,23 @@ class HttpChecks:
                    choices_hint(var, known, "variables") + " (variables are built-ins "
                    "(uuid, seq), values an endpoint extracts, or user.NAME)")
 
+    def sequences(self, path: tuple, fname: str, flow) -> None:
+        """Each sequence: a name no endpoint has, steps that are endpoints, used as a task."""
+        endpoints = self.spec.http.endpoints if self.spec.http else {}
+        tasks = set(flow.tasks)
+        for sname, steps in sorted(flow.sequences.items()):
+            where = (*path, "sequences", sname)
+            if sname in endpoints:
+                self.error(where, f"sequence {sname!r} has the name of an endpoint",
+                           "give the sequence another name", at_key=True)
+            if sname not in tasks:
+                self.error(where, f"sequence {sname!r} is in no task of flow {fname!r}",
+                           f"add it to tasks, e.g. tasks: {{{sname}: 1}}", at_key=True)
+            for i, step in enumerate(steps):
+                if step not in endpoints:
+                    self.error((*where, i), f"unknown endpoint {step!r} in sequence {sname!r}",
+                               choices_hint(step, endpoints, "endpoints"))
+
     def flows(self, extracted: set[str]) -> None:
         http = self.spec.http
         assert http is not None
@@ -211,11 +228,12 @@ class HttpChecks:
                         self.error((*path, "tasks", i), f"task {t!r} is listed twice",
                                    "give weights instead: tasks: {name: 2, other: 1}")
                     seen.add(t)
+            self.sequences(path, fname, flow)
             for key in ("on_start", "tasks", "on_stop"):
                 names = getattr(flow, key)
                 items = list(enumerate(names)) if isinstance(names, list) else [(n, n) for n in names]
                 for idx, ename in items:
-                    if ename not in http.endpoints:
+                    if ename not in http.endpoints and not (key == "tasks" and ename in flow.sequences):
                         where = (*path, key, idx)
                         self.error(where, f"unknown endpoint {ename!r} in flow {fname!r}",
                                    choices_hint(ename, http.endpoints, "endpoints"),

@@ -241,8 +241,14 @@ class Flow(Strict):
     auth: Auth | None = None
     headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
     on_start: list[str] = Field(default_factory=list)
+    sequences: dict[Name, Annotated[list[str], Field(min_length=1)]] = Field(
+        default_factory=dict,
+        description="ordered sequences, each one task: its endpoints called in order, the first "
+        "failed call ends it (the later ones would lack what it returns)",
+        examples=[{"checkout": ["add_to_cart", "get_cart", "pay"]}],
+    )
     tasks: list[str] | dict[str, Weight] = Field(
-        description="endpoint names (weights from the endpoints) or name -> weight"
+        description="endpoint or sequence names (weights from the endpoints, a sequence 1) or name -> weight"
     )
     on_stop: list[str] = Field(default_factory=list)
     think_time: ThinkTimeField | None = None
@@ -251,6 +257,7 @@ class Flow(Strict):
     def task_weights(self, endpoints: dict[str, Endpoint]) -> dict[str, int]:
         if isinstance(self.tasks, dict):
             return dict(self.tasks)
+        # a sequence (or an unknown name, which validation reports) weighs 1
         return {name: endpoints[name].weight if name in endpoints else 1 for name in self.tasks}
 
 

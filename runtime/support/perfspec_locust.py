@@ -169,6 +169,7 @@ class PerfspecUser(FastHttpUser):
         super().__init__(*args, **kwargs)
         self.vars: dict[str, Any] = dict(SHARED)  # what http.setup extracted, for every user
         self.first_failure: tuple[str, str] | None = None  # (call, cause) since the user started
+        self.failures = 0  # this user's failed calls (a sequence stops at its first)
 
     def context(self) -> dict:
         """Every request's context (Locust merges it in): failures are traced to their user."""
@@ -196,6 +197,15 @@ class PerfspecUser(FastHttpUser):
         if self.first_failure is not None:
             results.stopped(flow, *self.first_failure)
             raise StopUser()
+
+    def sequence(self, *steps: Any) -> None:
+        """An ordered sequence, one task: each call in turn; the first that fails ends it (the
+        calls after it would lack what it should have returned)."""
+        for step in steps:
+            before = self.failures
+            step()
+            if self.failures > before:
+                return
 
     def feed(self, rows: Rows) -> None:
         """This user's row of a data set: each column becomes {user.COLUMN}."""

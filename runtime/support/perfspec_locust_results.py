@@ -169,8 +169,10 @@ def _on_request(
 def failed(context: dict, name: str, error: str) -> None:
     """A user's failed call, kept on the user until its on_start is over (see `stopped`)."""
     user = context.get("perfspec_user")
-    if user is not None and user.first_failure is None:
-        user.first_failure = (name, error)
+    if user is not None:
+        user.failures += 1
+        if user.first_failure is None:
+            user.first_failure = (name, error)
 
 
 def stopped(flow: str, name: str, error: str) -> None:

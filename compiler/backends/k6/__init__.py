@@ -22,7 +22,7 @@ SUPPORT = PurePosixPath("perfspec_k6.js")
 # what a script may import from the support module (only what its code calls is imported)
 SUPPORT_NAMES = (
     "basicAuth", "bodyContains", "env", "expect", "extractHeader", "extractJson", "host", "jsonEquals",
-    "once", "profile", "retry", "rows", "run", "uuid", "websocket",
+    "once", "profile", "retry", "rows", "run", "sequence", "uuid", "websocket",
 )
 # JavaScript reserved words and the names the script imports: never an endpoint function's name
 RESERVED = {
@@ -282,9 +282,15 @@ def flow_object(flow: FlowPlan, idents: dict[str, str], expected: dict[str, list
         steps = (Raw(f"[{idents[e]}, {js_str(e)}, [{', '.join(map(str, expected[e]))}]]")
                  for e in flow.on_start)
         items.append((Raw("onStart"), Coll("[", "]", tuple(steps))))
-    items.append(
-        (Raw("tasks"), Coll("[", "]", tuple(Raw(f"[{idents[e]}, {w}]") for e, w in flow.tasks.items())))
-    )
+    def task(name: str) -> str:  # an endpoint, or a sequence of [function, name, expected statuses]
+        if name not in flow.sequences:
+            return idents[name]
+        steps = ", ".join(f"[{idents[e]}, {js_str(e)}, [{', '.join(map(str, expected[e]))}]]"
+                          for e in flow.sequences[name])
+        return f"sequence({steps})"
+
+    tasks = Coll("[", "]", tuple(Raw(f"[{task(e)}, {w}]") for e, w in flow.tasks.items()))
+    items.append((Raw("tasks"), tasks))
     if flow.headers or flow.auth:
         parts = []
         if flow.auth:

@@ -4,7 +4,7 @@ on_start/on_stop, headers, credentials, its row of a data set) and the data sets
 from __future__ import annotations
 
 from ... import templates
-from ...plan import FlowPlan, Plan
+from ...plan import FlowPlan, Plan, identifier
 from ..code import PY, Call, Coll, Raw, py_str, statement, template
 from ..http import comment_text, provenance
 
@@ -51,7 +51,19 @@ def flow_class(flow: FlowPlan, idents: dict[str, str]) -> list[str]:
         lines.append(f"    wait_time = between({flow.think[0]!r}, {flow.think[1]!r})")
     else:
         lines.append("    wait_time = constant(0)")
-    tasks = Coll("{", "}", tuple((Raw(f"Endpoints.{idents[e]}"), Raw(str(w))) for e, w in flow.tasks.items()))
+    # each sequence a method of the flow (defined before `tasks`, which names it)
+    taken = set(idents.values()) | {"on_start", "on_stop", "headers", "tasks", "weight", "wait_time"}
+    methods = {name: identifier(name, taken, "sequence") for name in flow.sequences}
+    for name, steps in flow.sequences.items():
+        call = Call("self.sequence", tuple(Raw(f"self.{idents[e]}") for e in steps))
+        lines += ["", f"    def {methods[name]}(self):",
+                  f"        # {provenance(f'http.flows.{flow.name}.sequences', name)}: in order; the "
+                  "first failed call ends it",
+                  statement("", call, "", 8)]
+    if flow.sequences:
+        lines.append("")
+    tasks = Coll("{", "}", tuple((Raw(methods[e] if e in methods else f"Endpoints.{idents[e]}"), Raw(str(w)))
+                                 for e, w in flow.tasks.items()))
     lines.append(statement("tasks = ", tasks, "", 4))
     if flow.user or flow.on_start or flow.feed:
         lines += ["", "    def on_start(self):"]
