@@ -179,9 +179,10 @@ def build_plan(checked: CheckedSpec) -> Plan:
         d = spec.http.defaults
         only_host = next(iter(spec.hosts)) if len(spec.hosts) == 1 else None
         for name, ep in sorted(spec.http.endpoints.items()):
-            body_kind = next((k for k in ("json", "form", "body")
+            body_kind = next((k for k in ("json", "form", "multipart", "body")
                               if getattr(ep, "json_" if k == "json" else k) is not None), None)
-            body = {"json": ep.json_, "form": ep.form, "body": ep.body}.get(body_kind or "")
+            body = {"json": ep.json_, "form": ep.form, "body": ep.body,
+                    "multipart": _multipart(ep.multipart, file)}.get(body_kind or "")
             expect = ep.expect or d.expect
             timeout = ep.timeout or d.timeout
             endpoints[name] = EndpointPlan(
@@ -230,6 +231,30 @@ def build_plan(checked: CheckedSpec) -> Plan:
 
 def _auth(auth) -> tuple[list, list] | None:
     return (templates.parse(auth.basic.user), templates.parse(auth.basic.password)) if auth else None
+
+
+@dataclass(frozen=True)
+class UploadPlan:
+    """A multipart body's file: its path from the folder `perfspec build` ran in."""
+
+    path: str
+    content_type: str
+    filename: str
+
+
+def _multipart(fields: dict | None, file: str) -> dict[str, Any] | None:
+    """Text fields stay templates; each file becomes an UploadPlan."""
+    if fields is None:
+        return None
+    folder = PurePosixPath(file).parent
+    out: dict[str, Any] = {}
+    for key, value in fields.items():
+        if isinstance(value, str):
+            out[key] = value
+        else:
+            path = str(folder / value.file) if str(folder) != "." else value.file
+            out[key] = UploadPlan(path, value.content_type, value.filename or PurePosixPath(value.file).name)
+    return out
 
 
 def _data(spec: Spec, file: str) -> dict[str, dict[str, str]]:

@@ -22,24 +22,28 @@ from locust.exception import StopUser
 if __package__:  # perfspec.runtime.support in perfspec's own tests
     from . import perfspec_locust_results as results
     from .perfspec_locust_checks import (
+        Upload,
         expect,
         expect_json,
         expect_text,
         header,
         json_equal,
         json_value,
+        multipart,
         retry_after,
         retry_wait,
     )
 else:  # beside the generated locustfile, whose folder's parent is on sys.path
     import perfspec_locust_results as results
     from perfspec_locust_checks import (
+        Upload,
         expect,
         expect_json,
         expect_text,
         header,
         json_equal,
         json_value,
+        multipart,
         retry_after,
         retry_wait,
     )
@@ -49,6 +53,7 @@ __all__ = [  # what the generated locustfiles may import (the Locust backend rea
     "PerfspecUser",
     "ProfileShape",
     "Rows",
+    "Upload",
     "basic_auth",
     "env",
     "env_text",
@@ -58,6 +63,7 @@ __all__ = [  # what the generated locustfiles may import (the Locust backend rea
     "header",
     "json_equal",
     "json_value",
+    "multipart",
     "need_env",
     "test_user",
     "retry_after",

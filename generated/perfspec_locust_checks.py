@@ -140,3 +140,48 @@ def header(resp: Any, name: str, what: str = "") -> str | None:
     if what:
         resp.failure(f"cannot extract {what}")
     return None
+
+
+# --- multipart bodies ----------------------------------------------------------------------------
+
+BOUNDARY = "perfspec-form-5c1e2f0a9b7d4e63a8f1"
+
+
+class Upload:
+    """A file of a multipart body, read once when Locust imports the locustfile."""
+
+    def __init__(self, path: str, content_type: str, filename: str) -> None:
+        try:
+            with open(path, "rb") as handle:
+                self.data = handle.read()
+        except OSError as exc:
+            raise SystemExit(
+                f"perfspec: cannot read upload file {path}: {exc.strerror} (paths are relative to the "
+                "folder perfspec build ran in)"
+            ) from None
+        self.content_type, self.filename = content_type, filename
+
+
+def _quoted(text: str) -> str:
+    """A name inside a Content-Disposition header: a quoted string (as k6 and Go write it); line
+    breaks, which no quoted string holds, as %0D %0A (validation refuses them in spec names)."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "%0D").replace("\n", "%0A")
+
+
+def multipart(headers: dict, fields: dict) -> dict:
+    """A multipart/form-data body: the `data` and `headers` keyword arguments of a request."""
+    parts = []
+    for name, value in fields.items():
+        if isinstance(value, Upload):
+            head = (
+                f'Content-Disposition: form-data; name="{_quoted(name)}"; '
+                f'filename="{_quoted(value.filename)}"\r\nContent-Type: {value.content_type}'
+            )
+            body = value.data
+        else:
+            head, body = f'Content-Disposition: form-data; name="{_quoted(name)}"', str(value).encode()
+        if BOUNDARY.encode() in body:
+            raise ValueError(f"the multipart field {name!r} holds the boundary text")
+        parts.append(f"--{BOUNDARY}\r\n{head}\r\n\r\n".encode() + body + b"\r\n")
+    data = b"".join(parts) + f"--{BOUNDARY}--\r\n".encode()
+    return {"data": data, "headers": {**headers, "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}}

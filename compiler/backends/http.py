@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib.resources
+import re
 from collections import Counter
+from typing import Any
 
 from .. import templates
 from ..plan import EndpointPlan, Plan, identifier
@@ -47,3 +49,22 @@ def variables(ep: EndpointPlan) -> set[str]:
         for _, text in templates.walk_strings(value):
             found.update(templates.variables(text))
     return found - set(templates.BUILTINS)
+
+
+def uploads(plan: Plan) -> dict[str, dict[str, tuple[str, Any]]]:
+    """Per endpoint, per multipart file field: the constant naming the file's content, and its
+    UploadPlan (the file is read once, when the test starts)."""
+    taken: set[str] = set()
+    out: dict[str, dict[str, tuple[str, Any]]] = {}
+    for name, ep in plan.endpoints.items():
+        if ep.body_kind != "multipart":
+            continue
+        for field, value in ep.body.items():
+            if not isinstance(value, str):
+                base = re.sub(r"[^0-9A-Za-z]+", "_", f"upload_{name}_{field}").strip("_").upper()
+                const, n = base, 2
+                while const in taken:
+                    const, n = f"{base}_{n}", n + 1
+                taken.add(const)
+                out.setdefault(name, {})[field] = (const, value)
+    return out

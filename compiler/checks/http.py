@@ -49,12 +49,12 @@ class HttpChecks:
                 and len(self.spec.hosts) > 1:
             self.error(path, f"endpoint {name!r} has no host and the spec has several",
                        "set http.defaults.host or the endpoint's host", at_key=True)
-        bodies = [k for k in ("json_", "form", "body") if getattr(ep, k) is not None]
+        bodies = [k for k in ("json_", "form", "multipart", "body") if getattr(ep, k) is not None]
         if len(bodies) > 1:
-            self.error((*path, bodies[1].rstrip("_")), "an endpoint has one body: json, form or body",
-                       "keep one of them")
+            self.error((*path, bodies[1].rstrip("_")),
+                       "an endpoint has one body: json, form, multipart or body", "keep one of them")
         if ep.ws is not None:
-            for key in ("json_", "form", "body"):
+            for key in ("json_", "form", "multipart", "body"):
                 if getattr(ep, key) is not None:
                     self.error((*path, key.rstrip("_")), "a WebSocket endpoint sends `send`, "
                                f"not {key.rstrip('_')}", "use send: ... for the message")
@@ -76,6 +76,12 @@ class HttpChecks:
         strings += [((*path, "headers", k), v) for k, v in sorted(ep.headers.items())]
         strings += [((*path, "query", k), v) for k, v in sorted(ep.query.items()) if isinstance(v, str)]
         strings += [((*path, "form", k), v) for k, v in sorted((ep.form or {}).items())]
+        for k, v in sorted((ep.multipart or {}).items()):
+            if isinstance(v, str):
+                strings.append(((*path, "multipart", k), v))
+            elif (why := files.problem(self.folder, v.file)) is not None:
+                self.error((*path, "multipart", k, "file"), f"file {v.file!r}: {why}",
+                           "paths are relative to the spec file's folder, inside the project")
         if ep.body is not None:
             strings.append(((*path, "body"), ep.body))
         strings += [((*path, "json", *p), s) for p, s in templates.walk_strings(ep.json_)]

@@ -10,8 +10,11 @@ from ..units import Quantity
 from .types import (
     _NUM,
     _UNIT_RE,
+    FILENAME_PATTERN,
     GUC_PATTERN,
+    MEDIA_TYPE_PATTERN,
     METHODS,
+    PART_NAME_PATTERN,
     Duration,
     HeaderName,
     HeaderValue,
@@ -81,6 +84,19 @@ class Expect(Strict):
     )
 
 
+PartName = Annotated[str, Field(pattern=PART_NAME_PATTERN, description="a form field's name")]
+
+
+class Upload(Strict):
+    """A file sent as one part of a multipart body, read once when the test starts."""
+
+    file: str = Field(description="path from the spec's folder, inside the project",
+                      examples=["data/cat.png"])
+    content_type: Annotated[str, Field(pattern=MEDIA_TYPE_PATTERN)] = "application/octet-stream"
+    filename: Annotated[str, Field(pattern=FILENAME_PATTERN)] | None = Field(
+        None, description="the part's file name (default: the file's own)")
+
+
 class Retry(Strict):
     """Call again when the answer is one of these statuses (409 conflict, 429 too many requests,
     503 unavailable): after the server's Retry-After (seconds or an HTTP date), else after
@@ -113,6 +129,9 @@ class Endpoint(Strict):
     query: dict[str, Template | int | float | bool] = Field(default_factory=dict)
     json_: Any = Field(None, alias="json", description="JSON body; strings may hold {var}")
     form: dict[str, Template] | None = None
+    multipart: dict[PartName, Template | Upload] | None = Field(
+        None, description="a multipart/form-data body: text fields and files, e.g. "
+        "{title: 'pic-{uuid}', image: {file: data/cat.png, content_type: image/png}}")
     body: Template | None = None
     send: Any = Field(None, description="WebSocket message to send (text, or JSON data)")
     messages: PositiveInt = Field(1, description="WebSocket round trips per connection")

@@ -149,7 +149,14 @@ IMAGE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$"
 QUANTITY_PATTERN = r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$"
 BASE_URL_PATTERN = r"^https?://[A-Za-z0-9._:\[\]-]+(/[A-Za-z0-9._~/-]*)?$"
 
+PART_NAME_PATTERN = r"^[^\x00-\x1f\x7f]{1,200}$"
+MEDIA_TYPE_PATTERN = r"^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+$"
+FILENAME_PATTERN = r'^[^\x00-\x1f"\\/]{1,200}$'
+
 PATTERN_NAMES = {
+    PART_NAME_PATTERN: ("a form field name", "text on one line, at most 200 characters"),
+    MEDIA_TYPE_PATTERN: ("a media type", "e.g. image/png or application/pdf"),
+    FILENAME_PATTERN: ("a file name", "one line without quotes, backslashes or slashes, e.g. cat.png"),
     K8S_NAME_PATTERN: ("a Kubernetes name",
                        "use lower-case letters, digits and - (at most 63), e.g. perf-results"),
     IMAGE_PATTERN: ("a container image", "e.g. grafana/k6:1.1.0 (pin a tag or a digest)"),

@@ -15,7 +15,7 @@ from ... import templates
 from ...plan import EndpointPlan, FlowPlan, Plan
 from ..base import Artifact, header
 from ..code import JS, Call, Coll, Raw, data, flat, js_str, literal, statement, template
-from ..http import comment_text, method_names, provenance, support_source, variables
+from ..http import comment_text, method_names, provenance, support_source, uploads, variables
 from .options import _ms, options_lines, tags
 
 SUPPORT = PurePosixPath("perfspec_k6.js")
@@ -153,14 +153,20 @@ def _url(ep: EndpointPlan, bases: dict[str, str]) -> Raw:
     return Raw(path + " + " + " + ".join(pieces))
 
 
-def endpoint_function(ep: EndpointPlan, ident: str, bases: dict[str, str], flow_headers: bool) -> list[str]:
+def endpoint_function(ep: EndpointPlan, ident: str, bases: dict[str, str], flow_headers: bool,
+                      files: dict[str, tuple[str, object]] | None = None) -> list[str]:
     """One endpoint as a function: the request a k6 user would write by hand."""
     fixed = f"PARAMS[{js_str(ep.name)}]"
     lines = [f"// {provenance('http.endpoints', ep.name)}", f"export function {ident}(user) {{"]
     request_params = _request_params(ep, fixed, flow_headers)
     url: Raw = _url(ep, bases)
     body = None
-    if ep.body_kind is not None:
+    if ep.body_kind == "multipart":  # k6 makes a multipart body of an object holding http.file()s
+        body = Coll("{", "}", tuple(
+            (Raw(js_str(k)), data(v, JS, _var) if isinstance(v, str) else Raw(
+                f"http.file({(files or {})[k][0]}, {js_str(v.filename)}, {js_str(v.content_type)})"))
+            for k, v in ep.body.items()))
+    elif ep.body_kind is not None:
         body = data(ep.body, JS, _var)
         if ep.body_kind == "json":
             body = Raw(f"JSON.stringify({flat(body, JS)})")
@@ -356,12 +362,16 @@ class K6Backend:
             body_lines += [f"// http.data.{comment_text(name)}: each user takes a row (feed:); "
                            "$PERFSPEC_ROOT: the folder perfspec build ran in",
                            f"const {data_const(name)} = rows({js_str(name)}, {_data_path(d['path'], up)});"]
+        files = uploads(plan)
+        body_lines += [f'const {const} = open({_data_path(u.path, up)}, "b"); // a multipart file, read once'
+                       for fields in files.values() for const, u in fields.values()]
         body_lines += options_lines(plan, profiles, default)
         body_lines += ["", "// per endpoint: its fixed request parameters; `name` and `class` tags (and a "
                        "flag per target no existing tag selects)"]
         body_lines.append(statement("const PARAMS = ", params(plan, flow_headers), ";", 0, JS))
         for name in plan.endpoints:
-            body_lines += [""] + endpoint_function(plan.endpoints[name], idents[name], bases, flow_headers)
+            body_lines += [""] + endpoint_function(plan.endpoints[name], idents[name], bases, flow_headers,
+                                                   files.get(name))
         body_lines += ["", "const FLOWS = {"]
         for flow in plan.flows.values():
             body_lines += flow_object(flow, idents, {n: ep.expect for n, ep in plan.endpoints.items()},

@@ -18,8 +18,8 @@ from urllib.parse import urlencode
 from ... import templates
 from ...plan import EndpointPlan, Plan
 from ..base import Artifact, environment, header
-from ..code import PY, Call, Coll, Raw, data, flat, literal, py_str, statement, template
-from ..http import default_host, method_names, provenance, support_source, variables
+from ..code import PY, Call, Coll, Expr, Raw, data, flat, literal, py_str, statement, template
+from ..http import default_host, method_names, provenance, support_source, uploads, variables
 from .flows import _var, flow_class, rows_constant, test_level
 
 _ENV = environment(Path(__file__).parent)
@@ -132,13 +132,19 @@ def _checks(ep: EndpointPlan, indent: int) -> list[str]:
 
 
 def endpoint_method(
-    ep: EndpointPlan, ident: str, main: str | None, bases: dict[str, str], flow_headers: bool
+    ep: EndpointPlan, ident: str, main: str | None, bases: dict[str, str], flow_headers: bool,
+    files: dict[str, tuple[str, object]] | None = None,
 ) -> list[str]:
     """One endpoint as a method: the request a Locust user would write by hand."""
     lines = [f"    def {ident}(self):", f"        # {provenance('http.endpoints', ep.name)}"]
     url: Raw = _url(ep, main, bases)
     hdrs = _headers(ep, flow_headers)
-    payload = data(ep.body, PY, _var) if ep.body_kind is not None else None
+    if ep.body_kind == "multipart":  # text fields as templates, files as the constants read once
+        payload: Expr | None = Coll("{", "}", tuple(
+            (Raw(py_str(k)), Raw((files or {})[k][0]) if not isinstance(v, str) else data(v, PY, _var))
+            for k, v in ep.body.items()))
+    else:
+        payload = data(ep.body, PY, _var) if ep.body_kind is not None else None
     if variables(ep):  # build the request first: a value no response gave yet fails the call
         lines.append("        try:")
         lines.append(statement("url = ", url, "", 12))
@@ -166,11 +172,17 @@ def endpoint_method(
             args.append(("headers", hdrs))
         return lines + [statement("", Call("self.stream", tuple(args)), "", 8)]
     args = [url, ("name", Raw(py_str(ep.name)))]
+    if ep.body_kind == "multipart":  # the body and its Content-Type, with the other headers
+        assert payload is not None
+        lines.append(statement("form = ", Call("multipart", (hdrs or Raw("{}"), payload)), "", 8))
+        hdrs, payload = None, None
     if hdrs is not None:
         args.append(("headers", hdrs))
     if payload is not None:
         args.append(("json" if ep.body_kind == "json" else "data", payload))
     args.append(("catch_response", Raw("True")))
+    if ep.body_kind == "multipart":
+        args.append(Raw("**form"))
     if ep.method in METHODS:
         request = Call(f"self.client.{ep.method.lower()}", tuple(args))
     else:
@@ -287,6 +299,7 @@ class LocustBackend:
         }
         idents = method_names(plan, RESERVED)
         flow_headers = any(f.headers or f.auth for f in plan.flows.values())
+        files = uploads(plan)
         body = [
             "class Endpoints(PerfspecUser):",
             '    """The spec\'s endpoints, one method each; the flows below run them as tasks."""',
@@ -297,7 +310,8 @@ class LocustBackend:
         if flow_headers:
             body += ["", "    def headers(self):", "        return {}"]
         for name in plan.endpoints:
-            body += [""] + endpoint_method(plan.endpoints[name], idents[name], main, bases, flow_headers)
+            body += [""] + endpoint_method(plan.endpoints[name], idents[name], main, bases, flow_headers,
+                                           files.get(name))
         for flow in plan.flows.values():
             body += ["", ""] + flow_class(flow, idents)
         body += test_level(plan, idents)
@@ -306,6 +320,9 @@ class LocustBackend:
             statement(f"{const} = ", template(plan.hosts[h], PY, _var)) for h, const in bases.items()
         ]
         constants += [rows_constant(name, d) for name, d in plan.data.items()]
+        constants += [statement(f"{const} = ", Call("Upload", tuple(Raw(py_str(t)) for t in
+                                                                     (u.path, u.content_type, u.filename))))
+                      for fields in files.values() for const, u in fields.values()]
         used = _used_names(code + "\n".join(constants))
         text = _ENV.get_template("locustfile.py.j2").render(
             header=header(plan, "#"),
