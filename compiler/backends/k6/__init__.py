@@ -12,10 +12,11 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from ... import templates
-from ...plan import EndpointPlan, FlowPlan, Plan
+from ...plan import EndpointPlan, Plan
 from ..base import Artifact, header
 from ..code import JS, Call, Coll, Raw, data, flat, js_str, literal, statement, template
 from ..http import comment_text, method_names, provenance, support_source, uploads, variables
+from .flows import _data_path, _var, data_const, flow_object, test_level
 from .options import _ms, options_lines, tags
 
 SUPPORT = PurePosixPath("perfspec_k6.js")
@@ -103,14 +104,6 @@ METHODS = {
     "HEAD": "head",
     "OPTIONS": "options",
 }
-
-
-def _var(name: str) -> str:
-    if name == "uuid":
-        return "uuid()"
-    if name == "seq":
-        return "user.seq()"
-    return f"user.var({js_str(name)})"
 
 
 def _static_headers(ep: EndpointPlan, flow_headers: bool) -> Coll | None:
@@ -240,88 +233,6 @@ def _checks(ep: EndpointPlan) -> list:
             keys = [literal(k, JS) for k in templates.json_path_keys(where)]
             checks.append(Call("extractJson", (Raw("user"), Raw(js_str(var)), Raw(what), *keys)))
     return checks
-
-
-def _data_path(path: str, up: str) -> str:
-    """A data file's path for k6's open(): as written when absolute, else from $PERFSPEC_ROOT (the
-    folder perfspec build ran in), by default `up` from the script."""
-    if PurePosixPath(path).is_absolute():
-        return js_str(path)
-    return f"(__ENV.PERFSPEC_ROOT || {js_str(up)}) + {js_str('/' + path)}"
-
-
-def test_level(plan: Plan, idents: dict[str, str]) -> list[str]:
-    """The default function, and http.setup / http.teardown as k6's setup() and teardown()."""
-    def steps(names: list[str]) -> str:
-        expected = {n: ", ".join(map(str, plan.endpoints[n].expect)) for n in names}
-        return "[" + ", ".join(f"[{idents[n]}, {js_str(n)}, [{expected[n]}]]" for n in names) + "]"
-
-    out = []
-    if plan.setup:
-        out += ["", "// http.setup: once before the users start; every user reads what it extracts",
-                "export function setup() {", f"  return once(\"setup\", {steps(plan.setup)});", "}"]
-    out += ["", "export default function (shared) {" if plan.setup else "export default function () {",
-            "  run(FLOWS, PROFILE_FLOWS, shared);" if plan.setup else "  run(FLOWS, PROFILE_FLOWS);", "}"]
-    if plan.teardown:
-        out += ["", "// http.teardown: once after the users stop", "export function teardown(shared) {",
-                f"  once(\"teardown\", {steps(plan.teardown)}, shared);", "}"]
-    return out
-
-
-def data_const(name: str) -> str:
-    return "DATA_" + "".join(c if c.isalnum() else "_" for c in name).upper()
-
-
-def flow_object(flow: FlowPlan, idents: dict[str, str], expected: dict[str, list[int]],
-                data_order: dict[str, str]) -> list[str]:
-    items: list = [(Raw("weight"), Raw(str(flow.weight)))]
-    if flow.user:
-        sets = "".join(
-            f"\n      user.vars[{js_str('user.' + k)}] = {template(v, JS, _var).text};"
-            for k, v in flow.user.items()
-        )
-        items.append((Raw("vars"), Raw(f"(user) => {{{sets}\n    }}")))
-    if flow.feed:  # [rows, random]: this user's row, its columns are {user.COLUMN}
-        random = "true" if data_order.get(flow.feed) == "random" else "false"
-        items.append((Raw("feed"), Raw(f"[{data_const(flow.feed)}, {random}]")))
-    if flow.on_start:  # [function, name, expected statuses]: a failed call stops the user
-        steps = (Raw(f"[{idents[e]}, {js_str(e)}, [{', '.join(map(str, expected[e]))}]]")
-                 for e in flow.on_start)
-        items.append((Raw("onStart"), Coll("[", "]", tuple(steps))))
-    def task(name: str) -> str:  # an endpoint, or a sequence of [function, name, expected statuses]
-        if name not in flow.sequences:
-            return idents[name]
-        steps = ", ".join(f"[{idents[e]}, {js_str(e)}, [{', '.join(map(str, expected[e]))}]]"
-                          for e in flow.sequences[name])
-        return f"sequence({steps})"
-
-    tasks = Coll("[", "]", tuple(Raw(f"[{task(e)}, {w}]") for e, w in flow.tasks.items()))
-    items.append((Raw("tasks"), tasks))
-    if flow.headers or flow.auth:
-        parts = []
-        if flow.auth:
-            needed = sorted({p[1] for p in [*flow.auth[0], *flow.auth[1]]
-                             if p[0] == "var" and p[1] not in templates.BUILTINS})
-            user, password = (template(part, JS, _var).text for part in flow.auth)
-            call = f"basicAuth({user}, {password})"
-            parts.append((f"user.has({', '.join(js_str(n) for n in needed)})" if needed else None,
-                          ('"Authorization"', call)))
-        for key, value in flow.headers.items():
-            needed = sorted({p[1] for p in value if p[0] == "var" and p[1] not in templates.BUILTINS})
-            expr = (js_str(key), template(value, JS, _var).text)
-            parts.append((f"user.has({', '.join(js_str(n) for n in needed)})" if needed else None, expr))
-        body = "".join(
-            f"\n      if ({cond}) h[{k}] = {v};" if cond else f"\n      h[{k}] = {v};"
-            for cond, (k, v) in parts
-        )
-        items.append(
-            (Raw("headers"), Raw(f"(user) => {{\n      const h = {{}};{body}\n      return h;\n    }}"))
-        )
-    if flow.think:
-        items.append((Raw("think"), Raw(f"[{flow.think[0]!r}, {flow.think[1]!r}]")))
-    lines = [f"  // {provenance('http.flows', flow.name)}"]
-    lines.append(statement(f"{js_str(flow.name)}: ", Coll("{", "}", tuple(items)), ",", 2, JS))
-    return lines
 
 
 def _host(parts: list) -> str:
