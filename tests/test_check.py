@@ -253,10 +253,12 @@ def test_quickstart_runs_on_embedded_defaults_and_passes(tmp_path: Path) -> None
 def test_injected_latency_fails_exactly_the_latency_target(tmp_path: Path) -> None:
     require_tool("locust")
     require_tool("k6")
-    proc = perfspec("run", "specs/quickstart.yaml", "--out", str(tmp_path), "--demo-latency", "300ms")
+    proc = perfspec("run", "specs/quickstart.yaml", "--out", str(tmp_path), "--demo-latency", "300ms",
+                    "--only", "locust,k6", "--duration", "6s")
     assert proc.returncode == 1, proc.stdout[-3000:]
     verdicts = verdicts_of(tmp_path)
-    failed = {n for n, v in verdicts.items() if v["status"] == "fail"}
+    # (the SQL suite is left out: its targets fail for want of samples, and are not asked about)
+    failed = {n for n, v in verdicts.items() if v["status"] == "fail" and not n.startswith("db_")}
     assert failed == {"api"}, {n: v["status"] for n, v in verdicts.items()}
     # judged per tool: Locust's and k6's p95 each shown and each failing
     p95s = [s for s in verdicts["api"]["stats"] if s["stat"] in ("p95 (locust)", "p95 (k6)")
@@ -313,7 +315,7 @@ def test_distributed_mode_runs_locust_workers_and_k6_segments_and_merges_them(tm
     require_tool("locust")
     require_tool("k6")
     proc = perfspec("run", "specs/quickstart.yaml", "--out", str(tmp_path), "--only", "locust,k6",
-                    "--workers", "2")
+                    "--workers", "2", "--duration", "6s")
     assert "running locust ... (3 processes)" in proc.stdout  # a master and two workers
     assert "running k6 ... (2 processes)" in proc.stdout  # two execution segments
     [run] = list(tmp_path.iterdir())

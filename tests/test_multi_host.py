@@ -94,13 +94,19 @@ def test_locust_workers_and_k6_segments_on_separate_hosts_merge_exactly(tmp_path
     check = perfspec("check", str(spec), str(results), "--report", str(tmp_path / "report"), cwd=tmp_path)
     assert check.returncode == 0, check.stdout[-3000:]
     [v] = json.loads((tmp_path / "report" / "verdicts.json").read_text())
+    recorded = 0
     for tool in ("locust", "k6"):
         series = [s for found in shards.values() for s in found if s.tool == tool]
         served = sum(n for key, n in seen.items() if key.endswith(f" {tool}"))
-        assert sum(s.count for s in series) == served > 100, tool  # the target's count, exactly
+        count = sum(s.count for s in series)
+        recorded += count
+        # the target's count: k6 exactly (it lets every request finish); Locust but the requests
+        # in flight when it stops its users (at most one per user)
+        exact = count == served if tool == "k6" else 0 <= served - count <= 6
+        assert served > 100 and exact, (tool, count, served)
         merged = Histogram()
         for s in series:
             merged.merge(s.histogram)
         [p95] = [st for st in v["stats"] if st["stat"] == f"p95 ({tool})"]
         assert p95["measured"] == merged.quantile(0.95) / 1e9, (tool, p95)
-    assert v["samples"] == sum(seen.values())
+    assert v["samples"] == recorded
