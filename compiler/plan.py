@@ -43,6 +43,7 @@ class EndpointPlan:
     source: SourceRef
     json_expect: list[tuple[str, list, Any]] = field(default_factory=list)  # (path, keys, value)
     retry: dict[str, Any] | None = None  # {on, attempts, backoff, max_wait} (seconds)
+    paginate: dict[str, Any] | None = None  # {next: path or header:NAME, keys, pages}
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,7 @@ def build_plan(checked: CheckedSpec) -> Plan:
                 expect=sorted(set(expect.status)) if expect else [200],
                 body_contains=expect.body_contains if expect else None,
                 json_expect=_json_expect(expect), retry=_retry(ep.retry or d.retry),
+                paginate=_paginate(ep.paginate),
                 extract=dict(sorted(ep.extract.items())), stream=ep.stream, ws_send=ep.send,
                 ws_messages=ep.messages, timeout=timeout.value if timeout else None,
                 klass=ep.class_, tags=list(ep.tags), route=ep.route or ep.path,
@@ -266,6 +268,13 @@ def _data(spec: Spec, file: str) -> dict[str, dict[str, str]]:
         out[name] = {"path": str(folder / rel) if str(folder) != "." else rel,
                      "format": "csv" if d.csv is not None else "json", "order": d.order}
     return out
+
+
+def _paginate(pg) -> dict[str, Any] | None:
+    if pg is None:
+        return None
+    keys = [] if pg.next.startswith("header:") else templates.json_path_keys(pg.next)
+    return {"next": pg.next, "pages": pg.max_pages, "keys": keys}
 
 
 def _retry(retry) -> dict[str, Any] | None:

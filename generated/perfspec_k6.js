@@ -405,6 +405,52 @@ function start(flows, profileFlows) {
   }
 }
 
+// paginate: the next pages of a paged answer, each requested by `get` and judged like the first,
+// while the page has a next one (a JSON path's value, or the rel="next" of a Link header)
+export function follow(res, get, pages, where, ...keys) {
+  let page = res;
+  for (let n = 1; n < pages; n++) {
+    const next = nextPage(page, where, keys);
+    if (!next) return;
+    page = get(next);
+  }
+}
+
+function nextPage(res, where, keys) {
+  if (!res || res.status < 200 || res.status >= 300) return "";
+  let found = "";
+  if (where.startsWith("header:")) {
+    const wanted = where.slice(7).toLowerCase();
+    const name = Object.keys(res.headers).find((k) => k.toLowerCase() === wanted);
+    for (const link of String(name ? res.headers[name] : "").split(",")) {
+      const [target, ...params] = link.split(";");
+      if (params.some((p) => /rel\s*=\s*"?([^";]*\s)?next(\s[^";]*)?"?/.test(p))) {
+        found = target.trim().replace(/^<|>$/g, "");
+        break;
+      }
+    }
+  } else {
+    try {
+      found = res.json();
+      for (const key of keys) found = found[key];
+    } catch (e) {
+      return "";
+    }
+  }
+  return typeof found === "string" && found ? absolute(found, res.url) : "";
+}
+
+// a URL as a browser resolves a link on the page at `base`
+function absolute(url, base) {
+  if (/^https?:\/\//i.test(url)) return url;
+  const origin = base.match(/^https?:\/\/[^/?#]+/i)[0];
+  if (url.startsWith("//")) return base.split("//")[0] + url;
+  if (url.startsWith("/")) return origin + url;
+  const path = base.split(/[?#]/)[0];
+  if (url.startsWith("?")) return path + url;
+  return path.slice(0, path.lastIndexOf("/") + 1) + url;
+}
+
 // an ordered sequence, one task: each [call, name, expected statuses] in turn; the first that
 // fails ends it (the calls after it would lack what it should have returned)
 export function sequence(...steps) {

@@ -30,6 +30,7 @@ if __package__:  # perfspec.runtime.support in perfspec's own tests
         json_equal,
         json_value,
         multipart,
+        next_page,
         retry_after,
         retry_wait,
     )
@@ -44,6 +45,7 @@ else:  # beside the generated locustfile, whose folder's parent is on sys.path
         json_equal,
         json_value,
         multipart,
+        next_page,
         retry_after,
         retry_wait,
     )
@@ -65,6 +67,7 @@ __all__ = [  # what the generated locustfiles may import (the Locust backend rea
     "json_value",
     "multipart",
     "need_env",
+    "next_page",
     "test_user",
     "retry_after",
     "retry_wait",

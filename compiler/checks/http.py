@@ -65,6 +65,7 @@ class HttpChecks:
             self.error((*path, "send"), "send is for WebSocket endpoints (ws: /path)",
                        "use json/form/body for an HTTP request body")
         self.json_expect((*path, "expect"), ep.expect)
+        self.paginate(path, ep)
         self.retry(path, ep)
         for var, where in sorted(ep.extract.items()):
             if not (_JSONPATH.match(where) or where.startswith("header:")):
@@ -173,6 +174,17 @@ class HttpChecks:
         if first is None:
             self.error((*where, key), f"data file {rel!r} has no rows", "users need at least one row")
         return columns
+
+    def paginate(self, path: tuple, ep: Endpoint) -> None:
+        if ep.paginate is None:
+            return
+        where = ep.paginate.next
+        if not (_JSONPATH.match(where) or (where.startswith("header:") and len(where) > 7)):
+            self.error((*path, "paginate", "next"), f"cannot read {where!r} as a JSON path or header",
+                       "write $.next (a field of the JSON body) or header:Link")
+        if ep.method != "GET" or ep.retry is not None or ep.stream:
+            self.error((*path, "paginate"), "paginate follows the pages of a GET without retry or stream",
+                       "make the endpoint a plain GET, or drop paginate", at_key=True)
 
     def json_expect(self, path: tuple, expect) -> None:
         """`expect: {json: {PATH: value}}`: every path readable, as extract reads them."""

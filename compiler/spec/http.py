@@ -87,6 +87,16 @@ class Expect(Strict):
 PartName = Annotated[str, Field(pattern=PART_NAME_PATTERN, description="a form field's name")]
 
 
+class Paginate(Strict):
+    """Follow a paged answer: after the response, request the next page while there is one."""
+
+    next: str = Field(description="where the next page's URL is: a JSON path (`$.next`, `$.links.next`) "
+                      "or `header:Link` (its rel=\"next\"); absent, null or empty ends the pages",
+                      examples=["$.next"])
+    max_pages: Annotated[int, Field(ge=2, le=1000)] = Field(
+        10, description="pages per call, the first included")
+
+
 class Upload(Strict):
     """A file sent as one part of a multipart body, read once when the test starts."""
 
@@ -145,6 +155,7 @@ class Endpoint(Strict):
         default_factory=dict, description="variable -> $.json.path or header:Name"
     )
     timeout: Duration | None = None
+    paginate: Paginate | None = None
     route: str | None = Field(
         None,
         description="the service's route label for this endpoint in its metrics "

@@ -9,8 +9,10 @@ reason. Written once per output folder beside perfspec_locust.py, which re-expor
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
+from urllib.parse import urljoin
 
 if __package__:
     from .perfspec_locust_results import cause
@@ -140,6 +142,28 @@ def header(resp: Any, name: str, what: str = "") -> str | None:
     if what:
         resp.failure(f"cannot extract {what}")
     return None
+
+
+def next_page(resp: Any, where: str, *keys: str | int) -> str | None:
+    """The next page's URL of a paged answer (`paginate:`), made absolute against this page's;
+    None when there is none: a failed page, or the field or link absent, null or empty."""
+    if not 200 <= (resp.status_code or 0) < 300:
+        return None
+    if where.startswith("header:"):  # RFC 8288: <url>; rel="next", ...
+        found = None
+        for link in (header(resp, where[7:]) or "").split(","):
+            target, _, params = link.partition(";")
+            if re.search(r'rel\s*=\s*"?([^";]*\s)?next(\s[^";]*)?"?', params):
+                found = target.strip().strip("<>")
+                break
+    else:
+        try:
+            found = resp.json()
+            for key in keys:
+                found = found[key]
+        except (ValueError, KeyError, IndexError, TypeError):
+            return None
+    return urljoin(str(resp.url), found) if isinstance(found, str) and found else None
 
 
 # --- multipart bodies ----------------------------------------------------------------------------

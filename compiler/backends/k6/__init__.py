@@ -23,7 +23,7 @@ SUPPORT = PurePosixPath("perfspec_k6.js")
 # what a script may import from the support module (only what its code calls is imported)
 SUPPORT_NAMES = (
     "basicAuth", "bodyContains", "env", "expect", "extractHeader", "extractJson", "host", "jsonEquals",
-    "once", "profile", "retry", "rows", "run", "sequence", "uuid", "websocket",
+    "follow", "once", "profile", "retry", "rows", "run", "sequence", "uuid", "websocket",
 )
 # JavaScript reserved words and the names the script imports: never an endpoint function's name
 RESERVED = {
@@ -196,11 +196,23 @@ def endpoint_function(ep: EndpointPlan, ident: str, bases: dict[str, str], flow_
                                  Raw("[" + ", ".join(map(str, r["on"])) + "]"), Raw(str(r["attempts"])),
                                  Raw(f"{r['backoff'] * 1000:g}"), Raw(f"{r['max_wait'] * 1000:g}")))
     checks = _checks(ep)
-    if not checks:  # k6 judges the status itself (expectedStatuses): nothing more per call
+    if not checks and not ep.paginate:  # k6 judges the status itself (expectedStatuses)
         return lines + [statement("return ", request, ";", 2, JS), "}"]
     lines.append(statement("const res = ", request, ";", 2, JS))
-    lines.append(statement("", Call("expect", (Raw("res"), Raw(f"{fixed}.tags"), *checks)), ";", 2, JS))
+    if checks:
+        lines.append(statement("", Call("expect", (Raw("res"), Raw(f"{fixed}.tags"), *checks)), ";", 2, JS))
+    if ep.paginate:
+        lines.append(_follow(ep, request_params))
     return lines + ["  return res;", "}"]
+
+
+def _follow(ep: EndpointPlan, request_params: Raw | Coll) -> str:
+    """`paginate:` the next pages, each a GET with the same parameters, judged like the first."""
+    pg = ep.paginate
+    assert pg is not None
+    get = Raw(f"(next) => http.get(next, {flat(request_params, JS)})")
+    keys = [Raw(js_str(pg["next"])), *(Raw(js_str(k) if isinstance(k, str) else str(k)) for k in pg["keys"])]
+    return statement("", Call("follow", (Raw("res"), get, Raw(str(pg["pages"])), *keys)), ";", 2, JS)
 
 
 def _request_params(ep: EndpointPlan, fixed: str, flow_headers: bool) -> Raw | Coll:

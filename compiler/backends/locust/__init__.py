@@ -19,7 +19,7 @@ from ... import templates
 from ...plan import EndpointPlan, Plan
 from ..base import Artifact, environment, header
 from ..code import PY, Call, Coll, Expr, Raw, data, flat, literal, py_str, statement, template
-from ..http import default_host, method_names, provenance, support_source, uploads, variables
+from ..http import comment_text, default_host, method_names, provenance, support_source, uploads, variables
 from .flows import _var, flow_class, rows_constant, test_level
 
 _ENV = environment(Path(__file__).parent)
@@ -188,8 +188,27 @@ def endpoint_method(
     else:
         request = Call("self.client.request", (Raw(py_str(ep.method)), *args))
     if ep.retry is None:
-        return lines + [statement("with ", request, " as resp:", 8), *_checks(ep, 12)]
+        lines += [statement("with ", request, " as resp:", 8), *_checks(ep, 12)]
+        return lines + (_pages(ep, hdrs) if ep.paginate else [])
     return lines + _retrying(ep, request)
+
+
+def _pages(ep: EndpointPlan, hdrs: Expr | None) -> list[str]:
+    """`paginate:` the next pages, each a GET judged like the first, while there is a next one."""
+    pg = ep.paginate
+    assert pg is not None
+    keys = [Raw(py_str(pg["next"])), *(Raw(py_str(k) if isinstance(k, str) else str(k)) for k in pg["keys"])]
+    args = [Raw("url"), ("name", Raw(py_str(ep.name))), *([("headers", hdrs)] if hdrs is not None else []),
+            ("catch_response", Raw("True"))]
+    return [
+        f"        for _page in range({pg['pages'] - 1}):  # paginate: the next page at "
+        f"{comment_text(pg['next'])}, up to {pg['pages']} pages",
+        statement("url = ", Call("next_page", (Raw("resp"), *keys)), "", 12),
+        "            if url is None:",
+        "                break",
+        statement("with ", Call("self.client.get", tuple(args)), " as resp:", 12),
+        f"                expect(resp, {', '.join(map(str, ep.expect))})",
+    ]
 
 
 def _retrying(ep: EndpointPlan, request: Call) -> list[str]:
