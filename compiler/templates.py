@@ -11,7 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-BUILTINS = {"uuid": "a new random UUID each time", "seq": "a per-user counter: 1, 2, 3, ..."}
+BUILTINS = {
+    "uuid": "a new random UUID each time",
+    "seq": "a per-user counter: 1, 2, 3, ...",
+    "now": "the current time in UTC, ISO 8601 to the second: 2026-11-29T10:00:00Z",
+    "epoch_ms": "the current time in milliseconds since 1970, as text",
+}
 
 _VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?")
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")

@@ -267,7 +267,7 @@ class HttpChecks:
                 for part in self.template((*path, "user", k), v):
                     if part[0] == "var" and part[1] not in templates.BUILTINS:
                         self.error((*path, "user", k), f"per-user variable {k!r} uses {{{part[1]}}}",
-                                   "per-user values may use only {uuid} and {seq}")
+                                   "per-user values may use only {uuid}, {seq}, {now} and {epoch_ms}")
             for k, v in sorted(flow.headers.items()):
                 for part in self.template((*path, "headers", k), v):
                     if part[0] == "var":

@@ -44,7 +44,7 @@ class SqlChecks:
                 for part in self.template((*path, "text"), gen.text):
                     if part[0] == "var" and part[1] not in templates.BUILTINS:
                         self.error((*path, "text"), f"unknown variable {{{part[1]}}}",
-                                   "generated text may use {uuid} and {seq}")
+                                   "generated text may use {uuid}, {seq}, {now} and {epoch_ms}")
         self.sql_expr_cycles()
         for qname, q in sorted(sql.queries.items()):
             path = ("sql", "queries", qname)

@@ -18,6 +18,7 @@ import csv
 import math
 import os
 import random
+import time
 import uuid
 
 _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Mod: "%"}
@@ -28,7 +29,7 @@ class BadInput(Exception):
 
 
 def resolve(parts, counter=None):
-    """Join template parts: text, environment read at run time, {uuid} and {seq}."""
+    """Join template parts: text, environment read at run time, {uuid}, {seq}, {now}, {epoch_ms}."""
     out = []
     for part in parts:
         if part[0] == "text":
@@ -40,6 +41,10 @@ def resolve(parts, counter=None):
             out.append(value)
         elif part[1] == "uuid":
             out.append(str(uuid.uuid4()))
+        elif part[1] == "now":
+            out.append(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+        elif part[1] == "epoch_ms":
+            out.append(str(int(time.time() * 1000)))
         else:
             out.append(str(next(counter)))
     return "".join(out)

@@ -17,6 +17,10 @@ def _var(name: str) -> str:
         return "uuid()"
     if name == "seq":
         return "user.seq()"
+    if name == "now":
+        return 'new Date().toISOString().slice(0, 19) + "Z"'
+    if name == "epoch_ms":
+        return "String(Date.now())"
     return f"user.var({js_str(name)})"
 
 

@@ -15,6 +15,10 @@ def _var(name: str) -> str:
         return "uuid()"
     if name == "seq":
         return "self.seq()"
+    if name == "now":
+        return 'time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())'
+    if name == "epoch_ms":
+        return "str(int(time.time() * 1000))"
     return f"self.var({py_str(name)})"
 
 
