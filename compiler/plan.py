@@ -266,7 +266,7 @@ def _data(spec: Spec, file: str) -> dict[str, dict[str, str]]:
     for name, d in sorted((spec.http.data if spec.http else {}).items()):
         rel = d.csv if d.csv is not None else d.json_
         out[name] = {"path": str(folder / rel) if str(folder) != "." else rel,
-                     "format": "csv" if d.csv is not None else "json", "order": d.order}
+                     "format": "csv" if d.csv is not None else "json", "order": d.order, "per": d.per}
     return out
 
 

@@ -12,9 +12,10 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
 import yaml
 
-from .conftest import ROOT, require_tool
+from .conftest import IN_CI, ROOT, require_tool
 from .servers.json_api import json_server
 
 DATA = ROOT / "tests/data"
@@ -118,3 +119,44 @@ def test_import_refuses_what_it_cannot_read(tmp_path: Path) -> None:
         proc = perfspec("import", name, cwd=tmp_path)
         assert proc.returncode == 2 and f"{name}: error: {message}" in proc.stderr, proc.stderr
         assert "Traceback" not in proc.stderr
+
+
+PETSTORE = ROOT / ".ci/npm/node_modules/@readme/oas-examples/3.0/json/petstore.json"
+
+
+def test_the_public_swagger_petstore_imports_validates_and_runs(tmp_path: Path) -> None:
+    """The real Swagger petstore document (npm @readme/oas-examples, installed by .ci/setup.sh):
+    its import validates and builds, and its smoke profile passes against a local server that
+    answers its read operations."""
+    require_tool("k6")
+    if not PETSTORE.is_file():
+        message = f"{PETSTORE} is missing: .ci/setup.sh installs it"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    proc = perfspec("import", str(PETSTORE), "--out", "specs/petstore.yaml", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    data = yaml.safe_load((tmp_path / "specs/petstore.yaml").read_text())
+    eps = data["http"]["endpoints"]
+    assert {"findPetsByStatus", "getPetById", "getInventory", "loginUser", "addPet"} <= set(eps)
+    assert eps["findPetsByStatus"]["query"] == {"status": "available"}  # an array's first value
+    assert data["http"]["flows"]["user"]["headers"] == {"api_key": "${API_KEY:-}"}
+    build = perfspec("build", "specs/petstore.yaml", "--out", "gen", cwd=tmp_path)
+    assert build.returncode == 0, build.stderr
+    seen: list[str] = []
+
+    def answer(method: str, path: str, _body: bytes) -> tuple[int, object, dict]:
+        seen.append(f"{method} {path.split('?')[0]}")
+        order = (method, path) in (("POST", "/v2/store/order"), ("DELETE", "/v2/store/order/7"))
+        if method == "GET" or order:
+            return 200, {"id": 7, "status": "available"}, {}  # an order placed: its id 7
+        return 405, {"message": "not implemented here"}, {}
+
+    with json_server(answer) as url:
+        run = perfspec("run", "specs/petstore.yaml", "--out", "results", "--only", "k6", "--duration", "3s",
+                       cwd=tmp_path, env={"API_URL": url + "/v2"})
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert {"GET /v2/pet/findByStatus", "GET /v2/store/inventory", "GET /v2/user/login"} <= set(seen)
+    # the reads, and the order each user places first (its id read back) for getOrderById
+    assert "GET /v2/store/order/7" in seen and "POST /v2/store/order" in seen
+    assert {s.split()[0] for s in seen} == {"GET", "POST"}  # (k6 runs no on_stop: no DELETE)

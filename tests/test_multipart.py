@@ -70,4 +70,5 @@ def test_multipart_fields_and_files_reach_the_server_intact(tmp_path: Path, tool
         titles.add(parts["title"].get_payload(decode=True))
     assert len(titles) == len(seen) and all(t.startswith(b"pic-") for t in titles)  # {uuid} per call
     [series] = read_results([tmp_path / "results"])[0]
-    assert series.count == len(seen) and series.failures == 0
+    # every upload recorded (Locust: but those in flight when it stops its users, one per user)
+    assert 0 <= len(seen) - series.count <= (0 if tool == "k6" else 2) and series.failures == 0

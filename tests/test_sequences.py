@@ -75,4 +75,6 @@ def test_a_sequence_runs_in_order_and_stops_at_its_first_failure(tmp_path: Path,
     series, _ = read_results([tmp_path / "results"])
     by_name = {s.name: s for s in series}
     assert by_name["add_item"].failures == by_name["add_item"].errors.get("HTTP 500") > 0
-    assert by_name["pay"].count == len(paid) and by_name["pay"].failures == 0
+    # every payment recorded (Locust: but those in flight when it stops its users, one per user)
+    assert 0 <= len(paid) - by_name["pay"].count <= (0 if tool == "k6" else 2)
+    assert by_name["pay"].failures == 0

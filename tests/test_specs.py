@@ -127,3 +127,11 @@ def test_every_pattern_in_the_schema_says_what_to_write() -> None:
     assert [p for p, message in found if not message or "^" in message or "\\" in message] == []
     timeout = schema["$defs"]["HttpDefaults"]["properties"]["timeout"]["anyOf"][0]
     assert timeout["patternErrorMessage"] == "write a duration with its unit, e.g. 30s"
+
+
+def test_every_property_in_the_schema_is_described() -> None:
+    """The editor says what every key means (the model's own words, or compiler/spec/descriptions.py)."""
+    schema = json_schema()
+    missing = [f"{model}.{key}" for model, node in [("Spec", schema), *schema["$defs"].items()]
+               for key, prop in (node.get("properties") or {}).items() if not prop.get("description")]
+    assert missing == []

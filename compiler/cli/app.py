@@ -57,7 +57,8 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
 
 SpecArgs = Annotated[list[Path] | None, typer.Argument(
-    help="spec files (default: specs/*.yaml)", show_default=False)]
+    help="spec files (default: specs/*.yaml, or the project's `specs` setting)", show_default=False,
+    metavar="SPEC...")]
 
 def spec_paths(paths: list[Path] | None) -> list[Path]:
     if paths:

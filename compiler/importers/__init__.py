@@ -112,8 +112,8 @@ def render(draft: Draft, source: str) -> str:
     header = [
         MODELINE,
         f"A starter spec imported by `perfspec import` from {_comment(source)}.",
-        "Review every endpoint: the flow's tasks are the read operations; the others are defined",
-        "for you to add. Secrets come from the environment at run time:",
+        "Review every endpoint and the flow's tasks before a real run. What to set (secrets come",
+        "from the environment at run time, never from this file):",
         *(f"  {_comment(n)}" for n in draft.notes),
     ]
     root.yaml_set_start_comment("\n".join(header))

@@ -14,9 +14,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
+from ..spec.types import HEADER_PATTERN
 from .common import Draft, escape, escape_text, name_of, unique
 
 METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
@@ -112,6 +114,10 @@ def _returns_id(doc: dict, op: dict) -> bool:
     return False
 
 
+def _clean(text: str) -> str:
+    return "".join(c for c in str(text) if c.isprintable())[:80]
+
+
 def _security(doc: dict, draft: Draft) -> None:
     schemes = ((doc.get("components") or {}).get("securitySchemes")) or {}
     used = {name for req in doc.get("security") or [] for name in req}
@@ -132,7 +138,7 @@ def _security(doc: dict, draft: Draft) -> None:
         elif (
             scheme.get("type") == "apiKey"
             and scheme.get("in") == "header"
-            and re.fullmatch(r"[A-Za-z0-9-]{1,100}", str(scheme.get("name", "")))
+            and re.fullmatch(HEADER_PATTERN, str(scheme.get("name", "")))
         ):
             draft.headers[str(scheme["name"])] = "${API_KEY:-}"
             draft.notes.append(f"{scheme['name']}: set API_KEY")
@@ -209,7 +215,7 @@ def endpoint_of(
         spec_path = spec_path.replace(escape_text("{" + original + "}"), "{" + var + "}")
     endpoint: dict[str, Any] = {method: spec_path}
     query = {
-        p["name"]: escape(example(doc, p.get("schema")) if "example" not in p else p["example"])
+        p["name"]: _query_value(example(doc, p.get("schema")) if "example" not in p else p["example"])
         for p in params
         if isinstance(p, dict)
         and p.get("in") == "query"
@@ -229,6 +235,15 @@ def endpoint_of(
         endpoint["class"] = name_of(tags[0], "api")
     endpoint["expect"] = {"status": _statuses(op.get("responses"))}
     return endpoint, variables
+
+
+def _query_value(value: Any) -> Any:
+    """A query parameter's value as the spec takes it: a scalar (an array's first item)."""
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    if isinstance(value, bool | int | float):
+        return value
+    return escape_text(value if isinstance(value, str) else json.dumps(value))
 
 
 def _var(name: str) -> str:

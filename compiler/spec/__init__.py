@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field
 
 from .alerts import Alerts, Capacity, Ci, ExplicitAlert, FromTargets, GithubCi, ServiceMetrics, Slo, Trigger
+from .descriptions import describe
 from .distributed import Distributed, K6Cluster, LocustCluster, Resources
 from .http import Database, Endpoint, Expect, Flow, Host, Http, HttpDefaults, Pool, ThinkTime, ThinkTimeField
 from .sql import ParamGen, PlanExpectation, PlanField, Profile, Query, Sql, SqlDefaults, Stage
@@ -204,4 +205,5 @@ def json_schema() -> dict[str, Any]:
                 human(value)
 
     human(schema)
+    describe(schema)
     return schema

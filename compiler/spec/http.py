@@ -242,6 +242,10 @@ class DataFile(Strict):
     order: Literal["sequential", "random"] = Field(
         "sequential", description="sequential: user N takes row N (wrapping around); random: any row"
     )
+    per: Literal["user", "iteration"] = Field(
+        "user", description="user: each user takes a row when it starts; iteration: also each of its "
+        "iterations (a task) takes the next row"
+    )
 
 
 class BasicAuth(Strict):

@@ -373,11 +373,7 @@ function start(flows, profileFlows) {
   const flow = flows[flowName];
   closed = !exec.scenario.executor.includes("arrival-rate");
   user = new User(flow);
-  if (flow.feed) {
-    const [data, random] = flow.feed;
-    const row = random ? data[Math.floor(Math.random() * data.length)] : data[(exec.vu.idInTest - 1) % data.length];
-    for (const [key, value] of Object.entries(row)) user.vars[`user.${key}`] = value;
-  }
+  if (flow.feed) takeRow(flow.feed, exec.vu.idInTest - 1);
   if (flow.vars) flow.vars(user);
   const tasks = flow.tasks.map((t) => t[0]);
   const bounds = [];
@@ -465,6 +461,12 @@ export function sequence(...steps) {
   };
 }
 
+// a row of a data set as {user.COLUMN}: the n-th (wrapping around), or any when random
+function takeRow([data, random], n) {
+  const row = random ? data[Math.floor(Math.random() * data.length)] : data[n % data.length];
+  for (const [key, value] of Object.entries(row)) user.vars[`user.${key}`] = value;
+}
+
 function failedCause(res, expected, before) {
   if (res === undefined || res === null) return user.lastFailure || "not sent";
   if (res.status === 0) return reasonOf(res);
@@ -493,6 +495,7 @@ export function run(flows, profileFlows, shared) {
     sleep(1); // a stopped user idles to the end (k6 cannot stop one VU); never a busy loop
     return;
   }
+  if (user.flow.feed && user.flow.feed[2]) takeRow(user.flow.feed, exec.scenario.iterationInTest);
   const res = pick()(user);
   if (res) watch(res);
   const think = user.flow.think;

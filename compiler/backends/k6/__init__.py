@@ -298,7 +298,7 @@ class K6Backend:
         body_lines += ["", "const FLOWS = {"]
         for flow in plan.flows.values():
             body_lines += flow_object(flow, idents, {n: ep.expect for n, ep in plan.endpoints.items()},
-                                      {n: d["order"] for n, d in plan.data.items()})
+                                      {n: f"{d['order']}/{d['per']}" for n, d in plan.data.items()})
         body_lines += ["};"]
         flows_of = Coll("{", "}", tuple((Raw(js_str(n)), literal(p.flows, JS)) for n, p in profiles.items()))
         body_lines.append(statement("const PROFILE_FLOWS = ", flows_of, ";", 0, JS))

@@ -63,9 +63,11 @@ def flow_object(flow: FlowPlan, idents: dict[str, str], expected: dict[str, list
             for k, v in flow.user.items()
         )
         items.append((Raw("vars"), Raw(f"(user) => {{{sets}\n    }}")))
-    if flow.feed:  # [rows, random]: this user's row, its columns are {user.COLUMN}
-        random = "true" if data_order.get(flow.feed) == "random" else "false"
-        items.append((Raw("feed"), Raw(f"[{data_const(flow.feed)}, {random}]")))
+    if flow.feed:  # [rows, random, each iteration]: this user's row, its columns are {user.COLUMN}
+        order = data_order.get(flow.feed, "")
+        random = "true" if order.startswith("random") else "false"
+        each = ", true" if order.endswith("/iteration") else ""
+        items.append((Raw("feed"), Raw(f"[{data_const(flow.feed)}, {random}{each}]")))
     if flow.on_start:  # [function, name, expected statuses]: a failed call stops the user
         steps = (Raw(f"[{idents[e]}, {js_str(e)}, [{', '.join(map(str, expected[e]))}]]")
                  for e in flow.on_start)

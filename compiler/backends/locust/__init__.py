@@ -332,7 +332,8 @@ class LocustBackend:
             body += [""] + endpoint_method(plan.endpoints[name], idents[name], main, bases, flow_headers,
                                            files.get(name))
         for flow in plan.flows.values():
-            body += ["", ""] + flow_class(flow, idents)
+            each = bool(flow.feed) and plan.data[flow.feed or ""].get("per") == "iteration"
+            body += ["", ""] + flow_class(flow, idents, each)
         body += test_level(plan, idents)
         code = "\n".join(body)
         constants = [

@@ -44,7 +44,7 @@ def _basic_auth(auth: tuple[list, list]) -> list[str]:
             statement('headers["Authorization"] = ', call, "", 12)]
 
 
-def flow_class(flow: FlowPlan, idents: dict[str, str]) -> list[str]:
+def flow_class(flow: FlowPlan, idents: dict[str, str], each: bool = False) -> list[str]:
     """A flow as a user class: weight, think time, weighted tasks, on_start/on_stop, headers."""
     lines = [
         f"class {flow.ident}(Endpoints):",
@@ -64,10 +64,17 @@ def flow_class(flow: FlowPlan, idents: dict[str, str]) -> list[str]:
                   f"        # {provenance(f'http.flows.{flow.name}.sequences', name)}: in order; the "
                   "first failed call ends it",
                   statement("", call, "", 8)]
-    if flow.sequences:
+    if each:  # per iteration: each task first takes the data set's next row
+        for name in flow.tasks:
+            call = f"self.{methods.get(name) or idents[name]}()"
+            fed = methods[f"fed {name}"] = identifier(f"{name}_fed", taken, "task")
+            lines += ["", f"    def {fed}(self):",
+                      f"        self.feed({data_const(flow.feed or '')})  # the next row, then the task",
+                      f"        {call}"]
+    if flow.sequences or each:
         lines.append("")
-    tasks = Coll("{", "}", tuple((Raw(methods[e] if e in methods else f"Endpoints.{idents[e]}"), Raw(str(w)))
-                                 for e, w in flow.tasks.items()))
+    tasks = Coll("{", "}", tuple((Raw(methods.get(f"fed {e}") or methods.get(e) or f"Endpoints.{idents[e]}"),
+                                  Raw(str(w))) for e, w in flow.tasks.items()))
     lines.append(statement("tasks = ", tasks, "", 4))
     if flow.user or flow.on_start or flow.feed:
         lines += ["", "    def on_start(self):"]
