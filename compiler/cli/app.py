@@ -58,7 +58,7 @@ EXIT_INTERNAL = 3
 
 SpecArgs = Annotated[list[Path] | None, typer.Argument(
     help="spec files (default: specs/*.yaml, or the project's `specs` setting)", show_default=False,
-    metavar="SPEC...")]
+    metavar="SPEC")]
 
 def spec_paths(paths: list[Path] | None) -> list[Path]:
     if paths:

@@ -124,8 +124,8 @@ def _judge_and_report(plan, result_paths: list[Path], report_dir: Path, strict: 
 
 @app.command()
 def check(
-    spec: Annotated[Path, typer.Argument(help="the spec whose targets are judged")],
-    results: Annotated[list[Path], typer.Argument(help="result files or folders", metavar="RESULTS...")],
+    spec: Annotated[Path, typer.Argument(help="the spec whose targets are judged", metavar="SPEC")],
+    results: Annotated[list[Path], typer.Argument(help="result files or folders", metavar="RESULTS")],
     report_dir: Annotated[Path, typer.Option("--report", help="folder for the reports")] = Path("report"),
     strict: Annotated[bool, typer.Option("--strict", help="warn counts as fail")] = False,
     baseline: Annotated[Path | None, typer.Option(
