@@ -98,7 +98,10 @@ def test_a_real_api_spec_runs_cleanly_and_its_assertion_bites(tool: str, tmp_pat
     assert sum(s.failures for s in series) == 0, ({s.name: s.errors for s in series}, seen)
     assert seen["created"] == 1 and seen["deleted"] == 1, seen  # once per test, before and after
     assert seen["refused"] == 0 and seen["alice"] > 0 and seen["bob"] > 0, seen
-    assert seen["limited"] > 0 and items.statuses.get("429", 0) == seen["limited"]
+    # every 429 the server sent is recorded (Locust: but one in flight per user when it stops)
+    limited = items.statuses.get("429", 0)
+    cut = 0 if tool == "k6" else 2  # users: 2
+    assert seen["limited"] > 0 and 0 <= seen["limited"] - limited <= cut, (seen, limited)
 
     seen, answer = api("degraded")
     with json_server(answer, with_headers=True) as url:
