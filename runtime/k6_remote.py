@@ -20,17 +20,16 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import time
 from pathlib import Path
 
 from .histogram import Histogram
 from .prometheus import Client, PrometheusError
+from .readers.k6 import NAME  # a spec name, as the NDJSON reader tells its endpoints
 
 RESULT = "k6-histograms.json"
 PUSH_SECONDS = 1
 RESOLUTION = 2 ** (1 / 16) - 1  # half a schema-3 bucket, relative: 0.044
-NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,79}$")  # a spec name (the reader's rule)
 LATENCY = ("k6_http_req_duration_seconds", "k6_perfspec_ws_latency_seconds")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.resources
-import re
 from collections import Counter
 from typing import Any
 
@@ -61,10 +60,6 @@ def uploads(plan: Plan) -> dict[str, dict[str, tuple[str, Any]]]:
             continue
         for field, value in ep.body.items():
             if not isinstance(value, str):
-                base = re.sub(r"[^0-9A-Za-z]+", "_", f"upload_{name}_{field}").strip("_").upper()
-                const, n = base, 2
-                while const in taken:
-                    const, n = f"{base}_{n}", n + 1
-                taken.add(const)
+                const = identifier(f"UPLOAD_{name}_{field}".upper(), taken, "UPLOAD")
                 out.setdefault(name, {})[field] = (const, value)
     return out
