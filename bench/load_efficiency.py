@@ -1,12 +1,22 @@
 """Load efficiency: generated Locust/k6 files against minimal hand-written ones on one fast target.
 
-Starts Debian's nginx on 127.0.0.1 (an ephemeral port, a temp folder) serving a small JSON, then
-runs, in alternating rounds with the same users and duration: the generated locustfile and a
-minimal FastHttpUser file; the generated k6 script (with and without `--out json`) and a minimal
-k6 script (`http.get` in the default function). Prints requests per second of each and the
-ratios generated / hand-written (median of rounds). Goals: k6 >= 0.9, Locust >= 0.95.
+Starts Debian's nginx on 127.0.0.1 (an ephemeral port, a temp folder; pinned to all cores but the
+last) serving a small JSON, checks it answers 200, then runs with the same users and duration the
+generated locustfile and a minimal FastHttpUser file, the generated k6 script (with and without
+`--out json`) and a minimal k6 script (`http.get` in the default function), in two modes:
 
-    python bench/load_efficiency.py [--seconds 20] [--rounds 3] [--users 20]
+- alternate: one run after the other, who goes first alternating by round;
+- paired: a pair's two runs at once, both pinned to the last core. The kernel shares that core
+  evenly between them, so their request rates compare their CPU cost per request, and whatever
+  the machine does meanwhile (this one's speed drifts by 10-30 % between runs) hits both alike.
+
+Locust's rate is its steady one (its per-second history without the first 2 s and the last);
+k6's is its own (requests over the test's duration). A run with any failed request stops the
+bench: figures of failing requests measure the failure path. Prints per mode the rps of each and
+per pair the median of the per-round ratios generated / hand-written. Goals: k6 >= 0.9,
+Locust >= 0.95.
+
+    python bench/load_efficiency.py [--seconds 20] [--rounds 3] [--users 20] [--mode both]
 """
 
 from __future__ import annotations
@@ -77,7 +87,11 @@ def nginx_conf(folder: Path, listen: str) -> list[str]:
     (folder / "www").mkdir(parents=True)
     (folder / "www" / "data.json").write_text(json.dumps({"id": 1, "name": "agent", "status": "ok"}))
     conf = folder / "nginx.conf"
+    # as root, nginx's workers run as `nobody`, who cannot read a private temp folder: every
+    # request would be answered 403 (and a bench of failing requests measures the failure path)
+    user = "user root;" if os.geteuid() == 0 else ""
     conf.write_text(f"""
+{user}
 worker_processes 1;
 daemon off;
 pid {folder}/nginx.pid;
@@ -99,71 +113,151 @@ http {{
     return [nginx, "-c", str(conf), "-p", str(folder)]
 
 
-def start_nginx(folder: Path) -> tuple[subprocess.Popen, str]:
+def start_nginx(folder: Path, pin: str | None = None) -> tuple[subprocess.Popen, str]:
+    """nginx on an ephemeral port; with `pin`, on those cores only (taskset)."""
     port = free_port()
-    proc = subprocess.Popen(nginx_conf(folder, f"127.0.0.1:{port}"), stderr=subprocess.DEVNULL)
+    cmd = nginx_conf(folder, f"127.0.0.1:{port}")
+    if pin:
+        cmd = ["taskset", "-c", pin, *cmd]
+    proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL)
     for _ in range(100):
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
-                return proc, f"http://127.0.0.1:{port}"
+                url = f"http://127.0.0.1:{port}"
+                answers_200(url + "/data.json")
+                return proc, url
         time.sleep(0.05)
     proc.kill()
     sys.exit("nginx did not start")
 
 
-def locust_rps(locustfile: Path, url: str, users: int, seconds: int, work: Path, shaped: bool) -> float:
+def answers_200(url: str) -> None:
+    """The bench measures successful requests only: a target that refuses them stops it."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            status = resp.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    if status != 200:
+        sys.exit(f"the target answers {status} at {url}, not 200")
+
+
+def no_failures(tool: str, failed: int, count: int) -> None:
+    """A run with failed requests measured something else than the bench means to: stop."""
+    if failed:
+        sys.exit(f"{tool}: {failed:,} of {count:,} requests failed; the figures would be meaningless")
+
+
+class Run:
+    """One load generator process: started, then measured when it has ended."""
+
+    def __init__(self, label: str, args: list[str], env: dict[str, str], result: Path, core: str | None):
+        if core is not None:  # pinned: `paired` mode shares one core between two runs
+            args = ["taskset", "-c", core, *args]
+        self.label, self.result = label, result
+        self.proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def wait(self, seconds: int) -> float:
+        """Wait for the process; return the CPU seconds (user + system) it spent."""
+        deadline = time.monotonic() + seconds + 60
+        while True:
+            pid, _, usage = os.wait4(self.proc.pid, os.WNOHANG)
+            if pid:
+                self.proc.returncode = 0  # reaped here; keep Popen from waiting again
+                return usage.ru_utime + usage.ru_stime
+            if time.monotonic() > deadline:
+                self.proc.kill()
+            time.sleep(0.05)
+
+
+def start_locust(label: str, locustfile: Path, url: str, args: argparse.Namespace, work: Path,
+                 shaped: bool, core: str | None) -> Run:
     prefix = work / f"locust-{time.monotonic_ns()}"
-    args = [
-        "locust",
-        "-f",
-        str(locustfile),
-        "--headless",
-        "--only-summary",
-        "--host",
-        url,
-        "--csv",
-        str(prefix),
-    ]
-    if not shaped:
-        args += ["-u", str(users), "-r", str(users), "-t", f"{seconds}s"]
+    cmd = ["locust", "-f", str(locustfile), "--headless", "--only-summary", "--host", url,
+           "--csv", str(prefix)]
+    if not shaped:  # the hand-written file; the generated one runs its profile (same users and time)
+        cmd += ["-u", str(args.users), "-r", str(args.users), "-t", f"{args.seconds}s"]
     env = {**os.environ, "PERFSPEC_PROFILE": "bench", "PERFSPEC_RESULTS_DIR": str(work)}
-    cpu = run_measured(args, env, seconds)
-    with open(f"{prefix}_stats.csv") as handle:
+    return Run(label, cmd, env, prefix, core)
+
+
+def locust_result(run: Run) -> tuple[float, int]:
+    """Requests per second over the steady part of the run (Locust's per-second history, without
+    its first 2 s of spawning and its last second), and the whole run's request count."""
+    with open(f"{run.result}_stats.csv") as handle:
         row = next(r for r in csv.DictReader(handle) if r["Name"] == "Aggregated")
-    return float(row["Requests/s"]), cpu / max(1, int(row["Request Count"]))
+    no_failures("locust", int(row["Failure Count"]), int(row["Request Count"]))
+    with open(f"{run.result}_stats_history.csv") as handle:
+        history = [(int(r["Timestamp"]), int(r["Total Request Count"]))
+                   for r in csv.DictReader(handle) if r["Name"] == "Aggregated"]
+    steady = [h for h in history if h[0] >= history[0][0] + 2][:-1]
+    if len(steady) < 2:
+        sys.exit("locust: the run is too short for a steady window; use --seconds 6 or more")
+    (t0, n0), (t1, n1) = steady[0], steady[-1]
+    return (n1 - n0) / (t1 - t0), int(row["Request Count"])
 
 
-def k6_rps(script: Path, url: str, users: int, seconds: int, work: Path, out: bool) -> float:
+def start_k6(label: str, script: Path, url: str, args: argparse.Namespace, work: Path, out: bool,
+             core: str | None) -> Run:
     summary = work / f"k6-{time.monotonic_ns()}.json"
-    args = ["k6", "run", "--quiet", "--summary-export", str(summary)]
+    cmd = ["k6", "run", "--quiet", "--summary-export", str(summary)]
     if out:
-        args += ["--out", f"json={work / 'k6.ndjson'}"]
+        cmd += ["--out", f"json={work / f'k6-{time.monotonic_ns()}.ndjson'}"]
     env = {
         **os.environ,
         "API_URL": url,
-        "USERS": str(users),
-        "SECONDS": str(seconds),
+        "USERS": str(args.users),
+        "SECONDS": str(args.seconds),
         "PERFSPEC_PROFILE": "bench",
         "K6_NO_USAGE_REPORT": "true",
     }
-    cpu = run_measured([*args, str(script)], env, seconds)
-    (work / "k6.ndjson").unlink(missing_ok=True)
-    reqs = json.loads(summary.read_text())["metrics"]["http_reqs"]
-    return float(reqs["rate"]), cpu / max(1, int(reqs["count"]))
+    return Run(label, [*cmd, str(script)], env, summary, core)
 
 
-def run_measured(args: list[str], env: dict[str, str], seconds: int) -> float:
-    """Run the load generator; return the CPU seconds (user + system) it spent."""
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + seconds + 60
-    while True:
-        pid, _, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            proc.returncode = 0  # reaped here; keep Popen from waiting again
-            return usage.ru_utime + usage.ru_stime
-        if time.monotonic() > deadline:
-            proc.kill()
-        time.sleep(0.05)
+def k6_result(run: Run) -> tuple[float, int]:
+    """k6's own rate (its requests over the test's duration) and request count."""
+    metrics = json.loads(run.result.read_text())["metrics"]
+    reqs = metrics["http_reqs"]
+    no_failures("k6", int(metrics["http_req_failed"]["passes"]), int(reqs["count"]))
+    for ndjson in run.result.parent.glob("k6-*.ndjson"):
+        ndjson.unlink()
+    return float(reqs["rate"]), int(reqs["count"])
+
+
+def measure(runs: list[Run], seconds: int) -> list[tuple[float, float]]:
+    """Wait for runs started together; per run its rps and CPU seconds per request."""
+    cpu = [r.wait(seconds) for r in runs]
+    out = []
+    for run, used in zip(runs, cpu, strict=True):
+        rps, count = (locust_result if run.label.startswith("locust") else k6_result)(run)
+        out.append((rps, used / max(1, count)))
+    return out
+PAIRS = {  # label: generated, hand-written, goal
+    "locust": ("locust generated", "locust hand-written", "goal >= 0.95"),
+    "k6": ("k6 generated", "k6 hand-written", "goal >= 0.9"),
+    "k6, both with --out json": ("k6 generated --out json", "k6 hand-written --out json", "no goal"),
+}
+
+
+def starters(work: Path, url: str, args: argparse.Namespace) -> dict:
+    """Per run label: a function starting that run, pinned to a core or not."""
+    gen = work / "gen" / "spec"
+    return {
+        "locust generated": lambda core: start_locust(
+            "locust generated", gen / "locustfile.py", url, args, work, True, core),
+        "locust hand-written": lambda core: start_locust(
+            "locust hand-written", work / "hand_locust.py", url, args, work, False, core),
+        "k6 generated": lambda core: start_k6("k6 generated", gen / "k6.js", url, args, work, False, core),
+        "k6 hand-written": lambda core: start_k6(
+            "k6 hand-written", work / "hand_k6.js", url, args, work, False, core),
+        "k6 generated --out json": lambda core: start_k6(
+            "k6 generated --out json", gen / "k6.js", url, args, work, True, core),
+        "k6 hand-written --out json": lambda core: start_k6(
+            "k6 hand-written --out json", work / "hand_k6.js", url, args, work, True, core),
+    }
 
 
 def main() -> None:
@@ -172,112 +266,74 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--tools", default="locust,k6", help="which pairs to run: locust, k6 or both")
+    parser.add_argument("--mode", choices=("alternate", "paired", "both"), default="both",
+                        help="alternate: one run after the other; paired: each pair at once, on one "
+                        "shared core")
     args = parser.parse_args()
+    modes = ["alternate", "paired"] if args.mode == "both" else [args.mode]
+    pairs = [p for p in PAIRS if p.split(",")[0] in args.tools.split(",")]
+    cores = os.cpu_count() or 1
+    shared_core = str(cores - 1)  # paired runs share the last core; nginx keeps the others
+    results: dict[str, dict[str, list[tuple[float, float]]]] = {m: {} for m in modes}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        (work / "spec.yaml").write_text(SPEC % {"users": args.users, "seconds": args.seconds})
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "perfspec.compiler.cli",
-                "build",
-                str(work / "spec.yaml"),
-                "--out",
-                str(work / "gen"),
-                "--only",
-                "locust,k6",
-            ],
-            check=True,
-            capture_output=True,
-        )
-        (work / "hand_locust.py").write_text(HAND_LOCUST)
-        (work / "hand_k6.js").write_text(HAND_K6)
-        nginx, url = start_nginx(work / "nginx")
-        runs: dict[str, list[tuple[float, float]]] = {
-            k: []
-            for k in (
-                "locust generated",
-                "locust hand-written",
-                "k6 generated",
-                "k6 generated --out json",
-                "k6 hand-written",
-                "k6 hand-written --out json",
-            )
-        }
+        build(work, args)
+        pin = ",".join(map(str, range(cores - 1))) if cores > 1 else None
+        nginx, url = start_nginx(work / "nginx", pin)
+        start = starters(work, url, args)
         try:
             for r in range(args.rounds):
-                order = [
-                    (
-                        "locust generated",
-                        lambda: locust_rps(
-                            work / "gen/spec/locustfile.py", url, args.users, args.seconds, work, True
-                        ),
-                    ),
-                    (
-                        "locust hand-written",
-                        lambda: locust_rps(
-                            work / "hand_locust.py", url, args.users, args.seconds, work, False
-                        ),
-                    ),
-                    (
-                        "k6 generated",
-                        lambda: k6_rps(work / "gen/spec/k6.js", url, args.users, args.seconds, work, False),
-                    ),
-                    (
-                        "k6 hand-written",
-                        lambda: k6_rps(work / "hand_k6.js", url, args.users, args.seconds, work, False),
-                    ),
-                    (
-                        "k6 generated --out json",
-                        lambda: k6_rps(work / "gen/spec/k6.js", url, args.users, args.seconds, work, True),
-                    ),
-                    (
-                        "k6 hand-written --out json",
-                        lambda: k6_rps(work / "hand_k6.js", url, args.users, args.seconds, work, True),
-                    ),
-                ]
-                if r % 2:  # alternate which of each pair runs first
-                    order = [order[1], order[0], order[3], order[2], order[5], order[4]]
-                order = [(n, fn) for n, fn in order if n.split()[0] in args.tools.split(",")]
-                for name, fn in order:
-                    runs[name].append(fn())
-                    rps, cpu = runs[name][-1]
-                    line = f"round {r + 1}: {name:28s} {rps:10,.0f} rps {cpu * 1e6:8.1f} µs CPU/request"
-                    print(line, flush=True)
+                for mode in modes:
+                    for pair in pairs:
+                        gen, hand, _ = PAIRS[pair]
+                        order = [gen, hand] if r % 2 == 0 else [hand, gen]  # alternate who goes first
+                        if mode == "alternate":
+                            measured = [measure([start[label](None)], args.seconds)[0] for label in order]
+                        else:
+                            measured = measure([start[label](shared_core) for label in order], args.seconds)
+                        for label, (rps, cpu) in zip(order, measured, strict=True):
+                            results[mode].setdefault(label, []).append((rps, cpu))
+                            print(f"round {r + 1} {mode:9s} {label:28s} {rps:10,.0f} rps "
+                                  f"{cpu * 1e6:8.1f} µs CPU/request", flush=True)
         finally:
             nginx.terminate()
             nginx.wait(timeout=10)
-    report(runs, args)
+    for mode in modes:
+        report(mode, results[mode], args)
 
 
-PAIRS = {
-    "locust": ("locust generated", "locust hand-written", "goal >= 0.95"),
-    "k6": ("k6 generated", "k6 hand-written", "goal >= 0.9"),
-    "k6, both with --out json": ("k6 generated --out json", "k6 hand-written --out json", "no goal"),
-}
+def build(work: Path, args: argparse.Namespace) -> None:
+    """The bench spec built by perfspec, and the two minimal hand-written files."""
+    (work / "spec.yaml").write_text(SPEC % {"users": args.users, "seconds": args.seconds})
+    cmd = [sys.executable, "-m", "perfspec.compiler.cli", "build", str(work / "spec.yaml"),
+           "--out", str(work / "gen"), "--only", "locust,k6"]
+    subprocess.run(cmd, check=True, capture_output=True)
+    (work / "hand_locust.py").write_text(HAND_LOCUST)
+    (work / "hand_k6.js").write_text(HAND_K6)
 
 
-def report(runs: dict[str, list[tuple[float, float]]], args: argparse.Namespace) -> None:
-    """Print medians, and per pair the median of the per-round ratios (a round's two runs are adjacent
-    in time, so the machine's drift between rounds cancels out), for throughput and for the load
-    generator's CPU per request (hand-written / generated: 1.0 means the generated file spends no
-    more CPU per request than the minimal one)."""
-    print(f"\n{args.users} users, {args.seconds} s, {args.rounds} rounds, {os.cpu_count()} cores; medians:")
+def report(mode: str, runs: dict[str, list[tuple[float, float]]], args: argparse.Namespace) -> None:
+    """Print medians, and per pair the median of the per-round ratios (a round's two runs are
+    adjacent in time, or simultaneous when paired, so the machine's drift cancels out), for
+    throughput and for the load generator's CPU per request (hand-written / generated: 1.0 means
+    the generated file spends no more CPU per request than the minimal one)."""
+    print(f"\n{mode}: {args.users} users, {args.seconds} s, {args.rounds} rounds, "
+          f"{os.cpu_count()} cores; medians:")
     for k, v in runs.items():
-        if v:
-            rps = statistics.median(x for x, _ in v)
-            cpu = statistics.median(c for _, c in v) * 1e6
-            print(f"  {k:28s} {rps:10,.0f} rps {cpu:8.1f} µs CPU/request   rounds: "
-                  f"{', '.join(f'{x:,.0f}' for x, _ in v)}")
+        rps = statistics.median(x for x, _ in v)
+        cpu = statistics.median(c for _, c in v) * 1e6
+        print(f"  {k:28s} {rps:10,.0f} rps {cpu:8.1f} µs CPU/request   rounds: "
+              f"{', '.join(f'{x:,.0f}' for x, _ in v)}")
     print("ratios generated / hand-written: median of per-round ratios (rps; CPU efficiency)")
     for label, (gen, hand, goal) in PAIRS.items():
-        if not runs[gen] or not runs[hand]:
+        if not runs.get(gen) or not runs.get(hand):
             continue
-        pairs = list(zip(runs[gen], runs[hand], strict=False))
+        pairs = list(zip(runs[gen], runs[hand], strict=True))
         rps = statistics.median(g[0] / h[0] for g, h in pairs)
         cpu = statistics.median(h[1] / g[1] for g, h in pairs)
-        print(f"  {label:28s} rps {rps:.3f}   CPU/request {cpu:.3f}   ({goal})")
+        each = ", ".join(f"{g[0] / h[0]:.3f}" for g, h in pairs)
+        print(f"  {label:28s} rps {rps:.3f}   CPU/request {cpu:.3f}   ({goal}; rounds {each})")
+
 
 if __name__ == "__main__":
     main()

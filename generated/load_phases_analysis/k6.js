@@ -87,6 +87,9 @@ export const options = {
   ],
 };
 
+// the statuses most endpoints expect; PARAMS names the others'
+http.setResponseCallback(http.expectedStatuses(200, 201, 204));
+
 // per endpoint: its fixed request parameters; `name` and `class` tags (and a flag per target no existing tag selects)
 const PARAMS = {
   "create_agent": {
@@ -103,7 +106,6 @@ const PARAMS = {
       "target_sustained_capacity": "yes",
       "target_service_level": "yes",
     },
-    responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "create_task": {
     headers: {"Content-Type": "application/json"},
@@ -119,7 +121,6 @@ const PARAMS = {
       "target_sustained_capacity": "yes",
       "target_service_level": "yes",
     },
-    responseCallback: http.expectedStatuses(200, 201, 204),
   },
   "delete_agent": {
     tags: {
@@ -133,8 +134,7 @@ const PARAMS = {
       "target_peak_capacity": "yes",
       "target_sustained_capacity": "yes",
       "target_service_level": "yes",
-    },
-    responseCallback: http.expectedStatuses(200, 201, 204),
+    }
   },
   "get_agent": {
     tags: {
@@ -148,8 +148,7 @@ const PARAMS = {
       "target_peak_capacity": "yes",
       "target_sustained_capacity": "yes",
       "target_service_level": "yes",
-    },
-    responseCallback: http.expectedStatuses(200, 201, 204),
+    }
   },
   "get_task": {
     tags: {
@@ -163,8 +162,7 @@ const PARAMS = {
       "target_peak_capacity": "yes",
       "target_sustained_capacity": "yes",
       "target_service_level": "yes",
-    },
-    responseCallback: http.expectedStatuses(200, 201, 204),
+    }
   },
   "list_agents": {
     tags: {
@@ -178,8 +176,7 @@ const PARAMS = {
       "target_peak_capacity": "yes",
       "target_sustained_capacity": "yes",
       "target_service_level": "yes",
-    },
-    responseCallback: http.expectedStatuses(200, 201, 204),
+    }
   },
   "list_goals": {
     tags: {
@@ -193,8 +190,7 @@ const PARAMS = {
       "target_peak_capacity": "yes",
       "target_sustained_capacity": "yes",
       "target_service_level": "yes",
-    },
-    responseCallback: http.expectedStatuses(200, 201, 204),
+    }
   },
   "patch_agent": {
     headers: {"Content-Type": "application/json"},
@@ -210,7 +206,6 @@ const PARAMS = {
       "target_sustained_capacity": "yes",
       "target_service_level": "yes",
     },
-    responseCallback: http.expectedStatuses(200, 201, 204),
   },
 };
 

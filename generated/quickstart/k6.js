@@ -52,33 +52,18 @@ export const options = {
   ],
 };
 
+// the statuses most endpoints expect; PARAMS names the others'
+http.setResponseCallback(http.expectedStatuses(200, 201, 204));
+
 // per endpoint: its fixed request parameters; `name` and `class` tags (and a flag per target no existing tag selects)
 const PARAMS = {
-  "create_agent": {
-    tags: {"name": "create_agent", "class": "crud"},
-    responseCallback: http.expectedStatuses(200, 201, 204),
-  },
-  "delete_agent": {
-    tags: {"name": "delete_agent", "class": "crud"},
-    responseCallback: http.expectedStatuses(200, 201, 204),
-  },
-  "get_agent": {
-    tags: {"name": "get_agent", "class": "crud"},
-    responseCallback: http.expectedStatuses(200, 201, 204),
-  },
-  "health": {
-    tags: {"name": "health", "class": "health"},
-    responseCallback: http.expectedStatuses(200, 201, 204),
-  },
-  "list_agents": {
-    tags: {"name": "list_agents", "class": "read_heavy"},
-    responseCallback: http.expectedStatuses(200, 201, 204),
-  },
+  "create_agent": {tags: {"name": "create_agent", "class": "crud"}},
+  "delete_agent": {tags: {"name": "delete_agent", "class": "crud"}},
+  "get_agent": {tags: {"name": "get_agent", "class": "crud"}},
+  "health": {tags: {"name": "health", "class": "health"}},
+  "list_agents": {tags: {"name": "list_agents", "class": "read_heavy"}},
   "login": {tags: {"name": "login", "class": "auth"}, responseCallback: http.expectedStatuses(200, 429)},
-  "register": {
-    tags: {"name": "register", "class": "auth"},
-    responseCallback: http.expectedStatuses(200, 201, 204),
-  },
+  "register": {tags: {"name": "register", "class": "auth"}},
 };
 
 // http.endpoints.create_agent

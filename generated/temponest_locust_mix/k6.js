@@ -67,6 +67,9 @@ export const options = {
   ],
 };
 
+// the statuses most endpoints expect; PARAMS names the others'
+http.setResponseCallback(http.expectedStatuses(200, 201, 204));
+
 // per endpoint: its fixed request parameters; `name` and `class` tags (and a flag per target no existing tag selects)
 const PARAMS = {
   "create_agent": {
@@ -75,8 +78,7 @@ const PARAMS = {
       "class": "api",
       "target_concurrent_users_100": "yes",
       "target_quick_run": "yes",
-    },
-    responseCallback: http.expectedStatuses(200, 201, 204),
+    }
   },
   "create_schedule": {
     tags: {
@@ -84,8 +86,7 @@ const PARAMS = {
       "class": "api",
       "target_concurrent_users_100": "yes",
       "target_quick_run": "yes",
-    },
-    responseCallback: http.expectedStatuses(200, 201, 204),
+    }
   },
   "delete_agent": {
     tags: {
@@ -93,8 +94,7 @@ const PARAMS = {
       "class": "api",
       "target_concurrent_users_100": "yes",
       "target_quick_run": "yes",
-    },
-    responseCallback: http.expectedStatuses(200, 201, 204),
+    }
   },
   "get_agent": {
     tags: {
@@ -102,8 +102,7 @@ const PARAMS = {
       "class": "api",
       "target_concurrent_users_100": "yes",
       "target_quick_run": "yes",
-    },
-    responseCallback: http.expectedStatuses(200, 201, 204),
+    }
   },
   "get_schedule": {
     tags: {
@@ -111,8 +110,7 @@ const PARAMS = {
       "class": "api",
       "target_concurrent_users_100": "yes",
       "target_quick_run": "yes",
-    },
-    responseCallback: http.expectedStatuses(200, 201, 204),
+    }
   },
   "health": {
     tags: {
@@ -120,8 +118,7 @@ const PARAMS = {
       "class": "health",
       "target_concurrent_users_100": "yes",
       "target_quick_run": "yes",
-    },
-    responseCallback: http.expectedStatuses(200, 201, 204),
+    }
   },
   "list_agents": {
     tags: {
@@ -129,8 +126,7 @@ const PARAMS = {
       "class": "api",
       "target_concurrent_users_100": "yes",
       "target_quick_run": "yes",
-    },
-    responseCallback: http.expectedStatuses(200, 201, 204),
+    }
   },
   "list_schedules": {
     tags: {
@@ -138,8 +134,7 @@ const PARAMS = {
       "class": "api",
       "target_concurrent_users_100": "yes",
       "target_quick_run": "yes",
-    },
-    responseCallback: http.expectedStatuses(200, 201, 204),
+    }
   },
   "login": {
     tags: {"name": "login", "class": "auth", "target_concurrent_users_100": "yes", "target_quick_run": "yes"},
@@ -151,8 +146,7 @@ const PARAMS = {
       "class": "rag",
       "target_concurrent_users_100": "yes",
       "target_quick_run": "yes",
-    },
-    responseCallback: http.expectedStatuses(200, 201, 204),
+    }
   },
   "register": {
     tags: {
@@ -160,8 +154,7 @@ const PARAMS = {
       "class": "auth",
       "target_concurrent_users_100": "yes",
       "target_quick_run": "yes",
-    },
-    responseCallback: http.expectedStatuses(200, 201, 204),
+    }
   },
   "run_agent": {
     tags: {
@@ -169,8 +162,7 @@ const PARAMS = {
       "class": "agent_execution",
       "target_concurrent_users_100": "yes",
       "target_quick_run": "yes",
-    },
-    responseCallback: http.expectedStatuses(200, 201, 204),
+    }
   },
 };
 

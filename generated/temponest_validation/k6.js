@@ -104,41 +104,23 @@ export const options = {
   ],
 };
 
+// the statuses most endpoints expect; PARAMS names the others'
+http.setResponseCallback(http.expectedStatuses(200, 201, 204));
+
 // per endpoint: its fixed request parameters; `name` and `class` tags (and a flag per target no existing tag selects)
 const PARAMS = {
-  "create_agent": {
-    tags: {"name": "create_agent", "class": "crud", "target_k6_agents": "yes"},
-    responseCallback: http.expectedStatuses(200, 201, 204),
-  },
-  "delete_agent": {
-    tags: {"name": "delete_agent", "class": "crud"},
-    responseCallback: http.expectedStatuses(200, 201, 204),
-  },
-  "get_agent": {
-    tags: {"name": "get_agent", "class": "crud", "target_k6_agents": "yes"},
-    responseCallback: http.expectedStatuses(200, 201, 204),
-  },
-  "health": {
-    tags: {"name": "health", "class": "health"},
-    responseCallback: http.expectedStatuses(200, 201, 204),
-  },
-  "list_agents": {
-    tags: {"name": "list_agents", "class": "read_heavy", "target_k6_agents": "yes"},
-    responseCallback: http.expectedStatuses(200, 201, 204),
-  },
+  "create_agent": {tags: {"name": "create_agent", "class": "crud", "target_k6_agents": "yes"}},
+  "delete_agent": {tags: {"name": "delete_agent", "class": "crud"}},
+  "get_agent": {tags: {"name": "get_agent", "class": "crud", "target_k6_agents": "yes"}},
+  "health": {tags: {"name": "health", "class": "health"}},
+  "list_agents": {tags: {"name": "list_agents", "class": "read_heavy", "target_k6_agents": "yes"}},
   "login": {tags: {"name": "login", "class": "auth"}, responseCallback: http.expectedStatuses(200, 429)},
   "register": {
     tags: {"name": "register", "class": "auth"},
     responseCallback: http.expectedStatuses(200, 201, 409, 429),
   },
-  "update_agent": {
-    tags: {"name": "update_agent", "class": "crud", "target_k6_agents": "yes"},
-    responseCallback: http.expectedStatuses(200, 201, 204),
-  },
-  "verify_token": {
-    tags: {"name": "verify_token", "class": "auth"},
-    responseCallback: http.expectedStatuses(200, 201, 204),
-  },
+  "update_agent": {tags: {"name": "update_agent", "class": "crud", "target_k6_agents": "yes"}},
+  "verify_token": {tags: {"name": "verify_token", "class": "auth"}},
 };
 
 // http.endpoints.create_agent

@@ -360,7 +360,12 @@ function capped(scenario, seconds) {
 }
 
 let user = null;
+// this VU's iteration, settled at its start: the task picker (or its only task), whether a data
+// row is taken per iteration, the think time (closed models only); nothing is looked up per call
 let pick = null;
+let only = null;
+let feedEach = false;
+let think = null;
 let closed = true;
 let failingSince = 0;
 
@@ -381,13 +386,16 @@ function start(flows, profileFlows) {
   for (const t of flow.tasks) bounds.push((total += t[1]));
   pick =
     tasks.length === 1
-      ? () => tasks[0]
+      ? null // the one task, called directly (see run)
       : () => {
           const r = Math.random() * total;
           let i = 0;
           while (bounds[i] <= r) i++;
           return tasks[i];
         };
+  only = tasks.length === 1 ? tasks[0] : null;
+  feedEach = Boolean(flow.feed && flow.feed[2]);
+  think = closed && flow.think ? flow.think : null;
   for (const [step, name, expected] of flow.onStart || []) {
     const before = user.failures || 0;
     const res = step(user);
@@ -495,11 +503,10 @@ export function run(flows, profileFlows, shared) {
     sleep(1); // a stopped user idles to the end (k6 cannot stop one VU); never a busy loop
     return;
   }
-  if (user.flow.feed && user.flow.feed[2]) takeRow(user.flow.feed, exec.scenario.iterationInTest);
-  const res = pick()(user);
+  if (feedEach) takeRow(user.flow.feed, exec.scenario.iterationInTest);
+  const res = only !== null ? only(user) : pick()(user);
   if (res) watch(res);
-  const think = user.flow.think;
-  if (think && closed) sleep(think[0] + Math.random() * (think[1] - think[0]));
+  if (think !== null) sleep(think[0] + Math.random() * (think[1] - think[0]));
 }
 
 // http.setup (in k6's setup(), returning what it extracted for every VU) and http.teardown (in

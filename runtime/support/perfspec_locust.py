@@ -179,10 +179,12 @@ class PerfspecUser(FastHttpUser):
         self.vars: dict[str, Any] = dict(SHARED)  # what http.setup extracted, for every user
         self.first_failure: tuple[str, str] | None = None  # (call, cause) since the user started
         self.failures = 0  # this user's failed calls (a sequence stops at its first)
+        self._context = {"perfspec_user": self}
 
     def context(self) -> dict:
-        """Every request's context (Locust merges it in): failures are traced to their user."""
-        return {"perfspec_user": self}
+        """Every request's context (Locust copies it into the request's): failures are traced to
+        their user."""
+        return self._context
 
     def finished(self, key: str) -> None:
         """The end of http.setup (key "setup") or http.teardown: its values go to every user; a

@@ -9,6 +9,7 @@ checks and profile selection live in the support module `perfspec_k6.js` (runtim
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import PurePosixPath
 
 from ... import templates
@@ -116,23 +117,47 @@ def _static_headers(ep: EndpointPlan, flow_headers: bool) -> Coll | None:
     return Coll("{", "}", tuple(own))
 
 
+def _expected(ep: EndpointPlan) -> str:
+    """The statuses k6 counts as expected for an endpoint (retried ones too: the last is judged)."""
+    return ", ".join(map(str, sorted({*ep.expect, *(ep.retry["on"] if ep.retry else [])})))
+
+
+def common_expected(plan: Plan) -> str | None:
+    """The expected statuses most endpoints share: set once with http.setResponseCallback, since a
+    responseCallback in every request's params costs k6 about 5 % of its throughput (bench/)."""
+    counts = Counter(_expected(ep) for ep in plan.endpoints.values() if ep.method != "WS")
+    return min(counts, key=lambda k: (-counts[k], k)) if counts else None
+
+
 def params(plan: Plan, flow_headers: bool) -> Coll:
     """Per endpoint the request parameters fixed at build time, made once, not per call."""
     items = []
     sample_tags = tags(plan)
+    shared = common_expected(plan)
     for name, ep in plan.endpoints.items():
         entry: list = []
         static = _static_headers(ep, flow_headers)
         if static is not None and static.items:
             entry.append((Raw("headers"), static))
         entry.append((Raw("tags"), literal(sample_tags[name], JS)))
-        if ep.method != "WS":
-            expected = ", ".join(map(str, sorted({*ep.expect, *(ep.retry["on"] if ep.retry else [])})))
-            entry.append((Raw("responseCallback"), Raw(f"http.expectedStatuses({expected})")))
+        if ep.method != "WS" and _expected(ep) != shared:
+            entry.append((Raw("responseCallback"), Raw(f"http.expectedStatuses({_expected(ep)})")))
         if ep.timeout:
             entry.append((Raw("timeout"), Raw(js_str(_ms(ep.timeout)))))
         items.append((Raw(js_str(name)), Coll("{", "}", tuple(entry))))
     return Coll("{", "}", tuple(items))
+
+
+def params_lines(plan: Plan, flow_headers: bool) -> list[str]:
+    """The expected statuses most endpoints share, then PARAMS."""
+    shared = common_expected(plan)
+    lines = []
+    if shared is not None:
+        lines += ["", "// the statuses most endpoints expect; PARAMS names the others'",
+                  f"http.setResponseCallback(http.expectedStatuses({shared}));"]
+    lines += ["", "// per endpoint: its fixed request parameters; `name` and `class` tags (and a "
+              "flag per target no existing tag selects)"]
+    return [*lines, statement("const PARAMS = ", params(plan, flow_headers), ";", 0, JS)]
 
 
 def _url(ep: EndpointPlan, bases: dict[str, str]) -> Raw:
@@ -289,9 +314,7 @@ class K6Backend:
         body_lines += [f'const {const} = open({_data_path(u.path, up)}, "b"); // a multipart file, read once'
                        for fields in files.values() for const, u in fields.values()]
         body_lines += options_lines(plan, profiles, default)
-        body_lines += ["", "// per endpoint: its fixed request parameters; `name` and `class` tags (and a "
-                       "flag per target no existing tag selects)"]
-        body_lines.append(statement("const PARAMS = ", params(plan, flow_headers), ";", 0, JS))
+        body_lines += params_lines(plan, flow_headers)
         for name in plan.endpoints:
             body_lines += [""] + endpoint_function(plan.endpoints[name], idents[name], bases, flow_headers,
                                                    files.get(name))
