@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.load_efficiency import nginx_conf  # noqa: E402
+from bench.load_efficiency import nginx_conf, no_failures  # noqa: E402
 from tests.netns import network  # noqa: E402
 
 SPEC = """\
@@ -73,6 +73,7 @@ def locust(net, folder: Path, env: dict, workers: int, seconds: int, work: Path)
         p.wait(timeout=seconds + 120)
     with open(f"{prefix}_stats.csv") as handle:
         row = next(r for r in csv.DictReader(handle) if r["Name"] == "Aggregated")
+    no_failures("locust", int(row["Failure Count"]), int(row["Request Count"]))
     return float(row["Requests/s"])
 
 
@@ -85,7 +86,10 @@ def k6(net, folder: Path, env: dict, segments: int, seconds: int, work: Path) ->
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in range(segments)]
     for p in procs:
         p.wait(timeout=seconds + 120)
-    return sum(json.loads(s.read_text())["metrics"]["http_reqs"]["rate"] for s in summaries)
+    metrics = [json.loads(s.read_text())["metrics"] for s in summaries]
+    for m in metrics:
+        no_failures("k6", int(m["http_req_failed"]["passes"]), int(m["http_reqs"]["count"]))
+    return sum(m["http_reqs"]["rate"] for m in metrics)
 
 
 def main() -> None:
