@@ -21,6 +21,7 @@ command -v shellcheck >/dev/null 2>&1 || need_apt+=(shellcheck)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)  # network namespaces: tests/test_multi_host.py
+{ command -v nginx || test -x /usr/sbin/nginx; } >/dev/null 2>&1 || need_apt+=(nginx-light)  # the benches' target
 if [ ${#need_apt[@]} -gt 0 ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
