@@ -360,10 +360,9 @@ function capped(scenario, seconds) {
 }
 
 let user = null;
-// this VU's iteration, settled at its start: the task picker (or its only task), whether a data
-// row is taken per iteration, the think time (closed models only); nothing is looked up per call
-let pick = null;
-let only = null;
+// this VU's iteration, settled at its start: its task (the only one, or a weighted pick), whether
+// a data row is taken per iteration, the think time (closed models only)
+let step = null;
 let feedEach = false;
 let think = null;
 let closed = true;
@@ -384,16 +383,15 @@ function start(flows, profileFlows) {
   const bounds = [];
   let total = 0;
   for (const t of flow.tasks) bounds.push((total += t[1]));
-  pick =
+  step =
     tasks.length === 1
-      ? null // the one task, called directly (see run)
-      : () => {
+      ? tasks[0]
+      : (u) => {
           const r = Math.random() * total;
           let i = 0;
           while (bounds[i] <= r) i++;
-          return tasks[i];
+          return tasks[i](u);
         };
-  only = tasks.length === 1 ? tasks[0] : null;
   feedEach = Boolean(flow.feed && flow.feed[2]);
   think = closed && flow.think ? flow.think : null;
   for (const [step, name, expected] of flow.onStart || []) {
@@ -504,7 +502,7 @@ export function run(flows, profileFlows, shared) {
     return;
   }
   if (feedEach) takeRow(user.flow.feed, exec.scenario.iterationInTest);
-  const res = only !== null ? only(user) : pick()(user);
+  const res = step(user);
   if (res) watch(res);
   if (think !== null) sleep(think[0] + Math.random() * (think[1] - think[0]));
 }

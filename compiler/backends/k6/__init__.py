@@ -129,11 +129,11 @@ def common_expected(plan: Plan) -> str | None:
     return min(counts, key=lambda k: (-counts[k], k)) if counts else None
 
 
-def params(plan: Plan, flow_headers: bool) -> Coll:
-    """Per endpoint the request parameters fixed at build time, made once, not per call."""
+def params(plan: Plan, flow_headers: bool, shared: str | None) -> Coll:
+    """Per endpoint the request parameters fixed at build time, made once, not per call; a
+    responseCallback only where the expected statuses differ from the `shared` ones."""
     items = []
     sample_tags = tags(plan)
-    shared = common_expected(plan)
     for name, ep in plan.endpoints.items():
         entry: list = []
         static = _static_headers(ep, flow_headers)
@@ -157,7 +157,7 @@ def params_lines(plan: Plan, flow_headers: bool) -> list[str]:
                   f"http.setResponseCallback(http.expectedStatuses({shared}));"]
     lines += ["", "// per endpoint: its fixed request parameters; `name` and `class` tags (and a "
               "flag per target no existing tag selects)"]
-    return [*lines, statement("const PARAMS = ", params(plan, flow_headers), ";", 0, JS)]
+    return [*lines, statement("const PARAMS = ", params(plan, flow_headers, shared), ";", 0, JS)]
 
 
 def _url(ep: EndpointPlan, bases: dict[str, str]) -> Raw:
