@@ -72,6 +72,61 @@ def test_k6_extracts_a_canonicalised_etag_and_tags_class(tmp_path: Path) -> None
     assert point["data"]["tags"]["class"] == "read"
 
 
+ONE_TASK_FLOWS = """\
+version: 1
+name: one_task
+hosts:
+  api: {url: "${API_URL}"}
+http:
+  defaults: {host: api}
+  endpoints:
+    create_record: {post: /records, json: {name: r}, class: write, expect: {status: [201]},
+                    extract: {record_id: $.id, etag: "header:ETag"}}
+    get_record: {get: "/records/{record_id}", headers: {If-Match: "{etag}"}, class: read,
+                 expect: {status: [200], json: {$.status: stale}}}
+  flows:
+    reader: {on_start: [create_record], tasks: {get_record: 1}, think_time: 5ms..10ms}
+    writer: {tasks: {create_record: 1}, think_time: 5ms..10ms}
+profiles:
+  short: {users: 4, for: 3s}
+targets:
+  - {name: reads, select: {class: read}, p95: < 500ms}
+"""
+
+
+def test_k6_one_task_flows_attribute_every_sample(tmp_path: Path) -> None:
+    """A VU of a one-task flow carries its endpoint's tags as its own (cheaper for k6): its
+    requests, and the failed checks of its endpoint, still name that endpoint and its class,
+    its on_start call keeps its own name, and the other flow's VUs keep theirs."""
+    k6 = require_tool("k6")
+    spec = tmp_path / "one_task.yaml"
+    spec.write_text(ONE_TASK_FLOWS)
+    folder = build(spec, tmp_path / "gen")
+    out = tmp_path / "k6.ndjson"
+    with records_server() as (url, seen):
+        proc = subprocess.run([k6, "run", "--out", f"json={out}", str(folder / "k6.js")],
+                              env={**os.environ, "API_URL": url, "K6_NO_USAGE_REPORT": "true"},
+                              capture_output=True, text=True, timeout=120)
+        creates = seen["create"]
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    classes = {"create_record": "write", "get_record": "read"}
+    points: dict[tuple[str, str], int] = {}
+    with out.open() as handle:
+        for line in handle:
+            point = json.loads(line)
+            if point["type"] == "Point" and point["metric"] in ("http_req_duration", "perfspec_failed"):
+                tags = point["data"]["tags"]
+                assert classes[tags["name"]] == tags["class"], tags
+                points[point["metric"], tags["name"]] = points.get((point["metric"], tags["name"]), 0) + 1
+    gets = points["http_req_duration", "get_record"]
+    assert gets > 20 and points["perfspec_failed", "get_record"] == gets  # every check failed
+    assert points["http_req_duration", "create_record"] == creates > 2  # on_start and writers
+    assert ("perfspec_failed", "create_record") not in points
+    by_name = {s.name: s for s in read_results([out])[0]}
+    assert by_name["get_record"].failures == by_name["get_record"].count == gets
+    assert by_name["create_record"].failures == 0
+
+
 def test_k6_reports_the_cause_of_failed_calls(tmp_path: Path) -> None:
     k6 = require_tool("k6")
     folder = build(RECORDS, tmp_path / "gen")

@@ -6,7 +6,7 @@
 // below, so `k6 run` exits 99 naming the target that failed. On_stop steps do not run
 // in k6 (it has no per-VU teardown); Locust runs them.
 import http from "k6/http";
-import { expect, extractJson, host, profile, run, uuid } from "../perfspec_k6.js";
+import { expect, extractJson, host, iterate, profile, uuid } from "../perfspec_k6.js";
 
 const DEMO_URL = host("API_URL");
 
@@ -165,6 +165,5 @@ const FLOWS = {
 };
 const PROFILE_FLOWS = {"smoke": ["user"]};
 
-export default function () {
-  run(FLOWS, PROFILE_FLOWS);
-}
+// every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
+export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);

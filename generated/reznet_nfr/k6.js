@@ -7,7 +7,7 @@
 // in k6 (it has no per-VU teardown); Locust runs them.
 import http from "k6/http";
 import ws from "k6/ws";
-import { host, profile, run, websocket } from "../perfspec_k6.js";
+import { host, iterate, profile, websocket } from "../perfspec_k6.js";
 
 const BACKEND_URL = host("REZNET_URL", "http://127.0.0.1:8000");
 
@@ -121,6 +121,5 @@ const FLOWS = {
 };
 const PROFILE_FLOWS = {"standard": ["default"], "stress": ["default"]};
 
-export default function () {
-  run(FLOWS, PROFILE_FLOWS);
-}
+// every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
+export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);

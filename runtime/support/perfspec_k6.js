@@ -1,4 +1,4 @@
-// Support module of perfspec's generated k6 scripts: per-VU state, checks, profiles, the run loop.
+// Support module of perfspec's generated k6 scripts: per-VU state, checks, profiles, the iteration.
 //
 // `perfspec build` writes this file once per output folder as perfspec_k6.js; a generated k6.js
 // imports it (`import ... from "../perfspec_k6.js"`) and needs nothing but k6. Latencies are
@@ -369,7 +369,7 @@ let closed = true;
 let failingSince = 0;
 
 // the flow of this VU: VUs are spread over the profile's flows by weight
-function start(flows, profileFlows) {
+function start(flows, profileFlows, params) {
   const names = profileFlows[exec.scenario.name] || Object.keys(flows);
   const cycle = [];
   for (const n of names) for (let i = 0; i < flows[n].weight; i++) cycle.push(n);
@@ -405,6 +405,16 @@ function start(flows, profileFlows) {
       return;
     }
   }
+  if (tasks.length === 1 && flow.tasks[0][2] !== undefined) ownTags(params[flow.tasks[0][2]]);
+}
+
+// a VU that calls one endpoint carries that endpoint's tags as its own: k6 sets them once, while
+// tags in a request's params cost it about 7 % of its requests per second
+// (bench/load_efficiency.py); every sample of the VU (requests, perfspec_failed) has them
+function ownTags(params) {
+  if (!params || !params.tags) return;
+  for (const [key, value] of Object.entries(params.tags)) exec.vu.metrics.tags[key] = value;
+  delete params.tags; // this VU's copy of PARAMS: each VU runs the script in its own runtime
 }
 
 // paginate: the next pages of a paged answer, each requested by `get` and judged like the first,
@@ -488,23 +498,31 @@ function tagInstance() {
   if (__ENV.PERFSPEC_INSTANCE) exec.vu.metrics.tags.instance = __ENV.PERFSPEC_INSTANCE;
 }
 
-// one iteration: on_start once per VU, then one weighted task and the think time (closed
-// models only: an open model's schedule sets the pace)
-export function run(flows, profileFlows, shared) {
-  if (user === null) {
-    tagInstance();
-    if (UNSET.length) exec.test.abort(`set the host's environment variable: ${UNSET.join(", ")} is not set`);
-    start(flows, profileFlows);
-    Object.assign(user.vars, shared || {}, user.vars); // what http.setup extracted, under the user's own
-  }
-  if (user.stopped) {
-    sleep(1); // a stopped user idles to the end (k6 cannot stop one VU); never a busy loop
-    return;
-  }
-  if (feedEach) takeRow(user.flow.feed, exec.scenario.iterationInTest);
-  const res = step(user);
-  if (res) watch(res);
-  if (think !== null) sleep(think[0] + Math.random() * (think[1] - think[0]));
+// the script's default function: what k6 runs for every iteration of a VU. The first runs
+// on_start; each one weighted task and the think time (closed models only: an open model's
+// schedule sets the pace). k6 calls it directly (a call level costs it 1-3 % of its requests
+// per second at these rates, bench/load_efficiency.py)
+export function iterate(flows, profileFlows, params) {
+  return function (shared) {
+    if (user === null) {
+      tagInstance();
+      if (UNSET.length) exec.test.abort(`set the host's environment variable: ${UNSET.join(", ")} is not set`);
+      start(flows, profileFlows, params);
+      Object.assign(user.vars, shared || {}, user.vars); // what http.setup extracted, under the user's own
+    }
+    if (user.stopped) {
+      sleep(1); // a stopped user idles to the end (k6 cannot stop one VU); never a busy loop
+      return;
+    }
+    if (feedEach) takeRow(user.flow.feed, exec.scenario.iterationInTest);
+    const res = step(user);
+    if (res) {
+      const status = res.status;
+      if (status === 0 || status >= 500) watch(res);
+      else failingSince = 0; // a response: the abort rule's clock starts again
+    }
+    if (think !== null) sleep(think[0] + Math.random() * (think[1] - think[0]));
+  };
 }
 
 // http.setup (in k6's setup(), returning what it extracted for every VU) and http.teardown (in
@@ -531,12 +549,9 @@ export function once(key, steps, shared) {
 }
 
 // the abort rule: a VU that saw no response (or only 5xx) for ABORT_MS stops the whole test,
-// recording why (perfspec_aborted) so the results say the run was aborted and for what
+// recording why (perfspec_aborted) so the results say the run was aborted and for what; called
+// with each failed response (a response ends the failing time)
 function watch(res) {
-  if (res.status !== 0 && res.status < 500) {
-    failingSince = 0;
-    return;
-  }
   const now = Date.now();
   if (!failingSince) failingSince = now;
   if (ABORT_MS > 0 && now - failingSince >= ABORT_MS) {

@@ -24,7 +24,7 @@ SUPPORT = PurePosixPath("perfspec_k6.js")
 # what a script may import from the support module (only what its code calls is imported)
 SUPPORT_NAMES = (
     "basicAuth", "bodyContains", "env", "expect", "extractHeader", "extractJson", "host", "jsonEquals",
-    "follow", "once", "profile", "retry", "rows", "run", "sequence", "uuid", "websocket",
+    "follow", "iterate", "once", "profile", "retry", "rows", "sequence", "uuid", "websocket",
 )
 # JavaScript reserved words and the names the script imports: never an endpoint function's name
 RESERVED = {
@@ -82,16 +82,7 @@ RESERVED = {
     "handleSummary",
     "setup",
     "teardown",
-    "bodyContains",
-    "env",
-    "expect",
-    "extractHeader",
-    "extractJson",
-    "profile",
-    "run",
-    "uuid",
-    "websocket",
-    "host",
+    *SUPPORT_NAMES,
     "FLOWS",
     "PROFILE_FLOWS",
     "PARAMS",

@@ -42,8 +42,8 @@ def test_level(plan: Plan, idents: dict[str, str]) -> list[str]:
     if plan.setup:
         out += ["", "// http.setup: once before the users start; every user reads what it extracts",
                 "export function setup() {", f"  return once(\"setup\", {steps(plan.setup)});", "}"]
-    out += ["", "export default function (shared) {" if plan.setup else "export default function () {",
-            "  run(FLOWS, PROFILE_FLOWS, shared);" if plan.setup else "  run(FLOWS, PROFILE_FLOWS);", "}"]
+    out += ["", "// every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)",
+            "export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);"]
     if plan.teardown:
         out += ["", "// http.teardown: once after the users stop", "export function teardown(shared) {",
                 f"  once(\"teardown\", {steps(plan.teardown)}, shared);", "}"]
@@ -72,14 +72,18 @@ def flow_object(flow: FlowPlan, idents: dict[str, str], expected: dict[str, list
         steps = (Raw(f"[{idents[e]}, {js_str(e)}, [{', '.join(map(str, expected[e]))}]]")
                  for e in flow.on_start)
         items.append((Raw("onStart"), Coll("[", "]", tuple(steps))))
-    def task(name: str) -> str:  # an endpoint, or a sequence of [function, name, expected statuses]
+    def task(name: str, weight: int) -> str:
+        """[an endpoint's function, its weight] (and its PARAMS key when it is the flow's only
+        task: the VU then carries its tags), or [a sequence of [function, name, expected
+        statuses], its weight]"""
         if name not in flow.sequences:
-            return idents[name]
+            return f"[{idents[name]}, {weight}, {js_str(name)}]" if len(flow.tasks) == 1 else (
+                f"[{idents[name]}, {weight}]")
         steps = ", ".join(f"[{idents[e]}, {js_str(e)}, [{', '.join(map(str, expected[e]))}]]"
                           for e in flow.sequences[name])
-        return f"sequence({steps})"
+        return f"[sequence({steps}), {weight}]"
 
-    tasks = Coll("[", "]", tuple(Raw(f"[{task(e)}, {w}]") for e, w in flow.tasks.items()))
+    tasks = Coll("[", "]", tuple(Raw(task(e, w)) for e, w in flow.tasks.items()))
     items.append((Raw("tasks"), tasks))
     if flow.headers or flow.auth:
         parts = []
