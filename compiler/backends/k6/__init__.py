@@ -147,7 +147,9 @@ def params_lines(plan: Plan, flow_headers: bool) -> list[str]:
         lines += ["", "// the statuses most endpoints expect; PARAMS names the others'",
                   f"http.setResponseCallback(http.expectedStatuses({shared}));"]
     lines += ["", "// per endpoint: its fixed request parameters; `name` and `class` tags (and a "
-              "flag per target no existing tag selects)"]
+              "flag per target no existing tag selects).",
+              "// A VU whose flow has one task carries that endpoint's tags itself (cheaper for k6): "
+              "its entry may lose them."]
     return [*lines, statement("const PARAMS = ", params(plan, flow_headers, shared), ";", 0, JS)]
 
 
@@ -186,7 +188,7 @@ def endpoint_function(ep: EndpointPlan, ident: str, bases: dict[str, str], flow_
         if body is not None:
             lines.append(statement("body = ", body, ";", 4, JS))
             body = Raw("body")
-        lines += ["  } catch (e) {", f"    return user.missing({fixed}.tags, e);", "  }"]
+        lines += ["  } catch (e) {", f"    return user.missing({fixed}?.tags, e);", "  }"]
         url = Raw("url")
     if ep.method == "WS":
         message = flat(data(ep.ws_send, JS, _var), JS)
@@ -208,7 +210,7 @@ def endpoint_function(ep: EndpointPlan, ident: str, bases: dict[str, str], flow_
         request = Call("http.request", (Raw(js_str(ep.method)), *args))
     if ep.retry is not None:  # retried answers count as expected (see params); the last is judged
         r = ep.retry
-        request = Call("retry", (Raw(f"() => {flat(request)}"), Raw(f"{fixed}.tags"),
+        request = Call("retry", (Raw(f"() => {flat(request)}"), Raw(f"{fixed}?.tags"),
                                  Raw("[" + ", ".join(map(str, r["on"])) + "]"), Raw(str(r["attempts"])),
                                  Raw(f"{r['backoff'] * 1000:g}"), Raw(f"{r['max_wait'] * 1000:g}")))
     checks = _checks(ep)
@@ -216,7 +218,7 @@ def endpoint_function(ep: EndpointPlan, ident: str, bases: dict[str, str], flow_
         return lines + [statement("return ", request, ";", 2, JS), "}"]
     lines.append(statement("const res = ", request, ";", 2, JS))
     if checks:
-        lines.append(statement("", Call("expect", (Raw("res"), Raw(f"{fixed}.tags"), *checks)), ";", 2, JS))
+        lines.append(statement("", Call("expect", (Raw("res"), Raw(f"{fixed}?.tags"), *checks)), ";", 2, JS))
     if ep.paginate:
         lines.append(_follow(ep, request_params))
     return lines + ["  return res;", "}"]
