@@ -2,7 +2,8 @@
 
 Starts Debian's nginx on 127.0.0.1 (an ephemeral port, a temp folder; pinned to all cores but the
 last) serving a small JSON, checks it answers 200, then runs with the same users and duration the
-generated locustfile and a minimal FastHttpUser file, the generated k6 script (with and without
+generated locustfile and a minimal FastHttpUser file (and that file with perfspec's recording,
+which the goal allows to cost the difference), the generated k6 script (with and without
 `--out json`) and a minimal k6 script (`http.get` in the default function), in two modes:
 
 - alternate: one run after the other, who goes first alternating by round;
@@ -52,6 +53,26 @@ targets:
 
 HAND_LOCUST = """\
 from locust import FastHttpUser, constant, task
+
+
+class Hand(FastHttpUser):
+    wait_time = constant(0)
+
+    @task
+    def data(self):
+        self.client.get("/data.json")
+"""
+
+# the minimal file with perfspec's recording (its request listener, imported from the build's
+# perfspec_locust_results.py): the issue allows recording every request's latency to cost the
+# difference to the goal, and this pair shows what the generated file costs besides
+HAND_LOCUST_RECORDING = """\
+import sys
+
+sys.path.insert(0, %(gen)r)
+
+import perfspec_locust_results  # noqa: E402, F401 - registers perfspec's request listener
+from locust import FastHttpUser, constant, task  # noqa: E402
 
 
 class Hand(FastHttpUser):
@@ -233,6 +254,8 @@ def measure(runs: list[Run], seconds: int) -> list[float]:
     return [(locust_result if run.label.startswith("locust") else k6_result)(run)[0] for run in runs]
 PAIRS = {  # label: generated, hand-written, goal
     "locust": ("locust generated", "locust hand-written", "goal >= 0.95"),
+    "locust, both recording": ("locust generated", "locust hand-written + recording",
+                               "the cost besides recording"),
     "k6": ("k6 generated", "k6 hand-written", "goal >= 0.9"),
     "k6, both with --out json": ("k6 generated --out json", "k6 hand-written --out json", "no goal"),
 }
@@ -246,6 +269,9 @@ def starters(work: Path, url: str, args: argparse.Namespace) -> dict:
             "locust generated", gen / "locustfile.py", url, args, work, True, core),
         "locust hand-written": lambda core: start_locust(
             "locust hand-written", work / "hand_locust.py", url, args, work, False, core),
+        "locust hand-written + recording": lambda core: start_locust(
+            "locust hand-written + recording", work / "hand_locust_recording.py", url, args, work, False,
+            core),
         "k6 generated": lambda core: start_k6("k6 generated", gen / "k6.js", url, args, work, False, core),
         "k6 hand-written": lambda core: start_k6(
             "k6 hand-written", work / "hand_k6.js", url, args, work, False, core),
@@ -270,7 +296,7 @@ def main() -> None:
     pairs = [p for p in PAIRS if p.split(",")[0] in args.tools.split(",")]
     cores = os.cpu_count() or 1
     shared_core = str(cores - 1)  # paired runs share the last core; nginx keeps the others
-    results: dict[str, dict[str, list[float]]] = {m: {} for m in modes}
+    results: dict[str, dict[str, dict[str, list[float]]]] = {m: {} for m in modes}  # mode, pair, run
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         build(work, args)
@@ -288,7 +314,7 @@ def main() -> None:
                         else:
                             measured = measure([start[label](shared_core) for label in order], args.seconds)
                         for label, rps in zip(order, measured, strict=True):
-                            results[mode].setdefault(label, []).append(rps)
+                            results[mode].setdefault(pair, {}).setdefault(label, []).append(rps)
                             print(f"round {r + 1} {mode:9s} {label:28s} {rps:10,.0f} rps", flush=True)
         finally:
             nginx.terminate()
@@ -304,23 +330,23 @@ def build(work: Path, args: argparse.Namespace) -> None:
            "--out", str(work / "gen"), "--only", "locust,k6"]
     subprocess.run(cmd, check=True, capture_output=True)
     (work / "hand_locust.py").write_text(HAND_LOCUST)
+    (work / "hand_locust_recording.py").write_text(HAND_LOCUST_RECORDING % {"gen": str(work / "gen")})
     (work / "hand_k6.js").write_text(HAND_K6)
 
 
-def report(mode: str, runs: dict[str, list[float]], args: argparse.Namespace) -> None:
-    """Print medians, and per pair the median of the per-round ratios (a round's two runs are
-    adjacent in time, or simultaneous when paired, so the machine's drift cancels out)."""
+def report(mode: str, pairs: dict[str, dict[str, list[float]]], args: argparse.Namespace) -> None:
+    """Print per pair the medians of its runs and the median of the per-round ratios (a round's
+    two runs are adjacent in time, or simultaneous when paired, so the machine's drift cancels)."""
     print(f"\n{mode}: {args.users} users, {args.seconds} s, {args.rounds} rounds, "
-          f"{os.cpu_count()} cores; medians:")
-    for k, v in runs.items():
-        print(f"  {k:28s} {statistics.median(v):10,.0f} rps   rounds: {', '.join(f'{x:,.0f}' for x in v)}")
-    print("ratios generated / hand-written: median of per-round ratios")
-    for label, (gen, hand, goal) in PAIRS.items():
-        if not runs.get(gen) or not runs.get(hand):
-            continue
+          f"{os.cpu_count()} cores")
+    for pair, runs in pairs.items():
+        gen, hand, goal = PAIRS[pair]
         ratios = [g / h for g, h in zip(runs[gen], runs[hand], strict=True)]
-        each = ", ".join(f"{x:.3f}" for x in ratios)
-        print(f"  {label:28s} {statistics.median(ratios):.3f}   ({goal}; rounds {each})")
+        print(f"  {pair}: generated / hand-written {statistics.median(ratios):.3f} ({goal}; rounds "
+              f"{', '.join(f'{x:.3f}' for x in ratios)})")
+        for label in (gen, hand):
+            rounds = ", ".join(f"{x:,.0f}" for x in runs[label])
+            print(f"    {label:33s} {statistics.median(runs[label]):8,.0f} rps (rounds {rounds})")
 
 
 if __name__ == "__main__":
