@@ -61,8 +61,9 @@ export const options = {
 // the statuses most endpoints expect; PARAMS names the others'
 http.setResponseCallback(http.expectedStatuses(200));
 
-// per endpoint: its fixed request parameters; `name` and `class` tags (and a flag per target no existing tag selects).
-// A VU whose flow has one task carries that endpoint's tags itself (cheaper for k6): its entry may lose them.
+// per endpoint: its fixed request parameters; `name` and `class` tags (and a flag per target
+// no existing tag selects). A VU whose flow has one task carries that endpoint's tags
+// itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
   "agent_respond": {
     headers: {"Content-Type": "application/json"},

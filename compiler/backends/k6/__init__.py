@@ -146,10 +146,10 @@ def params_lines(plan: Plan, flow_headers: bool) -> list[str]:
     if shared is not None:
         lines += ["", "// the statuses most endpoints expect; PARAMS names the others'",
                   f"http.setResponseCallback(http.expectedStatuses({shared}));"]
-    lines += ["", "// per endpoint: its fixed request parameters; `name` and `class` tags (and a "
-              "flag per target no existing tag selects).",
-              "// A VU whose flow has one task carries that endpoint's tags itself (cheaper for k6): "
-              "its entry may lose them."]
+    lines += ["",
+              "// per endpoint: its fixed request parameters; `name` and `class` tags (and a flag per target",
+              "// no existing tag selects). A VU whose flow has one task carries that endpoint's tags",
+              "// itself (cheaper for k6), and its entry loses them."]
     return [*lines, statement("const PARAMS = ", params(plan, flow_headers, shared), ";", 0, JS)]
 
 
