@@ -175,14 +175,33 @@ def _on_request(
 ) -> None:
     """Every request Locust reports: exact latency (FastHttpUser measures it in float ms). Every
     argument Locust passes is named: it runs once per request, and binding them costs half what
-    collecting them in **kwargs does."""
+    collecting them in **kwargs does.
+
+    A request made with `context={"expect": (200, ...)}` (a plain call, no `catch_response`) is
+    judged here as `expect()` judges a caught one: an unexpected status fails it, and one Locust
+    took for a success (a 2xx or 3xx) is counted failed in Locust's statistics too, so its
+    console agrees with the verdict."""
     if context and "perfspec_recorded" in context:
         return  # streaming and WebSocket calls record themselves (with their TTFB)
     status = getattr(response, "status_code", None) or 0
-    error = None if exception is None else (cause(exception, url) or f"HTTP {status}")
+    expected = context.get("expect") if context else None
+    if expected is not None and status and status not in expected:
+        error: str | None = f"HTTP {status}"
+        if exception is None:
+            unexpected(context, request_type, name, error)
+    else:
+        error = None if exception is None else (cause(exception, url) or f"HTTP {status}")
     record(name, response_time / 1000.0, status, error)
     if error is not None and context:
         failed(context, name, error)
+
+
+def unexpected(context: dict, request_type: str, name: str, error: str) -> None:
+    """A status Locust counts a success and the spec does not expect: a failure in Locust's
+    statistics as well (what `resp.failure()` in a caught request would have made it)."""
+    user = context.get("perfspec_user")
+    if user is not None:
+        user.environment.stats.log_error(request_type, name, error)
 
 
 def failed(context: dict, name: str, error: str) -> None:

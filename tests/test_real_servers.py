@@ -3,6 +3,7 @@ header names, 201/204/412), and the diffs one spec edit makes."""
 
 from __future__ import annotations
 
+import csv
 import difflib
 import json
 import os
@@ -70,6 +71,53 @@ def test_k6_extracts_a_canonicalised_etag_and_tags_class(tmp_path: Path) -> None
         point = next(json.loads(line) for line in handle if '"http_req_duration"' in line
                      and '"name":"get_record"' in line and '"type":"Point"' in line)
     assert point["data"]["tags"]["class"] == "read"
+
+
+STATUS_ONLY = """\
+version: 1
+name: status_only
+hosts:
+  api: {url: "${API_URL}"}
+http:
+  defaults: {host: api}
+  endpoints:
+    create_expecting_200: {post: /records, json: {name: r}, expect: {status: [200]}}
+    missing_record: {get: /records/none, expect: {status: [200]}}
+    create_record: {post: /records, json: {name: r}, expect: {status: [201]}}
+  flows:
+    user: {tasks: [create_expecting_200, missing_record, create_record], think_time: 5ms..10ms}
+profiles:
+  short: {users: 2, for: 3s}
+targets:
+  - {name: all, select: {endpoint: create_record}, p95: < 500ms}
+"""
+
+
+def test_locust_plain_calls_judge_statuses_exactly_and_locust_agrees(tmp_path: Path) -> None:
+    """An endpoint judged by its status alone is a plain call (no catch_response: cheaper for
+    Locust); perfspec's listener judges it exactly: a 201 where 200 is expected fails, in the
+    result file and in Locust's own statistics, as does a 404; an expected 201 passes."""
+    locust = require_tool("locust")
+    spec = tmp_path / "status_only.yaml"
+    spec.write_text(STATUS_ONLY)
+    folder = build(spec, tmp_path / "gen")
+    assert "catch_response" not in (folder / "locustfile.py").read_text()
+    with records_server() as (url, _seen):
+        env = {**os.environ, "API_URL": url, "PERFSPEC_RESULTS_DIR": str(tmp_path / "res")}
+        proc = subprocess.run([locust, "-f", str(folder / "locustfile.py"), "--headless", "--only-summary",
+                               "--csv", str(tmp_path / "locust")], env=env, capture_output=True, text=True,
+                              timeout=90)
+    assert proc.returncode == 1, proc.stderr[-2000:]  # Locust exits 1 when requests failed
+    by_name = {s.name: s for s in read_results([tmp_path / "res"])[0]}
+    with open(tmp_path / "locust_stats.csv") as handle:
+        stats = {row["Name"]: row for row in csv.DictReader(handle)}
+    for name, cause in (("create_expecting_200", "HTTP 201"), ("missing_record", "HTTP 404")):
+        series = by_name[name]
+        assert series.count > 10 and series.errors == {cause: series.failures}, series.errors
+        # Locust's console agrees: in flight at the stop, a request may reach one side only
+        assert abs(series.failures - series.count) <= 2
+        assert int(stats[name]["Failure Count"]) == int(stats[name]["Request Count"]) > 10
+    assert by_name["create_record"].failures == 0 and int(stats["create_record"]["Failure Count"]) == 0
 
 
 ONE_TASK_FLOWS = """\

@@ -56,8 +56,7 @@ class Endpoints(PerfspecUser):
             url = "/api/v1/agents/" + self.var("agent_id")
         except MissingValue as exc:
             return self.missing("delete_agent", "DELETE", exc)
-        with self.client.delete(url, name="delete_agent", catch_response=True) as resp:
-            expect(resp, 200, 201, 204)
+        self.client.delete(url, name="delete_agent", context={"expect": (200, 201, 204)})
 
     def get_agent(self):
         # http.endpoints.get_agent
@@ -65,8 +64,7 @@ class Endpoints(PerfspecUser):
             url = "/api/v1/agents/" + self.var("agent_id")
         except MissingValue as exc:
             return self.missing("get_agent", "GET", exc)
-        with self.client.get(url, name="get_agent", catch_response=True) as resp:
-            expect(resp, 200, 201, 204)
+        self.client.get(url, name="get_agent", context={"expect": (200, 201, 204)})
 
     def get_task(self):
         # http.endpoints.get_task
@@ -74,18 +72,15 @@ class Endpoints(PerfspecUser):
             url = "/api/v1/tasks/" + self.var("task_id")
         except MissingValue as exc:
             return self.missing("get_task", "GET", exc)
-        with self.client.get(url, name="get_task", catch_response=True) as resp:
-            expect(resp, 200, 201, 204)
+        self.client.get(url, name="get_task", context={"expect": (200, 201, 204)})
 
     def list_agents(self):
         # http.endpoints.list_agents
-        with self.client.get("/api/v1/agents", name="list_agents", catch_response=True) as resp:
-            expect(resp, 200, 201, 204)
+        self.client.get("/api/v1/agents", name="list_agents", context={"expect": (200, 201, 204)})
 
     def list_goals(self):
         # http.endpoints.list_goals
-        with self.client.get("/api/v1/goals", name="list_goals", catch_response=True) as resp:
-            expect(resp, 200, 201, 204)
+        self.client.get("/api/v1/goals", name="list_goals", context={"expect": (200, 201, 204)})
 
     def patch_agent(self):
         # http.endpoints.patch_agent
@@ -94,8 +89,7 @@ class Endpoints(PerfspecUser):
             body = {"config": {"tier": "premium"}}
         except MissingValue as exc:
             return self.missing("patch_agent", "PATCH", exc)
-        with self.client.patch(url, name="patch_agent", json=body, catch_response=True) as resp:
-            expect(resp, 200, 201, 204)
+        self.client.patch(url, name="patch_agent", json=body, context={"expect": (200, 201, 204)})
 
 
 class PlatformUser(Endpoints):

@@ -52,10 +52,9 @@ class Endpoints(PerfspecUser):
             url = "/api/v1/agents/" + self.var("agent_id")
         except MissingValue as exc:
             return self.missing("delete_agent", "DELETE", exc)
-        with self.client.delete(
-            url, name="delete_agent", headers=self.headers(), catch_response=True
-        ) as resp:
-            expect(resp, 200, 201, 204)
+        self.client.delete(
+            url, name="delete_agent", headers=self.headers(), context={"expect": (200, 201, 204)}
+        )
 
     def get_agent(self):
         # http.endpoints.get_agent
@@ -63,20 +62,17 @@ class Endpoints(PerfspecUser):
             url = "/api/v1/agents/" + self.var("agent_id")
         except MissingValue as exc:
             return self.missing("get_agent", "GET", exc)
-        with self.client.get(url, name="get_agent", headers=self.headers(), catch_response=True) as resp:
-            expect(resp, 200, 201, 204)
+        self.client.get(url, name="get_agent", headers=self.headers(), context={"expect": (200, 201, 204)})
 
     def health(self):
         # http.endpoints.health
-        with self.client.get("/health", name="health", headers=self.headers(), catch_response=True) as resp:
-            expect(resp, 200, 201, 204)
+        self.client.get("/health", name="health", headers=self.headers(), context={"expect": (200, 201, 204)})
 
     def list_agents(self):
         # http.endpoints.list_agents
-        with self.client.get(
-            "/api/v1/agents", name="list_agents", headers=self.headers(), catch_response=True
-        ) as resp:
-            expect(resp, 200, 201, 204)
+        self.client.get(
+            "/api/v1/agents", name="list_agents", headers=self.headers(), context={"expect": (200, 201, 204)}
+        )
 
     def login(self):
         # http.endpoints.login
@@ -98,10 +94,9 @@ class Endpoints(PerfspecUser):
             body = {"email": self.var("user.email"), "password": self.var("user.password")}
         except MissingValue as exc:
             return self.missing("register", "POST", exc)
-        with self.client.post(
-            url, name="register", headers=self.headers(), json=body, catch_response=True
-        ) as resp:
-            expect(resp, 200, 201, 204)
+        self.client.post(
+            url, name="register", headers=self.headers(), json=body, context={"expect": (200, 201, 204)}
+        )
 
 
 class User(Endpoints):

@@ -15,7 +15,7 @@ import sys
 from locust import constant
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from perfspec_locust import PerfspecUser, ProfileShape, env, expect  # noqa: E402
+from perfspec_locust import PerfspecUser, ProfileShape, env  # noqa: E402
 
 
 class Endpoints(PerfspecUser):
@@ -26,13 +26,12 @@ class Endpoints(PerfspecUser):
 
     def agent_respond(self):
         # http.endpoints.agent_respond
-        with self.client.post(
+        self.client.post(
             "/api/v1/agents/1/respond",
             name="agent_respond",
             json={"message": "hello " + self.seq()},
-            catch_response=True,
-        ) as resp:
-            expect(resp, 200)
+            context={"expect": (200,)},
+        )
 
     def chat_stream(self):
         # http.endpoints.chat_stream
@@ -40,13 +39,11 @@ class Endpoints(PerfspecUser):
 
     def health(self):
         # http.endpoints.health
-        with self.client.get("/health", name="health", catch_response=True) as resp:
-            expect(resp, 200)
+        self.client.get("/health", name="health", context={"expect": (200,)})
 
     def list_agents(self):
         # http.endpoints.list_agents
-        with self.client.get("/api/v1/agents", name="list_agents", catch_response=True) as resp:
-            expect(resp, 200)
+        self.client.get("/api/v1/agents", name="list_agents", context={"expect": (200,)})
 
     def ws_echo(self):
         # http.endpoints.ws_echo

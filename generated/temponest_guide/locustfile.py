@@ -36,15 +36,16 @@ class Endpoints(PerfspecUser):
 
     def dashboard_metrics(self):
         # http.endpoints.dashboard_metrics
-        with self.client.get(
-            "/api/v1/metrics/dashboard", name="dashboard_metrics", headers=self.headers(), catch_response=True
-        ) as resp:
-            expect(resp, 200, 201)
+        self.client.get(
+            "/api/v1/metrics/dashboard",
+            name="dashboard_metrics",
+            headers=self.headers(),
+            context={"expect": (200, 201)},
+        )
 
     def health(self):
         # http.endpoints.health
-        with self.client.get("/health", name="health", headers=self.headers(), catch_response=True) as resp:
-            expect(resp, 200, 201)
+        self.client.get("/health", name="health", headers=self.headers(), context={"expect": (200, 201)})
 
     def login(self):
         # http.endpoints.login
@@ -61,10 +62,9 @@ class Endpoints(PerfspecUser):
 
     def permissions(self):
         # http.endpoints.permissions
-        with self.client.get(
-            "/auth/permissions", name="permissions", headers=self.headers(), catch_response=True
-        ) as resp:
-            expect(resp, 200, 201)
+        self.client.get(
+            "/auth/permissions", name="permissions", headers=self.headers(), context={"expect": (200, 201)}
+        )
 
     def register(self):
         # http.endpoints.register
@@ -80,10 +80,9 @@ class Endpoints(PerfspecUser):
 
     def verify_token(self):
         # http.endpoints.verify_token
-        with self.client.get(
-            "/auth/verify", name="verify_token", headers=self.headers(), catch_response=True
-        ) as resp:
-            expect(resp, 200, 201)
+        self.client.get(
+            "/auth/verify", name="verify_token", headers=self.headers(), context={"expect": (200, 201)}
+        )
 
 
 class ConsoleUser(Endpoints):

@@ -68,10 +68,9 @@ class Endpoints(PerfspecUser):
             url = "/api/v1/agents/" + self.var("agent_id")
         except MissingValue as exc:
             return self.missing("delete_agent", "DELETE", exc)
-        with self.client.delete(
-            url, name="delete_agent", headers=self.headers(), catch_response=True
-        ) as resp:
-            expect(resp, 200, 201, 204)
+        self.client.delete(
+            url, name="delete_agent", headers=self.headers(), context={"expect": (200, 201, 204)}
+        )
 
     def get_agent(self):
         # http.endpoints.get_agent
@@ -79,8 +78,7 @@ class Endpoints(PerfspecUser):
             url = "/api/v1/agents/" + self.var("agent_id")
         except MissingValue as exc:
             return self.missing("get_agent", "GET", exc)
-        with self.client.get(url, name="get_agent", headers=self.headers(), catch_response=True) as resp:
-            expect(resp, 200, 201, 204)
+        self.client.get(url, name="get_agent", headers=self.headers(), context={"expect": (200, 201, 204)})
 
     def get_schedule(self):
         # http.endpoints.get_schedule
@@ -88,29 +86,28 @@ class Endpoints(PerfspecUser):
             url = "/api/v1/schedules/" + self.var("schedule_id")
         except MissingValue as exc:
             return self.missing("get_schedule", "GET", exc)
-        with self.client.get(url, name="get_schedule", headers=self.headers(), catch_response=True) as resp:
-            expect(resp, 200, 201, 204)
+        self.client.get(url, name="get_schedule", headers=self.headers(), context={"expect": (200, 201, 204)})
 
     def health(self):
         # http.endpoints.health
-        with self.client.get(
-            HOST_AUTH + "/health", name="health", headers=self.headers(), catch_response=True
-        ) as resp:
-            expect(resp, 200, 201, 204)
+        self.client.get(
+            HOST_AUTH + "/health", name="health", headers=self.headers(), context={"expect": (200, 201, 204)}
+        )
 
     def list_agents(self):
         # http.endpoints.list_agents
-        with self.client.get(
-            "/api/v1/agents", name="list_agents", headers=self.headers(), catch_response=True
-        ) as resp:
-            expect(resp, 200, 201, 204)
+        self.client.get(
+            "/api/v1/agents", name="list_agents", headers=self.headers(), context={"expect": (200, 201, 204)}
+        )
 
     def list_schedules(self):
         # http.endpoints.list_schedules
-        with self.client.get(
-            "/api/v1/schedules", name="list_schedules", headers=self.headers(), catch_response=True
-        ) as resp:
-            expect(resp, 200, 201, 204)
+        self.client.get(
+            "/api/v1/schedules",
+            name="list_schedules",
+            headers=self.headers(),
+            context={"expect": (200, 201, 204)},
+        )
 
     def login(self):
         # http.endpoints.login
@@ -127,14 +124,13 @@ class Endpoints(PerfspecUser):
 
     def rag_query(self):
         # http.endpoints.rag_query
-        with self.client.post(
+        self.client.post(
             "/api/v1/rag/query",
             name="rag_query",
             headers=self.headers(),
             json={"query": "load test " + self.seq()},
-            catch_response=True,
-        ) as resp:
-            expect(resp, 200, 201, 204)
+            context={"expect": (200, 201, 204)},
+        )
 
     def register(self):
         # http.endpoints.register
@@ -143,10 +139,9 @@ class Endpoints(PerfspecUser):
             body = {"email": self.var("user.email"), "password": self.var("user.password")}
         except MissingValue as exc:
             return self.missing("register", "POST", exc)
-        with self.client.post(
-            url, name="register", headers=self.headers(), json=body, catch_response=True
-        ) as resp:
-            expect(resp, 200, 201, 204)
+        self.client.post(
+            url, name="register", headers=self.headers(), json=body, context={"expect": (200, 201, 204)}
+        )
 
     def run_agent(self):
         # http.endpoints.run_agent
@@ -155,10 +150,9 @@ class Endpoints(PerfspecUser):
             body = {"input": "ping"}
         except MissingValue as exc:
             return self.missing("run_agent", "POST", exc)
-        with self.client.post(
-            url, name="run_agent", headers=self.headers(), json=body, catch_response=True
-        ) as resp:
-            expect(resp, 200, 201, 204)
+        self.client.post(
+            url, name="run_agent", headers=self.headers(), json=body, context={"expect": (200, 201, 204)}
+        )
 
 
 class AgentRunnerUser(Endpoints):

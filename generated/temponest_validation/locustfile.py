@@ -52,10 +52,9 @@ class Endpoints(PerfspecUser):
             url = "/api/v1/agents/" + self.var("agent_id")
         except MissingValue as exc:
             return self.missing("delete_agent", "DELETE", exc)
-        with self.client.delete(
-            url, name="delete_agent", headers=self.headers(), catch_response=True
-        ) as resp:
-            expect(resp, 200, 201, 204)
+        self.client.delete(
+            url, name="delete_agent", headers=self.headers(), context={"expect": (200, 201, 204)}
+        )
 
     def get_agent(self):
         # http.endpoints.get_agent
@@ -63,20 +62,17 @@ class Endpoints(PerfspecUser):
             url = "/api/v1/agents/" + self.var("agent_id")
         except MissingValue as exc:
             return self.missing("get_agent", "GET", exc)
-        with self.client.get(url, name="get_agent", headers=self.headers(), catch_response=True) as resp:
-            expect(resp, 200, 201, 204)
+        self.client.get(url, name="get_agent", headers=self.headers(), context={"expect": (200, 201, 204)})
 
     def health(self):
         # http.endpoints.health
-        with self.client.get("/health", name="health", headers=self.headers(), catch_response=True) as resp:
-            expect(resp, 200, 201, 204)
+        self.client.get("/health", name="health", headers=self.headers(), context={"expect": (200, 201, 204)})
 
     def list_agents(self):
         # http.endpoints.list_agents
-        with self.client.get(
-            "/api/v1/agents", name="list_agents", headers=self.headers(), catch_response=True
-        ) as resp:
-            expect(resp, 200, 201, 204)
+        self.client.get(
+            "/api/v1/agents", name="list_agents", headers=self.headers(), context={"expect": (200, 201, 204)}
+        )
 
     def login(self):
         # http.endpoints.login
@@ -110,17 +106,15 @@ class Endpoints(PerfspecUser):
             body = {"config": {"model": "large"}}
         except MissingValue as exc:
             return self.missing("update_agent", "PATCH", exc)
-        with self.client.patch(
-            url, name="update_agent", headers=self.headers(), json=body, catch_response=True
-        ) as resp:
-            expect(resp, 200, 201, 204)
+        self.client.patch(
+            url, name="update_agent", headers=self.headers(), json=body, context={"expect": (200, 201, 204)}
+        )
 
     def verify_token(self):
         # http.endpoints.verify_token
-        with self.client.get(
-            "/auth/verify", name="verify_token", headers=self.headers(), catch_response=True
-        ) as resp:
-            expect(resp, 200, 201, 204)
+        self.client.get(
+            "/auth/verify", name="verify_token", headers=self.headers(), context={"expect": (200, 201, 204)}
+        )
 
 
 class AuthenticatedUser(Endpoints):
