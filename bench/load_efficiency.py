@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import json
 import os
 import shutil
@@ -70,18 +71,8 @@ HAND_LOCUST_RECORDING = """\
 import sys
 
 sys.path.insert(0, %(gen)r)
-
-import perfspec_locust_results  # noqa: E402, F401 - registers perfspec's request listener
-from locust import FastHttpUser, constant, task  # noqa: E402
-
-
-class Hand(FastHttpUser):
-    wait_time = constant(0)
-
-    @task
-    def data(self):
-        self.client.get("/data.json")
-"""
+import perfspec_locust_results  # registers perfspec's request listener
+""" + HAND_LOCUST
 
 HAND_K6 = """\
 import http from "k6/http";
@@ -252,6 +243,8 @@ def measure(runs: list[Run], seconds: int) -> list[float]:
     for run in runs:
         run.wait(seconds)
     return [(locust_result if run.label.startswith("locust") else k6_result)(run)[0] for run in runs]
+
+
 PAIRS = {  # label: generated, hand-written, goal
     "locust": ("locust generated", "locust hand-written", "goal >= 0.95"),
     "locust, both recording": ("locust generated", "locust hand-written + recording",
@@ -264,21 +257,22 @@ PAIRS = {  # label: generated, hand-written, goal
 def starters(work: Path, url: str, args: argparse.Namespace) -> dict:
     """Per run label: a function starting that run, pinned to a core or not."""
     gen = work / "gen" / "spec"
+    locust = {  # label: file, runs the spec's profile (else -u/-r/-t)
+        "locust generated": (gen / "locustfile.py", True),
+        "locust hand-written": (work / "hand_locust.py", False),
+        "locust hand-written + recording": (work / "hand_locust_recording.py", False),
+    }
+    k6 = {  # label: script, with --out json
+        "k6 generated": (gen / "k6.js", False),
+        "k6 hand-written": (work / "hand_k6.js", False),
+        "k6 generated --out json": (gen / "k6.js", True),
+        "k6 hand-written --out json": (work / "hand_k6.js", True),
+    }
     return {
-        "locust generated": lambda core: start_locust(
-            "locust generated", gen / "locustfile.py", url, args, work, True, core),
-        "locust hand-written": lambda core: start_locust(
-            "locust hand-written", work / "hand_locust.py", url, args, work, False, core),
-        "locust hand-written + recording": lambda core: start_locust(
-            "locust hand-written + recording", work / "hand_locust_recording.py", url, args, work, False,
-            core),
-        "k6 generated": lambda core: start_k6("k6 generated", gen / "k6.js", url, args, work, False, core),
-        "k6 hand-written": lambda core: start_k6(
-            "k6 hand-written", work / "hand_k6.js", url, args, work, False, core),
-        "k6 generated --out json": lambda core: start_k6(
-            "k6 generated --out json", gen / "k6.js", url, args, work, True, core),
-        "k6 hand-written --out json": lambda core: start_k6(
-            "k6 hand-written --out json", work / "hand_k6.js", url, args, work, True, core),
+        **{label: functools.partial(start_locust, label, f, url, args, work, flag)
+           for label, (f, flag) in locust.items()},
+        **{label: functools.partial(start_k6, label, f, url, args, work, flag)
+           for label, (f, flag) in k6.items()},
     }
 
 

@@ -33,6 +33,13 @@ def build(spec: Path, out: Path, only: tuple[str, ...] = ("locust", "k6")) -> Pa
     return out / plan.folder
 
 
+def run_k6(k6: str, folder: Path, out: Path, url: str, **env: str) -> subprocess.CompletedProcess:
+    """The generated k6 script against `url`, its samples streamed to `out` (NDJSON)."""
+    return subprocess.run([k6, "run", "--out", f"json={out}", str(folder / "k6.js")],
+                          env={**os.environ, "API_URL": url, "K6_NO_USAGE_REPORT": "true", **env},
+                          capture_output=True, text=True, timeout=120)
+
+
 def test_locust_extracts_a_canonicalised_etag_and_runs_on_stop(tmp_path: Path) -> None:
     locust = require_tool("locust")
     folder = build(RECORDS, tmp_path / "gen")
@@ -58,9 +65,7 @@ def test_k6_extracts_a_canonicalised_etag_and_tags_class(tmp_path: Path) -> None
     out = tmp_path / "res" / "k6.ndjson"
     out.parent.mkdir()
     with records_server() as (url, seen):
-        proc = subprocess.run([k6, "run", "--out", f"json={out}", str(folder / "k6.js")],
-                              env={**os.environ, "API_URL": url, "K6_NO_USAGE_REPORT": "true"},
-                              capture_output=True, text=True, timeout=120)
+        proc = run_k6(k6, folder, out, url)
         stale = seen["stale"]
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert "http_req_duration{name:get_record}" in proc.stdout  # reads: its one endpoint
@@ -152,9 +157,7 @@ def test_k6_one_task_flows_attribute_every_sample(tmp_path: Path) -> None:
     folder = build(spec, tmp_path / "gen")
     out = tmp_path / "k6.ndjson"
     with records_server() as (url, seen):
-        proc = subprocess.run([k6, "run", "--out", f"json={out}", str(folder / "k6.js")],
-                              env={**os.environ, "API_URL": url, "K6_NO_USAGE_REPORT": "true"},
-                              capture_output=True, text=True, timeout=120)
+        proc = run_k6(k6, folder, out, url)
         creates = seen["create"]
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     classes = {"create_record": "write", "get_record": "read"}
@@ -181,9 +184,7 @@ def test_k6_reports_the_cause_of_failed_calls(tmp_path: Path) -> None:
     out = tmp_path / "k6.ndjson"
     with records_server() as (url, _seen):
         dead = url.rsplit(":", 1)[0] + ":1"  # nothing listens on port 1
-    proc = subprocess.run([k6, "run", "--out", f"json={out}", str(folder / "k6.js")],
-                          env={**os.environ, "API_URL": dead, "K6_NO_USAGE_REPORT": "true",
-                               "PERFSPEC_DURATION": "2"}, capture_output=True, text=True, timeout=120)
+    proc = run_k6(k6, folder, out, dead, PERFSPEC_DURATION="2")
     assert proc.returncode == 99  # the thresholds failed
     series, _ = read_results([out])
     errors = {e for s in series for e in s.errors}

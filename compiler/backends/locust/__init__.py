@@ -174,8 +174,9 @@ def endpoint_method(
         assert payload is not None
         lines.append(statement("form = ", Call("multipart", (hdrs or Raw("{}"), payload)), "", 8))
         hdrs, payload = None, None
-    request = _request(ep, url, hdrs, payload)
-    if _status_only(ep):
+    plain = _status_only(ep)
+    request = _request(ep, url, hdrs, payload, plain)
+    if plain:
         return lines + [statement("", request, "", 8)]
     if ep.retry is None:
         lines += [statement("with ", request, " as resp:", 8), *_checks(ep, 12)]
@@ -183,16 +184,15 @@ def endpoint_method(
     return lines + _retrying(ep, request)
 
 
-def _request(ep: EndpointPlan, url: Expr, hdrs: Expr | None, payload: Expr | None) -> Call:
+def _request(ep: EndpointPlan, url: Expr, hdrs: Expr | None, payload: Expr | None, plain: bool) -> Call:
     """The client call: caught (`catch_response`), or plain with its statuses in its context."""
     args: list = [url, ("name", Raw(py_str(ep.name)))]
     if hdrs is not None:
         args.append(("headers", hdrs))
     if payload is not None:
         args.append(("json" if ep.body_kind == "json" else "data", payload))
-    if _status_only(ep):
-        statuses = ", ".join(map(str, ep.expect)) + ("," if len(ep.expect) == 1 else "")
-        args.append(("context", Raw(f'{{"expect": ({statuses})}}')))
+    if plain:
+        args.append(("context", Raw(f'{{"expect": {tuple(ep.expect)!r}}}')))
     else:
         args.append(("catch_response", Raw("True")))
     if ep.body_kind == "multipart":
@@ -232,7 +232,7 @@ def _retrying(ep: EndpointPlan, request: Call) -> list[str]:
     """`retry:`: the request in a loop of attempts; a retried answer waits, the last is judged."""
     r = ep.retry
     assert r is not None
-    on = "(" + ", ".join(map(str, r["on"])) + ("," if len(r["on"]) == 1 else "") + ")"
+    on = repr(tuple(r["on"]))
     statuses = ", ".join(map(str, r["on"]))
     wait_args = (Raw("resp"), Raw("attempt"), Raw(str(r["attempts"])), Raw(on), Raw(repr(r["backoff"])),
                  Raw(repr(r["max_wait"])))
