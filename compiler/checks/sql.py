@@ -46,6 +46,7 @@ class SqlChecks:
                         self.error((*path, "text"), f"unknown variable {{{part[1]}}}",
                                    "generated text may use {uuid}, {seq}, {now} and {epoch_ms}")
         self.sql_expr_cycles()
+        empty_default = False
         for qname, q in sorted(sql.queries.items()):
             path = ("sql", "queries", qname)
             self.sql_workload(path, qname, q)
@@ -56,6 +57,11 @@ class SqlChecks:
                 self.error((*path, "iterations_per_worker"),
                            "iterations and iterations_per_worker are alternatives", "keep one")
             levels = select.query_levels(self.spec, qname)
+            if not levels and (q.concurrency is not None or not empty_default):
+                empty_default = empty_default or q.concurrency is None  # said once for the defaults
+                where = (path if q.concurrency is not None else ("sql", "defaults")) + ("concurrency",)
+                self.error(where, "no concurrency level: the queries would never run",
+                           "list at least one worker count, e.g. [1, 8]")
             if len(set(levels)) != len(levels):
                 self.error((*path, "concurrency"), "a concurrency level is listed twice",
                            "list each worker count once")
@@ -201,9 +207,9 @@ class SqlChecks:
                                "use engine: asyncpg")
                 for p in step.params:
                     gen = sql.params.get(p)
-                    if gen is not None and gen.int_ is None and gen.expr is None:
-                        kind = next(k for k in ("choice", "csv", "uuid", "sequence", "text")
-                                    if getattr(gen, k) not in (None, False))
+                    kind = gen and next((k for k in ("choice", "csv", "uuid", "sequence", "text")
+                                         if getattr(gen, k) not in (None, False)), None)
+                    if kind and gen.int_ is None and gen.expr is None:  # none: named above
                         self.error(("sql", "params", p), f"pgbench cannot draw a {kind} generator "
                                    f"(query {qname!r} runs on pgbench)",
                                    "use int or expr generators, or engine: asyncpg for this query")
