@@ -27,7 +27,7 @@ class EndpointPlan:
     host: str
     path: list
     headers: dict[str, list]
-    query: dict[str, Any]
+    query: dict[str, str]  # values as text, templates unparsed
     body_kind: str | None
     body: Any
     expect: list[int]
@@ -190,7 +190,8 @@ def build_plan(checked: CheckedSpec) -> Plan:
                 name=name, method=ep.method, host=ep.host or d.host or only_host or "",
                 path=templates.parse(ep.path),
                 headers={k: templates.parse(v) for k, v in sorted({**d.headers, **ep.headers}.items())},
-                query=dict(sorted(ep.query.items())), body_kind=body_kind, body=body,
+                query={k: _query_text(v) for k, v in sorted(ep.query.items())},
+                body_kind=body_kind, body=body,
                 expect=sorted(set(expect.status)) if expect else [200],
                 body_contains=expect.body_contains if expect else None,
                 json_expect=_json_expect(expect), retry=_retry(ep.retry or d.retry),
@@ -379,3 +380,9 @@ def _targets(checked: CheckedSpec, ref) -> list[TargetPlan]:
             source=ref(("targets", i))))
     return out
 
+
+def _query_text(value: object) -> str:
+    """A query value as text: booleans as JSON writes them (true), numbers as written."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -96,6 +96,20 @@ def is_plain(parts: list[Part]) -> bool:
     return all(p[0] == "text" for p in parts)
 
 
+def text_of(parts: list[Part]) -> str:
+    """The text of a plain template (its escapes resolved: `{{` is `{`)."""
+    return "".join(p[1] for p in parts)
+
+
+def query_string(params: dict[str, str]) -> str:
+    """`?k=v&...` as the support modules send it: encodeURIComponent's percent-encoding (UTF-8, a
+    space is %20), byte for byte what perfspec_locust's query_string() and k6 send."""
+    from urllib.parse import quote
+
+    safe = "!*'()"
+    return "?" + "&".join(f"{quote(k, safe=safe)}={quote(v, safe=safe)}" for k, v in params.items())
+
+
 _PATH_PART = re.compile(r"\.([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]|\[(\"[^\"]*\")\]")
 
 

@@ -422,7 +422,7 @@ function ownTags(params, key) {
 }
 
 // paginate: the next pages of a paged answer, each requested by `get` and judged like the first,
-// while the page has a next one (a JSON path's value, or the rel="next" of a Link header)
+// while the page has a next one (a JSON path's value, a header's rel="next" link or bare URL)
 export function follow(res, get, pages, where, ...keys) {
   let page = res;
   for (let n = 1; n < pages; n++) {
@@ -438,7 +438,9 @@ function nextPage(res, where, keys) {
   if (where.startsWith("header:")) {
     const wanted = where.slice(7).toLowerCase();
     const name = Object.keys(res.headers).find((k) => k.toLowerCase() === wanted);
-    for (const link of String(name ? res.headers[name] : "").split(",")) {
+    const value = String(name ? res.headers[name] : "").trim();
+    if (!value.startsWith("<")) return value ? absolute(value, res.url) : ""; // a bare URL
+    for (const link of value.split(",")) { // RFC 8288: <url>; rel="next", ...
       const [target, ...params] = link.split(";");
       if (params.some((p) => /rel\s*=\s*"?([^";]*\s)?next(\s[^";]*)?"?/.test(p))) {
         found = target.trim().replace(/^<|>$/g, "");

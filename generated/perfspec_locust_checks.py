@@ -12,7 +12,7 @@ import json
 import re
 import time
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import quote, urljoin
 
 if __package__:
     from .perfspec_locust_results import cause
@@ -34,6 +34,16 @@ def expect(resp: Any, *statuses: int) -> bool:
         tries = getattr(resp, "perfspec_attempts", None)
         resp.failure(f"HTTP {status}" + (f" after {tries} attempts" if tries else ""))
     return False
+
+
+def query_string(params: dict) -> str:
+    """`?k=v&...` percent-encoded exactly as k6's encodeURIComponent encodes (UTF-8; a space is
+    %20, never +), so the server receives the same bytes from Locust and k6."""
+    safe = QUERY_SAFE
+    return "?" + "&".join(f"{quote(k, safe=safe)}={quote(str(v), safe=safe)}" for k, v in params.items())
+
+
+QUERY_SAFE = "!*'()"  # what encodeURIComponent leaves as it is, besides quote()'s letters, digits and -_.~
 
 
 def expect_text(resp: Any, text: str) -> bool:
@@ -149,9 +159,10 @@ def next_page(resp: Any, where: str, *keys: str | int) -> str | None:
     None when there is none: a failed page, or the field or link absent, null or empty."""
     if not 200 <= (resp.status_code or 0) < 300:
         return None
-    if where.startswith("header:"):  # RFC 8288: <url>; rel="next", ...
-        found = None
-        for link in (header(resp, where[7:]) or "").split(","):
+    if where.startswith("header:"):
+        value = (header(resp, where[7:]) or "").strip()
+        found = None if value.startswith("<") else value  # a bare URL (`Next-Page: https://...`)
+        for link in value.split(",") if found is None else ():  # RFC 8288: <url>; rel="next", ...
             target, _, params = link.partition(";")
             if re.search(r'rel\s*=\s*"?([^";]*\s)?next(\s[^";]*)?"?', params):
                 found = target.strip().strip("<>")

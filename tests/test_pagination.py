@@ -1,5 +1,6 @@
 """`paginate:` through Locust and k6 against a paged API: next links as an absolute path, a query,
-a full URL and null (JSON body), and an endless Link header capped by max_pages. Every page is
+a full URL and null (JSON body), an endless Link header capped by max_pages, and a header holding
+the next page's bare URL (as storage APIs send `Next-Page: https://...?_token=...`). Every page is
 requested once per call, in order, under the endpoint's name, and never one page too many."""
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ http:
   endpoints:
     items: {get: /items, paginate: {next: $.page.next}}
     feed: {get: /feed, paginate: {next: "header:Link", max_pages: 3}}
+    stored: {get: /stored, paginate: {next: "header:Next-Page"}}
 profiles:
   short: {users: 1, for: 2s}
 targets:
-  - {name: all, select: {endpoint: [items, feed]}, error_rate: < 1%}
+  - {name: all, select: {endpoint: [items, feed, stored]}, error_rate: < 1%}
 """
 
 
@@ -51,6 +53,12 @@ def test_every_page_is_followed_once_and_no_further(tmp_path: Path, tool: str) -
             # the next link as an absolute path, a query of this page, a full URL, then none
             nxt = {1: "/items?page=2", 2: "?page=3", 3: f"{base[0]}/items?page=4"}.get(page)
             return 200, {"data": [page], "page": {"next": nxt}}, {}
+        if url.path == "/stored":
+            token = query.get("_token", ["a"])[0]
+            with lock:
+                seen[f"stored {token}"] += 1
+            nxt = {"a": f"{base[0]}/stored?_token=b%2Bc", "b+c": "/stored?_token=d"}.get(token)
+            return 200, {"data": [token]}, ({"next-page": nxt} if nxt else {})
         cursor = int(query.get("cursor", ["1"])[0])
         with lock:
             seen[f"feed {cursor}"] += 1
@@ -68,9 +76,11 @@ def test_every_page_is_followed_once_and_no_further(tmp_path: Path, tool: str) -
     assert all(seen[f"items {p}"] <= first for p in (2, 3, 4)), seen
     calls = seen["feed 1"]
     assert calls > 5 and calls - 1 <= seen["feed 3"] <= calls and seen["feed 4"] == 0, seen
+    stored = seen["stored a"]
+    assert stored > 5 and stored - 1 <= seen["stored d"] <= seen["stored b+c"] <= stored, seen
     series = {s.name: s for s in read_results([tmp_path / "results"])[0]}
     # every page recorded under its endpoint (Locust: but one request in flight when it stops)
     cut = 0 if tool == "k6" else 1
-    recorded = series["items"].count + series["feed"].count
+    recorded = series["items"].count + series["feed"].count + series["stored"].count
     assert 0 <= sum(seen.values()) - recorded <= cut, (seen, recorded)
-    assert series["items"].failures == series["feed"].failures == 0
+    assert series["items"].failures == series["feed"].failures == series["stored"].failures == 0

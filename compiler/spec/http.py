@@ -91,7 +91,8 @@ class Paginate(Strict):
     """Follow a paged answer: after the response, request the next page while there is one."""
 
     next: str = Field(description="where the next page's URL is: a JSON path (`$.next`, `$.links.next`) "
-                      "or `header:Link` (its rel=\"next\"); absent, null or empty ends the pages",
+                      "or `header:NAME`: a Link header's rel=\"next\" (`<url>; rel=\"next\"`) or a header "
+                      "holding the bare URL (`Next-Page: https://...`); absent, null or empty ends the pages",
                       examples=["$.next"])
     max_pages: Annotated[int, Field(ge=2, le=1000)] = Field(
         10, description="pages per call, the first included")

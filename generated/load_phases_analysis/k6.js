@@ -10,6 +10,8 @@ import { expect, extractJson, host, iterate, profile, uuid } from "../perfspec_k
 
 const PLATFORM_URL = host("PLATFORM_URL", "http://127.0.0.1:9002");
 
+const PROFILE = __ENV.PERFSPEC_PROFILE || "smoke";
+
 export const options = {
   scenarios: profile(
     {
@@ -45,32 +47,40 @@ export const options = {
     "smoke",
   ),
   thresholds: {
-    // target smoke
-    "http_req_duration{target_smoke:yes}": ["p(50)<12", "p(95)<31", "p(99)<53"],
-    // target normal
-    "http_req_duration{target_normal:yes}": ["p(50)<14", "p(95)<39", "p(99)<76"],
-    // target peak
-    "http_req_duration{target_peak:yes}": ["p(50)<21", "p(95)<120", "p(99)<330"],
-    "http_req_failed{target_peak:yes}": ["rate<0.01"],
-    // target endurance
-    "http_req_duration{target_endurance:yes}": ["p(50)<15", "p(95)<59", "p(99)<170"],
-    // target endurance_stable
-    "http_req_duration{target_endurance_stable:yes}": ["p(95)<500"],
-    // target reads
-    "http_req_duration{class:read}": ["p(50)<26", "p(95)<55", "p(99)<110"],
-    // target writes
-    "http_req_duration{class:write}": ["p(50)<17", "p(95)<40", "p(99)<89"],
-    // target deletes
-    "http_req_duration{name:delete_agent}": ["p(50)<15", "p(95)<41", "p(99)<54"],
-    // target peak_capacity
-    "http_req_duration{target_peak_capacity:yes}": ["p(95)<500"],
-    "http_reqs{target_peak_capacity:yes}": ["rate>100"],
-    // target sustained_capacity
-    "http_reqs{target_sustained_capacity:yes}": ["rate>50"],
-    "http_req_failed{target_sustained_capacity:yes}": ["rate<0.01"],
     // target service_level
     "http_req_duration{target_service_level:yes}": ["p(95)<500"],
     "http_req_failed{target_service_level:yes}": ["rate<0.01"],
+    ...(PROFILE === "smoke" && {
+      // target smoke
+      "http_req_duration{scenario:smoke}": ["p(50)<12", "p(95)<31", "p(99)<53"],
+    }),
+    ...(PROFILE === "normal" && {
+      // target normal
+      "http_req_duration{scenario:normal}": ["p(50)<14", "p(95)<39", "p(99)<76"],
+      // target reads
+      "http_req_duration{class:read,scenario:normal}": ["p(50)<26", "p(95)<55", "p(99)<110"],
+      // target writes
+      "http_req_duration{class:write,scenario:normal}": ["p(50)<17", "p(95)<40", "p(99)<89"],
+      // target deletes
+      "http_req_duration{name:delete_agent,scenario:normal}": ["p(50)<15", "p(95)<41", "p(99)<54"],
+    }),
+    ...(PROFILE === "peak" && {
+      // target peak
+      "http_req_duration{scenario:peak}": ["p(50)<21", "p(95)<120", "p(99)<330"],
+      "http_req_failed{scenario:peak}": ["rate<0.01"],
+      // target peak_capacity
+      "http_req_duration{scenario:peak}": ["p(95)<500"],
+      "http_reqs{scenario:peak}": ["rate>100"],
+    }),
+    ...(PROFILE === "endurance" && {
+      // target endurance
+      "http_req_duration{scenario:endurance}": ["p(50)<15", "p(95)<59", "p(99)<170"],
+      // target endurance_stable
+      "http_req_duration{scenario:endurance}": ["p(95)<500"],
+      // target sustained_capacity
+      "http_reqs{scenario:endurance}": ["rate>50"],
+      "http_req_failed{scenario:endurance}": ["rate<0.01"],
+    }),
   },
   summaryTrendStats: [
     "avg",
@@ -96,118 +106,20 @@ http.setResponseCallback(http.expectedStatuses(200, 201, 204));
 const PARAMS = {
   "create_agent": {
     headers: {"Content-Type": "application/json"},
-    tags: {
-      "name": "create_agent",
-      "class": "write",
-      "target_smoke": "yes",
-      "target_normal": "yes",
-      "target_peak": "yes",
-      "target_endurance": "yes",
-      "target_endurance_stable": "yes",
-      "target_peak_capacity": "yes",
-      "target_sustained_capacity": "yes",
-      "target_service_level": "yes",
-    },
+    tags: {"name": "create_agent", "class": "write", "target_service_level": "yes"},
   },
   "create_task": {
     headers: {"Content-Type": "application/json"},
-    tags: {
-      "name": "create_task",
-      "class": "write",
-      "target_smoke": "yes",
-      "target_normal": "yes",
-      "target_peak": "yes",
-      "target_endurance": "yes",
-      "target_endurance_stable": "yes",
-      "target_peak_capacity": "yes",
-      "target_sustained_capacity": "yes",
-      "target_service_level": "yes",
-    },
+    tags: {"name": "create_task", "class": "write", "target_service_level": "yes"},
   },
-  "delete_agent": {
-    tags: {
-      "name": "delete_agent",
-      "class": "delete",
-      "target_smoke": "yes",
-      "target_normal": "yes",
-      "target_peak": "yes",
-      "target_endurance": "yes",
-      "target_endurance_stable": "yes",
-      "target_peak_capacity": "yes",
-      "target_sustained_capacity": "yes",
-      "target_service_level": "yes",
-    }
-  },
-  "get_agent": {
-    tags: {
-      "name": "get_agent",
-      "class": "read",
-      "target_smoke": "yes",
-      "target_normal": "yes",
-      "target_peak": "yes",
-      "target_endurance": "yes",
-      "target_endurance_stable": "yes",
-      "target_peak_capacity": "yes",
-      "target_sustained_capacity": "yes",
-      "target_service_level": "yes",
-    }
-  },
-  "get_task": {
-    tags: {
-      "name": "get_task",
-      "class": "read",
-      "target_smoke": "yes",
-      "target_normal": "yes",
-      "target_peak": "yes",
-      "target_endurance": "yes",
-      "target_endurance_stable": "yes",
-      "target_peak_capacity": "yes",
-      "target_sustained_capacity": "yes",
-      "target_service_level": "yes",
-    }
-  },
-  "list_agents": {
-    tags: {
-      "name": "list_agents",
-      "class": "read",
-      "target_smoke": "yes",
-      "target_normal": "yes",
-      "target_peak": "yes",
-      "target_endurance": "yes",
-      "target_endurance_stable": "yes",
-      "target_peak_capacity": "yes",
-      "target_sustained_capacity": "yes",
-      "target_service_level": "yes",
-    }
-  },
-  "list_goals": {
-    tags: {
-      "name": "list_goals",
-      "class": "read",
-      "target_smoke": "yes",
-      "target_normal": "yes",
-      "target_peak": "yes",
-      "target_endurance": "yes",
-      "target_endurance_stable": "yes",
-      "target_peak_capacity": "yes",
-      "target_sustained_capacity": "yes",
-      "target_service_level": "yes",
-    }
-  },
+  "delete_agent": {tags: {"name": "delete_agent", "class": "delete", "target_service_level": "yes"}},
+  "get_agent": {tags: {"name": "get_agent", "class": "read", "target_service_level": "yes"}},
+  "get_task": {tags: {"name": "get_task", "class": "read", "target_service_level": "yes"}},
+  "list_agents": {tags: {"name": "list_agents", "class": "read", "target_service_level": "yes"}},
+  "list_goals": {tags: {"name": "list_goals", "class": "read", "target_service_level": "yes"}},
   "patch_agent": {
     headers: {"Content-Type": "application/json"},
-    tags: {
-      "name": "patch_agent",
-      "class": "write",
-      "target_smoke": "yes",
-      "target_normal": "yes",
-      "target_peak": "yes",
-      "target_endurance": "yes",
-      "target_endurance_stable": "yes",
-      "target_peak_capacity": "yes",
-      "target_sustained_capacity": "yes",
-      "target_service_level": "yes",
-    },
+    tags: {"name": "patch_agent", "class": "write", "target_service_level": "yes"},
   },
 };
 

@@ -11,6 +11,8 @@ import { expect, extractJson, host, iterate, profile, uuid } from "../perfspec_k
 const AGENTS_URL = host("AGENTS_URL", "http://127.0.0.1:9002");
 const AUTH_URL = host("AUTH_URL", "http://127.0.0.1:9002");
 
+const PROFILE = __ENV.PERFSPEC_PROFILE || "quick";
+
 export const options = {
   scenarios: profile(
     {
@@ -46,11 +48,15 @@ export const options = {
     "http_req_duration{name:rag_query}": ["p(95)<500"],
     // target api_endpoints
     "http_req_duration{class:api}": ["p(95)<200"],
-    // target concurrent_users_100
-    "http_req_failed{target_concurrent_users_100:yes}": ["rate<0.05"],
-    // target quick_run
-    "http_req_duration{target_quick_run:yes}": ["avg<200", "p(50)<200", "p(95)<200", "p(99)<200"],
-    "http_req_failed{target_quick_run:yes}": ["rate<0.05"],
+    ...(PROFILE === "report" && {
+      // target concurrent_users_100
+      "http_req_failed{scenario:report}": ["rate<0.05"],
+    }),
+    ...(PROFILE === "quick" && {
+      // target quick_run
+      "http_req_duration{scenario:quick}": ["avg<200", "p(50)<200", "p(95)<200", "p(99)<200"],
+      "http_req_failed{scenario:quick}": ["rate<0.05"],
+    }),
   },
   summaryTrendStats: [
     "avg",
@@ -74,98 +80,18 @@ http.setResponseCallback(http.expectedStatuses(200, 201, 204));
 // no existing tag selects). A VU whose flow has one task carries that endpoint's tags
 // itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
-  "create_agent": {
-    tags: {
-      "name": "create_agent",
-      "class": "api",
-      "target_concurrent_users_100": "yes",
-      "target_quick_run": "yes",
-    }
-  },
-  "create_schedule": {
-    tags: {
-      "name": "create_schedule",
-      "class": "api",
-      "target_concurrent_users_100": "yes",
-      "target_quick_run": "yes",
-    }
-  },
-  "delete_agent": {
-    tags: {
-      "name": "delete_agent",
-      "class": "api",
-      "target_concurrent_users_100": "yes",
-      "target_quick_run": "yes",
-    }
-  },
-  "get_agent": {
-    tags: {
-      "name": "get_agent",
-      "class": "api",
-      "target_concurrent_users_100": "yes",
-      "target_quick_run": "yes",
-    }
-  },
-  "get_schedule": {
-    tags: {
-      "name": "get_schedule",
-      "class": "api",
-      "target_concurrent_users_100": "yes",
-      "target_quick_run": "yes",
-    }
-  },
-  "health": {
-    tags: {
-      "name": "health",
-      "class": "health",
-      "target_concurrent_users_100": "yes",
-      "target_quick_run": "yes",
-    }
-  },
-  "list_agents": {
-    tags: {
-      "name": "list_agents",
-      "class": "api",
-      "target_concurrent_users_100": "yes",
-      "target_quick_run": "yes",
-    }
-  },
-  "list_schedules": {
-    tags: {
-      "name": "list_schedules",
-      "class": "api",
-      "target_concurrent_users_100": "yes",
-      "target_quick_run": "yes",
-    }
-  },
-  "login": {
-    tags: {"name": "login", "class": "auth", "target_concurrent_users_100": "yes", "target_quick_run": "yes"},
-    responseCallback: http.expectedStatuses(200, 429),
-  },
-  "rag_query": {
-    tags: {
-      "name": "rag_query",
-      "class": "rag",
-      "target_concurrent_users_100": "yes",
-      "target_quick_run": "yes",
-    }
-  },
-  "register": {
-    tags: {
-      "name": "register",
-      "class": "auth",
-      "target_concurrent_users_100": "yes",
-      "target_quick_run": "yes",
-    }
-  },
-  "run_agent": {
-    tags: {
-      "name": "run_agent",
-      "class": "agent_execution",
-      "target_concurrent_users_100": "yes",
-      "target_quick_run": "yes",
-    }
-  },
+  "create_agent": {tags: {"name": "create_agent", "class": "api"}},
+  "create_schedule": {tags: {"name": "create_schedule", "class": "api"}},
+  "delete_agent": {tags: {"name": "delete_agent", "class": "api"}},
+  "get_agent": {tags: {"name": "get_agent", "class": "api"}},
+  "get_schedule": {tags: {"name": "get_schedule", "class": "api"}},
+  "health": {tags: {"name": "health", "class": "health"}},
+  "list_agents": {tags: {"name": "list_agents", "class": "api"}},
+  "list_schedules": {tags: {"name": "list_schedules", "class": "api"}},
+  "login": {tags: {"name": "login", "class": "auth"}, responseCallback: http.expectedStatuses(200, 429)},
+  "rag_query": {tags: {"name": "rag_query", "class": "rag"}},
+  "register": {tags: {"name": "register", "class": "auth"}},
+  "run_agent": {tags: {"name": "run_agent", "class": "agent_execution"}},
 };
 
 // http.endpoints.create_agent

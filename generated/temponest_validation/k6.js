@@ -10,6 +10,8 @@ import { expect, extractJson, host, iterate, profile, uuid } from "../perfspec_k
 
 const API_URL = host("API_URL", "http://127.0.0.1:9002");
 
+const PROFILE = __ENV.PERFSPEC_PROFILE || "smoke";
+
 export const options = {
   scenarios: profile(
     {
@@ -80,14 +82,16 @@ export const options = {
     "http_req_duration{name:health}": ["avg<10", "p(95)<20"],
     "http_reqs{name:health}": ["rate>500"],
     "http_req_failed{name:health}": ["rate<=0"],
-    // target k6_auth
-    "http_req_duration{class:auth}": ["p(95)<200"],
-    "http_req_failed{class:auth}": ["rate<0.01"],
-    // target k6_agents
-    "http_req_duration{target_k6_agents:yes}": ["p(95)<2000"],
-    "http_req_failed{target_k6_agents:yes}": ["rate<0.05"],
-    // target k6_list
-    "http_req_duration{name:list_agents}": ["p(95)<200"],
+    ...(PROFILE === "k6_staged" && {
+      // target k6_auth
+      "http_req_duration{class:auth,scenario:k6_staged}": ["p(95)<200"],
+      "http_req_failed{class:auth,scenario:k6_staged}": ["rate<0.01"],
+      // target k6_agents
+      "http_req_duration{target_k6_agents:yes,scenario:k6_staged}": ["p(95)<2000"],
+      "http_req_failed{target_k6_agents:yes,scenario:k6_staged}": ["rate<0.05"],
+      // target k6_list
+      "http_req_duration{name:list_agents,scenario:k6_staged}": ["p(95)<200"],
+    }),
   },
   summaryTrendStats: [
     "avg",

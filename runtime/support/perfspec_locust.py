@@ -31,6 +31,7 @@ if __package__:  # perfspec.runtime.support in perfspec's own tests
         json_value,
         multipart,
         next_page,
+        query_string,
         retry_after,
         retry_wait,
     )
@@ -46,6 +47,7 @@ else:  # beside the generated locustfile, whose folder's parent is on sys.path
         json_value,
         multipart,
         next_page,
+        query_string,
         retry_after,
         retry_wait,
     )
@@ -68,6 +70,7 @@ __all__ = [  # what the generated locustfiles may import (the Locust backend rea
     "multipart",
     "need_env",
     "next_page",
+    "query_string",
     "test_user",
     "retry_after",
     "retry_wait",

@@ -158,9 +158,15 @@ def _url(ep: EndpointPlan, bases: dict[str, str]) -> Raw:
     if not ep.query:
         return Raw(path)
     pieces = []
-    for i, (k, v) in enumerate(ep.query.items()):
-        value = template(templates.parse(str(v)), JS, _var).text
-        pieces.append(f"{js_str(('?' if i == 0 else '&') + k + '=')} + encodeURIComponent({value})")
+    parsed = {k: templates.parse(v) for k, v in ep.query.items()}
+    if all(templates.is_plain(p) for p in parsed.values()):  # encoded once, as Locust's is
+        fixed = templates.query_string({k: templates.text_of(p) for k, p in parsed.items()})
+        return Raw(f"{path} + {js_str(fixed)}")
+    pieces = []
+    for i, (k, p) in enumerate(parsed.items()):
+        key = templates.query_string({k: ""})[1:]  # `k=`, percent-encoded as the value is
+        value = template(p, JS, _var).text
+        pieces.append(f"{js_str(('?' if i == 0 else '&') + key)} + encodeURIComponent({value})")
     return Raw(path + " + " + " + ".join(pieces))
 
 

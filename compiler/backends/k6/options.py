@@ -60,29 +60,47 @@ def target_tag(t: TargetPlan) -> str:
     return f"target_{t.ident}"
 
 
+def profile_endpoints(plan: Plan, profile: str) -> set[str]:
+    """The endpoints a profile's flows call (on_start, tasks and the steps of their sequences)."""
+    out: set[str] = set()
+    for name in plan.profiles[profile].flows:
+        flow = plan.flows[name]
+        for task in [*flow.on_start, *flow.tasks, *flow.on_stop]:
+            out.update(flow.sequences.get(task, [task]))
+    return out
+
+
 def selection(plan: Plan, t: TargetPlan) -> str:
-    """The tag filter of a target's samples: the endpoint's `name` when it selects one endpoint,
+    """The tag filter of a target's samples: k6's `scenario` tag when the target is for one
+    profile (each profile is a scenario), and the endpoint's `name` when it selects one endpoint,
     its `class` when it selects exactly one class's endpoints (tags every sample carries anyway),
-    else a flag tag of its own. Each tag on a request costs k6 work on every metric sample
-    (bench/load_efficiency.py measured a flag tag at about a tenth of k6's requests per second),
-    so a flag is added only where no existing tag selects the same samples."""
+    nothing more when the profile's own endpoints are all selected, else a flag tag of its own.
+    Each tag on a request costs k6 work on every metric sample (bench/load_efficiency.py measured
+    a flag tag at about a tenth of k6's requests per second), so a flag is added only where no
+    existing tag selects the same samples."""
     chosen = set(t.endpoints)
+    scope = [f"scenario:{t.profile}"] if t.profile in plan.profiles else []
+    if scope and chosen == profile_endpoints(plan, t.profile):
+        return scope[0]
     if len(chosen) == 1:
-        return f"name:{t.endpoints[0]}"
+        return ",".join([f"name:{t.endpoints[0]}", *scope])
     classes = {plan.endpoints[e].klass for e in chosen}
     if len(classes) == 1 and None not in classes:
         klass = next(iter(classes))
         if chosen == {n for n, ep in plan.endpoints.items() if ep.klass == klass}:
-            return f"class:{klass}"
-    return f"{target_tag(t)}:yes"
+            return ",".join([f"class:{klass}", *scope])
+    return ",".join([f"{target_tag(t)}:yes", *scope])
 
 
-def thresholds(plan: Plan) -> list[tuple[str, str, list[str]]]:
-    """(comment, metric key, expressions) per measured HTTP target's fail bounds."""
+def thresholds(plan: Plan, profiles: dict[str, ProfilePlan] | None = None) -> list[tuple]:
+    """(comment, metric key, expressions) per measured HTTP target's fail bounds; a target of a
+    profile that k6 does not run (`profiles`: those it runs) has none."""
     out = []
     for t in plan.targets:
         if t.kind != "measured" or not t.endpoints or "during" in t.extra:
             continue  # a part of the run (`during`) is not something a k6 threshold can judge
+        if t.profile and profiles is not None and t.profile not in profiles:
+            continue
         tag = f"{{{selection(plan, t)}}}"
         latency = "http_req_waiting" if t.measure == "ttfb" else "http_req_duration"
         found: dict[str, list[str]] = {}
@@ -101,14 +119,14 @@ def thresholds(plan: Plan) -> list[tuple[str, str, list[str]]]:
             elif s.stat == "throughput":
                 found.setdefault("http_reqs" + tag, []).append(f"rate{s.op}{s.value:g}")
         for key, exprs in found.items():
-            out.append((f"target {comment_text(t.name)}", key, exprs))
+            out.append((f"target {comment_text(t.name)}", key, exprs, t.profile))
     return out
 
 
 def tags(plan: Plan) -> dict[str, dict[str, str]]:
     """Per endpoint the tags of its samples: name, class, flags of the targets it counts for."""
     out: dict[str, dict[str, str]] = {}
-    judged = {key.split("{")[1].split(":")[0] for _c, key, _e in thresholds(plan)}
+    judged = {key.split("{")[1].split(":")[0] for _c, key, _e, _p in thresholds(plan)}
     judged = {t.name for t in plan.targets if target_tag(t) in judged}  # targets that need a flag
     for name, ep in plan.endpoints.items():
         t = {"name": name}  # the reader takes a `name` that is a spec name for the endpoint
@@ -127,15 +145,30 @@ def options_lines(plan: Plan, profiles: dict[str, ProfilePlan], default: str) ->
     """`export const options`: the scenarios (profile() picks one at run time), a threshold per
     target bound, and the summary's trend statistics."""
     lines = ["", "export const options = {"]
+    if any(prof for *_x, prof in thresholds(plan, profiles)):
+        lines[1:1] = [f"const PROFILE = __ENV.PERFSPEC_PROFILE || {js_str(default)};", ""]
     scenarios = Coll("{", "}", tuple((Raw(js_str(n)), literal(scenario(p), JS)) for n, p in profiles.items()))
     lines.append(statement("scenarios: ", Call("profile", (scenarios, Raw(js_str(default)))), ",", 2, JS))
     lines.append("  thresholds: {")
+    scoped: dict[str, list] = {}
     last = None
-    for comment, key, exprs in thresholds(plan):
+    for comment, key, exprs, prof in thresholds(plan, profiles):
+        if prof:  # only while its profile runs: a k6 run of another profile has no such samples
+            scoped.setdefault(prof, []).append((comment, key, exprs))
+            continue
         if comment != last:
             lines.append(f"    // {comment}")
             last = comment
         lines.append(statement(f"{js_str(key)}: ", literal(exprs, JS), ",", 4, JS))
+    for prof, items in scoped.items():
+        lines.append(f"    ...(PROFILE === {js_str(prof)} && {{")
+        last = None
+        for comment, key, exprs in items:
+            if comment != last:
+                lines.append(f"      // {comment}")
+                last = comment
+            lines.append(statement(f"{js_str(key)}: ", literal(exprs, JS), ",", 6, JS))
+        lines.append("    }),")
     lines.append("  },")
     lines.append(statement("summaryTrendStats: ", literal(TREND_STATS, JS), ",", 2, JS))
     return [*lines, "};"]

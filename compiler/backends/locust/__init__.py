@@ -12,7 +12,6 @@ import functools
 import io
 import tokenize
 from pathlib import Path, PurePosixPath
-from urllib.parse import urlencode
 
 from ... import templates
 from ...plan import EndpointPlan, Plan
@@ -81,11 +80,12 @@ def _url(ep: EndpointPlan, main: str | None, bases: dict[str, str]) -> Raw:
         path = f"{bases[ep.host]} + {path}"
     if not ep.query:
         return Raw(path)
-    parsed = {k: templates.parse(str(v)) for k, v in ep.query.items()}
+    parsed = {k: templates.parse(v) for k, v in ep.query.items()}
     if all(templates.is_plain(p) for p in parsed.values()):
-        return Raw(f"{path} + {py_str('?' + urlencode({k: str(v) for k, v in ep.query.items()}))}")
+        fixed = templates.query_string({k: templates.text_of(p) for k, p in parsed.items()})
+        return Raw(f"{path} + {py_str(fixed)}")
     query = Coll("{", "}", tuple((Raw(py_str(k)), template(p, PY, _var)) for k, p in parsed.items()))
-    return Raw(f'{path} + "?" + urlencode({flat(query)})')
+    return Raw(f"{path} + query_string({flat(query)})")
 
 
 def _condition(head: str, parts: list[str], tail: str, indent: int) -> list[str]:
@@ -370,7 +370,7 @@ class LocustBackend:
             main_env=_env_names(plan.hosts.get(main or "", [])),
             support=[n for n in support_names() if n in used or n in ("PerfspecUser", "ProfileShape")],
             locust=[n for n in ("between", "constant", "events") if n in used],
-            stdlib={"json": "json" in used, "urlencode": "urlencode" in used, "time": "time" in used},
+            stdlib={"json": "json" in used, "time": "time" in used},
             profiles=_profiles(plan, closed),
             py_str=py_str,
         )
