@@ -41,7 +41,7 @@ class EndpointPlan:
     tags: list[str]
     route: str  # how the service labels it in its metrics (`route:`, else the path as written)
     source: SourceRef
-    json_expect: list[tuple[str, list, Any]] = field(default_factory=list)  # (path, keys, value)
+    json_expect: list[tuple[str, list, list]] = field(default_factory=list)  # (path, keys, checks)
     retry: dict[str, Any] | None = None  # {on, attempts, backoff, max_wait} (seconds)
     paginate: dict[str, Any] | None = None  # {next: path or header:NAME, keys, pages}
 
@@ -285,10 +285,23 @@ def _retry(retry) -> dict[str, Any] | None:
             "max_wait": retry.max_wait.value}
 
 
-def _json_expect(expect) -> list[tuple[str, list, Any]]:
-    """(path, its keys, the value it must equal) per `expect: {json: ...}` field."""
+def _json_expect(expect) -> list[tuple[str, list, list[tuple[str, Any]]]]:
+    """(path, its keys, its checks) per `expect: {json: ...}` field; a check is (operator, value):
+    `==` a plain value, `text` parsed template parts (a string with placeholders, compared as
+    text), or an operator of an operator map (`exists`, `!=`, `<`, ...) with its value."""
     fields = (expect.json_ or {}) if expect else {}
-    return [(p, templates.json_path_keys(p), v) for p, v in sorted(fields.items())]
+    out = []
+    for p, v in sorted(fields.items()):
+        ops = v.items() if templates.is_operator_map(v) else [("==", v)]
+        checks = []
+        for op, value in ops:
+            parts = templates.parse(value) if isinstance(value, str) else None
+            if parts is not None and not templates.is_plain(parts) and op in ("==", "!="):
+                checks.append(("text" if op == "==" else "!text", parts))
+            else:
+                checks.append((op, value))
+        out.append((p, templates.json_path_keys(p), checks))
+    return out
 
 
 def _profile(spec: Spec, name: str, ref) -> ProfilePlan:

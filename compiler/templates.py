@@ -96,6 +96,15 @@ def is_plain(parts: list[Part]) -> bool:
     return all(p[0] == "text" for p in parts)
 
 
+JSON_OPERATORS = ("exists", "==", "!=", "<", "<=", ">", ">=")
+
+
+def is_operator_map(value: object) -> bool:
+    """`expect.json` value `{">": 0}` or `{exists: true}`: a map whose keys are operators (a map
+    with other keys is an object the field must equal; `{"==": {...}}` compares with any object)."""
+    return isinstance(value, dict) and bool(value) and any(k in JSON_OPERATORS for k in value)
+
+
 def text_of(parts: list[Part]) -> str:
     """The text of a plain template (its escapes resolved: `{{` is `{`)."""
     return "".join(p[1] for p in parts)

@@ -123,7 +123,7 @@ export class User {
   var(name) {
     const value = this.vars[name];
     if (value === undefined || value === null) throw new MissingValue(`variable {${name}} has no value yet`);
-    return String(value);
+    return typeof value === "string" ? value : textOf(value);
   }
 
   has(...names) {
@@ -222,6 +222,58 @@ export function jsonEquals(path, expected, ...keys) {
     }
     return sameJson(node, expected) ? "" : `${path} is ${shown(node)}, expected ${shown(expected)}`;
   };
+}
+
+// a check of a JSON field against (operator, value) pairs, as perfspec_locust_checks.json_mismatch:
+// `exists` (present or not), `==`/`!=` (JSON equality), `text`/`!text` (the field as text against
+// a value with placeholders), `<` `<=` `>` `>=` (the field must be a number)
+export function jsonMatches(path, checks, ...keys) {
+  return (res) => {
+    let node;
+    try {
+      node = res.json();
+    } catch (e) {
+      return `${path}: the body is not JSON`;
+    }
+    let present = true;
+    for (const key of keys) {
+      if (node === null || typeof node !== "object" || !(key in node)) {
+        present = false;
+        break;
+      }
+      node = node[key];
+    }
+    for (const [op, value] of checks) {
+      if (op === "exists") {
+        if (present !== value) return value ? `${path} is missing` : `${path} is ${shown(node)}, expected no such field`;
+        continue;
+      }
+      if (!present) return `${path} is missing (expected ${described(op, value)})`;
+      let ok;
+      if (op === "==" || op === "!=") ok = sameJson(node, value) === (op === "==");
+      else if (op === "text" || op === "!text") ok = (textOf(node) === value) === (op === "text");
+      else if (typeof node !== "number") return `${path} is ${shown(node)}, expected a number ${op} ${shown(value)}`;
+      else ok = COMPARE[op](node, value);
+      if (!ok) return `${path} is ${shown(node)}, expected ${described(op, value)}`;
+    }
+    return "";
+  };
+}
+
+const COMPARE = { "<": (a, b) => a < b, "<=": (a, b) => a <= b, ">": (a, b) => a > b, ">=": (a, b) => a >= b };
+
+function described(op, value) {
+  if (op === "==" || op === "text") return shown(value);
+  if (op === "!=" || op === "!text") return `not ${shown(value)}`;
+  return `${op} ${shown(value)}`;
+}
+
+// a JSON value as text: strings as they are, numbers and true/false/null as String() writes them,
+// objects as compact JSON (perfspec_locust_checks.text_of writes the same)
+export function textOf(value) {
+  if (typeof value === "string") return value;
+  if (value !== null && typeof value === "object") return JSON.stringify(value);
+  return String(value);
 }
 
 function sameJson(a, b) {

@@ -183,6 +183,14 @@ def data(value: Any, lang: Lang, var: Any) -> Expr:
     return literal(value, lang)
 
 
+def check_value(op: str, value: Any, lang: Lang, var: Any) -> Expr:
+    """The value of an `expect.json` check: a template's parts for the text operators, else data
+    whose strings are templates."""
+    if op in ("text", "!text"):
+        return template(value, lang, var)
+    return data(value, lang, var)
+
+
 def uses_vars(value: Any) -> list[str]:
     """The variables (not builtins) a template or templated data reads."""
     found: list[str] = []

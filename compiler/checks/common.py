@@ -54,7 +54,8 @@ def _endpoint_vars(ep: Endpoint) -> set[str]:
     strings = [ep.path, *ep.headers.values(), *(v for v in ep.query.values() if isinstance(v, str)),
                *(ep.form or {}).values(), *([ep.body] if ep.body else []),
                *(s for _, s in templates.walk_strings(ep.json_)),
-               *(s for _, s in templates.walk_strings(ep.send))]
+               *(s for _, s in templates.walk_strings(ep.send)),
+               *(s for _, s in templates.walk_strings(ep.expect.json_ if ep.expect else None))]
     out: set[str] = set()
     for s in strings:
         try:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from ...runtime import files
 from .. import select, templates
 from ..errors import choices_hint
 from ..spec import METHODS, Endpoint
 from .common import _JSONPATH, _endpoint_vars
+
+_COMPARISON_TEXT = re.compile(r"^\s*(<=|>=|!=|==|<|>)\s*([-+]?[0-9][0-9.eE+-]*)\s*$")  # "> 0"
 
 
 class HttpChecks:
@@ -64,7 +68,7 @@ class HttpChecks:
         elif ep.send is not None:
             self.error((*path, "send"), "send is for WebSocket endpoints (ws: /path)",
                        "use json/form/body for an HTTP request body")
-        self.json_expect((*path, "expect"), ep.expect)
+        expected = self.json_expect((*path, "expect"), ep.expect)
         self.paginate(path, ep)
         self.retry(path, ep)
         for var, where in sorted(ep.extract.items()):
@@ -87,6 +91,7 @@ class HttpChecks:
             strings.append(((*path, "body"), ep.body))
         strings += [((*path, "json", *p), s) for p, s in templates.walk_strings(ep.json_)]
         strings += [((*path, "send", *p), s) for p, s in templates.walk_strings(ep.send)]
+        strings += expected
         for spath, text in strings:
             for part in self.template(spath, text):
                 if part[0] == "var":
@@ -186,12 +191,40 @@ class HttpChecks:
             self.error((*path, "paginate"), "paginate follows the pages of a GET without retry or stream",
                        "make the endpoint a plain GET, or drop paginate", at_key=True)
 
-    def json_expect(self, path: tuple, expect) -> None:
-        """`expect: {json: {PATH: value}}`: every path readable, as extract reads them."""
-        for where in sorted((expect.json_ or {}) if expect else {}):
+    def json_expect(self, path: tuple, expect) -> list[tuple[tuple, str]]:
+        """`expect: {json: {PATH: value}}`: every path readable, as extract reads them; a value is
+        JSON data whose strings are templates, or an operator map ({">": 0}, {exists: true}).
+        Returns the template strings (for the variable checks)."""
+        strings: list[tuple[tuple, str]] = []
+        for where, value in sorted(((expect.json_ or {}) if expect else {}).items()):
+            at = (*path, "json", where)
             if not _JSONPATH.match(where):
-                self.error((*path, "json", where), f"cannot read {where!r} as a JSON path",
+                self.error(at, f"cannot read {where!r} as a JSON path",
                            'write $.field.sub[0] or $["a key"]', at_key=True)
+            if isinstance(value, str) and (m := _COMPARISON_TEXT.match(value)):
+                self.error(at, f"{value!r} would be compared as text, not as a comparison",
+                           f'write {{"{m[1]}": {m[2]}}} for a comparison, or {{"==": "{value}"}} for '
+                           "the text")
+            elif templates.is_operator_map(value):
+                self.json_operators(at, value)
+            strings += [((*at, *p), s) for p, s in templates.walk_strings(value)]
+        return strings
+
+    def json_operators(self, at: tuple, value: dict) -> None:
+        """An operator map: only operators, `exists` true or false, comparisons with numbers."""
+        ops = ", ".join(templates.JSON_OPERATORS)
+        for op, operand in value.items():
+            if op not in templates.JSON_OPERATORS:
+                self.error((*at, op), f"{op!r} is not an operator, and an operator map holds only "
+                           f"operators ({ops})", "to compare with an object, write {\"==\": {...}}",
+                           at_key=True)
+            elif op == "exists" and not isinstance(operand, bool):
+                self.error((*at, op), "exists takes true (the field is there) or false (it is not)",
+                           "write exists: true")
+            elif op in ("<", "<=", ">", ">=") and (isinstance(operand, bool)
+                                                     or not isinstance(operand, int | float)):
+                self.error((*at, op), f"{op} compares numbers; {operand!r} is not one",
+                           f'write e.g. {{"{op}": 0}}')
 
     def variable(self, path: tuple, var: str, extracted: set[str], user: set[str] | None = None
                  ) -> None:

@@ -79,7 +79,9 @@ class Expect(Strict):
         None,
         alias="json",
         description="JSON body fields that must equal these values: {JSON path: value}, e.g. "
-        '{"$.status": "ok", "$.items[0].id": 1}; a missing field or another value fails the call',
+        '{"$.status": "ok", "$.items[0].id": 1}; a missing field or another value fails the call. '
+        'Strings are templates ({"$.id": "{record_id}"} compares the field as text); an operator '
+        'map checks instead: {exists: true}, {"!=": "x"}, {">": 0, "<=": 10}',
         examples=[{"$.status": "ok"}],
     )
 

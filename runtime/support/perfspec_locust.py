@@ -29,11 +29,13 @@ if __package__:  # perfspec.runtime.support in perfspec's own tests
         header,
         json_equal,
         json_value,
+        match_json,
         multipart,
         next_page,
         query_string,
         retry_after,
         retry_wait,
+        text_of,
     )
 else:  # beside the generated locustfile, whose folder's parent is on sys.path
     import perfspec_locust_results as results
@@ -45,11 +47,13 @@ else:  # beside the generated locustfile, whose folder's parent is on sys.path
         header,
         json_equal,
         json_value,
+        match_json,
         multipart,
         next_page,
         query_string,
         retry_after,
         retry_wait,
+        text_of,
     )
 
 __all__ = [  # what the generated locustfiles may import (the Locust backend reads this list)
@@ -67,6 +71,7 @@ __all__ = [  # what the generated locustfiles may import (the Locust backend rea
     "header",
     "json_equal",
     "json_value",
+    "match_json",
     "multipart",
     "need_env",
     "next_page",
@@ -231,7 +236,7 @@ class PerfspecUser(FastHttpUser):
         value = self.vars.get(name)
         if value is None:
             raise MissingValue(name)
-        return str(value)
+        return value if isinstance(value, str) else text_of(value)
 
     def has(self, *names: str) -> bool:
         return all(self.vars.get(n) is not None for n in names)

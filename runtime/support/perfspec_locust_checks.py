@@ -108,6 +108,99 @@ def expect_json(resp: Any, path: str, expected: Any, *keys: str | int) -> bool:
     return False
 
 
+def match_json(resp: Any, path: str, checks: tuple, *keys: str | int) -> bool:
+    """`expect: {json: {PATH: {OP: value, ...}}}` and values with placeholders: fail the response
+    unless the field passes every (operator, value) check (see json_mismatch)."""
+    try:
+        node: Any = resp.json()
+    except ValueError:
+        resp.failure(f"{path}: the body is not JSON")
+        return False
+    for key in keys:
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            node = _MISSING
+            break
+    reason = json_mismatch(path, node, checks)
+    if reason:
+        resp.failure(reason)
+        return False
+    return True
+
+
+_COMPARE = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+def json_mismatch(path: str, node: Any, checks: tuple) -> str:
+    """Why a JSON field (or _MISSING) fails its checks, or "": `exists` (present or not), `==`/`!=`
+    (JSON equality), `text`/`!text` (the field as text, e.g. a number 7 is "7", against a value with
+    placeholders), `<` `<=` `>` `>=` (the field must be a number). perfspec_k6.js has the same rules."""
+    for op, value in checks:
+        if op == "exists":
+            if (node is not _MISSING) != value:
+                return f"{path} is missing" if value else f"{path} is {_shown(node)}, expected no such field"
+            continue
+        if node is _MISSING:
+            return f"{path} is missing (expected {_described(op, value)})"
+        if op in ("==", "!="):
+            ok = json_equal(node, value) == (op == "==")
+        elif op in ("text", "!text"):
+            ok = (text_of(node) == value) == (op == "text")
+        elif not isinstance(node, int | float) or isinstance(node, bool):
+            return f"{path} is {_shown(node)}, expected a number {op} {_shown(value)}"
+        else:
+            ok = _COMPARE[op](node, value)
+        if not ok:
+            return f"{path} is {_shown(node)}, expected {_described(op, value)}"
+    return ""
+
+
+def _described(op: str, value: Any) -> str:
+    if op in ("==", "text"):
+        return _shown(value)
+    if op in ("!=", "!text"):
+        return f"not {_shown(value)}"
+    return f"{op} {_shown(value)}"
+
+
+def text_of(value: Any) -> str:
+    """A JSON value as text, as JavaScript's String() writes it (the same text in Locust and k6):
+    strings as they are, true/false/null, numbers without a needless .0, objects as compact JSON."""
+    if isinstance(value, str):
+        return value
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _number_text(value)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _number_text(value: float) -> str:
+    """A float as JavaScript's Number#toString: integral ones without .0, exponents from 1e21 and
+    below 1e-6 (`1e+21`, `1e-7`), plain digits between."""
+    if value != value or value in (float("inf"), float("-inf")):
+        return {True: "NaN"}.get(value != value, "Infinity" if value > 0 else "-Infinity")
+    if value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    text = repr(value)
+    if 1e-6 <= abs(value) < 1e21 and "e" in text:
+        from decimal import Decimal
+
+        return format(Decimal(text), "f")
+    if "e" in text:
+        mantissa, exp = text.split("e")
+        return f"{mantissa}e{'+' if int(exp) > 0 else '-'}{abs(int(exp))}"
+    return text
+
+
 def json_equal(a: Any, b: Any) -> bool:
     if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None:
         return a is b or (isinstance(a, bool) and isinstance(b, bool) and a == b)
@@ -121,7 +214,11 @@ def json_equal(a: Any, b: Any) -> bool:
 
 
 def _shown(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
+    """A value in a failure's reason, as perfspec_k6.js writes it (JSON.stringify)."""
+    if isinstance(value, float):
+        text = _number_text(value)
+    else:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return text if len(text) <= 60 else text[:57] + "..."
 
 

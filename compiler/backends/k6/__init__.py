@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 from ... import templates
 from ...plan import EndpointPlan, Plan
 from ..base import Artifact, header
-from ..code import JS, Call, Coll, Raw, data, flat, js_str, literal, statement, template
+from ..code import JS, Call, Coll, Raw, check_value, data, flat, js_str, literal, statement, template
 from ..http import comment_text, method_names, provenance, support_source, uploads, variables
 from .flows import _data_path, _var, data_const, flow_object, test_level
 from .options import _ms, options_lines, tags
@@ -24,7 +24,7 @@ SUPPORT = PurePosixPath("perfspec_k6.js")
 # what a script may import from the support module (only what its code calls is imported)
 SUPPORT_NAMES = (
     "basicAuth", "bodyContains", "env", "expect", "extractHeader", "extractJson", "host", "jsonEquals",
-    "follow", "iterate", "once", "profile", "retry", "rows", "sequence", "uuid", "websocket",
+    "jsonMatches", "follow", "iterate", "once", "profile", "retry", "rows", "sequence", "uuid", "websocket",
 )
 # JavaScript reserved words and the names the script imports: never an endpoint function's name
 RESERVED = {
@@ -256,9 +256,14 @@ def _checks(ep: EndpointPlan) -> list:
     checks: list = []
     if ep.body_contains is not None:
         checks.append(Raw(f"bodyContains({js_str(ep.body_contains)})"))
-    for path, keys, value in ep.json_expect:
-        args = (Raw(js_str(path)), literal(value, JS), *(literal(k, JS) for k in keys))
-        checks.append(Call("jsonEquals", args))
+    for path, keys, tests in ep.json_expect:
+        walk = tuple(literal(k, JS) for k in keys)
+        if len(tests) == 1 and tests[0][0] == "==":
+            checks.append(Call("jsonEquals", (Raw(js_str(path)), data(tests[0][1], JS, _var), *walk)))
+            continue
+        pairs = Coll("[", "]", tuple(Coll("[", "]", (Raw(js_str(op)), check_value(op, v, JS, _var)))
+                                     for op, v in tests))
+        checks.append(Call("jsonMatches", (Raw(js_str(path)), pairs, *walk)))
     for var, where in ep.extract.items():
         what = js_str(f"{var} from {where}")
         if where.startswith("header:"):

@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from ... import templates
 from ...plan import EndpointPlan, Plan
 from ..base import Artifact, environment, header
-from ..code import PY, Call, Coll, Expr, Raw, data, flat, literal, py_str, statement, template
+from ..code import PY, Call, Coll, Expr, Raw, check_value, data, flat, py_str, statement, template
 from ..http import comment_text, default_host, method_names, provenance, support_source, uploads, variables
 from .flows import _var, flow_class, rows_constant, test_level
 
@@ -110,10 +110,15 @@ def _checks(ep: EndpointPlan, indent: int) -> list[str]:
     parts = ["expect(resp, " + ", ".join(str(s) for s in ep.expect) + ")"]
     if ep.body_contains is not None:
         parts.append(f"expect_text(resp, {py_str(ep.body_contains)})")
-    for path, keys, value in ep.json_expect:
-        args = [py_str(path), flat(literal(value, PY)), *(py_str(k) if isinstance(k, str) else str(k)
-                                                          for k in keys)]
-        parts.append(f"expect_json(resp, {', '.join(args)})")
+    for path, keys, checks in ep.json_expect:
+        walk = [py_str(k) if isinstance(k, str) else str(k) for k in keys]
+        if len(checks) == 1 and checks[0][0] == "==":
+            value = flat(data(checks[0][1], PY, _var))
+            parts.append(f"expect_json(resp, {', '.join([py_str(path), value, *walk])})")
+            continue
+        pairs = Coll("[", "]", tuple(Coll("(", ")", (Raw(py_str(op)), check_value(op, v, PY, _var)))
+                                     for op, v in checks))
+        parts.append(f"match_json(resp, {', '.join([py_str(path), flat(pairs), *walk])})")
     if not ep.extract:
         return _condition("", parts, "", indent)
     if any(s >= 300 for s in ep.expect):
