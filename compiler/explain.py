@@ -8,7 +8,6 @@ from rich.text import Text
 
 from ..runtime.text import printable
 from . import select
-from .errors import SpecError
 from .profiles import profile_duration, profile_kind, profile_peak
 from .spec import Spec
 from .units import format_value
@@ -154,8 +153,6 @@ def render(checked: CheckedSpec, console) -> None:
     console.print(tt)
     for w in checked.warnings:
         console.print(w.format(), style="yellow")
-    for note in tool_notes(checked):
-        console.print(note.format(), style="yellow", markup=False)
 
 
 ENGINES = {
@@ -200,16 +197,3 @@ def sql_table(checked: CheckedSpec):
         q.add_row(name, qu.class_ or "", runs, engine, workers, load, plan,
                   str(checked.source.line(("sql", "queries", name))))
     return q
-
-
-def tool_notes(checked: CheckedSpec) -> list[SpecError]:
-    """What a spec asks that one of its tools cannot do, at the spec line."""
-    spec, out = checked.spec, []
-    k6 = any("k6" in (p.tools or ["locust", "k6"]) for p in spec.profiles.values())
-    for name, flow in sorted((spec.http.flows if spec.http else {}).items()):
-        if flow.on_stop and k6:
-            out.append(checked.source.error(
-                ("http", "flows", name, "on_stop"), f"k6 cannot run the on_stop of flow {name!r}: it has "
-                "no per-user teardown, so what its users created stays behind (Locust runs it)",
-                "clean up in the service, or run the profile with `tools: [locust]`", severity="note"))
-    return out

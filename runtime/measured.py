@@ -133,6 +133,9 @@ def judge_measured(t: dict, series: list[Series], v: Verdict, targets: dict, met
         )
         v.stats = unmeasured(t)
         return None
+    if t.get("not_in_k6") and any(s.tool == "k6" for s in series if s.kind == "http"):
+        v.reasons.append(f"k6 ran no call of {', '.join(t['not_in_k6'])}: on_stop only, and k6 has no "
+                         "per-user teardown (Locust runs it)")
     chosen, rest = part_of_run(t, chosen, v, targets.get("profiles", {}))
     if not chosen or sum(s.count for s in chosen) == 0:
         v.status = "fail"

@@ -61,3 +61,74 @@ def test_k6_thresholds_of_a_profile_judge_only_that_profile(tmp_path: Path) -> N
     assert "scenario:heavy" not in light.stdout
     assert heavy.returncode == 99, heavy.stdout[-3000:] + heavy.stderr[-2000:]
     assert "http_req_duration{scenario:heavy}" in heavy.stderr + heavy.stdout
+
+
+def test_no_endpoint_method_can_shadow_a_method_of_the_locust_user_class() -> None:
+    """An endpoint called `sequence` or `started` would have replaced PerfspecUser's own method."""
+    from perfspec.compiler.backends.locust import RESERVED
+    from perfspec.runtime.support.perfspec_locust import PerfspecUser
+
+    assert {n for n in dir(PerfspecUser) if not n.startswith("_")} <= RESERVED
+
+
+ON_START = """\
+version: 1
+name: joins
+hosts:
+  api: {url: "${API_URL}"}
+http:
+  endpoints:
+    open: {post: /sessions, expect: {status: [201]}, extract: {session: $.id}}
+    join: {post: "/sessions/{session}/join", expect: {status: [200]}}
+    fetch: {get: /profile}
+    read: {get: /data}
+    close: {delete: "/sessions/{session}", expect: {status: [204]}}
+    forget: {delete: /cache, expect: {status: [204]}}
+  flows:
+    member:
+      on_start: [open, fetch, join]
+      tasks: [read]
+      on_stop: [close, forget]
+profiles:
+  short: {users: 2, for: 2s}
+targets:
+  - {name: cleanup, select: {endpoint: [close, forget]}, error_rate: < 1%}
+"""
+
+
+def test_on_start_stops_at_its_first_failed_call_and_on_stop_runs_what_has_its_values(tmp_path: Path) -> None:
+    """A 409 on `open` was followed by `fetch` (it needs nothing) before; now the user stops there,
+    and on_stop runs `forget` (needs nothing) but not `close` (no session was ever opened). k6
+    runs no on_stop: validation warns at the line and the verdict of a k6 run names it."""
+    import json
+    from collections import Counter
+
+    from perfspec.compiler.validate import check_file
+    from perfspec.runtime.checker import judge, read_results
+
+    from .servers.json_api import run_tool
+
+    spec = tmp_path / "joins.yaml"
+    spec.write_text(ON_START)
+    [warning] = check_file(spec).warnings
+    assert warning.line == 17 and warning.message.startswith("k6 cannot run the on_stop of flow 'member'")
+    folder = build(spec, tmp_path / "gen", only=("locust", "k6", "targets"))
+    for tool in ("locust", "k6"):
+        seen: Counter = Counter()
+
+        def answer(method: str, path: str, _body: bytes, seen: Counter = seen) -> tuple[int, object, dict]:
+            seen[f"{method} {path}"] += 1
+            status = {"POST /sessions": 409, "DELETE /cache": 204}.get(f"{method} {path}", 200)
+            return status, {"error": "taken"} if status == 409 else {}, {}
+
+        with json_server(answer) as url:
+            proc = run_tool(tool, folder, url, tmp_path / tool)
+        users = seen["POST /sessions"]
+        assert users >= 1 and seen["GET /profile"] == 0, (tool, seen, proc.stderr[-2000:])
+        assert not [k for k in seen if "/join" in k or k == "GET /data"], (tool, seen)
+        assert not [k for k in seen if k.startswith("DELETE /sessions")], (tool, seen)
+        assert seen["DELETE /cache"] == (users if tool == "locust" else 0), (tool, seen)
+        targets = json.loads((folder / "targets.json").read_text())
+        [verdict] = judge(targets, read_results([tmp_path / tool])[0], {})
+        noted = any("k6 ran no call of close, forget: on_stop only" in r for r in verdict.reasons)
+        assert noted == (tool == "k6"), (tool, verdict.reasons)

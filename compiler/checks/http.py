@@ -243,6 +243,21 @@ class HttpChecks:
                    choices_hint(var, known, "variables") + " (variables are built-ins "
                    "(uuid, seq), values an endpoint extracts, or user.NAME)")
 
+    def k6_on_stop(self, path: tuple, fname: str, flow) -> None:
+        """k6 has no per-user teardown: a flow's on_stop that a k6 profile runs is said at its line
+        (the run's verdict says it again)."""
+        if not flow.on_stop:
+            return
+        k6 = sorted(n for n, p in self.spec.profiles.items() if "k6" in (p.tools or ["locust", "k6"])
+                    and (p.flows is None or fname in p.flows))
+        if k6:
+            self.warn((*path, "on_stop"), f"k6 cannot run the on_stop of flow {fname!r} (profile "
+                      f"{', '.join(k6)}): it has no per-user teardown, so what its users create stays "
+                      "behind; Locust runs it",
+                      "delete what a test-level http.setup created in http.teardown (runs once after "
+                      "every user, in both tools), clean up in the service, or give the profile "
+                      "tools: [locust]")
+
     def sequences(self, path: tuple, fname: str, flow) -> None:
         """Each sequence: a name no endpoint has, steps that are endpoints, used as a task."""
         endpoints = self.spec.http.endpoints if self.spec.http else {}
@@ -280,6 +295,7 @@ class HttpChecks:
                                    "give weights instead: tasks: {name: 2, other: 1}")
                     seen.add(t)
             self.sequences(path, fname, flow)
+            self.k6_on_stop(path, fname, flow)
             for key in ("on_start", "tasks", "on_stop"):
                 names = getattr(flow, key)
                 items = list(enumerate(names)) if isinstance(names, list) else [(n, n) for n in names]

@@ -107,9 +107,7 @@ class PlatformUser(Endpoints):
     }
 
     def on_start(self):
-        self.create_agent()
-        self.create_task()
-        self.started("platform_user")
+        self.on_start_calls("platform_user", self.create_agent, self.create_task)
 
     def on_stop(self):
         self.stopping = True  # a step without its values is skipped

@@ -108,10 +108,7 @@ class User(Endpoints):
     def on_start(self):
         self.vars["user.email"] = "quick-" + uuid() + "@example.test"
         self.vars["user.password"] = "pw-" + uuid()
-        self.register()
-        self.login()
-        self.create_agent()
-        self.started("user")
+        self.on_start_calls("user", self.register, self.login, self.create_agent)
 
     def on_stop(self):
         self.stopping = True  # a step without its values is skipped

@@ -99,9 +99,7 @@ class ConsoleUser(Endpoints):
     def on_start(self):
         self.vars["user.email"] = "guide-" + uuid() + "@example.test"
         self.vars["user.password"] = "pw-" + uuid()
-        self.register()
-        self.login()
-        self.started("console_user")
+        self.on_start_calls("console_user", self.register, self.login)
 
     def headers(self):
         headers = {}

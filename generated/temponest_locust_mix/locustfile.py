@@ -164,10 +164,7 @@ class AgentRunnerUser(Endpoints):
     def on_start(self):
         self.vars["user.email"] = "runner-" + uuid() + "@example.test"
         self.vars["user.password"] = "pw-" + uuid()
-        self.register()
-        self.login()
-        self.create_agent()
-        self.started("agent_runner")
+        self.on_start_calls("agent_runner", self.register, self.login, self.create_agent)
 
     def headers(self):
         headers = {}
@@ -193,11 +190,13 @@ class PlatformUser(Endpoints):
     def on_start(self):
         self.vars["user.email"] = "locust-" + uuid() + "@example.test"
         self.vars["user.password"] = "pw-" + uuid()
-        self.register()
-        self.login()
-        self.create_agent()
-        self.create_schedule()
-        self.started("platform_user")
+        self.on_start_calls(
+            "platform_user",
+            self.register,
+            self.login,
+            self.create_agent,
+            self.create_schedule,
+        )
 
     def on_stop(self):
         self.stopping = True  # a step without its values is skipped

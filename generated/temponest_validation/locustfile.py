@@ -133,10 +133,7 @@ class AuthenticatedUser(Endpoints):
     def on_start(self):
         self.vars["user.email"] = "load-" + uuid() + "@example.test"
         self.vars["user.password"] = "pw-" + uuid()
-        self.register()
-        self.login()
-        self.create_agent()
-        self.started("authenticated_user")
+        self.on_start_calls("authenticated_user", self.register, self.login, self.create_agent)
 
     def on_stop(self):
         self.stopping = True  # a step without its values is skipped

@@ -210,6 +210,15 @@ class PerfspecUser(FastHttpUser):
             RUN["aborted"] = reason + ": the users never started"
             gevent.spawn_later(0, self.environment.runner.quit)
 
+    def on_start_calls(self, flow: str, *steps: Any) -> None:
+        """on_start's calls in order, up to the first that fails: then the user stops (Locust's
+        StopUser) instead of making calls for values it never got; the run reports it once."""
+        for step in steps:
+            step()
+            if self.first_failure is not None:
+                break
+        self.started(flow)
+
     def started(self, flow: str) -> None:
         """The end of on_start: when one of its calls failed the user stops (Locust's StopUser)
         instead of failing every later call for a value it never got; the run reports it."""

@@ -84,9 +84,9 @@ def flow_class(flow: FlowPlan, idents: dict[str, str], each: bool = False) -> li
             lines.append(
                 statement(f"self.vars[{py_str('user.' + name)}] = ", template(parts, PY, _var), "", 8)
             )
-        lines += [f"        self.{idents[e]}()" for e in flow.on_start]
-        if flow.on_start:  # a failed call leaves values unset: the user stops, reported once
-            lines.append(f"        self.started({py_str(flow.name)})")
+        if flow.on_start:  # up to the first failed call: then the user stops, reported once
+            steps = (Raw(py_str(flow.name)), *(Raw(f"self.{idents[e]}") for e in flow.on_start))
+            lines.append(statement("self.on_start_calls", Coll("(", ")", steps), "", 8))
     if flow.on_stop:
         skip = "        self.stopping = True  # a step without its values is skipped"
         lines += ["", "    def on_stop(self):", skip]

@@ -58,7 +58,8 @@ class TargetsBackend:
                     ],
                     **({"extra": t.extra} if t.extra else {}),
                     **({"demo": False} if not t.demo else {}),
-                **({"merge_tools": True} if t.merge_tools else {}),
+                    **({"merge_tools": True} if t.merge_tools else {}),
+                    **({"not_in_k6": skipped} if (skipped := on_stop_only(plan, t)) else {}),
                     **({"server": view} if (view := server_view(plan, t)) else {}),
                 }
                 for t in plan.targets
@@ -76,6 +77,18 @@ def mean_load(p: ProfilePlan) -> float:
     return round(
         sum((s.end if s.kind == "spike" else (s.start + s.end) / 2) * s.seconds for s in p.stages) / total, 6
     )
+
+
+def on_stop_only(plan: Plan, t: TargetPlan) -> list[str]:
+    """The target's endpoints that only flows' on_stop calls: k6 never runs them (no per-user
+    teardown), so the verdict of a k6 run says so instead of leaving it silent."""
+    elsewhere = set(plan.setup) | set(plan.teardown)
+    stop: set[str] = set()
+    for flow in plan.flows.values():
+        stop.update(flow.on_stop)
+        for task in [*flow.on_start, *flow.tasks]:
+            elsewhere.update(flow.sequences.get(task, [task]))
+    return sorted(e for e in t.endpoints if e in stop and e not in elsewhere)
 
 
 def server_view(plan: Plan, t: TargetPlan) -> dict | None:
