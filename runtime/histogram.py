@@ -18,6 +18,14 @@ def round3(ns: int) -> int:
     return (ns + scale // 2) // scale * scale
 
 
+def half_width(ns: float) -> float:
+    """How far a value read from the histogram may be from the true one: half a unit of its third
+    significant digit (values under 1000 ns are exact)."""
+    if ns < 1000:
+        return 0.0
+    return 10 ** (len(str(int(ns))) - 3) / 2
+
+
 class Histogram:
     __slots__ = ("counts", "_sorted")
 

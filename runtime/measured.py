@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from .histogram import Histogram
+from .histogram import Histogram, half_width
 from .results import Series
 from .verdict import LATENCY, QUANTILES, STAT_UNITS, StatVerdict, Verdict, holds, shown
 
@@ -246,6 +246,8 @@ def judge_part(t: dict, tool: str | None, part: Series, rest: list[Series], v: V
     for st in t["stats"]:
         value, unit = measure(st["stat"], part, kind)
         ok = value is not None and holds(st["op"], value, st["value"])
+        if ok and unit == "s" and not part.extra.get("resolution"):
+            ok = against_the_bound(st, value, v, suffix)
         v.stats.append(
             StatVerdict(
                 st["stat"] + suffix,
@@ -281,6 +283,22 @@ def judge_part(t: dict, tool: str | None, part: Series, rest: list[Series], v: V
         warned |= severity == "warn"
         v.reasons.append(why if tool is None else f"{tool}: {why}")
     return failed, warned
+
+
+def against_the_bound(st: dict, value: float, v: Verdict, suffix: str) -> bool:
+    """A latency read from the 3-digit histogram is within half a unit of its third digit of the
+    true one (2000ms stands for 1995..2005ms): it holds only when its whole range holds (rounded
+    up for `<`, down for `>`), and a bound met by less than that says so."""
+    half = half_width(value * 1e9) / 1e9
+    edge = value + half if st["op"] in ("<", "<=") else value - half
+    if st["op"] == "==" or holds(st["op"], edge, st["value"]):
+        return True
+    v.reasons.append(
+        f"{st['stat']}{suffix} {shown(value, 's')} is {shown(value - half, 's')} to "
+        f"{shown(value + half, 's')} at the histogram's resolution (3 significant digits): "
+        f"{st['text']} is not shown to hold"
+    )
+    return False
 
 
 def failed_calls(t: dict, merged: Series, v: Verdict) -> tuple[bool, bool]:

@@ -132,3 +132,29 @@ def test_on_start_stops_at_its_first_failed_call_and_on_stop_runs_what_has_its_v
         [verdict] = judge(targets, read_results([tmp_path / tool])[0], {})
         noted = any("k6 ran no call of close, forget: on_stop only" in r for r in verdict.reasons)
         assert noted == (tool == "k6"), (tool, verdict.reasons)
+
+
+def _judged(bounds: dict, latencies_ms: list[float]):
+    from perfspec.runtime.checker import judge
+    from perfspec.runtime.results import Series
+
+    s = Series("locust", "http", "slow", "locust-x.json", "x", count=len(latencies_ms), elapsed=1.0)
+    for ms in latencies_ms:
+        s.histogram.add(int(ms * 1e6))
+    stats = [{"stat": k, "op": v[0], "value": v[1], "text": f"{v[0]} {v[1] * 1000:g}ms", "severity": "fail",
+              "line": 3} for k, v in bounds.items()]
+    target = {"name": "t", "kind": "measured", "endpoints": ["slow"], "queries": [], "stats": stats, "line": 3,
+              "index": 0, "measure": "latency", "profile": None, "window": None, "workers": None}
+    [verdict] = judge({"spec": "s.yaml", "targets": [target], "profiles": {}}, [s], {})
+    return verdict
+
+
+def test_a_statistic_is_rounded_against_its_bound_never_in_its_favour() -> None:
+    """A true max of 2004.1 ms is kept as 2000 ms (3 digits); it passed `max: < 2001ms` before."""
+    tight = _judged({"max": ("<", 2.001), "min": (">", 1.999)}, [2004.1])
+    assert tight.status == "fail", tight.stats
+    assert [s.ok for s in tight.stats] == [False, False]
+    assert any("max 2000.000ms is 1995.000ms to 2005.000ms at the histogram's resolution" in r
+               for r in tight.reasons), tight.reasons
+    clear = _judged({"max": ("<", 2.006), "p95": ("<", 2.006), "min": (">", 1.994)}, [2004.1])
+    assert clear.status == "pass", (clear.stats, clear.reasons)
