@@ -158,3 +158,17 @@ def test_a_statistic_is_rounded_against_its_bound_never_in_its_favour() -> None:
                for r in tight.reasons), tight.reasons
     clear = _judged({"max": ("<", 2.006), "p95": ("<", 2.006), "min": (">", 1.994)}, [2004.1])
     assert clear.status == "pass", (clear.stats, clear.reasons)
+
+
+def test_expect_plan_index_scan_refuses_a_sequential_scan_of_any_table() -> None:
+    """`index_scan` passed when one table was read by an index while another was scanned whole."""
+    from perfspec.compiler.spec.sql import PlanExpectation, _plan
+    from perfspec.runtime.support.perfspec_sql import plan_problems
+
+    expect = PlanExpectation.model_validate(_plan("index_scan")).model_dump(exclude_none=True)
+    joined = [{"Node Type": "Nested Loop"}, {"Node Type": "Index Scan", "Relation Name": "agents",
+                                               "Index Name": "agents_pkey"},
+              {"Node Type": "Seq Scan", "Relation Name": "runs"}]
+    [problem] = plan_problems(expect, joined)
+    assert problem.startswith("expected no sequential scan; runs read by Seq Scan")
+    assert plan_problems(expect, joined[:2]) == []

@@ -50,8 +50,8 @@ class ParamGen(Strict):
 
 
 def _plan(raw: object) -> Any:
-    if raw == "index_scan":
-        return {"uses_index": True}
+    if raw == "index_scan":  # an indexed lookup: read by an index, no table read sequentially
+        return {"uses_index": True, "no_seq_scan": True}
     if raw == "no_seq_scan":
         return {"no_seq_scan": True}
     if not isinstance(raw, dict):

@@ -41,7 +41,7 @@ QUERIES = {
         "duration": None,
         "levels": [1, 4],
         "prepared": True,
-        "expect_plan": {"uses_index": True},
+        "expect_plan": {"uses_index": True, "no_seq_scan": True},
         "source": "specs/quickstart.yaml: sql.queries.agent_by_id",
     },
     # sql.queries.select_one

@@ -41,7 +41,7 @@ QUERIES = {
         "duration": None,
         "levels": [1],
         "prepared": True,
-        "expect_plan": {"uses_index": True},
+        "expect_plan": {"uses_index": True, "no_seq_scan": True},
         "source": "specs/temponest_validation.yaml: sql.queries.agent_by_id",
     },
     # sql.queries.agent_schedules

@@ -103,7 +103,8 @@ def plan_problems(expect, nodes):
     if isinstance(uses, str) and not any(n.get("Index Name") == uses for n in index_nodes):
         problems.append(f"expected a scan using index {uses}; the plan is: {shown}")
     if expect.get("no_seq_scan") and seq:
-        problems.append(f"expected no sequential scan; the plan is: {shown}")
+        tables = ", ".join(sorted({n.get("Relation Name", "?") for n in seq}))
+        problems.append(f"expected no sequential scan; {tables} read by Seq Scan; the plan is: {shown}")
     for table in expect.get("no_seq_scan_on", []):
         if any(n.get("Relation Name") == table for n in seq):
             problems.append(f"expected no sequential scan on {table}; the plan is: {shown}")
