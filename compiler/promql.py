@@ -197,6 +197,9 @@ def check(text: str) -> None:
     """Raise PromQLError (with the column) when `text` is not a PromQL expression."""
     if not text.strip():
         raise PromQLError("the expression is empty", 1)
+    if "\ufffd" in text:  # Prometheus's lexer reads U+FFFD as an invalid rune, even in strings
+        raise PromQLError("invalid UTF-8 rune U+FFFD (promtool refuses it)",
+                          text.index("\ufffd") + 1)
     parser = _Parser(text)
     parser.expr()
     kind, value, col = parser.peek()

@@ -83,6 +83,17 @@ def parse(text: str) -> list[Part]:
     return parts
 
 
+RESERVED_ENV = {"PATH", "HOME", "SHELL", "USER", "LOGNAME", "PWD", "OLDPWD", "IFS", "LANG", "TERM", "TMPDIR",
+                "HOSTNAME", "CI", "PYTHONPATH", "PYTHONHOME", "NODE_OPTIONS"}
+RESERVED_ENV_PREFIXES = ("GITHUB_", "RUNNER_", "ACTIONS_", "LD_", "LC_")
+
+
+def reserved_env(name: str) -> bool:
+    """An environment variable the shell, the OS or GitHub's runner sets itself: a spec never
+    reads a value from it (the workflow would overwrite it with a secret)."""
+    return name.upper() in RESERVED_ENV or name.upper().startswith(RESERVED_ENV_PREFIXES)
+
+
 def variables(text: str) -> list[str]:
     """Variable names a template uses (raises TemplateError)."""
     return [p[1] for p in parse(text) if p[0] == "var"]

@@ -143,8 +143,8 @@ def _judged(bounds: dict, latencies_ms: list[float]):
         s.histogram.add(int(ms * 1e6))
     stats = [{"stat": k, "op": v[0], "value": v[1], "text": f"{v[0]} {v[1] * 1000:g}ms", "severity": "fail",
               "line": 3} for k, v in bounds.items()]
-    target = {"name": "t", "kind": "measured", "endpoints": ["slow"], "queries": [], "stats": stats, "line": 3,
-              "index": 0, "measure": "latency", "profile": None, "window": None, "workers": None}
+    target = {"name": "t", "kind": "measured", "endpoints": ["slow"], "queries": [], "stats": stats,
+              "line": 3, "index": 0, "measure": "latency", "profile": None, "window": None, "workers": None}
     [verdict] = judge({"spec": "s.yaml", "targets": [target], "profiles": {}}, [s], {})
     return verdict
 
@@ -172,3 +172,18 @@ def test_expect_plan_index_scan_refuses_a_sequential_scan_of_any_table() -> None
     [problem] = plan_problems(expect, joined)
     assert problem.startswith("expected no sequential scan; runs read by Seq Scan")
     assert plan_problems(expect, joined[:2]) == []
+
+
+def test_two_specs_of_a_project_with_one_name_are_refused(tmp_path: Path) -> None:
+    """Their rule groups and recording rules (`perfspec:a_b:...`) would merge in one Prometheus."""
+    import sys
+
+    (tmp_path / "specs").mkdir()
+    one = TWO_PROFILES.replace("name: scoped", "name: a-b")
+    (tmp_path / "specs" / "one.yaml").write_text(one)
+    (tmp_path / "specs" / "two.yaml").write_text(one.replace("name: a-b", "name: a_b"))
+    for args in ([], ["specs/two.yaml"]):  # the project's specs, or one of them against the others
+        proc = subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", "validate", *args], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert "specs/two.yaml:2:7: error: spec name 'a_b' is also the name of specs/one.yaml" in proc.stderr

@@ -95,7 +95,7 @@ def test_error_panels_read_zero_on_a_healthy_service_and_two_specs_rules_evaluat
     ratio_panels = {t: q for t, q in panels.items() if t.endswith(("error_rate", "success_rate"))
                     and t.split(":")[0] in ("health", "api", "auth")}
     assert len(ratio_panels) == 3
-    with demo_target() as url, embedded(url, rules) as prom:
+    with demo_target() as url, embedded(url, rules, {"job": "quickstart"}) as prom:  # its matchers
         client = Client(prom)
         deadline = time.monotonic() + 20
         got: dict[str, list] = {}

@@ -55,10 +55,16 @@ class Checker(HttpChecks, SqlChecks, ProfileChecks, TargetChecks, AlertChecks, C
 
     def template(self, path: tuple, text: str) -> list[templates.Part]:
         try:
-            return templates.parse(text)
+            parts = templates.parse(text)
         except templates.TemplateError as exc:
             self.error(path, exc.message, exc.hint)
             return []
+        for part in parts:
+            if part[0] == "env" and templates.reserved_env(part[1]):
+                self.error(path, f"${{{part[1]}}} is the machine's or the CI runner's own variable, not "
+                           "one to carry a spec's value (the generated workflow would set it from a "
+                           "secret of that name)", "use a name of your own, e.g. ${API_URL}")
+        return parts
 
     def hosts(self) -> None:
         for name, host in sorted(self.spec.hosts.items()):

@@ -31,6 +31,7 @@ class AlertChecks:
                            "give each alert its own name")
             names.add(rule.alert)
             self.promql((*path, "expr"), rule.expr)
+        self.promql_text(alerts)
         status = alerts.service.error_status
         try:
             re.compile(status)
@@ -42,6 +43,11 @@ class AlertChecks:
                        f"{status!r} is not a regular expression Prometheus (RE2) accepts",
                        "write e.g. '5..' or '5..|429'")
         self.bucket_sanity(alerts)
+        if alerts.slo is not None and not alerts.service.matchers:
+            total = alerts.service.requests_total
+            self.error(("alerts", "slo"), f"the SLO's error ratio would sum {total}{{}} over every "
+                       "service Prometheus scrapes (an empty selector)",
+                       "name this service's series: alerts.service.matchers, e.g. {job: api}", at_key=True)
         if alerts.slo is not None:
             a = alerts.slo.availability.value
             if not 0 < a < 1:
@@ -68,6 +74,23 @@ class AlertChecks:
             if b.value <= 0:
                 self.error(("alerts", "service", "buckets", i), f"bucket bound {b.text} is not above 0",
                            "bucket bounds are the histogram's positive `le` values, e.g. 50ms")
+
+    def promql_text(self, alerts) -> None:
+        """Text that reaches generated PromQL as it is: promtool refuses U+FFFD anywhere in an
+        expression (its lexer reads it as an invalid rune), so say so at the spec line."""
+        svc = alerts.service
+        texts = [(("alerts", "service", "error_status"), svc.error_status)]
+        texts += [(("alerts", "service", "matchers", k), v) for k, v in sorted(svc.matchers.items())]
+        for name, ep in sorted((self.spec.http.endpoints if self.spec.http else {}).items()):
+            if ep.route is not None:
+                texts.append((("http", "endpoints", name, "route"), ep.route))
+            elif ep.path and ep.method != "WS":  # the route label is the path as written
+                texts.append((("http", "endpoints", name, ep.method.lower()), ep.path))
+        for path, text in texts:
+            if "\ufffd" in text:
+                self.error(path, "U+FFFD (the replacement character) would make every rule using it "
+                           "unreadable to Prometheus (promtool: invalid UTF-8 rune)",
+                           "write the text without it")
 
     def burn_windows(self, slo) -> None:
         """Each burn-rate alert must be able to fire: spending its share of the budget within its

@@ -77,6 +77,42 @@ def report(errors: list[SpecError]) -> None:
         err.print(e.format(), markup=False, highlight=False)
 
 
+def same_names(checked: list[CheckedSpec]) -> list[SpecError]:
+    """Two specs of a project with one name (as Prometheus sees it: `a-b` is `a_b`) would merge
+    their rule groups and recording rules in one Prometheus: the later one is refused. The given
+    specs are compared with each other and with the project's other specs (`specs` setting)."""
+    import re
+
+    import yaml
+
+    def scope(name: object) -> str:
+        return re.sub(r"[^A-Za-z0-9_]", "_", str(name))
+
+    given = {Path(c.file).resolve() for c in checked}
+    seen: dict[str, str] = {}
+    for pattern in CONFIG.specs:
+        for other in sorted(glob.glob(pattern)):
+            if Path(other).resolve() in given:
+                continue
+            try:
+                name = (yaml.safe_load(Path(other).read_text(encoding="utf-8")) or {}).get("name")
+            except (OSError, UnicodeError, yaml.YAMLError, AttributeError):
+                continue  # not readable as a spec: its own validation says why
+            if name is not None:
+                seen.setdefault(scope(name), other)
+    out = []
+    for c in checked:
+        key = scope(c.spec.name)
+        if key in seen:
+            why = (f"spec name {c.spec.name!r} is also the name of {seen[key]}: their Prometheus rule "
+                   "groups and recording rules would merge")
+            out.append(c.source.error(("name",), why,
+                                      "give each spec of the project its own name"))
+        else:
+            seen[key] = c.file
+    return out
+
+
 def load_all(paths: list[Path]) -> list[CheckedSpec]:
     """Validate every spec, report every error of every file, exit 2 if any."""
     checked, errors = [], []
@@ -88,6 +124,7 @@ def load_all(paths: list[Path]) -> list[CheckedSpec]:
             continue
         checked.append(c)
         report(c.warnings)
+    errors += same_names(checked)
     if errors:
         report(errors)
         n = sum(1 for e in errors if e.severity == "error")

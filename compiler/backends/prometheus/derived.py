@@ -62,7 +62,27 @@ class DerivedAlerts:
                 alert.cases = self.ratio_cases(t, st.stat, st.value, st.op)
             else:
                 alert.cases = self.throughput_cases(t, st.value, st.op)
+                if st.op in (">", ">="):
+                    self.no_data(t, rec["requests"], for_, labels, runbook, st.value)
         self.target_records(t, rec, used, sels)
+
+    def no_data(self, t: TargetPlan, requests: str, for_: float, labels: dict[str, str],
+                runbook: str | None, bound: float) -> None:
+        """A throughput floor is not judged where the service's series are absent (no scrape, or
+        the routes never served): absence is not zero traffic, so it has an alert of its own."""
+        total = self.svc.requests_total
+        alert = self.add(
+            f"{self.prefix}{camel(t.name)}ThroughputNoData",
+            f"absent({requests})",
+            for_,
+            labels,
+            f"{t.name}: no {total} series for its routes: the service is not scraped or never served "
+            f"them, so its throughput floor cannot be judged ({self.origin(t)})",
+            runbook,
+            t,
+            None,
+        )
+        alert.cases = [Case("no series", [], True), self.throughput_cases(t, bound, ">")[1]]
 
     def stat_rule(
         self, t: TargetPlan, stat: str, op: str, value: float, rec: dict[str, str], sels: list[str]
@@ -90,7 +110,7 @@ class DerivedAlerts:
                 "percentunit",
                 {rec["requests"], rec["errors"]},
             )
-        measured = f"(sum({rec['requests']}) or vector(0))"  # throughput
+        measured = f"sum({rec['requests']})"  # throughput: absent (not scraped) is no rate, see no_data
         return (
             f"{self.prefix}{name}Throughput",
             f"{measured} {bad} {limit}",
@@ -254,7 +274,10 @@ class DerivedAlerts:
         def series(rate: float) -> list[tuple[str, str]]:
             return [(ok, f"0+{number(round(rate * self.step, 6))}x{n}")]
 
+        floor = op in (">", ">=")
+        absent = [Case("no series (not scraped: its NoData alert says so)", [], False)] if floor else []
         return [
             Case(f"{number(fire)} requests/s", series(fire), True),
             Case(f"{number(quiet)} requests/s", series(quiet), False),
+            *absent,
         ]
