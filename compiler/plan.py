@@ -44,6 +44,7 @@ class EndpointPlan:
     json_expect: list[tuple[str, list, list]] = field(default_factory=list)  # (path, keys, checks)
     retry: dict[str, Any] | None = None  # {on, attempts, backoff, max_wait} (seconds)
     paginate: dict[str, Any] | None = None  # {next: path or header:NAME, keys, pages}
+    auth: tuple[list, list] | None = None  # the endpoint's own Basic auth: (user, password) templates
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,7 @@ def build_plan(checked: CheckedSpec) -> Plan:
                 body_kind=body_kind, body=body,
                 expect=sorted(set(expect.status)) if expect else [200],
                 body_contains=expect.body_contains if expect else None,
-                json_expect=_json_expect(expect), retry=_retry(ep.retry or d.retry),
+                json_expect=_json_expect(expect), retry=_retry(ep.retry or d.retry), auth=_auth(ep.auth),
                 paginate=_paginate(ep.paginate),
                 extract=dict(sorted(ep.extract.items())), stream=ep.stream, ws_send=ep.send,
                 ws_messages=ep.messages, timeout=timeout.value if timeout else None,

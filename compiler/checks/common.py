@@ -55,7 +55,8 @@ def _endpoint_vars(ep: Endpoint) -> set[str]:
                *(ep.form or {}).values(), *([ep.body] if ep.body else []),
                *(s for _, s in templates.walk_strings(ep.json_)),
                *(s for _, s in templates.walk_strings(ep.send)),
-               *(s for _, s in templates.walk_strings(ep.expect.json_ if ep.expect else None))]
+               *(s for _, s in templates.walk_strings(ep.expect.json_ if ep.expect else None)),
+               *([ep.auth.basic.user, ep.auth.basic.password] if ep.auth else [])]
     out: set[str] = set()
     for s in strings:
         try:

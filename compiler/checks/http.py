@@ -92,6 +92,10 @@ class HttpChecks:
         strings += [((*path, "json", *p), s) for p, s in templates.walk_strings(ep.json_)]
         strings += [((*path, "send", *p), s) for p, s in templates.walk_strings(ep.send)]
         strings += expected
+        if ep.auth is not None:
+            basic = ep.auth.basic
+            strings += [((*path, "auth", "basic", "user"), basic.user),
+                        ((*path, "auth", "basic", "password"), basic.password)]
         for spath, text in strings:
             for part in self.template(spath, text):
                 if part[0] == "var":
@@ -131,8 +135,10 @@ class HttpChecks:
                                "call a plain request here")
                 users = sorted(v for v in _endpoint_vars(ep) if v.startswith("user."))
                 if users:
-                    self.error(where, f"{ename!r} uses {{{users[0]}}}, but http.{key} runs before any user",
-                               "test-level calls may use {uuid}, {seq} and values extracted earlier")
+                    when = "before any user starts" if key == "setup" else "after every user has stopped"
+                    self.error(where, f"{ename!r} uses {{{users[0]}}}, but http.{key} runs once, {when}, "
+                               "with no user's values", "test-level calls may use {uuid}, {seq}, ${ENV} "
+                               "and values extracted earlier by http.setup")
 
     def fed_columns(self, path: tuple, flow) -> set[str]:
         """The {user.COLUMN} variables a flow's `feed:` gives its users."""

@@ -126,6 +126,20 @@ class Retry(Strict):
     )
 
 
+class BasicAuth(Strict):
+    user: Template
+    password: Template
+
+
+class Auth(Strict):
+    """Credentials sent as an Authorization header: a flow's on every call, an endpoint's on its
+    own (a test-level setup call logging in, say)."""
+
+    basic: BasicAuth = Field(
+        description="HTTP Basic auth, e.g. {user: '{user.name}', password: '{user.password}'}"
+    )
+
+
 class Endpoint(Strict):
     """One request: method and path (`get: /health`), or a WebSocket (`ws: /ws/echo`)."""
 
@@ -138,6 +152,8 @@ class Endpoint(Strict):
     options: Template | None = None
     ws: Template | None = Field(None, description="WebSocket path; latency = send to reply")
     host: str | None = None
+    auth: Auth | None = Field(None, description="HTTP Basic auth of this call (a flow's auth covers "
+                              "every call of its users; this one wins for this endpoint)")
     headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
     query: dict[str, Template | int | float | bool] = Field(default_factory=dict)
     json_: Any = Field(None, alias="json", description="JSON body; strings may hold {var}")
@@ -248,19 +264,6 @@ class DataFile(Strict):
     per: Literal["user", "iteration"] = Field(
         "user", description="user: each user takes a row when it starts; iteration: also each of its "
         "iterations (a task) takes the next row"
-    )
-
-
-class BasicAuth(Strict):
-    user: Template
-    password: Template
-
-
-class Auth(Strict):
-    """The flow's credentials, sent on every call as an Authorization header."""
-
-    basic: BasicAuth = Field(
-        description="HTTP Basic auth, e.g. {user: '{user.name}', password: '{user.password}'}"
     )
 
 

@@ -100,7 +100,7 @@ METHODS = {
 
 def _static_headers(ep: EndpointPlan, flow_headers: bool) -> Coll | None:
     """The endpoint's headers when they are the same for every call (no flow headers, no values)."""
-    if flow_headers or any(not templates.is_plain(v) for v in ep.headers.values()):
+    if flow_headers or ep.auth or any(not templates.is_plain(v) for v in ep.headers.values()):
         return None
     own = [(Raw(js_str(k)), template(v, JS, _var)) for k, v in ep.headers.items()]
     if ep.body_kind == "json":
@@ -246,6 +246,8 @@ def _request_params(ep: EndpointPlan, fixed: str, flow_headers: bool) -> Raw | C
     own = [(Raw(js_str(k)), template(v, JS, _var)) for k, v in ep.headers.items()]
     if ep.body_kind == "json":
         own.append((Raw('"Content-Type"'), Raw('"application/json"')))
+    if ep.auth:  # its own Basic auth wins over the flow's
+        own.append((Raw('"Authorization"'), Call("basicAuth", tuple(template(p, JS, _var) for p in ep.auth))))
     flow = [Raw("...user.headers()")] if flow_headers else []
     hdrs = Raw("user.headers()") if flow and not own else Coll("{", "}", (*flow, *own))
     return Coll("{", "}", (Raw(f"...{fixed}"), (Raw("headers"), hdrs)))

@@ -105,6 +105,8 @@ def _condition(head: str, parts: list[str], tail: str, indent: int) -> list[str]
 
 def _headers(ep: EndpointPlan, flow_headers: bool) -> Raw | Coll | None:
     own = tuple((Raw(py_str(k)), template(v, PY, _var)) for k, v in ep.headers.items())
+    if ep.auth:  # its own Basic auth wins over the flow's
+        own += ((Raw('"Authorization"'), Call("basic_auth", tuple(template(p, PY, _var) for p in ep.auth))),)
     if not flow_headers:
         return Coll("{", "}", own) if own else None
     return Coll("{", "}", (Raw("**self.headers()"), *own)) if own else Raw("self.headers()")
