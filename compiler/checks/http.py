@@ -252,7 +252,7 @@ class HttpChecks:
     def k6_on_stop(self, path: tuple, fname: str, flow) -> None:
         """k6 has no per-user teardown: a flow's on_stop that a k6 profile runs is said at its line
         (the run's verdict says it again)."""
-        if not flow.on_stop:
+        if not flow.on_stop or flow.k6_on_stop == "skip":
             return
         k6 = sorted(n for n, p in self.spec.profiles.items() if "k6" in (p.tools or ["locust", "k6"])
                     and (p.flows is None or fname in p.flows))
@@ -261,8 +261,8 @@ class HttpChecks:
                       f"{', '.join(k6)}): it has no per-user teardown, so what its users create stays "
                       "behind; Locust runs it",
                       "delete what a test-level http.setup created in http.teardown (runs once after "
-                      "every user, in both tools), clean up in the service, or give the profile "
-                      "tools: [locust]")
+                      "every user, in both tools), give the profile tools: [locust], or accept it: "
+                      "k6_on_stop: skip")
 
     def sequences(self, path: tuple, fname: str, flow) -> None:
         """Each sequence: a name no endpoint has, steps that are endpoints, used as a task."""

@@ -291,6 +291,9 @@ class Flow(Strict):
         description="endpoint or sequence names (weights from the endpoints, a sequence 1) or name -> weight"
     )
     on_stop: list[str] = Field(default_factory=list)
+    k6_on_stop: Literal["skip"] | None = Field(
+        None, description="`skip`: accept that k6 (which has no per-user teardown) does not run "
+        "on_stop; without it validation warns when a k6 profile runs the flow")
     think_time: ThinkTimeField | None = None
     description: str | None = None
 
