@@ -187,3 +187,13 @@ def test_two_specs_of_a_project_with_one_name_are_refused(tmp_path: Path) -> Non
                               capture_output=True, text=True, timeout=60)
         assert proc.returncode == 2, proc.stdout + proc.stderr
         assert "specs/two.yaml:2:7: error: spec name 'a_b' is also the name of specs/one.yaml" in proc.stderr
+
+
+def test_both_support_modules_write_multipart_bodies_with_the_compilers_boundary() -> None:
+    from perfspec.compiler.backends.http import MULTIPART
+    from perfspec.runtime.support import perfspec_locust_checks
+
+    k6 = (Path(perfspec_locust_checks.__file__).parent / "perfspec_k6.js").read_text()
+    boundary = MULTIPART.split("boundary=")[1]
+    assert perfspec_locust_checks.BOUNDARY == boundary
+    assert f'export const BOUNDARY = "{boundary}";' in k6

@@ -40,6 +40,11 @@ def support_source(name: str) -> str:
     return importlib.resources.files("perfspec.runtime.support").joinpath(name).read_text(encoding="utf-8")
 
 
+# a multipart body's Content-Type: both support modules write its parts between this boundary
+# (perfspec_locust_checks.BOUNDARY, perfspec_k6.js BOUNDARY; a test holds them equal)
+MULTIPART = "multipart/form-data; boundary=perfspec-form-5c1e2f0a9b7d4e63a8f1"
+
+
 def variables(ep: EndpointPlan) -> set[str]:
     """Per-user variables an endpoint's request reads (not uuid/seq, not env)."""
     parts = [*ep.path, *(p for v in ep.headers.values() for p in v)]

@@ -149,7 +149,24 @@ class HttpChecks:
             self.error((*path, "feed"), f"unknown data set {flow.feed!r}",
                        choices_hint(flow.feed, data, "data sets") + " (define it under http.data)")
             return set()
+        if data[flow.feed].per == "iteration":
+            self.k6_rows_per_iteration(path, flow.feed)
         return self.columns.get(flow.feed, set())
+
+    def k6_rows_per_iteration(self, path: tuple, feed: str) -> None:
+        """k6 numbers iterations across every VU of a profile, whatever flow they run, while
+        Locust hands a data set's next row to each task run that uses it: the rows a flow sees
+        differ when a k6 profile runs other flows beside it. Said at the flow's `feed` line."""
+        fname = path[-1]
+        every = sorted(select.flows(self.spec))
+        mixed = sorted(n for n, p in self.spec.profiles.items() if "k6" in (p.tools or ["locust", "k6"])
+                       and fname in (p.flows or every) and len(p.flows or every) > 1)
+        if mixed:
+            self.warn((*path, "feed"), f"k6 takes rows of {feed!r} by the test's iteration number, "
+                      f"counted over every flow of profile {', '.join(mixed)}: this flow sees every row "
+                      "in turn but not consecutive ones (Locust: the next row per task run)",
+                      "run the flow in a profile of its own (profiles.NAME.flows) for the same rows in "
+                      "both tools")
 
     def data_columns(self, name: str) -> set[str]:
         """A data set's columns, read from its file (its header, or the keys of its objects)."""
@@ -286,9 +303,10 @@ class HttpChecks:
         assert http is not None
         for fname, flow in sorted(http.flows.items()):
             path = ("http", "flows", fname)
-            if flow.host is not None and flow.host not in self.spec.hosts:
-                self.error((*path, "host"), f"unknown host {flow.host!r}",
-                           choices_hint(flow.host, self.spec.hosts, "hosts"))
+            if flow.host is not None:  # validated, then ignored by every tool before: refused
+                self.error((*path, "host"), "a flow has no host of its own: each request goes to its "
+                           "endpoint's host", "set the host on the endpoints (host: NAME) or in "
+                           "http.defaults.host", at_key=True)
             tasks = flow.tasks if isinstance(flow.tasks, list) else list(flow.tasks)
             if not tasks:
                 self.error((*path, "tasks"), f"flow {fname!r} has no tasks",

@@ -80,7 +80,8 @@ def report(errors: list[SpecError]) -> None:
 def same_names(checked: list[CheckedSpec]) -> list[SpecError]:
     """Two specs of a project with one name (as Prometheus sees it: `a-b` is `a_b`) would merge
     their rule groups and recording rules in one Prometheus: the later one is refused. The given
-    specs are compared with each other and with the project's other specs (`specs` setting)."""
+    specs are compared with each other, and a spec of the project (its `specs` setting) also with
+    the project's other specs."""
     import re
 
     import yaml
@@ -89,9 +90,10 @@ def same_names(checked: list[CheckedSpec]) -> list[SpecError]:
         return re.sub(r"[^A-Za-z0-9_]", "_", str(name))
 
     given = {Path(c.file).resolve() for c in checked}
+    project = sorted({other for pattern in CONFIG.specs for other in glob.glob(pattern)})
     seen: dict[str, str] = {}
-    for pattern in CONFIG.specs:
-        for other in sorted(glob.glob(pattern)):
+    if given & {Path(p).resolve() for p in project}:  # a spec of this project: the others count
+        for other in project:
             if Path(other).resolve() in given:
                 continue
             try:

@@ -271,7 +271,8 @@ class Flow(Strict):
     """A virtual user's life: on_start once, weighted tasks in a loop, on_stop once."""
 
     weight: Weight = 1
-    host: str | None = None
+    host: str | None = Field(None, description="not supported: endpoints name their host (validation "
+                             "says so at this line)")
     user: dict[Name, Template] = Field(
         default_factory=dict, description="per-user variables, used as {user.NAME}"
     )

@@ -44,6 +44,79 @@ export function host(name, fallback) {
   return value.replace(/\/+$/, "");
 }
 
+// a multipart/form-data body, its parts in the fields' order, encoded as perfspec_locust_checks
+// encodes it (byte for byte: the same boundary, quoted names); an object of http.file()s would be
+// sent in an order of k6's choosing. The script sends it with MULTIPART as its Content-Type.
+export const BOUNDARY = "perfspec-form-5c1e2f0a9b7d4e63a8f1";
+
+export function multipartBody(fields) {
+  const chunks = [];
+  for (const [name, value] of Object.entries(fields)) {
+    let head = `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${quoted(name)}"`;
+    let data;
+    if (value instanceof FileField) {
+      head += `; filename="${quoted(value.filename)}"\r\nContent-Type: ${value.contentType}`;
+      data = value.bytes;
+    } else {
+      data = utf8(String(value));
+      if (String(value).includes(BOUNDARY)) throw new Error(`the multipart field ${name} holds the boundary text`);
+    }
+    chunks.push(utf8(`${head}\r\n\r\n`), data, utf8("\r\n"));
+  }
+  chunks.push(utf8(`--${BOUNDARY}--\r\n`));
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out.buffer;
+}
+
+class FileField {
+  constructor(data, filename, contentType) {
+    this.bytes = new Uint8Array(data);
+    if (utf8ToString(this.bytes).includes(BOUNDARY)) throw new Error(`the multipart file ${filename} holds the boundary text`);
+    this.filename = filename;
+    this.contentType = contentType;
+  }
+}
+
+// a file of a multipart body: its content (open(path, "b")), file name and type; made once per VU
+export function fileField(data, filename, contentType) {
+  return new FileField(data, filename, contentType);
+}
+
+// a name inside Content-Disposition, as Go and perfspec_locust_checks write it
+function quoted(text) {
+  return text.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+}
+
+function utf8(text) {
+  const s = unescape(encodeURIComponent(text));
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+function utf8ToString(bytes) {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 8192));
+  return s;
+}
+
+// a form body (application/x-www-form-urlencoded) in the fields' order, encoded as HTML forms and
+// Python's urlencode encode it (a space is +); an object body would be sent sorted by name
+export function formBody(fields) {
+  const encode = (text) =>
+    encodeURIComponent(String(text))
+      .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+      .replace(/%20/g, "+");
+  return Object.entries(fields)
+    .map(([k, v]) => `${encode(k)}=${encode(v)}`)
+    .join("&");
+}
+
 // `{uuid}`: a new random UUID (version 4) each time
 export function uuid() {
   const hex = "0123456789abcdef";
@@ -421,7 +494,7 @@ let closed = true;
 let failingSince = 0;
 
 // the flow of this VU: VUs are spread over the profile's flows by weight
-function start(flows, profileFlows, params) {
+function start(flows, profileFlows, params, shared) {
   const names = profileFlows[exec.scenario.name] || Object.keys(flows);
   const cycle = [];
   for (const n of names) for (let i = 0; i < flows[n].weight; i++) cycle.push(n);
@@ -429,6 +502,7 @@ function start(flows, profileFlows, params) {
   const flow = flows[flowName];
   closed = !exec.scenario.executor.includes("arrival-rate");
   user = new User(flow);
+  Object.assign(user.vars, shared || {}); // what http.setup extracted, before on_start reads it
   if (flow.feed) takeRow(flow.feed, exec.vu.idInTest - 1);
   if (flow.vars) flow.vars(user);
   const tasks = flow.tasks.map((t) => t[0]);
@@ -565,8 +639,7 @@ export function iterate(flows, profileFlows, params) {
     if (user === null) {
       tagInstance();
       if (UNSET.length) exec.test.abort(`set the host's environment variable: ${UNSET.join(", ")} is not set`);
-      start(flows, profileFlows, params);
-      Object.assign(user.vars, shared || {}, user.vars); // what http.setup extracted, under the user's own
+      start(flows, profileFlows, params, shared);
     }
     if (user.stopped) {
       sleep(1); // a stopped user idles to the end (k6 cannot stop one VU); never a busy loop

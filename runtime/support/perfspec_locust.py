@@ -148,14 +148,17 @@ class Rows:
             ) from None
         if not rows:
             raise SystemExit(f"perfspec: data file {path} has no rows")
-        self.path, self.rows, self.random, self.next = path, rows, random, itertools.count()
+        self.path, self.rows, self.random = path, rows, random
+        self.users, self.iterations = itertools.count(), itertools.count()
 
-    def take(self) -> dict[str, Any]:
+    def take(self, iteration: bool = False) -> dict[str, Any]:
+        """The next user's row (user N takes row N), or with `iteration` the next task run's
+        (the test's run N takes row N), as k6 numbers its VUs and iterations."""
         if self.random:
             import random
 
             return random.choice(self.rows)
-        return self.rows[next(self.next) % len(self.rows)]
+        return self.rows[next(self.iterations if iteration else self.users) % len(self.rows)]
 
 
 class MissingValue(RuntimeError):
@@ -235,9 +238,10 @@ class PerfspecUser(FastHttpUser):
             if self.failures > before:
                 return
 
-    def feed(self, rows: Rows) -> None:
-        """This user's row of a data set: each column becomes {user.COLUMN}."""
-        for key, value in rows.take().items():
+    def feed(self, rows: Rows, iteration: bool = False) -> None:
+        """This user's row of a data set (with `iteration`: this task run's): each column becomes
+        {user.COLUMN}."""
+        for key, value in rows.take(iteration).items():
             self.vars[f"user.{key}"] = value
 
     def var(self, name: str) -> str:

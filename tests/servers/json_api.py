@@ -34,15 +34,17 @@ def json_server(answer: Answer, with_headers: bool = False) -> Iterator[str]:
             extra = (dict(self.headers),) if with_headers else ()
             status, payload, headers = answer(self.command, self.path, body, *extra)
             data = b"" if status in (204, 304) else json.dumps(payload).encode()  # no body, as HTTP says
+            head = self.command == "HEAD"
             self.send_response(status)
             for key, value in headers.items():
                 self.send_header(key, value)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data)
+            if not head:  # a HEAD answer has the headers of a GET and no body
+                self.wfile.write(data)
 
-        do_GET = do_POST = do_PUT = do_DELETE = _answer  # noqa: N815 - http.server's naming
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _answer  # noqa: N815
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
@@ -54,10 +56,12 @@ def json_server(answer: Answer, with_headers: bool = False) -> Iterator[str]:
         server.server_close()
 
 
-def run_tool(tool: str, folder: Path, url: str, results: Path, cwd: Path | None = None
-             ) -> subprocess.CompletedProcess:
-    """The generated locustfile or k6 script as its tool runs it, results into `results`."""
-    env = {**os.environ, "API_URL": url, "PERFSPEC_RESULTS_DIR": str(results), "K6_NO_USAGE_REPORT": "true"}
+def run_tool(tool: str, folder: Path, url: str, results: Path, cwd: Path | None = None,
+             **extra: str) -> subprocess.CompletedProcess:
+    """The generated locustfile or k6 script as its tool runs it, results into `results`; `extra`
+    environment variables (e.g. PERFSPEC_PROFILE)."""
+    env = {**os.environ, "API_URL": url, "PERFSPEC_RESULTS_DIR": str(results), "K6_NO_USAGE_REPORT": "true",
+           **extra}
     results.mkdir(parents=True)
     if tool == "locust":
         cmd = [require_tool("locust"), "-f", str(folder / "locustfile.py"), "--headless", "--only-summary"]

@@ -16,15 +16,16 @@ from ... import templates
 from ...plan import EndpointPlan, Plan
 from ..base import Artifact, header
 from ..code import JS, Call, Coll, Raw, check_value, data, flat, js_str, literal, statement, template
-from ..http import comment_text, method_names, provenance, support_source, uploads, variables
+from ..http import MULTIPART, comment_text, method_names, provenance, support_source, uploads, variables
 from .flows import _data_path, _var, data_const, flow_object, test_level
 from .options import _ms, options_lines, tags
 
 SUPPORT = PurePosixPath("perfspec_k6.js")
 # what a script may import from the support module (only what its code calls is imported)
 SUPPORT_NAMES = (
-    "basicAuth", "bodyContains", "env", "expect", "extractHeader", "extractJson", "host", "jsonEquals",
-    "jsonMatches", "follow", "iterate", "once", "profile", "retry", "rows", "sequence", "uuid", "websocket",
+    "basicAuth", "bodyContains", "env", "expect", "extractHeader", "extractJson", "fileField", "follow",
+    "formBody", "host", "iterate", "jsonEquals", "jsonMatches", "multipartBody", "once", "profile",
+    "retry", "rows", "sequence", "uuid", "websocket",
 )
 # JavaScript reserved words and the names the script imports: never an endpoint function's name
 RESERVED = {
@@ -103,9 +104,17 @@ def _static_headers(ep: EndpointPlan, flow_headers: bool) -> Coll | None:
     if flow_headers or ep.auth or any(not templates.is_plain(v) for v in ep.headers.values()):
         return None
     own = [(Raw(js_str(k)), template(v, JS, _var)) for k, v in ep.headers.items()]
-    if ep.body_kind == "json":
-        own.append((Raw('"Content-Type"'), Raw('"application/json"')))
+    own += _content_type(ep)
     return Coll("{", "}", tuple(own))
+
+
+def _content_type(ep: EndpointPlan) -> list:
+    """The Content-Type of a JSON or form body, unless the endpoint's headers set one."""
+    kind = {"json": "application/json", "form": "application/x-www-form-urlencoded",
+            "multipart": MULTIPART}.get(ep.body_kind or "")
+    if kind is None or any(k.lower() == "content-type" for k in ep.headers):
+        return []
+    return [(Raw('"Content-Type"'), Raw(js_str(kind)))]
 
 
 def _expected(ep: EndpointPlan) -> str:
@@ -178,15 +187,16 @@ def endpoint_function(ep: EndpointPlan, ident: str, bases: dict[str, str], flow_
     request_params = _request_params(ep, fixed, flow_headers)
     url: Raw = _url(ep, bases)
     body = None
-    if ep.body_kind == "multipart":  # k6 makes a multipart body of an object holding http.file()s
-        body = Coll("{", "}", tuple(
-            (Raw(js_str(k)), data(v, JS, _var) if isinstance(v, str) else Raw(
-                f"http.file({(files or {})[k][0]}, {js_str(v.filename)}, {js_str(v.content_type)})"))
-            for k, v in ep.body.items()))
+    if ep.body_kind == "multipart":  # the support module's encoding: Locust's, byte for byte
+        body = Call("multipartBody", (Coll("{", "}", tuple(
+            (Raw(js_str(k)), data(v, JS, _var) if isinstance(v, str) else Raw((files or {})[k][0]))
+            for k, v in ep.body.items())),))
     elif ep.body_kind is not None:
         body = data(ep.body, JS, _var)
         if ep.body_kind == "json":
             body = Raw(f"JSON.stringify({flat(body, JS)})")
+        elif ep.body_kind == "form":  # in the spec's order (an object would be sent sorted by name)
+            body = Call("formBody", (body,))
     if variables(ep) or any(p[0] == "env" for p in ep.path):
         lines += ["  let url;", "  let body;"] if body is not None else ["  let url;"]
         lines.append("  try {")
@@ -205,12 +215,12 @@ def endpoint_function(ep: EndpointPlan, ident: str, bases: dict[str, str], flow_
         call = Call("websocket", (Raw("ws"), url, Raw(messages), request_params, timeout))
         return lines + [statement("", call, ";", 2, JS), "}"]
     args: list = [url]
-    if ep.method in ("POST", "PUT", "PATCH", "DELETE"):
+    if ep.method in ("POST", "PUT", "PATCH", "DELETE", "OPTIONS"):  # k6's http.X(url, body, params)
         args.append(body if body is not None else Raw("null"))
     elif body is not None:
         args.append(body)
     args.append(request_params)
-    if ep.method in METHODS and (body is None or ep.method not in ("GET", "HEAD", "OPTIONS")):
+    if ep.method in METHODS and (body is None or ep.method not in ("GET", "HEAD")):
         request = Call(f"http.{METHODS[ep.method]}", tuple(args))
     else:
         request = Call("http.request", (Raw(js_str(ep.method)), *args))
@@ -244,8 +254,7 @@ def _request_params(ep: EndpointPlan, fixed: str, flow_headers: bool) -> Raw | C
     if _static_headers(ep, flow_headers) is not None:
         return Raw(fixed)
     own = [(Raw(js_str(k)), template(v, JS, _var)) for k, v in ep.headers.items()]
-    if ep.body_kind == "json":
-        own.append((Raw('"Content-Type"'), Raw('"application/json"')))
+    own += _content_type(ep)
     if ep.auth:  # its own Basic auth wins over the flow's
         own.append((Raw('"Authorization"'), Call("basicAuth", tuple(template(p, JS, _var) for p in ep.auth))))
     flow = [Raw("...user.headers()")] if flow_headers else []
@@ -317,8 +326,11 @@ class K6Backend:
                            "$PERFSPEC_ROOT: the folder perfspec build ran in",
                            f"const {data_const(name)} = rows({js_str(name)}, {_data_path(d['path'], up)});"]
         files = uploads(plan)
-        body_lines += [f'const {const} = open({_data_path(u.path, up)}, "b"); // a multipart file, read once'
-                       for fields in files.values() for const, u in fields.values()]
+        for fields in files.values():  # a multipart file: read once, made a field once per VU
+            for const, u in fields.values():
+                opened = Raw(f'open({_data_path(u.path, up)}, "b")')
+                made = Call("fileField", (opened, Raw(js_str(u.filename)), Raw(js_str(u.content_type))))
+                body_lines.append(statement(f"const {const} = ", made, ";", 0, JS))
         body_lines += options_lines(plan, profiles, default)
         body_lines += params_lines(plan, flow_headers)
         for name in plan.endpoints:

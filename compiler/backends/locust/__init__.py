@@ -76,6 +76,7 @@ RESERVED = {
     "weight",
 }
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+FORM = "application/x-www-form-urlencoded"
 
 
 def _url(ep: EndpointPlan, main: str | None, bases: dict[str, str]) -> Raw:
@@ -107,6 +108,8 @@ def _headers(ep: EndpointPlan, flow_headers: bool) -> Raw | Coll | None:
     own = tuple((Raw(py_str(k)), template(v, PY, _var)) for k, v in ep.headers.items())
     if ep.auth:  # its own Basic auth wins over the flow's
         own += ((Raw('"Authorization"'), Call("basic_auth", tuple(template(p, PY, _var) for p in ep.auth))),)
+    if ep.body_kind == "form" and not any(k.lower() == "content-type" for k in ep.headers):
+        own += ((Raw('"Content-Type"'), Raw(py_str(FORM))),)  # as k6 sends it: no charset
     if not flow_headers:
         return Coll("{", "}", own) if own else None
     return Coll("{", "}", (Raw("**self.headers()"), *own)) if own else Raw("self.headers()")
@@ -156,6 +159,8 @@ def endpoint_method(
             for k, v in ep.body.items()))
     else:
         payload = data(ep.body, PY, _var) if ep.body_kind is not None else None
+    if ep.body_kind == "form":  # encoded here, in the spec's order (k6 sends the same text)
+        payload = Call("urlencode", (payload,))
     if variables(ep):  # build the request first: a value no response gave yet fails the call
         lines.append("        try:")
         lines.append(statement("url = ", url, "", 12))
@@ -382,7 +387,7 @@ class LocustBackend:
             main_env=_env_names(plan.hosts.get(main or "", [])),
             support=[n for n in support_names() if n in used or n in ("PerfspecUser", "ProfileShape")],
             locust=[n for n in ("between", "constant", "events") if n in used],
-            stdlib={"json": "json" in used, "time": "time" in used},
+            stdlib={"json": "json" in used, "time": "time" in used, "urlencode": "urlencode" in used},
             profiles=_profiles(plan, closed),
             py_str=py_str,
         )

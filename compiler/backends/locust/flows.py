@@ -69,7 +69,8 @@ def flow_class(flow: FlowPlan, idents: dict[str, str], each: bool = False) -> li
             call = f"self.{methods.get(name) or idents[name]}()"
             fed = methods[f"fed {name}"] = identifier(f"{name}_fed", taken, "task")
             lines += ["", f"    def {fed}(self):",
-                      f"        self.feed({data_const(flow.feed or '')})  # the next row, then the task",
+                      f"        self.feed({data_const(flow.feed or '')}, iteration=True)  # the next row, "
+                      "then the task",
                       f"        {call}"]
     if flow.sequences or each:
         lines.append("")
