@@ -320,6 +320,16 @@ def measure_query(dsn, name, plans, cores, uvloop_on, engine, folder):
     return entries, bad
 
 
+def identity():
+    """What a result file says of itself: the run that made it and its spec's SHA-256 (set by
+    `perfspec run`; absent when the file is run by hand), and the process (one shard each)."""
+    found = {"host": socket.gethostname(), "pid": os.getpid()}
+    for key, name in (("run", "PERFSPEC_RUN_ID"), ("spec_sha256", "PERFSPEC_SPEC_SHA256")):
+        if os.environ.get(name):
+            found[key] = os.environ[name]
+    return found
+
+
 def write_results(args, dsn, version, uvloop_on, cores, started, results, engine):
     folder = args.out or os.environ.get("PERFSPEC_RESULTS_DIR", ".")
     os.makedirs(folder, exist_ok=True)
@@ -330,6 +340,7 @@ def write_results(args, dsn, version, uvloop_on, cores, started, results, engine
         "tool": tool,
         "engine": engine,
         "spec": config.SPEC,
+        **identity(),
         "unit": "ns",
         "database": config.DATABASE["name"],
         "dsn": mask(dsn),

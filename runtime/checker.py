@@ -225,7 +225,11 @@ def judge_promql(t: dict, v: Verdict, evidence: dict | None) -> None:
 
 
 def exit_code(verdicts: list[Verdict], strict: bool = False) -> int:
+    """0 every target passed (warn bands allowed); 1 a target failed, or none was judged at all
+    (nothing measured what the spec asks: a CI gate must not go green), or with `strict` a warn."""
     if any(v.status == "fail" for v in verdicts):
+        return 1
+    if verdicts and not any(v.judged() for v in verdicts):
         return 1
     if strict and any(v.status == "warn" for v in verdicts):
         return 1
@@ -245,8 +249,9 @@ def _digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def read_results(paths: list[Path]) -> tuple[list[Series], dict]:
-    """Every result file in the paths (folders are searched); per k6 file its dropped iterations."""
+def read_results(paths: list[Path], allow_partial: bool = False) -> tuple[list[Series], dict]:
+    """Every result file in the paths (folders are searched); per k6 file its dropped iterations.
+    `allow_partial`: a cut-off or garbled k6 line is skipped and counted (meta["lost"])."""
     from .readers import read_file
 
     files: list[Path] = []
@@ -264,7 +269,7 @@ def read_results(paths: list[Path]) -> tuple[list[Series], dict]:
         unique.setdefault(f.resolve(), f)
     files = list(unique.values())
     series: list[Series] = []
-    meta: dict = {"k6": [], "files": [str(f) for f in files], "aborted": {}, "stopped": {}}
+    meta: dict = {"k6": [], "files": [str(f) for f in files], "aborted": {}, "stopped": {}, "lost": {}}
     seen: dict[str, Path] = {}
     for f in files:
         digest = _digest(f)
@@ -272,7 +277,10 @@ def read_results(paths: list[Path]) -> tuple[list[Series], dict]:
             raise ResultError(str(f), f"has the same content as {seen[digest]}: a result counted "
                               "twice would double its throughput; remove the copy")
         seen[digest] = f
-        found = read_file(f)
+        found = read_file(f, lossy=allow_partial)
+        lost = next((s.extra["lost_lines"] for s in found if s.extra.get("lost_lines")), None)
+        if lost:
+            meta["lost"][str(f)] = lost
         for s in found:
             if s.extra.get("aborted"):
                 meta["aborted"][s.tool] = s.extra["aborted"]

@@ -344,14 +344,28 @@ def run_conditions(
         warned = True  # fewer users than the profile ran: not the load the spec asked for
         v.reasons += stopped_users(meta)
     for tool, why in sorted(meta.get("partial", {}).items()):
-        if any(s.tool == tool for s in chosen):
+        if any(s.tool == tool for s in chosen) and meta.get("allow_partial"):
             warned = True  # never a pass on what a tool measured before it stopped
-            v.reasons.append(f"{tool} did not finish ({why}): judged on partial results")
+            v.reasons.append(f"{tool} did not finish ({why}): judged on partial results (--allow-partial)")
+        elif any(s.tool == tool for s in chosen):
+            failed = True  # a CI gate must not go green on a broken run
+            v.reasons.append(f"{tool} did not finish ({why}): a partial run fails (--allow-partial "
+                             "judges what it measured, at best as warn)")
+    for file, lines in sorted(meta.get("lost", {}).items()):
+        if any(s.file == file for s in chosen):
+            warned = True
+            v.reasons.append(f"{file.rsplit('/', 1)[-1]}: {len(lines)} cut-off or garbled line(s) skipped")
     measured_by = {s.tool for s in chosen}
     for tool, why in sorted(meta.get("missing", {}).items()):
         if http and tool in ("locust", "k6") and tool not in measured_by:
-            warned = True
-            v.reasons.append(f"{tool} {why}: judged on {', '.join(sorted(measured_by))} alone")
+            if meta.get("allow_partial"):
+                warned = True
+                v.reasons.append(f"{tool} {why}: judged on {', '.join(sorted(measured_by))} alone "
+                                 "(--allow-partial)")
+            else:  # half the evidence the run promised is not there: a CI gate must not go green
+                failed = True
+                v.reasons.append(f"{tool} {why}: a run missing a tool's results fails (--allow-partial "
+                                 f"judges {', '.join(sorted(measured_by))} alone, at best as warn)")
     for run in meta.get("k6", []):
         dropped = int(run.get("dropped_iterations") or 0)
         if not dropped or not any(s.tool == "k6" and s.file == run["file"] for s in chosen):

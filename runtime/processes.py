@@ -54,6 +54,9 @@ def run_tool(name: str, cmds: list[tuple[list[str], dict]], manifest: dict, log,
                 stop(proc)
             code, state = 127, "not installed"
             paths[0].write_text(f"{cmds[0][0][0]} is not installed\n", encoding="utf-8")
+            manifest["partial"] = True
+            why = f"{cmds[0][0][0]} could not be started (not found)"
+            manifest.setdefault("partial_tools", {})[name] = why
         else:
             code, state = wait(name, procs, timeout, manifest, started, display)
     finally:
@@ -64,14 +67,28 @@ def run_tool(name: str, cmds: list[tuple[list[str], dict]], manifest: dict, log,
     manifest["windows"][name] = [started, time.time()]
     manifest["exit"][name] = {"code": code, "seconds": round(time.time() - started, 2),
                               "logs": [p.name for p in paths]}
-    log(f"  {name}: exit {code} in {time.time() - started:.1f}s (log: {paths[0]})")
+    seconds = time.time() - started
+    log(f"  {name}: exit {code} in {seconds:.1f}s (log: {paths[0]})")
     if code not in (0, 1, 99):  # 1/99: the tool's own thresholds or errors; the checker judges
-        if state != "done":
-            log(f"{name} did not finish within {timeout:.0f}s and was stopped")
+        log(f"{name}: {observed(state, code, seconds, timeout, cmds[0][0][0])}")
         for path in paths:
             text = path.read_text(encoding="utf-8", errors="replace")[-3000:]
             if text.strip():
                 log(text)
+
+
+def observed(state: str, code: int | None, seconds: float, timeout: float, program: str) -> str:
+    """What happened to a tool, as seen: never a cause that was not observed."""
+    if state == "timed out":
+        return f"still running after its timeout of {timeout:.0f}s: stopped"
+    if state == "not installed":
+        return f"{program} could not be started: not found"
+    if state == "interrupted":
+        return f"interrupted after {seconds:.1f}s"
+    if code is not None and code < 0:
+        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+        return f"killed by {name} after {seconds:.1f}s"
+    return f"exited with code {code} after {seconds:.1f}s"
 
 
 def wait(name: str, procs: list[subprocess.Popen], timeout: float, manifest: dict, started: float,
@@ -100,7 +117,14 @@ def wait(name: str, procs: list[subprocess.Popen], timeout: float, manifest: dic
     return (-1 if state == "timed out" else worst([p.returncode for p in procs])), state
 
 
+# set when perfspec itself got a signal its tools did not (SIGTERM): they get a SIGINT from here
+SIGNALLED: list[str] = []
+
+
 def interrupted(name: str, procs: list[subprocess.Popen], manifest: dict, started: float, display) -> None:
+    for proc in procs if SIGNALLED else ():
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)  # as Ctrl-C would have: the tool writes its results
     grace = time.monotonic() + 30  # the tools got the SIGINT too: let them write results
     try:
         for proc in procs:
@@ -109,7 +133,8 @@ def interrupted(name: str, procs: list[subprocess.Popen], manifest: dict, starte
         pass
     for proc in procs:
         stop(proc)
-    manifest.setdefault("partial_tools", {})[name] = "interrupted"
+    why = f"stopped by {SIGNALLED[-1]}" if SIGNALLED else "interrupted"
+    manifest.setdefault("partial_tools", {})[name] = why
     manifest["exit"][name] = {"code": worst([p.returncode for p in procs]),
                               "seconds": round(time.time() - started, 2)}
     if display is not None:

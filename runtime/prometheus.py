@@ -217,12 +217,30 @@ def alert_activity(client: Client, spec: str, start: float, end: float, step: fl
 
 
 def read_evidence(path: Path) -> dict | None:
-    """results/prometheus.json as written by `collect`; None when absent or unreadable."""
+    """results/prometheus.json as written by `collect`; None when absent. A file that is there but
+    cut off, of another version or contradicting itself is refused by name (ResultError)."""
+    from .results import ResultError
+
+    if not path.is_file():
+        return None
+    where = str(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) and data.get("version") == 1 else None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ResultError(where, f"cannot read: {exc}") from None
+    except ValueError:
+        raise ResultError(where, "is not JSON: cut off, or not Prometheus evidence") from None
+    if not isinstance(data, dict) or data.get("version") != 1:
+        raise ResultError(where, f"version {data.get('version') if isinstance(data, dict) else None!r} "
+                          "is not 1: written by another perfspec, or not Prometheus evidence")
+    for key, kind in (("windows", dict), ("promql", dict), ("server", dict)):
+        if not isinstance(data.get(key), kind):
+            raise ResultError(where, f"`{key}` is missing or of the wrong type")
+    for tool, window in data["windows"].items():
+        if not (isinstance(window, list) and len(window) == 2
+                and all(isinstance(t, int | float) for t in window) and window[0] <= window[1]):
+            raise ResultError(where, f"the {tool} window {window!r} is not [start, end] in order")
+    return data
 
 
 # --- the embedded server ----------------------------------------------------------------------

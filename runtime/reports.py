@@ -54,11 +54,15 @@ def alert_lines(evidence: dict | None, spec: str) -> list[str]:
     return lines or [f"alerts: none of {printable(spec)}'s alerts went pending or firing during the run"]
 
 
-def junit(verdicts: list[Verdict]) -> str:
+def junit(verdicts: list[Verdict], notes: list[str] | None = None) -> str:
     """JUnit XML built with xml.etree: one testcase per target (classname and file = the spec)."""
     fails = sum(v.status == "fail" for v in verdicts)
     suite = ET.Element("testsuite", name="perfspec", tests=str(len(verdicts)), failures=str(fails),
                        skipped="0")
+    if notes:
+        props = ET.SubElement(suite, "properties")
+        for note in notes:
+            ET.SubElement(props, "property", name="perfspec.note", value=xml_text(note))
     for v in verdicts:
         spec, message = xml_text(v.spec), xml_text(v.message())
         case = ET.SubElement(suite, "testcase", classname=spec, name=xml_text(v.name), file=spec,
@@ -75,11 +79,12 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
 
 
-def markdown(verdicts: list[Verdict]) -> str:
+def markdown(verdicts: list[Verdict], notes: list[str] | None = None) -> str:
     icon = {"pass": "✅ pass", "warn": "⚠️ warn", "fail": "❌ fail"}
     counts = {k: sum(v.status == k for v in verdicts) for k in icon}
-    out = [f"### perfspec: {counts['pass']} pass, {counts['warn']} warn, {counts['fail']} fail", "",
-           "| verdict | target | samples | measured | spec |", "|---|---|---|---|---|"]
+    out = [f"### perfspec: {counts['pass']} pass, {counts['warn']} warn, {counts['fail']} fail", ""]
+    out += [f"> note: {_md(n)}" for n in notes or []] + ([""] if notes else [])
+    out += ["| verdict | target | samples | measured | spec |", "|---|---|---|---|---|"]
     for v in verdicts:
         out.append(f"| {icon[v.status]} | {_md(v.name)} | {v.samples} | {_md(v.message())} | "
                    f"`{_md(v.spec)}:{v.line}` |")
@@ -222,14 +227,14 @@ def endpoint_sections(series: list) -> list[dict]:
 
 
 def html_report(verdicts: list[Verdict], title: str, manifest: dict | None = None,
-                series: list | None = None) -> str:
+                series: list | None = None, notes: list[str] | None = None) -> str:
     """The offline report, from templates/report.html.j2 with autoescape: every spec or result
     text is escaped by Jinja; only the SVG charts (built here, their own text escaped) are markup."""
     sections = [{"name": v.name, "selector": v.selector,
                  "charts": Markup(_charts(v.timeline, v.histogram, v.timelines, _bounds(v)))}
                 for v in verdicts if v.timeline or v.histogram is not None]
     return _template().render(
-        title=title, verdicts=verdicts, marks=MARK, sections=sections,
+        title=title, verdicts=verdicts, marks=MARK, sections=sections, notes=notes or [],
         endpoints=endpoint_sections(series or []),
         manifest=json.dumps(manifest, indent=2) if manifest else "")
 
@@ -241,17 +246,19 @@ def _template() -> jinja2.Template:
     return env.get_template("report.html.j2")
 
 
-def write_all(verdicts: list[Verdict], folder: Path, title: str,
-              manifest: dict | None = None, series: list | None = None) -> dict[str, Path]:
+def write_all(verdicts: list[Verdict], folder: Path, title: str, manifest: dict | None = None,
+              series: list | None = None, notes: list[str] | None = None) -> dict[str, Path]:
+    """Every report; `notes` (e.g. unverified evidence) are said once in each."""
+    notes = notes or []
     folder.mkdir(parents=True, exist_ok=True)
     out = {"junit": folder / "junit.xml", "markdown": folder / "summary.md",
            "json": folder / "verdicts.json", "html": folder / "report.html"}
-    out["junit"].write_text(junit(verdicts), encoding="utf-8")
-    out["markdown"].write_text(markdown(verdicts), encoding="utf-8")
+    out["junit"].write_text(junit(verdicts, notes), encoding="utf-8")
+    out["markdown"].write_text(markdown(verdicts, notes), encoding="utf-8")
     out["json"].write_text(as_json(verdicts), encoding="utf-8")
-    out["html"].write_text(html_report(verdicts, title, manifest, series), encoding="utf-8")
+    out["html"].write_text(html_report(verdicts, title, manifest, series, notes), encoding="utf-8")
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a", encoding="utf-8") as handle:
-            handle.write(markdown(verdicts))
+            handle.write(markdown(verdicts, notes))
     return out

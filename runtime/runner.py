@@ -20,6 +20,7 @@ from pathlib import Path
 from .contracts import RunRequest, check_request
 from .net import mask, stop
 from .postgres import throwaway
+from .processes import SIGNALLED
 
 
 class PreflightFailed(RuntimeError):
@@ -91,16 +92,19 @@ def execute(info: RunRequest, run_dir: Path, suites: list[str], demo_args: list[
     logs.mkdir(exist_ok=True)
     workers = max(1, int(info.get("workers") or 1))
     manifest: dict = {
+        "format": MANIFEST_FORMAT, "run_id": info.get("run_id") or run_dir.name,
         "spec": info["file"], "spec_sha256": info["sha256"], "profile": info["profile"],
         "suites": suites, "started": time.time(), "tools": {}, "hosts": {}, "exit": {},
         "partial": False, "note": info.get("note"), "commit": git_commit(), "workers": workers,
     }
     need = embedded_needs(info, suites)
-    with contextlib.ExitStack() as stack:
+    with contextlib.ExitStack() as stack, terminated_as_interrupted():
         display = stack.enter_context(Display(console, log)) if console is not None else None
         try:
             env = {**os.environ, "PERFSPEC_RESULTS_DIR": str(results), "K6_NO_USAGE_REPORT": "true",
-                   "PERFSPEC_ROOT": os.getcwd()}  # data files are relative to it (k6's open())
+                   "PERFSPEC_ROOT": os.getcwd(),  # data files are relative to it (k6's open())
+                   # what every result file says of itself: this run, this spec (evidence.py checks it)
+                   "PERFSPEC_RUN_ID": manifest["run_id"], "PERFSPEC_SPEC_SHA256": info["sha256"]}
             if info["profile"]:
                 env["PERFSPEC_PROFILE"] = info["profile"]
             if info.get("duration"):
@@ -120,11 +124,52 @@ def execute(info: RunRequest, run_dir: Path, suites: list[str], demo_args: list[
                                   embedded=bool(manifest.get("prometheus")))
         except KeyboardInterrupt:
             manifest["partial"] = True
-            log("interrupted: stopping what was started; partial results are kept")
+            how = f"stopped by {SIGNALLED[-1]}" if SIGNALLED else "interrupted"
+            manifest["interrupted"] = how
+            log(f"{how}: stopping what was started; partial results are kept")
         finally:
             manifest["ended"] = time.time()
+            manifest["files"] = result_files(results)
             (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
+
+
+MANIFEST_FORMAT = "perfspec-run/1"
+
+
+@contextlib.contextmanager
+def terminated_as_interrupted() -> Iterator[None]:
+    """SIGTERM (a CI job cancelled, `kill`) ends a run as Ctrl-C does: the tools get a SIGINT and
+    time to write, what was started is stopped, the partial results are judged and reported."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(_signum: int, _frame: object) -> None:
+        SIGNALLED.append("SIGTERM")
+        raise KeyboardInterrupt
+
+    before = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
+def result_files(results: Path) -> dict[str, dict]:
+    """Every file the run left in its results folder, with its SHA-256 and size: `perfspec check`
+    refuses a result file that is not listed, or whose content changed."""
+    out = {}
+    for path in sorted(p for p in results.rglob("*") if p.is_file()):
+        h = hashlib.sha256()
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                h.update(block)
+        out[path.relative_to(results).as_posix()] = {"sha256": h.hexdigest(), "bytes": path.stat().st_size}
+    return out
 
 
 def embedded_needs(info: dict, suites: list[str]) -> dict:

@@ -85,6 +85,10 @@ class Verdict:
     def message(self) -> str:
         return "; ".join(self.parts())
 
+    def judged(self) -> bool:
+        """Whether anything was measured against this target (a fail always counts as judged)."""
+        return self.status == "fail" or any(s.measured is not None for s in self.stats)
+
 
 def holds(op: str, measured: float, bound: float) -> bool:
     """The one comparison of a measured value with a bound (the compiler's Bound uses it too);

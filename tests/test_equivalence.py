@@ -14,7 +14,6 @@ import json
 import re
 from email.parser import BytesParser
 from email.policy import HTTP
-from pathlib import Path
 
 import pytest
 

@@ -12,6 +12,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from perfspec.runtime.postgres import _alive
 
 from .conftest import ROOT, require_tool
@@ -74,3 +76,109 @@ def test_a_killed_embedded_postgresql_still_ends_in_reports_and_leaves_nothing(t
     assert (run / "verdicts.json").exists() and (run / "report.html").exists()
     assert not {k for k in _servers() if k not in before}  # no server left running
     assert set(glob.glob(os.path.join(tempfile.gettempdir(), "perfspec-pg*"))) <= folders  # nor a folder
+
+
+# --- a fault in the middle of a run: each ends in reports, an exit code and its cause, and leaves
+# no process and no temp folder behind ----------------------------------------------------------
+
+SPAWNED = ("perfspec.runtime.demo", "perfspec-prometheus-", "perfspec-pg", "k6 run", "locust -f")
+
+
+def _spawned() -> dict[int, str]:
+    """Processes of the kinds a run starts (demo target, Prometheus, PostgreSQL, the tools)."""
+    out = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if any(s in cmd for s in SPAWNED):
+            out[int(entry.name)] = cmd
+    return out
+
+
+def _temp_folders() -> set[str]:
+    return set(glob.glob(os.path.join(tempfile.gettempdir(), "perfspec-*")))
+
+
+def _children(pid: int, needle: str) -> list[int]:
+    """Descendants of `pid` whose command line holds `needle`."""
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        for entry in Path("/proc").glob("[0-9]*"):
+            try:
+                stat = (entry / "stat").read_text()
+                if int(stat.rsplit(")", 1)[1].split()[1]) != parent:
+                    continue
+                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except (OSError, ValueError, IndexError):
+                continue
+            todo.append(int(entry.name))
+            if needle in cmd:
+                found.append(int(entry.name))
+    return found
+
+
+def _interrupt(proc: subprocess.Popen) -> str:
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole process group
+    return "interrupted"
+
+
+def _terminate(proc: subprocess.Popen) -> str:
+    os.kill(proc.pid, signal.SIGTERM)  # a cancelled CI job: perfspec alone gets it
+    return "stopped by SIGTERM"
+
+
+def _kill(needle: str):
+    def fault(proc: subprocess.Popen) -> str:
+        victims = _children(proc.pid, needle)
+        assert victims, f"no {needle} under perfspec"
+        for pid in victims:
+            os.kill(pid, signal.SIGKILL)
+        return needle
+    return fault
+
+
+FAULTS = {
+    "SIGINT to the run (Ctrl-C)": (_interrupt, 1, "interrupted: stopping what was started"),
+    "SIGTERM to perfspec": (_terminate, 1, "stopped by SIGTERM: stopping what was started"),
+    # the client's figures still judge the targets; the server-side view and the alerts say why
+    # they are missing
+    "SIGKILL of the embedded Prometheus": (_kill("prometheus --config.file"), 0,
+                                           "alerts: unknown (cannot reach Prometheus at"),
+    "SIGKILL of the demo target": (_kill("perfspec.runtime.demo"), 1, "connection refused"),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_a_fault_mid_run_ends_in_reports_its_cause_and_leaves_nothing(tmp_path: Path, fault: str) -> None:
+    require_tool("k6")
+    require_tool("prometheus")
+    apply, code, cause = FAULTS[fault]
+    processes, folders = _spawned(), _temp_folders()
+    env = {k: v for k, v in os.environ.items() if k not in ("API_URL", "PERFSPEC_DSN", "PROMETHEUS_URL")}
+    cmd = [sys.executable, "-m", "perfspec.compiler.cli", "run", "specs/quickstart.yaml", "--only", "sql,k6",
+           "--duration", "12s", "--out", str(tmp_path)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        while not _children(proc.pid, "k6 run") and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+        time.sleep(4)  # k6 has been measuring for a few seconds
+        apply(proc)
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == code, out[-4000:]
+    assert cause in out, out[-4000:]
+    [run] = [p for p in tmp_path.iterdir() if p.is_dir()]
+    for report in ("verdicts.json", "report.html", "junit.xml", "manifest.json"):
+        assert (run / report).exists(), report
+    time.sleep(1)
+    assert not {p: c for p, c in _spawned().items() if p not in processes}, "left running"
+    assert _temp_folders() <= folders, "temp folders left"

@@ -183,8 +183,8 @@ def test_two_specs_of_a_project_with_one_name_are_refused(tmp_path: Path) -> Non
     (tmp_path / "specs" / "one.yaml").write_text(one)
     (tmp_path / "specs" / "two.yaml").write_text(one.replace("name: a-b", "name: a_b"))
     for args in ([], ["specs/two.yaml"]):  # the project's specs, or one of them against the others
-        proc = subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", "validate", *args], cwd=tmp_path,
-                              capture_output=True, text=True, timeout=60)
+        proc = subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", "validate", *args],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=60)
         assert proc.returncode == 2, proc.stdout + proc.stderr
         assert "specs/two.yaml:2:7: error: spec name 'a_b' is also the name of specs/one.yaml" in proc.stderr
 

@@ -181,7 +181,8 @@ def replay_test(before: dict[str, float], after: dict[str, float], fires: bool) 
     alert = next(r for g in rules["groups"] for r in g["rules"] if r.get("alert") == name)
     job = '{job="quickstart",'  # as Prometheus labels the scrape (the spec's alerts.service.matchers)
     series = [{"series": k.replace("{", job, 1) if "{" in k else k + job[:-1] + "}",
-               "values": f"{before.get(k, 0):g}+{v - before.get(k, 0):g}x48"} for k, v in sorted(after.items())]
+               "values": f"{before.get(k, 0):g}+{v - before.get(k, 0):g}x48"}
+              for k, v in sorted(after.items())]
     expected = [{"exp_labels": alert["labels"], "exp_annotations": alert["annotations"]}] if fires else []
     return {"rule_files": ["alerts.rules.yml"], "evaluation_interval": "1m", "tests": [{
         "interval": "15s", "input_series": series,

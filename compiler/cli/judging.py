@@ -54,10 +54,12 @@ def _skipped_and_missing(manifest: dict | None, files: list[str]) -> dict[str, d
     missing = {}
     for tool, info in (manifest.get("exit") or {}).items():
         code = info.get("code") if isinstance(info, dict) else None
-        if tool in patterns and code != 127 and not any(Path(n).match(p) for n in names
-                                                                for p in patterns[tool]):
+        if tool in patterns and not any(Path(n).match(p) for n in names for p in patterns[tool]):
             wanted = " or ".join(patterns[tool])
-            missing[tool] = f"ran (exit {code}) but its result file is missing ({wanted} not in the results)"
+            missing[tool] = ("could not be started (exit 127: not found), so it left no result file"
+                             if code == 127 else
+                             f"ran (exit {code}) but its result file is missing ({wanted} not in the "
+                             "results)")
     skipped = manifest.get("skipped") or {}
     return {"missing": missing, "skipped": {str(k): str(v) for k, v in skipped.items()}
             if isinstance(skipped, dict) else {}}
@@ -90,36 +92,68 @@ def _prometheus_evidence(targets: dict, result_paths: list[Path], manifest: dict
     return evidence
 
 
+def _evidence(plan, targets: dict, result_paths: list[Path], allow_partial: bool
+              ) -> tuple[list, dict, dict | None]:
+    """The series and what the run says of itself, once the evidence is shown to be one run's of
+    this spec and consistent (runtime/evidence.py); the run's manifest, None without one."""
+    from perfspec.runtime import evidence
+    from perfspec.runtime.checker import read_results
+
+    series, meta = read_results(result_paths, allow_partial)
+    found = evidence.find_manifest(result_paths)
+    files = [Path(f) for f in meta["files"]]
+    manifest = evidence.verify_run(found, files, Path(plan.file)) if found else None
+    meta["unverified"] = found is None
+    problems = evidence.consistency(series, targets.get("expected"))
+    if problems:
+        raise evidence.Contradictions(problems)
+    return series, meta, manifest
+
+
 def _judge_and_report(plan, result_paths: list[Path], report_dir: Path, strict: bool,
                       manifest: dict | None = None, baseline: Path | None = None,
-                      on_demo: bool = False, prometheus: str | None = None) -> int:
+                      on_demo: bool = False, prometheus: str | None = None,
+                      allow_partial: bool = False) -> int:
     from perfspec.runtime import reports
     from perfspec.runtime.checker import exit_code, judge, read_results
+    from perfspec.runtime.evidence import UNVERIFIED
     from perfspec.runtime.results import ResultError
 
-    try:
-        series, meta = read_results(result_paths)
-        meta["on_demo"] = on_demo
-        meta["partial"] = _partial_tools(manifest, result_paths)
-        meta.update(_skipped_and_missing(manifest or _find_manifest(result_paths), meta["files"]))
-        before = read_results([baseline])[0] if baseline is not None else None
-    except ResultError as exc:
-        err.print(f"error: {exc}", markup=False)
-        err.print("  hint: pass the result files of a perfspec run (results/<run-id>/results/)",
-                  markup=False)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
     targets = _targets_data(plan)
-    meta["prometheus"] = _prometheus_evidence(targets, result_paths, manifest, prometheus, report_dir)
+    try:
+        series, meta, found = _evidence(plan, targets, result_paths, allow_partial)
+        manifest = manifest or found
+        meta["on_demo"] = on_demo
+        meta["allow_partial"] = allow_partial
+        meta["partial"] = _partial_tools(manifest, result_paths)
+        meta.update(_skipped_and_missing(manifest, meta["files"]))
+        before = read_results([baseline])[0] if baseline is not None else None
+        meta["prometheus"] = _prometheus_evidence(targets, result_paths, manifest, prometheus, report_dir)
+    except ResultError as exc:
+        for line in str(exc).splitlines():
+            err.print(f"error: {line}", markup=False)
+        err.print("  hint: judge the result folder of one perfspec run with the spec it ran "
+                  "(results/<run-id>/results/), as the run left it", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     verdicts = judge(targets, series, meta, base=Path(plan.file).parent, baseline=before)
+    notes = [UNVERIFIED] if meta["unverified"] else []
+    notes += [f"{file}: {len(lines)} cut-off or garbled line(s) skipped (--allow-partial): line "
+              f"{', '.join(map(str, lines[:5]))}" for file, lines in sorted(meta["lost"].items())]
     reports.terminal(verdicts)
+    for note in notes:
+        out.print(f"note: {note}", markup=False, highlight=False)
     for line in reports.alert_lines(meta["prometheus"], plan.name):
         out.print(line, markup=False, highlight=False)
-    written = reports.write_all(verdicts, report_dir, f"perfspec: {plan.name}", manifest, series)
+    written = reports.write_all(verdicts, report_dir, f"perfspec: {plan.name}", manifest, series, notes)
     if os.environ.get("GITHUB_ACTIONS"):
         sys.stdout.write(reports.annotations(verdicts))
     out.print(f"report: {written['html']}  (junit: {written['junit']}, markdown: "
               f"{written['markdown']})", markup=False, highlight=False)
-    return exit_code(verdicts, strict)
+    code = exit_code(verdicts, strict)
+    if code == 1 and not any(v.judged() for v in verdicts):
+        out.print("no target was judged: nothing measured what the spec asks (exit 1)", markup=False,
+                  highlight=False)
+    return code
 
 
 @app.command()
@@ -133,10 +167,14 @@ def check(
     prometheus: Annotated[str | None, typer.Option(
         "--prometheus", help="query this Prometheus now (PromQL targets, the server-side view over "
         "the run's windows, alerts) instead of the run's results/prometheus.json")] = None,
+    allow_partial: Annotated[bool, typer.Option(
+        "--allow-partial", help="judge a run a tool did not finish (killed, timed out, interrupted) "
+        "and k6 lines cut off, at best as warn; without it such a run fails")] = False,
 ) -> None:
-    """Judge every target against real results: pass / warn / fail, exit 1 on any fail."""
+    """Judge every target against real results: pass / warn / fail; exit 1 on a fail, a partial run
+    or nothing judged, 2 on evidence that contradicts itself, its run or the spec."""
     from ..plan import build_plan
 
     [checked] = load_all([spec])
     raise typer.Exit(_judge_and_report(build_plan(checked), results, report_dir, strict, baseline=baseline,
-                                       prometheus=prometheus))
+                                       prometheus=prometheus, allow_partial=allow_partial))

@@ -37,6 +37,9 @@ def run(
     load_setup: Annotated[bool, typer.Option(
         "--load-setup", help="load the spec's setup SQL into the given database")] = False,
     note: Annotated[str | None, typer.Option("--note", help="a note kept in the run's history")] = None,
+    allow_partial: Annotated[bool, typer.Option(
+        "--allow-partial", help="judge what a tool measured before it was killed, timed out or "
+        "interrupted, at best as warn; without it such a run fails")] = False,
     workers: Annotated[int, typer.Option(
         "--workers", min=1, help="Locust workers / k6 execution segments on this machine")] = 1,
     duration: Annotated[str | None, typer.Option(
@@ -62,11 +65,10 @@ def run(
     plan = build_plan(checked)
     suites, chosen = _suites_and_profile(plan, only, profile)
     cap = _duration(duration)
-    run_id = datetime.datetime.now().strftime("%Y%m%d-%H%M%S") + f"-{plan.stem}"
-    run_dir = out_dir / run_id
+    run_id, run_dir = new_run_folder(out_dir, plan.stem)
     _write_artifacts(plan, run_dir)
     info = _run_info(checked, plan, chosen, cap)
-    info.update({"sha256": spec_hash(Path(checked.file)), "no_embedded": no_embedded,
+    info.update({"sha256": spec_hash(Path(checked.file)), "no_embedded": no_embedded, "run_id": run_id,
                  "load_setup": load_setup, "note": note, "workers": workers, "demo": demo,
                  "no_preflight": no_preflight, "prometheus": prometheus,
                  "k6_output": k6_output.value})
@@ -74,7 +76,8 @@ def run(
     log(f"run {run_id}: {plan.file}, profile {chosen}, suites {', '.join(suites)}")
     manifest = _execute(info, run_dir, suites, ["--latency", demo_latency] if demo_latency else [], log)
     on_demo = demo or any("embedded demo target" in str(h) for h in manifest.get("hosts", {}).values())
-    code = _judge_and_report(plan, [run_dir / "results"], run_dir, strict, manifest, baseline, on_demo)
+    code = _judge_and_report(plan, [run_dir / "results"], run_dir, strict, manifest, baseline, on_demo,
+                             allow_partial=allow_partial)
     if manifest.get("partial"):
         log("partial run: the results above cover only what finished")
     from perfspec.runtime.capacity_run import last_capacity
@@ -182,6 +185,23 @@ def _capacity_question(plan, given: dict) -> dict:
             "warmup": _rate("--warmup", texts["warmup"])}
 
 
+def new_run_folder(out_dir: Path, stem: str) -> tuple[str, Path]:
+    """A run's id and its own folder, created exclusively: the time to the millisecond and a random
+    part, so two runs started together (parallel CI jobs sharing a results folder) never share
+    one and never read each other's evidence."""
+    import secrets
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    while True:
+        now = datetime.datetime.now()
+        run_id = f"{now:%Y%m%d-%H%M%S}-{now.microsecond // 1000:03d}{secrets.token_hex(2)}-{stem}"
+        try:
+            (out_dir / run_id).mkdir()
+        except FileExistsError:
+            continue
+        return run_id, out_dir / run_id
+
+
 def _write_artifacts(plan, run_dir: Path) -> None:
     """Every artifact of the spec under <run>/artifacts/, as the run used them."""
     from ..backends import all_backends
@@ -227,7 +247,6 @@ def capacity(
         "--demo-latency", help="embedded demo target: inject latency, e.g. 300ms")] = None,
 ) -> None:
     """Find the highest arrival rate at which every selected target holds (k6 steps, then bisection)."""
-    import datetime
 
     from perfspec.runtime.capacity_run import execute
 
@@ -238,8 +257,7 @@ def capacity(
     given = {"profile": profile, "start": start, "max": max_rate, "budget": budget, "step": step,
              "warmup": warmup, "targets": targets}
     question = _capacity_question(plan, given)
-    run_id = datetime.datetime.now().strftime("%Y%m%d-%H%M%S") + f"-{plan.stem}-capacity"
-    run_dir = out_dir / run_id
+    run_id, run_dir = new_run_folder(out_dir, f"{plan.stem}-capacity")
     _write_artifacts(plan, run_dir)
     info = {"file": plan.file, "stem": plan.stem, "hosts": plan.hosts, **question,
             "max_users": max_users, "targets_data": _targets_data(plan),

@@ -13,9 +13,11 @@ from .values import UNITS, count, load_json, seconds
 __all__ = ["UNITS", "count", "load_json", "read_file", "seconds"]
 
 
-def read_file(path: Path) -> list[Series]:
+def read_file(path: Path, lossy: bool = False) -> list[Series]:
+    """A result file's series; `lossy` (--allow-partial): a k6 line cut off or garbled is skipped
+    and counted instead of failing the file."""
     if is_ndjson(path):
-        return read_k6_ndjson(path)
+        return read_k6_ndjson(path, lossy=lossy)
     data = load_json(path)
     if data.get("format") == "perfspec-results/1":
         tool = data.get("tool")

@@ -72,9 +72,17 @@ def _tags(raw: str, where: str, number: int) -> tuple[str | None, str, str, str 
         raise ResultError(where, f"line {number}: malformed tags ({type(exc).__name__})") from None
 
 
+def whole(line: str) -> bool:
+    """A line k6 wrote to the end: a JSON object and its newline (a cut-off or garbled line is not)."""
+    return line.startswith("{") and line.endswith("}\n")
+
+
 def _slow(line: str, where: str, number: int) -> tuple[str, str, str, str] | None:
     """A line in another layout: parsed as JSON; None when it is not a point perfspec reads."""
     if '"Point"' not in line or not any(w in line for w in WANTED):
+        if not whole(line):
+            raise ResultError(where, f"line {number} is cut off" if not line.endswith("\n") else
+                              f"line {number} is not a k6 JSON line: the file is garbled")
         return None
     try:
         point = json.loads(line)
@@ -102,6 +110,7 @@ class _Reading:
         self.stopped: dict[str, int] = {}  # users stopped after a failed on_start call, per cause
         self.scenarios: set[str] = set()
         self.first, self.last, self.points = "", "", 0  # the first and last latency point's time
+        self.lost: list[int] = []  # numbers of the lines skipped as cut off or garbled (lossy)
 
     def slot(self, name: str, stamp: str) -> list:
         if name not in self.series:
@@ -180,12 +189,15 @@ class _Reading:
                 s.extra["aborted"] = self.aborted
             if self.stopped:
                 s.extra["stopped_users"] = dict(self.stopped)
+            if self.lost:
+                s.extra["lost_lines"] = list(self.lost)
         return list(self.series.values())
 
 
-def read_k6_ndjson(path: Path, profile: str | None = None) -> list[Series]:
+def read_k6_ndjson(path: Path, profile: str | None = None, lossy: bool = False) -> list[Series]:
     """One series per endpoint tag; one pass, line by line, memory bounded by the number of
-    endpoints x seconds x distinct 3-digit latency keys (not by the number of points)."""
+    endpoints x seconds x distinct 3-digit latency keys (not by the number of points). A cut-off or
+    garbled line fails the file; with `lossy` (--allow-partial) it is skipped and counted."""
     where = str(path)
     r = _Reading(where, path.stem, profile)
     tag_cache: dict[str, tuple] = {}
@@ -197,13 +209,19 @@ def read_k6_ndjson(path: Path, profile: str | None = None) -> list[Series]:
         match = FAST.match
         skip = '{"metric":"http_req_failed","type":"Point"'
         for number, line in enumerate(handle, 1):
-            if line.startswith(skip) and '"value":0,' in line:
+            if line.startswith(skip) and '"value":0,' in line and line.endswith("}\n"):
                 continue  # a request that did not fail (the common case, in C)
             m = match(line)
             if m is not None:
                 metric, stamp, value, raw = m.groups()
             else:
-                parsed = _slow(line, where, number)
+                try:
+                    parsed = _slow(line, where, number)
+                except ResultError:
+                    if not lossy:
+                        raise
+                    r.lost.append(number)
+                    continue
                 if parsed is None:
                     continue
                 metric, stamp, value, raw = parsed

@@ -26,7 +26,9 @@ def read_locust(path: Path, data: dict[str, Any]) -> list[Series]:
         if elapsed < 0:
             raise ResultError(where, "ended before it started: the times are not in order")
     tool = "k6" if data.get("tool") == "k6" else "locust"
-    extra = {"started": data.get("started")}
+    extra: dict[str, Any] = {"started": data.get("started")}
+    if isinstance(data.get("host"), str) and isinstance(data.get("pid"), int):
+        extra["process"] = (data["host"], data["pid"])  # one shard per process (evidence.py)
     if tool == "k6":
         extra["dropped_iterations"] = count(data.get("dropped_iterations", 0), "dropped iterations")
         if data.get("missing_requests"):

@@ -24,6 +24,8 @@ def read_sql(path: Path, data: dict[str, Any]) -> list[Series]:
             extra = {k: q[k] for k in ("sql", "steps", "mix", "source", "error", "problems", "nodes",
                                        "expect_plan") if q.get(k) is not None}
             extra["server_version"] = data.get("server_version")
+            if isinstance(data.get("host"), str) and isinstance(data.get("pid"), int):
+                extra["process"] = (data["host"], data["pid"])  # one shard per process
             levels = q["levels"]
             if not levels:  # failed before measuring: a series with no samples and its error
                 out.append(Series(tool, "query", name, where, shard, extra=extra,

@@ -284,6 +284,16 @@ def _progress_line(environment: Any) -> dict[str, Any]:
     return {"t": last + 1, "users": environment.runner.user_count, **line}
 
 
+def identity() -> dict[str, Any]:
+    """What a result file says of itself: the run that made it and its spec's SHA-256 (set by
+    `perfspec run`; absent when Locust is run by hand), and the process (one shard each)."""
+    found: dict[str, Any] = {"host": socket.gethostname(), "pid": os.getpid()}
+    for key, name in (("run", "PERFSPEC_RUN_ID"), ("spec_sha256", "PERFSPEC_SPEC_SHA256")):
+        if os.environ.get(name):
+            found[key] = os.environ[name]
+    return found
+
+
 @events.quitting.add_listener
 def _write_results(environment: Any, **_kwargs: Any) -> None:
     if not RESULTS:
@@ -295,6 +305,7 @@ def _write_results(environment: Any, **_kwargs: Any) -> None:
         "format": FORMAT,
         "tool": "locust",
         "spec": RUN["spec"],
+        **identity(),
         "profile": RUN["profile"],
         "model": "closed",
         "aborted": RUN["aborted"],

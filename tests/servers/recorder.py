@@ -79,8 +79,8 @@ def ws_recorder() -> Iterator[Recorder]:
 
     async def echo(request: web.Request) -> web.WebSocketResponse:
         with rec.lock:
-            rec.requests.append(Request("GET", request.path_qs, {k.lower(): v for k, v in request.headers.items()},
-                                        b""))
+            headers = {k.lower(): v for k, v in request.headers.items()}
+            rec.requests.append(Request("GET", request.path_qs, headers, b""))
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         async for msg in ws:

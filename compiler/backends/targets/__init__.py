@@ -20,6 +20,10 @@ class TargetsBackend:
             "generated_by": f"perfspec from {plan.file}",
             "spec": plan.file,
             "name": plan.name,
+            # per endpoint the statuses its calls succeed with (retried ones too): the checker holds
+            # a result file's statuses against its failures with them (runtime/evidence.py)
+            "expected": {n: sorted({*ep.expect, *((ep.retry or {}).get("on") or [])})
+                         for n, ep in plan.endpoints.items() if ep.method != "WS"},
             "profiles": {
                 p.name: {
                     "model": p.model,
