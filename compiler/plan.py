@@ -13,6 +13,14 @@ from typing import Any
 
 from . import select, templates
 from .errors import SourceRef, display_path
+from .plan_http import (
+    auth_parts,
+    json_checks,
+    multipart_fields,
+    paginate_plan,
+    query_text,
+    retry_plan,
+)
 from .plan_sql import SqlPlan, sql_plan
 from .profiles import profile_duration, profile_kind
 from .spec import Alerts, Capacity, Distributed, GithubCi, Spec, TargetAlert
@@ -170,37 +178,46 @@ def class_name(name: str, taken: set[str]) -> str:
     return identifier(camel, taken, "Flow")
 
 
+def _endpoints(spec: Spec, file: str, ref) -> dict[str, EndpointPlan]:
+    """Every endpoint resolved: its host, templates parsed, http.defaults applied."""
+    if spec.http is None:
+        return {}
+    d = spec.http.defaults
+    only_host = next(iter(spec.hosts)) if len(spec.hosts) == 1 else None
+    endpoints: dict[str, EndpointPlan] = {}
+    for name, ep in sorted(spec.http.endpoints.items()):
+        body_kind = next((k for k in ("json", "form", "multipart", "body")
+                          if getattr(ep, "json_" if k == "json" else k) is not None), None)
+        body = {"json": ep.json_, "form": ep.form, "body": ep.body,
+                "multipart": multipart_fields(ep.multipart, file)}.get(body_kind or "")
+        expect = ep.expect or d.expect
+        timeout = ep.timeout or d.timeout
+        endpoints[name] = EndpointPlan(
+            name=name, method=ep.method, host=ep.host or d.host or only_host or "",
+            path=templates.parse(ep.path),
+            headers={k: templates.parse(v) for k, v in sorted({**d.headers, **ep.headers}.items())},
+            query={k: query_text(v) for k, v in sorted(ep.query.items())},
+            body_kind=body_kind, body=body,
+            expect=sorted(set(expect.status)) if expect else [200],
+            body_contains=expect.body_contains if expect else None,
+            json_expect=json_checks(expect), retry=retry_plan(ep.retry or d.retry),
+            auth=auth_parts(ep.auth), paginate=paginate_plan(ep.paginate),
+            extract=dict(sorted(ep.extract.items())), stream=ep.stream, ws_send=ep.send,
+            ws_messages=ep.messages, timeout=timeout.value if timeout else None,
+            klass=ep.class_, tags=list(ep.tags), route=ep.route or ep.path,
+            source=ref(("http", "endpoints", name)))
+    return endpoints
+
+
 def build_plan(checked: CheckedSpec) -> Plan:
     spec, src = checked.spec, checked.source
     file = display_path(checked.file)
     ref = lambda path: SourceRef(file, src.line(path))  # noqa: E731
     hosts = {name: templates.parse(h.url) for name, h in sorted(spec.hosts.items())}
-    endpoints: dict[str, EndpointPlan] = {}
+    endpoints = _endpoints(spec, file, ref)
     flows: dict[str, FlowPlan] = {}
     if spec.http is not None:
         d = spec.http.defaults
-        only_host = next(iter(spec.hosts)) if len(spec.hosts) == 1 else None
-        for name, ep in sorted(spec.http.endpoints.items()):
-            body_kind = next((k for k in ("json", "form", "multipart", "body")
-                              if getattr(ep, "json_" if k == "json" else k) is not None), None)
-            body = {"json": ep.json_, "form": ep.form, "body": ep.body,
-                    "multipart": _multipart(ep.multipart, file)}.get(body_kind or "")
-            expect = ep.expect or d.expect
-            timeout = ep.timeout or d.timeout
-            endpoints[name] = EndpointPlan(
-                name=name, method=ep.method, host=ep.host or d.host or only_host or "",
-                path=templates.parse(ep.path),
-                headers={k: templates.parse(v) for k, v in sorted({**d.headers, **ep.headers}.items())},
-                query={k: _query_text(v) for k, v in sorted(ep.query.items())},
-                body_kind=body_kind, body=body,
-                expect=sorted(set(expect.status)) if expect else [200],
-                body_contains=expect.body_contains if expect else None,
-                json_expect=_json_expect(expect), retry=_retry(ep.retry or d.retry), auth=_auth(ep.auth),
-                paginate=_paginate(ep.paginate),
-                extract=dict(sorted(ep.extract.items())), stream=ep.stream, ws_send=ep.send,
-                ws_messages=ep.messages, timeout=timeout.value if timeout else None,
-                klass=ep.class_, tags=list(ep.tags), route=ep.route or ep.path,
-                source=ref(("http", "endpoints", name)))
         taken: set[str] = set()
         for name, f in sorted(select.flows(spec).items()):
             think = f.think_time or d.think_time
@@ -212,7 +229,7 @@ def build_plan(checked: CheckedSpec) -> Plan:
                 on_stop=list(f.on_stop),
                 think=(think.min.value, think.max.value) if think else None,
                 source=ref(("http", "flows", name)) if name in spec.http.flows else ref(("http",)),
-                feed=f.feed, auth=_auth(f.auth), sequences={k: list(v) for k, v in f.sequences.items()})
+                feed=f.feed, auth=auth_parts(f.auth), sequences={k: list(v) for k, v in f.sequences.items()})
     profiles = {name: _profile(spec, name, ref) for name, _ in sorted(spec.profiles.items())}
     targets = _targets(checked, ref)
     default = None
@@ -233,34 +250,6 @@ def build_plan(checked: CheckedSpec) -> Plan:
                 teardown=list(spec.http.teardown) if spec.http else [])
 
 
-def _auth(auth) -> tuple[list, list] | None:
-    return (templates.parse(auth.basic.user), templates.parse(auth.basic.password)) if auth else None
-
-
-@dataclass(frozen=True)
-class UploadPlan:
-    """A multipart body's file: its path from the folder `perfspec build` ran in."""
-
-    path: str
-    content_type: str
-    filename: str
-
-
-def _multipart(fields: dict | None, file: str) -> dict[str, Any] | None:
-    """Text fields stay templates; each file becomes an UploadPlan."""
-    if fields is None:
-        return None
-    folder = PurePosixPath(file).parent
-    out: dict[str, Any] = {}
-    for key, value in fields.items():
-        if isinstance(value, str):
-            out[key] = value
-        else:
-            path = str(folder / value.file) if str(folder) != "." else value.file
-            out[key] = UploadPlan(path, value.content_type, value.filename or PurePosixPath(value.file).name)
-    return out
-
-
 def _data(spec: Spec, file: str) -> dict[str, dict[str, str]]:
     """Each data set's file, from the folder `perfspec build` ran in (as SQL setup files are)."""
     folder = PurePosixPath(file).parent
@@ -269,39 +258,6 @@ def _data(spec: Spec, file: str) -> dict[str, dict[str, str]]:
         rel = d.csv if d.csv is not None else d.json_
         out[name] = {"path": str(folder / rel) if str(folder) != "." else rel,
                      "format": "csv" if d.csv is not None else "json", "order": d.order, "per": d.per}
-    return out
-
-
-def _paginate(pg) -> dict[str, Any] | None:
-    if pg is None:
-        return None
-    keys = [] if pg.next.startswith("header:") else templates.json_path_keys(pg.next)
-    return {"next": pg.next, "pages": pg.max_pages, "keys": keys}
-
-
-def _retry(retry) -> dict[str, Any] | None:
-    if retry is None:
-        return None
-    return {"on": sorted(set(retry.on)), "attempts": retry.attempts, "backoff": retry.backoff.value,
-            "max_wait": retry.max_wait.value}
-
-
-def _json_expect(expect) -> list[tuple[str, list, list[tuple[str, Any]]]]:
-    """(path, its keys, its checks) per `expect: {json: ...}` field; a check is (operator, value):
-    `==` a plain value, `text` parsed template parts (a string with placeholders, compared as
-    text), or an operator of an operator map (`exists`, `!=`, `<`, ...) with its value."""
-    fields = (expect.json_ or {}) if expect else {}
-    out = []
-    for p, v in sorted(fields.items()):
-        ops = v.items() if templates.is_operator_map(v) else [("==", v)]
-        checks = []
-        for op, value in ops:
-            parts = templates.parse(value) if isinstance(value, str) else None
-            if parts is not None and not templates.is_plain(parts) and op in ("==", "!="):
-                checks.append(("text" if op == "==" else "!text", parts))
-            else:
-                checks.append((op, value))
-        out.append((p, templates.json_path_keys(p), checks))
     return out
 
 
@@ -395,8 +351,3 @@ def _targets(checked: CheckedSpec, ref) -> list[TargetPlan]:
     return out
 
 
-def _query_text(value: object) -> str:
-    """A query value as text: booleans as JSON writes them (true), numbers as written."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)

@@ -15,6 +15,7 @@ from typing import Any
 
 from . import files as spec_files
 from .contracts import check_targets
+from .evidence import RESULT_PATTERNS
 from .measured import judge_measured, measure, merge, select
 from .results import ResultError, Series
 from .verdict import QUANTILES, STAT_UNITS, StatVerdict, Verdict, clock, holds, shown
@@ -257,9 +258,7 @@ def read_results(paths: list[Path], allow_partial: bool = False) -> tuple[list[S
     files: list[Path] = []
     for p in paths:
         if p.is_dir():
-            files += sorted(f for pattern in ("locust-*.json", "sql-*.json", "pgbench-*.json", "k6*.ndjson",
-                                                  "k6-histograms*.json")
-                            for f in p.rglob(pattern) if f.is_file())
+            files += sorted(f for pattern in RESULT_PATTERNS for f in p.rglob(pattern) if f.is_file())
         elif p.exists():
             files.append(p)
         else:

@@ -28,7 +28,8 @@ MANIFEST_FORMAT = "perfspec-run/1"
 UNVERIFIED = ("unverified evidence: no manifest.json of a perfspec run beside these results, so "
               "nothing shows they come from one run of this spec")
 SLACK = 2.0  # seconds: a tool's clock and the runner's, file times rounded
-RESULT_PREFIXES = ("locust-", "sql-", "pgbench-", "k6")  # the files `check` reads (checker.read_results)
+# the result files `check` reads from a folder (checker.read_results)
+RESULT_PATTERNS = ("locust-*.json", "sql-*.json", "pgbench-*.json", "k6*.ndjson", "k6-histograms*.json")
 
 
 class Contradictions(ResultError):
@@ -132,7 +133,7 @@ def _files(m: dict, results: Path, files: list[Path]) -> list[str]:
     names = {f.resolve().relative_to(results.resolve()).as_posix() for f in files
              if f.resolve().is_relative_to(results.resolve())}
     for rel in sorted(set(listed) - names):
-        if Path(rel).name.startswith(RESULT_PREFIXES):
+        if any(Path(rel).match(pattern) for pattern in RESULT_PATTERNS):
             problems.append(f"{results / rel}: listed in manifest.json but missing")
     return problems
 

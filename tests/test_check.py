@@ -374,17 +374,17 @@ def test_check_cli_judges_seed_004_scaling_and_regression_from_the_compiled_spec
     assert proc.returncode == 1, proc.stderr
     verdicts = {v["target"]: v for v in json.loads((tmp_path / "r" / "verdicts.json").read_text())}
     linear = verdicts["linear_scaling"]
-    assert linear["status"] == "pass" and linear["line"] == 60
+    assert linear["status"] == "pass" and linear["line"] == 61
     assert abs(linear["stats"][0]["measured"] - 0.68 / 0.7) < 0.002
     endurance = verdicts["linear_scaling_endurance"]  # normal ran, endurance did not
     assert endurance["status"] == "fail" and "no samples" in endurance["reasons"][0]
     regression = verdicts["no_regression"]
-    assert regression["status"] == "fail" and regression["line"] == 69
+    assert regression["status"] == "fail" and regression["line"] == 70
     p95 = next(s for s in regression["stats"] if s["stat"] == "p95 change")
     assert abs(p95["measured"] - 0.20) < 0.001 and not p95["ok"]
     throughput = next(s for s in regression["stats"] if s["stat"] == "throughput change")
     assert throughput["measured"] == 0 and throughput["ok"]
-    assert 'file="specs/load_phases_analysis.yaml" line="69"' in (tmp_path / "r" / "junit.xml").read_text()
+    assert 'file="specs/load_phases_analysis.yaml" line="70"' in (tmp_path / "r" / "junit.xml").read_text()
 
 
 def test_latency_target_without_an_error_bound_does_not_pass_on_failed_calls(tmp_path: Path) -> None:

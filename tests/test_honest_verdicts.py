@@ -191,13 +191,21 @@ def test_a_missing_result_file_is_named(tmp_path: Path) -> None:
     says so, and never passes silently."""
     from .test_check import locust_file
 
+    import hashlib
+
+    from perfspec.runtime.runner import MANIFEST_FORMAT, result_files
+
     results = tmp_path / "results"
     results.mkdir()
-    locust_file(results, "h-1", [10_000] * 50)
-    (tmp_path / "manifest.json").write_text(json.dumps({"exit": {"locust": {"code": 0},
-                                                                 "k6": {"code": 0}}}))
     spec = tmp_path / "s.yaml"
     spec.write_text(SPEC.replace("select: {endpoint: fast}", "select: {endpoint: fast}, demo: true"))
+    sha = hashlib.sha256(spec.read_bytes()).hexdigest()
+    path = locust_file(results, "h-1", [10_000] * 50)
+    path.write_text(json.dumps({**json.loads(path.read_text()), "run": "r1", "spec_sha256": sha}))
+    (tmp_path / "manifest.json").write_text(json.dumps({
+        "format": MANIFEST_FORMAT, "run_id": "r1", "spec": "s.yaml", "spec_sha256": sha, "started": 0,
+        "ended": 10, "partial": False, "exit": {"locust": {"code": 0}, "k6": {"code": 0}},
+        "files": result_files(results)}))
     (tmp_path / "pyproject.toml").write_text("")
     proc = subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", "check", str(spec), str(results),
                            "--report", str(tmp_path / "r")], cwd=tmp_path, capture_output=True, text=True,

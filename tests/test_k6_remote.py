@@ -126,7 +126,7 @@ def test_run_with_k6_output_prometheus_merges_execution_segments(tmp_path: Path)
 
 
 def test_a_latency_within_the_histograms_resolution_of_its_bound_warns() -> None:
-    from perfspec.runtime.measured import coarse
+    from perfspec.runtime.conditions import coarse
     from perfspec.runtime.results import Series
     from perfspec.runtime.verdict import StatVerdict, Verdict
 

@@ -65,7 +65,7 @@ def test_k6_thresholds_of_a_profile_judge_only_that_profile(tmp_path: Path) -> N
 
 def test_no_endpoint_method_can_shadow_a_method_of_the_locust_user_class() -> None:
     """An endpoint called `sequence` or `started` would have replaced PerfspecUser's own method."""
-    from perfspec.compiler.backends.locust import RESERVED
+    from perfspec.compiler.backends.locust.names import RESERVED
     from perfspec.runtime.support.perfspec_locust import PerfspecUser
 
     assert {n for n in dir(PerfspecUser) if not n.startswith("_")} <= RESERVED

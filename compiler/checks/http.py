@@ -68,14 +68,20 @@ class HttpChecks:
         elif ep.send is not None:
             self.error((*path, "send"), "send is for WebSocket endpoints (ws: /path)",
                        "use json/form/body for an HTTP request body")
-        expected = self.json_expect((*path, "expect"), ep.expect)
         self.paginate(path, ep)
         self.retry(path, ep)
         for var, where in sorted(ep.extract.items()):
             if not (_JSONPATH.match(where) or where.startswith("header:")):
                 self.error((*path, "extract", var), f"cannot read {where!r} as a JSON path",
                            "write $.field.sub[0] for the JSON body or header:Name for a header")
-        strings: list[tuple[tuple, str]] = []
+        for spath, text in self.endpoint_strings(path, ep):
+            for part in self.template(spath, text):
+                if part[0] == "var":
+                    self.variable(spath, part[1], extracted)
+
+    def endpoint_strings(self, path: tuple, ep: Endpoint) -> list[tuple[tuple, str]]:
+        """Every template of an endpoint with its place (its multipart files checked on the way)."""
+        strings = self.json_expect((*path, "expect"), ep.expect)
         if ep.path:
             strings.append(((*path, ep.method.lower() if ep.method != "WS" else "ws"), ep.path))
         strings += [((*path, "headers", k), v) for k, v in sorted(ep.headers.items())]
@@ -91,15 +97,11 @@ class HttpChecks:
             strings.append(((*path, "body"), ep.body))
         strings += [((*path, "json", *p), s) for p, s in templates.walk_strings(ep.json_)]
         strings += [((*path, "send", *p), s) for p, s in templates.walk_strings(ep.send)]
-        strings += expected
         if ep.auth is not None:
             basic = ep.auth.basic
             strings += [((*path, "auth", "basic", "user"), basic.user),
                         ((*path, "auth", "basic", "password"), basic.password)]
-        for spath, text in strings:
-            for part in self.template(spath, text):
-                if part[0] == "var":
-                    self.variable(spath, part[1], extracted)
+        return strings
 
     def retry(self, path: tuple, ep: Endpoint) -> None:
         """A retried status is never also a success; only plain HTTP calls retry."""

@@ -37,9 +37,8 @@ def run(
     load_setup: Annotated[bool, typer.Option(
         "--load-setup", help="load the spec's setup SQL into the given database")] = False,
     note: Annotated[str | None, typer.Option("--note", help="a note kept in the run's history")] = None,
-    allow_partial: Annotated[bool, typer.Option(
-        "--allow-partial", help="judge what a tool measured before it was killed, timed out or "
-        "interrupted, at best as warn; without it such a run fails")] = False,
+    allow_partial: Annotated[bool, typer.Option("--allow-partial", help="judge what a tool measured before "
+        "it was killed, timed out or interrupted, at best as warn; without it such a run fails")] = False,
     workers: Annotated[int, typer.Option(
         "--workers", min=1, help="Locust workers / k6 execution segments on this machine")] = 1,
     duration: Annotated[str | None, typer.Option(
@@ -64,14 +63,12 @@ def run(
     [checked] = load_all([spec])
     plan = build_plan(checked)
     suites, chosen = _suites_and_profile(plan, only, profile)
-    cap = _duration(duration)
     run_id, run_dir = new_run_folder(out_dir, plan.stem)
     _write_artifacts(plan, run_dir)
-    info = _run_info(checked, plan, chosen, cap)
-    info.update({"sha256": spec_hash(Path(checked.file)), "no_embedded": no_embedded, "run_id": run_id,
-                 "load_setup": load_setup, "note": note, "workers": workers, "demo": demo,
-                 "no_preflight": no_preflight, "prometheus": prometheus,
-                 "k6_output": k6_output.value})
+    info = {**_run_info(checked, plan, chosen, _duration(duration)), "sha256": spec_hash(Path(checked.file)),
+            "no_embedded": no_embedded, "run_id": run_id, "load_setup": load_setup, "note": note,
+            "workers": workers, "demo": demo, "no_preflight": no_preflight, "prometheus": prometheus,
+            "k6_output": k6_output.value}
     log = lambda text: out.print(text, markup=False, highlight=False)  # noqa: E731
     log(f"run {run_id}: {plan.file}, profile {chosen}, suites {', '.join(suites)}")
     manifest = _execute(info, run_dir, suites, ["--latency", demo_latency] if demo_latency else [], log)

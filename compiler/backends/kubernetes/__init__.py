@@ -28,7 +28,8 @@ from ...plan import Plan
 from ..base import Artifact, YamlDumper, header
 
 SUPPORT = {  # the support modules each tool's generated file imports (tests hold them to the backends)
-    "locust": ("perfspec_locust.py", "perfspec_locust_results.py", "perfspec_locust_checks.py"),
+    "locust": ("perfspec_locust.py", "perfspec_locust_results.py", "perfspec_locust_checks.py",
+               "perfspec_locust_shape.py"),
     "k6": ("perfspec_k6.js",),
 }
 MASTER_PORT = 5557

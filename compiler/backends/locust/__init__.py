@@ -7,10 +7,6 @@ the spec's profiles. Recording, results and the shape's logic live in the suppor
 
 from __future__ import annotations
 
-import ast
-import functools
-import io
-import tokenize
 from pathlib import Path, PurePosixPath
 
 from ... import templates
@@ -19,62 +15,13 @@ from ..base import Artifact, environment, header
 from ..code import PY, Call, Coll, Expr, Raw, check_value, data, flat, py_str, statement, template
 from ..http import comment_text, default_host, method_names, provenance, support_source, uploads, variables
 from .flows import _var, flow_class, rows_constant, test_level
+from .names import RESERVED, support_names, used_names
 
 _ENV = environment(Path(__file__).parent)
 SUPPORT = PurePosixPath("perfspec_locust.py")
 RESULTS = PurePosixPath("perfspec_locust_results.py")  # recording and result files; SUPPORT imports it
 CHECKS = PurePosixPath("perfspec_locust_checks.py")  # a response's checks; SUPPORT re-exports them
-# names of Locust's FastHttpUser and of PerfspecUser that an endpoint method must not shadow
-RESERVED = {
-    "abstract",
-    "client",
-    "client_pool",
-    "concurrency",
-    "connection_timeout",
-    "context",
-    "default_headers",
-    "environment",
-    "feed",
-    "finished",
-    "fixed_count",
-    "fullname",
-    "greenlet",
-    "group",
-    "has",
-    "headers",
-    "host",
-    "insecure",
-    "json",
-    "max_redirects",
-    "max_retries",
-    "max_wait",
-    "min_wait",
-    "missing",
-    "network_timeout",
-    "on_start",
-    "on_start_calls",
-    "on_stop",
-    "proxy_host",
-    "proxy_port",
-    "rest",
-    "rest_",
-    "run",
-    "seq",
-    "sequence",
-    "ssl_context_factory",
-    "start",
-    "started",
-    "stop",
-    "stream",
-    "tasks",
-    "var",
-    "vars",
-    "wait",
-    "wait_function",
-    "wait_time",
-    "websocket",
-    "weight",
-}
+SHAPE = PurePosixPath("perfspec_locust_shape.py")  # the profiles' load shape; SUPPORT re-exports it
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 FORM = "application/x-www-form-urlencoded"
 
@@ -311,31 +258,6 @@ def _profiles(plan: Plan, closed: dict) -> list[str]:
     return [statement("profiles = ", stages, "", 4), statement("flows = ", flows, "", 4)]
 
 
-@functools.cache
-def support_names() -> list[str]:
-    """What a locustfile may import from the support module (its `__all__`), in the order an
-    import lists them (classes first)."""
-    tree = ast.parse(support_source("perfspec_locust.py"))
-    names = next(ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
-                 and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets))
-    return sorted(names, key=lambda n: (not n[0].isupper(), n))
-
-
-def _used_names(code: str) -> set[str]:
-    """Names the code reads outside string literals and comments (for its imports); a name
-    followed by `=` is a keyword argument, not a use."""
-    tokens = [
-        t
-        for t in tokenize.generate_tokens(io.StringIO(code).readline)
-        if t.type in (tokenize.NAME, tokenize.OP)
-    ]
-    return {
-        t.string
-        for t, after in zip(tokens, [*tokens[1:], None], strict=True)
-        if t.type == tokenize.NAME and not (after is not None and after.string == "=")
-    }
-
-
 class LocustBackend:
     name = "locust"
 
@@ -377,7 +299,7 @@ class LocustBackend:
         constants += [statement(f"{const} = ", Call("Upload", tuple(Raw(py_str(t)) for t in
                                                                      (u.path, u.content_type, u.filename))))
                       for fields in files.values() for const, u in fields.values()]
-        used = _used_names(code + "\n".join(constants))
+        used = used_names(code + "\n".join(constants))
         text = _ENV.get_template("locustfile.py.j2").render(
             header=header(plan, "#"),
             plan=plan,
@@ -397,6 +319,7 @@ class LocustBackend:
             Artifact(SUPPORT, support_source("perfspec_locust.py"), source, shared=True),
             Artifact(RESULTS, support_source("perfspec_locust_results.py"), source, shared=True),
             Artifact(CHECKS, support_source("perfspec_locust_checks.py"), source, shared=True),
+            Artifact(SHAPE, support_source("perfspec_locust_shape.py"), source, shared=True),
         ]
 
 
