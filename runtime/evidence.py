@@ -28,6 +28,9 @@ MANIFEST_FORMAT = "perfspec-run/1"
 UNVERIFIED = ("unverified evidence: no manifest.json of a perfspec run beside these results, so "
               "nothing shows they come from one run of this spec")
 SLACK = 2.0  # seconds: a tool's clock and the runner's, file times rounded
+# the exit codes of a tool that ran to its end: k6's 99 (a threshold crossed) and 108 (the script
+# stopped the test: perfspec's abort rule, a failed http.setup; its results say why)
+FINISHED = {"k6": (0, 1, 99, 108), "locust": (0, 1)}
 # the result files `check` reads from a folder (checker.read_results)
 RESULT_PATTERNS = ("locust-*.json", "sql-*.json", "pgbench-*.json", "k6*.ndjson", "k6-histograms*.json")
 
@@ -99,7 +102,7 @@ def verify_run(manifest_path: Path, files: list[Path], spec: Path) -> dict:
     partial_tools = m.get("partial_tools") if isinstance(m.get("partial_tools"), dict) else {}
     for tool, info in sorted(m["exit"].items()):
         code = info.get("code") if isinstance(info, dict) else None
-        if (not isinstance(code, int) or code not in (0, 1, 99)) and not m["partial"] \
+        if (not isinstance(code, int) or code not in FINISHED.get(tool, (0, 1))) and not m["partial"] \
                 and tool not in partial_tools:
             problems.append(f"{where}: {tool} exited {code} but the run is not marked partial")
     problems += _files(m, manifest_path.parent / "results", files)

@@ -85,6 +85,8 @@ def observed(state: str, code: int | None, seconds: float, timeout: float, progr
         return f"{program} could not be started: not found"
     if state == "interrupted":
         return f"interrupted after {seconds:.1f}s"
+    if code == 108 and program.endswith("k6"):
+        return f"stopped by its script after {seconds:.1f}s (exit 108: the abort rule or a failed http.setup)"
     if code is not None and code < 0:
         name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
         return f"killed by {name} after {seconds:.1f}s"

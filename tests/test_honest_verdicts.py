@@ -189,11 +189,11 @@ def test_open_model_throughput_is_the_scheduled_rate(tmp_path: Path) -> None:
 def test_a_missing_result_file_is_named(tmp_path: Path) -> None:
     """k6 ran (the manifest says so) but its NDJSON is gone: the target judged on Locust alone
     says so, and never passes silently."""
-    from .test_check import locust_file
-
     import hashlib
 
     from perfspec.runtime.runner import MANIFEST_FORMAT, result_files
+
+    from .test_check import locust_file
 
     results = tmp_path / "results"
     results.mkdir()
