@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -81,26 +82,21 @@ def test_a_killed_embedded_postgresql_still_ends_in_reports_and_leaves_nothing(t
 # --- a fault in the middle of a run: each ends in reports, an exit code and its cause, and leaves
 # no process and no temp folder behind ----------------------------------------------------------
 
-SPAWNED = ("perfspec.runtime.demo", "perfspec-prometheus-", "perfspec-pg", "k6 run", "locust -f")
-
-
-def _spawned() -> dict[int, str]:
-    """Processes of the kinds a run starts (demo target, Prometheus, PostgreSQL, the tools)."""
+def _tagged(tag: str) -> dict[int, str]:
+    """Processes whose environment holds the run's tag: whatever it started, reparented or not
+    (every child inherits it), and nothing another test started."""
     out = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if tag.encode() not in (entry / "environ").read_bytes():
+                continue
+            cmd = (entry / "cmdline").read_bytes()
+            out[int(entry.name)] = cmd.replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if any(s in cmd for s in SPAWNED):
-            out[int(entry.name)] = cmd
     return out
-
-
-def _temp_folders() -> set[str]:
-    return set(glob.glob(os.path.join(tempfile.gettempdir(), "perfspec-*")))
 
 
 def _children(pid: int, needle: str) -> list[int]:
@@ -153,8 +149,10 @@ def test_a_fault_mid_run_ends_in_reports_its_cause_and_leaves_nothing(tmp_path: 
     require_tool("k6")
     require_tool("prometheus")
     apply, code, cause = FAULTS[fault]
-    processes, folders = _spawned(), _temp_folders()
+    tag = f"fault-{os.getpid()}-{time.monotonic_ns()}"
+    private = Path(tempfile.mkdtemp(prefix="pf-", dir="/tmp"))  # short: PostgreSQL's socket path
     env = {k: v for k, v in os.environ.items() if k not in ("API_URL", "PERFSPEC_DSN", "PROMETHEUS_URL")}
+    env.update(PERFSPEC_FAULT_TAG=tag, TMPDIR=str(private))  # what the run starts, where it keeps things
     cmd = [sys.executable, "-m", "perfspec.compiler.cli", "run", "specs/quickstart.yaml", "--only", "sql,k6",
            "--duration", "8s", "--out", str(tmp_path)]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -175,5 +173,8 @@ def test_a_fault_mid_run_ends_in_reports_its_cause_and_leaves_nothing(tmp_path: 
     for report in ("verdicts.json", "report.html", "junit.xml", "manifest.json"):
         assert (run / report).exists(), report
     time.sleep(1)
-    assert not {p: c for p, c in _spawned().items() if p not in processes}, "left running"
-    assert _temp_folders() <= folders, "temp folders left"
+    assert not _tagged(tag), "left running"
+    # pgserver keeps its lock registry (platformdirs' runtime-<uid>/python_PostgresServer) by design
+    left = [p.name for p in private.iterdir() if not p.name.startswith("runtime-")]
+    shutil.rmtree(private)
+    assert not left, f"temp folders left: {left}"
