@@ -37,10 +37,15 @@ def coarse(chosen: list[Series], v: Verdict) -> tuple[bool, bool]:
 
 
 def on_stop_note(t: dict, series: list[Series], v: Verdict) -> None:
-    """A k6 run never calls the target's on_stop-only endpoints: said, not left silent."""
-    if t.get("not_in_k6") and any(s.tool == "k6" for s in series if s.kind == "http"):
+    """What a k6 run does differently for this target, said, not left silent: it never calls the
+    on_stop-only endpoints, and beside other flows it takes per-iteration rows by the test's
+    iteration number."""
+    k6 = [s for s in series if s.kind == "http" and s.tool == "k6"]
+    if t.get("not_in_k6") and k6:
         v.reasons.append(f"k6 ran no call of {', '.join(t['not_in_k6'])}: on_stop only, and k6 has no "
                          "per-user teardown (Locust runs it)")
+    for profile in sorted({s.profile for s in k6 if s.profile in (t.get("k6_rows") or {})}):
+        v.reasons += t["k6_rows"][profile]
 
 
 def stopped_users(meta: dict) -> list[str]:

@@ -197,3 +197,34 @@ def test_both_support_modules_write_multipart_bodies_with_the_compilers_boundary
     boundary = MULTIPART.split("boundary=")[1]
     assert perfspec_locust_checks.BOUNDARY == boundary
     assert f'export const BOUNDARY = "{boundary}";' in k6
+
+
+def test_k6_rows_per_iteration_beside_other_flows_are_named_in_the_verdict(tmp_path: Path) -> None:
+    """k6 numbers iterations over every flow of a profile: validation warns at the `feed` line
+    and the verdict of a k6 run says it again; a Locust run's verdict does not."""
+    import json
+
+    from perfspec.compiler.backends.targets import TargetsBackend
+    from perfspec.compiler.plan import build_plan
+    from perfspec.compiler.validate import check_file
+    from perfspec.runtime.checker import judge
+    from perfspec.runtime.results import Series
+
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "skus.csv").write_text("sku\na\nb\n")
+    spec = tmp_path / "rows.yaml"
+    data = "  data:\n    skus: {csv: skus.csv, per: iteration}\n  endpoints:"
+    spec.write_text(TWO_PROFILES.replace("  endpoints:", data).replace(
+        "    pong: {get: /pong}", "    pong: {get: /pong}\n  flows:\n    a: {tasks: [ping]}\n"
+                                   "    b: {feed: skus, tasks: [pong]}").replace(
+        "select: {profile: heavy, endpoint: pong}", "select: {endpoint: pong}"))
+    checked = check_file(spec)
+    assert any(w.message.startswith("k6 takes rows of 'skus'") for w in checked.warnings)
+    [art] = TargetsBackend().emit(build_plan(checked))
+    targets = json.loads(art.content)
+    for tool in ("k6", "locust"):
+        s = Series(tool, "http", "pong", f"{tool}.x", "x", profile="light", count=1)
+        s.histogram.add(1_000_000)
+        verdict = next(v for v in judge(targets, [s], {}) if v.name == "heavy_pong")
+        named = any("k6 took the rows of 'skus'" in r for r in verdict.reasons)
+        assert named == (tool == "k6"), (tool, verdict.reasons)

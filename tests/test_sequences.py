@@ -63,7 +63,8 @@ def test_a_sequence_runs_in_order_and_stops_at_its_first_failure(tmp_path: Path,
     with json_server(answer) as url:
         proc = run_tool(tool, folder, url, tmp_path / "results")
     assert proc.returncode in (0, 1), proc.stderr[-2000:]
-    finished = {c: steps for c, steps in calls.items() if len(steps) > 1 or c < max(calls)}
+    # each of the 2 users may be stopped between two calls of its last checkout: the 2 newest carts
+    finished = {c: steps for c, steps in calls.items() if len(steps) > 1 or c < max(calls) - 1}
     assert len(finished) >= 6, calls
     for cart, steps in finished.items():
         if cart % 3 == 0:

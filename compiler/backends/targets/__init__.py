@@ -64,6 +64,7 @@ class TargetsBackend:
                     **({"demo": False} if not t.demo else {}),
                     **({"merge_tools": True} if t.merge_tools else {}),
                     **({"not_in_k6": skipped} if (skipped := on_stop_only(plan, t)) else {}),
+                    **({"k6_rows": rows} if (rows := k6_rows(plan, t)) else {}),
                     **({"server": view} if (view := server_view(plan, t)) else {}),
                 }
                 for t in plan.targets
@@ -93,6 +94,27 @@ def on_stop_only(plan: Plan, t: TargetPlan) -> list[str]:
         for task in [*flow.on_start, *flow.tasks]:
             elsewhere.update(flow.sequences.get(task, [task]))
     return sorted(e for e in t.endpoints if e in stop and e not in elsewhere)
+
+
+def k6_rows(plan: Plan, t: TargetPlan) -> dict[str, list[str]]:
+    """Per k6 profile, what differs in the rows the target's calls took: a flow fed a row per
+    iteration beside other flows takes, in k6, the row of the test's iteration number (validation
+    warns at the flow's `feed` line; the verdict of such a run says it again)."""
+    out: dict[str, list[str]] = {}
+    for pname, p in plan.profiles.items():
+        if "k6" not in p.tools or len(p.flows) < 2:
+            continue
+        for fname in p.flows:
+            flow = plan.flows[fname]
+            if flow.feed is None or plan.data.get(flow.feed, {}).get("per") != "iteration":
+                continue
+            calls = {s for task in flow.tasks for s in flow.sequences.get(task, [task])}
+            if calls & set(t.endpoints):
+                out.setdefault(pname, []).append(
+                    f"k6 took the rows of {flow.feed!r} by the test's iteration number over every flow "
+                    f"of profile {pname} (flow {fname} saw every row in turn, not consecutive ones; "
+                    "Locust: the next row per task run)")
+    return out
 
 
 def server_view(plan: Plan, t: TargetPlan) -> dict | None:
