@@ -44,8 +44,10 @@ def main() -> int:
         build = min(in_process(spec, out / f"b{i}", check=False) for i in range(3))
         in_process(spec, out, check=False)
         check = min(in_process(spec, out, check=True) for i in range(5))
-        cli = timed([sys.executable, "-m", "perfspec.compiler.cli", "build", str(spec), "--out",
-                     str(out), "--check"], Path.cwd())
+        cli = timed(
+            [sys.executable, "-m", "perfspec.compiler.cli", "build", str(spec), "--out", str(out), "--check"],
+            Path.cwd(),
+        )
     print("spec: 1000 endpoints, 200 queries, 50 targets")
     print(f"build (load, validate, plan, every backend, write): {build:.3f} s  (goal <= 1 s)")
     print(f"no-op build --check, in process:                    {check:.3f} s  (goal <= 0.5 s)")

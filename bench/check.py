@@ -33,10 +33,28 @@ def write(path: Path, points: int) -> None:
             second = i // 500
             stamp = f"2026-11-23T08:{second // 60 % 60:02d}:{second % 60:02d}.{i % 1000:03d}000000Z"
             tags = {"endpoint": f"ep{i % 8}", "group": "", "scenario": "default", "status": "200"}
-            out.write(json.dumps({"metric": "http_req_duration", "type": "Point", "data": {
-                "time": stamp, "value": rng.lognormvariate(3, 0.6), "tags": tags}}, **compact) + "\n")
-            out.write(json.dumps({"metric": "perfspec_failed", "type": "Point", "data": {
-                "time": stamp, "value": 0, "tags": tags}}, **compact) + "\n")
+            out.write(
+                json.dumps(
+                    {
+                        "metric": "http_req_duration",
+                        "type": "Point",
+                        "data": {"time": stamp, "value": rng.lognormvariate(3, 0.6), "tags": tags},
+                    },
+                    **compact,
+                )
+                + "\n"
+            )
+            out.write(
+                json.dumps(
+                    {
+                        "metric": "perfspec_failed",
+                        "type": "Point",
+                        "data": {"time": stamp, "value": 0, "tags": tags},
+                    },
+                    **compact,
+                )
+                + "\n"
+            )
 
 
 def write_histograms(path: Path, seconds: int, rate: int, endpoints: int = 8) -> int:
@@ -56,11 +74,26 @@ def write_histograms(path: Path, seconds: int, rate: int, endpoints: int = 8) ->
                 h.add(_bucket_ns(2 ** ((index - 1) / 8), 2 ** (index / 8)))
             whole.merge(h)
             timeline.append([t, per, 0, h.to_pairs()])
-        series[f"ep{e}"] = {"count": per * seconds, "failures": 0, "statuses": {"200": per * seconds},
-                            "errors": {}, "histogram": whole.to_pairs(), "ttfb_histogram": [],
-                            "timeline": timeline}
-    doc = {"format": "perfspec-results/1", "tool": "k6", "unit": "ns", "profile": "soak", "started": 0.0,
-           "ended": float(seconds), "resolution": 0.0443, "dropped_iterations": 0, "series": series}
+        series[f"ep{e}"] = {
+            "count": per * seconds,
+            "failures": 0,
+            "statuses": {"200": per * seconds},
+            "errors": {},
+            "histogram": whole.to_pairs(),
+            "ttfb_histogram": [],
+            "timeline": timeline,
+        }
+    doc = {
+        "format": "perfspec-results/1",
+        "tool": "k6",
+        "unit": "ns",
+        "profile": "soak",
+        "started": 0.0,
+        "ended": float(seconds),
+        "resolution": 0.0443,
+        "dropped_iterations": 0,
+        "series": series,
+    }
     path.write_text(json.dumps(doc, separators=(",", ":")))
     return per * endpoints * seconds
 
@@ -83,21 +116,27 @@ def main() -> int:
         for points in (250_000, 1_000_000):
             path = Path(tmp) / f"k6-{points}.ndjson"
             write(path, points)
-            out = subprocess.run([sys.executable, __file__, "--child", str(path)], capture_output=True,
-                                 text=True, check=True)
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", str(path)], capture_output=True, text=True, check=True
+            )
             r = json.loads(out.stdout)
-            print(f"{points:>9,} points ({path.stat().st_size / 1e6:.0f} MB): {r['seconds']:.2f} s, "
-                  f"peak RSS {r['rss_mb']:.0f} MB, {r['samples']:,} latency samples")
+            print(
+                f"{points:>9,} points ({path.stat().st_size / 1e6:.0f} MB): {r['seconds']:.2f} s, "
+                f"peak RSS {r['rss_mb']:.0f} MB, {r['samples']:,} latency samples"
+            )
     print("goals: <= 3 s at 1 M points, peak RSS <= 150 MB and flat")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "k6-histograms.json"
         requests = write_histograms(path, 30 * 60, 1000)
-        out = subprocess.run([sys.executable, __file__, "--child", str(path)], capture_output=True,
-                             text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", str(path)], capture_output=True, text=True, check=True
+        )
         r = json.loads(out.stdout)
-        print(f"30 min at 1,000/s read back from Prometheus: {requests:,} requests in "
-              f"{path.stat().st_size / 1e6:.1f} MB ({path.stat().st_size / requests:.1f} bytes/request): "
-              f"{r['seconds']:.2f} s, peak RSS {r['rss_mb']:.0f} MB, {r['samples']:,} latency samples")
+        print(
+            f"30 min at 1,000/s read back from Prometheus: {requests:,} requests in "
+            f"{path.stat().st_size / 1e6:.1f} MB ({path.stat().st_size / requests:.1f} bytes/request): "
+            f"{r['seconds']:.2f} s, peak RSS {r['rss_mb']:.0f} MB, {r['samples']:,} latency samples"
+        )
     print("goals: <= 50 bytes/request, <= 5 s")
     return 0
 

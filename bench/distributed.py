@@ -52,8 +52,12 @@ LOAD_HOSTS = ["master", "load1", "load2"]
 def build(work: Path, users: int, seconds: int) -> Path:
     spec = work / "spread.yaml"
     spec.write_text(SPEC.replace("USERS", str(users)).replace("SECONDS", str(seconds)))
-    subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", "build", str(spec), "--out",
-                    str(work / "gen")], check=True, capture_output=True, cwd=work)
+    subprocess.run(
+        [sys.executable, "-m", "perfspec.compiler.cli", "build", str(spec), "--out", str(work / "gen")],
+        check=True,
+        capture_output=True,
+        cwd=work,
+    )
     return work / "gen" / "spread"
 
 
@@ -64,11 +68,25 @@ def locust(net, folder: Path, env: dict, workers: int, seconds: int, work: Path)
     if workers == 0:
         procs = [net.popen("load1", head, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     else:
-        procs = [net.popen("master", [*head, "--master", "--master-bind-host", net["master"],
-                                      "--expect-workers", str(workers)], env=env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
-        procs += [net.popen(f"load{i + 1}", [*base, "--worker", "--master-host", net["master"]], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in range(workers)]
+        procs = [
+            net.popen(
+                "master",
+                [*head, "--master", "--master-bind-host", net["master"], "--expect-workers", str(workers)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        ]
+        procs += [
+            net.popen(
+                f"load{i + 1}",
+                [*base, "--worker", "--master-host", net["master"]],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for i in range(workers)
+        ]
     for p in procs:
         p.wait(timeout=seconds + 120)
     with open(f"{prefix}_stats.csv") as handle:
@@ -81,9 +99,24 @@ def k6(net, folder: Path, env: dict, segments: int, seconds: int, work: Path) ->
     from perfspec.runtime.suites import k6_segment
 
     summaries = [work / f"k6-{time.monotonic_ns()}-{i}.json" for i in range(segments)]
-    procs = [net.popen(f"load{i + 1}", ["k6", "run", "--quiet", *k6_segment(i, segments), "--summary-export",
-                                        str(summaries[i]), str(folder / "k6.js")], env=env,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in range(segments)]
+    procs = [
+        net.popen(
+            f"load{i + 1}",
+            [
+                "k6",
+                "run",
+                "--quiet",
+                *k6_segment(i, segments),
+                "--summary-export",
+                str(summaries[i]),
+                str(folder / "k6.js"),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for i in range(segments)
+    ]
     for p in procs:
         p.wait(timeout=seconds + 120)
     metrics = [json.loads(s.read_text())["metrics"] for s in summaries]
@@ -98,16 +131,26 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--users", type=int, default=20)
     args = parser.parse_args()
-    variants = {"locust x1": ("locust", 0), "locust master+1": ("locust", 1),
-                "locust master+2": ("locust", 2), "k6 x1": ("k6", 1), "k6 2 segments": ("k6", 2)}
+    variants = {
+        "locust x1": ("locust", 0),
+        "locust master+1": ("locust", 1),
+        "locust master+2": ("locust", 2),
+        "k6 x1": ("k6", 1),
+        "k6 2 segments": ("k6", 2),
+    }
     runs: dict[str, list[float]] = {v: [] for v in variants}
     with tempfile.TemporaryDirectory() as tmp, network(["target", *LOAD_HOSTS]) as net:
         work = Path(tmp)
         folder = build(work, args.users, args.seconds)
         net.popen("target", nginx_conf(work / "nginx", f"{net['target']}:8080"), stderr=subprocess.DEVNULL)
         net.wait_port("target", 8080)
-        env = {**os.environ, "API_URL": f"http://{net['target']}:8080", "PERFSPEC_PROFILE": "bench",
-               "PERFSPEC_RESULTS_DIR": str(work / "results"), "K6_NO_USAGE_REPORT": "true"}
+        env = {
+            **os.environ,
+            "API_URL": f"http://{net['target']}:8080",
+            "PERFSPEC_PROFILE": "bench",
+            "PERFSPEC_RESULTS_DIR": str(work / "results"),
+            "K6_NO_USAGE_REPORT": "true",
+        }
         for r in range(args.rounds):
             order = list(variants) if r % 2 == 0 else list(reversed(variants))
             for name in order:
@@ -115,8 +158,10 @@ def main() -> None:
                 rps = (locust if tool == "locust" else k6)(net, folder, env, n, args.seconds, work)
                 runs[name].append(rps)
                 print(f"round {r + 1}: {name:<16} {rps:>9,.0f} rps", flush=True)
-    print(f"\n{args.users} users, {args.seconds} s, {args.rounds} rounds; medians, and the ratio to one "
-          "process of the same tool:")
+    print(
+        f"\n{args.users} users, {args.seconds} s, {args.rounds} rounds; medians, and the ratio to one "
+        "process of the same tool:"
+    )
     for name, values in runs.items():
         tool = variants[name][0]
         one = statistics.median(runs["locust x1" if tool == "locust" else "k6 x1"])

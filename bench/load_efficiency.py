@@ -67,12 +67,15 @@ class Hand(FastHttpUser):
 # the minimal file with perfspec's recording (its request listener, imported from the build's
 # perfspec_locust_results.py): the issue allows recording every request's latency to cost the
 # difference to the goal, and this pair shows what the generated file costs besides
-HAND_LOCUST_RECORDING = """\
+HAND_LOCUST_RECORDING = (
+    """\
 import sys
 
 sys.path.insert(0, %(gen)r)
 import perfspec_locust_results  # registers perfspec's request listener
-""" + HAND_LOCUST
+"""
+    + HAND_LOCUST
+)
 
 HAND_K6 = """\
 import http from "k6/http";
@@ -180,11 +183,27 @@ class Run:
             sys.exit(f"{self.label}: still running {seconds + 60} s after it should have ended")
 
 
-def start_locust(label: str, locustfile: Path, url: str, args: argparse.Namespace, work: Path,
-                 shaped: bool, core: str | None) -> Run:
+def start_locust(
+    label: str,
+    locustfile: Path,
+    url: str,
+    args: argparse.Namespace,
+    work: Path,
+    shaped: bool,
+    core: str | None,
+) -> Run:
     prefix = work / f"locust-{time.monotonic_ns()}"
-    cmd = ["locust", "-f", str(locustfile), "--headless", "--only-summary", "--host", url,
-           "--csv", str(prefix)]
+    cmd = [
+        "locust",
+        "-f",
+        str(locustfile),
+        "--headless",
+        "--only-summary",
+        "--host",
+        url,
+        "--csv",
+        str(prefix),
+    ]
     if not shaped:  # the hand-written file; the generated one runs its profile (same users and time)
         cmd += ["-u", str(args.users), "-r", str(args.users), "-t", f"{args.seconds}s"]
     env = {**os.environ, "PERFSPEC_PROFILE": "bench", "PERFSPEC_RESULTS_DIR": str(work)}
@@ -198,8 +217,11 @@ def locust_result(run: Run) -> tuple[float, int]:
         row = next(r for r in csv.DictReader(handle) if r["Name"] == "Aggregated")
     no_failures("locust", int(row["Failure Count"]), int(row["Request Count"]))
     with open(f"{run.result}_stats_history.csv") as handle:
-        history = [(int(r["Timestamp"]), int(r["Total Request Count"]))
-                   for r in csv.DictReader(handle) if r["Name"] == "Aggregated"]
+        history = [
+            (int(r["Timestamp"]), int(r["Total Request Count"]))
+            for r in csv.DictReader(handle)
+            if r["Name"] == "Aggregated"
+        ]
     steady = [h for h in history if h[0] >= history[0][0] + 2][:-1]
     if len(steady) < 2:
         sys.exit("locust: the run is too short for a steady window; use --seconds 6 or more")
@@ -207,8 +229,9 @@ def locust_result(run: Run) -> tuple[float, int]:
     return (n1 - n0) / (t1 - t0), int(row["Request Count"])
 
 
-def start_k6(label: str, script: Path, url: str, args: argparse.Namespace, work: Path, out: bool,
-             core: str | None) -> Run:
+def start_k6(
+    label: str, script: Path, url: str, args: argparse.Namespace, work: Path, out: bool, core: str | None
+) -> Run:
     summary = work / f"k6-{time.monotonic_ns()}.json"
     cmd = ["k6", "run", "--quiet", "--summary-export", str(summary)]
     if out:
@@ -247,8 +270,11 @@ def measure(runs: list[Run], seconds: int) -> list[float]:
 
 PAIRS = {  # label: generated, hand-written, goal
     "locust": ("locust generated", "locust hand-written", "goal >= 0.95"),
-    "locust, both recording": ("locust generated", "locust hand-written + recording",
-                               "the cost besides recording"),
+    "locust, both recording": (
+        "locust generated",
+        "locust hand-written + recording",
+        "the cost besides recording",
+    ),
     "k6": ("k6 generated", "k6 hand-written", "goal >= 0.9"),
     "k6, both with --out json": ("k6 generated --out json", "k6 hand-written --out json", "no goal"),
 }
@@ -269,10 +295,14 @@ def starters(work: Path, url: str, args: argparse.Namespace) -> dict:
         "k6 hand-written --out json": (work / "hand_k6.js", True),
     }
     return {
-        **{label: functools.partial(start_locust, label, f, url, args, work, flag)
-           for label, (f, flag) in locust.items()},
-        **{label: functools.partial(start_k6, label, f, url, args, work, flag)
-           for label, (f, flag) in k6.items()},
+        **{
+            label: functools.partial(start_locust, label, f, url, args, work, flag)
+            for label, (f, flag) in locust.items()
+        },
+        **{
+            label: functools.partial(start_k6, label, f, url, args, work, flag)
+            for label, (f, flag) in k6.items()
+        },
     }
 
 
@@ -282,9 +312,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--tools", default="locust,k6", help="which pairs to run: locust, k6 or both")
-    parser.add_argument("--mode", choices=("alternate", "paired", "both"), default="both",
-                        help="alternate: one run after the other; paired: each pair at once, on one "
-                        "shared core")
+    parser.add_argument(
+        "--mode",
+        choices=("alternate", "paired", "both"),
+        default="both",
+        help="alternate: one run after the other; paired: each pair at once, on one shared core",
+    )
     args = parser.parse_args()
     modes = ["alternate", "paired"] if args.mode == "both" else [args.mode]
     pairs = [p for p in PAIRS if p.split(",")[0] in args.tools.split(",")]
@@ -320,8 +353,17 @@ def main() -> None:
 def build(work: Path, args: argparse.Namespace) -> None:
     """The bench spec built by perfspec, and the two minimal hand-written files."""
     (work / "spec.yaml").write_text(SPEC % {"users": args.users, "seconds": args.seconds})
-    cmd = [sys.executable, "-m", "perfspec.compiler.cli", "build", str(work / "spec.yaml"),
-           "--out", str(work / "gen"), "--only", "locust,k6"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "perfspec.compiler.cli",
+        "build",
+        str(work / "spec.yaml"),
+        "--out",
+        str(work / "gen"),
+        "--only",
+        "locust,k6",
+    ]
     subprocess.run(cmd, check=True, capture_output=True)
     (work / "hand_locust.py").write_text(HAND_LOCUST)
     (work / "hand_locust_recording.py").write_text(HAND_LOCUST_RECORDING % {"gen": str(work / "gen")})
@@ -331,13 +373,14 @@ def build(work: Path, args: argparse.Namespace) -> None:
 def report(mode: str, pairs: dict[str, dict[str, list[float]]], args: argparse.Namespace) -> None:
     """Print per pair the medians of its runs and the median of the per-round ratios (a round's
     two runs are adjacent in time, or simultaneous when paired, so the machine's drift cancels)."""
-    print(f"\n{mode}: {args.users} users, {args.seconds} s, {args.rounds} rounds, "
-          f"{os.cpu_count()} cores")
+    print(f"\n{mode}: {args.users} users, {args.seconds} s, {args.rounds} rounds, {os.cpu_count()} cores")
     for pair, runs in pairs.items():
         gen, hand, goal = PAIRS[pair]
         ratios = [g / h for g, h in zip(runs[gen], runs[hand], strict=True)]
-        print(f"  {pair}: generated / hand-written {statistics.median(ratios):.3f} ({goal}; rounds "
-              f"{', '.join(f'{x:.3f}' for x in ratios)})")
+        print(
+            f"  {pair}: generated / hand-written {statistics.median(ratios):.3f} ({goal}; rounds "
+            f"{', '.join(f'{x:.3f}' for x in ratios)})"
+        )
         for label in (gen, hand):
             rounds = ", ".join(f"{x:,.0f}" for x in runs[label])
             print(f"    {label:33s} {statistics.median(runs[label]):8,.0f} rps (rounds {rounds})")

@@ -18,28 +18,49 @@ from perfspec.compiler.validate import check_file
 
 
 def big_spec(endpoints: int = 1000, queries: int = 200, targets: int = 50) -> str:
-    lines = ["version: 1", "name: bench", "hosts:", '  api: {url: "${API_URL:-http://127.0.0.1:8000}"}',
-             "databases:", '  main: {dsn: "${PERFSPEC_DSN}"}', "http:",
-             "  defaults: {host: api, expect: {status: [200]}}", "  endpoints:"]
+    lines = [
+        "version: 1",
+        "name: bench",
+        "hosts:",
+        '  api: {url: "${API_URL:-http://127.0.0.1:8000}"}',
+        "databases:",
+        '  main: {dsn: "${PERFSPEC_DSN}"}',
+        "http:",
+        "  defaults: {host: api, expect: {status: [200]}}",
+        "  endpoints:",
+    ]
     for i in range(endpoints):
-        lines.append(f'    ep{i}: {{get: "/api/v1/items/{i}", class: c{i % 25}, tags: [t{i % 10}], '
-                     f"weight: {1 + i % 3}}}")
+        lines.append(
+            f'    ep{i}: {{get: "/api/v1/items/{i}", class: c{i % 25}, tags: [t{i % 10}], '
+            f"weight: {1 + i % 3}}}"
+        )
     lines += ["  flows:", "    user:", "      think_time: 1s..2s", "      tasks:"]
     lines += [f"        - ep{i}" for i in range(endpoints)]
     lines += ["sql:", "  database: main", "  params:", "    id: {int: [1, 1000000]}", "  queries:"]
     for i in range(queries):
-        lines.append(f'    q{i}: {{sql: "SELECT * FROM t{i % 7} WHERE id = $1", params: [id], '
-                     f"class: s{i % 5}, concurrency: [1, 10]}}")
-    lines += ["profiles:", "  smoke: {users: 10, for: 1m}", "  peak:",
-              "    stages:", "      - {ramp: 0 -> 200 users, over: 1m}",
-              "      - {hold: 200 users, for: 10m}", "targets:"]
+        lines.append(
+            f'    q{i}: {{sql: "SELECT * FROM t{i % 7} WHERE id = $1", params: [id], '
+            f"class: s{i % 5}, concurrency: [1, 10]}}"
+        )
+    lines += [
+        "profiles:",
+        "  smoke: {users: 10, for: 1m}",
+        "  peak:",
+        "    stages:",
+        "      - {ramp: 0 -> 200 users, over: 1m}",
+        "      - {hold: 200 users, for: 10m}",
+        "targets:",
+    ]
     for i in range(targets):
         if i % 2:
-            lines.append(f"  - {{name: t{i}, select: {{class: c{i % 25}}}, p95: < 200ms, "
-                         f"avg: < 100ms, error_rate: < 1%, warn: {{p95: < 150ms}}}}")
+            lines.append(
+                f"  - {{name: t{i}, select: {{class: c{i % 25}}}, p95: < 200ms, "
+                f"avg: < 100ms, error_rate: < 1%, warn: {{p95: < 150ms}}}}"
+            )
         else:
-            lines.append(f"  - {{name: t{i}, select: {{sql_class: s{i % 5}}}, p99: < 20ms, "
-                         f'throughput: "> 100/s"}}')
+            lines.append(
+                f'  - {{name: t{i}, select: {{sql_class: s{i % 5}}}, p99: < 20ms, throughput: "> 100/s"}}'
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -57,8 +78,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.yaml"
         path.write_text(text)
-        compose_best, compose_med = best_of(lambda: yaml.compose(path.read_text(),
-                                                                  Loader=yaml.CSafeLoader))
+        compose_best, compose_med = best_of(lambda: yaml.compose(path.read_text(), Loader=yaml.CSafeLoader))
         ours_best, ours_med = best_of(lambda: check_file(path))
     print(f"spec: {text.count(chr(10))} lines, 1000 endpoints, 200 queries, 50 targets")
     print(f"yaml.compose (CSafeLoader): best {compose_best:.3f} s, median {compose_med:.3f} s")

@@ -117,8 +117,9 @@ def emit(artifacts: dict[str, list[Artifact]], out: Path, *, check: bool) -> Bui
     if (result.refused or result.outside) and not check:
         return result
     if not check:  # write-ahead: a build interrupted from here on is the next build's to finish
-        _write_manifest(out, {**manifest, **{rel: {"spec": sp, "sha256": _digest(c)}
-                                             for rel, (sp, c) in wanted.items()}})
+        _write_manifest(
+            out, {**manifest, **{rel: {"spec": sp, "sha256": _digest(c)} for rel, (sp, c) in wanted.items()}}
+        )
     for rel, (_spec, content) in sorted(wanted.items()):
         path = out / rel
         current = _read(path) if path.is_file() else None
@@ -145,8 +146,11 @@ def emit(artifacts: dict[str, list[Artifact]], out: Path, *, check: bool) -> Bui
             (out / rel).unlink()
             result.removed.append(rel)
     if not check:
-        new = {rel: info for rel, info in manifest.items()
-               if info.get("spec") not in built_specs and (out / rel).exists()}
+        new = {
+            rel: info
+            for rel, info in manifest.items()
+            if info.get("spec") not in built_specs and (out / rel).exists()
+        }
         new.update(kept)
         for rel, (spec_file, content) in wanted.items():
             new[rel] = {"spec": spec_file, "sha256": _digest(content)}

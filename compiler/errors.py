@@ -26,8 +26,10 @@ class SpecError:
 
     def format(self) -> str:
         """One line (two with the hint); spec text in it is shown escaped, never raw."""
-        head = (f"{printable(display_path(self.file))}:{self.line}:{self.col}: {self.severity}: "
-                f"{printable(self.message)}")
+        head = (
+            f"{printable(display_path(self.file))}:{self.line}:{self.col}: {self.severity}: "
+            f"{printable(self.message)}"
+        )
         return head + (f"\n  hint: {printable(self.hint)}" if self.hint else "")
 
 

@@ -44,24 +44,58 @@ def target_rows(checked: CheckedSpec) -> list[TargetRow]:
                 key = stat
                 line = src.line(("targets", i, key))
                 w = warns.pop(stat, None)
-                rows.append(TargetRow(i, name, "measured", selects, stat, str(b),
-                                      str(w) if w else "", line))
+                rows.append(TargetRow(i, name, "measured", selects, stat, str(b), str(w) if w else "", line))
             for stat, w in warns.items():
-                rows.append(TargetRow(i, name, "measured", selects, stat, "", str(w),
-                                      src.line(("targets", i, "warn", stat))))
+                rows.append(
+                    TargetRow(
+                        i, name, "measured", selects, stat, "", str(w), src.line(("targets", i, "warn", stat))
+                    )
+                )
             for stat, b in sorted((t.regression or {}).items()):
-                rows.append(TargetRow(i, name, "regression", selects, f"{stat} vs baseline",
-                                      str(b), "", src.line(("targets", i, "regression", stat))))
+                rows.append(
+                    TargetRow(
+                        i,
+                        name,
+                        "regression",
+                        selects,
+                        f"{stat} vs baseline",
+                        str(b),
+                        "",
+                        src.line(("targets", i, "regression", stat)),
+                    )
+                )
         elif t.kind == "scaling":
             assert t.scaling is not None
-            rows.append(TargetRow(i, name, "scaling", f"{t.scaling.from_} -> {t.scaling.to}",
-                                  "throughput_per_user", str(t.throughput_per_user), "",
-                                  src.line(("targets", i, "scaling"))))
+            rows.append(
+                TargetRow(
+                    i,
+                    name,
+                    "scaling",
+                    f"{t.scaling.from_} -> {t.scaling.to}",
+                    "throughput_per_user",
+                    str(t.throughput_per_user),
+                    "",
+                    src.line(("targets", i, "scaling")),
+                )
+            )
         else:
-            source = t.source.promql if t.source and t.source.promql else (
-                f"{t.source.json_} {t.source.path}" if t.source else "")
-            rows.append(TargetRow(i, name, "external", f"{t.metric}: {source}", "value",
-                                  str(t.value), "", src.line(("targets", i, "metric"))))
+            source = (
+                t.source.promql
+                if t.source and t.source.promql
+                else (f"{t.source.json_} {t.source.path}" if t.source else "")
+            )
+            rows.append(
+                TargetRow(
+                    i,
+                    name,
+                    "external",
+                    f"{t.metric}: {source}",
+                    "value",
+                    str(t.value),
+                    "",
+                    src.line(("targets", i, "metric")),
+                )
+            )
     return rows
 
 
@@ -104,12 +138,21 @@ def profile_rows(spec: Spec) -> list[tuple[str, str, str, str, str]]:
         total = profile_duration(prof)
         tools = prof.tools or (["locust", "k6"] if model == "closed" else ["k6"])
         if model == "open":
-            by = ("k6 (arrival-rate executor: requests start on schedule while a user is free; "
-                  f"more than {prof.max_dropped.text} dropped fails latency targets)")
+            by = (
+                "k6 (arrival-rate executor: requests start on schedule while a user is free; "
+                f"more than {prof.max_dropped.text} dropped fails latency targets)"
+            )
         else:
             by = " + ".join(tools) + " (closed model: stalls hide in the users' pace)"
-        rows.append((name, model, peak.text if peak else "?",
-                     format_value(total, "duration") if total is not None else "?", by))
+        rows.append(
+            (
+                name,
+                model,
+                peak.text if peak else "?",
+                format_value(total, "duration") if total is not None else "?",
+                by,
+            )
+        )
     return rows
 
 
@@ -131,8 +174,13 @@ def render(checked: CheckedSpec, console) -> None:
         for col in ("endpoint", "request", "class", "weight", "line"):
             e.add_column(col)
         for name, ep in sorted(spec.http.endpoints.items()):
-            e.add_row(name, f"{ep.method} {ep.path}", ep.class_ or "", str(ep.weight),
-                      str(checked.source.line(("http", "endpoints", name))))
+            e.add_row(
+                name,
+                f"{ep.method} {ep.path}",
+                ep.class_ or "",
+                str(ep.weight),
+                str(checked.source.line(("http", "endpoints", name))),
+            )
         console.print(e)
     if spec.profiles:
         p = Table(title="Load profiles")
@@ -144,12 +192,19 @@ def render(checked: CheckedSpec, console) -> None:
     if spec.sql is not None:
         console.print(sql_table(checked))
     tt = Table(title="Targets")
-    for col in ("#", "target", "kind", "selects", "statistic", "fail if not", "warn if not",
-                "line"):
+    for col in ("#", "target", "kind", "selects", "statistic", "fail if not", "warn if not", "line"):
         tt.add_column(col)
     for r in target_rows(checked):
-        tt.add_row(str(r.index + 1), r.name, r.kind, r.selects, r.statistic, r.bound, r.warn,
-                   f"{checked.file}:{r.line}")
+        tt.add_row(
+            str(r.index + 1),
+            r.name,
+            r.kind,
+            r.selects,
+            r.statistic,
+            r.bound,
+            r.warn,
+            f"{checked.file}:{r.line}",
+        )
     console.print(tt)
     for w in checked.warnings:
         console.print(w.format(), style="yellow")
@@ -178,9 +233,13 @@ def sql_table(checked: CheckedSpec):
             e = qu.expect_plan
             uses = ["uses index"] if e.uses_index is True else [f"uses {e.uses_index}"] * bool(e.uses_index)
             plan = "; ".join(
-                [*uses, *(["no seq scan"] if e.no_seq_scan else []),
-                 *(f"index scan on {t}" for t in e.index_scan_on),
-                 *(f"no seq scan on {t}" for t in e.no_seq_scan_on)])
+                [
+                    *uses,
+                    *(["no seq scan"] if e.no_seq_scan else []),
+                    *(f"index scan on {t}" for t in e.index_scan_on),
+                    *(f"no seq scan on {t}" for t in e.no_seq_scan_on),
+                ]
+            )
         if qu.steps is not None:
             runs = f"transaction of {len(qu.steps)} statements"
             runs += f", {qu.isolation}" if qu.isolation else ""
@@ -194,6 +253,14 @@ def sql_table(checked: CheckedSpec):
         load = f"{qu.rate.text} (open model)" if qu.rate is not None else "closed"
         engine = ENGINES[qu.engine or spec.sql.defaults.engine]
         workers = ",".join(str(w) for w in select.query_levels(spec, name))
-        q.add_row(name, qu.class_ or "", runs, engine, workers, load, plan,
-                  str(checked.source.line(("sql", "queries", name))))
+        q.add_row(
+            name,
+            qu.class_ or "",
+            runs,
+            engine,
+            workers,
+            load,
+            plan,
+            str(checked.source.line(("sql", "queries", name))),
+        )
     return q

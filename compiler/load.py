@@ -39,8 +39,24 @@ _HEX = re.compile(r"^0x[0-9a-fA-F]+$")
 _FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
 _INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
 _NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
-_KNOWN_TAGS = {_TAG + t for t in ("str", "int", "float", "bool", "null", "map", "seq",
-                                   "timestamp", "merge", "binary", "omap", "set", "value")}
+_KNOWN_TAGS = {
+    _TAG + t
+    for t in (
+        "str",
+        "int",
+        "float",
+        "bool",
+        "null",
+        "map",
+        "seq",
+        "timestamp",
+        "merge",
+        "binary",
+        "omap",
+        "set",
+        "value",
+    )
+}
 
 
 @dataclass
@@ -101,8 +117,9 @@ class SourceMap:
         key, node, found = self._walk(path)
         return _pos(key if found and key is not None else node)
 
-    def error(self, path: Path_, message: str, hint: str = "", *, at_key: bool = False,
-              severity: str = "error") -> SpecError:
+    def error(
+        self, path: Path_, message: str, hint: str = "", *, at_key: bool = False, severity: str = "error"
+    ) -> SpecError:
         line, col = self.key_position(path) if at_key else self.position(path)
         return SpecError(self.file, line, col, message, hint, severity)  # type: ignore[arg-type]
 
@@ -175,18 +192,34 @@ class _Converter:
         self.nodes += 1
         if self.nodes > MAX_NODES:
             line, col = _pos(node)
-            raise SpecFailure([SpecError(
-                self.file, line, col,
-                f"the document expands to more than {MAX_NODES:,} nodes (alias expansion?)",
-                "remove the nested aliases (&anchor / *alias) that multiply the document")])
+            raise SpecFailure(
+                [
+                    SpecError(
+                        self.file,
+                        line,
+                        col,
+                        f"the document expands to more than {MAX_NODES:,} nodes (alias expansion?)",
+                        "remove the nested aliases (&anchor / *alias) that multiply the document",
+                    )
+                ]
+            )
         if depth > MAX_DEPTH:
             line, col = _pos(node)
-            raise SpecFailure([SpecError(
-                self.file, line, col, f"the document nests deeper than {MAX_DEPTH} levels",
-                "flatten the structure; a recursive alias (&a [*a]) also causes this")])
+            raise SpecFailure(
+                [
+                    SpecError(
+                        self.file,
+                        line,
+                        col,
+                        f"the document nests deeper than {MAX_DEPTH} levels",
+                        "flatten the structure; a recursive alias (&a [*a]) also causes this",
+                    )
+                ]
+            )
         if node.tag not in _KNOWN_TAGS:
-            self.fail(node, f"unsupported YAML tag {node.tag!r}",
-                      "remove the tag; specs hold plain data only")
+            self.fail(
+                node, f"unsupported YAML tag {node.tag!r}", "remove the tag; specs hold plain data only"
+            )
             return None
         if isinstance(node, yaml.MappingNode):
             return self.mapping(node, depth)
@@ -199,19 +232,26 @@ class _Converter:
         seen: dict[str, yaml.Node] = {}
         for k, v in _merged_pairs(node):
             if not isinstance(k, yaml.ScalarNode):
-                self.fail(k, "a mapping key must be a plain string, not a list or mapping",
-                          "write the key as text, e.g. `name:`")
+                self.fail(
+                    k,
+                    "a mapping key must be a plain string, not a list or mapping",
+                    "write the key as text, e.g. `name:`",
+                )
                 continue
             key = k.value
             if not k.style and self.resolve(k) not in (str, bool):
                 kind = {int: "number", float: "number"}.get(self.resolve(k), "null")
-                self.fail(k, f"key {key!r} is not a string (YAML reads it as a {kind})",
-                          f"quote it: '{key}':")
+                self.fail(
+                    k, f"key {key!r} is not a string (YAML reads it as a {kind})", f"quote it: '{key}':"
+                )
                 continue
             if key in seen:
                 first = seen[key].start_mark.line + 1
-                self.fail(k, f"duplicate key {key!r} (first defined on line {first})",
-                          "remove one of them or give it another name")
+                self.fail(
+                    k,
+                    f"duplicate key {key!r} (first defined on line {first})",
+                    "remove one of them or give it another name",
+                )
                 continue
             seen[key] = k
             out[key] = self.convert(v, depth + 1)
@@ -244,13 +284,22 @@ class _Converter:
             return _BOOL[value]
         if kind is int:
             digits = value.lstrip("+-")
-            number = (int(digits[2:], 8) if digits.startswith("0o") else
-                      int(digits[2:], 16) if digits.startswith("0x") else
-                      int(digits) if len(digits) <= 30 else MAX_NUMBER + 1)
+            number = (
+                int(digits[2:], 8)
+                if digits.startswith("0o")
+                else int(digits[2:], 16)
+                if digits.startswith("0x")
+                else int(digits)
+                if len(digits) <= 30
+                else MAX_NUMBER + 1
+            )
             number = -number if value.startswith("-") else number
             if abs(number) > MAX_NUMBER:
-                self.fail(node, f"the number {value[:40]}{'...' if len(value) > 40 else ''} is too large",
-                          "numbers in a spec stay below 10^15")
+                self.fail(
+                    node,
+                    f"the number {value[:40]}{'...' if len(value) > 40 else ''} is too large",
+                    "numbers in a spec stay below 10^15",
+                )
                 return None
             return number
         if kind is float:
@@ -267,8 +316,17 @@ class _Converter:
 def load_text(text: str, file: str) -> Document:
     """Parse one spec document; raises SpecFailure with positioned errors."""
     if len(text) > MAX_BYTES:
-        raise SpecFailure([SpecError(file, 1, 1, f"the file is larger than {MAX_BYTES // 2**20} MiB",
-                                     "split it into several spec files")])
+        raise SpecFailure(
+            [
+                SpecError(
+                    file,
+                    1,
+                    1,
+                    f"the file is larger than {MAX_BYTES // 2**20} MiB",
+                    "split it into several spec files",
+                )
+            ]
+        )
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -284,14 +342,21 @@ def load_text(text: str, file: str) -> Document:
             hint = "YAML does not allow tabs for indentation: use spaces"
         elif 0 < line <= len(lines) and (bare := _BARE_COMPARISON.search(lines[line - 1])):
             # `> 10/s` unquoted: YAML reads `>` as a folded block and `<` cannot start a token
-            hint = (f"quote the comparison: {bare.group(1)}: \"{bare.group(2).strip()}\" "
-                    "(YAML reads a bare > or < as its own syntax)")
+            hint = (
+                f'quote the comparison: {bare.group(1)}: "{bare.group(2).strip()}" '
+                "(YAML reads a bare > or < as its own syntax)"
+            )
         return _fail(file, line, col, f"invalid YAML: {problem}", hint)
     except yaml.YAMLError as exc:
         return _fail(file, 1, 1, f"invalid YAML: {exc}", "save the file as UTF-8 text")
     except (ValueError, UnicodeError, RecursionError) as exc:
-        return _fail(file, 1, 1, f"cannot read the document: {exc.__class__.__name__}",
-                     "save the file as UTF-8 text without control characters or deep nesting")
+        return _fail(
+            file,
+            1,
+            1,
+            f"cannot read the document: {exc.__class__.__name__}",
+            "save the file as UTF-8 text without control characters or deep nesting",
+        )
     if root is None:
         return _fail(file, 1, 1, "the spec is empty", "start with `version: 1` and `name: ...`")
     conv = _Converter(file)
@@ -313,16 +378,27 @@ def load_file(path: str | Path) -> Document:
 
         mode = Path(path).stat().st_mode
         if not stat.S_ISREG(mode):
-            return _fail(name, 1, 1, "not a regular file (a device, FIFO or folder)",
-                         "pass the spec's YAML file")
+            return _fail(
+                name, 1, 1, "not a regular file (a device, FIFO or folder)", "pass the spec's YAML file"
+            )
         with Path(path).open("rb") as handle:
             raw = handle.read(MAX_BYTES + 1)
     except OSError as exc:
-        return _fail(name, 1, 1, f"cannot read the file: {exc.strerror or exc}",
-                     "check the path; specs default to specs/*.yaml")
+        return _fail(
+            name,
+            1,
+            1,
+            f"cannot read the file: {exc.strerror or exc}",
+            "check the path; specs default to specs/*.yaml",
+        )
     if len(raw) > MAX_BYTES:
-        return _fail(name, 1, 1, f"the file is larger than {MAX_BYTES // 2**20} MiB",
-                     "split it into several spec files")
+        return _fail(
+            name,
+            1,
+            1,
+            f"the file is larger than {MAX_BYTES // 2**20} MiB",
+            "split it into several spec files",
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -17,8 +17,20 @@ from .errors import SpecError
 from .load import Document
 
 # mappings whose keys are names of entries (the unit left out when one of them is broken)
-ENTRIES = {"hosts", "databases", "endpoints", "flows", "profiles", "queries", "data", "params",
-           "mix", "steps", "explicit", "slo"}
+ENTRIES = {
+    "hosts",
+    "databases",
+    "endpoints",
+    "flows",
+    "profiles",
+    "queries",
+    "data",
+    "params",
+    "mix",
+    "steps",
+    "explicit",
+    "slo",
+}
 PLACEHOLDERS = {"version": 1, "name": "spec"}  # required top-level keys: a broken one is replaced
 ROUNDS = 6
 
@@ -68,7 +80,7 @@ def _cut(data: Any, path: tuple) -> tuple:
     for i in range(1, len(path)):
         container = _node(data, path[:i])
         if isinstance(container, list) or (isinstance(container, dict) and path[i - 1] in ENTRIES):
-            return path[:i + 1]
+            return path[: i + 1]
     return path[:1]
 
 
@@ -90,8 +102,9 @@ def _strings(value: Any) -> set[str]:
     return set()
 
 
-def _prune(data: dict, paths: set[tuple], kept: dict[tuple, list[int]], removed: set[str],
-           entries: set[tuple]) -> bool:
+def _prune(
+    data: dict, paths: set[tuple], kept: dict[tuple, list[int]], removed: set[str], entries: set[tuple]
+) -> bool:
     """Leave out each broken value, or put the placeholder of a required top-level key; False
     when one cannot go without its whole entry or section."""
     for path in sorted(paths, key=lambda c: [str(p) for p in c], reverse=True):  # later list items first
@@ -143,5 +156,9 @@ def semantic_errors(doc: Document, exc: ValidationError, data_path, checks) -> l
     # of ("this target judges no statistic"), or naming what went with it
     spans = [doc.source.span(path) for path in entries]
     names = [n for n in removed if n.isidentifier()]
-    return [e for e in found if not any(f"'{n}'" in e.message or f" {n} " in e.message for n in names)
-            and not any(first <= e.line <= last for first, last in spans)]
+    return [
+        e
+        for e in found
+        if not any(f"'{n}'" in e.message or f" {n} " in e.message for n in names)
+        and not any(first <= e.line <= last for first, last in spans)
+    ]

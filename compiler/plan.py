@@ -186,26 +186,47 @@ def _endpoints(spec: Spec, file: str, ref) -> dict[str, EndpointPlan]:
     only_host = next(iter(spec.hosts)) if len(spec.hosts) == 1 else None
     endpoints: dict[str, EndpointPlan] = {}
     for name, ep in sorted(spec.http.endpoints.items()):
-        body_kind = next((k for k in ("json", "form", "multipart", "body")
-                          if getattr(ep, "json_" if k == "json" else k) is not None), None)
-        body = {"json": ep.json_, "form": ep.form, "body": ep.body,
-                "multipart": multipart_fields(ep.multipart, file)}.get(body_kind or "")
+        body_kind = next(
+            (
+                k
+                for k in ("json", "form", "multipart", "body")
+                if getattr(ep, "json_" if k == "json" else k) is not None
+            ),
+            None,
+        )
+        body = {
+            "json": ep.json_,
+            "form": ep.form,
+            "body": ep.body,
+            "multipart": multipart_fields(ep.multipart, file),
+        }.get(body_kind or "")
         expect = ep.expect or d.expect
         timeout = ep.timeout or d.timeout
         endpoints[name] = EndpointPlan(
-            name=name, method=ep.method, host=ep.host or d.host or only_host or "",
+            name=name,
+            method=ep.method,
+            host=ep.host or d.host or only_host or "",
             path=templates.parse(ep.path),
             headers={k: templates.parse(v) for k, v in sorted({**d.headers, **ep.headers}.items())},
             query={k: query_text(v) for k, v in sorted(ep.query.items())},
-            body_kind=body_kind, body=body,
+            body_kind=body_kind,
+            body=body,
             expect=sorted(set(expect.status)) if expect else [200],
             body_contains=expect.body_contains if expect else None,
-            json_expect=json_checks(expect), retry=retry_plan(ep.retry or d.retry),
-            auth=auth_parts(ep.auth), paginate=paginate_plan(ep.paginate),
-            extract=dict(sorted(ep.extract.items())), stream=ep.stream, ws_send=ep.send,
-            ws_messages=ep.messages, timeout=timeout.value if timeout else None,
-            klass=ep.class_, tags=list(ep.tags), route=ep.route or ep.path,
-            source=ref(("http", "endpoints", name)))
+            json_expect=json_checks(expect),
+            retry=retry_plan(ep.retry or d.retry),
+            auth=auth_parts(ep.auth),
+            paginate=paginate_plan(ep.paginate),
+            extract=dict(sorted(ep.extract.items())),
+            stream=ep.stream,
+            ws_send=ep.send,
+            ws_messages=ep.messages,
+            timeout=timeout.value if timeout else None,
+            klass=ep.class_,
+            tags=list(ep.tags),
+            route=ep.route or ep.path,
+            source=ref(("http", "endpoints", name)),
+        )
     return endpoints
 
 
@@ -222,14 +243,20 @@ def build_plan(checked: CheckedSpec) -> Plan:
         for name, f in sorted(select.flows(spec).items()):
             think = f.think_time or d.think_time
             flows[name] = FlowPlan(
-                name=name, ident=class_name(name, taken), weight=f.weight,
+                name=name,
+                ident=class_name(name, taken),
+                weight=f.weight,
                 user={k: templates.parse(v) for k, v in sorted(f.user.items())},
                 headers={k: templates.parse(v) for k, v in sorted(f.headers.items())},
-                on_start=list(f.on_start), tasks=f.task_weights(spec.http.endpoints),
+                on_start=list(f.on_start),
+                tasks=f.task_weights(spec.http.endpoints),
                 on_stop=list(f.on_stop),
                 think=(think.min.value, think.max.value) if think else None,
                 source=ref(("http", "flows", name)) if name in spec.http.flows else ref(("http",)),
-                feed=f.feed, auth=auth_parts(f.auth), sequences={k: list(v) for k, v in f.sequences.items()})
+                feed=f.feed,
+                auth=auth_parts(f.auth),
+                sequences={k: list(v) for k, v in f.sequences.items()},
+            )
     profiles = {name: _profile(spec, name, ref) for name, _ in sorted(spec.profiles.items())}
     targets = _targets(checked, ref)
     default = None
@@ -237,17 +264,35 @@ def build_plan(checked: CheckedSpec) -> Plan:
         default = spec.ci.github.profile
     elif spec.profiles:
         default = next(iter(spec.profiles))
-    sources = {key: ref(path) for key, path, present in (
-        ("alerts", ("alerts",), spec.alerts is not None),
-        ("ci.github", ("ci", "github"), spec.ci is not None and spec.ci.github is not None),
-        ("distributed", ("distributed",), spec.distributed is not None)) if present}
-    return Plan(name=spec.name, file=file, stem=PurePosixPath(file).stem, hosts=hosts,
-                endpoints=endpoints, flows=flows, profiles=profiles, targets=targets,
-                default_profile=default, sql=sql_plan(checked, file, ref), alerts=spec.alerts,
-                capacity=spec.capacity, distributed=spec.distributed,
-                github=spec.ci.github if spec.ci else None, sources=sources,
-                data=_data(spec, file), setup=list(spec.http.setup) if spec.http else [],
-                teardown=list(spec.http.teardown) if spec.http else [])
+    sources = {
+        key: ref(path)
+        for key, path, present in (
+            ("alerts", ("alerts",), spec.alerts is not None),
+            ("ci.github", ("ci", "github"), spec.ci is not None and spec.ci.github is not None),
+            ("distributed", ("distributed",), spec.distributed is not None),
+        )
+        if present
+    }
+    return Plan(
+        name=spec.name,
+        file=file,
+        stem=PurePosixPath(file).stem,
+        hosts=hosts,
+        endpoints=endpoints,
+        flows=flows,
+        profiles=profiles,
+        targets=targets,
+        default_profile=default,
+        sql=sql_plan(checked, file, ref),
+        alerts=spec.alerts,
+        capacity=spec.capacity,
+        distributed=spec.distributed,
+        github=spec.ci.github if spec.ci else None,
+        sources=sources,
+        data=_data(spec, file),
+        setup=list(spec.http.setup) if spec.http else [],
+        teardown=list(spec.http.teardown) if spec.http else [],
+    )
 
 
 def _data(spec: Spec, file: str) -> dict[str, dict[str, str]]:
@@ -256,8 +301,12 @@ def _data(spec: Spec, file: str) -> dict[str, dict[str, str]]:
     out = {}
     for name, d in sorted((spec.http.data if spec.http else {}).items()):
         rel = d.csv if d.csv is not None else d.json_
-        out[name] = {"path": str(folder / rel) if str(folder) != "." else rel,
-                     "format": "csv" if d.csv is not None else "json", "order": d.order, "per": d.per}
+        out[name] = {
+            "path": str(folder / rel) if str(folder) != "." else rel,
+            "format": "csv" if d.csv is not None else "json",
+            "order": d.order,
+            "per": d.per,
+        }
     return out
 
 
@@ -266,7 +315,7 @@ def _profile(spec: Spec, name: str, ref) -> ProfilePlan:
     model = profile_kind(p) or "closed"
     stages: list[StagePlan] = []
     if p.stages is None:
-        level = (p.users or p.rate)
+        level = p.users or p.rate
         assert level is not None and p.for_ is not None
         if p.users is not None and p.spawn_rate is not None and p.spawn_rate.value > 0:
             stages.append(StagePlan("ramp", 0, level.value, level.value / p.spawn_rate.value))
@@ -291,12 +340,19 @@ def _profile(spec: Spec, name: str, ref) -> ProfilePlan:
                 current = st.spike.value
     tools = list(p.tools) if p.tools else (["locust", "k6"] if model == "closed" else ["k6"])
     return ProfilePlan(
-        name=name, model=model, unit="users" if model == "closed" else "rate", stages=stages,
+        name=name,
+        model=model,
+        unit="users" if model == "closed" else "rate",
+        stages=stages,
         seconds=profile_duration(p) or sum(s.seconds for s in stages),
         max_users=int(p.max_users.value) if p.max_users else None,
         pre_allocated=int(p.pre_allocated.value) if p.pre_allocated else None,
-        flows=select.profile_flows(spec, name), tools=tools, source=ref(("profiles", name)),
-        max_dropped=p.max_dropped.value, warmup=p.warmup.value if p.warmup else 0.0)
+        flows=select.profile_flows(spec, name),
+        tools=tools,
+        source=ref(("profiles", name)),
+        max_dropped=p.max_dropped.value,
+        warmup=p.warmup.value if p.warmup else 0.0,
+    )
 
 
 def _targets(checked: CheckedSpec, ref) -> list[TargetPlan]:
@@ -305,49 +361,76 @@ def _targets(checked: CheckedSpec, ref) -> list[TargetPlan]:
     taken: set[str] = set()
     for i, t in enumerate(spec.targets):
         name = t.name or f"target-{i + 1}"
-        stats = [StatPlan(s, b.op, b.quantity.value, str(b), "fail", src.line(("targets", i, s)))
-                 for s, b in t.items()]
+        stats = [
+            StatPlan(s, b.op, b.quantity.value, str(b), "fail", src.line(("targets", i, s)))
+            for s, b in t.items()
+        ]
         if t.warn:
-            stats += [StatPlan(s, b.op, b.quantity.value, str(b), "warn",
-                               src.line(("targets", i, "warn", s))) for s, b in t.warn.items()]
-        extra: dict[str, Any] = {}
-        endpoints: list[str] = []
-        queries: list[str] = []
-        if t.kind == "measured":
-            assert t.select is not None
-            endpoints = select.match_endpoints(spec, t.select)
-            queries = select.match_queries(spec, t.select)
-            if t.regression:
-                extra["regression"] = {k: {"op": b.op, "value": b.quantity.value, "text": str(b)}
-                                       for k, b in sorted(t.regression.items())}
-            if t.during is not None:
-                extra["during"] = list(parse_span(t.during))
-            if t.vs_rest:
-                extra["vs_rest"] = {k: {"op": b.op, "value": b.quantity.value, "text": str(b)}
-                                    for k, b in sorted(t.vs_rest.items())}
-        elif t.kind == "scaling":
-            assert t.scaling is not None and t.throughput_per_user is not None
-            b = t.throughput_per_user
-            extra = {"from": t.scaling.from_, "to": t.scaling.to,
-                     "throughput_per_user": {"op": b.op, "value": b.quantity.value, "text": str(b)}}
-        else:
-            assert t.value is not None and t.source is not None
-            extra = {"metric": t.metric, "op": t.value.op, "value": t.value.quantity.value,
-                     "unit": t.value.quantity.kind, "text": str(t.value),
-                     "source": {k: v for k, v in (("promql", t.source.promql),
-                                                  ("prometheus", t.source.prometheus),
-                                                  ("json", t.source.json_), ("path", t.source.path))
-                                if v is not None}}
-            if t.source.json_ is not None:  # the path parsed here, once: the checker walks the keys
-                extra["source"]["keys"] = templates.json_path_keys(t.source.path or "$")
-        out.append(TargetPlan(
-            index=i, name=name, ident=identifier(name, taken, "target"), kind=t.kind,
-            measure=t.measure, endpoints=endpoints, queries=queries,
-            profile=t.select.profile if t.select else None,
-            workers=t.select.workers if t.select else None, stats=stats,
-            window=t.for_.value if t.for_ else None, extra=extra, alert=t.alert, demo=t.demo,
-            merge_tools=t.merge_tools,
-            source=ref(("targets", i))))
+            stats += [
+                StatPlan(s, b.op, b.quantity.value, str(b), "warn", src.line(("targets", i, "warn", s)))
+                for s, b in t.warn.items()
+            ]
+        endpoints = select.match_endpoints(spec, t.select) if t.kind == "measured" and t.select else []
+        queries = select.match_queries(spec, t.select) if t.kind == "measured" and t.select else []
+        extra = _target_extra(t)
+        out.append(
+            TargetPlan(
+                index=i,
+                name=name,
+                ident=identifier(name, taken, "target"),
+                kind=t.kind,
+                measure=t.measure,
+                endpoints=endpoints,
+                queries=queries,
+                profile=t.select.profile if t.select else None,
+                workers=t.select.workers if t.select else None,
+                stats=stats,
+                window=t.for_.value if t.for_ else None,
+                extra=extra,
+                alert=t.alert,
+                demo=t.demo,
+                merge_tools=t.merge_tools,
+                source=ref(("targets", i)),
+            )
+        )
     return out
 
 
+def _target_extra(t) -> dict[str, Any]:
+    """What a target kind adds to its statistics: regression and vs-rest bounds, a window of the
+    run (measured), the scaling range (scaling), the source and bound (external)."""
+    bound = lambda b: {"op": b.op, "value": b.quantity.value, "text": str(b)}  # noqa: E731
+    extra: dict[str, Any] = {}
+    if t.kind == "measured":
+        if t.regression:
+            extra["regression"] = {k: bound(b) for k, b in sorted(t.regression.items())}
+        if t.during is not None:
+            extra["during"] = list(parse_span(t.during))
+        if t.vs_rest:
+            extra["vs_rest"] = {k: bound(b) for k, b in sorted(t.vs_rest.items())}
+    elif t.kind == "scaling":
+        assert t.scaling is not None and t.throughput_per_user is not None
+        extra = {
+            "from": t.scaling.from_,
+            "to": t.scaling.to,
+            "throughput_per_user": bound(t.throughput_per_user),
+        }
+    else:
+        assert t.value is not None and t.source is not None
+        sources = (
+            ("promql", t.source.promql),
+            ("prometheus", t.source.prometheus),
+            ("json", t.source.json_),
+            ("path", t.source.path),
+        )
+        extra = {
+            "metric": t.metric,
+            "op": t.value.op,
+            "value": t.value.quantity.value,
+            "unit": t.value.quantity.kind,
+            "text": str(t.value),
+            "source": {k: v for k, v in sources if v is not None},
+        }
+        if t.source.json_ is not None:  # the path parsed here, once: the checker walks the keys
+            extra["source"]["keys"] = templates.json_path_keys(t.source.path or "$")
+    return extra

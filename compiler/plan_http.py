@@ -48,8 +48,12 @@ def paginate_plan(pg) -> dict[str, Any] | None:
 def retry_plan(retry) -> dict[str, Any] | None:
     if retry is None:
         return None
-    return {"on": sorted(set(retry.on)), "attempts": retry.attempts, "backoff": retry.backoff.value,
-            "max_wait": retry.max_wait.value}
+    return {
+        "on": sorted(set(retry.on)),
+        "attempts": retry.attempts,
+        "backoff": retry.backoff.value,
+        "max_wait": retry.max_wait.value,
+    }
 
 
 def json_checks(expect) -> list[tuple[str, list, list[tuple[str, Any]]]]:

@@ -56,7 +56,6 @@ class SqlPlan:
     scale: int | None = None
 
 
-
 def sql_plan(checked: CheckedSpec, file: str, ref) -> SqlPlan | None:
     spec = checked.spec
     if spec.sql is None:
@@ -64,8 +63,11 @@ def sql_plan(checked: CheckedSpec, file: str, ref) -> SqlPlan | None:
     sql, db = spec.sql, spec.databases[spec.sql.database]
     folder = PurePosixPath(file).parent
     rel = lambda p: str(folder / p) if str(folder) != "." else p  # noqa: E731
-    pool = {k: (v.value if isinstance(v, Quantity) else v)
-            for k in type(db.pool).model_fields if (v := getattr(db.pool, k)) is not None}
+    pool = {
+        k: (v.value if isinstance(v, Quantity) else v)
+        for k in type(db.pool).model_fields
+        if (v := getattr(db.pool, k)) is not None
+    }
     generators: dict[str, dict[str, Any]] = {}
     for name, g in sorted(sql.params.items()):
         if g.int_ is not None:
@@ -90,26 +92,47 @@ def sql_plan(checked: CheckedSpec, file: str, ref) -> SqlPlan | None:
         per_worker = q.iterations_per_worker
         duration = q.duration or (d.duration if q.iterations is None and per_worker is None else None)
         iterations = None if per_worker or duration else (q.iterations or d.iterations or 1000)
-        steps = ([{"sql": st.sql, "params": list(st.params), "returns": list(st.returns)} for st in q.steps]
-                 if q.steps is not None else None)
+        steps = (
+            [{"sql": st.sql, "params": list(st.params), "returns": list(st.returns)} for st in q.steps]
+            if q.steps is not None
+            else None
+        )
         queries[name] = QueryPlan(
-            steps=steps, isolation=q.isolation, retries=q.retries, mix=dict(q.mix) if q.mix else None,
-            engine=q.engine or d.engine, rate=q.rate.value if q.rate is not None else None,
+            steps=steps,
+            isolation=q.isolation,
+            retries=q.retries,
+            mix=dict(q.mix) if q.mix else None,
+            engine=q.engine or d.engine,
+            rate=q.rate.value if q.rate is not None else None,
             in_mix=sorted(m for m, other in sql.queries.items() if other.mix and name in other.mix),
             standalone=q.standalone,
             draws=_draws(sql, [*q.params, *(p for st in q.steps or [] for p in st.params)]),
-            name=name, sql=q.sql, params=list(q.params), klass=q.class_, tags=list(q.tags),
-            warmup=q.warmup if q.warmup is not None else d.warmup, iterations=iterations,
-            per_worker=per_worker, duration=duration.value if duration else None,
+            name=name,
+            sql=q.sql,
+            params=list(q.params),
+            klass=q.class_,
+            tags=list(q.tags),
+            warmup=q.warmup if q.warmup is not None else d.warmup,
+            iterations=iterations,
+            per_worker=per_worker,
+            duration=duration.value if duration else None,
             levels=select.query_levels(spec, name),
             prepared=q.prepared if q.prepared is not None else d.prepared,
             expect_plan=q.expect_plan.model_dump(exclude_defaults=True) if q.expect_plan else None,
-            source=ref(("sql", "queries", name)))
+            source=ref(("sql", "queries", name)),
+        )
     return SqlPlan(
-        database=sql.database, dsn=[list(p) for p in templates.parse(db.dsn)], pool=pool,
-        setup=[rel(p) for p in db.setup], teardown=[rel(p) for p in db.teardown],
-        generators=generators, queries=queries, source=ref(("sql",)),
-        database_source=ref(("databases", sql.database)), scale=sql.scale)
+        database=sql.database,
+        dsn=[list(p) for p in templates.parse(db.dsn)],
+        pool=pool,
+        setup=[rel(p) for p in db.setup],
+        teardown=[rel(p) for p in db.teardown],
+        generators=generators,
+        queries=queries,
+        source=ref(("sql",)),
+        database_source=ref(("databases", sql.database)),
+        scale=sql.scale,
+    )
 
 
 def _draws(sql, used: list[str]) -> list[str]:

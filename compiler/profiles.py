@@ -62,5 +62,3 @@ def profile_duration(prof: Profile) -> float | None:
             return None
         total += d.value
     return total
-
-

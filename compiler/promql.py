@@ -9,20 +9,53 @@ from __future__ import annotations
 
 import re
 
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     (?P<ws>[ \t\n\r]+|\#[^\n]*)
   | (?P<duration>(?:\d+(?:ms|s|m|h|d|w|y))+(?![A-Za-z0-9_]))
   | (?P<number>0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
   | (?P<string>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`[^`]*`)
   | (?P<ident>:?[A-Za-z_][A-Za-z0-9_:]*)
   | (?P<op>==|!=|<=|>=|=~|!~|[-+*/%^<>=(){}\[\],:@])
-""", re.VERBOSE)
+""",
+    re.VERBOSE,
+)
 
-AGGREGATIONS = {"sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values",
-                "bottomk", "topk", "quantile", "limitk", "limit_ratio"}
+AGGREGATIONS = {
+    "sum",
+    "min",
+    "max",
+    "avg",
+    "group",
+    "stddev",
+    "stdvar",
+    "count",
+    "count_values",
+    "bottomk",
+    "topk",
+    "quantile",
+    "limitk",
+    "limit_ratio",
+}
 _WITH_PARAM = {"count_values", "bottomk", "topk", "quantile", "limitk", "limit_ratio"}
-_PRECEDENCE = {"or": 1, "and": 2, "unless": 2, "==": 3, "!=": 3, "<=": 3, "<": 3, ">=": 3, ">": 3,
-               "+": 4, "-": 4, "*": 5, "/": 5, "%": 5, "atan2": 5, "^": 6}
+_PRECEDENCE = {
+    "or": 1,
+    "and": 2,
+    "unless": 2,
+    "==": 3,
+    "!=": 3,
+    "<=": 3,
+    "<": 3,
+    ">=": 3,
+    ">": 3,
+    "+": 4,
+    "-": 4,
+    "*": 5,
+    "/": 5,
+    "%": 5,
+    "atan2": 5,
+    "^": 6,
+}
 _COMPARISONS = {"==", "!=", "<=", "<", ">=", ">"}
 
 
@@ -198,8 +231,7 @@ def check(text: str) -> None:
     if not text.strip():
         raise PromQLError("the expression is empty", 1)
     if "\ufffd" in text:  # Prometheus's lexer reads U+FFFD as an invalid rune, even in strings
-        raise PromQLError("invalid UTF-8 rune U+FFFD (promtool refuses it)",
-                          text.index("\ufffd") + 1)
+        raise PromQLError("invalid UTF-8 rune U+FFFD (promtool refuses it)", text.index("\ufffd") + 1)
     parser = _Parser(text)
     parser.expr()
     kind, value, col = parser.peek()

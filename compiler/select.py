@@ -70,7 +70,8 @@ def match_endpoints(spec: Spec, sel: Selector) -> list[str]:
         if sel.method is not None and ep.method != sel.method.upper():
             continue
         if sel.flow is not None and (
-                sel.flow not in all_flows or name not in flow_endpoints(all_flows[sel.flow])):
+            sel.flow not in all_flows or name not in flow_endpoints(all_flows[sel.flow])
+        ):
             continue
         if sel.profile is not None:
             run = {e for f in profile_flows(spec, sel.profile) for e in flow_endpoints(all_flows[f])}
@@ -123,8 +124,7 @@ def query_levels(spec: Spec, name: str) -> list[int]:
 def describe(sel: Selector) -> str:
     """`class=auth profile=peak` for tables and messages."""
     parts = []
-    for field in ("endpoint", "class_", "tag", "method", "flow", "profile", "query", "sql_class",
-                  "workers"):
+    for field in ("endpoint", "class_", "tag", "method", "flow", "profile", "query", "sql_class", "workers"):
         value = getattr(sel, field)
         if value is not None:
             shown = ",".join(value) if isinstance(value, list) else str(value)

@@ -48,15 +48,16 @@ def parse(text: str) -> list[Part]:
             m = _ENV.match(text, i)
             if not m:
                 raise TemplateError(
-                    f"malformed environment reference at {text[i:i + 20]!r}",
-                    "write ${NAME} or ${NAME:-default}; write $${ for a literal '${'", i)
+                    f"malformed environment reference at {text[i : i + 20]!r}",
+                    "write ${NAME} or ${NAME:-default}; write $${ for a literal '${'",
+                    i,
+                )
             flush()
-            parts.append(("env", m.group(1), m.group(2)) if m.group(2) is not None
-                         else ("env", m.group(1)))
+            parts.append(("env", m.group(1), m.group(2)) if m.group(2) is not None else ("env", m.group(1)))
             i = m.end()
         elif c == "$" and text.startswith("$${", i):
             end = text.find("}", i)  # $${NAME} is the literal text ${NAME}
-            buf.append(text[i + 1:end + 1] if end != -1 else "${")
+            buf.append(text[i + 1 : end + 1] if end != -1 else "${")
             i = end + 1 if end != -1 else i + 3
         elif c == "{" and text.startswith("{{", i):
             buf.append("{")
@@ -66,11 +67,13 @@ def parse(text: str) -> list[Part]:
             i += 2
         elif c == "{":
             end = text.find("}", i)
-            name = text[i + 1:end] if end != -1 else ""
+            name = text[i + 1 : end] if end != -1 else ""
             if end == -1 or not _VAR.fullmatch(name):
                 raise TemplateError(
-                    f"unclosed or malformed placeholder at {text[i:i + 20]!r}",
-                    "write {name} for a variable, or {{ and }} for literal braces", i)
+                    f"unclosed or malformed placeholder at {text[i : i + 20]!r}",
+                    "write {name} for a variable, or {{ and }} for literal braces",
+                    i,
+                )
             flush()
             parts.append(("var", name))
             i = end + 1
@@ -83,8 +86,24 @@ def parse(text: str) -> list[Part]:
     return parts
 
 
-RESERVED_ENV = {"PATH", "HOME", "SHELL", "USER", "LOGNAME", "PWD", "OLDPWD", "IFS", "LANG", "TERM", "TMPDIR",
-                "HOSTNAME", "CI", "PYTHONPATH", "PYTHONHOME", "NODE_OPTIONS"}
+RESERVED_ENV = {
+    "PATH",
+    "HOME",
+    "SHELL",
+    "USER",
+    "LOGNAME",
+    "PWD",
+    "OLDPWD",
+    "IFS",
+    "LANG",
+    "TERM",
+    "TMPDIR",
+    "HOSTNAME",
+    "CI",
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "NODE_OPTIONS",
+}
 RESERVED_ENV_PREFIXES = ("GITHUB_", "RUNNER_", "ACTIONS_", "LD_", "LC_")
 
 

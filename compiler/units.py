@@ -100,7 +100,6 @@ class Bound:
     def holds(self, measured: float) -> bool:
         return holds(self.op, measured, self.quantity.value)
 
-
     @property
     def upper(self) -> bool:
         """True for an upper bound (`<`, `<=`): smaller is better."""
@@ -123,8 +122,7 @@ def parse_quantity(raw: object, kinds: tuple[Kind, ...]) -> Quantity:
             return Quantity(float(raw), "count", str(raw))
         raise UnitError(
             f"{raw} has no unit",
-            f"write {_fmt(raw)}{_unit_of(kinds[0])}" + (
-                f" (units: {', '.join(_units_for(kinds))})"),
+            f"write {_fmt(raw)}{_unit_of(kinds[0])}" + (f" (units: {', '.join(_units_for(kinds))})"),
         )
     if not isinstance(raw, str):
         raise UnitError(
@@ -221,8 +219,15 @@ def _factor_of(q: Quantity) -> float:
 
 
 def _unit_of(kind: Kind) -> str:
-    return {"duration": "ms", "percent": "%", "rate": "/s", "users": " users", "size": "MB",
-            "ratio": "x", "count": ""}[kind]
+    return {
+        "duration": "ms",
+        "percent": "%",
+        "rate": "/s",
+        "users": " users",
+        "size": "MB",
+        "ratio": "x",
+        "count": "",
+    }[kind]
 
 
 def _units_for(kinds: tuple[Kind, ...]) -> list[str]:

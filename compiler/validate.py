@@ -31,16 +31,23 @@ def check_text(text: str, file: str = "spec.yaml") -> CheckedSpec:
 
 def check_document(doc: Document) -> CheckedSpec:
     if not isinstance(doc.data, dict):
-        raise SpecFailure([doc.source.error((), "a spec is a mapping of keys such as version, "
-                                                 "name, http, targets",
-                                            "start the file with `version: 1` and `name: ...`")])
+        raise SpecFailure(
+            [
+                doc.source.error(
+                    (),
+                    "a spec is a mapping of keys such as version, name, http, targets",
+                    "start the file with `version: 1` and `name: ...`",
+                )
+            ]
+        )
     try:
         spec = Spec.model_validate(doc.data)
     except ValidationError as exc:
         structural = _map_pydantic(exc, doc)
         seen = {(e.line, e.col) for e in structural}  # semantic checks of what parsed, in one pass
-        semantic = [e for e in semantic_errors(doc, exc, _data_path, semantic_checks)
-                    if (e.line, e.col) not in seen]
+        semantic = [
+            e for e in semantic_errors(doc, exc, _data_path, semantic_checks) if (e.line, e.col) not in seen
+        ]
         raise SpecFailure(structural + sorted(semantic)) from None
     checked = CheckedSpec(spec=spec, doc=doc)
     problems = semantic_checks(checked)
@@ -78,8 +85,9 @@ def _map_pydantic(exc: ValidationError, doc: Document) -> list[SpecError]:
         if key in out and branch:
             prev = out[key]
             if spec_err.message not in prev.message:
-                out[key] = SpecError(prev.file, prev.line, prev.col,
-                                     f"{prev.message}; or {spec_err.message}", prev.hint)
+                out[key] = SpecError(
+                    prev.file, prev.line, prev.col, f"{prev.message}; or {spec_err.message}", prev.hint
+                )
             continue
         out.setdefault(key, spec_err)
     return list(out.values())
@@ -126,23 +134,23 @@ def _convert(err: dict, path: tuple, doc: Document, branch: bool) -> SpecError:
         return src.error(path, message, hint, at_key=True)
     if kind == "missing":
         parent = path[:-1]
-        return src.error(parent, f"missing required key {path[-1]!r}",
-                         f"add `{path[-1]}: ...` here", at_key=True)
+        return src.error(
+            parent, f"missing required key {path[-1]!r}", f"add `{path[-1]}: ...` here", at_key=True
+        )
     if kind == "perfspec":
         return src.error(path, ctx.get("message", err["msg"]), ctx.get("hint", ""))
     if kind == "literal_error":
         expected = ctx.get("expected", "")
         if path == ("version",):
-            return src.error(path, f"unsupported spec version {err.get('input')!r}",
-                             "write `version: 1`")
-        return src.error(path, f"{err.get('input')!r} is not allowed here",
-                         f"use one of {expected}")
+            return src.error(path, f"unsupported spec version {err.get('input')!r}", "write `version: 1`")
+        return src.error(path, f"{err.get('input')!r} is not allowed here", f"use one of {expected}")
     if kind == "string_pattern_mismatch":
         what, hint = PATTERN_NAMES.get(ctx.get("pattern", ""), ("text of the required form", ""))
         at_key = err["loc"][-1] == "[key]"
         shown = err.get("input")
-        return src.error(path, f"{shown!r} is not {what}", hint or f"match {ctx.get('pattern')}",
-                         at_key=at_key)
+        return src.error(
+            path, f"{shown!r} is not {what}", hint or f"match {ctx.get('pattern')}", at_key=at_key
+        )
     hint = _HINTS.get(kind, "")
     if "gt" in ctx:
         hint = f"use a value greater than {ctx['gt']}"

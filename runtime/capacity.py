@@ -57,8 +57,10 @@ class Result:
             return f"capacity below {self.above:g}/s: the first step failed"
         if self.above is None:
             return f"capacity at least {self.capacity:g}/s: the highest rate tried held ({self.stopped})"
-        return (f"capacity {self.capacity:g}/s (between {self.capacity:g}/s, which held, and "
-                f"{self.above:g}/s, which did not; {self.stopped})")
+        return (
+            f"capacity {self.capacity:g}/s (between {self.capacity:g}/s, which held, and "
+            f"{self.above:g}/s, which did not; {self.stopped})"
+        )
 
 
 def step_targets(targets: dict, names: list[str] | None, profile: str, warmup: float) -> dict:
@@ -82,8 +84,9 @@ def step_targets(targets: dict, names: list[str] | None, profile: str, warmup: f
     return {**targets, "profiles": profiles, "targets": chosen}
 
 
-def judge_step(rate: float, seconds: float, series: list[Series], meta: dict,
-               targets: dict) -> tuple[Step, list[Verdict]]:
+def judge_step(
+    rate: float, seconds: float, series: list[Series], meta: dict, targets: dict
+) -> tuple[Step, list[Verdict]]:
     verdicts = judge(targets, series, meta)
     held = bool(verdicts) and all(v.status != "fail" for v in verdicts)
     endpoints = {e for t in targets["targets"] for e in t["endpoints"]}
@@ -106,9 +109,15 @@ def judge_step(rate: float, seconds: float, series: list[Series], meta: dict,
     return step, verdicts
 
 
-def search(run_step: Callable[[float], Step], start: float, top: float, budget: float,
-           resolution: float = RESOLUTION, log: Callable[[str], None] = print,
-           clock: Callable[[], float] = time.monotonic) -> tuple[list[Step], float | None, float | None, str]:
+def search(
+    run_step: Callable[[float], Step],
+    start: float,
+    top: float,
+    budget: float,
+    resolution: float = RESOLUTION,
+    log: Callable[[str], None] = print,
+    clock: Callable[[], float] = time.monotonic,
+) -> tuple[list[Step], float | None, float | None, str]:
     """Double, then bisect. `run_step(rate)` runs and judges one step. Returns the steps, the
     highest rate that held, the lowest that failed, and why the search stopped. Ctrl-C ends it
     with what is known so far."""
@@ -192,46 +201,67 @@ class Chart:
     def axes(self) -> list[str]:
         w, h, left, right, top, bottom = self.w, self.h, self.left, self.right, self.top, self.bottom
         mid = (top + h - bottom) / 2
-        parts = [f'<line x1="{left}" y1="{h - bottom}" x2="{w - right}" y2="{h - bottom}" stroke="#333"/>',
-                 f'<line x1="{left}" y1="{top}" x2="{left}" y2="{h - bottom}" stroke="#333"/>',
-                 f'<line x1="{w - right}" y1="{top}" x2="{w - right}" y2="{h - bottom}" stroke="#999"/>']
+        parts = [
+            f'<line x1="{left}" y1="{h - bottom}" x2="{w - right}" y2="{h - bottom}" stroke="#333"/>',
+            f'<line x1="{left}" y1="{top}" x2="{left}" y2="{h - bottom}" stroke="#333"/>',
+            f'<line x1="{w - right}" y1="{top}" x2="{w - right}" y2="{h - bottom}" stroke="#999"/>',
+        ]
         for i in range(6):
             r, ms, pct = self.xmax * i / 5, self.ymax * i / 5, self.emax * i / 5
-            parts.append(f'<text x="{self.x(r):.1f}" y="{h - bottom + 16}" font-size="11" '
-                         f'text-anchor="middle">{r:.0f}</text>')
-            parts.append(f'<text x="{left - 6}" y="{self.y(ms) + 4:.1f}" font-size="11" '
-                         f'text-anchor="end">{ms:.0f}</text>')
-            parts.append(f'<text x="{w - right + 6}" y="{self.ye(pct) + 4:.1f}" '
-                         f'font-size="11">{pct:.1f}</text>')
-        parts.append(f'<text x="{(left + w - right) / 2}" y="{h - bottom + 32}" font-size="12" '
-                     'text-anchor="middle">arrival rate (requests/s)</text>')
-        parts.append(f'<text x="14" y="{mid}" font-size="12" text-anchor="middle" '
-                     f'transform="rotate(-90 14 {mid})">latency (ms)</text>')
-        parts.append(f'<text x="{w - 14}" y="{mid}" font-size="12" text-anchor="middle" '
-                     f'transform="rotate(90 {w - 14} {mid})">errors (%)</text>')
+            parts.append(
+                f'<text x="{self.x(r):.1f}" y="{h - bottom + 16}" font-size="11" '
+                f'text-anchor="middle">{r:.0f}</text>'
+            )
+            parts.append(
+                f'<text x="{left - 6}" y="{self.y(ms) + 4:.1f}" font-size="11" '
+                f'text-anchor="end">{ms:.0f}</text>'
+            )
+            parts.append(
+                f'<text x="{w - right + 6}" y="{self.ye(pct) + 4:.1f}" font-size="11">{pct:.1f}</text>'
+            )
+        parts.append(
+            f'<text x="{(left + w - right) / 2}" y="{h - bottom + 32}" font-size="12" '
+            'text-anchor="middle">arrival rate (requests/s)</text>'
+        )
+        parts.append(
+            f'<text x="14" y="{mid}" font-size="12" text-anchor="middle" '
+            f'transform="rotate(-90 14 {mid})">latency (ms)</text>'
+        )
+        parts.append(
+            f'<text x="{w - 14}" y="{mid}" font-size="12" text-anchor="middle" '
+            f'transform="rotate(90 {w - 14} {mid})">errors (%)</text>'
+        )
         return parts
 
     def legend(self) -> list[str]:
         out = []
-        for i, (label, colour) in enumerate((("p95", "#1f77b4"), ("p99", "#9467bd"), ("errors", "#d62728"),
-                                             ("capacity", "#2ca02c"))):
+        for i, (label, colour) in enumerate(
+            (("p95", "#1f77b4"), ("p99", "#9467bd"), ("errors", "#d62728"), ("capacity", "#2ca02c"))
+        ):
             lx = self.left + 10 + i * 90
-            out.append(f'<line x1="{lx}" y1="{self.h - 30}" x2="{lx + 18}" y2="{self.h - 30}" '
-                       f'stroke="{colour}" stroke-width="2"/><text x="{lx + 22}" y="{self.h - 26}" '
-                       f'font-size="11">{label}</text>')
+            out.append(
+                f'<line x1="{lx}" y1="{self.h - 30}" x2="{lx + 18}" y2="{self.h - 30}" '
+                f'stroke="{colour}" stroke-width="2"/><text x="{lx + 22}" y="{self.h - 26}" '
+                f'font-size="11">{label}</text>'
+            )
         return out
 
     def hline(self, y: float, colour: str, dash: str, label: str = "") -> str:
         text = f'<text x="{self.left + 4}" y="{y - 4:.1f}" font-size="11" fill="{colour}">{label}</text>'
-        return (f'<line x1="{self.left}" y1="{y:.1f}" x2="{self.w - self.right}" y2="{y:.1f}" '
-                f'stroke="{colour}" stroke-dasharray="{dash}"/>' + (text if label else ""))
+        return (
+            f'<line x1="{self.left}" y1="{y:.1f}" x2="{self.w - self.right}" y2="{y:.1f}" '
+            f'stroke="{colour}" stroke-dasharray="{dash}"/>' + (text if label else "")
+        )
 
 
 def _polyline(points: list[tuple[float, float]], colour: str, dots: bool = True) -> list[str]:
     if not points:
         return []
-    out = [f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="'
-           + " ".join(f"{a:.1f},{b:.1f}" for a, b in points) + '"/>']
+    out = [
+        f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="'
+        + " ".join(f"{a:.1f},{b:.1f}" for a, b in points)
+        + '"/>'
+    ]
     circles = [f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3" fill="{colour}"/>' for a, b in points]
     return out + (circles if dots else [])
 
@@ -241,30 +271,51 @@ def plot(result: Result) -> str:
     dashed lines, the capacity marked, each step's verdict as a square on the axis."""
     steps = sorted(result.steps, key=lambda s: s.rate)
     lat = [v for s in steps for v in (s.p95, s.p99) if v is not None] + [
-        v for k, v in result.bounds.items() if k != "error_rate"]
+        v for k, v in result.bounds.items() if k != "error_rate"
+    ]
     errors = [s.error_rate or 0 for s in steps] + [result.bounds.get("error_rate", 0), 0.01]
-    c = Chart(max((s.rate for s in steps), default=1) * 1.05, max(lat or [0.001]) * 1000 * 1.1,
-              max(errors) * 100 * 1.1)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{c.w}" height="{c.h}" role="img" '
-             'aria-label="latency and errors by arrival rate">', *c.axes()]
+    c = Chart(
+        max((s.rate for s in steps), default=1) * 1.05,
+        max(lat or [0.001]) * 1000 * 1.1,
+        max(errors) * 100 * 1.1,
+    )
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{c.w}" height="{c.h}" role="img" '
+        'aria-label="latency and errors by arrival rate">',
+        *c.axes(),
+    ]
     for key, colour in (("p95", "#1f77b4"), ("p99", "#9467bd")):
-        parts += _polyline([(c.x(s.rate), c.y(getattr(s, key) * 1000)) for s in steps
-                            if getattr(s, key) is not None], colour)
+        parts += _polyline(
+            [(c.x(s.rate), c.y(getattr(s, key) * 1000)) for s in steps if getattr(s, key) is not None], colour
+        )
         if key in result.bounds:
-            parts.append(c.hline(c.y(result.bounds[key] * 1000), colour, "6 4",
-                                 f"{key} bound {result.bounds[key] * 1000:g}ms"))
-    parts += _polyline([(c.x(s.rate), c.ye((s.error_rate or 0) * 100)) for s in steps
-                        if s.error_rate is not None], "#d62728", dots=False)
+            parts.append(
+                c.hline(
+                    c.y(result.bounds[key] * 1000),
+                    colour,
+                    "6 4",
+                    f"{key} bound {result.bounds[key] * 1000:g}ms",
+                )
+            )
+    parts += _polyline(
+        [(c.x(s.rate), c.ye((s.error_rate or 0) * 100)) for s in steps if s.error_rate is not None],
+        "#d62728",
+        dots=False,
+    )
     if "error_rate" in result.bounds:
         parts.append(c.hline(c.ye(result.bounds["error_rate"] * 100), "#d62728", "2 3"))
     if result.capacity is not None:
         cx = c.x(result.capacity)
-        parts.append(f'<line x1="{cx:.1f}" y1="{c.top}" x2="{cx:.1f}" y2="{c.h - c.bottom}" stroke="#2ca02c" '
-                     f'stroke-width="2"/><text x="{cx + 4:.1f}" y="{c.top + 12}" font-size="12" '
-                     f'fill="#2ca02c">capacity {result.capacity:g}/s</text>')
+        parts.append(
+            f'<line x1="{cx:.1f}" y1="{c.top}" x2="{cx:.1f}" y2="{c.h - c.bottom}" stroke="#2ca02c" '
+            f'stroke-width="2"/><text x="{cx + 4:.1f}" y="{c.top + 12}" font-size="12" '
+            f'fill="#2ca02c">capacity {result.capacity:g}/s</text>'
+        )
     for s in steps:
-        parts.append(f'<rect x="{c.x(s.rate) - 3:.1f}" y="{c.h - c.bottom - 3}" width="6" height="6" '
-                     f'fill="{"#2ca02c" if s.held else "#d62728"}"/>')
+        parts.append(
+            f'<rect x="{c.x(s.rate) - 3:.1f}" y="{c.h - c.bottom - 3}" width="6" height="6" '
+            f'fill="{"#2ca02c" if s.held else "#d62728"}"/>'
+        )
     return "".join([*parts, *c.legend(), "</svg>"])
 
 
@@ -275,14 +326,19 @@ def html_page(result: Result) -> str:
         f"<td>{'' if s.p95 is None else f'{s.p95 * 1000:.1f}ms'}</td>"
         f"<td>{'' if s.p99 is None else f'{s.p99 * 1000:.1f}ms'}</td>"
         f"<td>{'' if s.error_rate is None else f'{s.error_rate * 100:.2f}%'}</td><td>{s.dropped}</td>"
-        f"<td>{html.escape('; '.join(s.why))}</td></tr>" for s in result.steps)
-    return ("<!doctype html><html><head><meta charset='utf-8'><title>perfspec capacity: "
-            f"{html.escape(result.spec)}</title><style>body{{font-family:sans-serif;margin:2em}}"
-            "td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}</style></head><body>"
-            f"<h1>Capacity of {html.escape(result.profile)}</h1><p>{html.escape(result.summary())}</p>"
-            f"<p>targets: {html.escape(', '.join(result.targets))}</p>" + plot(result)
-            + "<table><tr><th>rate</th><th>verdict</th><th>p95</th><th>p99</th><th>errors</th>"
-            f"<th>dropped</th><th>why</th></tr>{rows}</table></body></html>\n")
+        f"<td>{html.escape('; '.join(s.why))}</td></tr>"
+        for s in result.steps
+    )
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>perfspec capacity: "
+        f"{html.escape(result.spec)}</title><style>body{{font-family:sans-serif;margin:2em}}"
+        "td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}</style></head><body>"
+        f"<h1>Capacity of {html.escape(result.profile)}</h1><p>{html.escape(result.summary())}</p>"
+        f"<p>targets: {html.escape(', '.join(result.targets))}</p>"
+        + plot(result)
+        + "<table><tr><th>rate</th><th>verdict</th><th>p95</th><th>p99</th><th>errors</th>"
+        f"<th>dropped</th><th>why</th></tr>{rows}</table></body></html>\n"
+    )
 
 
 def bounds_of(targets: dict) -> dict[str, float]:

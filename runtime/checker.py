@@ -23,8 +23,13 @@ from .verdict import QUANTILES, STAT_UNITS, StatVerdict, Verdict, clock, holds, 
 __all__ = ["Verdict", "StatVerdict", "judge", "merge", "read_results", "shown", "exit_code"]
 
 
-def judge(targets: dict, series: list[Series], meta: dict | None = None,
-          base: Path | None = None, baseline: list[Series] | None = None) -> list[Verdict]:
+def judge(
+    targets: dict,
+    series: list[Series],
+    meta: dict | None = None,
+    base: Path | None = None,
+    baseline: list[Series] | None = None,
+) -> list[Verdict]:
     """Every target's verdict. `baseline`: the series of the run regression targets compare to."""
     meta = meta or {}
     targets = check_targets(targets)
@@ -33,10 +38,14 @@ def judge(targets: dict, series: list[Series], meta: dict | None = None,
         v = Verdict(t["name"], "pass", t["line"], targets["spec"], 0)
         if meta.get("on_demo") and t.get("demo") is False:
             v.status = "warn"  # never a pass: it was not judged
-            v.reasons.append("not judged: the spec marks this target `demo: false` and the run used "
-                             "the embedded demo target")
-            v.stats = [StatVerdict(st["stat"], st["text"], st["severity"], None, "", False, st["line"])
-                       for st in t["stats"]]
+            v.reasons.append(
+                "not judged: the spec marks this target `demo: false` and the run used "
+                "the embedded demo target"
+            )
+            v.stats = [
+                StatVerdict(st["stat"], st["text"], st["severity"], None, "", False, st["line"])
+                for st in t["stats"]
+            ]
         elif t["kind"] == "measured":
             now = judge_measured(t, series, v, targets, meta)
             not_judged = now is None and v.status == "warn"  # another profile's target
@@ -72,8 +81,18 @@ def judge_server_side(t: dict, v: Verdict, evidence: dict | None) -> None:
             values = [row["value"] for row in got.get("values") or []]
             value = values[0] if len(values) == 1 else None
             ok = value is not None and holds(st["op"], value, st["value"])
-            v.server.append(StatVerdict(f"server {st['stat']}", st["text"], st["severity"], value,
-                                        STAT_UNITS.get(st["stat"], ""), ok, st["line"], f"during {tool}"))
+            v.server.append(
+                StatVerdict(
+                    f"server {st['stat']}",
+                    st["text"],
+                    st["severity"],
+                    value,
+                    STAT_UNITS.get(st["stat"], ""),
+                    ok,
+                    st["line"],
+                    f"during {tool}",
+                )
+            )
             if got.get("error"):
                 v.reasons.append(f"server-side {st['stat']} ({tool}): {got['error']}")
             elif value is not None and st["stat"] in QUANTILES and buckets:
@@ -97,8 +116,9 @@ def alerts_during_run(t: dict, v: Verdict, evidence: dict | None) -> None:
         if "firing_at" in a:
             v.reasons.append(f"alert {a['alert']} fired at +{clock(a['firing_at'])} of the run")
         elif "pending_at" in a:
-            v.reasons.append(f"alert {a['alert']} was pending from +{clock(a['pending_at'])} (not long "
-                             "enough to fire)")
+            v.reasons.append(
+                f"alert {a['alert']} was pending from +{clock(a['pending_at'])} (not long enough to fire)"
+            )
 
 
 def judge_regression(t: dict, now: Series | None, baseline: list[Series] | None, v: Verdict) -> None:
@@ -109,8 +129,11 @@ def judge_regression(t: dict, now: Series | None, baseline: list[Series] | None,
     then = merge(before) if before and sum(s.count for s in before) else None
     if then is None:
         v.status = "fail"
-        v.reasons.append("no baseline samples for " + (v.selector or "the selection") + (
-            ": pass the baseline run with --baseline" if baseline is None else " in the baseline run"))
+        v.reasons.append(
+            "no baseline samples for "
+            + (v.selector or "the selection")
+            + (": pass the baseline run with --baseline" if baseline is None else " in the baseline run")
+        )
     for stat, rule in sorted(rules.items()):
         change = None
         if now is not None and then is not None:
@@ -151,16 +174,19 @@ def judge_scaling(t: dict, series: list[Series], v: Verdict, targets: dict) -> N
         judged = True
         ratio = per_user[1] / per_user[0]
         ok = holds(rule["op"], ratio, rule["value"])
-        v.stats.append(StatVerdict(f"{tool} throughput per user", rule["text"], "fail", ratio, "x", ok,
-                                   t["line"]))
+        v.stats.append(
+            StatVerdict(f"{tool} throughput per user", rule["text"], "fail", ratio, "x", ok, t["line"])
+        )
         v.reasons.append(f"{tool}: {per_user[0]:.3f}/s per user at {a}, {per_user[1]:.3f}/s at {b}")
         if not ok:
             v.status = "fail"
     if not judged:
         have = sorted({s.profile or "?" for s in series if s.kind == "http"})
         v.status = "fail"
-        v.reasons = [f"no samples: a scaling target needs one tool's runs of both profiles {a} and {b}; "
-                     f"these results hold {', '.join(have) or 'no HTTP runs'}"]
+        v.reasons = [
+            f"no samples: a scaling target needs one tool's runs of both profiles {a} and {b}; "
+            f"these results hold {', '.join(have) or 'no HTTP runs'}"
+        ]
 
 
 def judge_external(t: dict, v: Verdict, base: Path, evidence: dict | None = None) -> None:
@@ -201,8 +227,10 @@ def judge_promql(t: dict, v: Verdict, evidence: dict | None) -> None:
     unit = {"percent": "ratio", "duration": "s", "rate": "/s"}.get(extra.get("unit", ""), "")
     if got is None:
         v.status = "fail"
-        v.reasons = [f"no samples: no Prometheus was queried for {query!r}; pass --prometheus URL or "
-                     "set PROMETHEUS_URL (on the demo target `perfspec run` starts one)"]
+        v.reasons = [
+            f"no samples: no Prometheus was queried for {query!r}; pass --prometheus URL or "
+            "set PROMETHEUS_URL (on the demo target `perfspec run` starts one)"
+        ]
         v.stats.append(StatVerdict(name, extra["text"], "fail", None, unit, False, t["line"]))
         return
     if got.get("error"):
@@ -219,8 +247,17 @@ def judge_promql(t: dict, v: Verdict, evidence: dict | None) -> None:
     for row in rows:
         labels = ", ".join(f"{k}={val}" for k, val in sorted(row["labels"].items()))
         ok = holds(extra["op"], row["value"], extra["value"])
-        v.stats.append(StatVerdict(name + (f"{{{labels}}}" if labels else ""), extra["text"], "fail",
-                                   row["value"], unit, ok, t["line"]))
+        v.stats.append(
+            StatVerdict(
+                name + (f"{{{labels}}}" if labels else ""),
+                extra["text"],
+                "fail",
+                row["value"],
+                unit,
+                ok,
+                t["line"],
+            )
+        )
     v.status = "pass" if all(s.ok for s in v.stats) else "fail"
     v.reasons.append(f"query: {query}")
 
@@ -273,8 +310,11 @@ def read_results(paths: list[Path], allow_partial: bool = False) -> tuple[list[S
     for f in files:
         digest = _digest(f)
         if digest in seen:  # a copied shard would count every request twice
-            raise ResultError(str(f), f"has the same content as {seen[digest]}: a result counted "
-                              "twice would double its throughput; remove the copy")
+            raise ResultError(
+                str(f),
+                f"has the same content as {seen[digest]}: a result counted "
+                "twice would double its throughput; remove the copy",
+            )
         seen[digest] = f
         found = read_file(f, lossy=allow_partial)
         lost = next((s.extra["lost_lines"] for s in found if s.extra.get("lost_lines")), None)
@@ -284,13 +324,18 @@ def read_results(paths: list[Path], allow_partial: bool = False) -> tuple[list[S
             if s.extra.get("aborted"):
                 meta["aborted"][s.tool] = s.extra["aborted"]
         first = next((s for s in found if s.extra.get("stopped_users")), None)  # every series has it
-        for reason, n in (first.extra["stopped_users"].items() if first else ()):
+        for reason, n in first.extra["stopped_users"].items() if first else ():
             by_tool = meta["stopped"].setdefault(first.tool, {})
             by_tool[reason] = by_tool.get(reason, 0) + n
         k6 = [s for s in found if s.tool == "k6"]
         if k6:
-            meta["k6"].append({"file": str(f), "profile": k6[0].profile,
-                               "dropped_iterations": int(k6[0].extra.get("dropped_iterations", 0)),
-                               "requests": sum(s.count for s in k6)})
+            meta["k6"].append(
+                {
+                    "file": str(f),
+                    "profile": k6[0].profile,
+                    "dropped_iterations": int(k6[0].extra.get("dropped_iterations", 0)),
+                    "requests": sum(s.count for s in k6),
+                }
+            )
         series += found
     return series, meta

@@ -19,20 +19,34 @@ def coarse(chosen: list[Series], v: Verdict) -> tuple[bool, bool]:
     res = max((float(s.extra.get("resolution") or 0) for s in chosen), default=0.0)
     if not res:
         return False, False
-    lost = {s.file: (s.extra["missing_requests"], s.extra.get("k6_counted") or 0) for s in chosen
-            if s.extra.get("missing_requests")}
+    lost = {
+        s.file: (s.extra["missing_requests"], s.extra.get("k6_counted") or 0)
+        for s in chosen
+        if s.extra.get("missing_requests")
+    }
     for missing, counted in lost.values():  # said always; a warning past 0.1% of the requests
-        v.reasons.append(f"k6 counted {counted:,} requests but {missing:,} never reached Prometheus (its "
-                         "remote-write output's last push): judged on the rest")
-    v.reasons.append(f"latencies from k6's native histograms, each within +-{res:.1%} "
-                     "(`--k6-output ndjson` keeps 3 significant digits)")
+        v.reasons.append(
+            f"k6 counted {counted:,} requests but {missing:,} never reached Prometheus (its "
+            "remote-write output's last push): judged on the rest"
+        )
+    v.reasons.append(
+        f"latencies from k6's native histograms, each within +-{res:.1%} "
+        "(`--k6-output ndjson` keeps 3 significant digits)"
+    )
     warned = any(missing > 0.001 * counted for missing, counted in lost.values())
     for st in v.stats:
-        if st.ok and st.unit == "s" and st.measured is not None and st.limit and \
-                abs(st.measured - st.limit) <= res * st.limit:
+        if (
+            st.ok
+            and st.unit == "s"
+            and st.measured is not None
+            and st.limit
+            and abs(st.measured - st.limit) <= res * st.limit
+        ):
             warned = True
-            v.reasons.append(f"{st.stat} {st.shown()} is within +-{res:.1%} of its bound: too close to "
-                             "call at this resolution")
+            v.reasons.append(
+                f"{st.stat} {st.shown()} is within +-{res:.1%} of its bound: too close to "
+                "call at this resolution"
+            )
     return False, warned
 
 
@@ -42,8 +56,10 @@ def on_stop_note(t: dict, series: list[Series], v: Verdict) -> None:
     iteration number."""
     k6 = [s for s in series if s.kind == "http" and s.tool == "k6"]
     if t.get("not_in_k6") and k6:
-        v.reasons.append(f"k6 ran no call of {', '.join(t['not_in_k6'])}: on_stop only, and k6 has no "
-                         "per-user teardown (Locust runs it)")
+        v.reasons.append(
+            f"k6 ran no call of {', '.join(t['not_in_k6'])}: on_stop only, and k6 has no "
+            "per-user teardown (Locust runs it)"
+        )
     for profile in sorted({s.profile for s in k6 if s.profile in (t.get("k6_rows") or {})}):
         v.reasons += t["k6_rows"][profile]
 
@@ -51,8 +67,11 @@ def on_stop_note(t: dict, series: list[Series], v: Verdict) -> None:
 def stopped_users(meta: dict) -> list[str]:
     """Users that stopped because a call of their on_start failed, per tool and cause."""
     stopped = sorted(meta.get("stopped", {}).items())
-    return [f"{tool}: {n} user{'s' if n != 1 else ''} stopped: {reason}"
-            for tool, causes in stopped for reason, n in sorted(causes.items())]
+    return [
+        f"{tool}: {n} user{'s' if n != 1 else ''} stopped: {reason}"
+        for tool, causes in stopped
+        for reason, n in sorted(causes.items())
+    ]
 
 
 def failed_calls(t: dict, merged: Series, v: Verdict) -> tuple[bool, bool]:
@@ -86,8 +105,10 @@ def incomplete(chosen: list[Series], v: Verdict, meta: dict, http: bool) -> tupl
             v.reasons.append(f"{tool} did not finish ({why}): judged on partial results (--allow-partial)")
         elif any(s.tool == tool for s in chosen):
             failed = True  # a CI gate must not go green on a broken run
-            v.reasons.append(f"{tool} did not finish ({why}): a partial run fails (--allow-partial "
-                             "judges what it measured, at best as warn)")
+            v.reasons.append(
+                f"{tool} did not finish ({why}): a partial run fails (--allow-partial "
+                "judges what it measured, at best as warn)"
+            )
     for file, lines in sorted(meta.get("lost", {}).items()):
         if any(s.file == file for s in chosen):
             warned = True
@@ -97,12 +118,15 @@ def incomplete(chosen: list[Series], v: Verdict, meta: dict, http: bool) -> tupl
         if http and tool in ("locust", "k6") and tool not in measured_by:
             if meta.get("allow_partial"):
                 warned = True
-                v.reasons.append(f"{tool} {why}: judged on {', '.join(sorted(measured_by))} alone "
-                                 "(--allow-partial)")
+                v.reasons.append(
+                    f"{tool} {why}: judged on {', '.join(sorted(measured_by))} alone (--allow-partial)"
+                )
             else:  # half the evidence the run promised is not there: a CI gate must not go green
                 failed = True
-                v.reasons.append(f"{tool} {why}: a run missing a tool's results fails (--allow-partial "
-                                 f"judges {', '.join(sorted(measured_by))} alone, at best as warn)")
+                v.reasons.append(
+                    f"{tool} {why}: a run missing a tool's results fails (--allow-partial "
+                    f"judges {', '.join(sorted(measured_by))} alone, at best as warn)"
+                )
     return failed, warned
 
 

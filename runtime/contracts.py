@@ -96,8 +96,10 @@ def check_targets(data: dict) -> TargetsFile:
     """targets.json as the checker reads it; a file of another format is refused by name."""
     found = data.get("format", TARGETS_FORMAT)  # hand-made test data may leave it out
     if found != TARGETS_FORMAT:
-        raise ValueError(f"targets file format {found!r} is not {TARGETS_FORMAT!r}: rebuild with this "
-                         "perfspec (perfspec build)")
+        raise ValueError(
+            f"targets file format {found!r} is not {TARGETS_FORMAT!r}: rebuild with this "
+            "perfspec (perfspec build)"
+        )
     return data  # type: ignore[return-value]
 
 

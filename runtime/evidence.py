@@ -25,8 +25,10 @@ from typing import Any
 from .results import ResultError, Series
 
 MANIFEST_FORMAT = "perfspec-run/1"
-UNVERIFIED = ("unverified evidence: no manifest.json of a perfspec run beside these results, so "
-              "nothing shows they come from one run of this spec")
+UNVERIFIED = (
+    "unverified evidence: no manifest.json of a perfspec run beside these results, so "
+    "nothing shows they come from one run of this spec"
+)
 SLACK = 2.0  # seconds: a tool's clock and the runner's, file times rounded
 # the exit codes of a tool that ran to its end: k6's 99 (a threshold crossed) and 108 (the script
 # stopped the test: perfspec's abort rule, a failed http.setup; its results say why)
@@ -76,10 +78,21 @@ def load_manifest(path: Path) -> dict:
     if not isinstance(data, dict):
         raise ResultError(where, "is not a run manifest (not a JSON object)")
     if data.get("format") != MANIFEST_FORMAT:
-        raise ResultError(where, f"format {data.get('format')!r} is not {MANIFEST_FORMAT!r}: written by "
-                          "another perfspec, or not a manifest")
-    for key, kind in (("run_id", str), ("spec", str), ("spec_sha256", str), ("started", (int, float)),
-                      ("ended", (int, float)), ("exit", dict), ("files", dict), ("partial", bool)):
+        raise ResultError(
+            where,
+            f"format {data.get('format')!r} is not {MANIFEST_FORMAT!r}: written by "
+            "another perfspec, or not a manifest",
+        )
+    for key, kind in (
+        ("run_id", str),
+        ("spec", str),
+        ("spec_sha256", str),
+        ("started", (int, float)),
+        ("ended", (int, float)),
+        ("exit", dict),
+        ("files", dict),
+        ("partial", bool),
+    ):
         if not isinstance(data.get(key), kind):
             raise ResultError(where, f"`{key}` is missing or of the wrong type")
     return data
@@ -94,16 +107,21 @@ def verify_run(manifest_path: Path, files: list[Path], spec: Path) -> dict:
     if Path(m["spec"]).name != spec.name:
         problems.append(f"{where}: the run is of {m['spec']}, not {spec}")
     elif m["spec_sha256"] != sha256(spec):
-        problems.append(f"{where}: the run was made with another version of {spec} (SHA-256 "
-                        f"{m['spec_sha256'][:12]}..., the file now {sha256(spec)[:12]}...); check it "
-                        "with the spec it ran, or run again")
+        problems.append(
+            f"{where}: the run was made with another version of {spec} (SHA-256 "
+            f"{m['spec_sha256'][:12]}..., the file now {sha256(spec)[:12]}...); check it "
+            "with the spec it ran, or run again"
+        )
     if m["ended"] < m["started"]:
         problems.append(f"{where}: the run ended before it started")
     partial_tools = m.get("partial_tools") if isinstance(m.get("partial_tools"), dict) else {}
     for tool, info in sorted(m["exit"].items()):
         code = info.get("code") if isinstance(info, dict) else None
-        if (not isinstance(code, int) or code not in FINISHED.get(tool, (0, 1))) and not m["partial"] \
-                and tool not in partial_tools:
+        if (
+            (not isinstance(code, int) or code not in FINISHED.get(tool, (0, 1)))
+            and not m["partial"]
+            and tool not in partial_tools
+        ):
             problems.append(f"{where}: {tool} exited {code} but the run is not marked partial")
     problems += _files(m, manifest_path.parent / "results", files)
     if problems:
@@ -124,17 +142,23 @@ def _files(m: dict, results: Path, files: list[Path]) -> list[str]:
             continue
         entry = listed.get(rel)
         if not isinstance(entry, dict):
-            problems.append(f"{f}: not among the result files the run wrote (manifest.json lists "
-                            f"{len(listed)}): a copy, or another run's")
+            problems.append(
+                f"{f}: not among the result files the run wrote (manifest.json lists "
+                f"{len(listed)}): a copy, or another run's"
+            )
             continue
         if entry.get("bytes") != f.stat().st_size or entry.get("sha256") != sha256(f):
-            problems.append(f"{f}: changed after the run (its size or SHA-256 is not what manifest.json "
-                            "lists)")
+            problems.append(
+                f"{f}: changed after the run (its size or SHA-256 is not what manifest.json lists)"
+            )
             continue
         if f.suffix == ".json":
             problems += _identity(f, m)
-    names = {f.resolve().relative_to(results.resolve()).as_posix() for f in files
-             if f.resolve().is_relative_to(results.resolve())}
+    names = {
+        f.resolve().relative_to(results.resolve()).as_posix()
+        for f in files
+        if f.resolve().is_relative_to(results.resolve())
+    }
     for rel in sorted(set(listed) - names):
         if any(Path(rel).match(pattern) for pattern in RESULT_PATTERNS):
             problems.append(f"{results / rel}: listed in manifest.json but missing")
@@ -153,15 +177,18 @@ def _identity(f: Path, m: dict) -> list[str]:
         if data.get("run") != m["run_id"]:
             out.append(f"{f}: written by run {data.get('run')!r}, not this run ({m['run_id']})")
         if data.get("spec_sha256") != m["spec_sha256"]:
-            out.append(f"{f}: measured another version of the spec (SHA-256 "
-                       f"{str(data.get('spec_sha256'))[:12]}...)")
+            out.append(
+                f"{f}: measured another version of the spec (SHA-256 {str(data.get('spec_sha256'))[:12]}...)"
+            )
     if data.get("spec") is not None and Path(str(data["spec"])).name != Path(m["spec"]).name:
         out.append(f"{f}: names spec {data['spec']}, the run is of {m['spec']}")
     for key in ("started", "ended"):
         t = data.get(key)
         if isinstance(t, int | float) and not m["started"] - SLACK <= t <= m["ended"] + SLACK:
-            out.append(f"{f}: `{key}` lies outside the run's window (its manifest: {m['started']:.0f} to "
-                       f"{m['ended']:.0f})")
+            out.append(
+                f"{f}: `{key}` lies outside the run's window (its manifest: {m['started']:.0f} to "
+                f"{m['ended']:.0f})"
+            )
     return out
 
 
@@ -179,13 +206,19 @@ def consistency(series: list[Series], expected: dict[str, list[int]] | None = No
         if timed > s.count:
             problems.append(f"{what}: the histogram holds {timed} calls, the count says {s.count}")
         elif s.count - timed > s.failures:
-            problems.append(f"{what}: {s.count} calls but the histogram holds {timed}, and only a failed "
-                            f"call can lack a latency ({s.failures} failed)")
-        if s.timeline and (sum(c for _, c, _, _ in s.timeline), sum(f for _, _, f, _ in s.timeline)) != \
-                (s.count, s.failures):
-            problems.append(f"{what}: the per-second slots hold {sum(c for _, c, _, _ in s.timeline)} calls "
-                            f"and {sum(f for _, _, f, _ in s.timeline)} failures, the totals {s.count} and "
-                            f"{s.failures}")
+            problems.append(
+                f"{what}: {s.count} calls but the histogram holds {timed}, and only a failed "
+                f"call can lack a latency ({s.failures} failed)"
+            )
+        if s.timeline and (sum(c for _, c, _, _ in s.timeline), sum(f for _, _, f, _ in s.timeline)) != (
+            s.count,
+            s.failures,
+        ):
+            problems.append(
+                f"{what}: the per-second slots hold {sum(c for _, c, _, _ in s.timeline)} calls "
+                f"and {sum(f for _, _, f, _ in s.timeline)} failures, the totals {s.count} and "
+                f"{s.failures}"
+            )
         if s.kind == "http":
             if sum(s.statuses.values()) > s.count:
                 problems.append(f"{what}: {sum(s.statuses.values())} statuses for {s.count} calls")
@@ -193,21 +226,28 @@ def consistency(series: list[Series], expected: dict[str, list[int]] | None = No
             if wanted:
                 unexpected = sum(n for code, n in s.statuses.items() if code not in wanted and code != "0")
                 if unexpected > s.failures:
-                    problems.append(f"{what}: {unexpected} answers with a status the spec does not expect "
-                                    f"(expected {', '.join(sorted(wanted))}), but {s.failures} failures")
+                    problems.append(
+                        f"{what}: {unexpected} answers with a status the spec does not expect "
+                        f"(expected {', '.join(sorted(wanted))}), but {s.failures} failures"
+                    )
             if s.errors and sum(s.errors.values()) != s.failures:
-                problems.append(f"{what}: failure causes add up to {sum(s.errors.values())}, the failures "
-                                f"to {s.failures}")
+                problems.append(
+                    f"{what}: failure causes add up to {sum(s.errors.values())}, the failures to {s.failures}"
+                )
         process = s.extra.get("process")
         if process:
             key = (s.tool, *process, s.name, s.workers)
             if shards.setdefault(key, s.file) != s.file:
-                problems.append(f"{s.file}: written by the same process as {shards[key]} "
-                                f"({s.tool} {process[0]} pid {process[1]}): a copy counted twice")
+                problems.append(
+                    f"{s.file}: written by the same process as {shards[key]} "
+                    f"({s.tool} {process[0]} pid {process[1]}): a copy counted twice"
+                )
     for file, mark in _fingerprints(series).items():
         if mark in prints:
-            problems.append(f"{file}: the same measurements as {prints[mark]}, whatever its times say: "
-                            "a copy counted twice")
+            problems.append(
+                f"{file}: the same measurements as {prints[mark]}, whatever its times say: "
+                "a copy counted twice"
+            )
         else:
             prints[mark] = file
     return sorted(set(problems), key=problems.index)
@@ -218,9 +258,18 @@ def _fingerprints(series: list[Series]) -> dict[str, str]:
     statuses, causes, histograms); only files of at least 10 calls (tiny runs may match)."""
     by_file: dict[str, list[Any]] = {}
     for s in series:
-        by_file.setdefault(s.file, []).append((s.tool, s.name, s.workers, s.count, s.failures,
-                                               sorted(s.statuses.items()), sorted(s.errors.items()),
-                                               s.histogram.to_pairs()))
+        by_file.setdefault(s.file, []).append(
+            (
+                s.tool,
+                s.name,
+                s.workers,
+                s.count,
+                s.failures,
+                sorted(s.statuses.items()),
+                sorted(s.errors.items()),
+                s.histogram.to_pairs(),
+            )
+        )
     out = {}
     for file, parts in by_file.items():
         if sum(p[3] for p in parts) >= 10:

@@ -39,8 +39,10 @@ def problem(folder: Path, name: str, must_exist: bool = True) -> str | None:
         return f"cannot be read: {exc.strerror}"
     roots = allowed_roots(folder)
     if not any(path == r or r in path.parents for r in roots):
-        return (f"{path} is outside the project folder {roots[0]} "
-                "(set PERFSPEC_ALLOW_PATHS to allow another folder)")
+        return (
+            f"{path} is outside the project folder {roots[0]} "
+            "(set PERFSPEC_ALLOW_PATHS to allow another folder)"
+        )
     try:
         st = path.stat()
     except FileNotFoundError:

@@ -49,9 +49,18 @@ def collect(root: Path, spec: str | None = None) -> list[Run]:
             continue
         if spec is not None and manifest.get("spec") != spec:
             continue
-        runs.append(Run(manifest_path.parent.name, float(manifest.get("started") or 0),
-                        str(manifest.get("spec")), manifest.get("profile"), manifest.get("commit"),
-                        manifest.get("note"), bool(manifest.get("partial")), verdicts))
+        runs.append(
+            Run(
+                manifest_path.parent.name,
+                float(manifest.get("started") or 0),
+                str(manifest.get("spec")),
+                manifest.get("profile"),
+                manifest.get("commit"),
+                manifest.get("note"),
+                bool(manifest.get("partial")),
+                verdicts,
+            )
+        )
     runs.sort(key=lambda r: (r.started, r.id))
     return runs
 
@@ -99,8 +108,12 @@ def table(runs: list[Run], targets: list[str] | None = None) -> tuple[list[str],
     for run in runs:
         by_name = {v.get("target"): v for v in run.verdicts}
         counts = {k: sum(v.get("status") == k for v in run.verdicts) for k in MARK}
-        row = [run.date, run.id, run.profile or "-",
-               f"{counts['pass']} pass, {counts['warn']} warn, {counts['fail']} fail"]
+        row = [
+            run.date,
+            run.id,
+            run.profile or "-",
+            f"{counts['pass']} pass, {counts['warn']} warn, {counts['fail']} fail",
+        ]
         for n in names:
             v = by_name.get(n)
             if v is None:
@@ -110,8 +123,15 @@ def table(runs: list[Run], targets: list[str] | None = None) -> tuple[list[str],
             value, unit, _ = headline(v)
             series[n].append(value)
             row.append(f"{shown(value, unit, 1)} {MARK.get(v.get('status'), '?')}")
-        notes = [x for x in (run.note, f"commit {run.commit}" if run.commit else None,
-                             "partial" if run.partial else None) if x]
+        notes = [
+            x
+            for x in (
+                run.note,
+                f"commit {run.commit}" if run.commit else None,
+                "partial" if run.partial else None,
+            )
+            if x
+        ]
         row.append("; ".join(notes) or "-")
         rows.append(row)
     trend = ["trend", "", "", ""]

@@ -77,9 +77,18 @@ class _Collected:
         self.scenarios: set[str] = set()
 
     def entry(self, name: str) -> dict:
-        return self.series.setdefault(name, {"count": 0, "failures": 0, "statuses": {}, "errors": {},
-                                             "histogram": Histogram(), "ttfb": Histogram(),
-                                             "seconds": {}})
+        return self.series.setdefault(
+            name,
+            {
+                "count": 0,
+                "failures": 0,
+                "statuses": {},
+                "errors": {},
+                "histogram": Histogram(),
+                "ttfb": Histogram(),
+                "seconds": {},
+            },
+        )
 
     def second(self, s: dict, t: float) -> list:
         return s["seconds"].setdefault(int(t), [0, 0, Histogram()])
@@ -119,8 +128,9 @@ class _Collected:
             status = str(labels.get("status", "0"))
             s["statuses"][status] = s["statuses"].get(status, 0) + added
             if labels.get("expected_response") == "false":
-                self.failed(s, slot, added, labels.get("error") or (f"HTTP {status}" if status != "0"
-                                                                    else "failed"))
+                self.failed(
+                    s, slot, added, labels.get("error") or (f"HTTP {status}" if status != "0" else "failed")
+                )
 
     def failed(self, s: dict, slot: list, n: int, cause: str) -> None:
         s["failures"] += n
@@ -156,18 +166,31 @@ class _Collected:
         series = {}
         for name, s in sorted(self.series.items()):
             series[name] = {
-                "count": s["count"], "failures": s["failures"], "statuses": s["statuses"],
-                "errors": s["errors"], "histogram": s["histogram"].to_pairs(),
+                "count": s["count"],
+                "failures": s["failures"],
+                "statuses": s["statuses"],
+                "errors": s["errors"],
+                "histogram": s["histogram"].to_pairs(),
                 "ttfb_histogram": s["ttfb"].to_pairs(),
-                "timeline": [[t - start, c, f, h.to_pairs()]
-                             for t, (c, f, h) in sorted(s["seconds"].items())],
+                "timeline": [
+                    [t - start, c, f, h.to_pairs()] for t, (c, f, h) in sorted(s["seconds"].items())
+                ],
             }
         chosen = profile or (next(iter(self.scenarios)) if len(self.scenarios) == 1 else None)
-        return {"format": "perfspec-results/1", "tool": "k6", "unit": "ns", "profile": chosen,
-                "started": float(start), "ended": self.end, "resolution": round(RESOLUTION, 4),
-                "source": "k6 experimental-prometheus-rw, native histograms",
-                "dropped_iterations": self.dropped, "aborted": self.aborted,
-                "stopped_users": self.stopped, "series": series}
+        return {
+            "format": "perfspec-results/1",
+            "tool": "k6",
+            "unit": "ns",
+            "profile": chosen,
+            "started": float(start),
+            "ended": self.end,
+            "resolution": round(RESOLUTION, 4),
+            "source": "k6 experimental-prometheus-rw, native histograms",
+            "dropped_iterations": self.dropped,
+            "aborted": self.aborted,
+            "stopped_users": self.stopped,
+            "series": series,
+        }
 
 
 def _raw(client: Client, metric: str, testid: str, seconds: float, at: float) -> list[dict]:
@@ -175,8 +198,9 @@ def _raw(client: Client, metric: str, testid: str, seconds: float, at: float) ->
     return client.raw(selector, at)
 
 
-def collect(url: str, testid: str, started: float, out: Path, profile: str | None = None,
-            settle: float = 10.0) -> dict:
+def collect(
+    url: str, testid: str, started: float, out: Path, profile: str | None = None, settle: float = 10.0
+) -> dict:
     """Read one run's k6 series back (waiting up to `settle` s for the last push) and write them
     to `out` as a per-second histogram result; returns the document."""
     client = Client(url, timeout=30)
@@ -191,8 +215,12 @@ def collect(url: str, testid: str, started: float, out: Path, profile: str | Non
                 if metric == "k6_http_req_waiting_seconds" and labels.get("ttfb") != "yes":
                     continue
                 got.histograms(labels, row.get("histograms") or [], ttfb=metric.endswith("waiting_seconds"))
-        for metric in ("k6_perfspec_failed_total", "k6_dropped_iterations_total", "k6_perfspec_aborted_total",
-                       "k6_perfspec_stopped_users_total"):
+        for metric in (
+            "k6_perfspec_failed_total",
+            "k6_dropped_iterations_total",
+            "k6_perfspec_aborted_total",
+            "k6_perfspec_stopped_users_total",
+        ):
             for row in _raw(client, metric, testid, window, at):
                 got.counter(metric, row.get("metric") or {}, row.get("values") or [])
         # the final push lands after k6 exits: wait until the totals stop growing

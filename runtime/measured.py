@@ -113,8 +113,14 @@ def judge_measured(t: dict, series: list[Series], v: Verdict, targets: dict, met
     what = ", ".join(t.get("endpoints") or t.get("queries") or []) or "nothing"
     v.selector = what
     ran = {s.profile for s in series if s.kind == "http"}
-    if not chosen and t.get("profile") and t.get("endpoints") and ran and None not in ran \
-            and t["profile"] not in ran:
+    if (
+        not chosen
+        and t.get("profile")
+        and t.get("endpoints")
+        and ran
+        and None not in ran
+        and t["profile"] not in ran
+    ):
         v.status = "warn"  # a target of another profile: this run did not attempt it
         v.reasons.append(
             f"not judged: the target is for profile {t['profile']}; these results are "
@@ -156,8 +162,11 @@ def judge_measured(t: dict, series: list[Series], v: Verdict, targets: dict, met
     for name, problem in problems:
         failed = True
         v.reasons.append(f"plan of {name}: {problem}")
-    for f2, w2 in (failed_calls(t, merged, v), run_conditions(t, chosen, merged, v, targets, meta),
-                   coarse(chosen, v)):
+    for f2, w2 in (
+        failed_calls(t, merged, v),
+        run_conditions(t, chosen, merged, v, targets, meta),
+        coarse(chosen, v),
+    ):
         failed, warned = failed or f2, warned or w2
     v.status = "fail" if failed else "warn" if warned else "pass"
     return merged

@@ -21,7 +21,6 @@ class PostgresUnavailable(RuntimeError):
     """Neither pgserver nor PostgreSQL binaries could start a server."""
 
 
-
 def _binaries() -> Path | None:
     found = shutil.which("initdb")
     if found:
@@ -42,20 +41,48 @@ def _initdb(bindir: Path) -> Iterator[str]:
         if not run_as:
             raise PostgresUnavailable("running as root without a postgres user")
     try:
-        subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(data), "-U", "postgres",
-                        "--auth=trust", "-E", "UTF8"], check=True, capture_output=True)
-        subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l",
-                        str(folder / "log"), "-o", f"-h 127.0.0.1 -p {port} -k {folder} "
-                        "-c fsync=off -c max_connections=300", "start"],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [
+                *run_as,
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            [
+                *run_as,
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-w",
+                "-l",
+                str(folder / "log"),
+                "-o",
+                f"-h 127.0.0.1 -p {port} -k {folder} -c fsync=off -c max_connections=300",
+                "start",
+            ],
+            check=True,
+            capture_output=True,
+        )
         with _reaped(str(folder)):
             yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     except subprocess.CalledProcessError as exc:
         raise PostgresUnavailable(exc.stderr.decode(errors="replace")[-500:]) from None
     finally:
         with contextlib.suppress(OSError, subprocess.SubprocessError):
-            subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
-                           capture_output=True, timeout=60)
+            subprocess.run(
+                [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
+                capture_output=True,
+                timeout=60,
+            )
         stop_server(str(folder))
 
 
@@ -93,10 +120,13 @@ def _pgserver() -> Iterator[str]:
 def _reaped(folder: str) -> Iterator[None]:
     """A watcher process that stops the server and removes its folder if this process dies
     without cleaning up (SIGKILL, OOM): no orphaned PostgreSQL, no folder left behind."""
-    watcher = subprocess.Popen([sys.executable, "-m", "perfspec.runtime.postgres", "--reap",
-                                str(os.getpid()), folder], stdin=subprocess.DEVNULL,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "perfspec.runtime.postgres", "--reap", str(os.getpid()), folder],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         yield
     finally:

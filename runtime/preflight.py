@@ -80,8 +80,10 @@ def check_hosts(hosts: list[HostCheck], mask) -> list[str]:
         if cause is not None:
             lines.append(f"{h.where}: error: host {h.name!r} ({mask(h.url)}): {cause}")
     if lines:
-        lines.append("  hint: start the service, set the host's environment variable to where it runs, "
-                     "or run on the embedded demo target with --demo (--no-preflight skips this check)")
+        lines.append(
+            "  hint: start the service, set the host's environment variable to where it runs, "
+            "or run on the embedded demo target with --demo (--no-preflight skips this check)"
+        )
     return lines
 
 
@@ -105,7 +107,9 @@ def check_database(dsn: str, where: str, mask, timeout: float = TIMEOUT) -> list
             cause = os.strerror(exc.errno).lower()  # "connection refused", as for the hosts
         else:
             cause = str(exc) or type(exc).__name__
-        return [f"{where}: error: database ({mask(dsn)}): {mask(cause)}",
-                "  hint: start the database, set its DSN variable, or run on a throwaway PostgreSQL "
-                "with --demo (--no-preflight skips this check)"]
+        return [
+            f"{where}: error: database ({mask(dsn)}): {mask(cause)}",
+            "  hint: start the database, set its DSN variable, or run on a throwaway PostgreSQL "
+            "with --demo (--no-preflight skips this check)",
+        ]
     return []

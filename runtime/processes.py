@@ -31,9 +31,18 @@ def worst(codes: list[int | None]) -> int:
     return 99 if 99 in known else 1 if 1 in known else 0
 
 
-def run_tool(name: str, cmds: list[tuple[list[str], dict]], manifest: dict, log, timeout: float,
-             logs: Path, display=None, watcher=None, stages: list | None = None,
-             unit: str = "users") -> None:
+def run_tool(
+    name: str,
+    cmds: list[tuple[list[str], dict]],
+    manifest: dict,
+    log,
+    timeout: float,
+    logs: Path,
+    display=None,
+    watcher=None,
+    stages: list | None = None,
+    unit: str = "users",
+) -> None:
     """Run one suite's processes and record its exit, window and log files in the manifest."""
     log(f"running {name} ..." + (f" ({len(cmds)} processes)" if len(cmds) > 1 else ""))
     started = time.time()
@@ -47,8 +56,9 @@ def run_tool(name: str, cmds: list[tuple[list[str], dict]], manifest: dict, log,
         try:
             for (cmd, env), path in zip(cmds, paths, strict=True):
                 handles.append(path.open("w", encoding="utf-8"))
-                procs.append(subprocess.Popen(cmd, env=env, stdout=handles[-1], stderr=subprocess.STDOUT,
-                                              text=True))
+                procs.append(
+                    subprocess.Popen(cmd, env=env, stdout=handles[-1], stderr=subprocess.STDOUT, text=True)
+                )
         except FileNotFoundError:
             for proc in procs:
                 stop(proc)
@@ -65,8 +75,11 @@ def run_tool(name: str, cmds: list[tuple[list[str], dict]], manifest: dict, log,
     if display is not None:
         display.finish(name, state if state != "done" else f"exit {code}")
     manifest["windows"][name] = [started, time.time()]
-    manifest["exit"][name] = {"code": code, "seconds": round(time.time() - started, 2),
-                              "logs": [p.name for p in paths]}
+    manifest["exit"][name] = {
+        "code": code,
+        "seconds": round(time.time() - started, 2),
+        "logs": [p.name for p in paths],
+    }
     seconds = time.time() - started
     log(f"  {name}: exit {code} in {seconds:.1f}s (log: {paths[0]})")
     if code not in (0, 1, 99):  # 1/99: the tool's own thresholds or errors; the checker judges
@@ -93,8 +106,9 @@ def observed(state: str, code: int | None, seconds: float, timeout: float, progr
     return f"exited with code {code} after {seconds:.1f}s"
 
 
-def wait(name: str, procs: list[subprocess.Popen], timeout: float, manifest: dict, started: float,
-         display) -> tuple[int, str]:
+def wait(
+    name: str, procs: list[subprocess.Popen], timeout: float, manifest: dict, started: float, display
+) -> tuple[int, str]:
     """(exit code, state) once every process ended or the timeout passed; Ctrl-C re-raised after
     the tools had their grace period."""
     state, deadline = "done", time.monotonic() + timeout
@@ -111,8 +125,9 @@ def wait(name: str, procs: list[subprocess.Popen], timeout: float, manifest: dic
     killed = sorted({-p.returncode for p in procs if p.returncode is not None and p.returncode < 0})
     if state == "done" and killed:  # died by a signal nobody here sent: results stop there
         manifest["partial"] = True
-        names = ", ".join(signal.Signals(k).name if k in signal.Signals._value2member_map_ else str(k)
-                          for k in killed)
+        names = ", ".join(
+            signal.Signals(k).name if k in signal.Signals._value2member_map_ else str(k) for k in killed
+        )
         manifest.setdefault("partial_tools", {})[name] = f"killed by {names}"
     for proc in procs:
         stop(proc)
@@ -137,7 +152,9 @@ def interrupted(name: str, procs: list[subprocess.Popen], manifest: dict, starte
         stop(proc)
     why = f"stopped by {SIGNALLED[-1]}" if SIGNALLED else "interrupted"
     manifest.setdefault("partial_tools", {})[name] = why
-    manifest["exit"][name] = {"code": worst([p.returncode for p in procs]),
-                              "seconds": round(time.time() - started, 2)}
+    manifest["exit"][name] = {
+        "code": worst([p.returncode for p in procs]),
+        "seconds": round(time.time() - started, 2),
+    }
     if display is not None:
         display.finish(name, "interrupted")

@@ -63,9 +63,12 @@ class LocustWatch:
         if not self.last:
             return {}
         p95 = self.last.get("p95_ms")
-        return {"load": f"{self.last.get('users', 0)} users", "rps": self.last.get("rps"),
-                "p95": f"{p95:.1f}ms" if p95 is not None else "-",
-                "errors": f"{self.last.get('failures', 0)}/{self.last.get('requests', 0)}"}
+        return {
+            "load": f"{self.last.get('users', 0)} users",
+            "rps": self.last.get("rps"),
+            "p95": f"{p95:.1f}ms" if p95 is not None else "-",
+            "errors": f"{self.last.get('failures', 0)}/{self.last.get('requests', 0)}",
+        }
 
 
 class K6Watch:
@@ -91,8 +94,12 @@ class K6Watch:
         for old in [s for s in self.seconds if s < full[-1] - 5]:
             del self.seconds[old]
         q = hist.quantile(0.95)
-        return {"load": f"{self.vus} VUs", "rps": count, "p95": f"{q / 1e6:.1f}ms" if q else "-",
-                "errors": f"{self.failures}/{self.requests}"}
+        return {
+            "load": f"{self.vus} VUs",
+            "rps": count,
+            "p95": f"{q / 1e6:.1f}ms" if q else "-",
+            "errors": f"{self.failures}/{self.requests}",
+        }
 
     def _read(self, shard: int, lines: list[str]) -> None:
         for line in lines:
@@ -167,8 +174,16 @@ class Display:
         for col in ("suite", "state", "elapsed", "stage", "load", "rps", "p95 (last s)", "errors"):
             table.add_column(col)
         for suite, r in self.rows.items():
-            table.add_row(suite, r.get("state", ""), r.get("elapsed", ""), r.get("stage", ""),
-                          r.get("load", ""), str(r.get("rps", "")), r.get("p95", ""), r.get("errors", ""))
+            table.add_row(
+                suite,
+                r.get("state", ""),
+                r.get("elapsed", ""),
+                r.get("stage", ""),
+                r.get("load", ""),
+                str(r.get("rps", "")),
+                r.get("p95", ""),
+                r.get("errors", ""),
+            )
         return table
 
     def _run(self) -> None:
@@ -190,9 +205,11 @@ class Display:
             if tens >= 1 and printed != (self.watch[0], tens):
                 printed = (self.watch[0], tens)
                 r = self.rows.get(self.watch[0], {})
-                self.plain_log(f"  {self.watch[0]}: {r.get('elapsed', '')} {r.get('stage', '')} "
-                               f"{r.get('load', '')} rps {r.get('rps', '-')} p95 {r.get('p95', '-')} "
-                               f"errors {r.get('errors', '-')}")
+                self.plain_log(
+                    f"  {self.watch[0]}: {r.get('elapsed', '')} {r.get('stage', '')} "
+                    f"{r.get('load', '')} rps {r.get('rps', '-')} p95 {r.get('p95', '-')} "
+                    f"errors {r.get('errors', '-')}"
+                )
 
     def __enter__(self) -> Display:
         self._thread = threading.Thread(target=self._run, daemon=True)

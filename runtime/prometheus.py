@@ -104,10 +104,14 @@ class Client:
         return result if isinstance(result, list) else []
 
     def query_range(self, expr: str, start: float, end: float, step: float) -> list[tuple[dict, list]]:
-        data = self._get("/api/v1/query_range", {"query": expr, "start": f"{start:.3f}",
-                                                 "end": f"{end:.3f}", "step": f"{step:g}"})
-        return [(row.get("metric") or {}, [(float(t), float(v)) for t, v in row.get("values") or []])
-                for row in data.get("result") or []]
+        data = self._get(
+            "/api/v1/query_range",
+            {"query": expr, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"},
+        )
+        return [
+            (row.get("metric") or {}, [(float(t), float(v)) for t, v in row.get("values") or []])
+            for row in data.get("result") or []
+        ]
 
     def rule_groups(self) -> list[str]:
         return [g.get("name", "") for g in self._get("/api/v1/rules", {}).get("groups") or []]
@@ -160,16 +164,29 @@ def _value(client: Client, expr: str, at: float) -> dict:
     return {"query": expr, "values": values}
 
 
-def collect(url: str, targets: dict, windows: dict[str, list[float]], at: float | None = None,
-            step: float | None = None, lag: float = 0.0) -> dict:
+def collect(
+    url: str,
+    targets: dict,
+    windows: dict[str, list[float]],
+    at: float | None = None,
+    step: float | None = None,
+    lag: float = 0.0,
+) -> dict:
     """Everything the checker reads from Prometheus for these targets and run windows (tool ->
     [start, end] in Unix seconds). `at`: when PromQL targets are evaluated (default: the end of
     the last window, or now); `lag`: how long after a window's end its last scrape lies."""
     client = Client(url)
     ends = [w[1] for w in windows.values()]
     at = at if at is not None else (max(ends) if ends else time.time())
-    out: dict = {"version": 1, "url": mask(url), "at": at, "windows": windows, "promql": {},
-                 "server": {}, "alerts": None}
+    out: dict = {
+        "version": 1,
+        "url": mask(url),
+        "at": at,
+        "windows": windows,
+        "promql": {},
+        "server": {},
+        "alerts": None,
+    }
     for t in targets["targets"]:
         promql = ((t.get("extra") or {}).get("source") or {}).get("promql")
         if t["kind"] == "external" and promql:
@@ -189,8 +206,9 @@ def collect(url: str, targets: dict, windows: dict[str, list[float]], at: float 
             per_tool[tool] = stats
         out["server"][t["name"]] = per_tool
     if windows:
-        out["alerts"] = alert_activity(client, targets["name"], min(w[0] for w in windows.values()),
-                                       max(ends), step)
+        out["alerts"] = alert_activity(
+            client, targets["name"], min(w[0] for w in windows.values()), max(ends), step
+        )
     return out
 
 
@@ -207,8 +225,9 @@ def alert_activity(client: Client, spec: str, start: float, end: float, step: fl
     found: dict[str, dict] = {}
     for labels, values in rows:
         name, state = labels.get("alertname", "?"), labels.get("alertstate", "?")
-        entry = found.setdefault(name, {"alert": name, "target": labels.get("perfspec_target"),
-                                        "severity": labels.get("severity")})
+        entry = found.setdefault(
+            name, {"alert": name, "target": labels.get("perfspec_target"), "severity": labels.get("severity")}
+        )
         first = min((t for t, v in values if v > 0), default=None)
         if first is not None and state in ("pending", "firing"):
             key = f"{state}_at"
@@ -231,14 +250,21 @@ def read_evidence(path: Path) -> dict | None:
     except ValueError:
         raise ResultError(where, "is not JSON: cut off, or not Prometheus evidence") from None
     if not isinstance(data, dict) or data.get("version") != 1:
-        raise ResultError(where, f"version {data.get('version') if isinstance(data, dict) else None!r} "
-                          "is not 1: written by another perfspec, or not Prometheus evidence")
+        raise ResultError(
+            where,
+            f"version {data.get('version') if isinstance(data, dict) else None!r} "
+            "is not 1: written by another perfspec, or not Prometheus evidence",
+        )
     for key, kind in (("windows", dict), ("promql", dict), ("server", dict)):
         if not isinstance(data.get(key), kind):
             raise ResultError(where, f"`{key}` is missing or of the wrong type")
     for tool, window in data["windows"].items():
-        if not (isinstance(window, list) and len(window) == 2
-                and all(isinstance(t, int | float) for t in window) and window[0] <= window[1]):
+        if not (
+            isinstance(window, list)
+            and len(window) == 2
+            and all(isinstance(t, int | float) for t in window)
+            and window[0] <= window[1]
+        ):
             raise ResultError(where, f"the {tool} window {window!r} is not [start, end] in order")
     return data
 
@@ -247,8 +273,13 @@ def read_evidence(path: Path) -> dict | None:
 
 
 @contextlib.contextmanager
-def embedded(scrape: str | None, rules: list[Path] | None = None, labels: dict[str, str] | None = None,
-             timeout: float = 30.0, receiver: bool = False) -> Iterator[str]:
+def embedded(
+    scrape: str | None,
+    rules: list[Path] | None = None,
+    labels: dict[str, str] | None = None,
+    timeout: float = 30.0,
+    receiver: bool = False,
+) -> Iterator[str]:
     """A throwaway Prometheus on 127.0.0.1 scraping `scrape` (a base URL) every second, with the
     rule files loaded; yields its URL once the first scrape is in. `receiver`: it also takes
     remote writes with native histograms (k6's results); with no `scrape` it is ready at once.
@@ -263,9 +294,16 @@ def embedded(scrape: str | None, rules: list[Path] | None = None, labels: dict[s
         config = {
             "global": {"scrape_interval": f"{SCRAPE:g}s", "evaluation_interval": f"{SCRAPE:g}s"},
             "rule_files": [str(Path(r).resolve()) for r in rules or []],
-            "scrape_configs": [{"job_name": job, "metrics_path": "/metrics", "scheme": target.scheme,
-                                "static_configs": [{"targets": [target.netloc], "labels": labels}]}]
-            if scrape else [],
+            "scrape_configs": [
+                {
+                    "job_name": job,
+                    "metrics_path": "/metrics",
+                    "scheme": target.scheme,
+                    "static_configs": [{"targets": [target.netloc], "labels": labels}],
+                }
+            ]
+            if scrape
+            else [],
         }
         cfg = Path(folder) / "prometheus.yml"
         cfg.write_text(json.dumps(config))  # JSON is YAML
@@ -273,11 +311,21 @@ def embedded(scrape: str | None, rules: list[Path] | None = None, labels: dict[s
         url = f"http://127.0.0.1:{port}"
         log = (Path(folder) / "prometheus.log").open("w")
         proc = subprocess.Popen(
-            [binary, f"--config.file={cfg}", f"--storage.tsdb.path={folder}/data",
-             f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn",
-             *(["--web.enable-remote-write-receiver", "--enable-feature=native-histograms"]
-               if receiver else [])],
-            stdout=log, stderr=subprocess.STDOUT)
+            [
+                binary,
+                f"--config.file={cfg}",
+                f"--storage.tsdb.path={folder}/data",
+                f"--web.listen-address=127.0.0.1:{port}",
+                "--log.level=warn",
+                *(
+                    ["--web.enable-remote-write-receiver", "--enable-feature=native-histograms"]
+                    if receiver
+                    else []
+                ),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             client, deadline = Client(url, timeout=5), time.monotonic() + timeout
             while True:
@@ -293,8 +341,9 @@ def embedded(scrape: str | None, rules: list[Path] | None = None, labels: dict[s
                         if any(v == 1 for _, v in client.query(up, time.time())):
                             break
                 if time.monotonic() > deadline:
-                    raise PrometheusUnavailable(f"prometheus did not scrape {mask(scrape or url)} within "
-                                                f"{timeout:.0f}s")
+                    raise PrometheusUnavailable(
+                        f"prometheus did not scrape {mask(scrape or url)} within {timeout:.0f}s"
+                    )
                 time.sleep(0.2)
             yield url
         finally:

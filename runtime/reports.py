@@ -29,9 +29,13 @@ def terminal(verdicts: list[Verdict], stream=None) -> None:
         table.add_column(col)
     colour = {"pass": "green", "warn": "yellow", "fail": "red"}
     for v in verdicts:  # Text cells: names and messages are never read as markup
-        table.add_row(Text(MARK[v.status], style=colour[v.status]), Text(printable(v.name)),
-                      str(v.samples), Text("\n".join(printable(x) for x in v.parts())),
-                      Text(printable(f"{v.spec}:{v.line}")))
+        table.add_row(
+            Text(MARK[v.status], style=colour[v.status]),
+            Text(printable(v.name)),
+            str(v.samples),
+            Text("\n".join(printable(x) for x in v.parts())),
+            Text(printable(f"{v.spec}:{v.line}")),
+        )
     Console(file=stream, width=160, emoji=False, highlight=False).print(table)
 
 
@@ -43,30 +47,36 @@ def alert_lines(evidence: dict | None, spec: str) -> list[str]:
     if info.get("error"):
         return [f"alerts: unknown ({printable(info['error'])})"]
     if info.get("loaded") is False:
-        return [f"alerts: the spec's rules (group {printable(info.get('group', ''))!r}) are not loaded in "
-                f"Prometheus at {printable(evidence.get('url', ''))}: load alerts.rules.yml to see them"]
+        return [
+            f"alerts: the spec's rules (group {printable(info.get('group', ''))!r}) are not loaded in "
+            f"Prometheus at {printable(evidence.get('url', ''))}: load alerts.rules.yml to see them"
+        ]
     lines = []
     for a in info.get("alerts") or []:
         state = "fired" if "firing_at" in a else "pending only"
         at = a.get("firing_at", a.get("pending_at", 0))
-        lines.append(f"alert {printable(a['alert'])} {state} at +{clock(at)}"
-                     + (f" (target {printable(a['target'])})" if a.get("target") else ""))
+        lines.append(
+            f"alert {printable(a['alert'])} {state} at +{clock(at)}"
+            + (f" (target {printable(a['target'])})" if a.get("target") else "")
+        )
     return lines or [f"alerts: none of {printable(spec)}'s alerts went pending or firing during the run"]
 
 
 def junit(verdicts: list[Verdict], notes: list[str] | None = None) -> str:
     """JUnit XML built with xml.etree: one testcase per target (classname and file = the spec)."""
     fails = sum(v.status == "fail" for v in verdicts)
-    suite = ET.Element("testsuite", name="perfspec", tests=str(len(verdicts)), failures=str(fails),
-                       skipped="0")
+    suite = ET.Element(
+        "testsuite", name="perfspec", tests=str(len(verdicts)), failures=str(fails), skipped="0"
+    )
     if notes:
         props = ET.SubElement(suite, "properties")
         for note in notes:
             ET.SubElement(props, "property", name="perfspec.note", value=xml_text(note))
     for v in verdicts:
         spec, message = xml_text(v.spec), xml_text(v.message())
-        case = ET.SubElement(suite, "testcase", classname=spec, name=xml_text(v.name), file=spec,
-                             line=str(v.line))
+        case = ET.SubElement(
+            suite, "testcase", classname=spec, name=xml_text(v.name), file=spec, line=str(v.line)
+        )
         if v.status == "fail":
             ET.SubElement(case, "failure", message=message)
         elif v.status == "warn":
@@ -86,8 +96,10 @@ def markdown(verdicts: list[Verdict], notes: list[str] | None = None) -> str:
     out += [f"> note: {_md(n)}" for n in notes or []] + ([""] if notes else [])
     out += ["| verdict | target | samples | measured | spec |", "|---|---|---|---|---|"]
     for v in verdicts:
-        out.append(f"| {icon[v.status]} | {_md(v.name)} | {v.samples} | {_md(v.message())} | "
-                   f"`{_md(v.spec)}:{v.line}` |")
+        out.append(
+            f"| {icon[v.status]} | {_md(v.name)} | {v.samples} | {_md(v.message())} | "
+            f"`{_md(v.spec)}:{v.line}` |"
+        )
     return "\n".join(out) + "\n"
 
 
@@ -106,24 +118,68 @@ def annotations(verdicts: list[Verdict]) -> str:
         if v.status == "pass":
             continue
         level = "error" if v.status == "fail" else "warning"
-        out.append(f"::{level} file={_gh_prop(v.spec)},line={v.line},title={_gh_prop('perfspec ' + v.name)}"
-                   f"::{_gh(v.message())}")
+        out.append(
+            f"::{level} file={_gh_prop(v.spec)},line={v.line},title={_gh_prop('perfspec ' + v.name)}"
+            f"::{_gh(v.message())}"
+        )
     return "\n".join(out) + ("\n" if out else "")
 
 
 def as_json(verdicts: list[Verdict]) -> str:
-    return json.dumps([{
-        "target": v.name, "status": v.status, "spec": v.spec, "line": v.line, "samples": v.samples,
-        "reasons": v.reasons,
-        "stats": [{"stat": s.stat, "bound": s.bound, "severity": s.severity, "measured": s.measured,
-                   "unit": s.unit, "ok": s.ok, "line": s.line} for s in v.stats],
-        **({"server": [{"stat": s.stat, "measured": s.measured, "unit": s.unit, "ok": s.ok,
-                        "where": s.note} for s in v.server]} if v.server else {})}
-        for v in verdicts], indent=2, ensure_ascii=False) + "\n"
+    return (
+        json.dumps(
+            [
+                {
+                    "target": v.name,
+                    "status": v.status,
+                    "spec": v.spec,
+                    "line": v.line,
+                    "samples": v.samples,
+                    "reasons": v.reasons,
+                    "stats": [
+                        {
+                            "stat": s.stat,
+                            "bound": s.bound,
+                            "severity": s.severity,
+                            "measured": s.measured,
+                            "unit": s.unit,
+                            "ok": s.ok,
+                            "line": s.line,
+                        }
+                        for s in v.stats
+                    ],
+                    **(
+                        {
+                            "server": [
+                                {
+                                    "stat": s.stat,
+                                    "measured": s.measured,
+                                    "unit": s.unit,
+                                    "ok": s.ok,
+                                    "where": s.note,
+                                }
+                                for s in v.server
+                            ]
+                        }
+                        if v.server
+                        else {}
+                    ),
+                }
+                for v in verdicts
+            ],
+            indent=2,
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
 
 
-def _svg_lines(points: list[list[tuple[float, float]]], names: list[str], unit: str,
-               bounds: list[tuple[float, str, str]] | None = None) -> str:
+def _svg_lines(
+    points: list[list[tuple[float, float]]],
+    names: list[str],
+    unit: str,
+    bounds: list[tuple[float, str, str]] | None = None,
+) -> str:
     """A line chart as inline SVG (no script, no network): axes with ticks, one line per series,
     and each bound as a dashed horizontal line (red for a fail bound, amber for a warn band)."""
     w, h, left, right, top, bottom = 660, 220, 50, 130, 20, 36
@@ -135,28 +191,39 @@ def _svg_lines(points: list[list[tuple[float, float]]], names: list[str], unit: 
     sx = lambda x: left + (x - x0) / ((x1 - x0) or 1) * (w - left - right)  # noqa: E731
     sy = lambda y: h - bottom - y / y1 * (h - top - bottom)  # noqa: E731
     colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
-    parts = [f'<svg class="plot" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img">',
-             f'<line x1="{left}" y1="{h - bottom}" x2="{w - right}" y2="{h - bottom}" stroke="#555"/>',
-             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{h - bottom}" stroke="#555"/>']
+    parts = [
+        f'<svg class="plot" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img">',
+        f'<line x1="{left}" y1="{h - bottom}" x2="{w - right}" y2="{h - bottom}" stroke="#555"/>',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{h - bottom}" stroke="#555"/>',
+    ]
     for i in range(5):
         tx, ty = x0 + (x1 - x0) * i / 4, y1 * i / 4
-        parts.append(f'<text x="{sx(tx):.1f}" y="{h - bottom + 13}" font-size="10" '
-                     f'text-anchor="middle">{tx:.0f}</text>')
-        parts.append(f'<text x="{left - 4}" y="{sy(ty) + 3:.1f}" font-size="10" '
-                     f'text-anchor="end">{ty:.3g}</text>')
-    parts.append(f'<text x="{(left + w - right) / 2}" y="{h - 6}" font-size="11" '
-                 'text-anchor="middle">seconds since start</text>')
+        parts.append(
+            f'<text x="{sx(tx):.1f}" y="{h - bottom + 13}" font-size="10" '
+            f'text-anchor="middle">{tx:.0f}</text>'
+        )
+        parts.append(
+            f'<text x="{left - 4}" y="{sy(ty) + 3:.1f}" font-size="10" text-anchor="end">{ty:.3g}</text>'
+        )
+    parts.append(
+        f'<text x="{(left + w - right) / 2}" y="{h - 6}" font-size="11" '
+        'text-anchor="middle">seconds since start</text>'
+    )
     parts.append(f'<text x="4" y="12" font-size="11">{html.escape(unit)}</text>')
     for value, label, severity in bounds or []:
         colour = "#b00020" if severity == "fail" else "#e69500"
-        parts.append(f'<line x1="{left}" y1="{sy(value):.1f}" x2="{w - right}" y2="{sy(value):.1f}" '
-                     f'stroke="{colour}" stroke-dasharray="5 4"/><text x="{w - right + 4}" '
-                     f'y="{sy(value) + 3:.1f}" font-size="10" fill="{colour}">{html.escape(label)}</text>')
+        parts.append(
+            f'<line x1="{left}" y1="{sy(value):.1f}" x2="{w - right}" y2="{sy(value):.1f}" '
+            f'stroke="{colour}" stroke-dasharray="5 4"/><text x="{w - right + 4}" '
+            f'y="{sy(value) + 3:.1f}" font-size="10" fill="{colour}">{html.escape(label)}</text>'
+        )
     for i, pts in enumerate(points):
         path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in pts)
         parts.append(f'<polyline fill="none" stroke="{colours[i % 4]}" stroke-width="1.5" points="{path}"/>')
-        parts.append(f'<text x="{w - right + 4}" y="{top + 12 * i}" font-size="11" fill="{colours[i % 4]}">'
-                     f"{html.escape(names[i])}</text>")
+        parts.append(
+            f'<text x="{w - right + 4}" y="{top + 12 * i}" font-size="11" fill="{colours[i % 4]}">'
+            f"{html.escape(names[i])}</text>"
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -174,15 +241,24 @@ def _svg_histogram(histogram) -> str:
         i = int((math.log(max(value, 1)) - math.log(lo)) / ((math.log(hi) - math.log(lo)) or 1) * 39)
         bins[min(max(i, 0), 39)] += count
     top = max(bins) or 1
-    bars = "".join(f'<rect x="{40 + i * 12}" y="{170 - b / top * 150:.1f}" width="10" '
-                   f'height="{b / top * 150:.1f}" fill="#1f77b4"/>' for i, b in enumerate(bins))
-    return (f'<svg class="plot" width="540" height="200" role="img">{bars}'
-            f'<text x="40" y="195" font-size="11">{lo / 1e6:.3g} ms .. {hi / 1e6:.3g} ms (log scale), '
-            f"{histogram.total} samples</text></svg>")
+    bars = "".join(
+        f'<rect x="{40 + i * 12}" y="{170 - b / top * 150:.1f}" width="10" '
+        f'height="{b / top * 150:.1f}" fill="#1f77b4"/>'
+        for i, b in enumerate(bins)
+    )
+    return (
+        f'<svg class="plot" width="540" height="200" role="img">{bars}'
+        f'<text x="40" y="195" font-size="11">{lo / 1e6:.3g} ms .. {hi / 1e6:.3g} ms (log scale), '
+        f"{histogram.total} samples</text></svg>"
+    )
 
 
-def _charts(timeline: list, histogram, per_tool: dict | None = None,
-            bounds: list[tuple[float, str, str]] | None = None) -> str:
+def _charts(
+    timeline: list,
+    histogram,
+    per_tool: dict | None = None,
+    bounds: list[tuple[float, str, str]] | None = None,
+) -> str:
     """Latency (p50, p95 per second; per tool when two tools ran) with the target's bounds,
     requests per second, and the latency histogram."""
     lines = per_tool if per_tool and len(per_tool) > 1 else {"": timeline}
@@ -226,33 +302,63 @@ def endpoint_sections(series: list) -> list[dict]:
     return out
 
 
-def html_report(verdicts: list[Verdict], title: str, manifest: dict | None = None,
-                series: list | None = None, notes: list[str] | None = None) -> str:
+def html_report(
+    verdicts: list[Verdict],
+    title: str,
+    manifest: dict | None = None,
+    series: list | None = None,
+    notes: list[str] | None = None,
+) -> str:
     """The offline report, from templates/report.html.j2 with autoescape: every spec or result
     text is escaped by Jinja; only the SVG charts (built here, their own text escaped) are markup."""
-    sections = [{"name": v.name, "selector": v.selector,
-                 "charts": Markup(_charts(v.timeline, v.histogram, v.timelines, _bounds(v)))}
-                for v in verdicts if v.timeline or v.histogram is not None]
+    sections = [
+        {
+            "name": v.name,
+            "selector": v.selector,
+            "charts": Markup(_charts(v.timeline, v.histogram, v.timelines, _bounds(v))),
+        }
+        for v in verdicts
+        if v.timeline or v.histogram is not None
+    ]
     return _template().render(
-        title=title, verdicts=verdicts, marks=MARK, sections=sections, notes=notes or [],
+        title=title,
+        verdicts=verdicts,
+        marks=MARK,
+        sections=sections,
+        notes=notes or [],
         endpoints=endpoint_sections(series or []),
-        manifest=json.dumps(manifest, indent=2) if manifest else "")
+        manifest=json.dumps(manifest, indent=2) if manifest else "",
+    )
 
 
 @functools.lru_cache(maxsize=1)
 def _template() -> jinja2.Template:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
-                             autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
     return env.get_template("report.html.j2")
 
 
-def write_all(verdicts: list[Verdict], folder: Path, title: str, manifest: dict | None = None,
-              series: list | None = None, notes: list[str] | None = None) -> dict[str, Path]:
+def write_all(
+    verdicts: list[Verdict],
+    folder: Path,
+    title: str,
+    manifest: dict | None = None,
+    series: list | None = None,
+    notes: list[str] | None = None,
+) -> dict[str, Path]:
     """Every report; `notes` (e.g. unverified evidence) are said once in each."""
     notes = notes or []
     folder.mkdir(parents=True, exist_ok=True)
-    out = {"junit": folder / "junit.xml", "markdown": folder / "summary.md",
-           "json": folder / "verdicts.json", "html": folder / "report.html"}
+    out = {
+        "junit": folder / "junit.xml",
+        "markdown": folder / "summary.md",
+        "json": folder / "verdicts.json",
+        "html": folder / "report.html",
+    }
     out["junit"].write_text(junit(verdicts, notes), encoding="utf-8")
     out["markdown"].write_text(markdown(verdicts, notes), encoding="utf-8")
     out["json"].write_text(as_json(verdicts), encoding="utf-8")

@@ -67,19 +67,25 @@ def demo(dsn: str | None, extra: list[str]) -> Iterator[str]:
 def git_commit() -> str | None:
     """The working tree's commit (short), + when it has changes; None outside git."""
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              timeout=10)
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
+        )
         if head.returncode != 0:
             return None
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
         return head.stdout.strip() + ("+" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return None
 
 
-def execute(info: RunRequest, run_dir: Path, suites: list[str], demo_args: list[str],
-            log=print, console=None) -> dict:
+def execute(
+    info: RunRequest, run_dir: Path, suites: list[str], demo_args: list[str], log=print, console=None
+) -> dict:
     """Run the suites; return the manifest (also written to run_dir/manifest.json). With a rich
     console, a live display follows every suite."""
     from .progress import Display
@@ -92,19 +98,34 @@ def execute(info: RunRequest, run_dir: Path, suites: list[str], demo_args: list[
     logs.mkdir(exist_ok=True)
     workers = max(1, int(info.get("workers") or 1))
     manifest: dict = {
-        "format": MANIFEST_FORMAT, "run_id": info.get("run_id") or run_dir.name,
-        "spec": info["file"], "spec_sha256": info["sha256"], "profile": info["profile"],
-        "suites": suites, "started": time.time(), "tools": {}, "hosts": {}, "exit": {},
-        "partial": False, "note": info.get("note"), "commit": git_commit(), "workers": workers,
+        "format": MANIFEST_FORMAT,
+        "run_id": info.get("run_id") or run_dir.name,
+        "spec": info["file"],
+        "spec_sha256": info["sha256"],
+        "profile": info["profile"],
+        "suites": suites,
+        "started": time.time(),
+        "tools": {},
+        "hosts": {},
+        "exit": {},
+        "partial": False,
+        "note": info.get("note"),
+        "commit": git_commit(),
+        "workers": workers,
     }
     need = embedded_needs(info, suites)
     with contextlib.ExitStack() as stack, terminated_as_interrupted():
         display = stack.enter_context(Display(console, log)) if console is not None else None
         try:
-            env = {**os.environ, "PERFSPEC_RESULTS_DIR": str(results), "K6_NO_USAGE_REPORT": "true",
-                   "PERFSPEC_ROOT": os.getcwd(),  # data files are relative to it (k6's open())
-                   # what every result file says of itself: this run, this spec (evidence.py checks it)
-                   "PERFSPEC_RUN_ID": manifest["run_id"], "PERFSPEC_SPEC_SHA256": info["sha256"]}
+            env = {
+                **os.environ,
+                "PERFSPEC_RESULTS_DIR": str(results),
+                "K6_NO_USAGE_REPORT": "true",
+                "PERFSPEC_ROOT": os.getcwd(),  # data files are relative to it (k6's open())
+                # what every result file says of itself: this run, this spec (evidence.py checks it)
+                "PERFSPEC_RUN_ID": manifest["run_id"],
+                "PERFSPEC_SPEC_SHA256": info["sha256"],
+            }
             if info["profile"]:
                 env["PERFSPEC_PROFILE"] = info["profile"]
             if info.get("duration"):
@@ -120,8 +141,9 @@ def execute(info: RunRequest, run_dir: Path, suites: list[str], demo_args: list[
                 if tool in suites:
                     (run_locust if tool == "locust" else run_k6)(ctx)
             if prom_url:
-                gather_prometheus(prom_url, artifacts, results, manifest, log,
-                                  embedded=bool(manifest.get("prometheus")))
+                gather_prometheus(
+                    prom_url, artifacts, results, manifest, log, embedded=bool(manifest.get("prometheus"))
+                )
         except KeyboardInterrupt:
             manifest["partial"] = True
             how = f"stopped by {SIGNALLED[-1]}" if SIGNALLED else "interrupted"
@@ -176,21 +198,38 @@ def embedded_needs(info: dict, suites: list[str]) -> dict:
     """Whether the run needs the demo target and a throwaway PostgreSQL (a host or the DSN is
     unset, or --demo), and the DSN given; --no-embedded turns a need into an error."""
     forced = bool(info.get("demo"))  # --demo: the embedded target even where hosts have defaults
-    demo_ = (forced or any(resolve(parts) is None for parts in info["hosts"].values())) and \
-        any(s in suites for s in ("locust", "k6"))
+    demo_ = (forced or any(resolve(parts) is None for parts in info["hosts"].values())) and any(
+        s in suites for s in ("locust", "k6")
+    )
     db_parts = info.get("dsn")
     dsn = resolve(db_parts) if db_parts and not forced else None
     db = (("sql" in suites and db_parts is not None) or demo_) and dsn is None
     if info.get("no_embedded") and (demo_ or db):
-        unset = sorted({p[1] for parts in [*info["hosts"].values(), db_parts or []] for p in parts
-                        if p[0] == "env" and not os.environ.get(p[1]) and len(p) < 3})
-        raise RuntimeError(f"--no-embedded: {', '.join(unset) or 'a host or the DSN'} unset; set "
-                           "the variable (in GitHub Actions: a repository variable or secret)")
+        unset = sorted(
+            {
+                p[1]
+                for parts in [*info["hosts"].values(), db_parts or []]
+                for p in parts
+                if p[0] == "env" and not os.environ.get(p[1]) and len(p) < 3
+            }
+        )
+        raise RuntimeError(
+            f"--no-embedded: {', '.join(unset) or 'a host or the DSN'} unset; set "
+            "the variable (in GitHub Actions: a repository variable or secret)"
+        )
     return {"forced": forced, "demo": demo_, "db": db, "dsn": dsn, "db_parts": db_parts or []}
 
 
-def start_hosts(stack: contextlib.ExitStack, info: dict, need: dict, env: dict, manifest: dict,
-                artifacts: Path, demo_args: list[str], log) -> str | None:
+def start_hosts(
+    stack: contextlib.ExitStack,
+    info: dict,
+    need: dict,
+    env: dict,
+    manifest: dict,
+    artifacts: Path,
+    demo_args: list[str],
+    log,
+) -> str | None:
     """The throwaway PostgreSQL, the demo target and its Prometheus as needed; their URLs into
     `env` where the spec's variables are unset. Returns the Prometheus URL (None: none)."""
     forced = need["forced"]
@@ -237,8 +276,7 @@ def start_prometheus(stack: contextlib.ExitStack, url: str, artifacts: Path, inf
     return prom
 
 
-def gather_prometheus(url: str, artifacts: Path, results: Path, manifest: dict, log,
-                      embedded: bool) -> None:
+def gather_prometheus(url: str, artifacts: Path, results: Path, manifest: dict, log, embedded: bool) -> None:
     """results/prometheus.json: PromQL targets, the service's view of each HTTP target per tool
     window, and the spec's alerts that went pending or firing."""
     from .prometheus import EVIDENCE, SCRAPE, collect
@@ -248,11 +286,14 @@ def gather_prometheus(url: str, artifacts: Path, results: Path, manifest: dict, 
     if embedded:
         time.sleep(2 * SCRAPE + 0.5)  # the last scrape and one rule evaluation after the load
     evidence = collect(url, targets, windows, lag=2 * SCRAPE if embedded else 0.0)
-    (results / EVIDENCE).write_text(json.dumps(evidence, indent=2, ensure_ascii=False) + "\n",
-                                    encoding="utf-8")
+    (results / EVIDENCE).write_text(
+        json.dumps(evidence, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     fired = [a["alert"] for a in (evidence.get("alerts") or {}).get("alerts", []) if "firing_at" in a]
-    log(f"Prometheus: {len(evidence['server'])} server-side view(s), {len(evidence['promql'])} PromQL "
-        f"target(s), alerts firing: {', '.join(fired) or 'none'}")
+    log(
+        f"Prometheus: {len(evidence['server'])} server-side view(s), {len(evidence['promql'])} PromQL "
+        f"target(s), alerts firing: {', '.join(fired) or 'none'}"
+    )
 
 
 def preflight(info: dict, env: dict, log, suites: list[str], dsn: str | None) -> None:
@@ -263,9 +304,11 @@ def preflight(info: dict, env: dict, log, suites: list[str], dsn: str | None) ->
     hosts = []
     if any(s in suites for s in ("locust", "k6")):
         lines, health = info["host_lines"], info["host_health"]
-        hosts = [HostCheck(name, url, lines.get(name, info["file"]), health.get(name))
-                 for name in info.get("hosts_used", info["hosts"])
-                 if (url := resolve(info["hosts"][name], env)) is not None]
+        hosts = [
+            HostCheck(name, url, lines.get(name, info["file"]), health.get(name))
+            for name in info.get("hosts_used", info["hosts"])
+            if (url := resolve(info["hosts"][name], env)) is not None
+        ]
     started = time.monotonic()
     problems = check_hosts(hosts, mask)
     if dsn:

@@ -37,9 +37,12 @@ class Suite:
         profiles = self.info[f"{tool}_profiles"]
         if self.info["profile"] in profiles:
             return True
-        why = (f"the spec's profile {self.info['profile']} is not run by {tool}"
-               + (" (an open-model profile: only k6 runs arrival rates)" if tool == "locust" else "")
-               + f"; profiles {tool} runs: " + (", ".join(profiles) or "none"))
+        why = (
+            f"the spec's profile {self.info['profile']} is not run by {tool}"
+            + (" (an open-model profile: only k6 runs arrival rates)" if tool == "locust" else "")
+            + f"; profiles {tool} runs: "
+            + (", ".join(profiles) or "none")
+        )
         self.manifest.setdefault("skipped", {})[tool] = why
         self.log(f"{tool} skipped: {why}")  # type: ignore[operator]
         return False
@@ -53,10 +56,19 @@ def run_sql(ctx: Suite, setup: bool) -> None:
     cmd = [sys.executable, str(ctx.artifacts / "sql_bench.py"), "--out", str(ctx.results)]
     if setup:
         cmd.append("--setup")
-    run_tool("sql", [(cmd, ctx.env)], ctx.manifest, ctx.log, timeout=3600, logs=ctx.logs,
-             display=ctx.display, watcher=SqlWatch(ctx.logs / "sql.log"))
+    run_tool(
+        "sql",
+        [(cmd, ctx.env)],
+        ctx.manifest,
+        ctx.log,
+        timeout=3600,
+        logs=ctx.logs,
+        display=ctx.display,
+        watcher=SqlWatch(ctx.logs / "sql.log"),
+    )
     ctx.manifest["tools"]["sql"] = tool_version(
-        [sys.executable, "-c", "import asyncpg; print('asyncpg', asyncpg.__version__)"])
+        [sys.executable, "-c", "import asyncpg; print('asyncpg', asyncpg.__version__)"]
+    )
 
 
 def run_locust(ctx: Suite) -> None:
@@ -71,14 +83,40 @@ def run_locust(ctx: Suite) -> None:
     locust_env = {**ctx.env, "PERFSPEC_PROGRESS": str(progress)}
     if ctx.workers > 1:  # Locust's own distributed mode: a master and N workers
         port = free_port()
-        cmds = [([*base, "--headless", "--only-summary", "--master", "--master-bind-host", "127.0.0.1",
-                  "--master-bind-port", str(port), "--expect-workers", str(ctx.workers)], locust_env)]
-        cmds += [([*base, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)], ctx.env)
-                 for _ in range(ctx.workers)]
+        cmds = [
+            (
+                [
+                    *base,
+                    "--headless",
+                    "--only-summary",
+                    "--master",
+                    "--master-bind-host",
+                    "127.0.0.1",
+                    "--master-bind-port",
+                    str(port),
+                    "--expect-workers",
+                    str(ctx.workers),
+                ],
+                locust_env,
+            )
+        ]
+        cmds += [
+            ([*base, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)], ctx.env)
+            for _ in range(ctx.workers)
+        ]
     else:
         cmds = [([*base, "--headless", "--only-summary"], locust_env)]
-    run_tool("locust", cmds, ctx.manifest, ctx.log, timeout=ctx.info["seconds"] + 120, logs=ctx.logs,
-             display=ctx.display, watcher=LocustWatch(progress), **ctx.stages())
+    run_tool(
+        "locust",
+        cmds,
+        ctx.manifest,
+        ctx.log,
+        timeout=ctx.info["seconds"] + 120,
+        logs=ctx.logs,
+        display=ctx.display,
+        watcher=LocustWatch(progress),
+        **ctx.stages(),
+    )
 
 
 def run_k6(ctx: Suite) -> None:
@@ -93,19 +131,36 @@ def run_k6(ctx: Suite) -> None:
         return
     n = ctx.workers
     outs = [ctx.results / ("k6.ndjson" if n == 1 else f"k6-{i + 1}of{n}.ndjson") for i in range(n)]
-    cmds = [([k6, "run", "--quiet", *k6_segment(i, n), "--out", f"json={out}", str(ctx.artifacts / "k6.js")],
-             {**ctx.env, "PERFSPEC_SHARD": f"{i + 1}of{n}"} if n > 1 else ctx.env)
-            for i, out in enumerate(outs)]
-    run_tool("k6", cmds, ctx.manifest, ctx.log, timeout=ctx.info["seconds"] + 120, logs=ctx.logs,
-             display=ctx.display, watcher=K6Watch(*outs), **ctx.stages())
+    cmds = [
+        (
+            [k6, "run", "--quiet", *k6_segment(i, n), "--out", f"json={out}", str(ctx.artifacts / "k6.js")],
+            {**ctx.env, "PERFSPEC_SHARD": f"{i + 1}of{n}"} if n > 1 else ctx.env,
+        )
+        for i, out in enumerate(outs)
+    ]
+    run_tool(
+        "k6",
+        cmds,
+        ctx.manifest,
+        ctx.log,
+        timeout=ctx.info["seconds"] + 120,
+        logs=ctx.logs,
+        display=ctx.display,
+        watcher=K6Watch(*outs),
+        **ctx.stages(),
+    )
 
 
 def k6_segment(i: int, n: int) -> list[str]:
     """k6's own split of one test: shard i of n as an execution segment."""
     if n == 1:
         return []
-    return ["--execution-segment", f"{i}/{n}:{i + 1}/{n}",
-            "--execution-segment-sequence", ",".join(["0", *[f"{j}/{n}" for j in range(1, n)], "1"])]
+    return [
+        "--execution-segment",
+        f"{i}/{n}:{i + 1}/{n}",
+        "--execution-segment-sequence",
+        ",".join(["0", *[f"{j}/{n}" for j in range(1, n)], "1"]),
+    ]
 
 
 def run_k6_remote(ctx: Suite, k6: str) -> None:
@@ -129,20 +184,47 @@ def run_k6_remote(ctx: Suite, k6: str) -> None:
         ctx.manifest["k6_output"] = {"prometheus": url, "testid": testid}
         env = {**ctx.env, **k6_remote.k6_env(url)}
         script = str(ctx.artifacts / "k6.js")
-        shard = [{"PERFSPEC_SHARD": f"{i + 1}of{n}", "PERFSPEC_INSTANCE": f"{i + 1}of{n}"} if n > 1 else {}
-                 for i in range(n)]  # PERFSPEC_INSTANCE keeps each shard's series apart
+        shard = [
+            {"PERFSPEC_SHARD": f"{i + 1}of{n}", "PERFSPEC_INSTANCE": f"{i + 1}of{n}"} if n > 1 else {}
+            for i in range(n)
+        ]  # PERFSPEC_INSTANCE keeps each shard's series apart
         counts = [ctx.results / f"k6-counts-{i + 1}of{n}.json" for i in range(n)]  # k6's own totals
-        cmds = [([k6, "run", "--quiet", *k6_segment(i, n), *k6_remote.k6_args(testid), "--summary-export",
-                  str(counts[i]), script], {**env, **shard[i]}) for i in range(n)]
+        cmds = [
+            (
+                [
+                    k6,
+                    "run",
+                    "--quiet",
+                    *k6_segment(i, n),
+                    *k6_remote.k6_args(testid),
+                    "--summary-export",
+                    str(counts[i]),
+                    script,
+                ],
+                {**env, **shard[i]},
+            )
+            for i in range(n)
+        ]
         started = time.time()
-        run_tool("k6", cmds, ctx.manifest, ctx.log, timeout=ctx.info["seconds"] + 120, logs=ctx.logs,
-                 display=ctx.display, watcher=None, **ctx.stages())
+        run_tool(
+            "k6",
+            cmds,
+            ctx.manifest,
+            ctx.log,
+            timeout=ctx.info["seconds"] + 120,
+            logs=ctx.logs,
+            display=ctx.display,
+            watcher=None,
+            **ctx.stages(),
+        )
         try:
             doc = k6_remote.collect(url, testid, started, ctx.results / k6_remote.RESULT, ctx.info["profile"])
         except k6_remote.PrometheusError as exc:
             ctx.log(f"k6 results: {exc}")  # type: ignore[operator]
             return
         missing = k6_remote.reconcile(ctx.results / k6_remote.RESULT, counts)
-        ctx.log(f"k6 results: {sum(s['count'] for s in doc['series'].values()):,} requests read back "  # type: ignore[operator]
-                f"from {url} as per-second histograms ({k6_remote.RESULT})"
-                + (f"; {missing:,} counted by k6 never arrived" if missing else ""))
+        ctx.log(
+            f"k6 results: {sum(s['count'] for s in doc['series'].values()):,} requests read back "  # type: ignore[operator]
+            f"from {url} as per-second histograms ({k6_remote.RESULT})"
+            + (f"; {missing:,} counted by k6 never arrived" if missing else "")
+        )

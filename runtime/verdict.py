@@ -9,8 +9,15 @@ from .histogram import Histogram
 
 QUANTILES = {"p50": 0.5, "p75": 0.75, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p99.9": 0.999}
 LATENCY = {"avg", "min", "max", *QUANTILES}
-STAT_UNITS = {"avg": "s", "min": "s", "max": "s", "error_rate": "ratio", "success_rate": "ratio",
-              "throughput": "/s", **{q: "s" for q in QUANTILES}}
+STAT_UNITS = {
+    "avg": "s",
+    "min": "s",
+    "max": "s",
+    "error_rate": "ratio",
+    "success_rate": "ratio",
+    "throughput": "/s",
+    **{q: "s" for q in QUANTILES},
+}
 
 
 def shown(measured: float | None, unit: str, digits: int = 3) -> str:
@@ -93,7 +100,10 @@ class Verdict:
 def holds(op: str, measured: float, bound: float) -> bool:
     """The one comparison of a measured value with a bound (the compiler's Bound uses it too);
     `==` within floating-point noise."""
-    return {"<": measured < bound, "<=": measured <= bound, ">": measured > bound,
-            ">=": measured >= bound, "==": math.isclose(measured, bound, rel_tol=1e-9, abs_tol=1e-12)}[op]
-
-
+    return {
+        "<": measured < bound,
+        "<=": measured <= bound,
+        ">": measured > bound,
+        ">=": measured >= bound,
+        "==": math.isclose(measured, bound, rel_tol=1e-9, abs_tol=1e-12),
+    }[op]

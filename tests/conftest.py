@@ -14,10 +14,14 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-golden", action="store_true",
-                     help="rewrite golden files from the current output")
-    parser.addoption("--hostile-full", action="store_true",
-                     help="tests/test_hostile.py: every corpus string in every field (slow)")
+    parser.addoption(
+        "--update-golden", action="store_true", help="rewrite golden files from the current output"
+    )
+    parser.addoption(
+        "--hostile-full",
+        action="store_true",
+        help="tests/test_hostile.py: every corpus string in every field (slow)",
+    )
 
 
 @pytest.fixture

@@ -54,8 +54,12 @@ def test_schema_rejects_structurally_broken_spec(case: str) -> None:
 
 def test_cli_exits_2_without_traceback_on_bad_specs() -> None:
     files = [str(BROKEN / c) for c in CASES]
-    proc = subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", "validate", *files],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "perfspec.compiler.cli", "validate", *files],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.count("error:") >= len(CASES)  # every file reported in one pass

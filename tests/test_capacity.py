@@ -37,6 +37,7 @@ capacity: {profile: steady, start: 25/s, max: 400/s, step: 8s, warmup: 2s, budge
 def fake(limit: float, seconds: float = 10.0):
     def run_step(rate: float) -> capacity.Step:
         return capacity.Step(rate, rate <= limit, seconds)
+
     return run_step
 
 
@@ -60,8 +61,9 @@ def test_the_search_reports_the_edges_and_stops_on_its_budget() -> None:
         now[0] += 60
         return capacity.Step(rate, rate <= 300, 60)
 
-    steps, held, _, stopped = capacity.search(slow, 20, 5000, budget=200, log=lambda _: None,
-                                              clock=lambda: now[0])
+    steps, held, _, stopped = capacity.search(
+        slow, 20, 5000, budget=200, log=lambda _: None, clock=lambda: now[0]
+    )
     assert len(steps) == 3 and held == 80 and stopped == "time budget spent"
 
 
@@ -82,9 +84,22 @@ def test_capacity_of_a_known_server_within_15_percent_in_bounded_time(tmp_path: 
     spec.write_text(SPEC)
     began = time.monotonic()
     with behaviour_server(service=0.010) as url:
-        proc = subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", "capacity", str(spec),
-                               "--out", str(tmp_path / "runs")], cwd=tmp_path, capture_output=True, text=True,
-                              env={**os.environ, "TARGET_URL": url}, timeout=300)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "perfspec.compiler.cli",
+                "capacity",
+                str(spec),
+                "--out",
+                str(tmp_path / "runs"),
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "TARGET_URL": url},
+            timeout=300,
+        )
     took = time.monotonic() - began
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     [run] = [p for p in (tmp_path / "runs").iterdir()]
@@ -96,8 +111,21 @@ def test_capacity_of_a_known_server_within_15_percent_in_bounded_time(tmp_path: 
     assert "<svg" in page and f"capacity {data['capacity']:g}/s" in page and "p95 bound 50ms" in page
     # every step's evidence is kept, and the search is in the history
     assert len(list(run.glob("step-*/k6.ndjson"))) == len(data["steps"])
-    history = subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", "history", "--results",
-                              str(tmp_path / "runs"), "--markdown", str(tmp_path / "h.md")], cwd=tmp_path,
-                             capture_output=True, text=True, timeout=60)
+    history = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "perfspec.compiler.cli",
+            "history",
+            "--results",
+            str(tmp_path / "runs"),
+            "--markdown",
+            str(tmp_path / "h.md"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert history.returncode == 0, history.stderr
     assert f"{data['capacity']:.2f}/s" in (tmp_path / "h.md").read_text()

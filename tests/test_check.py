@@ -21,27 +21,65 @@ from perfspec.runtime.results import ResultError
 from .conftest import ROOT, require_tool
 
 
-def locust_file(folder: Path, name: str, samples_us: list[int], failures: int = 0,
-                profile: str = "smoke", timeline: bool = True, seconds: float = 10) -> Path:
+def locust_file(
+    folder: Path,
+    name: str,
+    samples_us: list[int],
+    failures: int = 0,
+    profile: str = "smoke",
+    timeline: bool = True,
+    seconds: float = 10,
+) -> Path:
     h: dict[int, int] = {}
     for us in samples_us:
         h[us] = h.get(us, 0) + 1
-    series = {"count": len(samples_us), "failures": failures, "statuses": {"200": len(samples_us)},
-              "errors": {"HTTP 500": failures} if failures else {},
-              "histogram": sorted([k, v] for k, v in h.items()), "ttfb_histogram": [],
-              "timeline": [[i, 1, 0, [[us, 1]]] for i, us in enumerate(samples_us)] if timeline else []}
+    series = {
+        "count": len(samples_us),
+        "failures": failures,
+        "statuses": {"200": len(samples_us)},
+        "errors": {"HTTP 500": failures} if failures else {},
+        "histogram": sorted([k, v] for k, v in h.items()),
+        "ttfb_histogram": [],
+        "timeline": [[i, 1, 0, [[us, 1]]] for i, us in enumerate(samples_us)] if timeline else [],
+    }
     path = folder / f"locust-{name}.json"
-    path.write_text(json.dumps({"format": "perfspec-results/1", "tool": "locust", "spec": "s.yaml",
-                                "profile": profile, "unit": "us", "started": 0, "ended": seconds,
-                                "series": {"ep": series}}))
+    path.write_text(
+        json.dumps(
+            {
+                "format": "perfspec-results/1",
+                "tool": "locust",
+                "spec": "s.yaml",
+                "profile": profile,
+                "unit": "us",
+                "started": 0,
+                "ended": seconds,
+                "series": {"ep": series},
+            }
+        )
+    )
     return path
 
 
 def targets(*stats: dict, window: float | None = None, profile_model: str = "closed") -> dict:
-    return {"spec": "specs/s.yaml", "profiles": {"smoke": {"model": profile_model}},
-            "targets": [{"index": 0, "name": "t", "kind": "measured", "measure": "latency",
-                         "endpoints": ["ep"], "queries": [], "profile": None, "workers": None,
-                         "window": window, "line": 7, "stats": list(stats)}]}
+    return {
+        "spec": "specs/s.yaml",
+        "profiles": {"smoke": {"model": profile_model}},
+        "targets": [
+            {
+                "index": 0,
+                "name": "t",
+                "kind": "measured",
+                "measure": "latency",
+                "endpoints": ["ep"],
+                "queries": [],
+                "profile": None,
+                "workers": None,
+                "window": window,
+                "line": 7,
+                "stats": list(stats),
+            }
+        ],
+    }
 
 
 def stat(name: str, op: str, value: float, severity: str = "fail") -> dict:
@@ -96,17 +134,32 @@ def test_throughput_on_a_closed_model_run_is_at_best_warn(tmp_path: Path) -> Non
 
 
 def scaling_targets(op: str = ">=", value: float = 0.9) -> dict:
-    return {"spec": "specs/s.yaml",
-            "profiles": {"smoke": {"model": "closed", "mean": 10}, "peak": {"model": "closed", "mean": 100}},
-            "targets": [{"index": 0, "name": "linear", "kind": "scaling", "line": 9, "stats": [],
-                         "endpoints": [], "queries": [], "extra": {
-                             "from": "smoke", "to": "peak",
-                             "throughput_per_user": {"op": op, "value": value, "text": f"{op} {value}x"}}}]}
+    return {
+        "spec": "specs/s.yaml",
+        "profiles": {"smoke": {"model": "closed", "mean": 10}, "peak": {"model": "closed", "mean": 100}},
+        "targets": [
+            {
+                "index": 0,
+                "name": "linear",
+                "kind": "scaling",
+                "line": 9,
+                "stats": [],
+                "endpoints": [],
+                "queries": [],
+                "extra": {
+                    "from": "smoke",
+                    "to": "peak",
+                    "throughput_per_user": {"op": op, "value": value, "text": f"{op} {value}x"},
+                },
+            }
+        ],
+    }
 
 
 @pytest.mark.parametrize("peak_requests, status", [(950, "pass"), (900, "pass"), (800, "fail")])
 def test_scaling_compares_requests_per_user_second_between_two_profiles(
-        tmp_path: Path, peak_requests: int, status: str) -> None:
+    tmp_path: Path, peak_requests: int, status: str
+) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     locust_file(tmp_path / "a", "h-1", [1000] * 100, profile="smoke", seconds=10)  # 1/s per user
@@ -128,19 +181,26 @@ def test_scaling_without_both_profiles_fails_naming_what_is_there(tmp_path: Path
 
 def regression_targets() -> dict:
     t = targets()
-    t["targets"][0]["extra"] = {"regression": {
-        "p95": {"op": "<", "value": 0.10, "text": "< +10%"},
-        "throughput": {"op": ">", "value": -0.05, "text": "> -5%"}}}
+    t["targets"][0]["extra"] = {
+        "regression": {
+            "p95": {"op": "<", "value": 0.10, "text": "< +10%"},
+            "throughput": {"op": ">", "value": -0.05, "text": "> -5%"},
+        }
+    }
     return t
 
 
-@pytest.mark.parametrize("now_ms, now_count, status, shown", [
-    (105, 100, "pass", "p95 change +5.00%"),
-    (120, 100, "fail", "p95 change +20.00%"),
-    (100, 90, "fail", "throughput change -10.00%"),
-])
-def test_regression_against_a_baseline_run(tmp_path: Path, now_ms: int, now_count: int, status: str,
-                                           shown: str) -> None:
+@pytest.mark.parametrize(
+    "now_ms, now_count, status, shown",
+    [
+        (105, 100, "pass", "p95 change +5.00%"),
+        (120, 100, "fail", "p95 change +20.00%"),
+        (100, 90, "fail", "throughput change -10.00%"),
+    ],
+)
+def test_regression_against_a_baseline_run(
+    tmp_path: Path, now_ms: int, now_count: int, status: str, shown: str
+) -> None:
     (tmp_path / "base").mkdir()
     (tmp_path / "now").mkdir()
     locust_file(tmp_path / "base", "h-1", [100_000] * 100)
@@ -164,24 +224,38 @@ def test_regression_without_a_baseline_fails(tmp_path: Path) -> None:
 def test_k6_profile_comes_from_the_scenario_tag(tmp_path: Path) -> None:
     for folder, profile in (("a", "smoke"), ("b", "peak")):
         (tmp_path / folder).mkdir()
-        point = {"type": "Point", "metric": "http_req_duration",
-                 "data": {"time": "2026-11-23T08:00:00.5Z", "value": 1.0,
-                          "tags": {"endpoint": "ep", "scenario": profile}}}
+        point = {
+            "type": "Point",
+            "metric": "http_req_duration",
+            "data": {
+                "time": "2026-11-23T08:00:00.5Z",
+                "value": 1.0,
+                "tags": {"endpoint": "ep", "scenario": profile},
+            },
+        }
         (tmp_path / folder / "k6.ndjson").write_text(json.dumps(point) + "\n")
     series, _ = read_results([tmp_path])
     assert sorted((Path(s.file).parent.name, s.profile) for s in series) == [("a", "smoke"), ("b", "peak")]
 
 
-@pytest.mark.parametrize("content, message", [
-    ('{"format": "perfspec-results/1", "tool": "locust", "unit": "us", "series": {"ep": {"cou',
-     "the file ends early"),
-    ('{"format": "perfspec-results/1", "tool": "locust", "unit": "us", "series": {"ep": {}}}',
-     "series 'ep': malformed entry"),
-    ('[1, 2]', "expected a JSON object"),
-    ('{"format": "other"}', "not a result file perfspec knows"),
-])
-def test_malformed_or_truncated_result_files_name_the_file(tmp_path: Path, content: str,
-                                                           message: str) -> None:
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (
+            '{"format": "perfspec-results/1", "tool": "locust", "unit": "us", "series": {"ep": {"cou',
+            "the file ends early",
+        ),
+        (
+            '{"format": "perfspec-results/1", "tool": "locust", "unit": "us", "series": {"ep": {}}}',
+            "series 'ep': malformed entry",
+        ),
+        ("[1, 2]", "expected a JSON object"),
+        ('{"format": "other"}', "not a result file perfspec knows"),
+    ],
+)
+def test_malformed_or_truncated_result_files_name_the_file(
+    tmp_path: Path, content: str, message: str
+) -> None:
     path = tmp_path / "locust-x.json"
     path.write_text(content)
     with pytest.raises(ResultError) as info:
@@ -194,11 +268,25 @@ def test_k6_ndjson_is_read_into_series_and_truncation_is_named(tmp_path: Path) -
     for i in range(100):
         stamp = f"2026-11-23T08:00:{i // 10:02d}.{i:03d}000000Z"
         tags = {"endpoint": "ep", "status": "200"}
-        lines.append(json.dumps({"type": "Point", "metric": "http_req_duration",
-                                 "data": {"time": stamp, "value": 1.5 + i, "tags": tags}}))
+        lines.append(
+            json.dumps(
+                {
+                    "type": "Point",
+                    "metric": "http_req_duration",
+                    "data": {"time": stamp, "value": 1.5 + i, "tags": tags},
+                }
+            )
+        )
         failed = {**tags, "reason": "HTTP 200"} if i < 3 else tags
-        lines.append(json.dumps({"type": "Point", "metric": "perfspec_failed",
-                                 "data": {"time": stamp, "value": 1 if i < 3 else 0, "tags": failed}}))
+        lines.append(
+            json.dumps(
+                {
+                    "type": "Point",
+                    "metric": "perfspec_failed",
+                    "data": {"time": stamp, "value": 1 if i < 3 else 0, "tags": failed},
+                }
+            )
+        )
     path = tmp_path / "k6.ndjson"
     path.write_text("\n".join(lines) + "\n")
     [s], _ = read_results([path])
@@ -211,9 +299,14 @@ def test_k6_ndjson_is_read_into_series_and_truncation_is_named(tmp_path: Path) -
 
 
 def perfspec(*args: str, cwd: Path = ROOT, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout,
-                          env={k: v for k, v in os.environ.items() if k not in ("API_URL", "PERFSPEC_DSN")})
+    return subprocess.run(
+        [sys.executable, "-m", "perfspec.compiler.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={k: v for k, v in os.environ.items() if k not in ("API_URL", "PERFSPEC_DSN")},
+    )
 
 
 def verdicts_of(out: Path) -> dict[str, dict]:
@@ -253,16 +346,29 @@ def test_quickstart_runs_on_embedded_defaults_and_passes(tmp_path: Path) -> None
 def test_injected_latency_fails_exactly_the_latency_target(tmp_path: Path) -> None:
     require_tool("locust")
     require_tool("k6")
-    proc = perfspec("run", "specs/quickstart.yaml", "--out", str(tmp_path), "--demo-latency", "300ms",
-                    "--only", "locust,k6", "--duration", "6s")
+    proc = perfspec(
+        "run",
+        "specs/quickstart.yaml",
+        "--out",
+        str(tmp_path),
+        "--demo-latency",
+        "300ms",
+        "--only",
+        "locust,k6",
+        "--duration",
+        "6s",
+    )
     assert proc.returncode == 1, proc.stdout[-3000:]
     verdicts = verdicts_of(tmp_path)
     # (the SQL suite is left out: its targets fail for want of samples, and are not asked about)
     failed = {n for n, v in verdicts.items() if v["status"] == "fail" and not n.startswith("db_")}
     assert failed == {"api"}, {n: v["status"] for n, v in verdicts.items()}
     # judged per tool: Locust's and k6's p95 each shown and each failing
-    p95s = [s for s in verdicts["api"]["stats"] if s["stat"] in ("p95 (locust)", "p95 (k6)")
-            and s["severity"] == "fail"]
+    p95s = [
+        s
+        for s in verdicts["api"]["stats"]
+        if s["stat"] in ("p95 (locust)", "p95 (k6)") and s["severity"] == "fail"
+    ]
     assert len(p95s) == 2 and all(not p["ok"] and p["measured"] > 0.3 for p in p95s), p95s
 
 
@@ -278,9 +384,25 @@ def test_a_run_without_http_traffic_fails_http_targets_with_no_samples(tmp_path:
 def test_ctrl_c_keeps_and_judges_partial_results_and_stops_what_it_started(tmp_path: Path) -> None:
     require_tool("locust")
     env = {k: v for k, v in os.environ.items() if k not in ("API_URL", "PERFSPEC_DSN")}
-    proc = subprocess.Popen([sys.executable, "-m", "perfspec.compiler.cli", "run", "specs/quickstart.yaml",
-                             "--out", str(tmp_path), "--only", "locust"], cwd=ROOT, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "perfspec.compiler.cli",
+            "run",
+            "specs/quickstart.yaml",
+            "--out",
+            str(tmp_path),
+            "--only",
+            "locust",
+        ],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     assert proc.stdout is not None
     seen, demo = [], None
     try:
@@ -314,15 +436,24 @@ def test_ctrl_c_keeps_and_judges_partial_results_and_stops_what_it_started(tmp_p
 def test_distributed_mode_runs_locust_workers_and_k6_segments_and_merges_them(tmp_path: Path) -> None:
     require_tool("locust")
     require_tool("k6")
-    proc = perfspec("run", "specs/quickstart.yaml", "--out", str(tmp_path), "--only", "locust,k6",
-                    "--workers", "2", "--duration", "6s")
+    proc = perfspec(
+        "run",
+        "specs/quickstart.yaml",
+        "--out",
+        str(tmp_path),
+        "--only",
+        "locust,k6",
+        "--workers",
+        "2",
+        "--duration",
+        "6s",
+    )
     assert "running locust ... (3 processes)" in proc.stdout  # a master and two workers
     assert "running k6 ... (2 processes)" in proc.stdout  # two execution segments
     [run] = list(tmp_path.iterdir())
     files = sorted(f.name for f in (run / "results").iterdir())
     assert len([f for f in files if f.startswith("locust-")]) == 2  # one per worker, none from the master
-    assert [f for f in files if f.startswith("k6")] == [
-        "k6-1of2.ndjson", "k6-2of2.ndjson"]
+    assert [f for f in files if f.startswith("k6")] == ["k6-1of2.ndjson", "k6-2of2.ndjson"]
     verdicts = verdicts_of(tmp_path)
     http = {n: v for n, v in verdicts.items() if not n.startswith("db_")}
     assert {v["status"] for v in http.values()} == {"pass"}, proc.stdout[-3000:]
@@ -334,13 +465,25 @@ def test_duration_cuts_the_profile_short_in_both_tools(tmp_path: Path) -> None:
     require_tool("locust")
     k6 = require_tool("k6")
     # mid-ramp: load_phases_analysis's peak ramps 0 -> 200 users over 10 s; 5 s in, 100 users
-    inspect = subprocess.run([k6, "inspect", "-e", "PERFSPEC_PROFILE=peak", "-e", "PERFSPEC_DURATION=5",
-                              str(ROOT / "generated/load_phases_analysis/k6.js")],
-                             capture_output=True, text=True, timeout=60)
+    inspect = subprocess.run(
+        [
+            k6,
+            "inspect",
+            "-e",
+            "PERFSPEC_PROFILE=peak",
+            "-e",
+            "PERFSPEC_DURATION=5",
+            str(ROOT / "generated/load_phases_analysis/k6.js"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert inspect.returncode == 0, inspect.stderr
     assert json.loads(inspect.stdout)["scenarios"]["peak"]["stages"] == [{"duration": "5s", "target": 100}]
-    proc = perfspec("run", "specs/quickstart.yaml", "--out", str(tmp_path), "--only", "locust,k6",
-                    "--duration", "4s")
+    proc = perfspec(
+        "run", "specs/quickstart.yaml", "--out", str(tmp_path), "--only", "locust,k6", "--duration", "4s"
+    )
     [run] = list(tmp_path.iterdir())
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["duration"] == 4
@@ -354,11 +497,30 @@ def test_duration_cuts_the_profile_short_in_both_tools(tmp_path: Path) -> None:
 
 def locust_result(folder: Path, profile: str, endpoint: str, count: int, seconds: float, us: int) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"locust-{profile}-1.json").write_text(json.dumps({
-        "format": "perfspec-results/1", "tool": "locust", "spec": "x", "profile": profile, "unit": "us",
-        "started": 0, "ended": seconds, "series": {endpoint: {
-            "count": count, "failures": 0, "statuses": {"200": count}, "errors": {},
-            "histogram": [[us, count]], "ttfb_histogram": [], "timeline": []}}}))
+    (folder / f"locust-{profile}-1.json").write_text(
+        json.dumps(
+            {
+                "format": "perfspec-results/1",
+                "tool": "locust",
+                "spec": "x",
+                "profile": profile,
+                "unit": "us",
+                "started": 0,
+                "ended": seconds,
+                "series": {
+                    endpoint: {
+                        "count": count,
+                        "failures": 0,
+                        "statuses": {"200": count},
+                        "errors": {},
+                        "histogram": [[us, count]],
+                        "ttfb_histogram": [],
+                        "timeline": [],
+                    }
+                },
+            }
+        )
+    )
 
 
 def test_check_cli_judges_seed_004_scaling_and_regression_from_the_compiled_spec(tmp_path: Path) -> None:
@@ -369,8 +531,15 @@ def test_check_cli_judges_seed_004_scaling_and_regression_from_the_compiled_spec
     locust_result(tmp_path / "base", "normal", "list_agents", 10_000, 300, 30_000)
     locust_result(tmp_path / "now", "normal", "list_agents", 10_000, 300, 36_000)  # p95 +20 %
     runs = [str(tmp_path / d) for d in ("smoke", "peak", "now")]
-    proc = perfspec("check", "specs/load_phases_analysis.yaml", *runs, "--baseline", str(tmp_path / "base"),
-                    "--report", str(tmp_path / "r"))
+    proc = perfspec(
+        "check",
+        "specs/load_phases_analysis.yaml",
+        *runs,
+        "--baseline",
+        str(tmp_path / "base"),
+        "--report",
+        str(tmp_path / "r"),
+    )
     assert proc.returncode == 1, proc.stderr
     verdicts = {v["target"]: v for v in json.loads((tmp_path / "r" / "verdicts.json").read_text())}
     linear = verdicts["linear_scaling"]
@@ -409,9 +578,25 @@ def test_streaming_ttfb_and_websocket_targets_run_for_real_on_the_demo_target(tm
 
     with demo_target() as url:
         proc = subprocess.run(
-            [sys.executable, "-m", "perfspec.compiler.cli", "run", "specs/reznet_nfr.yaml", "--only",
-             "locust,k6", "--duration", "5s", "--out", str(tmp_path)], cwd=ROOT, capture_output=True,
-            text=True, timeout=300, env={**os.environ, "REZNET_URL": url})
+            [
+                sys.executable,
+                "-m",
+                "perfspec.compiler.cli",
+                "run",
+                "specs/reznet_nfr.yaml",
+                "--only",
+                "locust,k6",
+                "--duration",
+                "5s",
+                "--out",
+                str(tmp_path),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "REZNET_URL": url},
+        )
     assert proc.returncode == 1, proc.stdout[-3000:]  # no SQL ran: the db targets have no samples
     verdicts = verdicts_of(tmp_path)
     ttfb, ws = verdicts["ttfb"], verdicts["websocket_latency"]

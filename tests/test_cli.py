@@ -12,8 +12,13 @@ from .conftest import ROOT
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "perfspec.compiler.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_version() -> None:
@@ -22,8 +27,9 @@ def test_version() -> None:
         assert proc.returncode == 0 and proc.stdout.strip() == f"perfspec {version('perfspec')}"
 
 
-@pytest.mark.parametrize("command", ["", "validate", "build", "check", "run", "capacity", "history",
-                                     "explain"])
+@pytest.mark.parametrize(
+    "command", ["", "validate", "build", "check", "run", "capacity", "history", "explain"]
+)
 def test_short_help_on_every_command(command: str) -> None:
     proc = cli(*([command] if command else []), "-h")
     assert proc.returncode == 0, proc.stderr

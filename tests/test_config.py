@@ -23,15 +23,21 @@ targets:
 
 
 def perfspec(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "perfspec.compiler.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_pyproject_settings_change_the_defaults_and_options_win(tmp_path: Path) -> None:
     (tmp_path / "perf").mkdir()
     (tmp_path / "perf/tiny.yaml").write_text(SPEC)
     (tmp_path / "pyproject.toml").write_text(
-        '[project]\nname = "x"\n\n[tool.perfspec]\nspecs = ["perf/*.yaml"]\ngenerated = "out/gen"\n')
+        '[project]\nname = "x"\n\n[tool.perfspec]\nspecs = ["perf/*.yaml"]\ngenerated = "out/gen"\n'
+    )
     valid = perfspec(tmp_path, "validate")
     assert valid.returncode == 0 and "perf/tiny.yaml: ok" in valid.stdout, valid.stdout + valid.stderr
     assert perfspec(tmp_path, "build").returncode == 0

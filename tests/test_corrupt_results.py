@@ -50,8 +50,11 @@ def test_non_utf8_and_truncated_k6_lines_fail_the_file_by_name(tmp_path: Path) -
     with pytest.raises(ResultError, match="not a UTF-8 text file"):
         read_results([bad])
     k6 = tmp_path / "k6.ndjson"
-    point = {"metric": "http_req_duration", "type": "Point",
-             "data": {"time": "2026-11-28T10:00:00Z", "value": -3.5, "tags": {"endpoint": "ep"}}}
+    point = {
+        "metric": "http_req_duration",
+        "type": "Point",
+        "data": {"time": "2026-11-28T10:00:00Z", "value": -3.5, "tags": {"endpoint": "ep"}},
+    }
     k6.write_text(json.dumps(point) + "\n")
     with pytest.raises(ResultError, match="not a finite, non-negative number"):
         read_results([k6])
@@ -68,15 +71,25 @@ def test_a_copied_shard_is_refused_and_a_file_named_twice_is_read_once(tmp_path:
         read_results([run, tmp_path / "copy"])
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda line: line.replace("2026-11-28T10:00:00Z", "nonsense"), "is not an ISO 8601 time"),
-    (lambda line: line.replace("3.5", "1e300"), "is not a finite, non-negative number"),
-    (lambda line: line.replace('"http_req_duration"', '"dropped_iterations"').replace("3.5", "NaN"),
-     "is not a finite, non-negative number"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda line: line.replace("2026-11-28T10:00:00Z", "nonsense"), "is not an ISO 8601 time"),
+        (lambda line: line.replace("3.5", "1e300"), "is not a finite, non-negative number"),
+        (
+            lambda line: line.replace('"http_req_duration"', '"dropped_iterations"').replace("3.5", "NaN"),
+            "is not a finite, non-negative number",
+        ),
+    ],
+)
 def test_a_corrupt_k6_point_fails_the_file_by_name(tmp_path: Path, change, message: str) -> None:
-    point = json.dumps({"metric": "http_req_duration", "type": "Point",
-                        "data": {"time": "2026-11-28T10:00:00Z", "value": 3.5, "tags": {"endpoint": "ep"}}})
+    point = json.dumps(
+        {
+            "metric": "http_req_duration",
+            "type": "Point",
+            "data": {"time": "2026-11-28T10:00:00Z", "value": 3.5, "tags": {"endpoint": "ep"}},
+        }
+    )
     k6 = tmp_path / "k6.ndjson"
     k6.write_text(point + "\n" + change(point) + "\n")
     with pytest.raises(ResultError, match=message) as info:

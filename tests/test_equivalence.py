@@ -101,9 +101,20 @@ targets:
 """
 
 PICTURE = b"PIC\x00\x01\r\nend"
-TOOL_HEADERS = {"user-agent", "accept-encoding", "connection", "host", "content-length", "accept",
-                # the WebSocket handshake, each client's own (websocket-client also sends an Origin)
-                "upgrade", "origin", "sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions"}
+TOOL_HEADERS = {
+    "user-agent",
+    "accept-encoding",
+    "connection",
+    "host",
+    "content-length",
+    "accept",
+    # the WebSocket handshake, each client's own (websocket-client also sends an Origin)
+    "upgrade",
+    "origin",
+    "sec-websocket-key",
+    "sec-websocket-version",
+    "sec-websocket-extensions",
+}
 _RANDOM = [
     (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"), "<uuid>"),
     (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"), "<now>"),
@@ -114,13 +125,25 @@ MEMBER = {"authorization": BASIC_ANN, "x-default": "d-{x}", "x-flow": "member", 
 JSON = {"content-type": "application/json"}
 # What the spec says member's first iteration sends: (method, target, headers besides MEMBER, body)
 FIRST_ITERATION = [
-    ("GET", "/search?flag=true&id=7&n=5&q=%7Bx%7D%20y%26z%2F%C3%A9&who=ann",
-     {"x-env": "fallback", "x-literal": "${HOME} {braces}", "x-run": "run-<uuid>"}, ""),
+    (
+        "GET",
+        "/search?flag=true&id=7&n=5&q=%7Bx%7D%20y%26z%2F%C3%A9&who=ann",
+        {"x-env": "fallback", "x-literal": "${HOME} {braces}", "x-run": "run-<uuid>"},
+        "",
+    ),
     ("POST", "/stamp", JSON, {"at": "<now>", "ms": "<epoch_ms>", "seq": "1", "id": "<uuid>"}),
-    ("POST", "/form", {"content-type": "application/x-www-form-urlencoded"},
-     "name=ann&text=a+b%26c%3Dd%2A%21~&brace=%7Bx%7D"),
-    ("POST", "/upload", {"content-type": MULTIPART},
-     [("title", None, None, b"t-ann"), ("file", "pic.bin", "application/octet-stream", PICTURE)]),
+    (
+        "POST",
+        "/form",
+        {"content-type": "application/x-www-form-urlencoded"},
+        "name=ann&text=a+b%26c%3Dd%2A%21~&brace=%7Bx%7D",
+    ),
+    (
+        "POST",
+        "/upload",
+        {"content-type": MULTIPART},
+        [("title", None, None, b"t-ann"), ("file", "pic.bin", "application/octet-stream", PICTURE)],
+    ),
     ("POST", "/raw", {"content-type": "text/plain"}, "raw {text} ann"),
     ("PUT", "/items/7", {**JSON, "if-match": '"v1"'}, {"v": 2}),
     ("PATCH", "/items/7", JSON, {"v": 3}),
@@ -136,11 +159,19 @@ FIRST_ITERATION = [
     ("GET", "/bare?p=2&_token=a%2Bb", {}, ""),  # a header holding the bare URL
     ("GET", "/events", {}, ""),  # stream: true
 ]
-TALK = ("GET", "/talk?room=ann", {"x-default": "d-{x}", "x-flow": "member", "x-token": "Bearer tok-1",
-                                  "authorization": BASIC_ANN}, "")
+TALK = (
+    "GET",
+    "/talk?room=ann",
+    {"x-default": "d-{x}", "x-flow": "member", "x-token": "Bearer tok-1", "authorization": BASIC_ANN},
+    "",
+)
 MESSAGE = ("WS", "/talk?room=ann", {}, {"hello": "ann", "n": 1, "brace": "{x}"})
-LOGIN = ("POST", "/login", {"authorization": BASIC_ANN, "x-default": "d-{x}", "x-flow": "member", **JSON},
-         {"name": "ann", "tags": ["a", "{b}", "adm-1"], "n": 1, "ok": True, "none": None, "f": 1.5})
+LOGIN = (
+    "POST",
+    "/login",
+    {"authorization": BASIC_ANN, "x-default": "d-{x}", "x-flow": "member", **JSON},
+    {"name": "ann", "tags": ["a", "{b}", "adm-1"], "n": 1, "ok": True, "none": None, "f": 1.5},
+)
 SETUP = ("POST", "/admin/login", {"authorization": "Basic YWRtaW46cMOkIHNz", "x-default": "d-{x}"}, "")
 TEARDOWN = ("DELETE", "/admin/session/adm-1", {"x-default": "d-{x}"}, "")
 
@@ -158,9 +189,15 @@ def shape(r: Request) -> tuple:
     body: object = normalised(r.body.decode("utf-8", "replace"))
     if kind.startswith("multipart/form-data"):  # both send the support modules' one encoding
         message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {kind}\r\n\r\n".encode() + r.body)
-        body = [(p.get_param("name", header="content-disposition"), p.get_filename(),
-                 p.get_content_type() if p.get_filename() else None, p.get_payload(decode=True))
-                for p in message.iter_parts()]
+        body = [
+            (
+                p.get_param("name", header="content-disposition"),
+                p.get_filename(),
+                p.get_content_type() if p.get_filename() else None,
+                p.get_payload(decode=True),
+            )
+            for p in message.iter_parts()
+        ]
     elif (kind == "application/json" or r.method == "WS") and r.body:
         body = json.loads(normalised(r.body.decode()))
     return r.method, normalised(r.target), headers, body
@@ -186,8 +223,15 @@ def streams(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, lis
         found: dict[str, list] = {}
         for profile in ("members", "shoppers"):
             with recorder() as rec, ws_recorder() as ws:
-                proc = run_tool(tool, folder, rec.url, root / f"res-{tool}-{profile}", cwd=root,
-                                PERFSPEC_PROFILE=profile, CHAT_URL=ws.url)
+                proc = run_tool(
+                    tool,
+                    folder,
+                    rec.url,
+                    root / f"res-{tool}-{profile}",
+                    cwd=root,
+                    PERFSPEC_PROFILE=profile,
+                    CHAT_URL=ws.url,
+                )
             assert rec.requests, proc.stdout[-2000:] + proc.stderr[-2000:]
             for r in rec.requests:
                 found.setdefault(f"{profile}:{r.headers.get('x-flow', 'test')}", []).append(shape(r))
@@ -203,8 +247,8 @@ def test_each_tool_sends_what_the_spec_says(streams: dict, tool: str) -> None:
     member = got["members:member"]
     assert member[0] == expected(*LOGIN, {})
     iteration = [expected(*step, MEMBER) for step in FIRST_ITERATION]
-    assert member[1:1 + len(iteration)] == iteration
-    second = member[1 + len(iteration):1 + 2 * len(iteration)]
+    assert member[1 : 1 + len(iteration)] == iteration
+    second = member[1 + len(iteration) : 1 + 2 * len(iteration)]
     assert second[1][3]["seq"] == "2" and len(second) == len(iteration)  # {seq} counts per user
     for profile in ("members", "shoppers"):
         assert got[f"{profile}:test"] == [expected(*SETUP, {}), expected(*TEARDOWN, {})]

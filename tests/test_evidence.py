@@ -28,8 +28,13 @@ SPEC = "specs/quickstart.yaml"
 
 
 def perfspec(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "perfspec.compiler.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -57,16 +62,26 @@ def edit_json(path: Path, change: Callable[[dict], None]) -> None:
 
 def resign(folder: Path) -> None:
     """What a careful forger does after editing result files: list them again in the manifest."""
+
     def change(m: dict) -> None:
-        m["files"] = {p.relative_to(folder / "results").as_posix():
-                      {"sha256": hashlib.sha256(p.read_bytes()).hexdigest(), "bytes": p.stat().st_size}
-                      for p in sorted((folder / "results").rglob("*")) if p.is_file()}
+        m["files"] = {
+            p.relative_to(folder / "results").as_posix(): {
+                "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
+                "bytes": p.stat().st_size,
+            }
+            for p in sorted((folder / "results").rglob("*"))
+            if p.is_file()
+        }
+
     edit_json(folder / "manifest.json", change)
 
 
 def first_series(data: dict) -> dict:
-    return data["series"][sorted(data["series"])[0]] if "series" in data else \
-        next(iter(data["queries"][sorted(data["queries"])[0]]["levels"].values()))
+    return (
+        data["series"][sorted(data["series"])[0]]
+        if "series" in data
+        else next(iter(data["queries"][sorted(data["queries"])[0]]["levels"].values()))
+    )
 
 
 def _copy_locust_shard(f: Path) -> None:
@@ -79,8 +94,11 @@ def _copy_locust_shard(f: Path) -> None:
 def _copy_k6_shifted(f: Path) -> None:
     src = one(f, "k6.ndjson")
     text = src.read_text()
-    moved = re.sub(r'"time":"2026-(\d\d)-(\d\d)T(\d\d)', lambda m: f'"time":"2026-{m[1]}-{m[2]}T'
-                   f'{(int(m[3]) + 1) % 24:02d}', text)
+    moved = re.sub(
+        r'"time":"2026-(\d\d)-(\d\d)T(\d\d)',
+        lambda m: f'"time":"2026-{m[1]}-{m[2]}T{(int(m[3]) + 1) % 24:02d}',
+        text,
+    )
     assert moved != text
     (f / "results" / "k6-shard2.ndjson").write_text(moved)
 
@@ -104,18 +122,21 @@ def _all_500(f: Path) -> None:
         s["failures"], s["errors"] = 0, {}
         for slot in s.get("timeline", []):
             slot[2] = 0
+
     edit_json(one(f, "locust-*.json"), change)
 
 
 def _timeline_off(f: Path) -> None:
     def change(d: dict) -> None:
         first_series(d)["timeline"][0][1] += 7
+
     edit_json(one(f, "locust-*.json"), change)
 
 
 def _count_times_10(pattern: str) -> Callable[[Path], None]:
     def change(f: Path) -> None:
         edit_json(one(f, pattern), lambda d: first_series(d).update(count=first_series(d)["count"] * 10))
+
     return change
 
 
@@ -123,6 +144,7 @@ def _causes_off(f: Path) -> None:
     def change(d: dict) -> None:
         s = d["series"]["list_agents"]
         s["errors"] = {"HTTP 503": 5}
+
     edit_json(one(f, "locust-*.json"), change)
 
 
@@ -131,6 +153,7 @@ def _failures_over_count(f: Path) -> None:
         s = d["series"]["list_agents"]
         s["failures"] = s["count"] + 1
         s["errors"] = {"HTTP 503": s["count"] + 1}
+
     edit_json(one(f, "locust-*.json"), change)
 
 
@@ -152,53 +175,133 @@ def _k6_killed(m: dict) -> None:
 # name -> (change, re-sign the manifest afterwards, file named in the refusal, reason)
 CORPUS: dict[str, tuple[Callable[[Path], None], bool, str, str]] = {
     # the 16 contradictions seen in the trials
-    "locust shard copied, ended moved 1 ms": (_copy_locust_shard, True, "locust-elsewhere-1.json",
-                                              "written by the same process as"),
-    "k6 NDJSON copied, every time an hour later": (_copy_k6_shifted, True, "k6-shard2.ndjson",
-                                                   "the same measurements as"),
-    "Locust file names another spec": (lambda f: edit_json(one(f, "locust-*.json"), lambda d: d.update(
-        spec="specs/other.yaml")), True, "locust-", "names spec specs/other.yaml"),
-    "SQL file names another spec": (lambda f: edit_json(one(f, "sql-*.json"), lambda d: d.update(
-        spec="specs/other.yaml")), True, "sql-", "names spec specs/other.yaml"),
-    "Locust count 10x the histogram": (_count_times_10("locust-*.json"), True, "locust-",
-                                       "but the histogram holds"),
+    "locust shard copied, ended moved 1 ms": (
+        _copy_locust_shard,
+        True,
+        "locust-elsewhere-1.json",
+        "written by the same process as",
+    ),
+    "k6 NDJSON copied, every time an hour later": (
+        _copy_k6_shifted,
+        True,
+        "k6-shard2.ndjson",
+        "the same measurements as",
+    ),
+    "Locust file names another spec": (
+        lambda f: edit_json(one(f, "locust-*.json"), lambda d: d.update(spec="specs/other.yaml")),
+        True,
+        "locust-",
+        "names spec specs/other.yaml",
+    ),
+    "SQL file names another spec": (
+        lambda f: edit_json(one(f, "sql-*.json"), lambda d: d.update(spec="specs/other.yaml")),
+        True,
+        "sql-",
+        "names spec specs/other.yaml",
+    ),
+    "Locust count 10x the histogram": (
+        _count_times_10("locust-*.json"),
+        True,
+        "locust-",
+        "but the histogram holds",
+    ),
     "SQL count 10x the histogram": (_count_times_10("sql-*.json"), True, "sql-", "but the histogram holds"),
     "every status 500, no failure": (_all_500, True, "locust-", "with a status the spec does not expect"),
     "k6 NDJSON cut off mid-line": (lambda f: _truncate(one(f, "k6.ndjson")), True, "k6.ndjson", "cut off"),
     "k6 NDJSON with a garbage line": (_garble_k6, True, "k6.ndjson", "not a k6 JSON line"),
-    "prometheus.json cut off": (lambda f: _truncate(one(f, "prometheus.json")), True, "prometheus.json",
-                                "is not JSON"),
-    "prometheus.json version 99": (lambda f: edit_json(one(f, "prometheus.json"), lambda d: d.update(
-        version=99)), True, "prometheus.json", "version 99 is not 1"),
-    "prometheus.json windows reversed": (lambda f: edit_json(one(f, "prometheus.json"), lambda d: d.update(
-        windows={k: v[::-1] for k, v in d["windows"].items()})), True, "prometheus.json",
-                                         "not [start, end] in order"),
-    "manifest.json cut off": (lambda f: _truncate(f / "manifest.json"), False, "manifest.json",
-                              "is not JSON"),
-    "manifest with a wrong spec hash": (_manifest(lambda m: m.update(spec_sha256="0" * 64)), False,
-                                        "manifest.json", "made with another version of"),
-    "manifest naming another spec": (_manifest(lambda m: m.update(spec="specs/other.yaml")), False,
-                                     "manifest.json", "the run is of specs/other.yaml"),
-    "manifest: k6 exit -9, not partial": (_manifest(_k6_killed), False, "manifest.json",
-                                          "k6 exited -9 but the run is not marked partial"),
+    "prometheus.json cut off": (
+        lambda f: _truncate(one(f, "prometheus.json")),
+        True,
+        "prometheus.json",
+        "is not JSON",
+    ),
+    "prometheus.json version 99": (
+        lambda f: edit_json(one(f, "prometheus.json"), lambda d: d.update(version=99)),
+        True,
+        "prometheus.json",
+        "version 99 is not 1",
+    ),
+    "prometheus.json windows reversed": (
+        lambda f: edit_json(
+            one(f, "prometheus.json"),
+            lambda d: d.update(windows={k: v[::-1] for k, v in d["windows"].items()}),
+        ),
+        True,
+        "prometheus.json",
+        "not [start, end] in order",
+    ),
+    "manifest.json cut off": (
+        lambda f: _truncate(f / "manifest.json"),
+        False,
+        "manifest.json",
+        "is not JSON",
+    ),
+    "manifest with a wrong spec hash": (
+        _manifest(lambda m: m.update(spec_sha256="0" * 64)),
+        False,
+        "manifest.json",
+        "made with another version of",
+    ),
+    "manifest naming another spec": (
+        _manifest(lambda m: m.update(spec="specs/other.yaml")),
+        False,
+        "manifest.json",
+        "the run is of specs/other.yaml",
+    ),
+    "manifest: k6 exit -9, not partial": (
+        _manifest(_k6_killed),
+        False,
+        "manifest.json",
+        "k6 exited -9 but the run is not marked partial",
+    ),
     # and more
-    "a result file the run did not write": (_extra_k6, False, "k6-extra.ndjson",
-                                            "not among the result files the run wrote"),
-    "a listed result file deleted": (lambda f: one(f, "sql-*.json").unlink(), False, "sql-",
-                                     "listed in manifest.json but missing"),
-    "a result file edited, manifest not": (_count_times_10("locust-*.json"), False, "locust-",
-                                           "changed after the run"),
-    "Locust file of another run": (lambda f: edit_json(one(f, "locust-*.json"), lambda d: d.update(
-        run="20260101-000000-0000000-quickstart")), True, "locust-", "written by run"),
-    "SQL file of another spec version": (lambda f: edit_json(one(f, "sql-*.json"), lambda d: d.update(
-        spec_sha256="f" * 64)), True, "sql-", "measured another version of the spec"),
+    "a result file the run did not write": (
+        _extra_k6,
+        False,
+        "k6-extra.ndjson",
+        "not among the result files the run wrote",
+    ),
+    "a listed result file deleted": (
+        lambda f: one(f, "sql-*.json").unlink(),
+        False,
+        "sql-",
+        "listed in manifest.json but missing",
+    ),
+    "a result file edited, manifest not": (
+        _count_times_10("locust-*.json"),
+        False,
+        "locust-",
+        "changed after the run",
+    ),
+    "Locust file of another run": (
+        lambda f: edit_json(
+            one(f, "locust-*.json"), lambda d: d.update(run="20260101-000000-0000000-quickstart")
+        ),
+        True,
+        "locust-",
+        "written by run",
+    ),
+    "SQL file of another spec version": (
+        lambda f: edit_json(one(f, "sql-*.json"), lambda d: d.update(spec_sha256="f" * 64)),
+        True,
+        "sql-",
+        "measured another version of the spec",
+    ),
     "per-second slots do not add up": (_timeline_off, True, "locust-", "per-second slots hold"),
     "failure causes do not add up": (_causes_off, True, "locust-", "failure causes add up to 5"),
     "more failures than calls": (_failures_over_count, True, "locust-", "failures of"),
-    "Locust file started a day early": (lambda f: edit_json(one(f, "locust-*.json"), lambda d: d.update(
-        started=d["started"] - 86400)), True, "locust-", "outside the run's window"),
-    "manifest of another format": (_manifest(lambda m: m.pop("format")), False, "manifest.json",
-                                   "format None is not 'perfspec-run/1'"),
+    "Locust file started a day early": (
+        lambda f: edit_json(one(f, "locust-*.json"), lambda d: d.update(started=d["started"] - 86400)),
+        True,
+        "locust-",
+        "outside the run's window",
+    ),
+    "manifest of another format": (
+        _manifest(lambda m: m.pop("format")),
+        False,
+        "manifest.json",
+        "format None is not 'perfspec-run/1'",
+    ),
 }
 
 
@@ -217,8 +320,9 @@ def test_every_lie_in_the_corpus_is_refused_naming_its_file_and_reason(run: Path
         change(folder)
         if sign:
             resign(folder)
-        return name, perfspec("check", SPEC, str(folder / "results"), "--report", str(folder / "report"),
-                              timeout=120)
+        return name, perfspec(
+            "check", SPEC, str(folder / "results"), "--report", str(folder / "report"), timeout=120
+        )
 
     with ThreadPoolExecutor(2) as pool:
         done = dict(pool.map(check, sorted(CORPUS)))
@@ -253,17 +357,26 @@ def test_results_without_a_manifest_are_judged_as_unverified_evidence(run: Path,
 def test_two_runs_started_together_get_a_folder_each_and_judge_their_own_evidence(tmp_path: Path) -> None:
     out = tmp_path / "runs"
     env = {**os.environ, "CI": ""}  # the SQL suite alone: no Prometheus needed
-    procs = [subprocess.Popen([sys.executable, "-m", "perfspec.compiler.cli", "run", SPEC, "--only", "sql",
-                               "--out", str(out)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "perfspec.compiler.cli", "run", SPEC, "--only", "sql", "--out", str(out)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     logs = [p.communicate(timeout=240)[0] for p in procs]
     folders = sorted(out.iterdir())
     assert len(folders) == 2, (folders, logs)  # the HTTP targets fail (no HTTP suite ran): exit 1
     files = [set(json.loads((f / "manifest.json").read_text())["files"]) for f in folders]
     assert all(len(f) == 1 for f in files) and files[0] != files[1], files
     for f in folders:
-        assert [p.name for p in (f / "results").iterdir()] == list(json.loads(
-            (f / "manifest.json").read_text())["files"])
+        assert [p.name for p in (f / "results").iterdir()] == list(
+            json.loads((f / "manifest.json").read_text())["files"]
+        )
         verdicts = {v["target"]: v for v in json.loads((f / "verdicts.json").read_text())}
         # the spec's 1,000 calls of this run alone (both runs' files would make 2,000)
         assert verdicts["db_indexed"]["status"] == "pass" and verdicts["db_indexed"]["samples"] == 1000

@@ -41,15 +41,30 @@ def closed_port() -> int:
         return s.getsockname()[1]  # closed again when the block ends: nothing listens there
 
 
-def perfspec_run(tmp_path: Path, url: str, *args: str,
-                 abort_after: str = "3") -> tuple[subprocess.CompletedProcess, float]:
+def perfspec_run(
+    tmp_path: Path, url: str, *args: str, abort_after: str = "3"
+) -> tuple[subprocess.CompletedProcess, float]:
     spec = tmp_path / "records_long.yaml"
     spec.write_text(SPEC)
     env = {**os.environ, "API_URL": url, "PERFSPEC_ABORT_AFTER": abort_after}
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", "run", str(spec), "--out",
-                           str(tmp_path / "results"), *args], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=180)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "perfspec.compiler.cli",
+            "run",
+            str(spec),
+            "--out",
+            str(tmp_path / "results"),
+            *args,
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     return proc, time.monotonic() - started
 
 
@@ -78,8 +93,9 @@ def test_a_failing_health_request_stops_the_run(tmp_path: Path) -> None:
 def test_without_preflight_a_dead_target_aborts_within_the_window(tmp_path: Path) -> None:
     require_tool("locust")
     require_tool("k6")
-    proc, elapsed = perfspec_run(tmp_path, f"http://127.0.0.1:{closed_port()}", "--no-preflight",
-                                 "--only", "locust,k6")
+    proc, elapsed = perfspec_run(
+        tmp_path, f"http://127.0.0.1:{closed_port()}", "--no-preflight", "--only", "locust,k6"
+    )
     assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert elapsed < 60, elapsed  # two 60 s profiles, each stopped ~3 s in
     v = verdicts(tmp_path)["writes"]
@@ -91,8 +107,9 @@ def test_without_preflight_a_dead_target_aborts_within_the_window(tmp_path: Path
 
 def test_a_target_killed_mid_run_aborts_and_the_verdict_names_the_cause(tmp_path: Path) -> None:
     require_tool("k6")
-    server = subprocess.Popen([sys.executable, "-m", "tests.servers.records"], cwd=ROOT,
-                              stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.servers.records"], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
     try:
         url = server.stdout.readline().strip() if server.stdout else ""
         killer = threading.Timer(3.0, server.kill)  # 3 s in, SIGKILL: every connection drops at once
@@ -114,9 +131,24 @@ def test_a_target_killed_mid_run_aborts_and_the_verdict_names_the_cause(tmp_path
 def test_an_unreachable_database_stops_the_run_naming_its_spec_line(tmp_path: Path) -> None:
     env = {**os.environ, "PERFSPEC_DSN": f"postgresql://u:canary-pw@127.0.0.1:{closed_port()}/x"}
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", "run", "specs/quickstart.yaml",
-                           "--only", "sql", "--out", str(tmp_path)], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "perfspec.compiler.cli",
+            "run",
+            "specs/quickstart.yaml",
+            "--only",
+            "sql",
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and time.monotonic() - started < 10, proc.stdout + proc.stderr
     line = next(ln for ln in proc.stderr.splitlines() if "error: database" in ln)
     assert line.startswith("specs/quickstart.yaml:12:") and "connection refused" in line, line
@@ -125,6 +157,7 @@ def test_an_unreachable_database_stops_the_run_naming_its_spec_line(tmp_path: Pa
 
 def _kill_tool_after(seconds: float, marker: str) -> threading.Timer:
     """SIGKILL the process whose command line holds `marker` (a tool perfspec run started)."""
+
     def kill() -> None:
         for pid in os.listdir("/proc"):
             if not pid.isdigit():
@@ -135,6 +168,7 @@ def _kill_tool_after(seconds: float, marker: str) -> threading.Timer:
                 continue
             if marker in cmdline and "perfspec.compiler.cli" not in cmdline:
                 os.kill(int(pid), 9)
+
     timer = threading.Timer(seconds, kill)
     timer.start()
     return timer
@@ -160,9 +194,22 @@ def test_a_tool_killed_mid_run_exits_1_and_allow_partial_judges_it_as_warn(tmp_p
     why = "k6 did not finish (killed by SIGKILL): a partial run fails"
     assert any(r.startswith(why) for r in v["reasons"]), v["reasons"]
     # `perfspec check --allow-partial` on the same folder: the run's manifest says it was partial
-    check = subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", "check",
-                            str(tmp_path / "records_long.yaml"), str(run / "results"), "--report",
-                            str(tmp_path / "report"), "--allow-partial"], cwd=tmp_path, capture_output=True,
-                           text=True, timeout=120)
+    check = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "perfspec.compiler.cli",
+            "check",
+            str(tmp_path / "records_long.yaml"),
+            str(run / "results"),
+            "--report",
+            str(tmp_path / "report"),
+            "--allow-partial",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert check.returncode == 0, check.stdout[-3000:] + check.stderr[-2000:]
     assert "judged on partial results (--allow-partial)" in check.stdout, check.stdout + check.stderr

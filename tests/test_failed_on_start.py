@@ -72,7 +72,10 @@ def test_a_user_whose_on_start_fails_stops_and_the_verdict_says_why(tool: str, t
         assert proc.stderr.count("perfspec: a user stops: flow reader") == 1, proc.stderr[-2000:]
     check = subprocess.run(
         [*_perfspec(), "check", str(spec), str(tmp_path / "bad"), "--report", str(tmp_path / "report")],
-        capture_output=True, text=True, cwd=ROOT, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
     )
     verdicts = json.loads((tmp_path / "report" / "verdicts.json").read_text())
     reasons = " ".join(r for v in verdicts for r in v["reasons"])

@@ -23,8 +23,9 @@ from .conftest import ROOT, require_tool
 def _servers() -> dict[str, int]:
     """Throwaway PostgreSQL folders in the temp folder -> their postmaster's pid."""
     out = {}
-    for pidfile in glob.glob(os.path.join(tempfile.gettempdir(), "perfspec-pg*", "**", "postmaster.pid"),
-                             recursive=True):
+    for pidfile in glob.glob(
+        os.path.join(tempfile.gettempdir(), "perfspec-pg*", "**", "postmaster.pid"), recursive=True
+    ):
         try:
             out[str(Path(pidfile).parent)] = int(Path(pidfile).read_text().split()[0])
         except (OSError, ValueError, IndexError):
@@ -34,13 +35,17 @@ def _servers() -> dict[str, int]:
 
 def test_a_killed_demo_target_leaves_no_postgresql_and_no_folder_behind() -> None:
     before = _servers()
-    demo = subprocess.Popen([sys.executable, "-m", "perfspec.runtime.demo", "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "perfspec.runtime.demo", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         assert demo.stdout is not None and demo.stdout.readline().startswith("http://")
         started = {k: v for k, v in _servers().items() if k not in before}
         assert len(started) == 1, started
-        (folder, pid), = started.items()
+        ((folder, pid),) = started.items()
         assert _alive(pid)
         demo.send_signal(signal.SIGKILL)
         demo.wait(timeout=10)
@@ -67,9 +72,26 @@ def test_a_killed_embedded_postgresql_still_ends_in_reports_and_leaves_nothing(t
     timer.start()
     env = {k: v for k, v in os.environ.items() if k not in ("API_URL", "PERFSPEC_DSN")}
     try:
-        proc = subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", "run", "specs/quickstart.yaml",
-                               "--only", "locust", "--duration", "12s", "--out", str(tmp_path)],
-                              cwd=ROOT, capture_output=True, text=True, timeout=180, env=env)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "perfspec.compiler.cli",
+                "run",
+                "specs/quickstart.yaml",
+                "--only",
+                "locust",
+                "--duration",
+                "12s",
+                "--out",
+                str(tmp_path),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            env=env,
+        )
     finally:
         timer.cancel()
     assert proc.returncode in (0, 1), proc.stdout[-2000:] + proc.stderr[-2000:]
@@ -81,6 +103,7 @@ def test_a_killed_embedded_postgresql_still_ends_in_reports_and_leaves_nothing(t
 
 # --- a fault in the middle of a run: each ends in reports, an exit code and its cause, and leaves
 # no process and no temp folder behind ----------------------------------------------------------
+
 
 def _tagged(tag: str) -> dict[int, str]:
     """Processes whose environment holds the run's tag: whatever it started, reparented or not
@@ -130,6 +153,7 @@ def _kill(needle: str):
         for pid in victims:
             os.kill(pid, signal.SIGKILL)
         return needle
+
     return fault
 
 
@@ -138,8 +162,11 @@ FAULTS = {
     "SIGTERM to perfspec": (_terminate, 1, "stopped by SIGTERM: stopping what was started"),
     # the client's figures still judge the targets; the server-side view and the alerts say why
     # they are missing
-    "SIGKILL of the embedded Prometheus": (_kill("prometheus --config.file"), 0,
-                                           "alerts: unknown (cannot reach Prometheus at"),
+    "SIGKILL of the embedded Prometheus": (
+        _kill("prometheus --config.file"),
+        0,
+        "alerts: unknown (cannot reach Prometheus at",
+    ),
     "SIGKILL of the demo target": (_kill("perfspec.runtime.demo"), 1, "connection refused"),
 }
 
@@ -153,10 +180,28 @@ def test_a_fault_mid_run_ends_in_reports_its_cause_and_leaves_nothing(tmp_path: 
     private = Path(tempfile.mkdtemp(prefix="pf-", dir="/tmp"))  # short: PostgreSQL's socket path
     env = {k: v for k, v in os.environ.items() if k not in ("API_URL", "PERFSPEC_DSN", "PROMETHEUS_URL")}
     env.update(PERFSPEC_FAULT_TAG=tag, TMPDIR=str(private))  # what the run starts, where it keeps things
-    cmd = [sys.executable, "-m", "perfspec.compiler.cli", "run", "specs/quickstart.yaml", "--only", "sql,k6",
-           "--duration", "8s", "--out", str(tmp_path)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, start_new_session=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "perfspec.compiler.cli",
+        "run",
+        "specs/quickstart.yaml",
+        "--only",
+        "sql,k6",
+        "--duration",
+        "8s",
+        "--out",
+        str(tmp_path),
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 90
         while not _children(proc.pid, "k6 run") and time.monotonic() < deadline and proc.poll() is None:

@@ -64,8 +64,9 @@ def test_each_user_authenticates_with_its_own_row(tool: str, kind: str, tmp_path
         seen: Counter = Counter()
         lock = threading.Lock()
 
-        def answer(_method: str, _path: str, _body: bytes, headers: dict,
-                   accounts=accounts, seen=seen, lock=lock) -> tuple[int, object, dict]:
+        def answer(
+            _method: str, _path: str, _body: bytes, headers: dict, accounts=accounts, seen=seen, lock=lock
+        ) -> tuple[int, object, dict]:
             given = headers.get("Authorization", "")
             basic = given.startswith("Basic ")
             user, _, password = base64.b64decode(given[6:]).decode().partition(":") if basic else ("", "", "")

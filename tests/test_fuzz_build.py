@@ -44,14 +44,44 @@ def _places(data: Any, path: tuple = ()) -> list[tuple]:
 
 PLACES = _places(_base())
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.integers(min_value=10**18, max_value=10**400),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
-    st.sampled_from(["0s", "0ms", "-1s", "1e400s", "0%", "100%", "101%", "0/s", "1/s", "0 users",
-                     "99999999999999999999 users", "< 0ms", "> 100%", "0 -> 0 users", "10/s -> 0/s",
-                     "p99.9", "0.0.0.0", "${X}", "{uuid}", "[]", "{}", "0", "-0", "1e309"]),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=10**18, max_value=10**400),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.sampled_from(
+        [
+            "0s",
+            "0ms",
+            "-1s",
+            "1e400s",
+            "0%",
+            "100%",
+            "101%",
+            "0/s",
+            "1/s",
+            "0 users",
+            "99999999999999999999 users",
+            "< 0ms",
+            "> 100%",
+            "0 -> 0 users",
+            "10/s -> 0/s",
+            "p99.9",
+            "0.0.0.0",
+            "${X}",
+            "{uuid}",
+            "[]",
+            "{}",
+            "0",
+            "-0",
+            "1e309",
+        ]
+    ),
 )
-VALUES = st.one_of(SCALARS, st.lists(SCALARS, max_size=3),
-                   st.dictionaries(st.text(max_size=6), SCALARS, max_size=2))
+VALUES = st.one_of(
+    SCALARS, st.lists(SCALARS, max_size=3), st.dictionaries(st.text(max_size=6), SCALARS, max_size=2)
+)
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])

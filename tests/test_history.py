@@ -13,25 +13,59 @@ from perfspec.runtime.checker import StatVerdict, Verdict
 from .conftest import ROOT
 
 
-def write_run(root: Path, run_id: str, started: float, p95_ms: float | None,
-              spec: str = "specs/quickstart.yaml", note: str | None = None) -> None:
+def write_run(
+    root: Path,
+    run_id: str,
+    started: float,
+    p95_ms: float | None,
+    spec: str = "specs/quickstart.yaml",
+    note: str | None = None,
+) -> None:
     folder = root / run_id
     folder.mkdir(parents=True)
     ok = p95_ms is not None and p95_ms < 200
-    api = Verdict("api", "pass" if ok else "fail", 12, spec, 100 if p95_ms else 0, stats=[
-        StatVerdict("p95", "< 100ms", "warn", p95_ms / 1000 if p95_ms else None, "s", ok, 12),
-        StatVerdict("p95", "< 200ms", "fail", p95_ms / 1000 if p95_ms else None, "s", ok, 12)])
-    health = Verdict("health", "pass", 10, spec, 50, stats=[
-        StatVerdict("error_rate", "< 1%", "fail", 0.0, "ratio", True, 10)])
+    api = Verdict(
+        "api",
+        "pass" if ok else "fail",
+        12,
+        spec,
+        100 if p95_ms else 0,
+        stats=[
+            StatVerdict("p95", "< 100ms", "warn", p95_ms / 1000 if p95_ms else None, "s", ok, 12),
+            StatVerdict("p95", "< 200ms", "fail", p95_ms / 1000 if p95_ms else None, "s", ok, 12),
+        ],
+    )
+    health = Verdict(
+        "health",
+        "pass",
+        10,
+        spec,
+        50,
+        stats=[StatVerdict("error_rate", "< 1%", "fail", 0.0, "ratio", True, 10)],
+    )
     (folder / "verdicts.json").write_text(reports.as_json([health, api]))
-    (folder / "manifest.json").write_text(json.dumps({
-        "spec": spec, "profile": "smoke", "started": started, "commit": "abc1234", "note": note,
-        "partial": False}))
+    (folder / "manifest.json").write_text(
+        json.dumps(
+            {
+                "spec": spec,
+                "profile": "smoke",
+                "started": started,
+                "commit": "abc1234",
+                "note": note,
+                "partial": False,
+            }
+        )
+    )
 
 
 def history(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", "history", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "perfspec.compiler.cli", "history", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_history_lists_runs_oldest_first_with_headline_values_and_trend(tmp_path: Path) -> None:
@@ -42,8 +76,9 @@ def test_history_lists_runs_oldest_first_with_headline_values_and_trend(tmp_path
     write_run(root, "other", 1_800_000_300, 50.0, spec="specs/other.yaml")
     (root / "interrupted").mkdir()
     (root / "interrupted" / "manifest.json").write_text("{}")  # never judged: skipped
-    proc = history("specs/quickstart.yaml", "--results", str(root), "--markdown", str(tmp_path / "h.md"),
-                   cwd=ROOT)
+    proc = history(
+        "specs/quickstart.yaml", "--results", str(root), "--markdown", str(tmp_path / "h.md"), cwd=ROOT
+    )
     assert proc.returncode == 0, proc.stderr
     lines = (tmp_path / "h.md").read_text().splitlines()
     assert lines[0] == "| date (UTC) | run | profile | verdicts | health error_rate | api p95 | notes |"

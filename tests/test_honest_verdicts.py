@@ -51,9 +51,23 @@ def run(tmp_path: Path, url: str, *args: str) -> tuple[subprocess.CompletedProce
     spec = tmp_path / "honest.yaml"
     spec.write_text(SPEC)
     env = {**os.environ, "TARGET_URL": url}
-    proc = subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", "run", str(spec), "--out",
-                           str(tmp_path / "runs"), *args], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=240)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "perfspec.compiler.cli",
+            "run",
+            str(spec),
+            "--out",
+            str(tmp_path / "runs"),
+            *args,
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     [folder] = list((tmp_path / "runs").iterdir())
     verdicts = {v["target"]: v for v in json.loads((folder / "verdicts.json").read_text())}
     return proc, verdicts
@@ -125,14 +139,33 @@ def series(tool: str, per_second: list[tuple[int, int, int]], profile: str = "p"
     return s
 
 
-def targets(*stats: tuple[str, str, float, str], window: float | None = None,
-            merge_tools: bool = False) -> dict:
-    return {"spec": "s.yaml", "name": "s", "profiles": {"p": {"model": "open", "mean": 10, "seconds": 30}},
-            "targets": [{"index": 0, "name": "t", "kind": "measured", "measure": "latency",
-                         "endpoints": ["ep"], "queries": [], "profile": None, "workers": None,
-                         "window": window, "line": 3, "merge_tools": merge_tools,
-                         "stats": [{"stat": s, "op": op, "value": v, "text": f"{op} {v}", "severity": sev,
-                                    "line": 4} for s, op, v, sev in stats]}]}
+def targets(
+    *stats: tuple[str, str, float, str], window: float | None = None, merge_tools: bool = False
+) -> dict:
+    return {
+        "spec": "s.yaml",
+        "name": "s",
+        "profiles": {"p": {"model": "open", "mean": 10, "seconds": 30}},
+        "targets": [
+            {
+                "index": 0,
+                "name": "t",
+                "kind": "measured",
+                "measure": "latency",
+                "endpoints": ["ep"],
+                "queries": [],
+                "profile": None,
+                "workers": None,
+                "window": window,
+                "line": 3,
+                "merge_tools": merge_tools,
+                "stats": [
+                    {"stat": s, "op": op, "value": v, "text": f"{op} {v}", "severity": sev, "line": 4}
+                    for s, op, v, sev in stats
+                ],
+            }
+        ],
+    }
 
 
 def test_windows_judge_avg_and_error_rate_and_warn_bands() -> None:
@@ -177,8 +210,19 @@ def test_open_model_throughput_is_the_scheduled_rate(tmp_path: Path) -> None:
     for i in range(1000):
         t = 1_700_000_000 + 0.3 + i / 50
         stamp = datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        lines.append(json.dumps({"metric": "http_req_duration", "type": "Point", "data": {
-            "time": stamp, "value": 2.0, "tags": {"name": "ep", "status": "200", "scenario": "p"}}}))
+        lines.append(
+            json.dumps(
+                {
+                    "metric": "http_req_duration",
+                    "type": "Point",
+                    "data": {
+                        "time": stamp,
+                        "value": 2.0,
+                        "tags": {"name": "ep", "status": "200", "scenario": "p"},
+                    },
+                }
+            )
+        )
     path = tmp_path / "k6.ndjson"
     path.write_text("\n".join(lines) + "\n")
     [s] = read_k6_ndjson(path)
@@ -202,14 +246,38 @@ def test_a_missing_result_file_is_named(tmp_path: Path) -> None:
     sha = hashlib.sha256(spec.read_bytes()).hexdigest()
     path = locust_file(results, "h-1", [10_000] * 50)
     path.write_text(json.dumps({**json.loads(path.read_text()), "run": "r1", "spec_sha256": sha}))
-    (tmp_path / "manifest.json").write_text(json.dumps({
-        "format": MANIFEST_FORMAT, "run_id": "r1", "spec": "s.yaml", "spec_sha256": sha, "started": 0,
-        "ended": 10, "partial": False, "exit": {"locust": {"code": 0}, "k6": {"code": 0}},
-        "files": result_files(results)}))
+    (tmp_path / "manifest.json").write_text(
+        json.dumps(
+            {
+                "format": MANIFEST_FORMAT,
+                "run_id": "r1",
+                "spec": "s.yaml",
+                "spec_sha256": sha,
+                "started": 0,
+                "ended": 10,
+                "partial": False,
+                "exit": {"locust": {"code": 0}, "k6": {"code": 0}},
+                "files": result_files(results),
+            }
+        )
+    )
     (tmp_path / "pyproject.toml").write_text("")
-    proc = subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", "check", str(spec), str(results),
-                           "--report", str(tmp_path / "r")], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "perfspec.compiler.cli",
+            "check",
+            str(spec),
+            str(results),
+            "--report",
+            str(tmp_path / "r"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     verdicts = {v["target"]: v for v in json.loads((tmp_path / "r" / "verdicts.json").read_text())}
     side = verdicts["side"]
     assert any("k6 ran (exit 0) but its result file is missing" in r for r in side["reasons"]), side
@@ -220,8 +288,10 @@ def test_a_cold_start_is_judged_on_its_part_of_the_run_and_against_the_rest() ->
     """Seed 004's "first request 5-7x slower": the first 5 s at 60 ms, the rest at 10 ms."""
     cold = series("k6", [(10, 0, 60) if i < 5 else (10, 0, 10) for i in range(30)])
     spec = targets(("p95", "<", 0.1, "fail"))
-    spec["targets"][0]["extra"] = {"during": [0, 5], "vs_rest": {"p50": {"op": "<=", "value": 3,
-                                                                          "text": "<= 3x"}}}
+    spec["targets"][0]["extra"] = {
+        "during": [0, 5],
+        "vs_rest": {"p50": {"op": "<=", "value": 3, "text": "<= 3x"}},
+    }
     [v] = judge(spec, [cold])
     assert v.samples == 50  # the first 5 seconds only
     assert "p95 60.000ms (bound < 0.1)" in v.message()  # the cold start's own p95

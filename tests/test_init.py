@@ -20,8 +20,12 @@ def test_init_makes_a_project_that_validates_and_runs_on_the_demo(tmp_path: Path
     proc = perfspec("init", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     spec = tmp_path / "specs" / "quickstart.yaml"
-    for rel in ("specs/quickstart.yaml", "schemas/perfspec.schema.json", ".pre-commit-config.yaml",
-                "PERFSPEC.md"):
+    for rel in (
+        "specs/quickstart.yaml",
+        "schemas/perfspec.schema.json",
+        ".pre-commit-config.yaml",
+        "PERFSPEC.md",
+    ):
         assert f"wrote {rel}" in proc.stdout, proc.stdout
     # the modeline's schema path resolves, from the spec's folder, to the schema init wrote
     modeline = spec.read_text().splitlines()[0]

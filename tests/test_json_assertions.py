@@ -68,8 +68,10 @@ def test_a_json_field_assertion_passes_while_it_holds_and_fails_when_the_answer_
         else:
             assert failures == calls, errors
             # the first failing field is named with what it was and what was expected
-            assert any('$.meta is {"zone": "a", "ready": 1}' in e or '$.meta is {"zone":"a","ready":1}' in e
-                       for e in errors), errors
+            assert any(
+                '$.meta is {"zone": "a", "ready": 1}' in e or '$.meta is {"zone":"a","ready":1}' in e
+                for e in errors
+            ), errors
             assert not any("$.items[0].id" in e for e in errors)  # 1.0 equals 1
 
 

@@ -61,11 +61,29 @@ def test_remote_written_histograms_match_every_sample_of_the_same_run(tmp_path: 
     folder = build(spec, tmp_path / "gen", only=("k6",))
     ndjson, hist = tmp_path / "k6.ndjson", tmp_path / k6_remote.RESULT
     with embedded(None, receiver=True) as prom, json_server(answer) as url:
-        env = {**os.environ, **k6_remote.k6_env(prom), "API_URL": url, "K6_NO_USAGE_REPORT": "true",
-               "PERFSPEC_RESULTS_DIR": str(tmp_path)}
+        env = {
+            **os.environ,
+            **k6_remote.k6_env(prom),
+            "API_URL": url,
+            "K6_NO_USAGE_REPORT": "true",
+            "PERFSPEC_RESULTS_DIR": str(tmp_path),
+        }
         started = time.time()
-        proc = subprocess.run([k6, "run", "--quiet", "--out", f"json={ndjson}", *k6_remote.k6_args("t1"),
-                               str(folder / "k6.js")], env=env, capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [
+                k6,
+                "run",
+                "--quiet",
+                "--out",
+                f"json={ndjson}",
+                *k6_remote.k6_args("t1"),
+                str(folder / "k6.js"),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert proc.returncode == 0, proc.stderr[-2000:]
         doc = k6_remote.collect(prom, "t1", started, hist)
         # another test id in the same Prometheus is another run: nothing of this one
@@ -99,8 +117,20 @@ def test_remote_written_histograms_match_every_sample_of_the_same_run(tmp_path: 
 def test_run_with_k6_output_prometheus_merges_execution_segments(tmp_path: Path) -> None:
     require_tool("k6")
     require_tool("prometheus")
-    proc = perfspec("run", "specs/quickstart.yaml", "--out", str(tmp_path), "--only", "k6",
-                    "--k6-output", "prometheus", "--workers", "2", "--duration", "4s")
+    proc = perfspec(
+        "run",
+        "specs/quickstart.yaml",
+        "--out",
+        str(tmp_path),
+        "--only",
+        "k6",
+        "--k6-output",
+        "prometheus",
+        "--workers",
+        "2",
+        "--duration",
+        "4s",
+    )
     assert "running k6 ... (2 processes)" in proc.stdout, proc.stdout[-3000:]
     assert "requests read back from http://127.0.0.1:" in proc.stdout, proc.stdout[-3000:]
     [run] = list(tmp_path.iterdir())
@@ -110,8 +140,9 @@ def test_run_with_k6_output_prometheus_merges_execution_segments(tmp_path: Path)
     assert manifest["k6_output"]["testid"].startswith("quickstart-")
     # the segments merged, and every request k6 counted is read back or said to be missing
     doc = json.loads((run / "results" / k6_remote.RESULT).read_text())
-    counted = sum(json.loads((run / "results" / f).read_text())["metrics"]["http_reqs"]["count"]
-                  for f in k6_files[:2])
+    counted = sum(
+        json.loads((run / "results" / f).read_text())["metrics"]["http_reqs"]["count"] for f in k6_files[:2]
+    )
     read = sum(s["count"] for s in doc["series"].values())
     missing = doc.get("missing_requests", 0)
     assert read + missing == counted > 100, (read, missing, counted)
@@ -136,9 +167,13 @@ def test_a_latency_within_the_histograms_resolution_of_its_bound_warns() -> None
         s = Series("k6", "http", "api", "k6-histograms.json", "x", extra={"resolution": 0.0443})
         return coarse([s], v), v.reasons
 
-    assert verdict(0.030) == ((False, False), [
-        "latencies from k6's native histograms, each within +-4.4% (`--k6-output ndjson` keeps 3 "
-        "significant digits)"])
+    assert verdict(0.030) == (
+        (False, False),
+        [
+            "latencies from k6's native histograms, each within +-4.4% (`--k6-output ndjson` keeps 3 "
+            "significant digits)"
+        ],
+    )
     flags, reasons = verdict(0.049)  # 2% under the bound: the bucket is 9% wide
     assert flags == (False, True)
     assert reasons[-1] == "p95 49.000ms is within +-4.4% of its bound: too close to call at this resolution"

@@ -210,10 +210,26 @@ def test_the_pods_run_as_the_manifests_say(tmp_path: Path) -> None:
         for i in range(n):  # each pod its own name (the downward API) and working folder
             (tmp_path / f"pod{i}").mkdir()
             pod_env = {**os.environ, **env, "PERFSPEC_INSTANCE": env_of(runner, secrets)["PERFSPEC_INSTANCE"]}
-            cmd = [k6, "run", "--quiet", *shlex.split(run["spec"]["arguments"]), *k6_segment(i, n),
-                   "--summary-export", str(tmp_path / f"pod{i}/counts.json"), str(tmp_path / "archive.tar")]
-            procs.append(subprocess.Popen(cmd, env=pod_env, cwd=tmp_path / f"pod{i}", stdout=subprocess.PIPE,
-                                          stderr=subprocess.STDOUT, text=True))
+            cmd = [
+                k6,
+                "run",
+                "--quiet",
+                *shlex.split(run["spec"]["arguments"]),
+                *k6_segment(i, n),
+                "--summary-export",
+                str(tmp_path / f"pod{i}/counts.json"),
+                str(tmp_path / "archive.tar"),
+            ]
+            procs.append(
+                subprocess.Popen(
+                    cmd,
+                    env=pod_env,
+                    cwd=tmp_path / f"pod{i}",
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                )
+            )
         for p in procs:
             out, _ = p.communicate(timeout=120)
             assert p.returncode == 0, out[-2000:]
@@ -234,8 +250,9 @@ def test_the_pods_run_as_the_manifests_say(tmp_path: Path) -> None:
         assert got.returncode == 0, got.stdout + got.stderr
         # what k6 counted (each pod's end-of-test summary) = what was read back + what never arrived
         # (k6's remote-write output can skip a series in its last push: said, never hidden)
-        missing = k6_remote.reconcile(results / k6_remote.RESULT, [tmp_path / f"pod{i}/counts.json"
-                                                                    for i in range(n)])
+        missing = k6_remote.reconcile(
+            results / k6_remote.RESULT, [tmp_path / f"pod{i}/counts.json" for i in range(n)]
+        )
         collected = json.loads((results / k6_remote.RESULT).read_text())
         read = sum(s["count"] for s in collected["series"].values())
         assert read + missing == k6_requests and missing <= 0.02 * k6_requests, (read, missing, k6_requests)

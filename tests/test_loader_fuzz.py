@@ -9,16 +9,46 @@ from hypothesis import strategies as st
 from perfspec.compiler.errors import SpecFailure
 from perfspec.compiler.validate import check_text
 
-KEYS = st.sampled_from(["version", "name", "http", "endpoints", "flows", "targets", "profiles",
-                        "select", "p95", "users", "for", "rate", "stages", "ramp", "sql",
-                        "queries", "get", "class", "tasks", "hosts", "url", "alerts", "ci"])
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True),
-                    st.text(max_size=20), st.sampled_from(["< 200ms", "50 users", "1 -> 2 users",
-                                                           "{x}", "${A:-b}", "200/s", "p99.9"]))
+KEYS = st.sampled_from(
+    [
+        "version",
+        "name",
+        "http",
+        "endpoints",
+        "flows",
+        "targets",
+        "profiles",
+        "select",
+        "p95",
+        "users",
+        "for",
+        "rate",
+        "stages",
+        "ramp",
+        "sql",
+        "queries",
+        "get",
+        "class",
+        "tasks",
+        "hosts",
+        "url",
+        "alerts",
+        "ci",
+    ]
+)
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.text(max_size=20),
+    st.sampled_from(["< 200ms", "50 users", "1 -> 2 users", "{x}", "${A:-b}", "200/s", "p99.9"]),
+)
 STRUCTURES = st.recursive(
     SCALARS,
-    lambda inner: st.one_of(st.lists(inner, max_size=4),
-                            st.dictionaries(st.one_of(KEYS, st.text(max_size=8)), inner, max_size=5)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.one_of(KEYS, st.text(max_size=8)), inner, max_size=5)
+    ),
     max_leaves=40,
 )
 

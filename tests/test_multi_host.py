@@ -56,27 +56,74 @@ def test_locust_workers_and_k6_segments_on_separate_hosts_merge_exactly(tmp_path
             pytest.fail(message)
         pytest.skip(message)
     try:
-        server = net.popen("target", [sys.executable, "-m", "tests.servers.peers", net["target"], "8080",
-                                      str(seen_file)], cwd=ROOT)
+        server = net.popen(
+            "target",
+            [sys.executable, "-m", "tests.servers.peers", net["target"], "8080", str(seen_file)],
+            cwd=ROOT,
+        )
         net.wait_port("target", 8080)
-        env = {**os.environ, "API_URL": f"http://{net['target']}:8080", "PERFSPEC_PROFILE": "smoke",
-               "PERFSPEC_RESULTS_DIR": str(results), "K6_NO_USAGE_REPORT": "true"}
+        env = {
+            **os.environ,
+            "API_URL": f"http://{net['target']}:8080",
+            "PERFSPEC_PROFILE": "smoke",
+            "PERFSPEC_RESULTS_DIR": str(results),
+            "K6_NO_USAGE_REPORT": "true",
+        }
         lf = str(folder / "locustfile.py")
-        master = net.popen("master", [locust, "-f", lf, "--headless", "--only-summary", "--master",
-                                      "--master-bind-host", net["master"], "--master-bind-port", "5557",
-                                      "--expect-workers", "2"], env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True)
-        workers = [net.popen(w, [locust, "-f", lf, "--worker", "--master-host", net["master"],
-                                 "--master-port", "5557"], env=env, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL) for w in ("worker1", "worker2")]
+        master = net.popen(
+            "master",
+            [
+                locust,
+                "-f",
+                lf,
+                "--headless",
+                "--only-summary",
+                "--master",
+                "--master-bind-host",
+                net["master"],
+                "--master-bind-port",
+                "5557",
+                "--expect-workers",
+                "2",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        workers = [
+            net.popen(
+                w,
+                [locust, "-f", lf, "--worker", "--master-host", net["master"], "--master-port", "5557"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for w in ("worker1", "worker2")
+        ]
         out, _ = master.communicate(timeout=120)
         assert master.returncode == 0, out[-3000:]
         for w in workers:
             assert w.wait(timeout=60) == 0
-        segments = [net.popen(host, [k6, "run", "--quiet", *k6_segment(i, 2), "--out",
-                                     f"json={results / f'k6-{i + 1}of2.ndjson'}", str(folder / "k6.js")],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-                    for i, host in enumerate(("k6a", "k6b"))]
+        segments = [
+            net.popen(
+                host,
+                [
+                    k6,
+                    "run",
+                    "--quiet",
+                    *k6_segment(i, 2),
+                    "--out",
+                    f"json={results / f'k6-{i + 1}of2.ndjson'}",
+                    str(folder / "k6.js"),
+                ],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for i, host in enumerate(("k6a", "k6b"))
+        ]
         for seg in segments:
             out, _ = seg.communicate(timeout=120)
             assert seg.returncode == 0, out[-3000:]
@@ -86,8 +133,10 @@ def test_locust_workers_and_k6_segments_on_separate_hosts_merge_exactly(tmp_path
         net_context.__exit__(None, None, None)
     seen = json.loads(seen_file.read_text())
     # every shard ran on its own host, and nothing else reached the target
-    assert set(seen) == {f"{net[h]} {tool}" for h, tool in
-                         [("worker1", "locust"), ("worker2", "locust"), ("k6a", "k6"), ("k6b", "k6")]}, seen
+    assert set(seen) == {
+        f"{net[h]} {tool}"
+        for h, tool in [("worker1", "locust"), ("worker2", "locust"), ("k6a", "k6"), ("k6b", "k6")]
+    }, seen
     shards = {f.name: read_file(f) for f in sorted(results.iterdir())}
     assert len([n for n in shards if n.startswith("locust-")]) == 2  # one per worker, none from the master
     assert sorted(n for n in shards if n.startswith("k6")) == ["k6-1of2.ndjson", "k6-2of2.ndjson"]

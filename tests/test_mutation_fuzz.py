@@ -26,8 +26,27 @@ ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
 CASES = int(os.environ.get("PERFSPEC_MUTATION_CASES", "300"))
 SEED = int(os.environ.get("PERFSPEC_MUTATION_SEED", "20261207"))
-SWAPS: list[Any] = [None, True, 0, -1, 1.5, "", "x", "0s", "150ms", "99%", "200/s", "< 1ms", [], {}, [1],
-                    {"a": 1}, {"int": "150ms"}, "{uuid}", "${X}"]
+SWAPS: list[Any] = [
+    None,
+    True,
+    0,
+    -1,
+    1.5,
+    "",
+    "x",
+    "0s",
+    "150ms",
+    "99%",
+    "200/s",
+    "< 1ms",
+    [],
+    {},
+    [1],
+    {"a": 1},
+    {"int": "150ms"},
+    "{uuid}",
+    "${X}",
+]
 
 
 def _nodes(data: Any, path: tuple = ()) -> list[tuple]:

@@ -55,7 +55,10 @@ def test_k6_thresholds_of_a_profile_judge_only_that_profile(tmp_path: Path) -> N
             runs[profile] = subprocess.run(
                 [k6, "run", str(folder / "k6.js")],
                 env={**os.environ, "API_URL": url, "PERFSPEC_PROFILE": profile, "K6_NO_USAGE_REPORT": "true"},
-                capture_output=True, text=True, timeout=60)
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
     light, heavy = runs["light"], runs["heavy"]
     assert light.returncode == 0, light.stdout[-3000:] + light.stderr[-2000:]
     assert "scenario:heavy" not in light.stdout
@@ -141,10 +144,30 @@ def _judged(bounds: dict, latencies_ms: list[float]):
     s = Series("locust", "http", "slow", "locust-x.json", "x", count=len(latencies_ms), elapsed=1.0)
     for ms in latencies_ms:
         s.histogram.add(int(ms * 1e6))
-    stats = [{"stat": k, "op": v[0], "value": v[1], "text": f"{v[0]} {v[1] * 1000:g}ms", "severity": "fail",
-              "line": 3} for k, v in bounds.items()]
-    target = {"name": "t", "kind": "measured", "endpoints": ["slow"], "queries": [], "stats": stats,
-              "line": 3, "index": 0, "measure": "latency", "profile": None, "window": None, "workers": None}
+    stats = [
+        {
+            "stat": k,
+            "op": v[0],
+            "value": v[1],
+            "text": f"{v[0]} {v[1] * 1000:g}ms",
+            "severity": "fail",
+            "line": 3,
+        }
+        for k, v in bounds.items()
+    ]
+    target = {
+        "name": "t",
+        "kind": "measured",
+        "endpoints": ["slow"],
+        "queries": [],
+        "stats": stats,
+        "line": 3,
+        "index": 0,
+        "measure": "latency",
+        "profile": None,
+        "window": None,
+        "workers": None,
+    }
     [verdict] = judge({"spec": "s.yaml", "targets": [target], "profiles": {}}, [s], {})
     return verdict
 
@@ -154,8 +177,9 @@ def test_a_statistic_is_rounded_against_its_bound_never_in_its_favour() -> None:
     tight = _judged({"max": ("<", 2.001), "min": (">", 1.999)}, [2004.1])
     assert tight.status == "fail", tight.stats
     assert [s.ok for s in tight.stats] == [False, False]
-    assert any("max 2000.000ms is 1995.000ms to 2005.000ms at the histogram's resolution" in r
-               for r in tight.reasons), tight.reasons
+    assert any(
+        "max 2000.000ms is 1995.000ms to 2005.000ms at the histogram's resolution" in r for r in tight.reasons
+    ), tight.reasons
     clear = _judged({"max": ("<", 2.006), "p95": ("<", 2.006), "min": (">", 1.994)}, [2004.1])
     assert clear.status == "pass", (clear.stats, clear.reasons)
 
@@ -166,9 +190,11 @@ def test_expect_plan_index_scan_refuses_a_sequential_scan_of_any_table() -> None
     from perfspec.runtime.support.perfspec_sql import plan_problems
 
     expect = PlanExpectation.model_validate(_plan("index_scan")).model_dump(exclude_none=True)
-    joined = [{"Node Type": "Nested Loop"}, {"Node Type": "Index Scan", "Relation Name": "agents",
-                                               "Index Name": "agents_pkey"},
-              {"Node Type": "Seq Scan", "Relation Name": "runs"}]
+    joined = [
+        {"Node Type": "Nested Loop"},
+        {"Node Type": "Index Scan", "Relation Name": "agents", "Index Name": "agents_pkey"},
+        {"Node Type": "Seq Scan", "Relation Name": "runs"},
+    ]
     [problem] = plan_problems(expect, joined)
     assert problem.startswith("expected no sequential scan; runs read by Seq Scan")
     assert plan_problems(expect, joined[:2]) == []
@@ -183,8 +209,13 @@ def test_two_specs_of_a_project_with_one_name_are_refused(tmp_path: Path) -> Non
     (tmp_path / "specs" / "one.yaml").write_text(one)
     (tmp_path / "specs" / "two.yaml").write_text(one.replace("name: a-b", "name: a_b"))
     for args in ([], ["specs/two.yaml"]):  # the project's specs, or one of them against the others
-        proc = subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", "validate", *args],
-                              cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        proc = subprocess.run(
+            [sys.executable, "-m", "perfspec.compiler.cli", "validate", *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert proc.returncode == 2, proc.stdout + proc.stderr
         assert "specs/two.yaml:2:7: error: spec name 'a_b' is also the name of specs/one.yaml" in proc.stderr
 
@@ -214,10 +245,14 @@ def test_k6_rows_per_iteration_beside_other_flows_are_named_in_the_verdict(tmp_p
     (tmp_path / "skus.csv").write_text("sku\na\nb\n")
     spec = tmp_path / "rows.yaml"
     data = "  data:\n    skus: {csv: skus.csv, per: iteration}\n  endpoints:"
-    spec.write_text(TWO_PROFILES.replace("  endpoints:", data).replace(
-        "    pong: {get: /pong}", "    pong: {get: /pong}\n  flows:\n    a: {tasks: [ping]}\n"
-                                   "    b: {feed: skus, tasks: [pong]}").replace(
-        "select: {profile: heavy, endpoint: pong}", "select: {endpoint: pong}"))
+    spec.write_text(
+        TWO_PROFILES.replace("  endpoints:", data)
+        .replace(
+            "    pong: {get: /pong}",
+            "    pong: {get: /pong}\n  flows:\n    a: {tasks: [ping]}\n    b: {feed: skus, tasks: [pong]}",
+        )
+        .replace("select: {profile: heavy, endpoint: pong}", "select: {endpoint: pong}")
+    )
     checked = check_file(spec)
     assert any(w.message.startswith("k6 takes rows of 'skus'") for w in checked.warnings)
     [art] = TargetsBackend().emit(build_plan(checked))

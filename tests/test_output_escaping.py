@@ -18,13 +18,18 @@ from perfspec.runtime.reports import annotations, junit, terminal
 
 
 def validate(spec: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", "validate", str(spec)],
-                          capture_output=True, text=True, timeout=60, cwd=spec.parent)
+    return subprocess.run(
+        [sys.executable, "-m", "perfspec.compiler.cli", "validate", str(spec)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=spec.parent,
+    )
 
 
 def test_an_error_on_line_100_reads_line_100_not_an_emoji(tmp_path: Path) -> None:
     spec = tmp_path / "s.yaml"
-    spec.write_text("version: 1\nname: s\n" + "# filler\n" * 97 + "bogus: \"[bold]x[/] :smile:\"\n")
+    spec.write_text("version: 1\nname: s\n" + "# filler\n" * 97 + 'bogus: "[bold]x[/] :smile:"\n')
     proc = validate(spec)
     assert proc.returncode == 2
     assert "s.yaml:100:1: error: unknown key 'bogus'" in proc.stderr, proc.stderr
@@ -42,8 +47,14 @@ def test_a_file_name_cannot_forge_a_workflow_command_or_a_line(tmp_path: Path) -
 
 
 def hostile_verdict() -> Verdict:
-    return Verdict(name="t", status="fail", line=3, spec="s.yaml", samples=0,
-                   reasons=["no samples: [/] [bold]x :100: \x00\x1b[31m\n::error::forged\u2028"])
+    return Verdict(
+        name="t",
+        status="fail",
+        line=3,
+        spec="s.yaml",
+        samples=0,
+        reasons=["no samples: [/] [bold]x :100: \x00\x1b[31m\n::error::forged\u2028"],
+    )
 
 
 def test_reports_keep_result_text_as_text() -> None:
@@ -62,8 +73,13 @@ def test_a_spec_file_name_with_line_separators_stays_inside_every_header_comment
     spec = tmp_path / "q\u2028defaults:\u2029run: {shell: x}\u0085.yaml"
     spec.write_text((root / "specs" / "quickstart.yaml").read_text())
     shutil.copytree(root / "specs" / "sql", tmp_path / "sql")
-    proc = subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", "build", str(spec), "--out",
-                           str(tmp_path / "gen")], capture_output=True, text=True, timeout=120, cwd=root)
+    proc = subprocess.run(
+        [sys.executable, "-m", "perfspec.compiler.cli", "build", str(spec), "--out", str(tmp_path / "gen")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=root,
+    )
     assert proc.returncode == 0, proc.stderr
     files = [p for p in (tmp_path / "gen").rglob("*") if p.is_file()]
     assert len(files) > 5

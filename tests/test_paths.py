@@ -33,8 +33,13 @@ def project(tmp_path: Path) -> Path:
 
 
 def validate(spec: Path, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", "validate", str(spec)],
-                          capture_output=True, text=True, timeout=60, env={**os.environ, **env})
+    return subprocess.run(
+        [sys.executable, "-m", "perfspec.compiler.cli", "validate", str(spec)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **env},
+    )
 
 
 def test_files_inside_the_project_validate(tmp_path: Path) -> None:

@@ -7,8 +7,10 @@ from pathlib import Path
 
 from perfspec.runtime.progress import K6Watch, LocustWatch, stage_label
 
-STAGES = [{"kind": "ramp", "start": 0, "end": 10, "seconds": 10},
-          {"kind": "hold", "start": 10, "end": 10, "seconds": 30}]
+STAGES = [
+    {"kind": "ramp", "start": 0, "end": 10, "seconds": 10},
+    {"kind": "hold", "start": 10, "end": 10, "seconds": 30},
+]
 
 
 def test_stage_label_follows_the_profile() -> None:
@@ -18,9 +20,21 @@ def test_stage_label_follows_the_profile() -> None:
 
 
 def k6_line(metric: str, second: int, value: float, endpoint: str = "ep") -> str:
-    return json.dumps({"metric": metric, "type": "Point", "data": {
-        "time": f"2026-11-23T08:00:{second:02d}.5Z", "value": value,
-        "tags": {"endpoint": endpoint, "status": "200"}}}, separators=(",", ":")) + "\n"
+    return (
+        json.dumps(
+            {
+                "metric": metric,
+                "type": "Point",
+                "data": {
+                    "time": f"2026-11-23T08:00:{second:02d}.5Z",
+                    "value": value,
+                    "tags": {"endpoint": endpoint, "status": "200"},
+                },
+            },
+            separators=(",", ":"),
+        )
+        + "\n"
+    )
 
 
 def test_k6_watch_reads_only_complete_new_lines(tmp_path: Path) -> None:
@@ -28,8 +42,17 @@ def test_k6_watch_reads_only_complete_new_lines(tmp_path: Path) -> None:
     watch = K6Watch(path)
     assert watch.poll() == {}  # the file does not exist yet
     lines = [k6_line("http_req_duration", s, 10.0 + s) for s in (0, 0, 1, 1, 1)]
-    lines.append(json.dumps({"metric": "vus", "type": "Point", "data": {
-        "time": "2026-11-23T08:00:01Z", "value": 7, "tags": {}}}, separators=(",", ":")) + "\n")
+    lines.append(
+        json.dumps(
+            {
+                "metric": "vus",
+                "type": "Point",
+                "data": {"time": "2026-11-23T08:00:01Z", "value": 7, "tags": {}},
+            },
+            separators=(",", ":"),
+        )
+        + "\n"
+    )
     lines.append(k6_line("perfspec_failed", 1, 1))
     path.write_text("".join(lines[:3]) + lines[3][:40])  # the last line is still being written
     first = watch.poll()
@@ -42,6 +65,7 @@ def test_k6_watch_reads_only_complete_new_lines(tmp_path: Path) -> None:
 
 def test_locust_watch_shows_the_last_progress_line(tmp_path: Path) -> None:
     path = tmp_path / "progress.ndjson"
-    path.write_text(json.dumps({"t": 3, "users": 5, "requests": 150, "failures": 2, "rps": 50,
-                                "p95_ms": 3.25}) + "\n")
+    path.write_text(
+        json.dumps({"t": 3, "users": 5, "requests": 150, "failures": 2, "rps": 50, "p95_ms": 3.25}) + "\n"
+    )
     assert LocustWatch(path).poll() == {"load": "5 users", "rps": 50, "p95": "3.2ms", "errors": "2/150"}

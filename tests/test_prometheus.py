@@ -24,8 +24,9 @@ RULE_DIRS = sorted(p.parent for p in (ROOT / "generated").glob("*/alerts.rules.y
 
 
 def promtool(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([require_tool("promtool"), *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [require_tool("promtool"), *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_specs_with_alerts_have_rules() -> None:
@@ -52,12 +53,18 @@ def test_generated_rules_pass_promtool_check_and_their_unit_tests(folder: Path) 
         assert any(c["exp_alerts"] for c in cases) and any(not c["exp_alerts"] for c in cases), name
 
 
-@pytest.mark.parametrize("old, new", [
-    (">= 0.2", ">= 2"), ("for: 5m", "for: 30m"),
-    # a throughput floor that read absent series as 0 fired wherever the service was not scraped
-    ("sum(perfspec:temponest_validation:auth:requests:rate5m) <= 50",
-     "(sum(perfspec:temponest_validation:auth:requests:rate5m) or vector(0)) <= 50"),
-])
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        (">= 0.2", ">= 2"),
+        ("for: 5m", "for: 30m"),
+        # a throughput floor that read absent series as 0 fired wherever the service was not scraped
+        (
+            "sum(perfspec:temponest_validation:auth:requests:rate5m) <= 50",
+            "(sum(perfspec:temponest_validation:auth:requests:rate5m) or vector(0)) <= 50",
+        ),
+    ],
+)
 def test_a_wrong_threshold_or_duration_fails_the_generated_tests(tmp_path: Path, old: str, new: str) -> None:
     src = ROOT / "generated" / "temponest_validation"
     rules = (src / "alerts.rules.yml").read_text()
@@ -83,12 +90,13 @@ alerts:
 """
     checked = check_text(spec, "b.yaml")
     messages = [f"{w.line}: {w.message}" for w in checked.warnings]
-    assert any(m.startswith("7: p95 < 150ms is not a bucket boundary") and "100ms and 200ms" in m
-               for m in messages), messages
+    assert any(
+        m.startswith("7: p95 < 150ms is not a bucket boundary") and "100ms and 200ms" in m for m in messages
+    ), messages
     assert any("p99 < 10s lies above the largest bucket" in m and "never fire" in m for m in messages)
 
 
-HOSTILE = r'''version: 1
+HOSTILE = r"""version: 1
 name: evil
 description: "evil {{ $labels }}"
 hosts: {api: {url: "http://127.0.0.1:1"}}
@@ -109,7 +117,7 @@ alerts:
       expr: sum(evil_total{x="\"} or vector(1)"})
       when: "> 0"
       summary: "sum {{ $labels.x }} `id` \"\"\" ' \n"
-'''
+"""
 
 
 def test_hostile_strings_stay_data_in_rules_and_tests(tmp_path: Path) -> None:
@@ -118,8 +126,11 @@ def test_hostile_strings_stay_data_in_rules_and_tests(tmp_path: Path) -> None:
     arts = {a.path.name: a.content for a in PrometheusBackend().emit(build_plan(check_file(spec)))}
     rules = yaml.safe_load(arts["alerts.rules.yml"])
     alerts = {r["alert"]: r for g in rules["groups"] for r in g["rules"] if "alert" in r}
-    derived = alerts["TValueX1P95Latency"] if "TValueX1P95Latency" in alerts else next(
-        r for n, r in alerts.items() if n.endswith("P95Latency"))
+    derived = (
+        alerts["TValueX1P95Latency"]
+        if "TValueX1P95Latency" in alerts
+        else next(r for n, r in alerts.items() if n.endswith("P95Latency"))
+    )
     # the matcher and route are PromQL string literals: the injected `or vector(1)` stays inside
     recs = [r for g in rules["groups"] for r in g["rules"] if "record" in r]
     assert 'job="api\\"} or vector(1) #"' in recs[0]["expr"]
@@ -180,20 +191,34 @@ def replay_test(before: dict[str, float], after: dict[str, float], fires: bool) 
     name = "QuickstartApiP95Latency"
     alert = next(r for g in rules["groups"] for r in g["rules"] if r.get("alert") == name)
     job = '{job="quickstart",'  # as Prometheus labels the scrape (the spec's alerts.service.matchers)
-    series = [{"series": k.replace("{", job, 1) if "{" in k else k + job[:-1] + "}",
-               "values": f"{before.get(k, 0):g}+{v - before.get(k, 0):g}x48"}
-              for k, v in sorted(after.items())]
+    series = [
+        {
+            "series": k.replace("{", job, 1) if "{" in k else k + job[:-1] + "}",
+            "values": f"{before.get(k, 0):g}+{v - before.get(k, 0):g}x48",
+        }
+        for k, v in sorted(after.items())
+    ]
     expected = [{"exp_labels": alert["labels"], "exp_annotations": alert["annotations"]}] if fires else []
-    return {"rule_files": ["alerts.rules.yml"], "evaluation_interval": "1m", "tests": [{
-        "interval": "15s", "input_series": series,
-        "alert_rule_test": [{"eval_time": "11m", "alertname": name, "exp_alerts": expected},
-                            {"eval_time": "11m", "alertname": "QuickstartApiSuccessRate",
-                             "exp_alerts": []}]}]}
+    return {
+        "rule_files": ["alerts.rules.yml"],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "15s",
+                "input_series": series,
+                "alert_rule_test": [
+                    {"eval_time": "11m", "alertname": name, "exp_alerts": expected},
+                    {"eval_time": "11m", "alertname": "QuickstartApiSuccessRate", "exp_alerts": []},
+                ],
+            }
+        ],
+    }
 
 
 @pytest.mark.parametrize("latency, fires", [(None, False), ("300ms", True)])
 def test_demo_metrics_fire_the_latency_alert_only_when_latency_is_injected(
-        tmp_path: Path, latency: str | None, fires: bool) -> None:
+    tmp_path: Path, latency: str | None, fires: bool
+) -> None:
     promtool_path = require_tool("promtool")
     args = ("--latency", latency) if latency else ()
     with demo_target(*args) as url:
@@ -201,14 +226,23 @@ def test_demo_metrics_fire_the_latency_alert_only_when_latency_is_injected(
         sent = drive(url, 4.0)
         after = scrape(url)
     assert sent > 0
-    key = next(k for k in after if k.startswith("http_requests_total{") and '"/api/v1/agents"' in k
-               and 'method="GET"' in k)
+    key = next(
+        k
+        for k in after
+        if k.startswith("http_requests_total{") and '"/api/v1/agents"' in k and 'method="GET"' in k
+    )
     assert after[key] - before.get(key, 0) == sent  # the scrape saw every request we sent
     (tmp_path / "alerts.rules.yml").write_text(
-        (ROOT / "generated" / "quickstart" / "alerts.rules.yml").read_text())
+        (ROOT / "generated" / "quickstart" / "alerts.rules.yml").read_text()
+    )
     (tmp_path / "replay.test.yml").write_text(yaml.safe_dump(replay_test(before, after, fires)))
-    proc = subprocess.run([promtool_path, "test", "rules", "replay.test.yml"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [promtool_path, "test", "rules", "replay.test.yml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -226,8 +260,9 @@ def test_two_specs_rules_load_together_and_carry_no_line_numbers(tmp_path: Path)
             identity = [rule.get("record") or rule["alert"], *rule.get("labels", {}).values()]
             assert not any(re.search(r"\.ya?ml:\d+", str(v)) for v in identity), rule
             assert rule["labels"]["perfspec_spec"] in ("quickstart", "temponest-validation")
-    (tmp_path / "together.test.yml").write_text(yaml.safe_dump(
-        {"rule_files": files, "evaluation_interval": "1m", "tests": tests}, sort_keys=False))
+    (tmp_path / "together.test.yml").write_text(
+        yaml.safe_dump({"rule_files": files, "evaluation_interval": "1m", "tests": tests}, sort_keys=False)
+    )
     check = promtool("check", "rules", *files, cwd=tmp_path)
     assert check.returncode == 0, check.stdout + check.stderr
     test = promtool("test", "rules", "together.test.yml", cwd=tmp_path)
@@ -239,11 +274,14 @@ def test_short_windows_get_unit_tests_whose_step_fits_them(tmp_path: Path) -> No
     quarter of the shortest window, so promtool proves every alert fires and stays silent; the
     latency alert stays silent on slow requests below min_rate."""
     text = (ROOT / "specs" / "quickstart.yaml").read_text()
-    text = text.replace("from_targets: {for: 5m, severity: warning,",
-                        "from_targets: {for: 20s, window: 10s, min_rate: 2/s, severity: warning,")
-    text = text.replace("slo: {availability: 99.5%}",
-                        "slo: {availability: 99.5%, period: 1h, windows: [1m, 2m], "
-                        "ticket_windows: [3m, 10m]}")
+    text = text.replace(
+        "from_targets: {for: 5m, severity: warning,",
+        "from_targets: {for: 20s, window: 10s, min_rate: 2/s, severity: warning,",
+    )
+    text = text.replace(
+        "slo: {availability: 99.5%}",
+        "slo: {availability: 99.5%, period: 1h, windows: [1m, 2m], ticket_windows: [3m, 10m]}",
+    )
     checked = check_text(text, str(ROOT / "specs" / "quickstart.yaml"))
     arts = {a.path.name: a.content for a in PrometheusBackend().emit(build_plan(checked))}
     for name, content in arts.items():
@@ -252,8 +290,10 @@ def test_short_windows_get_unit_tests_whose_step_fits_them(tmp_path: Path) -> No
     assert tests["evaluation_interval"] == "1250ms"  # 5s / 4
     names = [t["name"] for t in tests["tests"]]
     assert any("too few to page on -> silent" in n and "P95Latency" in n for n in names), names
-    assert "and on() sum(perfspec:quickstart:api:latency_bucket:rate10s{le=\"+Inf\"}) >= 2" in \
-        arts["alerts.rules.yml"]
+    assert (
+        'and on() sum(perfspec:quickstart:api:latency_bucket:rate10s{le="+Inf"}) >= 2'
+        in arts["alerts.rules.yml"]
+    )
     check = promtool("check", "rules", "alerts.rules.yml", cwd=tmp_path)
     assert check.returncode == 0, check.stdout + check.stderr
     test = promtool("test", "rules", "alerts.test.yml", cwd=tmp_path)

@@ -42,8 +42,13 @@ def fast_quickstart() -> str:
 
 
 def perfspec(*args: str, cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "perfspec.compiler.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def verdicts(folder: Path) -> dict[str, dict]:
@@ -92,8 +97,11 @@ def test_error_panels_read_zero_on_a_healthy_service_and_two_specs_rules_evaluat
     board = json.loads((ROOT / "generated" / "quickstart" / "grafana-dashboard.json").read_text())
     panels = {p["title"]: p["targets"][0]["expr"] for p in board["panels"]}
     # the targets whose endpoints get traffic below (crud gets none: no requests, no ratio)
-    ratio_panels = {t: q for t, q in panels.items() if t.endswith(("error_rate", "success_rate"))
-                    and t.split(":")[0] in ("health", "api", "auth")}
+    ratio_panels = {
+        t: q
+        for t, q in panels.items()
+        if t.endswith(("error_rate", "success_rate")) and t.split(":")[0] in ("health", "api", "auth")
+    }
     assert len(ratio_panels) == 3
     with demo_target() as url, embedded(url, rules, {"job": "quickstart"}) as prom:  # its matchers
         client = Client(prom)
@@ -101,8 +109,11 @@ def test_error_panels_read_zero_on_a_healthy_service_and_two_specs_rules_evaluat
         got: dict[str, list] = {}
         while time.monotonic() < deadline:
             for path in ("/health", "/api/v1/agents", "/auth/login"):
-                req = urllib.request.Request(url + path, method="POST" if "auth" in path else "GET",
-                                             data=b"{}" if "auth" in path else None)
+                req = urllib.request.Request(
+                    url + path,
+                    method="POST" if "auth" in path else "GET",
+                    data=b"{}" if "auth" in path else None,
+                )
                 try:
                     urllib.request.urlopen(req, timeout=5).read()
                 except urllib.error.HTTPError:
@@ -131,9 +142,11 @@ class Exporter(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802
         n = (time.time() - self.started) * 100
-        body = "".join(f'cache_requests_total{{cache="{c}"}} {n:.0f}\n'
-                       f'cache_hits_total{{cache="{c}"}} {n * self.ratio:.0f}\n'
-                       for c in ("jwt", "user_perms"))
+        body = "".join(
+            f'cache_requests_total{{cache="{c}"}} {n:.0f}\n'
+            f'cache_hits_total{{cache="{c}"}} {n * self.ratio:.0f}\n'
+            for c in ("jwt", "user_perms")
+        )
         self.send_response(200)
         self.send_header("Content-Type", "text/plain; version=0.0.4")
         self.end_headers()
@@ -157,8 +170,9 @@ def exporter(ratio: float) -> Iterator[str]:
 
 
 @pytest.mark.parametrize("ratio, status", [(0.95, "pass"), (0.5, "fail")])
-def test_seed_002_cache_hit_rate_is_judged_from_a_real_prometheus(tmp_path: Path, ratio: float,
-                                                                  status: str) -> None:
+def test_seed_002_cache_hit_rate_is_judged_from_a_real_prometheus(
+    tmp_path: Path, ratio: float, status: str
+) -> None:
     require_tool("prometheus")
     results = tmp_path / "results"
     results.mkdir()
@@ -168,8 +182,16 @@ def test_seed_002_cache_hit_rate_is_judged_from_a_real_prometheus(tmp_path: Path
         query = 'sum(rate(cache_requests_total{cache="jwt"}[5m]))'
         while not client.query(query, time.time()) and time.monotonic() < deadline:
             time.sleep(0.5)  # rate() needs two scrapes
-        proc = perfspec("check", "specs/temponest_guide.yaml", str(results), "--report", str(tmp_path / "r"),
-                        "--prometheus", prom, cwd=ROOT)
+        proc = perfspec(
+            "check",
+            "specs/temponest_guide.yaml",
+            str(results),
+            "--report",
+            str(tmp_path / "r"),
+            "--prometheus",
+            prom,
+            cwd=ROOT,
+        )
     found = verdicts(tmp_path / "r")
     jwt = found["jwt_cache"]
     assert jwt["status"] == status, jwt
@@ -186,14 +208,23 @@ def test_an_unreachable_prometheus_fails_promql_targets_with_the_reason(tmp_path
     results = tmp_path / "results"
     results.mkdir()
     with socket_closed_port() as port:
-        proc = perfspec("check", "specs/temponest_guide.yaml", str(results), "--report", str(tmp_path / "r"),
-                        "--prometheus", f"http://127.0.0.1:{port}", cwd=ROOT)
+        proc = perfspec(
+            "check",
+            "specs/temponest_guide.yaml",
+            str(results),
+            "--report",
+            str(tmp_path / "r"),
+            "--prometheus",
+            f"http://127.0.0.1:{port}",
+            cwd=ROOT,
+        )
     jwt = verdicts(tmp_path / "r")["jwt_cache"]
     assert jwt["status"] == "fail" and proc.returncode == 1
     assert "cannot reach Prometheus at http://127.0.0.1:" in jwt["reasons"][0]
     # without any Prometheus, the target says how to give one
-    proc = perfspec("check", "specs/temponest_guide.yaml", str(results), "--report", str(tmp_path / "r2"),
-                    cwd=ROOT)
+    proc = perfspec(
+        "check", "specs/temponest_guide.yaml", str(results), "--report", str(tmp_path / "r2"), cwd=ROOT
+    )
     jwt = verdicts(tmp_path / "r2")["jwt_cache"]
     assert jwt["status"] == "fail" and "--prometheus URL" in jwt["reasons"][0]
 
@@ -209,20 +240,26 @@ def socket_closed_port() -> Iterator[int]:
 
 
 def evidence_for(value: float | None, error: str | None = None) -> dict:
-    got = {"query": "histogram_quantile(...)", **({"error": error} if error else {}),
-           "values": [] if value is None else [{"labels": {}, "value": value}]}
+    got = {
+        "query": "histogram_quantile(...)",
+        **({"error": error} if error else {}),
+        "values": [] if value is None else [{"labels": {}, "value": value}],
+    }
     return {"version": 1, "server": {"t": {"k6": {"p95": got}}}, "promql": {}, "alerts": None}
 
 
-@pytest.mark.parametrize("mode, server_p95, status", [
-    ("show", 0.5, "pass"),    # shown beside the client's value, not judged
-    ("judge", 0.5, "fail"),   # the service saw 500 ms: the verdict is the worse of the two
-    ("judge", 0.05, "pass"),
-    ("judge", None, "fail"),  # judged but no server-side data: never a pass
-])
-def test_server_side_values_are_shown_or_judged_as_the_spec_says(tmp_path: Path, mode: str,
-                                                                 server_p95: float | None,
-                                                                 status: str) -> None:
+@pytest.mark.parametrize(
+    "mode, server_p95, status",
+    [
+        ("show", 0.5, "pass"),  # shown beside the client's value, not judged
+        ("judge", 0.5, "fail"),  # the service saw 500 ms: the verdict is the worse of the two
+        ("judge", 0.05, "pass"),
+        ("judge", None, "fail"),  # judged but no server-side data: never a pass
+    ],
+)
+def test_server_side_values_are_shown_or_judged_as_the_spec_says(
+    tmp_path: Path, mode: str, server_p95: float | None, status: str
+) -> None:
     from perfspec.runtime.checker import judge, read_results
 
     from .test_check import locust_file, stat, targets
@@ -230,8 +267,14 @@ def test_server_side_values_are_shown_or_judged_as_the_spec_says(tmp_path: Path,
     locust_file(tmp_path, "h-1", [50_000] * 100)  # the client saw 50 ms
     series, _ = read_results([tmp_path])
     spec = targets(stat("p95", "<", 0.2))
-    spec["targets"][0]["server"] = {"mode": mode, "histogram": "h", "total": "t", "selectors": ["{}"],
-                                    "error_selectors": ["{}"], "buckets": [0.1, 0.25, 1.0]}
+    spec["targets"][0]["server"] = {
+        "mode": mode,
+        "histogram": "h",
+        "total": "t",
+        "selectors": ["{}"],
+        "error_selectors": ["{}"],
+        "buckets": [0.1, 0.25, 1.0],
+    }
     [v] = judge(spec, series, {"prometheus": evidence_for(server_p95)})
     assert v.status == status, v.message()
     if server_p95 is not None:
@@ -240,8 +283,9 @@ def test_server_side_values_are_shown_or_judged_as_the_spec_says(tmp_path: Path,
         assert "server p95 no data" in v.message()
 
 
-def test_a_missing_prometheus_binary_fails_the_run_in_ci_and_is_said_elsewhere(tmp_path: Path,
-                                                                               monkeypatch) -> None:
+def test_a_missing_prometheus_binary_fails_the_run_in_ci_and_is_said_elsewhere(
+    tmp_path: Path, monkeypatch
+) -> None:
     import contextlib
 
     from perfspec.runtime import prometheus, runner

@@ -13,16 +13,47 @@ from tests.conftest import require_tool
 from tests.hostile.corpus import strings
 
 VALID = [
-    "sum(queue_depth)", "up == 1", "vector(1)", "1e3", "0x1f", "-x ^ 2 ^ 3", "(x)", "x offset -5m",
+    "sum(queue_depth)",
+    "up == 1",
+    "vector(1)",
+    "1e3",
+    "0x1f",
+    "-x ^ 2 ^ 3",
+    "(x)",
+    "x offset -5m",
     'sum(rate(http_requests_total{job="api",status=~"5.."}[5m])) / sum(rate(http_requests_total[5m]))',
-    "histogram_quantile(0.95, sum by (le) (rate(x_bucket[5m])))", "sum(rate(x[5m])) by (job) > bool 0",
-    "a / on(job) group_left(instance) b", "rate(x[5m:1m] offset 1h)", "x @ start()", "topk(3, x)",
-    'count_values("v", x)', '{__name__="x"}', 'x{a="b",}', "max_over_time(x[1h30m])",
-    "sum without (a, b) (x)", "x and y unless z or w", "time() - process_start_time_seconds",
-    "sum(x) # a comment", "max(container_memory_usage_bytes / container_spec_memory_limit_bytes)",
+    "histogram_quantile(0.95, sum by (le) (rate(x_bucket[5m])))",
+    "sum(rate(x[5m])) by (job) > bool 0",
+    "a / on(job) group_left(instance) b",
+    "rate(x[5m:1m] offset 1h)",
+    "x @ start()",
+    "topk(3, x)",
+    'count_values("v", x)',
+    '{__name__="x"}',
+    'x{a="b",}',
+    "max_over_time(x[1h30m])",
+    "sum without (a, b) (x)",
+    "x and y unless z or w",
+    "time() - process_start_time_seconds",
+    "sum(x) # a comment",
+    "max(container_memory_usage_bytes / container_spec_memory_limit_bytes)",
 ]
-INVALID = ["x\"", "up == 1 PWNMARK", "sum(", ",x", "x{a=b}", "x[5m]]", '"} or vector(1) #', "a $ b",
-           "sum(x) by", 'x{a="b"', ")", "rate(x[5m)", "x +", "sum by (le (x)"]
+INVALID = [
+    'x"',
+    "up == 1 PWNMARK",
+    "sum(",
+    ",x",
+    "x{a=b}",
+    "x[5m]]",
+    '"} or vector(1) #',
+    "a $ b",
+    "sum(x) by",
+    'x{a="b"',
+    ")",
+    "rate(x[5m)",
+    "x +",
+    "sum by (le (x)",
+]
 
 
 def promtool_accepts(tmp_path: Path, exprs: list[str]) -> list[bool]:
@@ -34,8 +65,9 @@ def promtool_accepts(tmp_path: Path, exprs: list[str]) -> list[bool]:
         files.append(path)
     out = []
     for path in files:  # one file per call: promtool stops at the first broken one
-        proc = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True,
-                              timeout=60)
+        proc = subprocess.run(
+            [promtool, "check", "rules", str(path)], capture_output=True, text=True, timeout=60
+        )
         out.append(proc.returncode == 0)
     return out
 

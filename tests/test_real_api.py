@@ -84,7 +84,8 @@ def api(status_text: str, create_status: int = 201):
 def test_a_real_api_spec_runs_cleanly_and_its_assertion_bites(tool: str, tmp_path: Path) -> None:
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "accounts.csv").write_text(
-        "name,password\n" + "".join(f"{n},{p}\n" for n, p in ACCOUNTS.items()))
+        "name,password\n" + "".join(f"{n},{p}\n" for n, p in ACCOUNTS.items())
+    )
     spec = tmp_path / "buckets.yaml"
     spec.write_text(SPEC)
     folder = build(spec, tmp_path / "gen")

@@ -36,9 +36,13 @@ def test_locust_runs_weighted_mix_with_token_and_expected_429(tmp_path: Path) ->
     folder = generate(tmp_path)
     with demo_target("--login-rate", "2") as url:
         env = {**os.environ, "API_URL": url, "PERFSPEC_RESULTS_DIR": str(tmp_path / "res")}
-        proc = subprocess.run([locust, "-f", str(folder / "locustfile.py"), "--headless",
-                               "--only-summary"], env=env, capture_output=True, text=True,
-                              timeout=90)
+        proc = subprocess.run(
+            [locust, "-f", str(folder / "locustfile.py"), "--headless", "--only-summary"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=90,
+        )
     files = glob.glob(str(tmp_path / "res" / "locust-*.json"))
     assert files, proc.stderr[-2000:]
     series = json.loads(Path(files[0]).read_text())["series"]
@@ -57,11 +61,15 @@ def test_locust_runs_weighted_mix_with_token_and_expected_429(tmp_path: Path) ->
 
 def run_k6(folder: Path, url: str, results: Path) -> subprocess.CompletedProcess:
     k6 = require_tool("k6")
-    env = {**os.environ, "API_URL": url, "PERFSPEC_RESULTS_DIR": str(results),
-           "K6_NO_USAGE_REPORT": "true"}
+    env = {**os.environ, "API_URL": url, "PERFSPEC_RESULTS_DIR": str(results), "K6_NO_USAGE_REPORT": "true"}
     results.mkdir(parents=True, exist_ok=True)
-    return subprocess.run([k6, "run", "--out", f"json={results / 'k6.ndjson'}", str(folder / "k6.js")],
-                          env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [k6, "run", "--out", f"json={results / 'k6.ndjson'}", str(folder / "k6.js")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_k6_runs_mix_and_passes_thresholds(tmp_path: Path) -> None:
@@ -95,6 +103,11 @@ def test_shipped_specs_generate_scripts_their_tools_accept(script: str) -> None:
             subprocess.run(["python3", "-m", "py_compile", str(path)], check=True)
         else:
             k6 = require_tool("k6")
-            proc = subprocess.run([k6, "inspect", str(path)], capture_output=True, text=True,
-                                  timeout=60, env={**os.environ, "API_URL": "http://127.0.0.1:1"})
+            proc = subprocess.run(
+                [k6, "inspect", str(path)],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                env={**os.environ, "API_URL": "http://127.0.0.1:1"},
+            )
             assert proc.returncode == 0, (path, proc.stderr[-1000:])

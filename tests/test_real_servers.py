@@ -35,9 +35,13 @@ def build(spec: Path, out: Path, only: tuple[str, ...] = ("locust", "k6")) -> Pa
 
 def run_k6(k6: str, folder: Path, out: Path, url: str, **env: str) -> subprocess.CompletedProcess:
     """The generated k6 script against `url`, its samples streamed to `out` (NDJSON)."""
-    return subprocess.run([k6, "run", "--out", f"json={out}", str(folder / "k6.js")],
-                          env={**os.environ, "API_URL": url, "K6_NO_USAGE_REPORT": "true", **env},
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [k6, "run", "--out", f"json={out}", str(folder / "k6.js")],
+        env={**os.environ, "API_URL": url, "K6_NO_USAGE_REPORT": "true", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_locust_extracts_a_canonicalised_etag_and_runs_on_stop(tmp_path: Path) -> None:
@@ -45,10 +49,21 @@ def test_locust_extracts_a_canonicalised_etag_and_runs_on_stop(tmp_path: Path) -
     folder = build(RECORDS, tmp_path / "gen")
     with records_server() as (url, seen):
         env = {**os.environ, "PERFSPEC_RESULTS_DIR": str(tmp_path / "res")}
-        proc = subprocess.run([locust, "-f", str(folder / "locustfile.py"), "--headless", "--only-summary",
-                               "--host", url],  # --host names the server (the spec's ${API_URL} is unset)
-                              env={k: v for k, v in env.items() if k != "API_URL"}, capture_output=True,
-                              text=True, timeout=90)
+        proc = subprocess.run(
+            [
+                locust,
+                "-f",
+                str(folder / "locustfile.py"),
+                "--headless",
+                "--only-summary",
+                "--host",
+                url,
+            ],  # --host names the server (the spec's ${API_URL} is unset)
+            env={k: v for k, v in env.items() if k != "API_URL"},
+            capture_output=True,
+            text=True,
+            timeout=90,
+        )
         deletes = seen["delete"]
         stale = seen["stale"]
     series, _ = read_results([tmp_path / "res"])
@@ -73,8 +88,11 @@ def test_k6_extracts_a_canonicalised_etag_and_tags_class(tmp_path: Path) -> None
     assert sum(s.failures for s in series) == 0, {s.name: s.errors for s in series}
     assert {s.name for s in series} >= {"create_record", "get_record"} and stale == 0
     with out.open() as handle:
-        point = next(json.loads(line) for line in handle if '"http_req_duration"' in line
-                     and '"name":"get_record"' in line and '"type":"Point"' in line)
+        point = next(
+            json.loads(line)
+            for line in handle
+            if '"http_req_duration"' in line and '"name":"get_record"' in line and '"type":"Point"' in line
+        )
     assert point["data"]["tags"]["class"] == "read"
 
 
@@ -109,9 +127,21 @@ def test_locust_plain_calls_judge_statuses_exactly_and_locust_agrees(tmp_path: P
     assert "catch_response" not in (folder / "locustfile.py").read_text()
     with records_server() as (url, _seen):
         env = {**os.environ, "API_URL": url, "PERFSPEC_RESULTS_DIR": str(tmp_path / "res")}
-        proc = subprocess.run([locust, "-f", str(folder / "locustfile.py"), "--headless", "--only-summary",
-                               "--csv", str(tmp_path / "locust")], env=env, capture_output=True, text=True,
-                              timeout=90)
+        proc = subprocess.run(
+            [
+                locust,
+                "-f",
+                str(folder / "locustfile.py"),
+                "--headless",
+                "--only-summary",
+                "--csv",
+                str(tmp_path / "locust"),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=90,
+        )
     assert proc.returncode == 1, proc.stderr[-2000:]  # Locust exits 1 when requests failed
     by_name = {s.name: s for s in read_results([tmp_path / "res"])[0]}
     with open(tmp_path / "locust_stats.csv") as handle:
@@ -194,13 +224,15 @@ def test_k6_reports_the_cause_of_failed_calls(tmp_path: Path) -> None:
 
 def _changed_lines(a: Path, b: Path) -> dict[str, int]:
     """Per file, the lines a pull request's diff shows as changed (git's own diff)."""
-    proc = subprocess.run(["git", "diff", "--no-index", "--numstat", str(a), str(b)], capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(
+        ["git", "diff", "--no-index", "--numstat", str(a), str(b)], capture_output=True, text=True, timeout=60
+    )
     out = {}
     for line in proc.stdout.splitlines():
         added, removed, name = line.split("\t", 2)
         out[name.split(" => ")[-1].split("/gen-", 1)[-1].split("/", 1)[-1].rstrip("}")] = max(
-            int(added), int(removed))
+            int(added), int(removed)
+        )
     return out
 
 
@@ -213,9 +245,12 @@ def test_one_spec_edit_changes_few_generated_lines(tmp_path: Path) -> None:
         "a": text,
         "b": text.replace("p95: < 200ms", "p95: < 500ms"),  # one bound
         # one endpoint more, at the top of the endpoints block: every later line moves down
-        "c": text.replace("  endpoints:\n", "  endpoints:\n    version: {get: /version, class: health}\n")
-        .replace("tasks: [list_agents, get_agent, create_agent, health]",
-                 "tasks: [list_agents, get_agent, create_agent, health, version]"),
+        "c": text.replace(
+            "  endpoints:\n", "  endpoints:\n    version: {get: /version, class: health}\n"
+        ).replace(
+            "tasks: [list_agents, get_agent, create_agent, health]",
+            "tasks: [list_agents, get_agent, create_agent, health, version]",
+        ),
     }
     for name, content in edits.items():
         spec.write_text(content)

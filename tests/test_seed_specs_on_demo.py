@@ -16,8 +16,16 @@ from .conftest import ROOT, require_tool
 
 # quickstart.yaml runs whole in test_check.py (every target passes), so it is not run twice
 SPECS = sorted(p for p in (ROOT / "specs").glob("*.yaml") if p.name != "quickstart.yaml")
-NOT_A_BOUND = ("no samples", "connection refused", "HTTP 404", "HTTP 405", "every one of", "aborted",
-               "has no value yet", "cannot extract")
+NOT_A_BOUND = (
+    "no samples",
+    "connection refused",
+    "HTTP 404",
+    "HTTP 405",
+    "every one of",
+    "aborted",
+    "has no value yet",
+    "cannot extract",
+)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
@@ -25,14 +33,32 @@ def test_spec_runs_on_the_demo_target_failing_only_by_its_bounds(spec: Path, tmp
     require_tool("locust")
     require_tool("k6")
     env = {k: v for k, v in os.environ.items() if k not in ("API_URL", "PERFSPEC_DSN")}
-    proc = subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", "run", str(spec), "--demo",
-                           "--duration", "4s", "--out", str(tmp_path)], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "perfspec.compiler.cli",
+            "run",
+            str(spec),
+            "--demo",
+            "--duration",
+            "4s",
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode in (0, 1), proc.stdout[-3000:] + proc.stderr[-3000:]
     [run] = list(tmp_path.iterdir())
     verdicts = json.loads((run / "verdicts.json").read_text())
-    targets = {t["name"]: t for t in json.loads((run / "artifacts" / spec.stem / "targets.json")
-                                                .read_text())["targets"]}
+    targets = {
+        t["name"]: t
+        for t in json.loads((run / "artifacts" / spec.stem / "targets.json").read_text())["targets"]
+    }
     for v in verdicts:
         t = targets[v["target"]]
         reasons = " ".join(v["reasons"])

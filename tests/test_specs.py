@@ -43,12 +43,18 @@ def test_shipped_spec_carries_schema_modeline(spec: Path) -> None:
 def test_committed_schema_is_fresh() -> None:
     committed = json.loads(SCHEMA_FILE.read_text())
     assert committed == json_schema(), (
-        "schemas/perfspec.schema.json is stale; run: perfspec schema > schemas/perfspec.schema.json")
+        "schemas/perfspec.schema.json is stale; run: perfspec schema > schemas/perfspec.schema.json"
+    )
 
 
 def test_schema_cli_prints_the_committed_schema() -> None:
-    proc = subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", "schema"],
-                          capture_output=True, text=True, timeout=60, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "perfspec.compiler.cli", "schema"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert json.loads(proc.stdout) == json.loads(SCHEMA_FILE.read_text())
 
 
@@ -88,13 +94,27 @@ def test_explain_lists_seed_000_api_classes_and_db_query_classes() -> None:
 
 def test_explain_cli_prints_every_target_with_its_spec_line() -> None:
     spec = ROOT / "specs" / "temponest_validation.yaml"
-    proc = subprocess.run([sys.executable, "-m", "perfspec.compiler.cli", "explain", str(spec)],
-                          capture_output=True, text=True, timeout=60, check=True,
-                          env={"COLUMNS": "250", "PATH": ""}, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "perfspec.compiler.cli", "explain", str(spec)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={"COLUMNS": "250", "PATH": ""},
+        cwd=ROOT,
+    )
     text = proc.stdout
-    for cls in ("class=auth", "class=crud", "class=read_heavy", "class=health",
-                "sql_class=simple", "sql_class=indexed", "sql_class=join", "sql_class=aggregation",
-                "sql_class=concurrent"):
+    for cls in (
+        "class=auth",
+        "class=crud",
+        "class=read_heavy",
+        "class=health",
+        "sql_class=simple",
+        "sql_class=indexed",
+        "sql_class=join",
+        "sql_class=aggregation",
+        "sql_class=concurrent",
+    ):
         assert cls in text
     lines = spec.read_text().splitlines()
     auth_line = next(i for i, s in enumerate(lines, 1) if "{name: auth," in s)
@@ -132,6 +152,10 @@ def test_every_pattern_in_the_schema_says_what_to_write() -> None:
 def test_every_property_in_the_schema_is_described() -> None:
     """The editor says what every key means (the model's own words, or compiler/spec/descriptions.py)."""
     schema = json_schema()
-    missing = [f"{model}.{key}" for model, node in [("Spec", schema), *schema["$defs"].items()]
-               for key, prop in (node.get("properties") or {}).items() if not prop.get("description")]
+    missing = [
+        f"{model}.{key}"
+        for model, node in [("Spec", schema), *schema["$defs"].items()]
+        for key, prop in (node.get("properties") or {}).items()
+        if not prop.get("description")
+    ]
     assert missing == []

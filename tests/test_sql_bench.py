@@ -28,11 +28,17 @@ from .conftest import ROOT
 SEED000 = ROOT / "generated" / "temponest_validation" / "sql_bench.py"
 
 
-def run_bench(script: Path, out: Path, *args: str, env: dict | None = None,
-              timeout: float = 240) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(script), "--out", str(out), *args], cwd=ROOT,
-                          env={**os.environ, **(env or {})}, capture_output=True, text=True,
-                          timeout=timeout)
+def run_bench(
+    script: Path, out: Path, *args: str, env: dict | None = None, timeout: float = 240
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(script), "--out", str(out), *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def result(out: Path) -> dict:
@@ -43,8 +49,10 @@ def result(out: Path) -> dict:
 
 def test_seed000_query_classes_run_for_real(fresh_db: str, tmp_path: Path) -> None:
     # one query of each seed-000 class: simple, indexed, JOIN, aggregation, concurrent load
-    only = "health_check,agent_by_id,agents_by_tenant,agent_schedules,count_by_tenant," \
-           "concurrent_light,concurrent_heavy"
+    only = (
+        "health_check,agent_by_id,agents_by_tenant,agent_schedules,count_by_tenant,"
+        "concurrent_light,concurrent_heavy"
+    )
     proc = run_bench(SEED000, tmp_path, "--dsn", fresh_db, "--setup", "--only", only)
     assert proc.returncode == 0, proc.stderr
     doc = result(tmp_path)
@@ -52,9 +60,14 @@ def test_seed000_query_classes_run_for_real(fresh_db: str, tmp_path: Path) -> No
     assert "password" not in json.dumps(doc).lower()
     q = doc["queries"]
     expected = {  # query -> {workers: calls}, as seed 000 states them
-        "health_check": {1: 1000}, "agent_by_id": {1: 1000}, "agents_by_tenant": {1: 1000},
-        "agent_schedules": {1: 500}, "count_by_tenant": {1: 500},
-        "concurrent_light": {10: 200, 50: 1000}, "concurrent_heavy": {100: 1000}}
+        "health_check": {1: 1000},
+        "agent_by_id": {1: 1000},
+        "agents_by_tenant": {1: 1000},
+        "agent_schedules": {1: 500},
+        "count_by_tenant": {1: 500},
+        "concurrent_light": {10: 200, 50: 1000},
+        "concurrent_heavy": {100: 1000},
+    }
     for name, levels in expected.items():
         assert {int(k) for k in q[name]["levels"]} == set(levels), name
         for workers, calls in levels.items():
@@ -107,9 +120,11 @@ def test_failing_queries_are_counted_and_named_never_a_crash(fresh_db: str, tmp_
     proc = run_bench(script, tmp_path / "out", env={"PERFSPEC_TEST_BENCH_DSN": fresh_db})
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
-    for query, message in [("syntax", 'syntax error at or near "SELEC"'),
-                           ("missing", 'relation "no_such_table" does not exist'),
-                           ("param_count", "the server expects 0 arguments for this query, 1 was passed")]:
+    for query, message in [
+        ("syntax", 'syntax error at or near "SELEC"'),
+        ("missing", 'relation "no_such_table" does not exist'),
+        ("param_count", "the server expects 0 arguments for this query, 1 was passed"),
+    ]:
         line = next(ln for ln in proc.stderr.splitlines() if f"query {query!r}" in ln)
         assert line.startswith("tests/specs/sql_errors.yaml:") and message in line, line
     q = result(tmp_path / "out")["queries"]
@@ -120,11 +135,14 @@ def test_failing_queries_are_counted_and_named_never_a_crash(fresh_db: str, tmp_
         assert list(level["errors"]) == ["22012: division by zero"]
 
 
-@pytest.mark.parametrize("dsn, message", [
-    ("postgresql://postgres@127.0.0.1:1/x", "Connection refused"),
-    ("not a dsn", "invalid DSN"),
-    ("postgresql://someone:s3cret@127.0.0.1:1/db", "postgresql://someone:***@127.0.0.1:1/db"),
-])
+@pytest.mark.parametrize(
+    "dsn, message",
+    [
+        ("postgresql://postgres@127.0.0.1:1/x", "Connection refused"),
+        ("not a dsn", "invalid DSN"),
+        ("postgresql://someone:s3cret@127.0.0.1:1/db", "postgresql://someone:***@127.0.0.1:1/db"),
+    ],
+)
 def test_unreachable_or_bad_dsn_is_one_clear_message(tmp_path: Path, dsn: str, message: str) -> None:
     proc = run_bench(_errors_script(tmp_path), tmp_path / "out", "--dsn", dsn)
     assert proc.returncode == 2
@@ -135,8 +153,14 @@ def test_unreachable_or_bad_dsn_is_one_clear_message(tmp_path: Path, dsn: str, m
 
 def test_missing_dsn_names_the_variable_and_the_spec_line(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "PERFSPEC_TEST_BENCH_DSN"}
-    proc = subprocess.run([sys.executable, str(_errors_script(tmp_path))], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, str(_errors_script(tmp_path))],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert "PERFSPEC_TEST_BENCH_DSN is not set" in proc.stderr
     assert "sql_errors.yaml: databases.main" in proc.stderr
@@ -146,8 +170,9 @@ def test_missing_dsn_names_the_variable_and_the_spec_line(tmp_path: Path) -> Non
 
 
 def _generated_histogram():
-    spec = importlib.util.spec_from_file_location("perfspec_sql_values",
-                                                  SEED000.parent.parent / "perfspec_sql_values.py")
+    spec = importlib.util.spec_from_file_location(
+        "perfspec_sql_values", SEED000.parent.parent / "perfspec_sql_values.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.Histogram
@@ -160,14 +185,19 @@ def exact(samples: list[int], q: float) -> int:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(0, 2**32), st.sampled_from(["lognormal", "uniform", "bimodal", "heavy"]),
-       st.integers(50, 20_000))
+@given(
+    st.integers(0, 2**32),
+    st.sampled_from(["lognormal", "uniform", "bimodal", "heavy"]),
+    st.integers(50, 20_000),
+)
 def test_histogram_percentiles_within_one_percent_of_sorted_samples(seed: int, shape: str, n: int) -> None:
     rng = random.Random(seed)
-    draw = {"lognormal": lambda: rng.lognormvariate(12, 1.2),  # ~160 us median, long tail
-            "uniform": lambda: rng.uniform(30_000, 5_000_000),
-            "bimodal": lambda: rng.choice([rng.gauss(90_000, 5_000), rng.gauss(40e6, 3e6)]),
-            "heavy": lambda: rng.paretovariate(1.1) * 50_000}[shape]
+    draw = {
+        "lognormal": lambda: rng.lognormvariate(12, 1.2),  # ~160 us median, long tail
+        "uniform": lambda: rng.uniform(30_000, 5_000_000),
+        "bimodal": lambda: rng.choice([rng.gauss(90_000, 5_000), rng.gauss(40e6, 3e6)]),
+        "heavy": lambda: rng.paretovariate(1.1) * 50_000,
+    }[shape]
     samples = [max(1, int(draw())) for _ in range(n)]
     # the generated benchmark records, two "processes" split the samples, the checker merges
     hist_a, hist_b = _generated_histogram()(), _generated_histogram()()

@@ -108,15 +108,22 @@ export default function () {
   });
 }
 """)
-    proc = subprocess.run([k6, "run", "--quiet", str(tmp_path / "t" / "check.js")], capture_output=True,
-                          text=True, timeout=60, env={**os.environ, "PERFSPEC_DURATION": "5",
-                                                       "K6_NO_USAGE_REPORT": "true"})
+    proc = subprocess.run(
+        [k6, "run", "--quiet", str(tmp_path / "t" / "check.js")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PERFSPEC_DURATION": "5", "K6_NO_USAGE_REPORT": "true"},
+    )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
 
 
 def test_a_host_with_an_unset_variable_is_none_so_locust_asks_for_host(monkeypatch) -> None:
     monkeypatch.delenv("PERFSPEC_T_HOST", raising=False)
     assert locust_support.env_text("https://", ("PERFSPEC_T_HOST",), ":8443") is None
-    assert locust_support.env_text("https://", ("PERFSPEC_T_HOST", "api.test"), ":8443") == "https://api.test:8443"
+    assert (
+        locust_support.env_text("https://", ("PERFSPEC_T_HOST", "api.test"), ":8443")
+        == "https://api.test:8443"
+    )
     monkeypatch.setenv("PERFSPEC_T_HOST", "x.test")
     assert locust_support.env_text("https://", ("PERFSPEC_T_HOST",), ":8443") == "https://x.test:8443"

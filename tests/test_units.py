@@ -7,20 +7,23 @@ import pytest
 from perfspec.compiler.units import UnitError, format_value, parse_bound, parse_quantity, parse_ramp
 
 
-@pytest.mark.parametrize("text,kinds,value,kind", [
-    ("150ms", ("duration",), 0.150, "duration"),
-    ("1.5s", ("duration",), 1.5, "duration"),
-    ("2m", ("duration",), 120.0, "duration"),
-    ("250us", ("duration",), 0.00025, "duration"),
-    ("99.5%", ("percent",), 0.995, "percent"),
-    ("200/s", ("rate",), 200.0, "rate"),
-    ("20/min", ("rate",), 20 / 60, "rate"),
-    ("500 rps", ("rate",), 500.0, "rate"),
-    ("50 users", ("users",), 50.0, "users"),
-    ("200MB", ("size",), 200e6, "size"),
-    ("1GiB", ("size",), 2**30, "size"),
-    ("0.9x", ("ratio",), 0.9, "ratio"),
-])
+@pytest.mark.parametrize(
+    "text,kinds,value,kind",
+    [
+        ("150ms", ("duration",), 0.150, "duration"),
+        ("1.5s", ("duration",), 1.5, "duration"),
+        ("2m", ("duration",), 120.0, "duration"),
+        ("250us", ("duration",), 0.00025, "duration"),
+        ("99.5%", ("percent",), 0.995, "percent"),
+        ("200/s", ("rate",), 200.0, "rate"),
+        ("20/min", ("rate",), 20 / 60, "rate"),
+        ("500 rps", ("rate",), 500.0, "rate"),
+        ("50 users", ("users",), 50.0, "users"),
+        ("200MB", ("size",), 200e6, "size"),
+        ("1GiB", ("size",), 2**30, "size"),
+        ("0.9x", ("ratio",), 0.9, "ratio"),
+    ],
+)
 def test_quantity_parses_to_base_units(text, kinds, value, kind) -> None:
     q = parse_quantity(text, kinds)
     assert q.kind == kind

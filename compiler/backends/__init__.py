@@ -14,11 +14,27 @@ from .prometheus import PrometheusBackend
 from .sql import SqlBackend
 from .targets import TargetsBackend
 
-__all__ = ["Artifact", "Backend", "YamlDumper", "all_backends", "environment", "header", "js_literal",
-           "py_literal", "yaml_escapes"]
+__all__ = [
+    "Artifact",
+    "Backend",
+    "YamlDumper",
+    "all_backends",
+    "environment",
+    "header",
+    "js_literal",
+    "py_literal",
+    "yaml_escapes",
+]
 
 
 def all_backends() -> dict[str, Backend]:
-    found: list[Backend] = [LocustBackend(), K6Backend(), SqlBackend(), PrometheusBackend(),
-                          TargetsBackend(), GithubBackend(), KubernetesBackend()]
+    found: list[Backend] = [
+        LocustBackend(),
+        K6Backend(),
+        SqlBackend(),
+        PrometheusBackend(),
+        TargetsBackend(),
+        GithubBackend(),
+        KubernetesBackend(),
+    ]
     return {b.name: b for b in found}

@@ -113,8 +113,13 @@ def _render(value: Any, indent: int, width: int, lang: tuple) -> tuple[str, str]
 def environment(folder: Path) -> jinja2.Environment:
     """The one Jinja environment of a backend: its templates sit beside its code."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(folder)), trim_blocks=True, lstrip_blocks=True,
-        keep_trailing_newline=True, undefined=jinja2.StrictUndefined, autoescape=False)
+        loader=jinja2.FileSystemLoader(str(folder)),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+    )
     env.filters["py"] = py_literal
     env.filters["js"] = js_literal
     env.filters["comment"] = _safe

@@ -29,7 +29,6 @@ def literal_password(text: str) -> bool:
     return False
 
 
-
 def _bad_ref(name: str, pattern: bool) -> str | None:
     """Why `name` cannot be a branch (git check-ref-format; `pattern` allows * ? [ ] !)."""
     if not name:
@@ -51,12 +50,17 @@ def _bad_ref(name: str, pattern: bool) -> str | None:
 
 
 def _endpoint_vars(ep: Endpoint) -> set[str]:
-    strings = [ep.path, *ep.headers.values(), *(v for v in ep.query.values() if isinstance(v, str)),
-               *(ep.form or {}).values(), *([ep.body] if ep.body else []),
-               *(s for _, s in templates.walk_strings(ep.json_)),
-               *(s for _, s in templates.walk_strings(ep.send)),
-               *(s for _, s in templates.walk_strings(ep.expect.json_ if ep.expect else None)),
-               *([ep.auth.basic.user, ep.auth.basic.password] if ep.auth else [])]
+    strings = [
+        ep.path,
+        *ep.headers.values(),
+        *(v for v in ep.query.values() if isinstance(v, str)),
+        *(ep.form or {}).values(),
+        *([ep.body] if ep.body else []),
+        *(s for _, s in templates.walk_strings(ep.json_)),
+        *(s for _, s in templates.walk_strings(ep.send)),
+        *(s for _, s in templates.walk_strings(ep.expect.json_ if ep.expect else None)),
+        *([ep.auth.basic.user, ep.auth.basic.password] if ep.auth else []),
+    ]
     out: set[str] = set()
     for s in strings:
         try:

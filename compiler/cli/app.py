@@ -13,9 +13,11 @@ from ..errors import SpecError, SpecFailure
 from ..validate import CheckedSpec, check_file
 from .config import Config, ConfigError, read_config
 
-app = typer.Typer(no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]},
-                  help="Declarative performance specs compiled into load tests, benchmarks, "
-                       "alerts and CI.")
+app = typer.Typer(
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help="Declarative performance specs compiled into load tests, benchmarks, alerts and CI.",
+)
 
 
 def _version(value: bool) -> None:
@@ -33,9 +35,13 @@ CONFIG = Config()  # the project's settings (perfspec.toml or [tool.perfspec]), 
 
 
 @app.callback()
-def _main(ctx: typer.Context, version: Annotated[bool, typer.Option(
-        "--version", "-V", callback=_version, is_eager=True,
-        help="print the version and exit")] = False) -> None:
+def _main(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option("--version", "-V", callback=_version, is_eager=True, help="print the version and exit"),
+    ] = False,
+) -> None:
     """Declarative performance specs compiled into load tests, benchmarks, alerts and CI.
 
     Project defaults: perfspec.toml or [tool.perfspec] in pyproject.toml (specs, generated,
@@ -48,6 +54,8 @@ def _main(ctx: typer.Context, version: Annotated[bool, typer.Option(
         err.print(f"  hint: {exc.hint}", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     ctx.default_map = {**CONFIG.default_map(), **(ctx.default_map or {})}
+
+
 # markup, emoji and highlighting off: spec text and paths print as they are (`:100:` stays text)
 out = Console(soft_wrap=True, markup=False, emoji=False, highlight=False)
 err = Console(stderr=True, soft_wrap=True, markup=False, emoji=False, highlight=False)
@@ -56,9 +64,15 @@ EXIT_FAIL = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
 
-SpecArgs = Annotated[list[Path] | None, typer.Argument(
-    help="spec files (default: specs/*.yaml, or the project's `specs` setting)", show_default=False,
-    metavar="SPEC")]
+SpecArgs = Annotated[
+    list[Path] | None,
+    typer.Argument(
+        help="spec files (default: specs/*.yaml, or the project's `specs` setting)",
+        show_default=False,
+        metavar="SPEC",
+    ),
+]
+
 
 def spec_paths(paths: list[Path] | None) -> list[Path]:
     if paths:
@@ -66,8 +80,7 @@ def spec_paths(paths: list[Path] | None) -> list[Path]:
     found = sorted({Path(p) for pattern in CONFIG.specs for p in glob.glob(pattern)})
     if not found:
         err.print(f"error: no spec given and no {' or '.join(CONFIG.specs)} here", markup=False)
-        err.print("  hint: pass a spec file, e.g. perfspec validate specs/quickstart.yaml",
-                  markup=False)
+        err.print("  hint: pass a spec file, e.g. perfspec validate specs/quickstart.yaml", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
     return found
 
@@ -106,10 +119,11 @@ def same_names(checked: list[CheckedSpec]) -> list[SpecError]:
     for c in checked:
         key = scope(c.spec.name)
         if key in seen:
-            why = (f"spec name {c.spec.name!r} is also the name of {seen[key]}: their Prometheus rule "
-                   "groups and recording rules would merge")
-            out.append(c.source.error(("name",), why,
-                                      "give each spec of the project its own name"))
+            why = (
+                f"spec name {c.spec.name!r} is also the name of {seen[key]}: their Prometheus rule "
+                "groups and recording rules would merge"
+            )
+            out.append(c.source.error(("name",), why, "give each spec of the project its own name"))
         else:
             seen[key] = c.file
     return out

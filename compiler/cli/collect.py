@@ -31,8 +31,9 @@ def _when(text: str) -> float:
 def collect(
     prometheus: Annotated[str, typer.Option("--prometheus", help="Prometheus base URL the runners wrote to")],
     testid: Annotated[str, typer.Option("--testid", help="the runs' testid tag (the TestRun's name)")],
-    since: Annotated[str, typer.Option(
-        "--since", help="when the run started: epoch seconds, ISO 8601, or ago (45m)")] = "1h",
+    since: Annotated[
+        str, typer.Option("--since", help="when the run started: epoch seconds, ISO 8601, or ago (45m)")
+    ] = "1h",
     out_dir: Annotated[Path, typer.Option("--out", help="folder for k6-histograms.json")] = Path("results"),
     profile: Annotated[str | None, typer.Option("--profile", help="the profile the run ran")] = None,
 ) -> None:
@@ -43,8 +44,10 @@ def collect(
         started = _when(since)
     except ValueError:
         err.print(f"error: --since {since!r} is not a time", markup=False)
-        err.print("  hint: epoch seconds, an ISO 8601 time (2026-11-29T04:00:00Z) or a duration ago (45m)",
-                  markup=False)
+        err.print(
+            "  hint: epoch seconds, an ISO 8601 time (2026-11-29T04:00:00Z) or a duration ago (45m)",
+            markup=False,
+        )
         raise typer.Exit(EXIT_BAD_INPUT) from None
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -57,5 +60,8 @@ def collect(
         err.print(f"error: no k6 samples with testid={testid} in {prometheus} since {since}", markup=False)
         err.print("  hint: the TestRun's `--tag testid=` names it; check --since", markup=False)
         raise typer.Exit(1)
-    out.print(f"wrote {out_dir / k6_remote.RESULT}: {requests:,} requests of {len(doc['series'])} endpoints",
-              markup=False, highlight=False)
+    out.print(
+        f"wrote {out_dir / k6_remote.RESULT}: {requests:,} requests of {len(doc['series'])} endpoints",
+        markup=False,
+        highlight=False,
+    )

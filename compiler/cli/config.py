@@ -33,9 +33,13 @@ class Config:
 
     def default_map(self) -> dict[str, dict[str, str]]:
         """Click's per-command defaults (parameter names) from these settings."""
-        return {"build": {"out_dir": self.generated}, "run": {"out_dir": self.results},
-                "capacity": {"out_dir": self.results}, "history": {"results": self.results},
-                "check": {"report_dir": self.report}}
+        return {
+            "build": {"out_dir": self.generated},
+            "run": {"out_dir": self.results},
+            "capacity": {"out_dir": self.results},
+            "history": {"results": self.results},
+            "check": {"report_dir": self.report},
+        }
 
 
 def read_config(folder: Path) -> Config:
@@ -58,13 +62,19 @@ def read_config(folder: Path) -> Config:
     if isinstance(specs, str):
         specs = [specs]
     if not (isinstance(specs, list) and specs and all(isinstance(s, str) and s for s in specs)):
-        raise ConfigError(file, f"specs in {where} is not a list of paths or patterns",
-                          'e.g. specs = ["perf/*.yaml"]')
+        raise ConfigError(
+            file, f"specs in {where} is not a list of paths or patterns", 'e.g. specs = ["perf/*.yaml"]'
+        )
     for key in ("generated", "results", "report"):
         if key in table and not (isinstance(table[key], str) and table[key]):
             raise ConfigError(file, f"{key} in {where} is not a folder path", f'e.g. {key} = "perf/{key}"')
-    return Config(tuple(specs), table.get("generated", "generated"), table.get("results", "results"),
-                  table.get("report", "report"), file)
+    return Config(
+        tuple(specs),
+        table.get("generated", "generated"),
+        table.get("results", "results"),
+        table.get("report", "report"),
+        file,
+    )
 
 
 def _load(path: Path) -> dict:

@@ -94,8 +94,9 @@ def init(
 @app.command("import")
 def import_(
     source: Annotated[Path, typer.Argument(help="an OpenAPI 3 document (YAML or JSON) or a HAR file")],
-    out_file: Annotated[Path | None, typer.Option(
-        "--out", help="the spec to write (default specs/NAME.yaml)")] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="the spec to write (default specs/NAME.yaml)")
+    ] = None,
     name: Annotated[str | None, typer.Option("--name", help="the spec's name")] = None,
     force: Annotated[bool, typer.Option("--force", help="overwrite an existing spec")] = False,
 ) -> None:
@@ -129,14 +130,19 @@ def import_(
     try:
         check_text(text, str(target))
     except SpecFailure as exc:  # a bug of the importer: say so, write nothing
-        fail("the imported spec does not validate: " + "; ".join(e.message for e in exc.errors[:3]),
-             "please report this with the source document")
+        fail(
+            "the imported spec does not validate: " + "; ".join(e.message for e in exc.errors[:3]),
+            "please report this with the source document",
+        )
     if target.exists() and not force:
         fail(f"{target} exists", "choose another --out, or --force to overwrite it")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(target)
-    out.print(f"wrote {target}: {len(draft.endpoints)} endpoints from the {kind} file "
-              f"({len(draft.tasks)} in the flow's tasks); next: perfspec run {target}",
-              markup=False, highlight=False)
+    out.print(
+        f"wrote {target}: {len(draft.endpoints)} endpoints from the {kind} file "
+        f"({len(draft.tasks)} in the flow's tasks); next: perfspec run {target}",
+        markup=False,
+        highlight=False,
+    )

@@ -48,25 +48,32 @@ def _skipped_and_missing(manifest: dict | None, files: list[str]) -> dict[str, d
     but left no result file, so a target without samples says which."""
     if not manifest:
         return {}
-    patterns = {"locust": ("locust-*.json",), "k6": ("k6*.ndjson", "k6-histograms*.json"),
-                "sql": ("sql-*.json",)}
+    patterns = {
+        "locust": ("locust-*.json",),
+        "k6": ("k6*.ndjson", "k6-histograms*.json"),
+        "sql": ("sql-*.json",),
+    }
     names = [Path(f).name for f in files]
     missing = {}
     for tool, info in (manifest.get("exit") or {}).items():
         code = info.get("code") if isinstance(info, dict) else None
         if tool in patterns and not any(Path(n).match(p) for n in names for p in patterns[tool]):
             wanted = " or ".join(patterns[tool])
-            missing[tool] = ("could not be started (exit 127: not found), so it left no result file"
-                             if code == 127 else
-                             f"ran (exit {code}) but its result file is missing ({wanted} not in the "
-                             "results)")
+            missing[tool] = (
+                "could not be started (exit 127: not found), so it left no result file"
+                if code == 127
+                else f"ran (exit {code}) but its result file is missing ({wanted} not in the results)"
+            )
     skipped = manifest.get("skipped") or {}
-    return {"missing": missing, "skipped": {str(k): str(v) for k, v in skipped.items()}
-            if isinstance(skipped, dict) else {}}
+    return {
+        "missing": missing,
+        "skipped": {str(k): str(v) for k, v in skipped.items()} if isinstance(skipped, dict) else {},
+    }
 
 
-def _prometheus_evidence(targets: dict, result_paths: list[Path], manifest: dict | None,
-                         url: str | None, report_dir: Path) -> dict | None:
+def _prometheus_evidence(
+    targets: dict, result_paths: list[Path], manifest: dict | None, url: str | None, report_dir: Path
+) -> dict | None:
     """What the checker reads from Prometheus: queried now from --prometheus URL (or
     $PROMETHEUS_URL / a target's `source.prometheus` when the results hold no evidence), else the
     run's own results/prometheus.json."""
@@ -79,21 +86,27 @@ def _prometheus_evidence(targets: dict, result_paths: list[Path], manifest: dict
                     return found
         sources = [((t.get("extra") or {}).get("source") or {}) for t in targets["targets"]]
         url = os.environ.get("PROMETHEUS_URL") or next(
-            (u for s in sources if s.get("promql") and (u := prom.resolve_url(s.get("prometheus")))), None)
+            (u for s in sources if s.get("promql") and (u := prom.resolve_url(s.get("prometheus")))), None
+        )
     if not url:
         return None
     manifest = manifest or _find_manifest(result_paths) or {}
-    windows = {k: v for k, v in (manifest.get("windows") or {}).items()
-               if k in ("locust", "k6") and isinstance(v, list) and len(v) == 2}
+    windows = {
+        k: v
+        for k, v in (manifest.get("windows") or {}).items()
+        if k in ("locust", "k6") and isinstance(v, list) and len(v) == 2
+    }
     evidence = prom.collect(url, targets, windows)
     report_dir.mkdir(parents=True, exist_ok=True)
-    (report_dir / prom.EVIDENCE).write_text(json.dumps(evidence, indent=2, ensure_ascii=False) + "\n",
-                                            encoding="utf-8")
+    (report_dir / prom.EVIDENCE).write_text(
+        json.dumps(evidence, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     return evidence
 
 
-def _evidence(plan, targets: dict, result_paths: list[Path], allow_partial: bool
-              ) -> tuple[list, dict, dict | None]:
+def _evidence(
+    plan, targets: dict, result_paths: list[Path], allow_partial: bool
+) -> tuple[list, dict, dict | None]:
     """The series and what the run says of itself, once the evidence is shown to be one run's of
     this spec and consistent (runtime/evidence.py); the run's manifest, None without one."""
     from perfspec.runtime import evidence
@@ -110,10 +123,17 @@ def _evidence(plan, targets: dict, result_paths: list[Path], allow_partial: bool
     return series, meta, manifest
 
 
-def _judge_and_report(plan, result_paths: list[Path], report_dir: Path, strict: bool,
-                      manifest: dict | None = None, baseline: Path | None = None,
-                      on_demo: bool = False, prometheus: str | None = None,
-                      allow_partial: bool = False) -> int:
+def _judge_and_report(
+    plan,
+    result_paths: list[Path],
+    report_dir: Path,
+    strict: bool,
+    manifest: dict | None = None,
+    baseline: Path | None = None,
+    on_demo: bool = False,
+    prometheus: str | None = None,
+    allow_partial: bool = False,
+) -> int:
     from perfspec.runtime import reports
     from perfspec.runtime.checker import exit_code, judge, read_results
     from perfspec.runtime.evidence import UNVERIFIED
@@ -132,13 +152,19 @@ def _judge_and_report(plan, result_paths: list[Path], report_dir: Path, strict: 
     except ResultError as exc:
         for line in str(exc).splitlines():
             err.print(f"error: {line}", markup=False)
-        err.print("  hint: judge the result folder of one perfspec run with the spec it ran "
-                  "(results/<run-id>/results/), as the run left it", markup=False)
+        err.print(
+            "  hint: judge the result folder of one perfspec run with the spec it ran "
+            "(results/<run-id>/results/), as the run left it",
+            markup=False,
+        )
         raise typer.Exit(EXIT_BAD_INPUT) from None
     verdicts = judge(targets, series, meta, base=Path(plan.file).parent, baseline=before)
     notes = [UNVERIFIED] if meta["unverified"] else []
-    notes += [f"{file}: {len(lines)} cut-off or garbled line(s) skipped (--allow-partial): line "
-              f"{', '.join(map(str, lines[:5]))}" for file, lines in sorted(meta["lost"].items())]
+    notes += [
+        f"{file}: {len(lines)} cut-off or garbled line(s) skipped (--allow-partial): line "
+        f"{', '.join(map(str, lines[:5]))}"
+        for file, lines in sorted(meta["lost"].items())
+    ]
     reports.terminal(verdicts)
     for note in notes:
         out.print(f"note: {note}", markup=False, highlight=False)
@@ -147,12 +173,18 @@ def _judge_and_report(plan, result_paths: list[Path], report_dir: Path, strict: 
     written = reports.write_all(verdicts, report_dir, f"perfspec: {plan.name}", manifest, series, notes)
     if os.environ.get("GITHUB_ACTIONS"):
         sys.stdout.write(reports.annotations(verdicts))
-    out.print(f"report: {written['html']}  (junit: {written['junit']}, markdown: "
-              f"{written['markdown']})", markup=False, highlight=False)
+    out.print(
+        f"report: {written['html']}  (junit: {written['junit']}, markdown: {written['markdown']})",
+        markup=False,
+        highlight=False,
+    )
     code = exit_code(verdicts, strict)
     if code == 1 and not any(v.judged() for v in verdicts):
-        out.print("no target was judged: nothing measured what the spec asks (exit 1)", markup=False,
-                  highlight=False)
+        out.print(
+            "no target was judged: nothing measured what the spec asks (exit 1)",
+            markup=False,
+            highlight=False,
+        )
     return code
 
 
@@ -162,19 +194,39 @@ def check(
     results: Annotated[list[Path], typer.Argument(help="result files or folders", metavar="RESULTS")],
     report_dir: Annotated[Path, typer.Option("--report", help="folder for the reports")] = Path("report"),
     strict: Annotated[bool, typer.Option("--strict", help="warn counts as fail")] = False,
-    baseline: Annotated[Path | None, typer.Option(
-        "--baseline", help="results of the run regression targets compare against")] = None,
-    prometheus: Annotated[str | None, typer.Option(
-        "--prometheus", help="query this Prometheus now (PromQL targets, the server-side view over "
-        "the run's windows, alerts) instead of the run's results/prometheus.json")] = None,
-    allow_partial: Annotated[bool, typer.Option(
-        "--allow-partial", help="judge a run a tool did not finish (killed, timed out, interrupted) "
-        "and k6 lines cut off, at best as warn; without it such a run fails")] = False,
+    baseline: Annotated[
+        Path | None, typer.Option("--baseline", help="results of the run regression targets compare against")
+    ] = None,
+    prometheus: Annotated[
+        str | None,
+        typer.Option(
+            "--prometheus",
+            help="query this Prometheus now (PromQL targets, the server-side view over "
+            "the run's windows, alerts) instead of the run's results/prometheus.json",
+        ),
+    ] = None,
+    allow_partial: Annotated[
+        bool,
+        typer.Option(
+            "--allow-partial",
+            help="judge a run a tool did not finish (killed, timed out, interrupted) "
+            "and k6 lines cut off, at best as warn; without it such a run fails",
+        ),
+    ] = False,
 ) -> None:
     """Judge every target against real results: pass / warn / fail; exit 1 on a fail, a partial run
     or nothing judged, 2 on evidence that contradicts itself, its run or the spec."""
     from ..plan import build_plan
 
     [checked] = load_all([spec])
-    raise typer.Exit(_judge_and_report(build_plan(checked), results, report_dir, strict, baseline=baseline,
-                                       prometheus=prometheus, allow_partial=allow_partial))
+    raise typer.Exit(
+        _judge_and_report(
+            build_plan(checked),
+            results,
+            report_dir,
+            strict,
+            baseline=baseline,
+            prometheus=prometheus,
+            allow_partial=allow_partial,
+        )
+    )

@@ -28,32 +28,63 @@ def run(
     only: Annotated[str, typer.Option("--only", help="suites: locust,k6,sql")] = "locust,k6,sql",
     out_dir: Annotated[Path, typer.Option("--out", help="results root")] = Path("results"),
     strict: Annotated[bool, typer.Option("--strict", help="warn counts as fail")] = False,
-    demo_latency: Annotated[str | None, typer.Option(
-        "--demo-latency", help="embedded demo target: inject latency, e.g. 300ms")] = None,
-    baseline: Annotated[Path | None, typer.Option(
-        "--baseline", help="results of the run regression targets compare against")] = None,
-    no_embedded: Annotated[bool, typer.Option(
-        "--no-embedded", help="an unset host or DSN variable is an error (no demo target)")] = False,
-    load_setup: Annotated[bool, typer.Option(
-        "--load-setup", help="load the spec's setup SQL into the given database")] = False,
+    demo_latency: Annotated[
+        str | None, typer.Option("--demo-latency", help="embedded demo target: inject latency, e.g. 300ms")
+    ] = None,
+    baseline: Annotated[
+        Path | None, typer.Option("--baseline", help="results of the run regression targets compare against")
+    ] = None,
+    no_embedded: Annotated[
+        bool, typer.Option("--no-embedded", help="an unset host or DSN variable is an error (no demo target)")
+    ] = False,
+    load_setup: Annotated[
+        bool, typer.Option("--load-setup", help="load the spec's setup SQL into the given database")
+    ] = False,
     note: Annotated[str | None, typer.Option("--note", help="a note kept in the run's history")] = None,
-    allow_partial: Annotated[bool, typer.Option("--allow-partial", help="judge what a tool measured before "
-        "it was killed, timed out or interrupted, at best as warn; without it such a run fails")] = False,
-    workers: Annotated[int, typer.Option(
-        "--workers", min=1, help="Locust workers / k6 execution segments on this machine")] = 1,
-    duration: Annotated[str | None, typer.Option(
-        "--duration", help="cut the profile short, e.g. 30s (the SQL benchmark is not cut)")] = None,
-    demo: Annotated[bool, typer.Option(
-        "--demo", help="run on the embedded demo target and a throwaway PostgreSQL even where the "
-        "spec's hosts and DSN have values")] = False,
-    no_preflight: Annotated[bool, typer.Option(
-        "--no-preflight", help="skip the check that every host answers before the load starts")] = False,
-    prometheus: Annotated[str | None, typer.Option(
-        "--prometheus", help="Prometheus URL for PromQL targets, the server-side view and the "
-        "alerts (default $PROMETHEUS_URL; on the demo target an embedded server)")] = None,
-    k6_output: Annotated[K6Output, typer.Option("--k6-output", help="k6 results: ndjson (every sample, 3 "
-        "digits; grows with requests) or prometheus (remote-written native histograms: constant size, "
-        "+-4.4%; into $PERFSPEC_K6_PROMETHEUS or a throwaway Prometheus)")] = K6Output.ndjson,
+    allow_partial: Annotated[
+        bool,
+        typer.Option(
+            "--allow-partial",
+            help="judge what a tool measured before "
+            "it was killed, timed out or interrupted, at best as warn; without it such a run fails",
+        ),
+    ] = False,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="Locust workers / k6 execution segments on this machine")
+    ] = 1,
+    duration: Annotated[
+        str | None,
+        typer.Option("--duration", help="cut the profile short, e.g. 30s (the SQL benchmark is not cut)"),
+    ] = None,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="run on the embedded demo target and a throwaway PostgreSQL even where the "
+            "spec's hosts and DSN have values",
+        ),
+    ] = False,
+    no_preflight: Annotated[
+        bool,
+        typer.Option("--no-preflight", help="skip the check that every host answers before the load starts"),
+    ] = False,
+    prometheus: Annotated[
+        str | None,
+        typer.Option(
+            "--prometheus",
+            help="Prometheus URL for PromQL targets, the server-side view and the "
+            "alerts (default $PROMETHEUS_URL; on the demo target an embedded server)",
+        ),
+    ] = None,
+    k6_output: Annotated[
+        K6Output,
+        typer.Option(
+            "--k6-output",
+            help="k6 results: ndjson (every sample, 3 "
+            "digits; grows with requests) or prometheus (remote-written native histograms: constant size, "
+            "+-4.4%; into $PERFSPEC_K6_PROMETHEUS or a throwaway Prometheus)",
+        ),
+    ] = K6Output.ndjson,
 ) -> None:
     """Run the suites (embedded demo target + throwaway PostgreSQL when no host is set), then check."""
     from perfspec.runtime.runner import spec_hash
@@ -65,16 +96,26 @@ def run(
     suites, chosen = _suites_and_profile(plan, only, profile)
     run_id, run_dir = new_run_folder(out_dir, plan.stem)
     _write_artifacts(plan, run_dir)
-    info = {**_run_info(checked, plan, chosen, _duration(duration)), "sha256": spec_hash(Path(checked.file)),
-            "no_embedded": no_embedded, "run_id": run_id, "load_setup": load_setup, "note": note,
-            "workers": workers, "demo": demo, "no_preflight": no_preflight, "prometheus": prometheus,
-            "k6_output": k6_output.value}
+    info = {
+        **_run_info(checked, plan, chosen, _duration(duration)),
+        "sha256": spec_hash(Path(checked.file)),
+        "no_embedded": no_embedded,
+        "run_id": run_id,
+        "load_setup": load_setup,
+        "note": note,
+        "workers": workers,
+        "demo": demo,
+        "no_preflight": no_preflight,
+        "prometheus": prometheus,
+        "k6_output": k6_output.value,
+    }
     log = lambda text: out.print(text, markup=False, highlight=False)  # noqa: E731
     log(f"run {run_id}: {plan.file}, profile {chosen}, suites {', '.join(suites)}")
     manifest = _execute(info, run_dir, suites, ["--latency", demo_latency] if demo_latency else [], log)
     on_demo = demo or any("embedded demo target" in str(h) for h in manifest.get("hosts", {}).values())
-    code = _judge_and_report(plan, [run_dir / "results"], run_dir, strict, manifest, baseline, on_demo,
-                             allow_partial=allow_partial)
+    code = _judge_and_report(
+        plan, [run_dir / "results"], run_dir, strict, manifest, baseline, on_demo, allow_partial=allow_partial
+    )
     if manifest.get("partial"):
         log("partial run: the results above cover only what finished")
     from perfspec.runtime.capacity_run import last_capacity
@@ -96,8 +137,11 @@ def _execute(info: dict, run_dir: Path, suites: list[str], demo_args: list[str],
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except RuntimeError as exc:  # the embedded demo target or PostgreSQL could not start
         err.print(f"error: {exc}", markup=False)
-        err.print("  hint: set the hosts' and database's environment variables to run against "
-                  "real servers, or install pgserver", markup=False)
+        err.print(
+            "  hint: set the hosts' and database's environment variables to run against "
+            "real servers, or install pgserver",
+            markup=False,
+        )
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
@@ -109,8 +153,7 @@ def _suites_and_profile(plan, only: str, profile: str | None) -> tuple[list[str]
         raise typer.Exit(EXIT_BAD_INPUT)
     chosen = profile or plan.default_profile
     if chosen is not None and chosen not in plan.profiles:
-        err.print(f"error: unknown profile {chosen!r}; the spec has {', '.join(plan.profiles)}",
-                  markup=False)
+        err.print(f"error: unknown profile {chosen!r}; the spec has {', '.join(plan.profiles)}", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
     return suites, chosen
 
@@ -139,9 +182,13 @@ def _run_info(checked, plan, chosen: str | None, cap: float | None) -> dict:
     p = plan.profiles.get(chosen) if chosen else None
     return {
         "version": RUN_REQUEST_VERSION,
-        "file": plan.file, "stem": plan.stem, "profile": chosen, "hosts": plan.hosts,
+        "file": plan.file,
+        "stem": plan.stem,
+        "profile": chosen,
+        "hosts": plan.hosts,
         "dsn": plan.sql.dsn if plan.sql else None,
-        "seconds": min(p.seconds, cap) if p and cap else p.seconds if p else 0, "duration": cap,
+        "seconds": min(p.seconds, cap) if p and cap else p.seconds if p else 0,
+        "duration": cap,
         "locust_profiles": [n for n, pp in plan.profiles.items() if "locust" in pp.tools],
         "k6_profiles": [n for n, pp in plan.profiles.items() if "k6" in pp.tools],
         "matchers": dict(plan.alerts.service.matchers) if plan.alerts else {},
@@ -149,8 +196,10 @@ def _run_info(checked, plan, chosen: str | None, cap: float | None) -> dict:
         "host_lines": {n: f"{plan.file}:{checked.source.line(('hosts', n))}" for n in plan.hosts},
         "host_health": {n: h.health for n, h in checked.spec.hosts.items() if h.health},
         "db_line": str(plan.sql.database_source) if plan.sql else None,
-        "stages": [{"kind": st.kind, "start": st.start, "end": st.end, "seconds": st.seconds}
-                   for st in (p.stages if p else [])],
+        "stages": [
+            {"kind": st.kind, "start": st.start, "end": st.end, "seconds": st.seconds}
+            for st in (p.stages if p else [])
+        ],
         "unit": p.unit if p else "users",
     }
 
@@ -161,14 +210,21 @@ def _capacity_question(plan, given: dict) -> dict:
     asked = plan.capacity
     defaults = {"start": "20/s", "max": "2000/s", "budget": "3m", "step": "10s", "warmup": "2s"}
     if asked is not None:
-        defaults = {"start": asked.start.text, "max": asked.max.text, "budget": asked.budget.text,
-                    "step": asked.step.text, "warmup": asked.warmup.text}
+        defaults = {
+            "start": asked.start.text,
+            "max": asked.max.text,
+            "budget": asked.budget.text,
+            "step": asked.step.text,
+            "warmup": asked.warmup.text,
+        }
     texts = {k: given[k] or v for k, v in defaults.items()}
     chosen = given["profile"] or (asked.profile if asked else plan.default_profile)
     if chosen is None or chosen not in plan.profiles or "k6" not in plan.profiles[chosen].tools:
         k6_profiles = [n for n, p in plan.profiles.items() if "k6" in p.tools]
-        err.print(f"error: profile {chosen!r} is not one k6 runs; choose from "
-                  f"{', '.join(k6_profiles) or 'none'}", markup=False)
+        err.print(
+            f"error: profile {chosen!r} is not one k6 runs; choose from {', '.join(k6_profiles) or 'none'}",
+            markup=False,
+        )
         raise typer.Exit(EXIT_BAD_INPUT)
     targets = given["targets"] or (",".join(asked.targets) if asked and asked.targets else None)
     names = [n.strip() for n in targets.split(",") if n.strip()] if targets else None
@@ -177,9 +233,15 @@ def _capacity_question(plan, given: dict) -> dict:
         err.print(f"error: unknown target(s) {', '.join(unknown)}", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
     lo, hi = _rate("--start", texts["start"]), _rate("--max", texts["max"])
-    return {"profile": chosen, "targets": names, "start": lo, "max": max(lo, hi),
-            "budget": _rate("--budget", texts["budget"]), "seconds": _rate("--step", texts["step"]),
-            "warmup": _rate("--warmup", texts["warmup"])}
+    return {
+        "profile": chosen,
+        "targets": names,
+        "start": lo,
+        "max": max(lo, hi),
+        "budget": _rate("--budget", texts["budget"]),
+        "seconds": _rate("--step", texts["step"]),
+        "warmup": _rate("--warmup", texts["warmup"]),
+    }
 
 
 def new_run_folder(out_dir: Path, stem: str) -> tuple[str, Path]:
@@ -213,8 +275,9 @@ def _rate(option: str, text: str) -> float:
     from ..units import UnitError, parse_quantity
 
     try:
-        q = parse_quantity(text, ("rate", "duration") if option in ("--budget", "--step", "--warmup")
-                           else ("rate",))
+        q = parse_quantity(
+            text, ("rate", "duration") if option in ("--budget", "--step", "--warmup") else ("rate",)
+        )
     except UnitError as exc:
         err.print(f"error: {option} {text!r}: {exc}", markup=False)
         err.print("  hint: write a rate like 50/s, or a duration like 30s", markup=False)
@@ -228,20 +291,27 @@ def _rate(option: str, text: str) -> float:
 @app.command()
 def capacity(
     spec: Annotated[Path, typer.Argument(help="one spec file")] = Path("specs/quickstart.yaml"),
-    profile: Annotated[str | None, typer.Option(
-        "--profile", help="the profile whose flows are driven (default: capacity.profile)")] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option("--profile", help="the profile whose flows are driven (default: capacity.profile)"),
+    ] = None,
     start: Annotated[str | None, typer.Option("--start", help="first arrival rate (default 20/s)")] = None,
     max_rate: Annotated[str | None, typer.Option("--max", help="highest rate tried (default 2000/s)")] = None,
     budget: Annotated[str | None, typer.Option("--budget", help="time for the search (default 3m)")] = None,
     step: Annotated[str | None, typer.Option("--step", help="length of each step (default 10s)")] = None,
     warmup: Annotated[str | None, typer.Option("--warmup", help="start of each step left out (2s)")] = None,
-    targets: Annotated[str | None, typer.Option(
-        "--targets", help="comma-separated targets that must hold (default: the profile's)")] = None,
-    max_users: Annotated[int | None, typer.Option(
-        "--max-users", min=1, help="k6 users per step (default: from the rate and the bounds)")] = None,
+    targets: Annotated[
+        str | None,
+        typer.Option("--targets", help="comma-separated targets that must hold (default: the profile's)"),
+    ] = None,
+    max_users: Annotated[
+        int | None,
+        typer.Option("--max-users", min=1, help="k6 users per step (default: from the rate and the bounds)"),
+    ] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="results root")] = Path("results"),
-    demo_latency: Annotated[str | None, typer.Option(
-        "--demo-latency", help="embedded demo target: inject latency, e.g. 300ms")] = None,
+    demo_latency: Annotated[
+        str | None, typer.Option("--demo-latency", help="embedded demo target: inject latency, e.g. 300ms")
+    ] = None,
 ) -> None:
     """Find the highest arrival rate at which every selected target holds (k6 steps, then bisection)."""
 
@@ -251,14 +321,27 @@ def capacity(
 
     [checked] = load_all([spec])
     plan = build_plan(checked)
-    given = {"profile": profile, "start": start, "max": max_rate, "budget": budget, "step": step,
-             "warmup": warmup, "targets": targets}
+    given = {
+        "profile": profile,
+        "start": start,
+        "max": max_rate,
+        "budget": budget,
+        "step": step,
+        "warmup": warmup,
+        "targets": targets,
+    }
     question = _capacity_question(plan, given)
     run_id, run_dir = new_run_folder(out_dir, f"{plan.stem}-capacity")
     _write_artifacts(plan, run_dir)
-    info = {"file": plan.file, "stem": plan.stem, "hosts": plan.hosts, **question,
-            "max_users": max_users, "targets_data": _targets_data(plan),
-            "demo_args": ["--latency", demo_latency] if demo_latency else []}
+    info = {
+        "file": plan.file,
+        "stem": plan.stem,
+        "hosts": plan.hosts,
+        **question,
+        "max_users": max_users,
+        "targets_data": _targets_data(plan),
+        "demo_args": ["--latency", demo_latency] if demo_latency else [],
+    }
     log = lambda text: out.print(text, markup=False, highlight=False)  # noqa: E731
     try:
         result = execute(info, run_dir, log)
@@ -277,23 +360,29 @@ def _capacity_table(name: str, result) -> None:
     for col in ("rate", "verdict", "p95", "p99", "errors", "dropped", "why"):
         table.add_column(col)
     for st in result.steps:
-        table.add_row(f"{st.rate:g}/s", "held" if st.held else "FAILED",
-                      "" if st.p95 is None else f"{st.p95 * 1000:.1f}ms",
-                      "" if st.p99 is None else f"{st.p99 * 1000:.1f}ms",
-                      "" if st.error_rate is None else f"{st.error_rate * 100:.2f}%", str(st.dropped),
-                      "; ".join(st.why)[:200])
+        table.add_row(
+            f"{st.rate:g}/s",
+            "held" if st.held else "FAILED",
+            "" if st.p95 is None else f"{st.p95 * 1000:.1f}ms",
+            "" if st.p99 is None else f"{st.p99 * 1000:.1f}ms",
+            "" if st.error_rate is None else f"{st.error_rate * 100:.2f}%",
+            str(st.dropped),
+            "; ".join(st.why)[:200],
+        )
     out.print(table)
 
 
 @app.command()
 def history(
     spec: Annotated[Path | None, typer.Argument(help="only the runs of this spec")] = None,
-    results: Annotated[Path, typer.Option(
-        "--results", help="the results root of perfspec run")] = Path("results"),
+    results: Annotated[Path, typer.Option("--results", help="the results root of perfspec run")] = Path(
+        "results"
+    ),
     last: Annotated[int, typer.Option("--last", help="show the last N runs")] = 20,
     targets: Annotated[str | None, typer.Option("--targets", help="comma-separated target names")] = None,
-    markdown: Annotated[Path | None, typer.Option(
-        "--markdown", help="also write the table as Markdown")] = None,
+    markdown: Annotated[
+        Path | None, typer.Option("--markdown", help="also write the table as Markdown")
+    ] = None,
 ) -> None:
     """The run history: one row per run, each target's headline statistic, and the trend."""
     from perfspec.runtime import history as hist

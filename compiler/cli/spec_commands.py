@@ -24,10 +24,12 @@ def validate(specs: SpecArgs = None) -> None:
 def build(
     specs: SpecArgs = None,
     out_dir: Annotated[Path, typer.Option("--out", help="output folder")] = Path("generated"),
-    only: Annotated[str | None, typer.Option(
-        "--only", help="comma-separated backends, e.g. locust,k6")] = None,
-    check: Annotated[bool, typer.Option(
-        "--check", help="write nothing; exit 1 when generated files are stale or missing")] = False,
+    only: Annotated[
+        str | None, typer.Option("--only", help="comma-separated backends, e.g. locust,k6")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="write nothing; exit 1 when generated files are stale or missing")
+    ] = False,
 ) -> None:
     """Compile specs into load tests, benchmarks, alert rules and CI (deterministic output)."""
     from ..backends import all_backends
@@ -38,8 +40,7 @@ def build(
     chosen = list(backends) if only is None else [b.strip() for b in only.split(",") if b.strip()]
     unknown = [b for b in chosen if b not in backends]
     if unknown:
-        err.print(f"error: unknown backend {', '.join(unknown)}; known: {', '.join(backends)}",
-                  markup=False)
+        err.print(f"error: unknown backend {', '.join(unknown)}; known: {', '.join(backends)}", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
     artifacts = {}
     for checked in load_all(spec_paths(specs)):
@@ -49,15 +50,18 @@ def build(
     for why in result.ignored:
         err.print(f"warning: {out_dir / MANIFEST} entry {why}", markup=False)
     for rel in result.outside:
-        err.print(f"error: {out_dir / rel} leads outside {out_dir} (a symlink?); nothing was written",
-                  markup=False)
-        err.print("  hint: replace the symlink with a folder, or build into another folder with --out",
-                  markup=False)
+        err.print(
+            f"error: {out_dir / rel} leads outside {out_dir} (a symlink?); nothing was written", markup=False
+        )
+        err.print(
+            "  hint: replace the symlink with a folder, or build into another folder with --out", markup=False
+        )
     for rel in result.refused:
-        err.print(f"error: {out_dir / rel} exists and perfspec did not generate it; it is left "
-                  "untouched", markup=False)
-        err.print("  hint: move the file away, or build into another folder with --out",
-                  markup=False)
+        err.print(
+            f"error: {out_dir / rel} exists and perfspec did not generate it; it is left untouched",
+            markup=False,
+        )
+        err.print("  hint: move the file away, or build into another folder with --out", markup=False)
     if (result.refused or result.outside) and not check:
         raise typer.Exit(EXIT_BAD_INPUT)
     if check:
@@ -96,8 +100,11 @@ demo_app = typer.Typer(help="The demo target service.", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
 
 
-@demo_app.command("serve", add_help_option=False,
-                  context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@demo_app.command(
+    "serve",
+    add_help_option=False,
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
 def demo_serve(ctx: typer.Context) -> None:
     """Serve the demo target (options: --port, --dsn, --latency 50ms, --error-ratio, --login-rate;
     -h lists them)."""

@@ -153,7 +153,7 @@ def from_openapi(doc: Any) -> Draft:
     info = doc.get("info") or {}
     draft = Draft(
         name=name_of(str(info.get("title") or "api").lower(), "api"),
-        description=str(info.get("title") or "") or None
+        description=str(info.get("title") or "") or None,
     )
     servers = doc.get("servers") or []
     if servers and isinstance(servers[0], dict) and servers[0].get("url"):

@@ -20,8 +20,10 @@ STATS = {
     "success_rate": "share of successful calls",
     "throughput": "completed calls per second",
 }
-METHOD = ("the path of a {method} request, with {{var}} placeholders and ${{ENV}} references, "
-          "e.g. `/api/v1/items/{{id}}`")
+METHOD = (
+    "the path of a {method} request, with {{var}} placeholders and ${{ENV}} references, "
+    "e.g. `/api/v1/items/{{id}}`"
+)
 
 BY_NAME = {
     "description": "free text for the people reading the spec; not used by the tools",
@@ -171,15 +173,21 @@ BY_MODEL = {
         "warn": "bounds that only warn",
     },
     "TargetAlert": {},
-    "ExplicitAlert": {"expr": "the PromQL expression that fires the alert",
-                      "alert": "the alert's name (letters, digits, _)"},
-    "ServiceMetrics": {"latency_histogram": "the service's request-latency histogram metric",
-                       "requests_total": "the service's request counter metric",
-                       "route_label": "the label holding the route (endpoint)",
-                       "method_label": "the label holding the HTTP method",
-                       "status_label": "the label holding the status code"},
-    "Slo": {"availability": "the objective: the share of good requests, e.g. 99.9%",
-            "period": "the SLO's window, e.g. 30d"},
+    "ExplicitAlert": {
+        "expr": "the PromQL expression that fires the alert",
+        "alert": "the alert's name (letters, digits, _)",
+    },
+    "ServiceMetrics": {
+        "latency_histogram": "the service's request-latency histogram metric",
+        "requests_total": "the service's request counter metric",
+        "route_label": "the label holding the route (endpoint)",
+        "method_label": "the label holding the HTTP method",
+        "status_label": "the label holding the status code",
+    },
+    "Slo": {
+        "availability": "the objective: the share of good requests, e.g. 99.9%",
+        "period": "the SLO's window, e.g. 30d",
+    },
     "Upload": {"content_type": "the part's media type, e.g. image/png"},
 }
 

@@ -9,14 +9,38 @@ from pydantic import Field
 
 from .types import BASE_URL_PATTERN, IMAGE_PATTERN, K8S_NAME_PATTERN, QUANTITY_PATTERN, Name, Strict
 
-K8S_NAME = Annotated[str, Field(pattern=K8S_NAME_PATTERN, description=(
-    "a Kubernetes name: lower-case letters, digits and -, at most 63"), examples=["perf"])]
-IMAGE = Annotated[str, Field(pattern=IMAGE_PATTERN, description=(
-    "a container image, pinned: a tag or a digest"), examples=["grafana/k6:1.1.0"])]
-QUANTITY = Annotated[str, Field(pattern=QUANTITY_PATTERN, description=(
-    "a Kubernetes quantity, e.g. 500m or 2 (CPU), 512Mi or 2Gi (memory)"), examples=["1", "512Mi"])]
-URL = Annotated[str, Field(pattern=BASE_URL_PATTERN, description=(
-    "a Prometheus base URL as the cluster reaches it"), examples=["http://prometheus.monitoring:9090"])]
+K8S_NAME = Annotated[
+    str,
+    Field(
+        pattern=K8S_NAME_PATTERN,
+        description=("a Kubernetes name: lower-case letters, digits and -, at most 63"),
+        examples=["perf"],
+    ),
+]
+IMAGE = Annotated[
+    str,
+    Field(
+        pattern=IMAGE_PATTERN,
+        description=("a container image, pinned: a tag or a digest"),
+        examples=["grafana/k6:1.1.0"],
+    ),
+]
+QUANTITY = Annotated[
+    str,
+    Field(
+        pattern=QUANTITY_PATTERN,
+        description=("a Kubernetes quantity, e.g. 500m or 2 (CPU), 512Mi or 2Gi (memory)"),
+        examples=["1", "512Mi"],
+    ),
+]
+URL = Annotated[
+    str,
+    Field(
+        pattern=BASE_URL_PATTERN,
+        description=("a Prometheus base URL as the cluster reaches it"),
+        examples=["http://prometheus.monitoring:9090"],
+    ),
+]
 
 
 class Resources(Strict):
@@ -33,9 +57,12 @@ class K6Cluster(Strict):
     parallelism: Annotated[int, Field(gt=0, le=1000, description="k6 runners (execution segments)")] = 2
     image: IMAGE = "grafana/k6:1.1.0"
     resources: Resources | None = None
-    prometheus: URL = Field(description=(
-        "where the runners remote-write their results (native histograms enabled); "
-        "`perfspec collect` reads them back for `perfspec check`"))
+    prometheus: URL = Field(
+        description=(
+            "where the runners remote-write their results (native histograms enabled); "
+            "`perfspec collect` reads them back for `perfspec check`"
+        )
+    )
 
 
 class LocustCluster(Strict):
@@ -45,8 +72,10 @@ class LocustCluster(Strict):
     workers: Annotated[int, Field(gt=0, le=1000, description="Locust worker pods")] = 2
     image: IMAGE = "locustio/locust:2.47.0"
     resources: Resources | None = None
-    results_claim: K8S_NAME = Field("perfspec-results", description=(
-        "a ReadWriteMany PersistentVolumeClaim the workers write their result files to"))
+    results_claim: K8S_NAME = Field(
+        "perfspec-results",
+        description=("a ReadWriteMany PersistentVolumeClaim the workers write their result files to"),
+    )
 
 
 class Distributed(Strict):
@@ -55,8 +84,12 @@ class Distributed(Strict):
 
     profile: Name = Field(description="the profile the cluster runs")
     namespace: K8S_NAME | None = None
-    secret: K8S_NAME = Field("perfspec-env", description=(
-        "a Secret holding the environment variables the spec names (hosts, tokens): every runner "
-        "reads each of them from it, nothing is written into the manifests"))
+    secret: K8S_NAME = Field(
+        "perfspec-env",
+        description=(
+            "a Secret holding the environment variables the spec names (hosts, tokens): every runner "
+            "reads each of them from it, nothing is written into the manifests"
+        ),
+    )
     k6: K6Cluster | None = None
     locust: LocustCluster | None = None

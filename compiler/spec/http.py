@@ -92,22 +92,27 @@ PartName = Annotated[str, Field(pattern=PART_NAME_PATTERN, description="a form f
 class Paginate(Strict):
     """Follow a paged answer: after the response, request the next page while there is one."""
 
-    next: str = Field(description="where the next page's URL is: a JSON path (`$.next`, `$.links.next`) "
-                      "or `header:NAME`: a Link header's rel=\"next\" (`<url>; rel=\"next\"`) or a header "
-                      "holding the bare URL (`Next-Page: https://...`); absent, null or empty ends the pages",
-                      examples=["$.next"])
+    next: str = Field(
+        description="where the next page's URL is: a JSON path (`$.next`, `$.links.next`) "
+        'or `header:NAME`: a Link header\'s rel="next" (`<url>; rel="next"`) or a header '
+        "holding the bare URL (`Next-Page: https://...`); absent, null or empty ends the pages",
+        examples=["$.next"],
+    )
     max_pages: Annotated[int, Field(ge=2, le=1000)] = Field(
-        10, description="pages per call, the first included")
+        10, description="pages per call, the first included"
+    )
 
 
 class Upload(Strict):
     """A file sent as one part of a multipart body, read once when the test starts."""
 
-    file: str = Field(description="path from the spec's folder, inside the project",
-                      examples=["data/cat.png"])
+    file: str = Field(
+        description="path from the spec's folder, inside the project", examples=["data/cat.png"]
+    )
     content_type: Annotated[str, Field(pattern=MEDIA_TYPE_PATTERN)] = "application/octet-stream"
     filename: Annotated[str, Field(pattern=FILENAME_PATTERN)] | None = Field(
-        None, description="the part's file name (default: the file's own)")
+        None, description="the part's file name (default: the file's own)"
+    )
 
 
 class Retry(Strict):
@@ -152,15 +157,20 @@ class Endpoint(Strict):
     options: Template | None = None
     ws: Template | None = Field(None, description="WebSocket path; latency = send to reply")
     host: str | None = None
-    auth: Auth | None = Field(None, description="HTTP Basic auth of this call (a flow's auth covers "
-                              "every call of its users; this one wins for this endpoint)")
+    auth: Auth | None = Field(
+        None,
+        description="HTTP Basic auth of this call (a flow's auth covers "
+        "every call of its users; this one wins for this endpoint)",
+    )
     headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
     query: dict[str, Template | int | float | bool] = Field(default_factory=dict)
     json_: Any = Field(None, alias="json", description="JSON body; strings may hold {var}")
     form: dict[str, Template] | None = None
     multipart: dict[PartName, Template | Upload] | None = Field(
-        None, description="a multipart/form-data body: text fields and files, e.g. "
-        "{title: 'pic-{uuid}', image: {file: data/cat.png, content_type: image/png}}")
+        None,
+        description="a multipart/form-data body: text fields and files, e.g. "
+        "{title: 'pic-{uuid}', image: {file: data/cat.png, content_type: image/png}}",
+    )
     body: Template | None = None
     send: Any = Field(None, description="WebSocket message to send (text, or JSON data)")
     messages: PositiveInt = Field(1, description="WebSocket round trips per connection")
@@ -262,8 +272,9 @@ class DataFile(Strict):
         "sequential", description="sequential: user N takes row N (wrapping around); random: any row"
     )
     per: Literal["user", "iteration"] = Field(
-        "user", description="user: each user takes a row when it starts; iteration: also each of its "
-        "iterations (a task) takes the next row"
+        "user",
+        description="user: each user takes a row when it starts; iteration: also each of its "
+        "iterations (a task) takes the next row",
     )
 
 
@@ -271,8 +282,9 @@ class Flow(Strict):
     """A virtual user's life: on_start once, weighted tasks in a loop, on_stop once."""
 
     weight: Weight = 1
-    host: str | None = Field(None, description="not supported: endpoints name their host (validation "
-                             "says so at this line)")
+    host: str | None = Field(
+        None, description="not supported: endpoints name their host (validation says so at this line)"
+    )
     user: dict[Name, Template] = Field(
         default_factory=dict, description="per-user variables, used as {user.NAME}"
     )
@@ -293,8 +305,10 @@ class Flow(Strict):
     )
     on_stop: list[str] = Field(default_factory=list)
     k6_on_stop: Literal["skip"] | None = Field(
-        None, description="`skip`: accept that k6 (which has no per-user teardown) does not run "
-        "on_stop; without it validation warns when a k6 profile runs the flow")
+        None,
+        description="`skip`: accept that k6 (which has no per-user teardown) does not run "
+        "on_stop; without it validation warns when a k6 profile runs the flow",
+    )
     think_time: ThinkTimeField | None = None
     description: str | None = None
 

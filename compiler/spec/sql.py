@@ -124,6 +124,7 @@ class Step(Strict):
 
 Isolation = Literal["read_committed", "repeatable_read", "serializable"]
 
+
 class Query(Strict):
     """One benchmarked workload: a statement (`sql`), a transaction (`steps`) or a weighted `mix`
     of other queries running at once; with its parameters, load and expected plan."""
@@ -152,8 +153,9 @@ class Query(Strict):
         None, description="asyncpg (an application's driver), pgbench (the C reference client) or both"
     )
     rate: level("rate", example="500/s") | None = Field(
-        None, description="open model: calls started per second across all workers (latency "
-        "counts from the scheduled start)"
+        None,
+        description="open model: calls started per second across all workers (latency "
+        "counts from the scheduled start)",
     )
     class_: Name | None = Field(None, alias="class")
     tags: list[Name] = Field(default_factory=list)
@@ -170,8 +172,9 @@ class Query(Strict):
 class Sql(Strict):
     database: str
     scale: PositiveInt | None = Field(
-        None, description="the `scale` of generator expressions; pgbench's -s; setup SQL reads it "
-        "as current_setting('perfspec.scale')"
+        None,
+        description="the `scale` of generator expressions; pgbench's -s; setup SQL reads it "
+        "as current_setting('perfspec.scale')",
     )
     defaults: SqlDefaults = SqlDefaults()
     params: dict[Name, ParamGen] = Field(default_factory=dict)

@@ -105,8 +105,10 @@ class Target(StatBounds):
         description="judge only this part of the run, in time since its start: `0s..5s` (the cold "
         "start), `30s..` (from 30s to the end)",
         examples=["0s..5s"],
-        json_schema_extra={"patternErrorMessage": "write a span of the run, e.g. 0s..5s or 30s..",
-                           "errorMessage": "write a span of the run, e.g. 0s..5s or 30s.."},
+        json_schema_extra={
+            "patternErrorMessage": "write a span of the run, e.g. 0s..5s or 30s..",
+            "errorMessage": "write a span of the run, e.g. 0s..5s or 30s..",
+        },
     )
     vs_rest: dict[str, RatioBound] | None = Field(
         None,

@@ -74,8 +74,12 @@ def quantity(*kinds: Kind, example: str) -> Any:
         except UnitError as exc:
             raise _err(str(exc), exc.hint) from None
 
-    schema: dict[str, Any] = {"type": "string", "pattern": _quantity_pattern(kinds), "examples": [example],
-                              **_human(kinds, example)}
+    schema: dict[str, Any] = {
+        "type": "string",
+        "pattern": _quantity_pattern(kinds),
+        "examples": [example],
+        **_human(kinds, example),
+    }
     if "count" in kinds:
         schema = {"anyOf": [{"type": "number"}, schema]}
     return Annotated[Quantity, PlainValidator(check), WithJsonSchema(schema)]
@@ -93,8 +97,12 @@ def bound(*kinds: Kind, example: str) -> Any:
             raise _err(str(exc), exc.hint) from None
 
     quantity_re = _quantity_pattern(kinds).removeprefix("^")
-    schema = {"type": "string", "pattern": rf"^\s*(?:<=|>=|<|>|==){quantity_re}", "examples": [example],
-              **_human(kinds, example, comparison=True)}
+    schema = {
+        "type": "string",
+        "pattern": rf"^\s*(?:<=|>=|<|>|==){quantity_re}",
+        "examples": [example],
+        **_human(kinds, example, comparison=True),
+    }
     return Annotated[Bound, PlainValidator(check), WithJsonSchema(schema)]
 
 
@@ -114,8 +122,12 @@ def level(*kinds: Kind, example: str) -> Any:
             raise _err(f"{raw!r} is not a whole number of users", "write e.g. 50 users")
         return q
 
-    pattern = {"type": "string", "pattern": _quantity_pattern(kinds), "examples": [example],
-               **_human(kinds, example)}
+    pattern = {
+        "type": "string",
+        "pattern": _quantity_pattern(kinds),
+        "examples": [example],
+        **_human(kinds, example),
+    }
     schema: dict[str, Any] = pattern
     if "users" in kinds:
         schema = {"anyOf": [{"type": "integer", "minimum": 0}, pattern]}
@@ -157,8 +169,10 @@ PATTERN_NAMES = {
     PART_NAME_PATTERN: ("a form field name", "text on one line, at most 200 characters"),
     MEDIA_TYPE_PATTERN: ("a media type", "e.g. image/png or application/pdf"),
     FILENAME_PATTERN: ("a file name", "one line without quotes, backslashes or slashes, e.g. cat.png"),
-    K8S_NAME_PATTERN: ("a Kubernetes name",
-                       "use lower-case letters, digits and - (at most 63), e.g. perf-results"),
+    K8S_NAME_PATTERN: (
+        "a Kubernetes name",
+        "use lower-case letters, digits and - (at most 63), e.g. perf-results",
+    ),
     IMAGE_PATTERN: ("a container image", "e.g. grafana/k6:1.1.0 (pin a tag or a digest)"),
     QUANTITY_PATTERN: ("a Kubernetes quantity", "e.g. 500m or 2 (CPU), 512Mi or 2Gi (memory)"),
     BASE_URL_PATTERN: ("a base URL", "e.g. http://prometheus.monitoring:9090"),

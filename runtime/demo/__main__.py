@@ -29,9 +29,12 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="perfspec demo serve", description=__doc__)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0, help="0 = a free port")
-    p.add_argument("--dsn", default=os.environ.get("PERFSPEC_DEMO_DSN"),
-                   help="PostgreSQL DSN (default $PERFSPEC_DEMO_DSN, which keeps a password out of "
-                   "the process list; else a throwaway server)")
+    p.add_argument(
+        "--dsn",
+        default=os.environ.get("PERFSPEC_DEMO_DSN"),
+        help="PostgreSQL DSN (default $PERFSPEC_DEMO_DSN, which keeps a password out of "
+        "the process list; else a throwaway server)",
+    )
     p.add_argument("--latency", type=parse_duration, default=0.0, help="inject latency, e.g. 50ms")
     p.add_argument("--error-ratio", type=float, default=0.0, help="share of 500 answers, 0..1")
     p.add_argument("--login-rate", type=float, default=0.0, help="logins/s before 429; 0 = off")

@@ -52,11 +52,16 @@ def _metrics():
     from prometheus_client import CollectorRegistry, Counter, Histogram
 
     registry = CollectorRegistry()
-    hist = Histogram("http_request_duration_seconds", "HTTP request duration",
-                     ["method", "endpoint"], registry=registry,
-                     buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5))
-    total = Counter("http_requests_total", "HTTP requests", ["method", "endpoint", "status"],
-                    registry=registry)
+    hist = Histogram(
+        "http_request_duration_seconds",
+        "HTTP request duration",
+        ["method", "endpoint"],
+        registry=registry,
+        buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5),
+    )
+    total = Counter(
+        "http_requests_total", "HTTP requests", ["method", "endpoint", "status"], registry=registry
+    )
     return registry, hist, total
 
 
@@ -163,7 +168,10 @@ class DemoService:
             raise web.HTTPUnprocessableEntity(text="email and password required")
         row = await self.pool(request).fetchrow(
             "INSERT INTO users (email, password_hash) VALUES ($1, $2) "
-            "ON CONFLICT (email) DO NOTHING RETURNING id", email, _hash(password))
+            "ON CONFLICT (email) DO NOTHING RETURNING id",
+            email,
+            _hash(password),
+        )
         if row is None:
             raise web.HTTPConflict(text="user exists")
         return web.json_response({"id": row["id"], "email": email}, status=201)
@@ -173,7 +181,8 @@ class DemoService:
             raise web.HTTPTooManyRequests(text="rate limited")
         data = await self.body(request)
         row = await self.pool(request).fetchrow(
-            "SELECT id, password_hash FROM users WHERE email = $1", data.get("email"))
+            "SELECT id, password_hash FROM users WHERE email = $1", data.get("email")
+        )
         if row is None or row["password_hash"] != _hash(str(data.get("password"))):
             raise web.HTTPUnauthorized(text="bad credentials")
         token = secrets.token_urlsafe(24)
@@ -189,7 +198,8 @@ class DemoService:
     async def list_agents(self, request: web.Request) -> web.Response:
         self.caller(request)
         rows = await self.pool(request).fetch(
-            "SELECT id, tenant_id, name, config::text AS config FROM agents ORDER BY id DESC LIMIT 20")
+            "SELECT id, tenant_id, name, config::text AS config FROM agents ORDER BY id DESC LIMIT 20"
+        )
         return web.json_response([{**dict(r), "config": json.loads(r["config"])} for r in rows])
 
     async def create_agent(self, request: web.Request) -> web.Response:
@@ -200,7 +210,10 @@ class DemoService:
             raise web.HTTPUnprocessableEntity(text="name required")
         row = await self.pool(request).fetchrow(
             "INSERT INTO agents (tenant_id, name, config) VALUES ($1, $2, $3::jsonb) RETURNING id",
-            int(data.get("tenant_id", 0)), name, json.dumps(data.get("config", {})))
+            int(data.get("tenant_id", 0)),
+            name,
+            json.dumps(data.get("config", {})),
+        )
         return web.json_response({"id": row["id"], "name": name}, status=201)
 
     def agent_id(self, request: web.Request) -> int:
@@ -213,7 +226,8 @@ class DemoService:
         self.caller(request)
         row = await self.pool(request).fetchrow(
             "SELECT id, tenant_id, name, config::text AS config FROM agents WHERE id = $1",
-            self.agent_id(request))
+            self.agent_id(request),
+        )
         if row is None:
             raise web.HTTPNotFound(text="no such agent")
         return web.json_response({**dict(row), "config": json.loads(row["config"])})
@@ -223,7 +237,9 @@ class DemoService:
         data = await self.body(request)
         row = await self.pool(request).fetchrow(
             "UPDATE agents SET config = config || $2::jsonb WHERE id = $1 RETURNING id",
-            self.agent_id(request), json.dumps(data.get("config", {})))
+            self.agent_id(request),
+            json.dumps(data.get("config", {})),
+        )
         if row is None:
             raise web.HTTPNotFound(text="no such agent")
         return web.json_response({"id": row["id"]})
@@ -236,7 +252,8 @@ class DemoService:
     async def list_schedules(self, request: web.Request) -> web.Response:
         self.caller(request)
         rows = await self.pool(request).fetch(
-            "SELECT id, agent_id, cron, status FROM schedules ORDER BY id DESC LIMIT 20")
+            "SELECT id, agent_id, cron, status FROM schedules ORDER BY id DESC LIMIT 20"
+        )
         return web.json_response([dict(r) for r in rows])
 
     async def create_schedule(self, request: web.Request) -> web.Response:
@@ -248,7 +265,10 @@ class DemoService:
             raise web.HTTPUnprocessableEntity(text="agent_id required") from None
         row = await self.pool(request).fetchrow(
             "INSERT INTO schedules (agent_id, tenant_id, cron) SELECT id, tenant_id, $2 "
-            "FROM agents WHERE id = $1 RETURNING id", agent, str(data.get("cron", "* * * * *")))
+            "FROM agents WHERE id = $1 RETURNING id",
+            agent,
+            str(data.get("cron", "* * * * *")),
+        )
         if row is None:
             raise web.HTTPUnprocessableEntity(text="no such agent")
         return web.json_response({"id": row["id"]}, status=201)
@@ -257,7 +277,8 @@ class DemoService:
         self.caller(request)
         row = await self.pool(request).fetchrow(
             "SELECT id, agent_id, cron, status FROM schedules WHERE id = $1",
-            int(request.match_info["id"]) if request.match_info["id"].isdigit() else -1)
+            int(request.match_info["id"]) if request.match_info["id"].isdigit() else -1,
+        )
         if row is None:
             raise web.HTTPNotFound(text="no such schedule")
         return web.json_response(dict(row))

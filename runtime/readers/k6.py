@@ -81,8 +81,12 @@ def _slow(line: str, where: str, number: int) -> tuple[str, str, str, str] | Non
     """A line in another layout: parsed as JSON; None when it is not a point perfspec reads."""
     if '"Point"' not in line or not any(w in line for w in WANTED):
         if not whole(line):
-            raise ResultError(where, f"line {number} is cut off" if not line.endswith("\n") else
-                              f"line {number} is not a k6 JSON line: the file is garbled")
+            raise ResultError(
+                where,
+                f"line {number} is cut off"
+                if not line.endswith("\n")
+                else f"line {number} is not a k6 JSON line: the file is garbled",
+            )
         return None
     try:
         point = json.loads(line)
@@ -136,14 +140,25 @@ class _Reading:
             return whole_seconds
         return span * self.points / (self.points - 1) if span > 0 else whole_seconds
 
-    def add(self, name: str, metric: str, stamp: str, value: float, status: str, reason: str,
-            ttfb: bool, unsent: bool, number: int) -> None:
+    def add(
+        self,
+        name: str,
+        metric: str,
+        stamp: str,
+        value: float,
+        status: str,
+        reason: str,
+        ttfb: bool,
+        unsent: bool,
+        number: int,
+    ) -> None:
         """One point of an endpoint: a failure (with its cause), a latency, or a time to first byte."""
         try:
             slot = self.slot(name, stamp)
         except ValueError:
-            raise ResultError(self.where, f"line {number}: time {stamp[:40]!r} is not an ISO 8601 "
-                              "time") from None
+            raise ResultError(
+                self.where, f"line {number}: time {stamp[:40]!r} is not an ISO 8601 time"
+            ) from None
         s = self.series[name]
         if metric in ("perfspec_failed", "http_req_failed"):
             if value == 0:

@@ -40,22 +40,48 @@ def read_locust(path: Path, data: dict[str, Any]) -> list[Series]:
     out = []
     for name, s in sorted(series.items()):
         try:
-            out.append(Series(
-                tool, "http", name, where, path.stem, profile=data.get("profile"),
-                count=count(s["count"], "count"), failures=count(s["failures"], "failures"),
-                statuses={str(k): count(v, "status count") for k, v in s.get("statuses", {}).items()},
-                errors={str(k): count(v, "error count") for k, v in s.get("errors", {}).items()},
-                histogram=Histogram.from_pairs(s["histogram"], scale),
-                ttfb=Histogram.from_pairs(s.get("ttfb_histogram", []), scale),
-                timeline=[(count(t, "second"), count(c, "count"), count(f, "failures"),
-                           Histogram.from_pairs(h, scale))
-                          for t, c, f, h in s.get("timeline", [])],
-                elapsed=elapsed, extra={**extra,
-                                        **({"aborted": data["aborted"]} if data.get("aborted") else {}),
-                                        **({"stopped_users": {str(k): count(v, "stopped users") for k, v in
-                                                              data["stopped_users"].items()}}
-                                           if data.get("stopped_users") else {})}))
+            out.append(
+                Series(
+                    tool,
+                    "http",
+                    name,
+                    where,
+                    path.stem,
+                    profile=data.get("profile"),
+                    count=count(s["count"], "count"),
+                    failures=count(s["failures"], "failures"),
+                    statuses={str(k): count(v, "status count") for k, v in s.get("statuses", {}).items()},
+                    errors={str(k): count(v, "error count") for k, v in s.get("errors", {}).items()},
+                    histogram=Histogram.from_pairs(s["histogram"], scale),
+                    ttfb=Histogram.from_pairs(s.get("ttfb_histogram", []), scale),
+                    timeline=[
+                        (
+                            count(t, "second"),
+                            count(c, "count"),
+                            count(f, "failures"),
+                            Histogram.from_pairs(h, scale),
+                        )
+                        for t, c, f, h in s.get("timeline", [])
+                    ],
+                    elapsed=elapsed,
+                    extra={
+                        **extra,
+                        **({"aborted": data["aborted"]} if data.get("aborted") else {}),
+                        **(
+                            {
+                                "stopped_users": {
+                                    str(k): count(v, "stopped users")
+                                    for k, v in data["stopped_users"].items()
+                                }
+                            }
+                            if data.get("stopped_users")
+                            else {}
+                        ),
+                    },
+                )
+            )
         except (KeyError, TypeError, ValueError) as exc:
-            raise ResultError(where, f"series {name!r}: malformed entry "
-                              f"({type(exc).__name__}: {exc})") from None
+            raise ResultError(
+                where, f"series {name!r}: malformed entry ({type(exc).__name__}: {exc})"
+            ) from None
     return out

@@ -53,8 +53,9 @@ def load_json(path: Path) -> dict:
     except json.JSONDecodeError as exc:
         cut = exc.pos >= len(text.rstrip()) or not text.rstrip().endswith(("}", "]"))
         hint = " (the file ends early: was the run interrupted?)" if cut else ""
-        raise ResultError(str(path), f"not valid JSON at line {exc.lineno} column {exc.colno}: "
-                          f"{exc.msg}{hint}") from None
+        raise ResultError(
+            str(path), f"not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}{hint}"
+        ) from None
     if not isinstance(data, dict):
         raise ResultError(str(path), "expected a JSON object")
     return data

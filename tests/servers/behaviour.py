@@ -62,9 +62,11 @@ class Server(ThreadingHTTPServer):
 
 @contextmanager
 def behaviour_server(**settings: float) -> Iterator[str]:
-    handler = type("Handler", (BehaviourHandler,), {
-        **settings, "started": time.monotonic(), "counter": itertools.count(1),
-        "worker": threading.Lock()})
+    handler = type(
+        "Handler",
+        (BehaviourHandler,),
+        {**settings, "started": time.monotonic(), "counter": itertools.count(1), "worker": threading.Lock()},
+    )
     server = Server(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

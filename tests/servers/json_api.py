@@ -22,6 +22,7 @@ Answer = Callable[[str, str, bytes], tuple[int, object, dict]]
 @contextmanager
 def json_server(answer: Answer, with_headers: bool = False) -> Iterator[str]:
     """`answer(method, path, body)`, or with `with_headers` also the request's headers."""
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         wbufsize = -1  # one write per answer: no 40 ms of Nagle and delayed ACKs per request
@@ -56,12 +57,18 @@ def json_server(answer: Answer, with_headers: bool = False) -> Iterator[str]:
         server.server_close()
 
 
-def run_tool(tool: str, folder: Path, url: str, results: Path, cwd: Path | None = None,
-             **extra: str) -> subprocess.CompletedProcess:
+def run_tool(
+    tool: str, folder: Path, url: str, results: Path, cwd: Path | None = None, **extra: str
+) -> subprocess.CompletedProcess:
     """The generated locustfile or k6 script as its tool runs it, results into `results`; `extra`
     environment variables (e.g. PERFSPEC_PROFILE)."""
-    env = {**os.environ, "API_URL": url, "PERFSPEC_RESULTS_DIR": str(results), "K6_NO_USAGE_REPORT": "true",
-           **extra}
+    env = {
+        **os.environ,
+        "API_URL": url,
+        "PERFSPEC_RESULTS_DIR": str(results),
+        "K6_NO_USAGE_REPORT": "true",
+        **extra,
+    }
     results.mkdir(parents=True)
     if tool == "locust":
         cmd = [require_tool("locust"), "-f", str(folder / "locustfile.py"), "--headless", "--only-summary"]

@@ -103,12 +103,15 @@ class GithubBackend:
             "timeout-minutes": max(1, math.ceil(ci.timeout.value / 60)),
         }
         if service_dsn:
-            job["services"] = {"postgres": {
-                "image": POSTGRES_IMAGE,
-                "env": {"POSTGRES_HOST_AUTH_METHOD": "trust"},
-                "ports": ["5432:5432"],
-                "options": "--health-cmd pg_isready --health-interval 5s --health-timeout 5s "
-                           "--health-retries 12"}}
+            job["services"] = {
+                "postgres": {
+                    "image": POSTGRES_IMAGE,
+                    "env": {"POSTGRES_HOST_AUTH_METHOD": "trust"},
+                    "ports": ["5432:5432"],
+                    "options": "--health-cmd pg_isready --health-interval 5s --health-timeout 5s "
+                    "--health-retries 12",
+                }
+            }
         job["env"] = job_env
         job["steps"] = steps(plan, name, run_env, bool(service_dsn))
         permissions = {"contents": "read"}
@@ -121,9 +124,11 @@ class GithubBackend:
             "concurrency": {"group": f"perfspec-{name}-${{{{ github.ref }}}}", "cancel-in-progress": True},
             "jobs": {"perf": job},
         }
-        text = (header(plan, "#") + "\n"
-                f"# Copy it to .github/workflows/perfspec-{name}.yml, again after a build that changes it.\n"
-                + dump(workflow))
+        text = (
+            header(plan, "#") + "\n"
+            f"# Copy it to .github/workflows/perfspec-{name}.yml, again after a build that changes it.\n"
+            + dump(workflow)
+        )
         source = plan.sources["ci.github"]
         return [Artifact(plan.folder / PurePosixPath("github-workflow.yml"), text, source)]
 
@@ -165,19 +170,35 @@ def steps(plan: Plan, name: str, run_env: dict[str, str], service_dsn: bool) -> 
     if alerts:
         out.append({"name": "Check and unit-test the alert rules", "run": PROMTOOL})
     if ci.baseline:
-        out.append({"name": "Fetch the baseline branch's last results", "run": BASELINE,
-                    "env": {"GH_TOKEN": "${{ github.token }}", "GH_REPO": "${{ github.repository }}"}})
+        out.append(
+            {
+                "name": "Fetch the baseline branch's last results",
+                "run": BASELINE,
+                "env": {"GH_TOKEN": "${{ github.token }}", "GH_REPO": "${{ github.repository }}"},
+            }
+        )
     flags = ([] if ci.embedded else ["--no-embedded"]) + (["--load-setup"] if service_dsn else [])
     extra = f"args+=({' '.join(flags)})\n" if flags else ""
-    run_step: dict[str, Any] = {"name": "Run the suites and judge every target",
-                                "run": RUN.format(extra=extra)}
+    run_step: dict[str, Any] = {
+        "name": "Run the suites and judge every target",
+        "run": RUN.format(extra=extra),
+    }
     if run_env:
         run_step["env"] = run_env
     out.append(run_step)
-    out.append({"name": "Upload results and reports (JUnit, Markdown, HTML)", "if": "always()",
-                "uses": UPLOAD_ARTIFACT,
-                "with": {"name": f"perfspec-{name}", "path": "results/", "if-no-files-found": "warn",
-                         "retention-days": 30}})
+    out.append(
+        {
+            "name": "Upload results and reports (JUnit, Markdown, HTML)",
+            "if": "always()",
+            "uses": UPLOAD_ARTIFACT,
+            "with": {
+                "name": f"perfspec-{name}",
+                "path": "results/",
+                "if-no-files-found": "warn",
+                "retention-days": 30,
+            },
+        }
+    )
     return out
 
 
@@ -212,8 +233,9 @@ _Dumper.add_representer(str, _str)
 
 
 def dump(data: dict) -> str:
-    text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100,
-                     default_flow_style=False)
+    text = yaml.dump(
+        data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False
+    )
     # PyYAML quotes the key `on` (a boolean in YAML 1.1); GitHub reads it as a plain key
     text = re.sub(r"^'on':", "on:", text, count=1, flags=re.M)
     for pinned, version in PINNED.items():

@@ -23,9 +23,27 @@ from .options import _ms, options_lines, tags
 SUPPORT = PurePosixPath("perfspec_k6.js")
 # what a script may import from the support module (only what its code calls is imported)
 SUPPORT_NAMES = (
-    "basicAuth", "bodyContains", "env", "expect", "extractHeader", "extractJson", "fileField", "follow",
-    "formBody", "host", "iterate", "jsonEquals", "jsonMatches", "multipartBody", "once", "profile",
-    "retry", "rows", "sequence", "uuid", "websocket",
+    "basicAuth",
+    "bodyContains",
+    "env",
+    "expect",
+    "extractHeader",
+    "extractJson",
+    "fileField",
+    "follow",
+    "formBody",
+    "host",
+    "iterate",
+    "jsonEquals",
+    "jsonMatches",
+    "multipartBody",
+    "once",
+    "profile",
+    "retry",
+    "rows",
+    "sequence",
+    "uuid",
+    "websocket",
 )
 # JavaScript reserved words and the names the script imports: never an endpoint function's name
 RESERVED = {
@@ -110,8 +128,11 @@ def _static_headers(ep: EndpointPlan, flow_headers: bool) -> Coll | None:
 
 def _content_type(ep: EndpointPlan) -> list:
     """The Content-Type of a JSON or form body, unless the endpoint's headers set one."""
-    kind = {"json": "application/json", "form": "application/x-www-form-urlencoded",
-            "multipart": MULTIPART}.get(ep.body_kind or "")
+    kind = {
+        "json": "application/json",
+        "form": "application/x-www-form-urlencoded",
+        "multipart": MULTIPART,
+    }.get(ep.body_kind or "")
     if kind is None or any(k.lower() == "content-type" for k in ep.headers):
         return []
     return [(Raw('"Content-Type"'), Raw(js_str(kind)))]
@@ -153,12 +174,17 @@ def params_lines(plan: Plan, flow_headers: bool) -> list[str]:
     shared = common_expected(plan)
     lines = []
     if shared is not None:
-        lines += ["", "// the statuses most endpoints expect; PARAMS names the others'",
-                  f"http.setResponseCallback(http.expectedStatuses({shared}));"]
-    lines += ["",
-              "// per endpoint: its fixed request parameters; `name` and `class` tags (and a flag per target",
-              "// no existing tag selects). A VU whose flow has one task carries that endpoint's tags",
-              "// itself (cheaper for k6), and its entry loses them."]
+        lines += [
+            "",
+            "// the statuses most endpoints expect; PARAMS names the others'",
+            f"http.setResponseCallback(http.expectedStatuses({shared}));",
+        ]
+    lines += [
+        "",
+        "// per endpoint: its fixed request parameters; `name` and `class` tags (and a flag per target",
+        "// no existing tag selects). A VU whose flow has one task carries that endpoint's tags",
+        "// itself (cheaper for k6), and its entry loses them.",
+    ]
     return [*lines, statement("const PARAMS = ", params(plan, flow_headers, shared), ";", 0, JS)]
 
 
@@ -179,8 +205,13 @@ def _url(ep: EndpointPlan, bases: dict[str, str]) -> Raw:
     return Raw(path + " + " + " + ".join(pieces))
 
 
-def endpoint_function(ep: EndpointPlan, ident: str, bases: dict[str, str], flow_headers: bool,
-                      files: dict[str, tuple[str, object]] | None = None) -> list[str]:
+def endpoint_function(
+    ep: EndpointPlan,
+    ident: str,
+    bases: dict[str, str],
+    flow_headers: bool,
+    files: dict[str, tuple[str, object]] | None = None,
+) -> list[str]:
     """One endpoint as a function: the request a k6 user would write by hand."""
     fixed = f"PARAMS[{js_str(ep.name)}]"
     lines = [f"// {provenance('http.endpoints', ep.name)}", f"export function {ident}(user) {{"]
@@ -188,9 +219,22 @@ def endpoint_function(ep: EndpointPlan, ident: str, bases: dict[str, str], flow_
     url: Raw = _url(ep, bases)
     body = None
     if ep.body_kind == "multipart":  # the support module's encoding: Locust's, byte for byte
-        body = Call("multipartBody", (Coll("{", "}", tuple(
-            (Raw(js_str(k)), data(v, JS, _var) if isinstance(v, str) else Raw((files or {})[k][0]))
-            for k, v in ep.body.items())),))
+        body = Call(
+            "multipartBody",
+            (
+                Coll(
+                    "{",
+                    "}",
+                    tuple(
+                        (
+                            Raw(js_str(k)),
+                            data(v, JS, _var) if isinstance(v, str) else Raw((files or {})[k][0]),
+                        )
+                        for k, v in ep.body.items()
+                    ),
+                ),
+            ),
+        )
     elif ep.body_kind is not None:
         body = data(ep.body, JS, _var)
         if ep.body_kind == "json":
@@ -226,9 +270,17 @@ def endpoint_function(ep: EndpointPlan, ident: str, bases: dict[str, str], flow_
         request = Call("http.request", (Raw(js_str(ep.method)), *args))
     if ep.retry is not None:  # retried answers count as expected (see params); the last is judged
         r = ep.retry
-        request = Call("retry", (Raw(f"() => {flat(request)}"), Raw(f"{fixed}?.tags"),
-                                 Raw("[" + ", ".join(map(str, r["on"])) + "]"), Raw(str(r["attempts"])),
-                                 Raw(f"{r['backoff'] * 1000:g}"), Raw(f"{r['max_wait'] * 1000:g}")))
+        request = Call(
+            "retry",
+            (
+                Raw(f"() => {flat(request)}"),
+                Raw(f"{fixed}?.tags"),
+                Raw("[" + ", ".join(map(str, r["on"])) + "]"),
+                Raw(str(r["attempts"])),
+                Raw(f"{r['backoff'] * 1000:g}"),
+                Raw(f"{r['max_wait'] * 1000:g}"),
+            ),
+        )
     checks = _checks(ep)
     if not checks and not ep.paginate:  # k6 judges the status itself (expectedStatuses)
         return lines + [statement("return ", request, ";", 2, JS), "}"]
@@ -272,8 +324,11 @@ def _checks(ep: EndpointPlan) -> list:
         if len(tests) == 1 and tests[0][0] == "==":
             checks.append(Call("jsonEquals", (Raw(js_str(path)), data(tests[0][1], JS, _var), *walk)))
             continue
-        pairs = Coll("[", "]", tuple(Coll("[", "]", (Raw(js_str(op)), check_value(op, v, JS, _var)))
-                                     for op, v in tests))
+        pairs = Coll(
+            "[",
+            "]",
+            tuple(Coll("[", "]", (Raw(js_str(op)), check_value(op, v, JS, _var))) for op, v in tests),
+        )
         checks.append(Call("jsonMatches", (Raw(js_str(path)), pairs, *walk)))
     for var, where in ep.extract.items():
         what = js_str(f"{var} from {where}")
@@ -310,8 +365,7 @@ class K6Backend:
             header(plan, "//"),
             "//",
             f"// k6 load test of the perfspec spec {comment_text(plan.file)}; needs only k6:",
-            f"//   k6 run -e PERFSPEC_PROFILE={comment_text(default)}"
-            f" {comment_text(str(plan.folder))}/k6.js",
+            f"//   k6 run -e PERFSPEC_PROFILE={comment_text(default)} {comment_text(str(plan.folder))}/k6.js",
             "// Hosts come from the environment at run time. Every target of the spec is a threshold",
             "// below, so `k6 run` exits 99 naming the target that failed. On_stop steps do not run",
             "// in k6 (it has no per-VU teardown); Locust runs them.",
@@ -322,9 +376,11 @@ class K6Backend:
         body_lines = [f"const {const} = {_host(plan.hosts[h])};" for h, const in bases.items()]
         up = "/".join([".."] * (len(plan.folder.parts) + 1))  # from this script to the build's folder
         for name, d in plan.data.items():  # open() reads relative to this script
-            body_lines += [f"// http.data.{comment_text(name)}: each user takes a row (feed:); "
-                           "$PERFSPEC_ROOT: the folder perfspec build ran in",
-                           f"const {data_const(name)} = rows({js_str(name)}, {_data_path(d['path'], up)});"]
+            body_lines += [
+                f"// http.data.{comment_text(name)}: each user takes a row (feed:); "
+                "$PERFSPEC_ROOT: the folder perfspec build ran in",
+                f"const {data_const(name)} = rows({js_str(name)}, {_data_path(d['path'], up)});",
+            ]
         files = uploads(plan)
         for fields in files.values():  # a multipart file: read once, made a field once per VU
             for const, u in fields.values():
@@ -334,12 +390,17 @@ class K6Backend:
         body_lines += options_lines(plan, profiles, default)
         body_lines += params_lines(plan, flow_headers)
         for name in plan.endpoints:
-            body_lines += [""] + endpoint_function(plan.endpoints[name], idents[name], bases, flow_headers,
-                                                   files.get(name))
+            body_lines += [""] + endpoint_function(
+                plan.endpoints[name], idents[name], bases, flow_headers, files.get(name)
+            )
         body_lines += ["", "const FLOWS = {"]
         for flow in plan.flows.values():
-            body_lines += flow_object(flow, idents, {n: ep.expect for n, ep in plan.endpoints.items()},
-                                      {n: f"{d['order']}/{d['per']}" for n, d in plan.data.items()})
+            body_lines += flow_object(
+                flow,
+                idents,
+                {n: ep.expect for n, ep in plan.endpoints.items()},
+                {n: f"{d['order']}/{d['per']}" for n, d in plan.data.items()},
+            )
         body_lines += ["};"]
         flows_of = Coll("{", "}", tuple((Raw(js_str(n)), literal(p.flows, JS)) for n, p in profiles.items()))
         body_lines.append(statement("const PROFILE_FLOWS = ", flows_of, ";", 0, JS))

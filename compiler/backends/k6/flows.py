@@ -34,19 +34,33 @@ def _data_path(path: str, up: str) -> str:
 
 def test_level(plan: Plan, idents: dict[str, str]) -> list[str]:
     """The default function, and http.setup / http.teardown as k6's setup() and teardown()."""
+
     def steps(names: list[str]) -> str:
         expected = {n: ", ".join(map(str, plan.endpoints[n].expect)) for n in names}
         return "[" + ", ".join(f"[{idents[n]}, {js_str(n)}, [{expected[n]}]]" for n in names) + "]"
 
     out = []
     if plan.setup:
-        out += ["", "// http.setup: once before the users start; every user reads what it extracts",
-                "export function setup() {", f"  return once(\"setup\", {steps(plan.setup)});", "}"]
-    out += ["", "// every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)",
-            "export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);"]
+        out += [
+            "",
+            "// http.setup: once before the users start; every user reads what it extracts",
+            "export function setup() {",
+            f'  return once("setup", {steps(plan.setup)});',
+            "}",
+        ]
+    out += [
+        "",
+        "// every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)",
+        "export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);",
+    ]
     if plan.teardown:
-        out += ["", "// http.teardown: once after the users stop", "export function teardown(shared) {",
-                f"  once(\"teardown\", {steps(plan.teardown)}, shared);", "}"]
+        out += [
+            "",
+            "// http.teardown: once after the users stop",
+            "export function teardown(shared) {",
+            f'  once("teardown", {steps(plan.teardown)}, shared);',
+            "}",
+        ]
     return out
 
 
@@ -54,8 +68,9 @@ def data_const(name: str) -> str:
     return "DATA_" + "".join(c if c.isalnum() else "_" for c in name).upper()
 
 
-def flow_object(flow: FlowPlan, idents: dict[str, str], expected: dict[str, list[int]],
-                data_order: dict[str, str]) -> list[str]:
+def flow_object(
+    flow: FlowPlan, idents: dict[str, str], expected: dict[str, list[int]], data_order: dict[str, str]
+) -> list[str]:
     items: list = [(Raw("weight"), Raw(str(flow.weight)))]
     if flow.user:
         sets = "".join(
@@ -69,18 +84,24 @@ def flow_object(flow: FlowPlan, idents: dict[str, str], expected: dict[str, list
         each = ", true" if order.endswith("/iteration") else ""
         items.append((Raw("feed"), Raw(f"[{data_const(flow.feed)}, {random}{each}]")))
     if flow.on_start:  # [function, name, expected statuses]: a failed call stops the user
-        steps = (Raw(f"[{idents[e]}, {js_str(e)}, [{', '.join(map(str, expected[e]))}]]")
-                 for e in flow.on_start)
+        steps = (
+            Raw(f"[{idents[e]}, {js_str(e)}, [{', '.join(map(str, expected[e]))}]]") for e in flow.on_start
+        )
         items.append((Raw("onStart"), Coll("[", "]", tuple(steps))))
+
     def task(name: str, weight: int) -> str:
         """[an endpoint's function, its weight] (and its PARAMS key when it is the flow's only
         task: the VU then carries its tags), or [a sequence of [function, name, expected
         statuses], its weight]"""
         if name not in flow.sequences:
-            return f"[{idents[name]}, {weight}, {js_str(name)}]" if len(flow.tasks) == 1 else (
-                f"[{idents[name]}, {weight}]")
-        steps = ", ".join(f"[{idents[e]}, {js_str(e)}, [{', '.join(map(str, expected[e]))}]]"
-                          for e in flow.sequences[name])
+            return (
+                f"[{idents[name]}, {weight}, {js_str(name)}]"
+                if len(flow.tasks) == 1
+                else (f"[{idents[name]}, {weight}]")
+            )
+        steps = ", ".join(
+            f"[{idents[e]}, {js_str(e)}, [{', '.join(map(str, expected[e]))}]]" for e in flow.sequences[name]
+        )
         return f"[sequence({steps}), {weight}]"
 
     tasks = Coll("[", "]", tuple(Raw(task(e, w)) for e, w in flow.tasks.items()))
@@ -88,12 +109,21 @@ def flow_object(flow: FlowPlan, idents: dict[str, str], expected: dict[str, list
     if flow.headers or flow.auth:
         parts = []
         if flow.auth:
-            needed = sorted({p[1] for p in [*flow.auth[0], *flow.auth[1]]
-                             if p[0] == "var" and p[1] not in templates.BUILTINS})
+            needed = sorted(
+                {
+                    p[1]
+                    for p in [*flow.auth[0], *flow.auth[1]]
+                    if p[0] == "var" and p[1] not in templates.BUILTINS
+                }
+            )
             user, password = (template(part, JS, _var).text for part in flow.auth)
             call = f"basicAuth({user}, {password})"
-            parts.append((f"user.has({', '.join(js_str(n) for n in needed)})" if needed else None,
-                          ('"Authorization"', call)))
+            parts.append(
+                (
+                    f"user.has({', '.join(js_str(n) for n in needed)})" if needed else None,
+                    ('"Authorization"', call),
+                )
+            )
         for key, value in flow.headers.items():
             needed = sorted({p[1] for p in value if p[0] == "var" and p[1] not in templates.BUILTINS})
             expr = (js_str(key), template(value, JS, _var).text)

@@ -28,8 +28,12 @@ from ...plan import Plan
 from ..base import Artifact, YamlDumper, header
 
 SUPPORT = {  # the support modules each tool's generated file imports (tests hold them to the backends)
-    "locust": ("perfspec_locust.py", "perfspec_locust_results.py", "perfspec_locust_checks.py",
-               "perfspec_locust_shape.py"),
+    "locust": (
+        "perfspec_locust.py",
+        "perfspec_locust_results.py",
+        "perfspec_locust_checks.py",
+        "perfspec_locust_shape.py",
+    ),
     "k6": ("perfspec_k6.js",),
 }
 MASTER_PORT = 5557
@@ -78,28 +82,34 @@ def metadata(plan: Plan, name: str, component: str) -> dict:
     meta: dict[str, Any] = {"name": name}
     if plan.distributed.namespace:
         meta["namespace"] = plan.distributed.namespace
-    meta["labels"] = {"app.kubernetes.io/name": "perfspec", "app.kubernetes.io/instance": k8s_name(plan.stem),
-                      "app.kubernetes.io/component": component}
+    meta["labels"] = {
+        "app.kubernetes.io/name": "perfspec",
+        "app.kubernetes.io/instance": k8s_name(plan.stem),
+        "app.kubernetes.io/component": component,
+    }
     return meta
 
 
 def dump(docs: list[dict]) -> str:
-    return "---\n".join(yaml.dump(d, Dumper=YamlDumper, sort_keys=False, allow_unicode=True, width=100)
-                        for d in docs)
+    return "---\n".join(
+        yaml.dump(d, Dumper=YamlDumper, sort_keys=False, allow_unicode=True, width=100) for d in docs
+    )
 
 
 def testrun(plan: Plan) -> str:
     d = plan.distributed
     assert d is not None and d.k6 is not None
     base = k8s_name(plan.stem)
-    env = [{"name": "PERFSPEC_PROFILE", "value": d.profile},
-           {"name": "K6_NO_USAGE_REPORT", "value": "true"},
-           {"name": "K6_PROMETHEUS_RW_SERVER_URL", "value": d.k6.prometheus.rstrip("/") + "/api/v1/write"},
-           {"name": "K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM", "value": "true"},
-           {"name": "K6_PROMETHEUS_RW_PUSH_INTERVAL", "value": PUSH},
-           # each runner's samples apart: the pod's name tags them (the script reads it)
-           {"name": "PERFSPEC_INSTANCE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
-           *secret_env(plan)]
+    env = [
+        {"name": "PERFSPEC_PROFILE", "value": d.profile},
+        {"name": "K6_NO_USAGE_REPORT", "value": "true"},
+        {"name": "K6_PROMETHEUS_RW_SERVER_URL", "value": d.k6.prometheus.rstrip("/") + "/api/v1/write"},
+        {"name": "K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM", "value": "true"},
+        {"name": "K6_PROMETHEUS_RW_PUSH_INTERVAL", "value": PUSH},
+        # each runner's samples apart: the pod's name tags them (the script reads it)
+        {"name": "PERFSPEC_INSTANCE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+        *secret_env(plan),
+    ]
     doc = {
         "apiVersion": "k6.io/v1alpha1",
         "kind": "TestRun",
@@ -126,51 +136,96 @@ def testrun(plan: Plan) -> str:
     return "\n".join(intro) + dump([doc])
 
 
+def locust_job(
+    plan: Plan, name: str, component: str, args: list[str], pods: int, ports: list | None = None
+) -> dict:
+    """One Locust Job (the master or the workers): the scripts ConfigMap and the results claim."""
+    d = plan.distributed
+    assert d is not None and d.locust is not None
+    base = k8s_name(plan.stem)
+    files = [(f"{plan.stem}/locustfile.py", "locustfile.py"), *((m, m) for m in SUPPORT["locust"])]
+    volumes = [
+        {
+            "name": "scripts",
+            "configMap": {
+                "name": f"{base}-locust",
+                "items": [{"key": key, "path": path} for path, key in files],
+            },
+        },
+        {"name": "results", "persistentVolumeClaim": {"claimName": d.locust.results_claim}},
+    ]
+    container: dict[str, Any] = {
+        "name": "locust",
+        "image": d.locust.image,
+        "args": args,
+        "env": [
+            {"name": "PERFSPEC_PROFILE", "value": d.profile},
+            {"name": "PERFSPEC_RESULTS_DIR", "value": "/results"},
+            *secret_env(plan),
+        ],
+        "volumeMounts": [
+            {"name": "scripts", "mountPath": "/perfspec", "readOnly": True},
+            {"name": "results", "mountPath": "/results"},
+        ],
+        **resources(d.locust.resources),
+    }
+    if ports:
+        container["ports"] = ports
+    labels = {
+        "app.kubernetes.io/name": "perfspec",
+        "app.kubernetes.io/instance": base,
+        "app.kubernetes.io/component": component,
+    }
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": metadata(plan, name, component),
+        "spec": {
+            "parallelism": pods,
+            "completions": pods,
+            "backoffLimit": 0,
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"restartPolicy": "Never", "containers": [container], "volumes": volumes},
+            },
+        },
+    }
+
+
 def locust(plan: Plan) -> str:
+    """The Locust master (a Job) and its Service, the workers (a Job of N pods)."""
     d = plan.distributed
     assert d is not None and d.locust is not None
     base = k8s_name(plan.stem)
     master = f"{base}-locust-master"
-    files = [(f"{plan.stem}/locustfile.py", "locustfile.py"), *((m, m) for m in SUPPORT["locust"])]
-    volumes = [
-        {"name": "scripts", "configMap": {"name": f"{base}-locust",
-                                          "items": [{"key": key, "path": path} for path, key in files]}},
-        {"name": "results", "persistentVolumeClaim": {"claimName": d.locust.results_claim}},
-    ]
-    mounts = [{"name": "scripts", "mountPath": "/perfspec", "readOnly": True},
-              {"name": "results", "mountPath": "/results"}]
-    env = [{"name": "PERFSPEC_PROFILE", "value": d.profile},
-           {"name": "PERFSPEC_RESULTS_DIR", "value": "/results"}, *secret_env(plan)]
     script = f"/perfspec/{plan.stem}/locustfile.py"
-
-    def job(name: str, component: str, args: list[str], pods: int, ports: list | None = None) -> dict:
-        container: dict[str, Any] = {"name": "locust", "image": d.locust.image, "args": args, "env": env,
-                                     "volumeMounts": mounts, **resources(d.locust.resources)}
-        if ports:
-            container["ports"] = ports
-        labels = {"app.kubernetes.io/name": "perfspec", "app.kubernetes.io/instance": base,
-                  "app.kubernetes.io/component": component}
-        return {"apiVersion": "batch/v1", "kind": "Job", "metadata": metadata(plan, name, component),
-                "spec": {"parallelism": pods, "completions": pods, "backoffLimit": 0,
-                         "template": {"metadata": {"labels": labels},
-                                      "spec": {"restartPolicy": "Never", "containers": [container],
-                                               "volumes": volumes}}}}
-
-    service = {"apiVersion": "v1", "kind": "Service", "metadata": metadata(plan, master, "locust-master"),
-               "spec": {"selector": {"app.kubernetes.io/instance": base,
-                                     "app.kubernetes.io/component": "locust-master"},
-                        "ports": [{"name": "workers", "port": MASTER_PORT, "targetPort": MASTER_PORT}]}}
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": metadata(plan, master, "locust-master"),
+        "spec": {
+            "selector": {"app.kubernetes.io/instance": base, "app.kubernetes.io/component": "locust-master"},
+            "ports": [{"name": "workers", "port": MASTER_PORT, "targetPort": MASTER_PORT}],
+        },
+    }
+    master_args = ["-f", script, "--master", "--headless", "--only-summary"]
+    worker_args = ["-f", script, "--worker", "--master-host", master, "--master-port", str(MASTER_PORT)]
     docs = [
         service,
-        job(master, "locust-master", ["-f", script, "--master", "--headless", "--only-summary",
-                                      "--expect-workers", str(d.locust.workers)], 1,
-            [{"name": "workers", "containerPort": MASTER_PORT}]),
-        job(f"{base}-locust-workers", "locust-worker", ["-f", script, "--worker", "--master-host", master,
-                                                        "--master-port", str(MASTER_PORT)], d.locust.workers),
+        locust_job(
+            plan,
+            master,
+            "locust-master",
+            [*master_args, "--expect-workers", str(d.locust.workers)],
+            1,
+            [{"name": "workers", "containerPort": MASTER_PORT}],
+        ),
+        locust_job(plan, f"{base}-locust-workers", "locust-worker", worker_args, d.locust.workers),
     ]
     folder = f"generated/{plan.stem}"
-    sources = " ".join([f"--from-file={folder}/locustfile.py",
-                        *(f"--from-file=generated/{m}" for m in SUPPORT["locust"])])
+    sources = " ".join(
+        [f"--from-file={folder}/locustfile.py", *(f"--from-file=generated/{m}" for m in SUPPORT["locust"])]
+    )
     intro = [
         header(plan, "#"),
         f"# Locust master (a Job) + Service and {d.locust.workers} workers, profile {d.profile}.",

@@ -73,8 +73,11 @@ def _checks(ep: EndpointPlan, indent: int) -> list[str]:
             value = flat(data(checks[0][1], PY, _var))
             parts.append(f"expect_json(resp, {', '.join([py_str(path), value, *walk])})")
             continue
-        pairs = Coll("[", "]", tuple(Coll("(", ")", (Raw(py_str(op)), check_value(op, v, PY, _var)))
-                                     for op, v in checks))
+        pairs = Coll(
+            "[",
+            "]",
+            tuple(Coll("(", ")", (Raw(py_str(op)), check_value(op, v, PY, _var))) for op, v in checks),
+        )
         parts.append(f"match_json(resp, {', '.join([py_str(path), flat(pairs), *walk])})")
     if not ep.extract:
         return _condition("", parts, "", indent)
@@ -93,7 +96,11 @@ def _checks(ep: EndpointPlan, indent: int) -> list[str]:
 
 
 def endpoint_method(
-    ep: EndpointPlan, ident: str, main: str | None, bases: dict[str, str], flow_headers: bool,
+    ep: EndpointPlan,
+    ident: str,
+    main: str | None,
+    bases: dict[str, str],
+    flow_headers: bool,
     files: dict[str, tuple[str, object]] | None = None,
 ) -> list[str]:
     """One endpoint as a method: the request a Locust user would write by hand."""
@@ -101,9 +108,14 @@ def endpoint_method(
     url: Raw = _url(ep, main, bases)
     hdrs = _headers(ep, flow_headers)
     if ep.body_kind == "multipart":  # text fields as templates, files as the constants read once
-        payload: Expr | None = Coll("{", "}", tuple(
-            (Raw(py_str(k)), Raw((files or {})[k][0]) if not isinstance(v, str) else data(v, PY, _var))
-            for k, v in ep.body.items()))
+        payload: Expr | None = Coll(
+            "{",
+            "}",
+            tuple(
+                (Raw(py_str(k)), Raw((files or {})[k][0]) if not isinstance(v, str) else data(v, PY, _var))
+                for k, v in ep.body.items()
+            ),
+        )
     else:
         payload = data(ep.body, PY, _var) if ep.body_kind is not None else None
     if ep.body_kind == "form":  # encoded here, in the spec's order (k6 sends the same text)
@@ -170,8 +182,14 @@ def _status_only(ep: EndpointPlan) -> bool:
     """Judged by its status alone, each expected one a success to Locust (under 400): a plain
     call, judged by perfspec's listener (`catch_response` costs Locust about 4 % of its rps,
     bench/). Checks, extraction, retries, pages and an expected 4xx need a caught response."""
-    return (all(s < 400 for s in ep.expect) and ep.body_contains is None and not ep.json_expect
-            and not ep.extract and ep.retry is None and not ep.paginate)
+    return (
+        all(s < 400 for s in ep.expect)
+        and ep.body_contains is None
+        and not ep.json_expect
+        and not ep.extract
+        and ep.retry is None
+        and not ep.paginate
+    )
 
 
 def _pages(ep: EndpointPlan, hdrs: Expr | None) -> list[str]:
@@ -179,8 +197,12 @@ def _pages(ep: EndpointPlan, hdrs: Expr | None) -> list[str]:
     pg = ep.paginate
     assert pg is not None
     keys = [Raw(py_str(pg["next"])), *(Raw(py_str(k) if isinstance(k, str) else str(k)) for k in pg["keys"])]
-    args = [Raw("url"), ("name", Raw(py_str(ep.name))), *([("headers", hdrs)] if hdrs is not None else []),
-            ("catch_response", Raw("True"))]
+    args = [
+        Raw("url"),
+        ("name", Raw(py_str(ep.name))),
+        *([("headers", hdrs)] if hdrs is not None else []),
+        ("catch_response", Raw("True")),
+    ]
     return [
         f"        for _page in range({pg['pages'] - 1}):  # paginate: the next page at "
         f"{comment_text(pg['next'])}, up to {pg['pages']} pages",
@@ -198,8 +220,14 @@ def _retrying(ep: EndpointPlan, request: Call) -> list[str]:
     assert r is not None
     on = repr(tuple(r["on"]))
     statuses = ", ".join(map(str, r["on"]))
-    wait_args = (Raw("resp"), Raw("attempt"), Raw(str(r["attempts"])), Raw(on), Raw(repr(r["backoff"])),
-                 Raw(repr(r["max_wait"])))
+    wait_args = (
+        Raw("resp"),
+        Raw("attempt"),
+        Raw(str(r["attempts"])),
+        Raw(on),
+        Raw(repr(r["backoff"])),
+        Raw(repr(r["max_wait"])),
+    )
     return [
         f"        for attempt in range(1, {r['attempts'] + 1}):  # retry: {statuses}",
         statement("with ", request, " as resp:", 12),
@@ -285,8 +313,9 @@ class LocustBackend:
         if flow_headers:
             body += ["", "    def headers(self):", "        return {}"]
         for name in plan.endpoints:
-            body += [""] + endpoint_method(plan.endpoints[name], idents[name], main, bases, flow_headers,
-                                           files.get(name))
+            body += [""] + endpoint_method(
+                plan.endpoints[name], idents[name], main, bases, flow_headers, files.get(name)
+            )
         for flow in plan.flows.values():
             each = bool(flow.feed) and plan.data[flow.feed or ""].get("per") == "iteration"
             body += ["", ""] + flow_class(flow, idents, each)
@@ -296,9 +325,14 @@ class LocustBackend:
             statement(f"{const} = ", template(plan.hosts[h], PY, _var)) for h, const in bases.items()
         ]
         constants += [rows_constant(name, d) for name, d in plan.data.items()]
-        constants += [statement(f"{const} = ", Call("Upload", tuple(Raw(py_str(t)) for t in
-                                                                     (u.path, u.content_type, u.filename))))
-                      for fields in files.values() for const, u in fields.values()]
+        constants += [
+            statement(
+                f"{const} = ",
+                Call("Upload", tuple(Raw(py_str(t)) for t in (u.path, u.content_type, u.filename))),
+            )
+            for fields in files.values()
+            for const, u in fields.values()
+        ]
         used = used_names(code + "\n".join(constants))
         text = _ENV.get_template("locustfile.py.j2").render(
             header=header(plan, "#"),
@@ -330,8 +364,12 @@ def _host(parts: list) -> str:
     if len(parts) == 1 and parts[0][0] == "env":
         return f"env({', '.join(py_str(p) for p in parts[0][1:])})"
     if any(p[0] == "env" for p in parts):  # text and ${VAR}s: None (ask for --host) while one is unset
-        args = [py_str(p[1]) if p[0] == "text" else
-                "(" + ", ".join(py_str(x) for x in p[1:] if x is not None) + ",)" for p in parts]
+        args = [
+            py_str(p[1])
+            if p[0] == "text"
+            else "(" + ", ".join(py_str(x) for x in p[1:] if x is not None) + ",)"
+            for p in parts
+        ]
         return f"env_text({', '.join(args)})"
     return flat(template(parts, PY, _var))
 

@@ -30,7 +30,8 @@ def rows_constant(name: str, d: dict[str, str]) -> str:
     """A data set's rows, read once when Locust imports the file."""
     order = ", random=True" if d["order"] == "random" else ""
     return f"# http.data.{comment_text(name)}: each user takes a row (feed:)\n" + statement(
-        f"{data_const(name)} = ", Raw(f"Rows({py_str(d['path'])}{order})"))
+        f"{data_const(name)} = ", Raw(f"Rows({py_str(d['path'])}{order})")
+    )
 
 
 def _basic_auth(auth: tuple[list, list]) -> list[str]:
@@ -40,8 +41,10 @@ def _basic_auth(auth: tuple[list, list]) -> list[str]:
     call = Call("basic_auth", (template(auth[0], PY, _var), template(auth[1], PY, _var)))
     if not needed:
         return [statement('headers["Authorization"] = ', call, "", 8)]
-    return [f"        if self.has({', '.join(py_str(n) for n in needed)}):",
-            statement('headers["Authorization"] = ', call, "", 12)]
+    return [
+        f"        if self.has({', '.join(py_str(n) for n in needed)}):",
+        statement('headers["Authorization"] = ', call, "", 12),
+    ]
 
 
 def flow_class(flow: FlowPlan, idents: dict[str, str], each: bool = False) -> list[str]:
@@ -60,22 +63,34 @@ def flow_class(flow: FlowPlan, idents: dict[str, str], each: bool = False) -> li
     methods = {name: identifier(name, taken, "sequence") for name in flow.sequences}
     for name, steps in flow.sequences.items():
         call = Call("self.sequence", tuple(Raw(f"self.{idents[e]}") for e in steps))
-        lines += ["", f"    def {methods[name]}(self):",
-                  f"        # {provenance(f'http.flows.{flow.name}.sequences', name)}: in order; the "
-                  "first failed call ends it",
-                  statement("", call, "", 8)]
+        lines += [
+            "",
+            f"    def {methods[name]}(self):",
+            f"        # {provenance(f'http.flows.{flow.name}.sequences', name)}: in order; the "
+            "first failed call ends it",
+            statement("", call, "", 8),
+        ]
     if each:  # per iteration: each task first takes the data set's next row
         for name in flow.tasks:
             call = f"self.{methods.get(name) or idents[name]}()"
             fed = methods[f"fed {name}"] = identifier(f"{name}_fed", taken, "task")
-            lines += ["", f"    def {fed}(self):",
-                      f"        self.feed({data_const(flow.feed or '')}, iteration=True)  # the next row, "
-                      "then the task",
-                      f"        {call}"]
+            lines += [
+                "",
+                f"    def {fed}(self):",
+                f"        self.feed({data_const(flow.feed or '')}, iteration=True)  # the next row, "
+                "then the task",
+                f"        {call}",
+            ]
     if flow.sequences or each:
         lines.append("")
-    tasks = Coll("{", "}", tuple((Raw(methods.get(f"fed {e}") or methods.get(e) or f"Endpoints.{idents[e]}"),
-                                  Raw(str(w))) for e, w in flow.tasks.items()))
+    tasks = Coll(
+        "{",
+        "}",
+        tuple(
+            (Raw(methods.get(f"fed {e}") or methods.get(e) or f"Endpoints.{idents[e]}"), Raw(str(w)))
+            for e, w in flow.tasks.items()
+        ),
+    )
     lines.append(statement("tasks = ", tasks, "", 4))
     if flow.user or flow.on_start or flow.feed:
         lines += ["", "    def on_start(self):"]
@@ -110,13 +125,21 @@ def test_level(plan: Plan, idents: dict[str, str]) -> list[str]:
     """http.setup and http.teardown as Locust's test_start / test_stop listeners, each calling the
     endpoints by a user of its own."""
     out: list[str] = []
-    for key, event, when in (("setup", "test_start", "before the users start; every user reads what "
-                              "it extracts"), ("teardown", "test_stop", "after the users stop")):
+    for key, event, when in (
+        ("setup", "test_start", "before the users start; every user reads what it extracts"),
+        ("teardown", "test_stop", "after the users stop"),
+    ):
         names = getattr(plan, key)
         if not names:
             continue
-        out += ["", "", f"@events.{event}.add_listener", f"def {key}(environment, **_kwargs):",
-                f"    # http.{key}: once {when}", "    user = test_user(Endpoints, environment)"]
+        out += [
+            "",
+            "",
+            f"@events.{event}.add_listener",
+            f"def {key}(environment, **_kwargs):",
+            f"    # http.{key}: once {when}",
+            "    user = test_user(Endpoints, environment)",
+        ]
         out += [f"    user.{idents[n]}()" for n in names]
         out.append(f"    user.finished({py_str(key)})")
     return out

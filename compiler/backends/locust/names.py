@@ -69,8 +69,12 @@ def support_names() -> list[str]:
     """What a locustfile may import from the support module (its `__all__`), in the order an
     import lists them (classes first)."""
     tree = ast.parse(support_source("perfspec_locust.py"))
-    names = next(ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
-                 and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets))
+    names = next(
+        ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets)
+    )
     return sorted(names, key=lambda n: (not n[0].isupper(), n))
 
 

@@ -66,8 +66,15 @@ class DerivedAlerts:
                     self.no_data(t, rec["requests"], for_, labels, runbook, st.value)
         self.target_records(t, rec, used, sels)
 
-    def no_data(self, t: TargetPlan, requests: str, for_: float, labels: dict[str, str],
-                runbook: str | None, bound: float) -> None:
+    def no_data(
+        self,
+        t: TargetPlan,
+        requests: str,
+        for_: float,
+        labels: dict[str, str],
+        runbook: str | None,
+        bound: float,
+    ) -> None:
         """A throughput floor is not judged where the service's series are absent (no scrape, or
         the routes never served): absence is not zero traffic, so it has an alert of its own."""
         total = self.svc.requests_total

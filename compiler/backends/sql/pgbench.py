@@ -16,8 +16,11 @@ from ...plan_sql import QueryPlan, SqlPlan
 from ..http import comment_text
 
 _DOLLAR = re.compile(r"\$(\d+)")
-_ISOLATION = {"read_committed": "READ COMMITTED", "repeatable_read": "REPEATABLE READ",
-              "serializable": "SERIALIZABLE"}
+_ISOLATION = {
+    "read_committed": "READ COMMITTED",
+    "repeatable_read": "REPEATABLE READ",
+    "serializable": "SERIALIZABLE",
+}
 
 
 def script_path(name: str) -> str:

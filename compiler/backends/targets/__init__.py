@@ -22,8 +22,11 @@ class TargetsBackend:
             "name": plan.name,
             # per endpoint the statuses its calls succeed with (retried ones too): the checker holds
             # a result file's statuses against its failures with them (runtime/evidence.py)
-            "expected": {n: sorted({*ep.expect, *((ep.retry or {}).get("on") or [])})
-                         for n, ep in plan.endpoints.items() if ep.method != "WS"},
+            "expected": {
+                n: sorted({*ep.expect, *((ep.retry or {}).get("on") or [])})
+                for n, ep in plan.endpoints.items()
+                if ep.method != "WS"
+            },
             "profiles": {
                 p.name: {
                     "model": p.model,
@@ -113,7 +116,8 @@ def k6_rows(plan: Plan, t: TargetPlan) -> dict[str, list[str]]:
                 out.setdefault(pname, []).append(
                     f"k6 took the rows of {flow.feed!r} by the test's iteration number over every flow "
                     f"of profile {pname} (flow {fname} saw every row in turn, not consecutive ones; "
-                    "Locust: the next row per task run)")
+                    "Locust: the next row per task run)"
+                )
     return out
 
 
