@@ -1,9 +1,17 @@
-"""Shared test options: `pytest --update-golden` rewrites expected outputs from the real code."""
+"""Shared test options: `pytest --update-golden` rewrites expected outputs from the real code.
+
+The tiers: every test is `unit` unless marked `tools` (it starts a process or a server: Locust, k6,
+Prometheus, PostgreSQL, a browser, the CLI as a subprocess, a local HTTP server) or `slow` (a
+tool test of 20 s or more). A unit test that starts a process or opens a socket fails, naming
+the mark it needs: `pytest -m unit` stays the fast inner loop because it cannot grow a server.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +30,62 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="tests/test_hostile.py: every corpus string in every field (slow)",
     )
+
+
+TIERS = ("unit", "tools", "slow")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    shared = []
+    for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("tools"):
+            item.add_marker(pytest.mark.tools)
+        if not item.get_closest_marker("tools"):
+            item.add_marker(pytest.mark.unit)
+            shared += [f"{item.nodeid} uses {name}" for name in shared_fixtures(item)]
+    if shared:
+        raise pytest.UsageError(
+            "a unit test may not use a module- or session-wide fixture of the tests (they start runs "
+            "and servers before the test's own guard): mark it @pytest.mark.tools\n" + "\n".join(shared)
+        )
+
+
+def shared_fixtures(item: pytest.Item) -> list[str]:
+    """The test's fixtures defined under tests/ with a scope wider than the test."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return []
+    return sorted(
+        name
+        for name, defs in info.name2fixturedefs.items()
+        if defs and defs[-1].scope != "function" and defs[-1].baseid.startswith("tests")
+    )
+
+
+class NotAUnitTest(AssertionError):
+    """A test of the unit tier started a process or opened a socket."""
+
+
+@pytest.fixture(autouse=True)
+def unit_tier_is_pure(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Refuses processes and sockets to a test of the unit tier (mark it `tools`)."""
+    if request.node.get_closest_marker("unit") is None:
+        yield
+        return
+
+    def refuse(what: str):
+        def refused(*args, **kwargs):
+            raise NotAUnitTest(
+                f"{request.node.nodeid} {what}: mark it @pytest.mark.tools (tests/conftest.py)"
+            )
+
+        return refused
+
+    monkeypatch.setattr(subprocess.Popen, "_execute_child", refuse("starts a process"))
+    monkeypatch.setattr(socket.socket, "connect", refuse("opens a connection"))
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse("opens a connection"))
+    monkeypatch.setattr(socket.socket, "bind", refuse("binds a port"))
+    yield
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ sys.path.insert(0, str(ROOT))
 from bench import load_efficiency  # noqa: E402
 
 
+@pytest.mark.tools
 def test_the_bench_target_answers_200_from_a_private_temp_folder(tmp_path: Path) -> None:
     if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
         if IN_CI:

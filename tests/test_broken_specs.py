@@ -52,6 +52,7 @@ def test_schema_rejects_structurally_broken_spec(case: str) -> None:
     assert errors, f"the JSON schema accepted {case}"
 
 
+@pytest.mark.tools
 def test_cli_exits_2_without_traceback_on_bad_specs() -> None:
     files = [str(BROKEN / c) for c in CASES]
     proc = subprocess.run(

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .conftest import require_tool
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,11 +65,13 @@ def perfspec(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.tools
 def test_committed_generated_folder_is_fresh() -> None:
     proc = perfspec("build", "--check", cwd=ROOT)
     assert proc.returncode == 0, proc.stderr + "\nregenerate with: perfspec build"
 
 
+@pytest.mark.tools
 def test_build_is_deterministic_and_check_detects_staleness(tmp_path: Path) -> None:
     specs = [str(p) for p in sorted((ROOT / "specs").glob("*.yaml"))]
     for out in ("a", "b"):
@@ -88,6 +92,7 @@ def test_build_is_deterministic_and_check_detects_staleness(tmp_path: Path) -> N
     assert "quickstart/locustfile.py" in proc.stderr
 
 
+@pytest.mark.tools
 def test_build_never_overwrites_a_users_file(tmp_path: Path) -> None:
     spec = ROOT / "specs" / "quickstart.yaml"
     mine = tmp_path / "out" / "quickstart" / "locustfile.py"
@@ -128,6 +133,7 @@ def _js_const(source: str, name: str):
     return json.loads(source[start:end])
 
 
+@pytest.mark.tools
 def test_hostile_names_are_refused_at_their_place(tmp_path: Path) -> None:
     spec = tmp_path / "hostile.yaml"
     spec.write_text(HOSTILE_NAMES_SPEC, encoding="utf-8")
@@ -144,6 +150,7 @@ def test_hostile_names_are_refused_at_their_place(tmp_path: Path) -> None:
         assert place in proc.stderr, proc.stderr
 
 
+@pytest.mark.tools
 def test_hostile_spec_strings_stay_data_in_python_and_js(tmp_path: Path) -> None:
     spec = tmp_path / "hostile.yaml"
     spec.write_text(HOSTILE_SPEC, encoding="utf-8")
@@ -181,6 +188,7 @@ def _build_quickstart(out: Path) -> subprocess.CompletedProcess:
     return perfspec("build", str(ROOT / "specs" / "quickstart.yaml"), "--out", str(out), cwd=ROOT)
 
 
+@pytest.mark.tools
 def test_a_tampered_manifest_never_deletes_what_perfspec_did_not_write(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert _build_quickstart(out).returncode == 0
@@ -201,6 +209,7 @@ def test_a_tampered_manifest_never_deletes_what_perfspec_did_not_write(tmp_path:
     assert "'quickstart/notes.md': changed since perfspec wrote it; not removed" in proc.stderr
 
 
+@pytest.mark.tools
 def test_a_symlink_out_of_the_output_folder_is_never_written_through(tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -212,6 +221,7 @@ def test_a_symlink_out_of_the_output_folder_is_never_written_through(tmp_path: P
     assert "leads outside" in proc.stderr and list(elsewhere.iterdir()) == []
 
 
+@pytest.mark.tools
 def test_an_interrupted_first_build_is_finished_by_the_next(tmp_path: Path) -> None:
     out = tmp_path / "out"
     script = (

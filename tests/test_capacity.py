@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from perfspec.runtime import capacity
 
 from .conftest import require_tool
@@ -77,6 +79,8 @@ def test_ctrl_c_reports_the_best_rate_known() -> None:
     assert held == 100 and stopped.startswith("interrupted")
 
 
+@pytest.mark.slow
+@pytest.mark.tools
 def test_capacity_of_a_known_server_within_15_percent_in_bounded_time(tmp_path: Path) -> None:
     require_tool("k6")
     (tmp_path / "pyproject.toml").write_text("")

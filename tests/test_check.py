@@ -314,6 +314,8 @@ def verdicts_of(out: Path) -> dict[str, dict]:
     return {v["target"]: v for v in json.loads((run / "verdicts.json").read_text())}
 
 
+@pytest.mark.slow
+@pytest.mark.tools
 def test_quickstart_runs_on_embedded_defaults_and_passes(tmp_path: Path) -> None:
     require_tool("locust")
     require_tool("k6")
@@ -343,6 +345,8 @@ def test_quickstart_runs_on_embedded_defaults_and_passes(tmp_path: Path) -> None
     assert f"{api_p95['measured'] * 1000:.1f}ms ✓" in row
 
 
+@pytest.mark.slow
+@pytest.mark.tools
 def test_injected_latency_fails_exactly_the_latency_target(tmp_path: Path) -> None:
     require_tool("locust")
     require_tool("k6")
@@ -372,6 +376,7 @@ def test_injected_latency_fails_exactly_the_latency_target(tmp_path: Path) -> No
     assert len(p95s) == 2 and all(not p["ok"] and p["measured"] > 0.3 for p in p95s), p95s
 
 
+@pytest.mark.tools
 def test_a_run_without_http_traffic_fails_http_targets_with_no_samples(tmp_path: Path) -> None:
     proc = perfspec("run", "specs/quickstart.yaml", "--out", str(tmp_path), "--only", "sql")
     assert proc.returncode == 1
@@ -381,6 +386,8 @@ def test_a_run_without_http_traffic_fails_http_targets_with_no_samples(tmp_path:
     assert any("no samples for health" in r for r in verdicts["health"]["reasons"])
 
 
+@pytest.mark.slow
+@pytest.mark.tools
 def test_ctrl_c_keeps_and_judges_partial_results_and_stops_what_it_started(tmp_path: Path) -> None:
     require_tool("locust")
     env = {k: v for k, v in os.environ.items() if k not in ("API_URL", "PERFSPEC_DSN")}
@@ -433,6 +440,8 @@ def test_ctrl_c_keeps_and_judges_partial_results_and_stops_what_it_started(tmp_p
         assert probe.connect_ex((host, int(port))) != 0
 
 
+@pytest.mark.slow
+@pytest.mark.tools
 def test_distributed_mode_runs_locust_workers_and_k6_segments_and_merges_them(tmp_path: Path) -> None:
     require_tool("locust")
     require_tool("k6")
@@ -461,6 +470,8 @@ def test_distributed_mode_runs_locust_workers_and_k6_segments_and_merges_them(tm
     assert verdicts["auth"]["samples"] == 20
 
 
+@pytest.mark.slow
+@pytest.mark.tools
 def test_duration_cuts_the_profile_short_in_both_tools(tmp_path: Path) -> None:
     require_tool("locust")
     k6 = require_tool("k6")
@@ -523,6 +534,7 @@ def locust_result(folder: Path, profile: str, endpoint: str, count: int, seconds
     )
 
 
+@pytest.mark.tools
 def test_check_cli_judges_seed_004_scaling_and_regression_from_the_compiled_spec(tmp_path: Path) -> None:
     # seed 004: ~0.7 req/s per user. smoke: 62 s at a mean of 9.84 users (5/s ramp to 10, then 1 m)
     locust_result(tmp_path / "smoke", "smoke", "list_agents", round(0.7 * 9.83871 * 62), 62, 12_000)
@@ -569,6 +581,7 @@ def test_latency_target_without_an_error_bound_does_not_pass_on_failed_calls(tmp
     assert v.status == "pass"  # the error rate is bounded (5 % < 10 %): judged there
 
 
+@pytest.mark.tools
 def test_streaming_ttfb_and_websocket_targets_run_for_real_on_the_demo_target(tmp_path: Path) -> None:
     """Seed 002 (reznet_nfr): a streamed response's time to first byte and WebSocket round trips,
     through Locust and k6, against the demo target's /api/v1/stream and /ws/echo."""

@@ -10,6 +10,8 @@ import pytest
 
 from .conftest import ROOT
 
+pytestmark = pytest.mark.tools
+
 
 def cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(

@@ -24,6 +24,8 @@ from .servers.json_api import run_tool
 from .servers.recorder import Request, recorder, ws_recorder
 from .test_real_servers import build
 
+pytestmark = pytest.mark.tools
+
 SPEC = """\
 version: 1
 name: sink

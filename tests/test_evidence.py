@@ -24,6 +24,8 @@ import pytest
 
 from .conftest import ROOT, require_tool
 
+pytestmark = [pytest.mark.tools, pytest.mark.slow]
+
 SPEC = "specs/quickstart.yaml"
 
 

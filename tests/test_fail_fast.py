@@ -11,8 +11,12 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from .conftest import ROOT, require_tool
 from .servers.records import records_server
+
+pytestmark = pytest.mark.tools
 
 SPEC = """\
 version: 1

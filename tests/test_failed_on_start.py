@@ -19,6 +19,8 @@ from .conftest import ROOT
 from .servers.json_api import json_server, run_tool
 from .test_real_servers import build
 
+pytestmark = pytest.mark.tools
+
 SPEC = """\
 version: 1
 name: sessions

@@ -19,6 +19,8 @@ from perfspec.runtime.postgres import _alive
 
 from .conftest import ROOT, require_tool
 
+pytestmark = pytest.mark.tools
+
 
 def _servers() -> dict[str, int]:
     """Throwaway PostgreSQL folders in the temp folder -> their postmaster's pid."""
@@ -58,6 +60,7 @@ def test_a_killed_demo_target_leaves_no_postgresql_and_no_folder_behind() -> Non
         demo.kill()
 
 
+@pytest.mark.slow
 def test_a_killed_embedded_postgresql_still_ends_in_reports_and_leaves_nothing(tmp_path: Path) -> None:
     require_tool("locust")
     before = _servers()
@@ -171,6 +174,7 @@ FAULTS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_a_fault_mid_run_ends_in_reports_its_cause_and_leaves_nothing(tmp_path: Path, fault: str) -> None:
     require_tool("k6")

@@ -12,6 +12,8 @@ import pytest
 from .servers.json_api import json_server, run_tool
 from .test_real_servers import build
 
+pytestmark = pytest.mark.tools
+
 SPEC = """\
 version: 1
 name: catalog

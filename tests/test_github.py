@@ -108,12 +108,14 @@ def workflows() -> list[Path]:
     return sorted((ROOT / "generated").glob("*/github-workflow.yml"))
 
 
+@pytest.mark.tools
 def test_actionlint_finds_nothing_in_any_generated_workflow() -> None:
     files = workflows()
     assert len(files) >= 3  # quickstart, seed 000, seed 001
     assert actionlint(*files) == []
 
 
+@pytest.mark.tools
 def test_actionlint_is_really_linting(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yml"
     text = workflows()[0].read_text().replace("${{ github.ref }}", "${{ github.nope }}")
@@ -147,6 +149,7 @@ def test_seed_000_workflow_has_what_the_report_asked_for() -> None:
     assert upload["if"] == "always()" and upload["with"]["path"] == "results/"
 
 
+@pytest.mark.tools
 def test_hostile_spec_yields_a_clean_workflow_that_keeps_spec_text_as_data(tmp_path: Path) -> None:
     spec = tmp_path / "specs" / "hostile.yaml"
     spec.parent.mkdir()
@@ -221,6 +224,8 @@ def run_like_github(
     return done
 
 
+@pytest.mark.slow
+@pytest.mark.tools
 def test_quickstart_workflow_scripts_run_for_real(tmp_path: Path, postgres_server: str) -> None:
     require_tool("promtool")
     require_tool("k6")

@@ -7,10 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from perfspec.runtime import reports
 from perfspec.runtime.checker import StatVerdict, Verdict
 
 from .conftest import ROOT
+
+pytestmark = pytest.mark.tools
 
 
 def write_run(

@@ -73,6 +73,7 @@ def run(tmp_path: Path, url: str, *args: str) -> tuple[subprocess.CompletedProce
     return proc, verdicts
 
 
+@pytest.mark.tools
 def test_a_target_on_another_profiles_flow_has_no_samples_in_either_tool(tmp_path: Path) -> None:
     require_tool("locust")
     require_tool("k6")
@@ -87,6 +88,7 @@ def test_a_target_on_another_profiles_flow_has_no_samples_in_either_tool(tmp_pat
     assert proc.returncode == 1
 
 
+@pytest.mark.tools
 def test_dropped_iterations_fail_latency_targets_and_say_why(tmp_path: Path) -> None:
     """40/s with at most 5 users against a 1.5 s stall every 3 s: the users all get stuck in
     /stall, k6 cannot start the scheduled requests, and the p95 of the /fast requests that were
@@ -102,6 +104,7 @@ def test_dropped_iterations_fail_latency_targets_and_say_why(tmp_path: Path) -> 
     assert proc.returncode == 1
 
 
+@pytest.mark.tools
 def test_a_closed_model_latency_verdict_carries_the_coordinated_omission_note(tmp_path: Path) -> None:
     require_tool("locust")
     with behaviour_server(period=3.0, stall=1.5) as url:
@@ -111,6 +114,7 @@ def test_a_closed_model_latency_verdict_carries_the_coordinated_omission_note(tm
     assert any("coordinated omission" in r for r in fast["reasons"])  # ...and it says what it cannot see
 
 
+@pytest.mark.tools
 def test_an_open_profile_with_only_locust_says_locust_did_not_run(tmp_path: Path) -> None:
     require_tool("locust")
     with behaviour_server() as url:
@@ -230,6 +234,7 @@ def test_open_model_throughput_is_the_scheduled_rate(tmp_path: Path) -> None:
     assert s.count / s.elapsed == pytest.approx(50, rel=0.005)
 
 
+@pytest.mark.tools
 def test_a_missing_result_file_is_named(tmp_path: Path) -> None:
     """k6 ran (the manifest says so) but its NDJSON is gone: the target judged on Locust alone
     says so, and never passes silently."""

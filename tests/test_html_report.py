@@ -18,6 +18,8 @@ from perfspec.runtime.checker import judge, read_results
 from .conftest import require_tool
 from .test_check import locust_file, stat, targets
 
+pytestmark = pytest.mark.tools
+
 BLUE, RED = (0x1F, 0x77, 0xB4), (0xD6, 0x27, 0x28)  # the report's p50/histogram and p95 colours
 
 PROBE = """<script>

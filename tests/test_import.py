@@ -18,6 +18,8 @@ import yaml
 from .conftest import IN_CI, ROOT, require_tool
 from .servers.json_api import json_server
 
+pytestmark = pytest.mark.tools
+
 DATA = ROOT / "tests/data"
 
 

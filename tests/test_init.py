@@ -8,12 +8,16 @@ import re
 from pathlib import Path
 
 import jsonschema
+import pytest
 import yaml
 
 from .conftest import require_tool
 from .test_check import perfspec, verdicts_of
 
+pytestmark = pytest.mark.tools
 
+
+@pytest.mark.slow
 def test_init_makes_a_project_that_validates_and_runs_on_the_demo(tmp_path: Path) -> None:
     require_tool("locust")
     require_tool("k6")

@@ -12,6 +12,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from perfspec.runtime import k6_remote
 from perfspec.runtime.prometheus import embedded
 from perfspec.runtime.readers import read_file
@@ -53,6 +55,7 @@ LOCK = threading.Lock()
 COUNTS = {"flaky": 0}
 
 
+@pytest.mark.tools
 def test_remote_written_histograms_match_every_sample_of_the_same_run(tmp_path: Path) -> None:
     k6 = require_tool("k6")
     require_tool("prometheus")
@@ -114,6 +117,7 @@ def test_remote_written_histograms_match_every_sample_of_the_same_run(tmp_path: 
     assert any("k6's native histograms, each within +-4.4%" in r for r in v["reasons"]), v["reasons"]
 
 
+@pytest.mark.tools
 def test_run_with_k6_output_prometheus_merges_execution_segments(tmp_path: Path) -> None:
     require_tool("k6")
     require_tool("prometheus")

@@ -127,6 +127,7 @@ def test_a_broken_manifest_fails_the_schemas() -> None:
         validate(job)
 
 
+@pytest.mark.tools
 def test_validation_names_what_kubernetes_cannot_run(tmp_path: Path) -> None:
     spec = tmp_path / "bad.yaml"
     for wrong, expected in [
@@ -157,6 +158,7 @@ def env_of(container: dict, secrets: dict[str, str]) -> dict[str, str]:
     return out
 
 
+@pytest.mark.tools
 def test_the_pods_run_as_the_manifests_say(tmp_path: Path) -> None:
     """Each pod's command, environment and file layout from the manifests; a local server in place
     of the cluster's service; a local Prometheus in place of the cluster's."""

@@ -23,6 +23,8 @@ from .netns import NetnsUnavailable, network
 from .test_check import ROOT, perfspec
 from .test_real_servers import build
 
+pytestmark = pytest.mark.tools
+
 SPEC = """\
 version: 1
 name: shards

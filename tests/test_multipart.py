@@ -15,6 +15,8 @@ from perfspec.runtime.checker import read_results
 from .servers.json_api import json_server, run_tool
 from .test_real_servers import build
 
+pytestmark = pytest.mark.tools
+
 PICTURE = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4  # binary, with CR LF and NUL bytes
 SPEC = """\
 version: 1

@@ -7,6 +7,8 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from perfspec.compiler import templates
 from perfspec.runtime.support.perfspec_locust_checks import query_string
 
@@ -39,6 +41,7 @@ def test_query_text_is_encoded_alike_by_the_compiler_and_the_locust_support_modu
     assert templates.query_string({"a b": "c d"}) == "?a%20b=c%20d"  # encodeURIComponent's %20, never +
 
 
+@pytest.mark.tools
 def test_k6_thresholds_of_a_profile_judge_only_that_profile(tmp_path: Path) -> None:
     """A target of profile `heavy` is no threshold of a `light` run (it exited 99 naming it)."""
     k6 = require_tool("k6")
@@ -99,6 +102,7 @@ targets:
 """
 
 
+@pytest.mark.tools
 def test_on_start_stops_at_its_first_failed_call_and_on_stop_runs_what_has_its_values(tmp_path: Path) -> None:
     """A 409 on `open` was followed by `fetch` (it needs nothing) before; now the user stops there,
     and on_stop runs `forget` (needs nothing) but not `close` (no session was ever opened). k6
@@ -200,6 +204,7 @@ def test_expect_plan_index_scan_refuses_a_sequential_scan_of_any_table() -> None
     assert plan_problems(expect, joined[:2]) == []
 
 
+@pytest.mark.tools
 def test_two_specs_of_a_project_with_one_name_are_refused(tmp_path: Path) -> None:
     """Their rule groups and recording rules (`perfspec:a_b:...`) would merge in one Prometheus."""
     import sys

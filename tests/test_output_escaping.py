@@ -11,6 +11,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 import yaml
 
 from perfspec.runtime.checker import Verdict
@@ -27,6 +28,7 @@ def validate(spec: Path) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.tools
 def test_an_error_on_line_100_reads_line_100_not_an_emoji(tmp_path: Path) -> None:
     spec = tmp_path / "s.yaml"
     spec.write_text("version: 1\nname: s\n" + "# filler\n" * 97 + 'bogus: "[bold]x[/] :smile:"\n')
@@ -36,6 +38,7 @@ def test_an_error_on_line_100_reads_line_100_not_an_emoji(tmp_path: Path) -> Non
     assert "💯" not in proc.stderr and "😄" not in proc.stderr
 
 
+@pytest.mark.tools
 def test_a_file_name_cannot_forge_a_workflow_command_or_a_line(tmp_path: Path) -> None:
     spec = tmp_path / "a\n::error file=x::forged\x1b[2K.yaml"
     spec.write_text("version: 1\nname: s\nbogus: 1\n")
@@ -68,6 +71,7 @@ def test_reports_keep_result_text_as_text() -> None:
     assert len(lines) == 1 and lines[0].startswith("::error file=s.yaml,line=3")
 
 
+@pytest.mark.tools
 def test_a_spec_file_name_with_line_separators_stays_inside_every_header_comment(tmp_path: Path) -> None:
     root = Path(__file__).resolve().parent.parent
     spec = tmp_path / "q\u2028defaults:\u2029run: {shell: x}\u0085.yaml"

@@ -7,7 +7,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from .conftest import ROOT, require_tool
+
+pytestmark = pytest.mark.tools
 
 
 def git(*args: str, cwd: Path) -> None:
@@ -20,6 +24,7 @@ def git(*args: str, cwd: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_hooks_pass_on_a_fresh_project_and_catch_stale_and_broken_specs(tmp_path: Path) -> None:
     pre_commit = require_tool("pre-commit")
     project = tmp_path / "project"

@@ -34,6 +34,7 @@ def test_specs_with_alerts_have_rules() -> None:
     assert {"quickstart", "temponest_validation", "temponest_guide", "load_phases_analysis"} <= names
 
 
+@pytest.mark.tools
 @pytest.mark.parametrize("folder", RULE_DIRS, ids=lambda p: p.name)
 def test_generated_rules_pass_promtool_check_and_their_unit_tests(folder: Path) -> None:
     check = promtool("check", "rules", "alerts.rules.yml", cwd=folder)
@@ -53,6 +54,7 @@ def test_generated_rules_pass_promtool_check_and_their_unit_tests(folder: Path) 
         assert any(c["exp_alerts"] for c in cases) and any(not c["exp_alerts"] for c in cases), name
 
 
+@pytest.mark.tools
 @pytest.mark.parametrize(
     "old, new",
     [
@@ -120,6 +122,7 @@ alerts:
 """
 
 
+@pytest.mark.tools
 def test_hostile_strings_stay_data_in_rules_and_tests(tmp_path: Path) -> None:
     spec = tmp_path / "evil.yaml"
     spec.write_text(HOSTILE)
@@ -215,6 +218,7 @@ def replay_test(before: dict[str, float], after: dict[str, float], fires: bool) 
     }
 
 
+@pytest.mark.tools
 @pytest.mark.parametrize("latency, fires", [(None, False), ("300ms", True)])
 def test_demo_metrics_fire_the_latency_alert_only_when_latency_is_injected(
     tmp_path: Path, latency: str | None, fires: bool
@@ -246,6 +250,7 @@ def test_demo_metrics_fire_the_latency_alert_only_when_latency_is_injected(
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+@pytest.mark.tools
 def test_two_specs_rules_load_together_and_carry_no_line_numbers(tmp_path: Path) -> None:
     """Recording rules and alerts are scoped by the spec's name: two specs' rules evaluate side by
     side (no 'vector contains metrics with the same labelset'), and no identity holds a line."""
@@ -269,6 +274,7 @@ def test_two_specs_rules_load_together_and_carry_no_line_numbers(tmp_path: Path)
     assert test.returncode == 0, test.stdout[-3000:] + test.stderr[-3000:]
 
 
+@pytest.mark.tools
 def test_short_windows_get_unit_tests_whose_step_fits_them(tmp_path: Path) -> None:
     """A 10 s rate window and 1 m SLO windows (5 s short windows): the generated tests step a
     quarter of the shortest window, so promtool proves every alert fires and stays silent; the

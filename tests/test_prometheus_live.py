@@ -55,6 +55,8 @@ def verdicts(folder: Path) -> dict[str, dict]:
     return {v["target"]: v for v in json.loads((folder / "verdicts.json").read_text())}
 
 
+@pytest.mark.slow
+@pytest.mark.tools
 @pytest.mark.parametrize("latency", [None, "300ms"])
 def test_run_on_the_demo_reports_alerts_and_the_server_side_p95(tmp_path: Path, latency: str | None) -> None:
     require_tool("prometheus")
@@ -88,6 +90,7 @@ def test_run_on_the_demo_reports_alerts_and_the_server_side_p95(tmp_path: Path, 
         assert proc.returncode == 0, out[-3000:]
 
 
+@pytest.mark.tools
 def test_error_panels_read_zero_on_a_healthy_service_and_two_specs_rules_evaluate(tmp_path: Path) -> None:
     """The dashboard's error and success queries return 0 and 1 (not "No data") while nothing
     fails; quickstart's and temponest_validation's rules load into one server and every rule
@@ -169,6 +172,7 @@ def exporter(ratio: float) -> Iterator[str]:
         server.server_close()
 
 
+@pytest.mark.tools
 @pytest.mark.parametrize("ratio, status", [(0.95, "pass"), (0.5, "fail")])
 def test_seed_002_cache_hit_rate_is_judged_from_a_real_prometheus(
     tmp_path: Path, ratio: float, status: str
@@ -204,6 +208,7 @@ def test_seed_002_cache_hit_rate_is_judged_from_a_real_prometheus(
     assert proc.returncode == 1  # the rag and health caches have no data: never a pass
 
 
+@pytest.mark.tools
 def test_an_unreachable_prometheus_fails_promql_targets_with_the_reason(tmp_path: Path) -> None:
     results = tmp_path / "results"
     results.mkdir()

@@ -80,6 +80,7 @@ def ours(expr: str) -> bool:
         return False
 
 
+@pytest.mark.tools
 def test_known_expressions_are_judged_as_promtool_judges_them(tmp_path: Path) -> None:
     exprs = VALID + INVALID
     theirs = promtool_accepts(tmp_path, exprs)
@@ -87,6 +88,7 @@ def test_known_expressions_are_judged_as_promtool_judges_them(tmp_path: Path) ->
     assert [ours(e) for e in exprs] == theirs
 
 
+@pytest.mark.tools
 def test_hostile_strings_promtool_refuses_are_refused(tmp_path: Path) -> None:
     corpus = [s for s in strings() if "\x00" not in s][::5]
     theirs = promtool_accepts(tmp_path, corpus)

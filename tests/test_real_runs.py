@@ -19,6 +19,8 @@ from perfspec.runtime.checker import read_results
 from .conftest import require_tool
 from .demo import demo_target
 
+pytestmark = pytest.mark.tools
+
 MIX = Path(__file__).parent / "specs" / "mix.yaml"
 
 

@@ -11,6 +11,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from perfspec.compiler.backends import all_backends
 from perfspec.compiler.plan import build_plan
 from perfspec.compiler.validate import check_file
@@ -18,6 +20,8 @@ from perfspec.runtime.checker import read_results
 
 from .conftest import ROOT, require_tool
 from .servers.records import records_server
+
+pytestmark = pytest.mark.tools
 
 RECORDS = Path(__file__).parent / "specs" / "records.yaml"
 

@@ -18,6 +18,8 @@ from perfspec.runtime.checker import read_results
 from .servers.json_api import json_server, run_tool
 from .test_real_servers import build
 
+pytestmark = pytest.mark.tools
+
 SPEC = """\
 version: 1
 name: limited

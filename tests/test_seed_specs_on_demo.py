@@ -14,6 +14,8 @@ import pytest
 
 from .conftest import ROOT, require_tool
 
+pytestmark = [pytest.mark.tools, pytest.mark.slow]
+
 # quickstart.yaml runs whole in test_check.py (every target passes), so it is not run twice
 SPECS = sorted(p for p in (ROOT / "specs").glob("*.yaml") if p.name != "quickstart.yaml")
 NOT_A_BOUND = (

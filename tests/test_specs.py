@@ -47,6 +47,7 @@ def test_committed_schema_is_fresh() -> None:
     )
 
 
+@pytest.mark.tools
 def test_schema_cli_prints_the_committed_schema() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "perfspec.compiler.cli", "schema"],
@@ -92,6 +93,7 @@ def test_explain_lists_seed_000_api_classes_and_db_query_classes() -> None:
         assert (rows[(sel, "avg")], rows[(sel, "p95")], rows[(sel, "throughput")]) == (avg, p95, qps)
 
 
+@pytest.mark.tools
 def test_explain_cli_prints_every_target_with_its_spec_line() -> None:
     spec = ROOT / "specs" / "temponest_validation.yaml"
     proc = subprocess.run(

@@ -47,6 +47,7 @@ def result(out: Path) -> dict:
     return json.loads(Path(files[0]).read_text())
 
 
+@pytest.mark.tools
 def test_seed000_query_classes_run_for_real(fresh_db: str, tmp_path: Path) -> None:
     # one query of each seed-000 class: simple, indexed, JOIN, aggregation, concurrent load
     only = (
@@ -88,6 +89,7 @@ def test_seed000_query_classes_run_for_real(fresh_db: str, tmp_path: Path) -> No
     assert heavy.histogram.quantile(0.5) > series[("health_check", 1)].histogram.quantile(0.5)
 
 
+@pytest.mark.tools
 def test_dropped_index_fails_plan_assertion(fresh_db: str, tmp_path: Path) -> None:
     ok = run_bench(SEED000, tmp_path / "before", "--dsn", fresh_db, "--setup", "--only", "agents_by_tenant")
     assert ok.returncode == 0, ok.stderr
@@ -115,6 +117,7 @@ def _errors_script(tmp_path: Path) -> Path:
     return tmp_path / "sql_errors" / "sql_bench.py"
 
 
+@pytest.mark.tools
 def test_failing_queries_are_counted_and_named_never_a_crash(fresh_db: str, tmp_path: Path) -> None:
     script = _errors_script(tmp_path)
     proc = run_bench(script, tmp_path / "out", env={"PERFSPEC_TEST_BENCH_DSN": fresh_db})
@@ -135,6 +138,7 @@ def test_failing_queries_are_counted_and_named_never_a_crash(fresh_db: str, tmp_
         assert list(level["errors"]) == ["22012: division by zero"]
 
 
+@pytest.mark.tools
 @pytest.mark.parametrize(
     "dsn, message",
     [
@@ -151,6 +155,7 @@ def test_unreachable_or_bad_dsn_is_one_clear_message(tmp_path: Path, dsn: str, m
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.tools
 def test_missing_dsn_names_the_variable_and_the_spec_line(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "PERFSPEC_TEST_BENCH_DSN"}
     proc = subprocess.run(

@@ -93,6 +93,7 @@ async def execute(dsn: str, sql: str) -> None:
         await conn.close()
 
 
+@pytest.mark.tools
 def test_tpcb_runs_through_both_engines_with_consistent_balances_and_every_mix_part_measured(
     fresh_db: str, pgbench: str, tmp_path: Path
 ) -> None:
@@ -151,6 +152,7 @@ def test_tpcb_runs_through_both_engines_with_consistent_balances_and_every_mix_p
     assert "p95 (pgbench)" in shown and "p95 (asyncpg)" in shown
 
 
+@pytest.mark.tools
 def test_a_missing_index_fails_the_per_table_plan_assertion(
     fresh_db: str, pgbench: str, tmp_path: Path
 ) -> None:
@@ -195,6 +197,7 @@ sql:
 """
 
 
+@pytest.mark.tools
 @pytest.mark.parametrize("engine", ["asyncpg", "pgbench"])
 def test_serialization_failures_are_retried_and_counted_by_sqlstate(
     fresh_db: str, pgbench: str, tmp_path: Path, engine: str
@@ -242,6 +245,7 @@ sql:
 """
 
 
+@pytest.mark.tools
 def test_an_open_model_rate_is_kept_by_both_engines(fresh_db: str, pgbench: str, tmp_path: Path) -> None:
     script = build(RATE_SPEC, tmp_path)
     proc = bench(script, fresh_db, tmp_path / "out")
@@ -302,6 +306,7 @@ def test_the_dsn_reaches_pgbench_through_libpq_environment_only() -> None:
     assert cmd[cmd.index("--max-tries") + 1] == "3" and cmd[cmd.index("-s") + 1] == "10"
 
 
+@pytest.mark.tools
 def test_explain_says_what_each_query_runs_and_which_engine_measures_it() -> None:
     proc = perfspec("explain", "specs/pgbench_tpcb.yaml", env={"COLUMNS": "200"})
     assert proc.returncode == 0, proc.stderr

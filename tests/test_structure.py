@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .conftest import ROOT
 
 PACKAGES = {"perfspec.compiler": ROOT / "compiler", "perfspec.runtime": ROOT / "runtime"}
@@ -114,6 +116,7 @@ def test_the_runtime_never_imports_compiler_internals() -> None:
     assert {m: t for m, t in leaks.items() if t} == {}
 
 
+@pytest.mark.tools
 def test_p99_9_bucket_warning_points_at_its_key(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("")
     spec = tmp_path / "s.yaml"
@@ -142,6 +145,7 @@ alerts:
     assert "s.yaml:12:13: warning: p99.9 < 120ms is not a bucket boundary" in proc.stderr + proc.stdout
 
 
+@pytest.mark.tools
 def test_a_password_in_a_dsn_query_reaches_no_artifact_or_result(
     tmp_path: Path, postgres_server: str
 ) -> None:
@@ -220,6 +224,7 @@ def test_every_package_is_installed() -> None:
     assert found - listed == set()
 
 
+@pytest.mark.tools
 def test_a_json_path_with_an_index_is_read_as_validation_reads_it(tmp_path: Path) -> None:
     """One JSON-path parser: `$.runs[0]["seconds"]` validates, and `check` reads that value."""
     (tmp_path / "pyproject.toml").write_text("")
@@ -240,3 +245,17 @@ targets:
     )
     [v] = json.loads((tmp_path / "r" / "verdicts.json").read_text())
     assert v["status"] == "pass" and v["stats"][0]["measured"] == 42.5, proc.stdout + proc.stderr
+
+
+def test_the_unit_tier_refuses_processes_and_sockets() -> None:
+    """`pytest -m unit` stays fast because a unit test cannot start a tool or a server."""
+    import socket
+    import subprocess
+
+    from .conftest import NotAUnitTest
+
+    with pytest.raises(NotAUnitTest, match="starts a process"):
+        subprocess.run(["true"], check=False)
+    with pytest.raises(NotAUnitTest, match="binds a port"):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))

@@ -10,6 +10,8 @@ import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
 from perfspec.runtime.histogram import round3 as reference_round3
 from perfspec.runtime.support import perfspec_locust as locust_support
 
@@ -85,6 +87,7 @@ def test_the_shape_ramps_holds_and_stops_with_the_profile() -> None:
     assert shape._level(26.0) is None
 
 
+@pytest.mark.tools
 def test_the_k6_support_module_under_k6(tmp_path: Path) -> None:
     k6 = require_tool("k6")
     shutil.copy(ROOT / "runtime" / "support" / "perfspec_k6.js", tmp_path / "perfspec_k6.js")

@@ -33,6 +33,7 @@ targets:
 NOW = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 
+@pytest.mark.tools
 @pytest.mark.parametrize("tool", ["locust", "k6"])
 def test_time_values_are_made_per_call(tmp_path: Path, tool: str) -> None:
     spec = tmp_path / "stamps.yaml"
