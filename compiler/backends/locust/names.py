@@ -80,7 +80,8 @@ def support_names() -> list[str]:
 
 def used_names(code: str) -> set[str]:
     """Names the code reads outside string literals and comments (for its imports); a name
-    followed by `=` is a keyword argument, not a use."""
+    followed by `=` is a keyword argument, one after `def`, `class` or `.` a definition or an
+    attribute (an endpoint method `events` is not Locust's `events`): none is a use."""
     tokens = [
         t
         for t in tokenize.generate_tokens(io.StringIO(code).readline)
@@ -88,6 +89,8 @@ def used_names(code: str) -> set[str]:
     ]
     return {
         t.string
-        for t, after in zip(tokens, [*tokens[1:], None], strict=True)
-        if t.type == tokenize.NAME and not (after is not None and after.string == "=")
+        for before, t, after in zip([None, *tokens[:-1]], tokens, [*tokens[1:], None], strict=True)
+        if t.type == tokenize.NAME
+        and not (after is not None and after.string == "=")
+        and not (before is not None and before.string in ("def", "class", "."))
     }
