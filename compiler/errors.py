@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from ..runtime.text import printable
+from perfspec.runtime.text import printable
 
 Severity = Literal["error", "warning", "note"]
 

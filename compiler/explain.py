@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from rich.text import Text
 
-from ..runtime.text import printable
+from perfspec.runtime.text import printable
+
 from . import select
 from .profiles import profile_duration, profile_kind, profile_peak
 from .spec import Spec

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from ..runtime.support import perfspec_sql_values as sqlexpr
+from perfspec.runtime.support import perfspec_sql_values as sqlexpr
+
 from . import select, templates
 from .errors import SourceRef
 from .units import Quantity

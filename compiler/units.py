@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from ..runtime.verdict import holds
+from perfspec.runtime.verdict import holds
 
 Kind = Literal["duration", "percent", "rate", "users", "size", "ratio", "count"]
 

@@ -106,6 +106,61 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
+# What both packages may import: pure modules of the runtime with no perfspec import outside this
+# list (docs/architecture.md, "The shared base"). The compiler's core imports nothing else of the
+# runtime; only the command line (perfspec.compiler.cli), above both, imports the rest.
+SHARED_BASE = {
+    "perfspec.runtime.contracts",
+    "perfspec.runtime.files",
+    "perfspec.runtime.histogram",
+    "perfspec.runtime.text",
+    "perfspec.runtime.verdict",
+    "perfspec.runtime.support.perfspec_sql_values",
+}
+
+
+def imports(name: str, path: Path, is_pkg: bool) -> list[tuple[ast.ImportFrom, str]]:
+    """Every `from X import ...` of a module with X resolved to an absolute name."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            base = name.split(".") if is_pkg else name.split(".")[:-1]
+            base = base[: len(base) - (node.level - 1)] if node.level else []
+            target = (
+                ".".join(base + ([node.module] if node.module else [])) if node.level else node.module or ""
+            )
+            out.append((node, target))
+    return out
+
+
+def test_the_compiler_core_imports_only_the_shared_base_of_the_runtime() -> None:
+    graph = import_graph()
+    outside = {
+        m: sorted(t for t in targets if t.startswith("perfspec.runtime") and t not in SHARED_BASE)
+        for m, targets in graph.items()
+        if m.startswith("perfspec.compiler") and not m.startswith("perfspec.compiler.cli")
+    }
+    assert {m: t for m, t in outside.items() if t} == {}
+    base_imports = {m: sorted(t - SHARED_BASE) for m, t in graph.items() if m in SHARED_BASE}
+    assert {m: t for m, t in base_imports.items() if t} == {}
+
+
+def test_cross_package_imports_are_absolute_and_no_private_name_crosses_a_module() -> None:
+    relative, private = [], []
+    for name, (path, is_pkg) in modules().items():
+        package = ".".join(name.split(".")[:2])
+        for node, target in imports(name, path, is_pkg):
+            if node.level and not target.startswith(package):
+                relative.append(f"{name}: from {'.' * node.level}{node.module or ''}")
+            if target.startswith("perfspec."):
+                private += [
+                    f"{name}: {a.name} from {target}"
+                    for a in node.names
+                    if a.name.startswith("_") and not a.name.startswith("__")
+                ]
+    assert relative == [] and private == []
+
+
 def test_the_runtime_never_imports_compiler_internals() -> None:
     graph = import_graph()
     leaks = {

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 
-from ...runtime import files
+from perfspec.runtime import files
+
 from .. import templates
 from ..checked import CheckedSpec
 from ..errors import SpecError
@@ -15,6 +16,7 @@ from ..spec import Spec
 from .alerts import AlertChecks
 from .ci import CiChecks
 from .common import literal_password
+from .flows import FlowChecks
 from .http import HttpChecks
 from .profiles import ProfileChecks
 from .sql import SqlChecks
@@ -23,7 +25,7 @@ from .targets import TargetChecks
 __all__ = ["Checker", "literal_password", "semantic_checks"]
 
 
-class Checker(HttpChecks, SqlChecks, ProfileChecks, TargetChecks, AlertChecks, CiChecks):
+class Checker(HttpChecks, FlowChecks, SqlChecks, ProfileChecks, TargetChecks, AlertChecks, CiChecks):
     """Collects every semantic problem of one spec."""
 
     def __init__(self, checked: CheckedSpec) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ..errors import choices_hint
-from .common import _bad_ref
+from .common import bad_ref
 
 
 class CiChecks:
@@ -112,7 +112,7 @@ class CiChecks:
                     "write e.g. '0 2 * * *' (daily at 02:00 UTC)",
                 )
         for j, branch in enumerate(gh.branches):
-            bad = _bad_ref(branch, pattern=True)
+            bad = bad_ref(branch, pattern=True)
             if bad:
                 self.error(
                     (*path, "branches", j),
@@ -120,7 +120,7 @@ class CiChecks:
                     "write the branch as git names it, e.g. main or release/*",
                 )
         if gh.baseline is not None:
-            bad = _bad_ref(gh.baseline, pattern=False)
+            bad = bad_ref(gh.baseline, pattern=False)
             if bad:
                 self.error(
                     (*path, "baseline"),

@@ -9,8 +9,8 @@ from .. import templates
 from ..spec import Endpoint
 from ..units import Bound, format_value
 
-_JSONPATH = re.compile(r"^\$(?:\.[A-Za-z_][A-Za-z0-9_-]*|\[\d+\]|\[\"[^\"]*\"\])*$")
-_DOLLAR_PARAM = re.compile(r"\$(\d+)")
+JSONPATH = re.compile(r"^\$(?:\.[A-Za-z_][A-Za-z0-9_-]*|\[\d+\]|\[\"[^\"]*\"\])*$")
+DOLLAR_PARAM = re.compile(r"\$(\d+)")
 _URL_PASSWORD = re.compile(r"(?i)^[a-z][a-z0-9+.-]*://[^:/@]*:([^@/]*)@")
 _KEY_PASSWORD = re.compile(r"(?i)(?:^|[?&\s])password\s*=\s*([^&\s]*)")
 _FROM_ENV = "\x00env\x00"  # a ${VAR} without default: its value comes at run time
@@ -29,7 +29,7 @@ def literal_password(text: str) -> bool:
     return False
 
 
-def _bad_ref(name: str, pattern: bool) -> str | None:
+def bad_ref(name: str, pattern: bool) -> str | None:
     """Why `name` cannot be a branch (git check-ref-format; `pattern` allows * ? [ ] !)."""
     if not name:
         return "it is empty"
@@ -49,7 +49,7 @@ def _bad_ref(name: str, pattern: bool) -> str | None:
     return None
 
 
-def _endpoint_vars(ep: Endpoint) -> set[str]:
+def endpoint_vars(ep: Endpoint) -> set[str]:
     strings = [
         ep.path,
         *ep.headers.values(),
@@ -70,7 +70,7 @@ def _endpoint_vars(ep: Endpoint) -> set[str]:
     return out
 
 
-def _tighter(b: Bound) -> str:
+def tighter(b: Bound) -> str:
     factor = 0.8 if b.upper else 1.2
     if b.quantity.kind == "percent":
         return f"{b.op} {b.quantity.text}"

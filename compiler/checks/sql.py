@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 
-from ...runtime import files
-from ...runtime.support import perfspec_sql_values as sqlexpr
+from perfspec.runtime import files
+from perfspec.runtime.support import perfspec_sql_values as sqlexpr
+
 from .. import select, templates
 from ..errors import choices_hint
-from .common import _DOLLAR_PARAM
+from .common import DOLLAR_PARAM
 
 EXAMPLE_PARAM = {"exponential": 5, "gaussian": 5, "zipfian": 1.1}
 
@@ -221,7 +222,7 @@ class SqlChecks:
                         "generators (sql.params) and columns returned by earlier steps",
                     ),
                 )
-        used = {int(n) for n in _DOLLAR_PARAM.findall(text)}
+        used = {int(n) for n in DOLLAR_PARAM.findall(text)}
         need = max(used, default=0)
         if need != len(params):
             self.error(

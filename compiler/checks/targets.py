@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from ...runtime import files
+from perfspec.runtime import files
+
 from .. import select
 from ..errors import choices_hint
 from ..profiles import profile_duration, profile_kind
 from ..spec import STATS, StatBounds, Target
 from ..units import UnitError, format_value, parse_span
-from .common import _JSONPATH, _tighter
+from .common import JSONPATH, tighter
 
 
 class TargetChecks:
@@ -249,7 +250,7 @@ class TargetChecks:
                 self.error(
                     (*path, "warn", key),
                     f"warn bound {warn} is looser than the fail bound {f}, so it can never warn",
-                    f"make it stricter than {f}, e.g. {_tighter(f)}",
+                    f"make it stricter than {f}, e.g. {tighter(f)}",
                 )
 
     def percent_range(self, path: tuple, t: StatBounds) -> None:
@@ -312,7 +313,7 @@ class TargetChecks:
                     "a source is one of promql or json",
                     "e.g. {promql: 'sum(rate(x[5m]))'}",
                 )
-            if t.source.json_ is not None and (t.source.path is None or not _JSONPATH.match(t.source.path)):
+            if t.source.json_ is not None and (t.source.path is None or not JSONPATH.match(t.source.path)):
                 self.error((*path, "source"), "a json source needs path: $.field", "add path: $.value")
             if t.source.json_ is not None:  # written by another tool later: need not exist yet
                 why = files.problem(self.folder, t.source.json_, must_exist=False)

@@ -13,7 +13,7 @@ import typer
 from .app import EXIT_BAD_INPUT, app, err, load_all, out
 
 
-def _targets_data(plan) -> dict:
+def targets_data(plan) -> dict:
     from ..backends.targets import TargetsBackend
 
     [art] = TargetsBackend().emit(plan)
@@ -123,7 +123,7 @@ def _evidence(
     return series, meta, manifest
 
 
-def _judge_and_report(
+def judge_and_report(
     plan,
     result_paths: list[Path],
     report_dir: Path,
@@ -139,7 +139,7 @@ def _judge_and_report(
     from perfspec.runtime.evidence import UNVERIFIED
     from perfspec.runtime.results import ResultError
 
-    targets = _targets_data(plan)
+    targets = targets_data(plan)
     try:
         series, meta, found = _evidence(plan, targets, result_paths, allow_partial)
         manifest = manifest or found
@@ -220,7 +220,7 @@ def check(
 
     [checked] = load_all([spec])
     raise typer.Exit(
-        _judge_and_report(
+        judge_and_report(
             build_plan(checked),
             results,
             report_dir,

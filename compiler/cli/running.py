@@ -13,7 +13,7 @@ from rich.console import Console
 from perfspec.runtime.contracts import RUN_REQUEST_VERSION
 
 from .app import EXIT_BAD_INPUT, app, err, load_all, out
-from .judging import _judge_and_report, _targets_data
+from .judging import judge_and_report, targets_data
 
 
 class K6Output(enum.StrEnum):
@@ -113,7 +113,7 @@ def run(
     log(f"run {run_id}: {plan.file}, profile {chosen}, suites {', '.join(suites)}")
     manifest = _execute(info, run_dir, suites, ["--latency", demo_latency] if demo_latency else [], log)
     on_demo = demo or any("embedded demo target" in str(h) for h in manifest.get("hosts", {}).values())
-    code = _judge_and_report(
+    code = judge_and_report(
         plan, [run_dir / "results"], run_dir, strict, manifest, baseline, on_demo, allow_partial=allow_partial
     )
     if manifest.get("partial"):
@@ -339,7 +339,7 @@ def capacity(
         "hosts": plan.hosts,
         **question,
         "max_users": max_users,
-        "targets_data": _targets_data(plan),
+        "targets_data": targets_data(plan),
         "demo_args": ["--latency", demo_latency] if demo_latency else [],
     }
     log = lambda text: out.print(text, markup=False, highlight=False)  # noqa: E731

@@ -8,13 +8,13 @@ from pydantic import BeforeValidator, Field, WithJsonSchema
 
 from ..units import Quantity
 from .types import (
-    _NUM,
-    _UNIT_RE,
     FILENAME_PATTERN,
     GUC_PATTERN,
     MEDIA_TYPE_PATTERN,
     METHODS,
+    NUMBER_RE,
     PART_NAME_PATTERN,
+    UNIT_RE,
     Duration,
     HeaderName,
     HeaderValue,
@@ -233,8 +233,8 @@ ThinkTimeField = Annotated[
             "anyOf": [
                 {
                     "type": "string",
-                    "pattern": rf"^\s*{_NUM}\s*{_UNIT_RE['duration']}\s*(\.\.\s*{_NUM}\s*"
-                    rf"{_UNIT_RE['duration']}\s*)?$",
+                    "pattern": rf"^\s*{NUMBER_RE}\s*{UNIT_RE['duration']}\s*(\.\.\s*{NUMBER_RE}\s*"
+                    rf"{UNIT_RE['duration']}\s*)?$",
                     "examples": ["1s..3s"],
                     "patternErrorMessage": "write a duration, or a range of durations, e.g. 1s..3s",
                     "errorMessage": "write a duration, or a range of durations, e.g. 1s..3s",

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
 from ..units import Quantity
-from .types import Duration, Load, Name, Percent, PositiveInt, Strict, Template, Users, _err, level
+from .types import Duration, Load, Name, Percent, PositiveInt, Strict, Template, Users, custom_error, level
 
 # --- SQL ----------------------------------------------------------------------------------
 
@@ -55,7 +55,7 @@ def _plan(raw: object) -> Any:
     if raw == "no_seq_scan":
         return {"no_seq_scan": True}
     if not isinstance(raw, dict):
-        raise _err(
+        raise custom_error(
             f"unknown plan expectation {raw!r}",
             "write index_scan, no_seq_scan, {uses_index: NAME}, {index_scan_on: [TABLE]} or "
             "{no_seq_scan_on: [TABLE]}",

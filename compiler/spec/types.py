@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from ...runtime.verdict import QUANTILES
+from perfspec.runtime.verdict import QUANTILES
+
 from ..units import Bound, Kind, Quantity, UnitError, parse_bound, parse_cap, parse_quantity
 
 SPEC_VERSION = 1
@@ -20,8 +21,8 @@ PERCENTILES = {name: round(q * 100, 6) for name, q in QUANTILES.items()}  # p95 
 
 # --- unit-bearing types -------------------------------------------------------------------
 
-_NUM = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
-_UNIT_RE = {
+NUMBER_RE = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+UNIT_RE = {
     "duration": r"(?:us|µs|ms|s|m|min|h|d)",
     "percent": r"%",
     "rate": r"(?:/s|/m|/min|/h|rps|qps)",
@@ -53,14 +54,14 @@ def _human(kinds: tuple[Kind, ...], example: str, comparison: bool = False) -> d
     return {"markdownDescription": text, "patternErrorMessage": message, "errorMessage": message}
 
 
-def _err(message: str, hint: str) -> PydanticCustomError:
+def custom_error(message: str, hint: str) -> PydanticCustomError:
     return PydanticCustomError("perfspec", "{message}", {"message": message, "hint": hint})
 
 
 def _quantity_pattern(kinds: tuple[Kind, ...]) -> str:
-    units = "|".join(_UNIT_RE[k] for k in kinds if _UNIT_RE[k])
+    units = "|".join(UNIT_RE[k] for k in kinds if UNIT_RE[k])
     optional = "?" if "count" in kinds else ""
-    return rf"^\s*{_NUM}\s*(?:{units}){optional}\s*$"
+    return rf"^\s*{NUMBER_RE}\s*(?:{units}){optional}\s*$"
 
 
 def quantity(*kinds: Kind, example: str) -> Any:
@@ -72,7 +73,7 @@ def quantity(*kinds: Kind, example: str) -> Any:
         try:
             return parse_quantity(raw, kinds)
         except UnitError as exc:
-            raise _err(str(exc), exc.hint) from None
+            raise custom_error(str(exc), exc.hint) from None
 
     schema: dict[str, Any] = {
         "type": "string",
@@ -94,7 +95,7 @@ def bound(*kinds: Kind, example: str) -> Any:
         try:
             return parse_bound(raw, kinds)
         except UnitError as exc:
-            raise _err(str(exc), exc.hint) from None
+            raise custom_error(str(exc), exc.hint) from None
 
     quantity_re = _quantity_pattern(kinds).removeprefix("^")
     schema = {
@@ -115,11 +116,11 @@ def level(*kinds: Kind, example: str) -> Any:
         try:
             q = parse_cap(raw, kinds)
         except UnitError as exc:
-            raise _err(str(exc), exc.hint) from None
+            raise custom_error(str(exc), exc.hint) from None
         if q.value < 0:
-            raise _err(f"{raw!r} is negative", "a load level is 0 or more")
+            raise custom_error(f"{raw!r} is negative", "a load level is 0 or more")
         if q.kind == "users" and q.value != int(q.value):
-            raise _err(f"{raw!r} is not a whole number of users", "write e.g. 50 users")
+            raise custom_error(f"{raw!r} is not a whole number of users", "write e.g. 50 users")
         return q
 
     pattern = {

@@ -17,8 +17,8 @@ from ...plan import EndpointPlan, Plan
 from ..base import Artifact, header
 from ..code import JS, Call, Coll, Raw, check_value, data, flat, js_str, literal, statement, template
 from ..http import MULTIPART, comment_text, method_names, provenance, support_source, uploads, variables
-from .flows import _data_path, _var, data_const, flow_object, test_level
-from .options import _ms, options_lines, tags
+from .flows import data_const, data_path, flow_object, template_var, test_level
+from .options import ms_text, options_lines, tags
 
 SUPPORT = PurePosixPath("perfspec_k6.js")
 # what a script may import from the support module (only what its code calls is imported)
@@ -121,7 +121,7 @@ def _static_headers(ep: EndpointPlan, flow_headers: bool) -> Coll | None:
     """The endpoint's headers when they are the same for every call (no flow headers, no values)."""
     if flow_headers or ep.auth or any(not templates.is_plain(v) for v in ep.headers.values()):
         return None
-    own = [(Raw(js_str(k)), template(v, JS, _var)) for k, v in ep.headers.items()]
+    own = [(Raw(js_str(k)), template(v, JS, template_var)) for k, v in ep.headers.items()]
     own += _content_type(ep)
     return Coll("{", "}", tuple(own))
 
@@ -164,7 +164,7 @@ def params(plan: Plan, flow_headers: bool, shared: str | None) -> Coll:
         if ep.method != "WS" and _expected(ep) != shared:
             entry.append((Raw("responseCallback"), Raw(f"http.expectedStatuses({_expected(ep)})")))
         if ep.timeout:
-            entry.append((Raw("timeout"), Raw(js_str(_ms(ep.timeout)))))
+            entry.append((Raw("timeout"), Raw(js_str(ms_text(ep.timeout)))))
         items.append((Raw(js_str(name)), Coll("{", "}", tuple(entry))))
     return Coll("{", "}", tuple(items))
 
@@ -189,7 +189,7 @@ def params_lines(plan: Plan, flow_headers: bool) -> list[str]:
 
 
 def _url(ep: EndpointPlan, bases: dict[str, str]) -> Raw:
-    path = f"{bases[ep.host]} + {template(ep.path, JS, _var).text}"
+    path = f"{bases[ep.host]} + {template(ep.path, JS, template_var).text}"
     if not ep.query:
         return Raw(path)
     pieces = []
@@ -200,7 +200,7 @@ def _url(ep: EndpointPlan, bases: dict[str, str]) -> Raw:
     pieces = []
     for i, (k, p) in enumerate(parsed.items()):
         key = templates.query_string({k: ""})[1:]  # `k=`, percent-encoded as the value is
-        value = template(p, JS, _var).text
+        value = template(p, JS, template_var).text
         pieces.append(f"{js_str(('?' if i == 0 else '&') + key)} + encodeURIComponent({value})")
     return Raw(path + " + " + " + ".join(pieces))
 
@@ -228,7 +228,7 @@ def endpoint_function(
                     tuple(
                         (
                             Raw(js_str(k)),
-                            data(v, JS, _var) if isinstance(v, str) else Raw((files or {})[k][0]),
+                            data(v, JS, template_var) if isinstance(v, str) else Raw((files or {})[k][0]),
                         )
                         for k, v in ep.body.items()
                     ),
@@ -236,7 +236,7 @@ def endpoint_function(
             ),
         )
     elif ep.body_kind is not None:
-        body = data(ep.body, JS, _var)
+        body = data(ep.body, JS, template_var)
         if ep.body_kind == "json":
             body = Raw(f"JSON.stringify({flat(body, JS)})")
         elif ep.body_kind == "form":  # in the spec's order (an object would be sent sorted by name)
@@ -251,7 +251,7 @@ def endpoint_function(
         lines += ["  } catch (e) {", f"    return user.missing({fixed}?.tags, e);", "  }"]
         url = Raw("url")
     if ep.method == "WS":
-        message = flat(data(ep.ws_send, JS, _var), JS)
+        message = flat(data(ep.ws_send, JS, template_var), JS)
         if isinstance(ep.ws_send, dict | list):
             message = f"JSON.stringify({message})"
         messages = f"Array.from({{ length: {ep.ws_messages} }}, () => {message})"
@@ -305,10 +305,12 @@ def _request_params(ep: EndpointPlan, fixed: str, flow_headers: bool) -> Raw | C
     """The endpoint's fixed PARAMS, or those with headers built per call (templates, a flow's)."""
     if _static_headers(ep, flow_headers) is not None:
         return Raw(fixed)
-    own = [(Raw(js_str(k)), template(v, JS, _var)) for k, v in ep.headers.items()]
+    own = [(Raw(js_str(k)), template(v, JS, template_var)) for k, v in ep.headers.items()]
     own += _content_type(ep)
     if ep.auth:  # its own Basic auth wins over the flow's
-        own.append((Raw('"Authorization"'), Call("basicAuth", tuple(template(p, JS, _var) for p in ep.auth))))
+        own.append(
+            (Raw('"Authorization"'), Call("basicAuth", tuple(template(p, JS, template_var) for p in ep.auth)))
+        )
     flow = [Raw("...user.headers()")] if flow_headers else []
     hdrs = Raw("user.headers()") if flow and not own else Coll("{", "}", (*flow, *own))
     return Coll("{", "}", (Raw(f"...{fixed}"), (Raw("headers"), hdrs)))
@@ -322,12 +324,12 @@ def _checks(ep: EndpointPlan) -> list:
     for path, keys, tests in ep.json_expect:
         walk = tuple(literal(k, JS) for k in keys)
         if len(tests) == 1 and tests[0][0] == "==":
-            checks.append(Call("jsonEquals", (Raw(js_str(path)), data(tests[0][1], JS, _var), *walk)))
+            checks.append(Call("jsonEquals", (Raw(js_str(path)), data(tests[0][1], JS, template_var), *walk)))
             continue
         pairs = Coll(
             "[",
             "]",
-            tuple(Coll("[", "]", (Raw(js_str(op)), check_value(op, v, JS, _var))) for op, v in tests),
+            tuple(Coll("[", "]", (Raw(js_str(op)), check_value(op, v, JS, template_var))) for op, v in tests),
         )
         checks.append(Call("jsonMatches", (Raw(js_str(path)), pairs, *walk)))
     for var, where in ep.extract.items():
@@ -346,7 +348,7 @@ def _host(parts: list) -> str:
     """A host's URL: `host("API_URL", default)`, or its template when it is more than a variable."""
     if len(parts) == 1 and parts[0][0] == "env":
         return f"host({', '.join(js_str(p) for p in parts[0][1:])})"
-    return f'{template(parts, JS, _var).text}.replace(/\\/+$/, "")'
+    return f'{template(parts, JS, template_var).text}.replace(/\\/+$/, "")'
 
 
 class K6Backend:
@@ -379,12 +381,12 @@ class K6Backend:
             body_lines += [
                 f"// http.data.{comment_text(name)}: each user takes a row (feed:); "
                 "$PERFSPEC_ROOT: the folder perfspec build ran in",
-                f"const {data_const(name)} = rows({js_str(name)}, {_data_path(d['path'], up)});",
+                f"const {data_const(name)} = rows({js_str(name)}, {data_path(d['path'], up)});",
             ]
         files = uploads(plan)
         for fields in files.values():  # a multipart file: read once, made a field once per VU
             for const, u in fields.values():
-                opened = Raw(f'open({_data_path(u.path, up)}, "b")')
+                opened = Raw(f'open({data_path(u.path, up)}, "b")')
                 made = Call("fileField", (opened, Raw(js_str(u.filename)), Raw(js_str(u.content_type))))
                 body_lines.append(statement(f"const {const} = ", made, ";", 0, JS))
         body_lines += options_lines(plan, profiles, default)

@@ -12,7 +12,7 @@ from ..code import JS, Coll, Raw, js_str, statement, template
 from ..http import provenance
 
 
-def _var(name: str) -> str:
+def template_var(name: str) -> str:
     if name == "uuid":
         return "uuid()"
     if name == "seq":
@@ -24,7 +24,7 @@ def _var(name: str) -> str:
     return f"user.var({js_str(name)})"
 
 
-def _data_path(path: str, up: str) -> str:
+def data_path(path: str, up: str) -> str:
     """A data file's path for k6's open(): as written when absolute, else from $PERFSPEC_ROOT (the
     folder perfspec build ran in), by default `up` from the script."""
     if PurePosixPath(path).is_absolute():
@@ -74,7 +74,7 @@ def flow_object(
     items: list = [(Raw("weight"), Raw(str(flow.weight)))]
     if flow.user:
         sets = "".join(
-            f"\n      user.vars[{js_str('user.' + k)}] = {template(v, JS, _var).text};"
+            f"\n      user.vars[{js_str('user.' + k)}] = {template(v, JS, template_var).text};"
             for k, v in flow.user.items()
         )
         items.append((Raw("vars"), Raw(f"(user) => {{{sets}\n    }}")))
@@ -116,7 +116,7 @@ def flow_object(
                     if p[0] == "var" and p[1] not in templates.BUILTINS
                 }
             )
-            user, password = (template(part, JS, _var).text for part in flow.auth)
+            user, password = (template(part, JS, template_var).text for part in flow.auth)
             call = f"basicAuth({user}, {password})"
             parts.append(
                 (
@@ -126,7 +126,7 @@ def flow_object(
             )
         for key, value in flow.headers.items():
             needed = sorted({p[1] for p in value if p[0] == "var" and p[1] not in templates.BUILTINS})
-            expr = (js_str(key), template(value, JS, _var).text)
+            expr = (js_str(key), template(value, JS, template_var).text)
             parts.append((f"user.has({', '.join(js_str(n) for n in needed)})" if needed else None, expr))
         body = "".join(
             f"\n      if ({cond}) h[{k}] = {v};" if cond else f"\n      h[{k}] = {v};"

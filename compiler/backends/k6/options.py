@@ -12,7 +12,7 @@ from ..http import comment_text
 TREND_STATS = ["avg", "min", "med", "max", "p(50)", "p(75)", "p(90)", "p(95)", "p(99)", "p(99.9)", "count"]
 
 
-def _ms(seconds: float) -> str:
+def ms_text(seconds: float) -> str:
     return f"{round(seconds * 1000)}ms"
 
 
@@ -24,7 +24,7 @@ def scenario(p: ProfilePlan) -> dict:
         if s.kind == "spike":
             stages.append({"duration": "0ms", "target": target})
         if s.seconds > 0 or s.kind == "ramp":
-            stages.append({"duration": _ms(s.seconds), "target": target})
+            stages.append({"duration": ms_text(s.seconds), "target": target})
     if p.model == "closed":
         return {
             "executor": "ramping-vus",
@@ -40,7 +40,7 @@ def scenario(p: ProfilePlan) -> dict:
             "executor": "constant-arrival-rate",
             "rate": p.stages[0].end,
             "timeUnit": "1s",
-            "duration": _ms(p.stages[0].seconds),
+            "duration": ms_text(p.stages[0].seconds),
             "preAllocatedVUs": pre,
             "maxVUs": p.max_users,
             "gracefulStop": "10s",

@@ -14,7 +14,7 @@ from ...plan import EndpointPlan, Plan
 from ..base import Artifact, environment, header
 from ..code import PY, Call, Coll, Expr, Raw, check_value, data, flat, py_str, statement, template
 from ..http import comment_text, default_host, method_names, provenance, support_source, uploads, variables
-from .flows import _var, flow_class, rows_constant, test_level
+from .flows import flow_class, rows_constant, template_var, test_level
 from .names import RESERVED, support_names, used_names
 
 _ENV = environment(Path(__file__).parent)
@@ -28,7 +28,7 @@ FORM = "application/x-www-form-urlencoded"
 
 def _url(ep: EndpointPlan, main: str | None, bases: dict[str, str]) -> Raw:
     """The request's path (on the default host) or absolute URL; a static query folded in."""
-    path = template(ep.path, PY, _var).text
+    path = template(ep.path, PY, template_var).text
     if ep.host != main:
         path = f"{bases[ep.host]} + {path}"
     if not ep.query:
@@ -37,7 +37,7 @@ def _url(ep: EndpointPlan, main: str | None, bases: dict[str, str]) -> Raw:
     if all(templates.is_plain(p) for p in parsed.values()):
         fixed = templates.query_string({k: templates.text_of(p) for k, p in parsed.items()})
         return Raw(f"{path} + {py_str(fixed)}")
-    query = Coll("{", "}", tuple((Raw(py_str(k)), template(p, PY, _var)) for k, p in parsed.items()))
+    query = Coll("{", "}", tuple((Raw(py_str(k)), template(p, PY, template_var)) for k, p in parsed.items()))
     return Raw(f"{path} + query_string({flat(query)})")
 
 
@@ -52,9 +52,14 @@ def _condition(head: str, parts: list[str], tail: str, indent: int) -> list[str]
 
 
 def _headers(ep: EndpointPlan, flow_headers: bool) -> Raw | Coll | None:
-    own = tuple((Raw(py_str(k)), template(v, PY, _var)) for k, v in ep.headers.items())
+    own = tuple((Raw(py_str(k)), template(v, PY, template_var)) for k, v in ep.headers.items())
     if ep.auth:  # its own Basic auth wins over the flow's
-        own += ((Raw('"Authorization"'), Call("basic_auth", tuple(template(p, PY, _var) for p in ep.auth))),)
+        own += (
+            (
+                Raw('"Authorization"'),
+                Call("basic_auth", tuple(template(p, PY, template_var) for p in ep.auth)),
+            ),
+        )
     if ep.body_kind == "form" and not any(k.lower() == "content-type" for k in ep.headers):
         own += ((Raw('"Content-Type"'), Raw(py_str(FORM))),)  # as k6 sends it: no charset
     if not flow_headers:
@@ -70,13 +75,15 @@ def _checks(ep: EndpointPlan, indent: int) -> list[str]:
     for path, keys, checks in ep.json_expect:
         walk = [py_str(k) if isinstance(k, str) else str(k) for k in keys]
         if len(checks) == 1 and checks[0][0] == "==":
-            value = flat(data(checks[0][1], PY, _var))
+            value = flat(data(checks[0][1], PY, template_var))
             parts.append(f"expect_json(resp, {', '.join([py_str(path), value, *walk])})")
             continue
         pairs = Coll(
             "[",
             "]",
-            tuple(Coll("(", ")", (Raw(py_str(op)), check_value(op, v, PY, _var))) for op, v in checks),
+            tuple(
+                Coll("(", ")", (Raw(py_str(op)), check_value(op, v, PY, template_var))) for op, v in checks
+            ),
         )
         parts.append(f"match_json(resp, {', '.join([py_str(path), flat(pairs), *walk])})")
     if not ep.extract:
@@ -112,12 +119,15 @@ def endpoint_method(
             "{",
             "}",
             tuple(
-                (Raw(py_str(k)), Raw((files or {})[k][0]) if not isinstance(v, str) else data(v, PY, _var))
+                (
+                    Raw(py_str(k)),
+                    Raw((files or {})[k][0]) if not isinstance(v, str) else data(v, PY, template_var),
+                )
                 for k, v in ep.body.items()
             ),
         )
     else:
-        payload = data(ep.body, PY, _var) if ep.body_kind is not None else None
+        payload = data(ep.body, PY, template_var) if ep.body_kind is not None else None
     if ep.body_kind == "form":  # encoded here, in the spec's order (k6 sends the same text)
         payload = Call("urlencode", (payload,))
     if variables(ep):  # build the request first: a value no response gave yet fails the call
@@ -241,7 +251,7 @@ def _retrying(ep: EndpointPlan, request: Call) -> list[str]:
 
 
 def _websocket(ep: EndpointPlan, url: Raw, hdrs, main: str | None) -> str:
-    message = flat(data(ep.ws_send, PY, _var))
+    message = flat(data(ep.ws_send, PY, template_var))
     if isinstance(ep.ws_send, dict | list):
         message = f"json.dumps({message})"
     base = 'self.host.rstrip("/") + ' if ep.host == main else ""
@@ -322,7 +332,7 @@ class LocustBackend:
         body += test_level(plan, idents)
         code = "\n".join(body)
         constants = [
-            statement(f"{const} = ", template(plan.hosts[h], PY, _var)) for h, const in bases.items()
+            statement(f"{const} = ", template(plan.hosts[h], PY, template_var)) for h, const in bases.items()
         ]
         constants += [rows_constant(name, d) for name, d in plan.data.items()]
         constants += [
@@ -371,7 +381,7 @@ def _host(parts: list) -> str:
             for p in parts
         ]
         return f"env_text({', '.join(args)})"
-    return flat(template(parts, PY, _var))
+    return flat(template(parts, PY, template_var))
 
 
 def _env_names(parts: list) -> list[str]:

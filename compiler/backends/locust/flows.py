@@ -9,7 +9,7 @@ from ..code import PY, Call, Coll, Raw, py_str, statement, template
 from ..http import comment_text, provenance
 
 
-def _var(name: str) -> str:
+def template_var(name: str) -> str:
     """A template variable in a user method: uuid(), self.seq(), self.var(NAME)."""
     if name == "uuid":
         return "uuid()"
@@ -38,7 +38,7 @@ def _basic_auth(auth: tuple[list, list]) -> list[str]:
     """The flow's Basic credentials as its Authorization header, once their values exist."""
     parts = [*auth[0], *auth[1]]
     needed = sorted({p[1] for p in parts if p[0] == "var" and p[1] not in templates.BUILTINS})
-    call = Call("basic_auth", (template(auth[0], PY, _var), template(auth[1], PY, _var)))
+    call = Call("basic_auth", (template(auth[0], PY, template_var), template(auth[1], PY, template_var)))
     if not needed:
         return [statement('headers["Authorization"] = ', call, "", 8)]
     return [
@@ -98,7 +98,7 @@ def flow_class(flow: FlowPlan, idents: dict[str, str], each: bool = False) -> li
             lines.append(f"        self.feed({data_const(flow.feed)})")
         for name, parts in flow.user.items():
             lines.append(
-                statement(f"self.vars[{py_str('user.' + name)}] = ", template(parts, PY, _var), "", 8)
+                statement(f"self.vars[{py_str('user.' + name)}] = ", template(parts, PY, template_var), "", 8)
             )
         if flow.on_start:  # up to the first failed call: then the user stops, reported once
             steps = (Raw(py_str(flow.name)), *(Raw(f"self.{idents[e]}") for e in flow.on_start))
@@ -115,7 +115,7 @@ def flow_class(flow: FlowPlan, idents: dict[str, str], each: bool = False) -> li
             needed = sorted({p[1] for p in parts if p[0] == "var" and p[1] not in templates.BUILTINS})
             if needed:  # a flow header waits for its values: no Authorization before login
                 lines.append(f"        if self.has({', '.join(py_str(n) for n in needed)}):")
-            value = template(parts, PY, _var)
+            value = template(parts, PY, template_var)
             lines.append(statement(f"headers[{py_str(key)}] = ", value, "", 12 if needed else 8))
         lines.append("        return headers")
     return lines

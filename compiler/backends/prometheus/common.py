@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ....runtime.verdict import QUANTILES
+from perfspec.runtime.verdict import QUANTILES
 
 __all__ = ["QUANTILES"]
 

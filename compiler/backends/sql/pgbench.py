@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from ....runtime.support import perfspec_sql_values as sqlexpr
+from perfspec.runtime.support import perfspec_sql_values as sqlexpr
+
 from ...plan import Plan
 from ...plan_sql import QueryPlan, SqlPlan
 from ..http import comment_text

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import PurePosixPath
 
-from ....runtime.contracts import TARGETS_FORMAT
+from perfspec.runtime.contracts import TARGETS_FORMAT
+
 from ...plan import Plan, ProfilePlan, SourceRef, TargetPlan
 from .. import service
 from ..base import Artifact
