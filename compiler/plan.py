@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from perfspec.runtime.contracts import Bound, External, Scaling, StatBound, Target
+
 from . import select, templates
 from .errors import SourceRef, display_path
 from .plan_http import (
@@ -96,34 +98,14 @@ class ProfilePlan:
     warmup: float = 0.0
 
 
-@dataclass(frozen=True)
-class StatPlan:
-    stat: str
-    op: str
-    value: float
-    text: str
-    severity: str  # fail | warn
-    line: int
+@dataclass(frozen=True, kw_only=True)
+class TargetPlan(Target):
+    """A target as the judge reads it (runtime/contracts.py Target: the one definition), plus
+    what only the compiler's backends need."""
 
-
-@dataclass(frozen=True)
-class TargetPlan:
-    index: int
-    name: str
-    ident: str
-    kind: str
-    measure: str
-    endpoints: list[str]
-    queries: list[str]
-    profile: str | None
-    workers: int | None
-    stats: list[StatPlan]
-    window: float | None
-    extra: dict[str, Any]
+    ident: str  # a code identifier (k6 threshold names, Prometheus rule names)
     alert: bool | TargetAlert | None  # the target's `alert:` (False: none, options, or default)
-    demo: bool  # False: not judged on the embedded demo target
     source: SourceRef
-    merge_tools: bool = False  # True: Locust's and k6's samples judged as one
 
 
 @dataclass(frozen=True)
@@ -361,76 +343,73 @@ def _targets(checked: CheckedSpec, ref) -> list[TargetPlan]:
     taken: set[str] = set()
     for i, t in enumerate(spec.targets):
         name = t.name or f"target-{i + 1}"
-        stats = [
-            StatPlan(s, b.op, b.quantity.value, str(b), "fail", src.line(("targets", i, s)))
-            for s, b in t.items()
-        ]
-        if t.warn:
-            stats += [
-                StatPlan(s, b.op, b.quantity.value, str(b), "warn", src.line(("targets", i, "warn", s)))
-                for s, b in t.warn.items()
-            ]
-        endpoints = select.match_endpoints(spec, t.select) if t.kind == "measured" and t.select else []
-        queries = select.match_queries(spec, t.select) if t.kind == "measured" and t.select else []
-        extra = _target_extra(t)
+        bands = [("fail", t.items(), ()), ("warn", t.warn.items() if t.warn else [], ("warn",))]
+        stats = tuple(
+            StatBound(
+                stat=stat,
+                op=b.op,
+                value=b.quantity.value,
+                text=str(b),
+                severity=severity,
+                line=src.line(("targets", i, *at, stat)),
+            )
+            for severity, items, at in bands
+            for stat, b in items
+        )
+        measured = t.kind == "measured" and t.select is not None
         out.append(
             TargetPlan(
                 index=i,
                 name=name,
                 ident=identifier(name, taken, "target"),
                 kind=t.kind,
+                line=ref(("targets", i)).line,
                 measure=t.measure,
-                endpoints=endpoints,
-                queries=queries,
+                endpoints=tuple(select.match_endpoints(spec, t.select)) if measured else (),
+                queries=tuple(select.match_queries(spec, t.select)) if measured else (),
                 profile=t.select.profile if t.select else None,
                 workers=t.select.workers if t.select else None,
                 stats=stats,
                 window=t.for_.value if t.for_ else None,
-                extra=extra,
                 alert=t.alert,
                 demo=t.demo,
                 merge_tools=t.merge_tools,
                 source=ref(("targets", i)),
+                **_target_kind(t),
             )
         )
     return out
 
 
-def _target_extra(t) -> dict[str, Any]:
-    """What a target kind adds to its statistics: regression and vs-rest bounds, a window of the
-    run (measured), the scaling range (scaling), the source and bound (external)."""
-    bound = lambda b: {"op": b.op, "value": b.quantity.value, "text": str(b)}  # noqa: E731
-    extra: dict[str, Any] = {}
+def _bound(b) -> Bound:
+    return Bound(op=b.op, value=b.quantity.value, text=str(b))
+
+
+def _target_kind(t) -> dict[str, Any]:
+    """What a target's kind adds to its statistics: regression and vs-rest bounds, a part of the
+    run (measured), the profiles compared (scaling), the source and bound (external)."""
     if t.kind == "measured":
-        if t.regression:
-            extra["regression"] = {k: bound(b) for k, b in sorted(t.regression.items())}
-        if t.during is not None:
-            extra["during"] = list(parse_span(t.during))
-        if t.vs_rest:
-            extra["vs_rest"] = {k: bound(b) for k, b in sorted(t.vs_rest.items())}
-    elif t.kind == "scaling":
+        return {
+            "regression": {k: _bound(b) for k, b in sorted((t.regression or {}).items())},
+            "during": parse_span(t.during) if t.during is not None else None,
+            "vs_rest": {k: _bound(b) for k, b in sorted((t.vs_rest or {}).items())},
+        }
+    if t.kind == "scaling":
         assert t.scaling is not None and t.throughput_per_user is not None
-        extra = {
-            "from": t.scaling.from_,
-            "to": t.scaling.to,
-            "throughput_per_user": bound(t.throughput_per_user),
+        return {
+            "scaling": Scaling(from_=t.scaling.from_, to=t.scaling.to, per_user=_bound(t.throughput_per_user))
         }
-    else:
-        assert t.value is not None and t.source is not None
-        sources = (
-            ("promql", t.source.promql),
-            ("prometheus", t.source.prometheus),
-            ("json", t.source.json_),
-            ("path", t.source.path),
-        )
-        extra = {
-            "metric": t.metric,
-            "op": t.value.op,
-            "value": t.value.quantity.value,
-            "unit": t.value.quantity.kind,
-            "text": str(t.value),
-            "source": {k: v for k, v in sources if v is not None},
-        }
-        if t.source.json_ is not None:  # the path parsed here, once: the checker walks the keys
-            extra["source"]["keys"] = templates.json_path_keys(t.source.path or "$")
-    return extra
+    assert t.value is not None and t.source is not None
+    source = t.source
+    external = External(
+        metric=t.metric,
+        bound=_bound(t.value),
+        unit=t.value.quantity.kind,
+        promql=source.promql,
+        prometheus=source.prometheus,
+        json=source.json_,
+        path=source.path,
+        # the path parsed here, once: the checker walks the keys
+        keys=tuple(templates.json_path_keys(source.path or "$")) if source.json_ is not None else (),
+    )
+    return {"external": external}

@@ -17,10 +17,11 @@ import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .checker import judge
+from .contracts import Profile, TargetsFile
 from .measured import merge
 from .results import Series
 from .verdict import Verdict
@@ -63,33 +64,37 @@ class Result:
         )
 
 
-def step_targets(targets: dict, names: list[str] | None, profile: str, warmup: float) -> dict:
+def step_targets(
+    targets: TargetsFile | dict, names: list[str] | None, profile: str, warmup: float
+) -> TargetsFile:
     """targets.json cut down to what judges a step: the chosen measured HTTP targets (default:
     those of the profile's endpoints not scoped to another profile), their fail bounds except
     throughput, the profile as an open model with the step's warm-up."""
+    targets = TargetsFile.read(targets)
     chosen = []
-    for t in targets["targets"]:
-        if t["kind"] != "measured" or not t.get("endpoints"):
+    for t in targets.targets:
+        if t.kind != "measured" or not t.endpoints:
             continue
-        if names is not None and t["name"] not in names:
+        if names is not None and t.name not in names:
             continue
-        if names is None and t.get("profile") not in (None, profile):
+        if names is None and t.profile not in (None, profile):
             continue
-        stats = [st for st in t["stats"] if st["severity"] == "fail" and st["stat"] != "throughput"]
+        stats = tuple(st for st in t.stats if st.severity == "fail" and st.stat != "throughput")
         if stats:
-            chosen.append({**t, "stats": stats, "window": None, "profile": None})
-    profiles = dict(targets.get("profiles", {}))
-    base = dict(profiles.get(profile) or {})
-    profiles[profile] = {**base, "model": "open", "warmup": warmup, "mean": 0, "seconds": 0}
-    return {**targets, "profiles": profiles, "targets": chosen}
+            chosen.append(replace(t, stats=stats, window=None, profile=None))
+    base = targets.profiles.get(profile) or Profile(
+        model="open", seconds=0, peak=0, mean=0, unit="/s", tools=("k6",), max_dropped=0.01
+    )
+    step = replace(base, model="open", warmup=warmup, mean=0, seconds=0)
+    return targets.replace_targets(chosen, {**targets.profiles, profile: step})
 
 
 def judge_step(
-    rate: float, seconds: float, series: list[Series], meta: dict, targets: dict
+    rate: float, seconds: float, series: list[Series], meta: dict, targets: TargetsFile
 ) -> tuple[Step, list[Verdict]]:
     verdicts = judge(targets, series, meta)
     held = bool(verdicts) and all(v.status != "fail" for v in verdicts)
-    endpoints = {e for t in targets["targets"] for e in t["endpoints"]}
+    endpoints = {e for t in targets.targets for e in t.endpoints}
     mine = [s for s in series if s.kind == "http" and s.name in endpoints]
     merged = merge(mine) if mine else None
     step = Step(rate, held, seconds)
@@ -341,11 +346,11 @@ def html_page(result: Result) -> str:
     )
 
 
-def bounds_of(targets: dict) -> dict[str, float]:
+def bounds_of(targets: TargetsFile) -> dict[str, float]:
     """The strictest p95 / p99 / error_rate bound of the step's targets, for the plot."""
     out: dict[str, float] = {}
-    for t in targets["targets"]:
-        for st in t["stats"]:
-            if st["stat"] in ("p95", "p99", "error_rate") and st["op"] in ("<", "<="):
-                out[st["stat"]] = min(out.get(st["stat"], math.inf), st["value"])
+    for t in targets.targets:
+        for st in t.stats:
+            if st.stat in ("p95", "p99", "error_rate") and st.op in ("<", "<="):
+                out[st.stat] = min(out.get(st.stat, math.inf), st.value)
     return out

@@ -16,19 +16,20 @@ from pathlib import Path
 
 from . import capacity
 from .checker import read_results
+from .contracts import TargetsFile
 from .results import ResultError
 
 
-def users_for(rate: float, targets: dict, given: int | None) -> int:
+def users_for(rate: float, targets: TargetsFile, given: int | None) -> int:
     """k6 users for a step: enough for every request to take twice the loosest latency bound
     (default 1 s) at this rate, so a server within its bounds never runs out of users."""
     if given:
         return given
     bounds = [
-        st["value"]
-        for t in targets["targets"]
-        for st in t["stats"]
-        if st["stat"] not in ("error_rate", "success_rate") and st["op"] in ("<", "<=")
+        st.value
+        for t in targets.targets
+        for st in t.stats
+        if st.stat not in ("error_rate", "success_rate") and st.op in ("<", "<=")
     ]
     return min(2000, math.ceil(rate * 2 * (max(bounds) if bounds else 1.0)) + 5)
 
@@ -44,7 +45,7 @@ def execute(info: dict, run_dir: Path, log=print) -> capacity.Result:
     step_targets = capacity.step_targets(
         info["targets_data"], info["targets"], info["profile"], info["warmup"]
     )
-    if not step_targets["targets"]:
+    if not step_targets.targets:
         raise RuntimeError(
             f"no target judges profile {info['profile']}'s endpoints: name them with "
             "--targets, or add a latency or error target"
@@ -76,7 +77,7 @@ def execute(info: dict, run_dir: Path, log=print) -> capacity.Result:
     result = capacity.Result(
         info["file"],
         info["profile"],
-        [t["name"] for t in step_targets["targets"]],
+        [t.name for t in step_targets.targets],
         steps,
         held,
         failed,
@@ -106,7 +107,7 @@ def embedded_target(stack: contextlib.ExitStack, demo_args: list[str], log) -> s
 class StepRunner:
     """One k6 run per step: its own folder (NDJSON, log, step.json), judged at once."""
 
-    def __init__(self, k6: str, run_dir: Path, info: dict, env: dict, targets: dict, log) -> None:
+    def __init__(self, k6: str, run_dir: Path, info: dict, env: dict, targets: TargetsFile, log) -> None:
         self.k6, self.run_dir, self.info, self.env, self.targets, self.log = (
             k6,
             run_dir,

@@ -14,46 +14,44 @@ from pathlib import Path
 from typing import Any
 
 from . import files as spec_files
-from .contracts import check_targets
+from .contracts import Target, TargetsFile
 from .evidence import RESULT_PATTERNS
 from .measured import judge_measured, measure, merge, select
 from .results import ResultError, Series
-from .verdict import QUANTILES, STAT_UNITS, StatVerdict, Verdict, clock, holds, shown
+from .verdict import QUANTILES, STAT_UNITS, StatVerdict, Verdict, clock, shown
 
 __all__ = ["Verdict", "StatVerdict", "judge", "merge", "read_results", "shown", "exit_code"]
 
 
 def judge(
-    targets: dict,
+    targets: TargetsFile | dict,
     series: list[Series],
     meta: dict | None = None,
     base: Path | None = None,
     baseline: list[Series] | None = None,
 ) -> list[Verdict]:
-    """Every target's verdict. `baseline`: the series of the run regression targets compare to."""
+    """Every target's verdict. `baseline`: the series of the run regression targets compare to.
+    `targets`: targets.json, read into the typed contract (runtime/contracts.py)."""
     meta = meta or {}
-    targets = check_targets(targets)
+    targets = TargetsFile.read(targets)
     out = []
-    for t in targets["targets"]:
-        v = Verdict(t["name"], "pass", t["line"], targets["spec"], 0)
-        if meta.get("on_demo") and t.get("demo") is False:
+    for t in targets.targets:
+        v = Verdict(t.name, "pass", t.line, targets.spec, 0)
+        if meta.get("on_demo") and not t.demo:
             v.status = "warn"  # never a pass: it was not judged
             v.reasons.append(
                 "not judged: the spec marks this target `demo: false` and the run used "
                 "the embedded demo target"
             )
-            v.stats = [
-                StatVerdict(st["stat"], st["text"], st["severity"], None, "", False, st["line"])
-                for st in t["stats"]
-            ]
-        elif t["kind"] == "measured":
+            v.stats = [StatVerdict(st.stat, st.text, st.severity, None, "", False, st.line) for st in t.stats]
+        elif t.kind == "measured":
             now = judge_measured(t, series, v, targets, meta)
             not_judged = now is None and v.status == "warn"  # another profile's target
-            if (t.get("extra") or {}).get("regression") and not not_judged:
+            if t.regression and not not_judged:
                 judge_regression(t, now, baseline, v)
             if now is not None:
                 judge_server_side(t, v, meta.get("prometheus"))
-        elif t["kind"] == "external":
+        elif t.kind == "external":
             judge_external(t, v, base or Path.cwd(), meta.get("prometheus"))
         else:
             judge_scaling(t, series, v, targets)
@@ -62,56 +60,56 @@ def judge(
     return out
 
 
-def judge_server_side(t: dict, v: Verdict, evidence: dict | None) -> None:
+def judge_server_side(t: Target, v: Verdict, evidence: dict | None) -> None:
     """The service's own statistics over each tool's run window, beside the client's; judged too
     when the spec says `server_side: judge`."""
-    view = t.get("server")
-    per_tool = ((evidence or {}).get("server") or {}).get(t["name"])
+    view = t.server
+    per_tool = ((evidence or {}).get("server") or {}).get(t.name)
     if not view or not per_tool:
         return
-    judged = view.get("mode") == "judge"
-    buckets = view.get("buckets") or []
+    judged = view.mode == "judge"
+    buckets = view.buckets
     for tool, stats in sorted(per_tool.items()):
         seen = set()
-        for st in t["stats"]:
-            got = stats.get(st["stat"])
-            if got is None or (st["stat"] in seen and not judged):
+        for st in t.stats:
+            got = stats.get(st.stat)
+            if got is None or (st.stat in seen and not judged):
                 continue
-            seen.add(st["stat"])
+            seen.add(st.stat)
             values = [row["value"] for row in got.get("values") or []]
             value = values[0] if len(values) == 1 else None
-            ok = value is not None and holds(st["op"], value, st["value"])
+            ok = value is not None and st.holds(value)
             v.server.append(
                 StatVerdict(
-                    f"server {st['stat']}",
-                    st["text"],
-                    st["severity"],
+                    f"server {st.stat}",
+                    st.text,
+                    st.severity,
                     value,
-                    STAT_UNITS.get(st["stat"], ""),
+                    STAT_UNITS.get(st.stat, ""),
                     ok,
-                    st["line"],
+                    st.line,
                     f"during {tool}",
                 )
             )
             if got.get("error"):
-                v.reasons.append(f"server-side {st['stat']} ({tool}): {got['error']}")
-            elif value is not None and st["stat"] in QUANTILES and buckets:
+                v.reasons.append(f"server-side {st.stat} ({tool}): {got['error']}")
+            elif value is not None and st.stat in QUANTILES and buckets:
                 lo = max((b for b in buckets if b < value), default=0.0)
                 hi = min((b for b in buckets if b >= value), default=math.inf)
                 v.server[-1].note += f", in bucket {shown(lo, 's', 0)}-{shown(hi, 's', 0)}"
             if judged and not ok:
-                why = "no data" if value is None else f"{shown(value, STAT_UNITS.get(st['stat'], ''))}"
-                v.reasons.append(f"server-side {st['stat']} {why} breaks {st['text']} during {tool}")
-                if st["severity"] == "fail" or value is None:
+                why = "no data" if value is None else f"{shown(value, STAT_UNITS.get(st.stat, ''))}"
+                v.reasons.append(f"server-side {st.stat} {why} breaks {st.text} during {tool}")
+                if st.severity == "fail" or value is None:
                     v.status = "fail"
                 elif v.status == "pass":
                     v.status = "warn"
 
 
-def alerts_during_run(t: dict, v: Verdict, evidence: dict | None) -> None:
+def alerts_during_run(t: Target, v: Verdict, evidence: dict | None) -> None:
     """A generated alert of this target that went pending or firing while the load ran."""
     for a in ((evidence or {}).get("alerts") or {}).get("alerts") or []:
-        if a.get("target") != t["name"]:
+        if a.get("target") != t.name:
             continue
         if "firing_at" in a:
             v.reasons.append(f"alert {a['alert']} fired at +{clock(a['firing_at'])} of the run")
@@ -121,10 +119,9 @@ def alerts_during_run(t: dict, v: Verdict, evidence: dict | None) -> None:
             )
 
 
-def judge_regression(t: dict, now: Series | None, baseline: list[Series] | None, v: Verdict) -> None:
+def judge_regression(t: Target, now: Series | None, baseline: list[Series] | None, v: Verdict) -> None:
     """`regression: {p95: "< +10%"}`: the relative change of each statistic of `now` (the
     target's merged series) against the same selection in the baseline."""
-    rules = t["extra"]["regression"]
     before = select(t, baseline or [])
     then = merge(before) if before and sum(s.count for s in before) else None
     if then is None:
@@ -134,26 +131,25 @@ def judge_regression(t: dict, now: Series | None, baseline: list[Series] | None,
             + (v.selector or "the selection")
             + (": pass the baseline run with --baseline" if baseline is None else " in the baseline run")
         )
-    for stat, rule in sorted(rules.items()):
+    for stat, rule in sorted(t.regression.items()):
         change = None
         if now is not None and then is not None:
-            a, _ = measure(stat, now, t.get("measure", "latency"))
-            b, _ = measure(stat, then, t.get("measure", "latency"))
+            a, _ = measure(stat, now, t.measure)
+            b, _ = measure(stat, then, t.measure)
             if a is not None and b:
                 change = a / b - 1
-        ok = change is not None and holds(rule["op"], change, rule["value"])
-        v.stats.append(StatVerdict(f"{stat} change", rule["text"], "fail", change, "change", ok, t["line"]))
+        ok = change is not None and rule.holds(change)
+        v.stats.append(StatVerdict(f"{stat} change", rule.text, "fail", change, "change", ok, t.line))
         if not ok:
             v.status = "fail"
 
 
-def judge_scaling(t: dict, series: list[Series], v: Verdict, targets: dict) -> None:
+def judge_scaling(t: Target, series: list[Series], v: Verdict, targets: TargetsFile) -> None:
     """`scaling: {from: a, to: b}, throughput_per_user: ">= 0.9x"`: requests per user-second at
     profile b over the same at profile a, per tool that ran both (tools are never mixed)."""
-    extra = t["extra"]
-    rule = extra["throughput_per_user"]
-    profiles = targets.get("profiles", {})
-    a, b = extra["from"], extra["to"]
+    assert t.scaling is not None
+    rule = t.scaling.per_user
+    a, b = t.scaling.from_, t.scaling.to
     v.selector = f"all HTTP endpoints, profiles {a} -> {b}"
     tools = sorted({s.tool for s in series if s.kind == "http"})
     judged = False
@@ -162,7 +158,8 @@ def judge_scaling(t: dict, series: list[Series], v: Verdict, targets: dict) -> N
         for name in (a, b):
             chosen = [s for s in series if s.tool == tool and s.kind == "http" and s.profile == name]
             merged = merge(chosen) if chosen else None
-            load = (profiles.get(name) or {}).get("mean") or 0
+            profile = targets.profiles.get(name)
+            load = profile.mean if profile else 0
             if merged is None or not merged.count or not merged.elapsed or load <= 0:
                 per_user.append(None)
                 continue
@@ -173,10 +170,8 @@ def judge_scaling(t: dict, series: list[Series], v: Verdict, targets: dict) -> N
         v.samples += counted
         judged = True
         ratio = per_user[1] / per_user[0]
-        ok = holds(rule["op"], ratio, rule["value"])
-        v.stats.append(
-            StatVerdict(f"{tool} throughput per user", rule["text"], "fail", ratio, "x", ok, t["line"])
-        )
+        ok = rule.holds(ratio)
+        v.stats.append(StatVerdict(f"{tool} throughput per user", rule.text, "fail", ratio, "x", ok, t.line))
         v.reasons.append(f"{tool}: {per_user[0]:.3f}/s per user at {a}, {per_user[1]:.3f}/s at {b}")
         if not ok:
             v.status = "fail"
@@ -189,73 +184,71 @@ def judge_scaling(t: dict, series: list[Series], v: Verdict, targets: dict) -> N
         ]
 
 
-def judge_external(t: dict, v: Verdict, base: Path, evidence: dict | None = None) -> None:
-    extra = t.get("extra", {})
-    source = extra.get("source", {})
-    if "promql" in source:
+def judge_external(t: Target, v: Verdict, base: Path, evidence: dict | None = None) -> None:
+    source = t.external
+    if source is not None and source.promql:
         judge_promql(t, v, evidence)
         return
-    if "json" not in source:
+    if source is None or not source.json:
         v.status, v.reasons = "fail", ["no samples: the target names no source"]
         return
     try:
-        node: Any = json.loads(spec_files.read_text(base, source["json"]))
-        for key in source.get("keys", []):  # $.runs[0].seconds -> "runs", 0, "seconds" (plan.py)
+        node: Any = json.loads(spec_files.read_text(base, source.json))
+        for key in source.keys:  # $.runs[0].seconds -> "runs", 0, "seconds" (plan.py)
             node = node[key]
         value = float(node)
     except OSError as exc:
-        v.status, v.reasons = "fail", [f"no samples: {source['json']}: {exc}"]
+        v.status, v.reasons = "fail", [f"no samples: {source.json}: {exc}"]
         return
     except (ValueError, KeyError, TypeError, IndexError, RecursionError):
-        v.status, v.reasons = "fail", [f"no samples: {source['json']} {source.get('path', '')} not readable"]
+        v.status, v.reasons = "fail", [f"no samples: {source.json} {source.path or ''} not readable"]
         return
-    ok = holds(extra["op"], value, extra["value"])
+    ok = source.bound.holds(value)
     v.samples = 1
-    name = extra.get("metric") or "value"
-    v.stats.append(StatVerdict(name, extra["text"], "fail", value, "", ok, t["line"]))
+    v.stats.append(StatVerdict(source.metric or "value", source.bound.text, "fail", value, "", ok, t.line))
     v.status = "pass" if ok else "fail"
 
 
-def judge_promql(t: dict, v: Verdict, evidence: dict | None) -> None:
+def judge_promql(t: Target, v: Verdict, evidence: dict | None) -> None:
     """A `source: {promql}` target from the queried evidence: every series the query returns
     must hold the bound; no server, an error or an empty answer fails and says so."""
-    extra = t["extra"]
-    query = extra["source"]["promql"]
+    assert t.external is not None and t.external.promql is not None
+    bound, query = t.external.bound, t.external.promql
     v.selector = f"PromQL {query}"
-    got = ((evidence or {}).get("promql") or {}).get(t["name"])
-    name = extra.get("metric") or "value"
-    unit = {"percent": "ratio", "duration": "s", "rate": "/s"}.get(extra.get("unit", ""), "")
+    got = ((evidence or {}).get("promql") or {}).get(t.name)
+    name = t.external.metric or "value"
+    unit = {"percent": "ratio", "duration": "s", "rate": "/s"}.get(t.external.unit, "")
     if got is None:
         v.status = "fail"
         v.reasons = [
             f"no samples: no Prometheus was queried for {query!r}; pass --prometheus URL or "
             "set PROMETHEUS_URL (on the demo target `perfspec run` starts one)"
         ]
-        v.stats.append(StatVerdict(name, extra["text"], "fail", None, unit, False, t["line"]))
+        v.stats.append(StatVerdict(name, bound.text, "fail", None, unit, False, t.line))
         return
     if got.get("error"):
         v.status, v.reasons = "fail", [f"{got['error']} (query: {query})"]
-        v.stats.append(StatVerdict(name, extra["text"], "fail", None, unit, False, t["line"]))
+        v.stats.append(StatVerdict(name, bound.text, "fail", None, unit, False, t.line))
         return
     rows = got.get("values") or []
     if not rows:
         v.status = "fail"
         v.reasons = [f"no samples: the query returned no series at the end of the run (query: {query})"]
-        v.stats.append(StatVerdict(name, extra["text"], "fail", None, unit, False, t["line"]))
+        v.stats.append(StatVerdict(name, bound.text, "fail", None, unit, False, t.line))
         return
     v.samples = len(rows)
     for row in rows:
         labels = ", ".join(f"{k}={val}" for k, val in sorted(row["labels"].items()))
-        ok = holds(extra["op"], row["value"], extra["value"])
+        ok = bound.holds(row["value"])
         v.stats.append(
             StatVerdict(
                 name + (f"{{{labels}}}" if labels else ""),
-                extra["text"],
+                bound.text,
                 "fail",
                 row["value"],
                 unit,
                 ok,
-                t["line"],
+                t.line,
             )
         )
     v.status = "pass" if all(s.ok for s in v.stats) else "fail"

@@ -4,6 +4,7 @@ on_start, failed calls inside a latency histogram, k6's coarse native histograms
 
 from __future__ import annotations
 
+from .contracts import Target, TargetsFile
 from .results import Series
 from .verdict import LATENCY, Verdict
 
@@ -50,18 +51,18 @@ def coarse(chosen: list[Series], v: Verdict) -> tuple[bool, bool]:
     return False, warned
 
 
-def on_stop_note(t: dict, series: list[Series], v: Verdict) -> None:
+def on_stop_note(t: Target, series: list[Series], v: Verdict) -> None:
     """What a k6 run does differently for this target, said, not left silent: it never calls the
     on_stop-only endpoints, and beside other flows it takes per-iteration rows by the test's
     iteration number."""
     k6 = [s for s in series if s.kind == "http" and s.tool == "k6"]
-    if t.get("not_in_k6") and k6:
+    if t.not_in_k6 and k6:
         v.reasons.append(
-            f"k6 ran no call of {', '.join(t['not_in_k6'])}: on_stop only, and k6 has no "
+            f"k6 ran no call of {', '.join(t.not_in_k6)}: on_stop only, and k6 has no "
             "per-user teardown (Locust runs it)"
         )
-    for profile in sorted({s.profile for s in k6 if s.profile in (t.get("k6_rows") or {})}):
-        v.reasons += t["k6_rows"][profile]
+    for profile in sorted({s.profile for s in k6 if s.profile in t.k6_rows}):
+        v.reasons += t.k6_rows[profile]
 
 
 def stopped_users(meta: dict) -> list[str]:
@@ -74,7 +75,7 @@ def stopped_users(meta: dict) -> list[str]:
     ]
 
 
-def failed_calls(t: dict, merged: Series, v: Verdict) -> tuple[bool, bool]:
+def failed_calls(t: Target, merged: Series, v: Verdict) -> tuple[bool, bool]:
     """Latency histograms hold failed calls too: a target that bounds no error rate must not
     pass on the latency of failures."""
     top = ", ".join(f"{k} x{n}" for k, n in sorted(merged.errors.items(), key=lambda kv: -kv[1])[:3])
@@ -82,7 +83,7 @@ def failed_calls(t: dict, merged: Series, v: Verdict) -> tuple[bool, bool]:
         not s.ok and s.stat.split(" ")[0] in ("error_rate", "success_rate") for s in v.stats
     ):
         v.reasons.append(f"{merged.failures} of {merged.count} calls failed; commonest causes: {top}")
-    if merged.failures and not any(st["stat"] in ("error_rate", "success_rate") for st in t["stats"]):
+    if merged.failures and not any(st.stat in ("error_rate", "success_rate") for st in t.stats):
         if merged.failures == merged.count:
             v.reasons.append(f"every one of the {merged.count} calls failed ({top}): no successful samples")
             return True, False
@@ -131,14 +132,14 @@ def incomplete(chosen: list[Series], v: Verdict, meta: dict, http: bool) -> tupl
 
 
 def run_conditions(
-    t: dict, chosen: list[Series], merged: Series, v: Verdict, targets: dict, meta: dict
+    t: Target, chosen: list[Series], merged: Series, v: Verdict, targets: TargetsFile, meta: dict
 ) -> tuple[bool, bool]:
     """What the run says about itself: a closed model, dropped iterations, an aborted or partial
     tool. Returns (fails, warns)."""
     failed = warned = False
-    profiles = targets.get("profiles", {})
-    stats = {st["stat"] for st in t["stats"]}
-    models = {(profiles.get(s.profile) or {}).get("model") for s in chosen if s.profile}
+    profiles = targets.profiles
+    stats = {st.stat for st in t.stats}
+    models = {profiles[s.profile].model for s in chosen if s.profile in profiles}
     http = any(s.kind == "http" for s in chosen)
     if http and "closed" in models and stats & LATENCY:
         v.reasons.append(CO_NOTE)
@@ -158,14 +159,14 @@ def run_conditions(
         dropped = int(run.get("dropped_iterations") or 0)
         if not dropped or not any(s.tool == "k6" and s.file == run["file"] for s in chosen):
             continue
-        prof = profiles.get(run.get("profile") or "") or {}
+        prof = profiles.get(run.get("profile") or "")
         scheduled = (
-            round(prof["mean"] * prof["seconds"])
-            if prof.get("model") == "open" and prof.get("mean") and prof.get("seconds")
+            round(prof.mean * prof.seconds)
+            if prof is not None and prof.model == "open" and prof.mean and prof.seconds
             else dropped + int(run.get("requests") or 0)
         )
         share = dropped / max(scheduled, dropped, 1)
-        limit = float(prof.get("max_dropped", 0.01))
+        limit = prof.max_dropped if prof is not None else 0.01
         judged = bool(stats & (LATENCY | {"throughput"}))
         why = (
             f"k6 dropped {dropped} of {scheduled} scheduled iterations ({share:.1%}): every one of "

@@ -7,9 +7,10 @@ from __future__ import annotations
 import math
 
 from .conditions import coarse, failed_calls, on_stop_note, run_conditions, stopped_users
+from .contracts import StatBound, Target, TargetsFile
 from .histogram import Histogram, half_width
 from .results import Series
-from .verdict import QUANTILES, STAT_UNITS, StatVerdict, Verdict, holds, shown
+from .verdict import QUANTILES, STAT_UNITS, StatVerdict, Verdict, shown
 
 
 def merge(series: list[Series]) -> Series:
@@ -42,16 +43,16 @@ def merge(series: list[Series]) -> Series:
     return out
 
 
-def select(target: dict, series: list[Series]) -> list[Series]:
-    endpoints, queries = set(target.get("endpoints") or []), set(target.get("queries") or [])
+def select(target: Target, series: list[Series]) -> list[Series]:
+    endpoints, queries = set(target.endpoints), set(target.queries)
     out = []
     for s in series:
         if s.kind == "http" and s.name in endpoints:
-            if target.get("profile") and s.profile not in (None, target["profile"]):
+            if target.profile and s.profile not in (None, target.profile):
                 continue
             out.append(s)
         elif s.kind == "query" and s.name in queries:
-            if target.get("workers") and s.workers != target["workers"]:
+            if target.workers and s.workers != target.workers:
                 continue
             out.append(s)
     return out
@@ -106,35 +107,30 @@ def time_slice(s: Series, lo: float, hi: float = math.inf) -> Series:
     return out
 
 
-def judge_measured(t: dict, series: list[Series], v: Verdict, targets: dict, meta: dict) -> Series | None:
+def judge_measured(
+    t: Target, series: list[Series], v: Verdict, targets: TargetsFile, meta: dict
+) -> Series | None:
     """Judge the target's bounds per tool (or merged with `merge_tools`); returns the merged
     series (None: no samples)."""
     chosen = select(t, series)
-    what = ", ".join(t.get("endpoints") or t.get("queries") or []) or "nothing"
+    what = t.selection
     v.selector = what
     ran = {s.profile for s in series if s.kind == "http"}
-    if (
-        not chosen
-        and t.get("profile")
-        and t.get("endpoints")
-        and ran
-        and None not in ran
-        and t["profile"] not in ran
-    ):
+    if not chosen and t.profile and t.endpoints and ran and None not in ran and t.profile not in ran:
         v.status = "warn"  # a target of another profile: this run did not attempt it
         v.reasons.append(
-            f"not judged: the target is for profile {t['profile']}; these results are "
+            f"not judged: the target is for profile {t.profile}; these results are "
             f"of profile {', '.join(sorted(ran))}"
         )
         v.stats = unmeasured(t)
         return None
     on_stop_note(t, series, v)
-    chosen, rest = part_of_run(t, chosen, v, targets.get("profiles", {}))
+    chosen, rest = part_of_run(t, chosen, v, targets)
     if not chosen or sum(s.count for s in chosen) == 0:
         v.status = "fail"
         errors = {k for s in chosen for k in s.errors}
         v.reasons.append(f"no samples for {what}" + (f" ({'; '.join(sorted(errors))})" if errors else ""))
-        if t.get("endpoints"):
+        if t.endpoints:
             v.reasons += [f"{tool} {why}" for tool, why in sorted(meta.get("missing", {}).items())]
             skipped = sorted(meta.get("skipped", {}).items())
             v.reasons += [f"{tool} did not run: {why}" for tool, why in skipped]
@@ -144,7 +140,7 @@ def judge_measured(t: dict, series: list[Series], v: Verdict, targets: dict, met
     merged = merge(chosen)
     v.samples, v.histogram, v.timeline = merged.count, merged.histogram, merged.timeline
     tools = sorted({s.tool for s in chosen})
-    split = len(tools) > 1 and not t.get("merge_tools")
+    split = len(tools) > 1 and not t.merge_tools
     parts = (
         [(tool, merge([s for s in chosen if s.tool == tool])) for tool in tools]
         if split
@@ -176,24 +172,23 @@ def _missed(v: Verdict, severity: str) -> bool:
     return any(not s.ok and s.severity == severity for s in v.stats)
 
 
-def unmeasured(t: dict) -> list[StatVerdict]:
-    return [
-        StatVerdict(st["stat"], st["text"], st["severity"], None, "", False, st["line"]) for st in t["stats"]
-    ]
+def unmeasured(t: Target) -> list[StatVerdict]:
+    return [StatVerdict(st.stat, st.text, st.severity, None, "", False, st.line) for st in t.stats]
 
 
 def part_of_run(
-    t: dict, chosen: list[Series], v: Verdict, profiles: dict
+    t: Target, chosen: list[Series], v: Verdict, targets: TargetsFile
 ) -> tuple[list[Series], list[Series]]:
     """The part of each series a target judges (`during`, else without the profile's warm-up),
     and for `vs_rest` the rest of the run."""
-    span = (t.get("extra") or {}).get("during")
-    if span:  # an explicit part of the run (the warm-up is not left out of it)
-        lo, hi = span[0], math.inf if span[1] is None else span[1]
+    if t.during:  # an explicit part of the run (the warm-up is not left out of it)
+        lo, hi = t.during[0], math.inf if t.during[1] is None else t.during[1]
         rest = [p for s in chosen for p in (time_slice(s, 0, lo), time_slice(s, hi)) if p.count]
         v.reasons.append(f"during {lo:g}s..{'' if hi == math.inf else f'{hi:g}s'} of the run only")
         return [time_slice(s, lo, hi) for s in chosen], rest
-    warmups = {s.profile: (profiles.get(s.profile) or {}).get("warmup", 0) for s in chosen}
+    warmups = {
+        s.profile: profile.warmup if (profile := targets.profiles.get(s.profile or "")) else 0 for s in chosen
+    }
     if any(warmups.values()):
         v.reasons.append(
             "warm-up left out: the first "
@@ -203,75 +198,61 @@ def part_of_run(
     return chosen, []
 
 
-def judge_part(t: dict, tool: str | None, part: Series, rest: list[Series], v: Verdict) -> tuple[bool, bool]:
+def judge_part(
+    t: Target, tool: str | None, part: Series, rest: list[Series], v: Verdict
+) -> tuple[bool, bool]:
     """One tool's (or the merged) statistics, ratios to the rest of the run, and windows; returns
     whether a window broke a fail bound / a warn band (the statistics' own misses are counted by
     the caller)."""
-    kind = t.get("measure", "latency")
+    kind = t.measure
     suffix = "" if tool is None else f" ({tool})"
-    for st in t["stats"]:
-        value, unit = measure(st["stat"], part, kind)
-        ok = value is not None and holds(st["op"], value, st["value"])
+    for st in t.stats:
+        value, unit = measure(st.stat, part, kind)
+        ok = value is not None and st.holds(value)
         if ok and unit == "s" and not part.extra.get("resolution"):
             ok = against_the_bound(st, value, v, suffix)
         v.stats.append(
-            StatVerdict(
-                st["stat"] + suffix,
-                st["text"],
-                st["severity"],
-                value,
-                unit,
-                ok,
-                st["line"],
-                limit=st["value"],
-            )
+            StatVerdict(st.stat + suffix, st.text, st.severity, value, unit, ok, st.line, limit=st.value)
         )
-    for stat, rule in sorted(((t.get("extra") or {}).get("vs_rest") or {}).items()):
+    for stat, rule in sorted(t.vs_rest.items()):
         a = measure(stat, part, kind)[0]
         b = measure(stat, merge(rest), kind)[0] if rest else None
         ratio = a / b if a is not None and b else None
-        ok = ratio is not None and holds(rule["op"], ratio, rule["value"])
+        ok = ratio is not None and rule.holds(ratio)
         v.stats.append(
             StatVerdict(
-                f"{stat} vs rest{suffix}",
-                rule["text"],
-                "fail",
-                ratio,
-                "x",
-                ok,
-                t["line"],
-                limit=rule["value"],
+                f"{stat} vs rest{suffix}", rule.text, "fail", ratio, "x", ok, t.line, limit=rule.value
             )
         )
     failed = warned = False
-    for severity, why in windowed(t, part) if t.get("window") else []:
+    for severity, why in windowed(t, part) if t.window else []:
         failed |= severity == "fail"
         warned |= severity == "warn"
         v.reasons.append(why if tool is None else f"{tool}: {why}")
     return failed, warned
 
 
-def against_the_bound(st: dict, value: float, v: Verdict, suffix: str) -> bool:
+def against_the_bound(st: StatBound, value: float, v: Verdict, suffix: str) -> bool:
     """A latency read from the 3-digit histogram is within half a unit of its third digit of the
     true one (2000ms stands for 1995..2005ms): it holds only when its whole range holds (rounded
     up for `<`, down for `>`), and a bound met by less than that says so."""
     half = half_width(value * 1e9) / 1e9
-    edge = value + half if st["op"] in ("<", "<=") else value - half
-    if st["op"] == "==" or holds(st["op"], edge, st["value"]):
+    edge = value + half if st.op in ("<", "<=") else value - half
+    if st.op == "==" or st.holds(edge):
         return True
     v.reasons.append(
-        f"{st['stat']}{suffix} {shown(value, 's')} is {shown(value - half, 's')} to "
+        f"{st.stat}{suffix} {shown(value, 's')} is {shown(value - half, 's')} to "
         f"{shown(value + half, 's')} at the histogram's resolution (3 significant digits): "
-        f"{st['text']} is not shown to hold"
+        f"{st.text} is not shown to hold"
     )
     return False
 
 
-def windowed(t: dict, s: Series) -> list[tuple[str, str]]:
+def windowed(t: Target, s: Series) -> list[tuple[str, str]]:
     """`for: 10s`: every bound (and warn band) must also hold over every full window of the run's
     per-second time series. Returns (severity, reason) per broken bound; a run shorter than one
     window is a warning that no window was judged."""
-    width = int(t["window"])
+    width = int(t.window or 0)
     slots = s.timeline
     if width <= 0:
         return []
@@ -281,7 +262,7 @@ def windowed(t: dict, s: Series) -> list[tuple[str, str]]:
     out = []
     by_second = {sec: (c, f, h) for sec, c, f, h in slots}
     first, last = slots[0][0], slots[-1][0]
-    for st in t["stats"]:
+    for st in t.stats:
         for start in range(first, last - width + 2):
             w = Series(s.tool, s.kind, s.name, s.file, s.shard, elapsed=float(width))
             for sec in range(start, start + width):
@@ -290,16 +271,16 @@ def windowed(t: dict, s: Series) -> list[tuple[str, str]]:
                     w.count += c
                     w.failures += f
                     w.histogram.merge(h)
-            value, unit = measure(st["stat"], w, "latency")
-            if value is None and st["stat"] != "throughput":
+            value, unit = measure(st.stat, w, "latency")
+            if value is None and st.stat != "throughput":
                 continue  # a window without requests has no latency or ratio to break
             value = value or 0.0
-            if not holds(st["op"], value, st["value"]):
+            if not st.holds(value):
                 out.append(
                     (
-                        st["severity"],
-                        f"{st['stat']} {shown(value, STAT_UNITS.get(st['stat'], unit))} "
-                        f"breaks {st['text']} in the {width}s window starting at second {start - first}",
+                        st.severity,
+                        f"{st.stat} {shown(value, STAT_UNITS.get(st.stat, unit))} "
+                        f"breaks {st.text} in the {width}s window starting at second {start - first}",
                     )
                 )
                 break

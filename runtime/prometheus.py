@@ -28,6 +28,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+from .contracts import ServerView, TargetsFile
 from .net import free_port, mask, stop
 from .verdict import QUANTILES
 
@@ -127,12 +128,12 @@ class Client:
 # --- the evidence -----------------------------------------------------------------------------
 
 
-def server_queries(view: dict, stat: str, start: float, end: float) -> str | None:
+def server_queries(view: ServerView, stat: str, start: float, end: float) -> str | None:
     """The PromQL of one statistic between two instants from the service's counters: the
     difference of their values at `end` and at `start` (a series born during the run counts from
     0), so no extrapolation and no request before the run; None for min and max, which a
     histogram cannot tell."""
-    hist, total, sels = view["histogram"], view["total"], view["selectors"]
+    hist, total, sels = view.histogram, view.total, list(view.selectors)
 
     def delta(metric: str, chosen: list[str], by: str | None = None) -> str:
         def at(t: float) -> str:
@@ -145,7 +146,7 @@ def server_queries(view: dict, stat: str, start: float, end: float) -> str | Non
         return f"histogram_quantile({QUANTILES[stat]}, {delta(hist + '_bucket', sels, 'le')})"
     if stat == "avg":
         return f"{delta(hist + '_sum', sels)} / {delta(hist + '_count', sels)}"
-    errors = f"({delta(total, view['error_selectors'])} or vector(0))"
+    errors = f"({delta(total, list(view.error_selectors))} or vector(0))"
     if stat == "error_rate":
         return f"{errors} / {delta(total, sels)}"
     if stat == "success_rate":
@@ -166,7 +167,7 @@ def _value(client: Client, expr: str, at: float) -> dict:
 
 def collect(
     url: str,
-    targets: dict,
+    targets: TargetsFile | dict,
     windows: dict[str, list[float]],
     at: float | None = None,
     step: float | None = None,
@@ -187,27 +188,27 @@ def collect(
         "server": {},
         "alerts": None,
     }
-    for t in targets["targets"]:
-        promql = ((t.get("extra") or {}).get("source") or {}).get("promql")
-        if t["kind"] == "external" and promql:
-            out["promql"][t["name"]] = _value(client, promql, at)
-        view = t.get("server")
-        if t["kind"] != "measured" or not view:
+    targets = TargetsFile.read(targets)
+    for t in targets.targets:
+        if t.kind == "external" and t.external is not None and t.external.promql:
+            out["promql"][t.name] = _value(client, t.external.promql, at)
+        view = t.server
+        if t.kind != "measured" or not view:
             continue
         per_tool = {}
         for tool, (start, end) in sorted(windows.items()):
             if tool not in ("locust", "k6"):
                 continue
             stats = {}
-            for stat in dict.fromkeys(st["stat"] for st in t["stats"]):
+            for stat in dict.fromkeys(st.stat for st in t.stats):
                 expr = server_queries(view, stat, start, end + lag)
                 if expr is not None:
                     stats[stat] = _value(client, expr, end + lag)
             per_tool[tool] = stats
-        out["server"][t["name"]] = per_tool
+        out["server"][t.name] = per_tool
     if windows:
         out["alerts"] = alert_activity(
-            client, targets["name"], min(w[0] for w in windows.values()), max(ends), step
+            client, targets.name, min(w[0] for w in windows.values()), max(ends), step
         )
     return out
 

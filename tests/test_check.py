@@ -146,10 +146,10 @@ def scaling_targets(op: str = ">=", value: float = 0.9) -> dict:
                 "stats": [],
                 "endpoints": [],
                 "queries": [],
-                "extra": {
+                "scaling": {
                     "from": "smoke",
                     "to": "peak",
-                    "throughput_per_user": {"op": op, "value": value, "text": f"{op} {value}x"},
+                    "per_user": {"op": op, "value": value, "text": f"{op} {value}x"},
                 },
             }
         ],
@@ -181,11 +181,9 @@ def test_scaling_without_both_profiles_fails_naming_what_is_there(tmp_path: Path
 
 def regression_targets() -> dict:
     t = targets()
-    t["targets"][0]["extra"] = {
-        "regression": {
-            "p95": {"op": "<", "value": 0.10, "text": "< +10%"},
-            "throughput": {"op": ">", "value": -0.05, "text": "> -5%"},
-        }
+    t["targets"][0]["regression"] = {
+        "p95": {"op": "<", "value": 0.10, "text": "< +10%"},
+        "throughput": {"op": ">", "value": -0.05, "text": "> -5%"},
     }
     return t
 

@@ -10,14 +10,17 @@ from typing import Annotated
 
 import typer
 
+from perfspec.runtime.contracts import TargetsFile
+
 from .app import EXIT_BAD_INPUT, app, err, load_all, out
 
 
-def targets_data(plan) -> dict:
+def targets_data(plan) -> TargetsFile:
+    """The spec's targets as its targets.json holds them (written and read through the contract)."""
     from ..backends.targets import TargetsBackend
 
     [art] = TargetsBackend().emit(plan)
-    return json.loads(art.content)
+    return TargetsFile.read(json.loads(art.content))
 
 
 def _find_manifest(result_paths: list[Path]) -> dict | None:
@@ -72,7 +75,7 @@ def _skipped_and_missing(manifest: dict | None, files: list[str]) -> dict[str, d
 
 
 def _prometheus_evidence(
-    targets: dict, result_paths: list[Path], manifest: dict | None, url: str | None, report_dir: Path
+    targets: TargetsFile, result_paths: list[Path], manifest: dict | None, url: str | None, report_dir: Path
 ) -> dict | None:
     """What the checker reads from Prometheus: queried now from --prometheus URL (or
     $PROMETHEUS_URL / a target's `source.prometheus` when the results hold no evidence), else the
@@ -84,9 +87,9 @@ def _prometheus_evidence(
             for candidate in (p / prom.EVIDENCE, p / "results" / prom.EVIDENCE):
                 if candidate.is_file() and (found := prom.read_evidence(candidate)) is not None:
                     return found
-        sources = [((t.get("extra") or {}).get("source") or {}) for t in targets["targets"]]
+        sources = [t.external for t in targets.targets if t.external is not None and t.external.promql]
         url = os.environ.get("PROMETHEUS_URL") or next(
-            (u for s in sources if s.get("promql") and (u := prom.resolve_url(s.get("prometheus")))), None
+            (u for s in sources if (u := prom.resolve_url(s.prometheus))), None
         )
     if not url:
         return None
@@ -105,7 +108,7 @@ def _prometheus_evidence(
 
 
 def _evidence(
-    plan, targets: dict, result_paths: list[Path], allow_partial: bool
+    plan, targets: TargetsFile, result_paths: list[Path], allow_partial: bool
 ) -> tuple[list, dict, dict | None]:
     """The series and what the run says of itself, once the evidence is shown to be one run's of
     this spec and consistent (runtime/evidence.py); the run's manifest, None without one."""
@@ -117,7 +120,7 @@ def _evidence(
     files = [Path(f) for f in meta["files"]]
     manifest = evidence.verify_run(found, files, Path(plan.file)) if found else None
     meta["unverified"] = found is None
-    problems = evidence.consistency(series, targets.get("expected"))
+    problems = evidence.consistency(series, {k: list(v) for k, v in targets.expected.items()})
     if problems:
         raise evidence.Contradictions(problems)
     return series, meta, manifest

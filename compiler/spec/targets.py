@@ -58,7 +58,7 @@ class StatBounds(Strict):
         """(statistic, bound) in a fixed order."""
         out = []
         for stat in STATS:
-            value = getattr(self, "p99_9" if stat == "p99.9" else stat)
+            value = getattr(self, stat.replace(".", "_"))
             if value is not None:
                 out.append((stat, value))
         return out

@@ -13,7 +13,7 @@ from ..units import Bound, Kind, Quantity, UnitError, parse_bound, parse_cap, pa
 
 SPEC_VERSION = 1
 METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
-LATENCY_STATS = ("avg", "min", "max", "p50", "p75", "p90", "p95", "p99", "p99.9")
+LATENCY_STATS = ("avg", "min", "max", *QUANTILES)  # a new percentile: one entry in QUANTILES
 RATE_STATS = ("throughput",)
 RATIO_STATS = ("error_rate", "success_rate")
 STATS = LATENCY_STATS + RATE_STATS + RATIO_STATS

@@ -9,7 +9,7 @@ from ...spec import PERCENTILES
 from ..code import JS, Call, Coll, Raw, js_str, literal, statement
 from ..http import comment_text
 
-TREND_STATS = ["avg", "min", "med", "max", "p(50)", "p(75)", "p(90)", "p(95)", "p(99)", "p(99.9)", "count"]
+TREND_STATS = ["avg", "min", "med", "max", *(f"p({p:g})" for p in PERCENTILES.values()), "count"]
 
 
 def ms_text(seconds: float) -> str:
@@ -97,7 +97,7 @@ def thresholds(plan: Plan, profiles: dict[str, ProfilePlan] | None = None) -> li
     profile that k6 does not run (`profiles`: those it runs) has none."""
     out = []
     for t in plan.targets:
-        if t.kind != "measured" or not t.endpoints or "during" in t.extra:
+        if t.kind != "measured" or not t.endpoints or t.during:
             continue  # a part of the run (`during`) is not something a k6 threshold can judge
         if t.profile and profiles is not None and t.profile not in profiles:
             continue

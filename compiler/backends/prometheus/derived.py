@@ -24,7 +24,7 @@ class DerivedAlerts:
         if t.kind == "external":
             self.external(t, for_, labels, runbook)
             return
-        if not t.endpoints or t.profile is not None or t.measure != "latency" or "during" in t.extra:
+        if not t.endpoints or t.profile is not None or t.measure != "latency" or t.during:
             return  # SQL-only, scoped to a test profile, or TTFB: no service metric to alert on
         sels = self.selectors(t.endpoints)
         if not sels:
@@ -150,18 +150,19 @@ class DerivedAlerts:
         return f"{t.name}: {stat} must stay {text} ({self.origin(t)})"
 
     def external(self, t: TargetPlan, for_: float, labels: dict[str, str], runbook: str | None) -> None:
-        promql = t.extra.get("source", {}).get("promql")
+        assert t.external is not None
+        promql = t.external.promql
         if not promql:
             return  # a JSON file another tool writes: judged by `perfspec check` only
         record = f"perfspec:{self.scope}:{t.ident}:value"
         self.records.append((record, promql))
-        op, value = t.extra["op"], t.extra["value"]
+        op, value = t.external.bound.op, t.external.bound.value
         alert = self.add(
             f"{self.prefix}{camel(t.name)}",
             f"{record} {FAILS_WHEN[op]} {number(value)}",
             for_,
             labels,
-            f"{t.name}: {t.extra['metric']} must stay {t.extra['text']} ({self.origin(t)})",
+            f"{t.name}: {t.external.metric} must stay {t.external.bound.text} ({self.origin(t)})",
             runbook,
             t,
             {"title": t.name, "query": record, "threshold": value, "unit": ""},

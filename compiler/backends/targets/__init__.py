@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from pathlib import PurePosixPath
 
-from perfspec.runtime.contracts import TARGETS_FORMAT
+from perfspec.runtime.contracts import Profile, ServerView, Target, TargetsFile
 
 from ...plan import Plan, ProfilePlan, SourceRef, TargetPlan
 from .. import service
@@ -16,66 +17,45 @@ class TargetsBackend:
     name = "targets"
 
     def emit(self, plan: Plan) -> list[Artifact]:
-        data = {
-            "format": TARGETS_FORMAT,
-            "generated_by": f"perfspec from {plan.file}",
-            "spec": plan.file,
-            "name": plan.name,
+        data = TargetsFile(
+            generated_by=f"perfspec from {plan.file}",
+            spec=plan.file,
+            name=plan.name,
             # per endpoint the statuses its calls succeed with (retried ones too): the checker holds
             # a result file's statuses against its failures with them (runtime/evidence.py)
-            "expected": {
-                n: sorted({*ep.expect, *((ep.retry or {}).get("on") or [])})
+            expected={
+                n: tuple(sorted({*ep.expect, *((ep.retry or {}).get("on") or [])}))
                 for n, ep in plan.endpoints.items()
                 if ep.method != "WS"
             },
-            "profiles": {
-                p.name: {
-                    "model": p.model,
-                    "seconds": p.seconds,
-                    "peak": max((max(s.start, s.end) for s in p.stages), default=0),
-                    "mean": mean_load(p),
-                    "unit": p.unit,
-                    "tools": p.tools,
-                    "max_dropped": p.max_dropped,
-                    **({"warmup": p.warmup} if p.warmup else {}),
-                }
+            profiles={
+                p.name: Profile(
+                    model=p.model,
+                    seconds=p.seconds,
+                    peak=max((max(s.start, s.end) for s in p.stages), default=0),
+                    mean=mean_load(p),
+                    unit=p.unit,
+                    tools=tuple(p.tools),
+                    max_dropped=p.max_dropped,
+                    warmup=p.warmup or 0.0,
+                )
                 for p in plan.profiles.values()
             },
-            "targets": [
-                {
-                    "index": t.index,
-                    "name": t.name,
-                    "kind": t.kind,
-                    "measure": t.measure,
-                    "endpoints": t.endpoints,
-                    "queries": t.queries,
-                    "profile": t.profile,
-                    "workers": t.workers,
-                    "window": t.window,
-                    "line": t.source.line,
-                    "stats": [
-                        {
-                            "stat": s.stat,
-                            "op": s.op,
-                            "value": s.value,
-                            "text": s.text,
-                            "severity": s.severity,
-                            "line": s.line,
-                        }
-                        for s in t.stats
-                    ],
-                    **({"extra": t.extra} if t.extra else {}),
-                    **({"demo": False} if not t.demo else {}),
-                    **({"merge_tools": True} if t.merge_tools else {}),
-                    **({"not_in_k6": skipped} if (skipped := on_stop_only(plan, t)) else {}),
-                    **({"k6_rows": rows} if (rows := k6_rows(plan, t)) else {}),
-                    **({"server": view} if (view := server_view(plan, t)) else {}),
-                }
-                for t in plan.targets
-            ],
-        }
-        text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+            targets=tuple(contract(plan, t) for t in plan.targets),
+        )
+        text = json.dumps(data.to_json(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
         return [Artifact(plan.folder / PurePosixPath("targets.json"), text, SourceRef(plan.file, 1))]
+
+
+def contract(plan: Plan, t: TargetPlan) -> Target:
+    """The target as the judge reads it: the Target part of the plan's TargetPlan, with what
+    the verdict of a run must say about the tools (on_stop in k6, k6's rows) and the service's
+    own view of it."""
+    own = {f.name: getattr(t, f.name) for f in fields(Target)}
+    rows = {profile: tuple(notes) for profile, notes in k6_rows(plan, t).items()}
+    return Target(
+        **own | {"not_in_k6": tuple(on_stop_only(plan, t)), "k6_rows": rows, "server": server_view(plan, t)}
+    )
 
 
 def mean_load(p: ProfilePlan) -> float:
@@ -122,7 +102,7 @@ def k6_rows(plan: Plan, t: TargetPlan) -> dict[str, list[str]]:
     return out
 
 
-def server_view(plan: Plan, t: TargetPlan) -> dict | None:
+def server_view(plan: Plan, t: TargetPlan) -> ServerView | None:
     """How the checker reads the service's own histogram for an HTTP target: the same series the
     alert rules select (see `alerts.service`); None without service metrics or for TTFB/SQL."""
     if plan.alerts is None or plan.alerts.service.server_side == "off":
@@ -133,11 +113,11 @@ def server_view(plan: Plan, t: TargetPlan) -> dict | None:
     if not sels:
         return None
     svc = plan.alerts.service
-    return {
-        "mode": svc.server_side,
-        "histogram": svc.latency_histogram,
-        "total": svc.requests_total,
-        **({"buckets": [b.value for b in svc.buckets]} if svc.buckets else {}),
-        "selectors": sels,
-        "error_selectors": service.selectors(plan, t.endpoints, service.error_matcher(plan)),
-    }
+    return ServerView(
+        mode=svc.server_side,
+        histogram=svc.latency_histogram,
+        total=svc.requests_total,
+        buckets=tuple(b.value for b in svc.buckets or ()),
+        selectors=tuple(sels),
+        error_selectors=tuple(service.selectors(plan, t.endpoints, service.error_matcher(plan))),
+    )
