@@ -25,11 +25,13 @@ import time
 if __package__:  # perfspec.runtime.support in perfspec's own tests
     from . import perfspec_sql_level as config
     from . import perfspec_sql_pgbench as pgbench
-    from .perfspec_sql_values import BadInput, Generators, Histogram, resolve
+    from .perfspec_histogram import Histogram
+    from .perfspec_sql_values import BadInput, Generators, resolve
 else:  # beside the generated sql_bench.py, whose folder's parent is on sys.path
     import perfspec_sql_level as config
     import perfspec_sql_pgbench as pgbench
-    from perfspec_sql_values import BadInput, Generators, Histogram, resolve
+    from perfspec_histogram import Histogram
+    from perfspec_sql_values import BadInput, Generators, resolve
 
 asyncpg = config.asyncpg
 describe_error, run_level, use_uvloop = config.describe_error, config.run_level, config.use_uvloop
@@ -305,7 +307,7 @@ def measure_query(dsn, name, plans, cores, uvloop_on, engine, folder):
             entries[f"{name}/{part}"]["levels"][str(workers)] = result
         entries[name]["levels"][str(workers)] = level
         hist = Histogram()
-        hist.merge(level["histogram"])
+        hist.merge_pairs(level["histogram"])
         shown = name if engine == "asyncpg" else f"{name} ({engine})"
         print(
             f"{shown:<28} {workers:>4} workers {level['count']:>8} calls {level['failures']:>6} errors "

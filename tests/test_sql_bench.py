@@ -176,7 +176,7 @@ def test_missing_dsn_names_the_variable_and_the_spec_line(tmp_path: Path) -> Non
 
 def _generated_histogram():
     spec = importlib.util.spec_from_file_location(
-        "perfspec_sql_values", SEED000.parent.parent / "perfspec_sql_values.py"
+        "perfspec_histogram", SEED000.parent.parent / "perfspec_histogram.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -115,6 +115,7 @@ SHARED_BASE = {
     "perfspec.runtime.histogram",
     "perfspec.runtime.text",
     "perfspec.runtime.verdict",
+    "perfspec.runtime.support.perfspec_histogram",
     "perfspec.runtime.support.perfspec_sql_values",
 }
 

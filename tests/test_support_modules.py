@@ -18,12 +18,18 @@ from perfspec.runtime.support import perfspec_locust as locust_support
 from .conftest import ROOT, require_tool
 
 
-def test_round3_matches_the_checkers_histogram_keys() -> None:
+def test_round3_keeps_three_significant_digits_rounding_half_up() -> None:
+    """The one histogram of every writer and reader (support/perfspec_histogram.py), against
+    decimal arithmetic: 3 significant digits, half up, values under 1000 exact."""
+    from decimal import ROUND_HALF_UP, Decimal
+
     rng = random.Random(3)
     values = [0, 1, 999, 1000, 1004, 1005, 9995, 99_950, 999_500, 10**9 + 7]
     values += [rng.randint(0, 10 ** rng.randint(1, 10)) for _ in range(20_000)]
     for us in values:
-        assert locust_support.round3(us) == reference_round3(us), us
+        exponent = max(0, len(str(us)) - 3)
+        want = int(Decimal(us).scaleb(-exponent).quantize(Decimal(1), ROUND_HALF_UP).scaleb(exponent))
+        assert locust_support.round3(us) == want == reference_round3(us), us
 
 
 def test_series_sums_its_seconds_into_the_whole_run_histogram() -> None:

@@ -19,49 +19,15 @@ from typing import Any
 
 from locust import events
 
+if __package__:  # perfspec.runtime.support in perfspec's own tests
+    from .perfspec_histogram import Histogram, round3
+else:  # beside the generated locustfiles, whose folder's parent is on sys.path
+    from perfspec_histogram import Histogram, round3
+
+__all__ = ["Histogram", "round3"]  # re-exported: perfspec_locust.py names them for the locustfiles
+
 FORMAT = "perfspec-results/1"
 STARTED = time.time()
-
-
-def round3(us: int) -> int:
-    """Round to 3 significant digits; values under 1000 stay exact (no string work: it runs
-    once per request)."""
-    if us < 1000:
-        return max(0, us)
-    scale = 10
-    while us >= scale * 1000:
-        scale *= 10
-    return (us + scale // 2) // scale * scale
-
-
-class Histogram:
-    """Latencies in microseconds, 3 significant digits: mergeable across processes."""
-
-    __slots__ = ("counts",)
-
-    def __init__(self) -> None:
-        self.counts: dict[int, int] = {}
-
-    def add(self, seconds: float) -> None:
-        key = round3(int(seconds * 1e6 + 0.5))
-        self.counts[key] = self.counts.get(key, 0) + 1
-
-    def merge_counts(self, counts: dict[int, int]) -> None:
-        for key, count in counts.items():
-            self.counts[key] = self.counts.get(key, 0) + count
-
-    def to_list(self) -> list[list[int]]:
-        return [[k, self.counts[k]] for k in sorted(self.counts)]
-
-    def quantile_us(self, q: float) -> int:
-        """Nearest rank over the counts (for the live display)."""
-        total = sum(self.counts.values())
-        rank, seen = max(1, -int(-q * total // 1)), 0
-        for key in sorted(self.counts):
-            seen += self.counts[key]
-            if seen >= rank:
-                return key
-        return 0
 
 
 class Series:
@@ -89,14 +55,14 @@ class Series:
     def record(self, seconds: float, status: int, error: str | None, ttfb: float | None) -> None:
         second = int(time.time() - STARTED)
         counts = self.counts if second == self.second else self.at(second)
-        key = round3(int(seconds * 1e6 + 0.5))
+        key = round3(int(seconds * 1e6 + 0.5))  # microseconds
         counts[key] = counts.get(key, 0) + 1
         self.statuses[status] = self.statuses.get(status, 0) + 1
         if error is not None:
             self.failed[second] = self.failed.get(second, 0) + 1
             self.errors[error] = self.errors.get(error, 0) + 1
         if ttfb is not None:
-            self.ttfb.add(ttfb)
+            self.ttfb.add(int(ttfb * 1e6 + 0.5))
 
     def latency(self) -> Histogram:
         """The whole run's histogram: the sum of its seconds'."""
@@ -271,7 +237,7 @@ def _progress_line(environment: Any) -> dict[str, Any]:
             "requests": sum(sum(s.statuses.values()) for s in RESULTS.values()),
             "failures": sum(sum(s.failed.values()) for s in RESULTS.values()),
             "rps": sum(window.counts.values()),
-            "p95_ms": window.quantile_us(0.95) / 1000 if window.counts else None,
+            "p95_ms": (window.quantile(0.95) or 0) / 1000 if window.counts else None,
         }
     else:  # a master: the workers measure; Locust's aggregated stats, for display only
         total = environment.stats.total

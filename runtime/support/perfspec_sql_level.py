@@ -22,10 +22,12 @@ except ImportError:
 
 if __package__:  # perfspec.runtime.support in perfspec's own tests
     from . import perfspec_sql_calls as calls
-    from .perfspec_sql_values import Generators, Histogram
+    from .perfspec_histogram import Histogram
+    from .perfspec_sql_values import Generators
 else:  # beside the generated sql_bench.py
     import perfspec_sql_calls as calls
-    from perfspec_sql_values import Generators, Histogram
+    from perfspec_histogram import Histogram
+    from perfspec_sql_values import Generators
 
 # set by configure() from the generated sql_bench.py
 SPEC = ""
@@ -330,7 +332,7 @@ def merged(parts, elapsed):
     """One result of the processes' shares: counts and errors added, histograms merged."""
     hist, errors, retried = Histogram(), {}, {}
     for part in parts:
-        hist.merge(part["histogram"])
+        hist.merge_pairs(part["histogram"])
         for key, n in part["errors"].items():
             errors[key] = errors.get(key, 0) + n
         for key, n in part.get("retried", {}).items():

@@ -20,9 +20,11 @@ import tempfile
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 if __package__:
-    from .perfspec_sql_values import BadInput, Histogram
+    from .perfspec_histogram import Histogram
+    from .perfspec_sql_values import BadInput
 else:
-    from perfspec_sql_values import BadInput, Histogram
+    from perfspec_histogram import Histogram
+    from perfspec_sql_values import BadInput
 
 # libpq connection keywords and the environment variables pgbench reads them from
 LIBPQ_ENV = {

@@ -171,39 +171,6 @@ PARAM_RANGE = {
 }
 
 
-class Histogram:
-    """Latencies in nanoseconds, kept to 3 significant digits: mergeable, each within 0.5 %."""
-
-    def __init__(self):
-        self.counts = {}
-
-    def add(self, ns):
-        if ns >= 1000:
-            scale = 10 ** (len(str(ns)) - 3)
-            ns = (ns + scale // 2) // scale * scale
-        self.counts[ns] = self.counts.get(ns, 0) + 1
-
-    def extend(self, samples):
-        for ns in samples:
-            self.add(ns)
-
-    def merge(self, pairs):
-        for key, count in pairs:
-            self.counts[key] = self.counts.get(key, 0) + count
-
-    def to_list(self):
-        return [[k, self.counts[k]] for k in sorted(self.counts)]
-
-    def quantile(self, q):
-        total = sum(self.counts.values())
-        rank, seen = max(1, -int(-q * total // 1)), 0
-        for key in sorted(self.counts):
-            seen += self.counts[key]
-            if seen >= rank:
-                return key
-        return None
-
-
 class Generators:
     """Parameter values for one process; sequences stay unique across processes."""
 

@@ -33,6 +33,7 @@ SUPPORT = {  # the support modules each tool's generated file imports (tests hol
         "perfspec_locust_results.py",
         "perfspec_locust_checks.py",
         "perfspec_locust_shape.py",
+        "perfspec_histogram.py",
     ),
     "k6": ("perfspec_k6.js",),
 }

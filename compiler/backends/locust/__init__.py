@@ -22,6 +22,7 @@ SUPPORT = PurePosixPath("perfspec_locust.py")
 RESULTS = PurePosixPath("perfspec_locust_results.py")  # recording and result files; SUPPORT imports it
 CHECKS = PurePosixPath("perfspec_locust_checks.py")  # a response's checks; SUPPORT re-exports them
 SHAPE = PurePosixPath("perfspec_locust_shape.py")  # the profiles' load shape; SUPPORT re-exports it
+HISTOGRAM = PurePosixPath("perfspec_histogram.py")  # the 3-digit histogram RESULTS records into
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 FORM = "application/x-www-form-urlencoded"
 
@@ -364,6 +365,7 @@ class LocustBackend:
             Artifact(RESULTS, support_source("perfspec_locust_results.py"), source, shared=True),
             Artifact(CHECKS, support_source("perfspec_locust_checks.py"), source, shared=True),
             Artifact(SHAPE, support_source("perfspec_locust_shape.py"), source, shared=True),
+            Artifact(HISTOGRAM, support_source("perfspec_histogram.py"), source, shared=True),
         ]
 
 

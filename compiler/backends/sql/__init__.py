@@ -14,10 +14,11 @@ from .pgbench import script, script_path
 _ENV = environment(Path(__file__).parent)
 SUPPORT = PurePosixPath("perfspec_sql.py")
 LEVEL = PurePosixPath("perfspec_sql_level.py")  # one concurrency level; perfspec_sql.py imports it
-VALUES = PurePosixPath("perfspec_sql_values.py")  # generators, expressions, histogram; imported by both
+VALUES = PurePosixPath("perfspec_sql_values.py")  # generators and expressions; imported by both
 CALLS = PurePosixPath("perfspec_sql_calls.py")  # what one call of a workload does on asyncpg
 PGBENCH = PurePosixPath("perfspec_sql_pgbench.py")  # the pgbench engine; perfspec_sql.py imports it
-MODULES = (SUPPORT, LEVEL, VALUES, CALLS, PGBENCH)
+HISTOGRAM = PurePosixPath("perfspec_histogram.py")  # the 3-digit histogram, shared with Locust's
+MODULES = (SUPPORT, LEVEL, VALUES, CALLS, PGBENCH, HISTOGRAM)
 
 
 class SqlBackend:

@@ -1,0 +1,115 @@
+"""The latency histogram of perfspec: exact values kept to 3 significant digits (each within
+0.5 %), one definition for every writer and reader: the Locust support module (microseconds), the
+SQL benchmark (nanoseconds), and perfspec's readers and checker (nanoseconds, runtime/histogram.py
+re-exports it). Merging sums counts per key, so shards and workers merge exactly; percentiles are
+read from the merged counts (nearest rank), never averaged. Pure Python, no dependencies: written
+once per output folder beside the generated files, which need only their tool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+
+def round3(value: int) -> int:
+    """Round to 3 significant digits; values under 1000 stay exact (no string work: it runs once
+    per request)."""
+    if value < 1000:
+        return max(0, value)
+    scale = 10
+    while value >= scale * 1000:
+        scale *= 10
+    return (value + scale // 2) // scale * scale
+
+
+def half_width(value: float) -> float:
+    """How far a value read from the histogram may be from the true one: half a unit of its third
+    significant digit (values under 1000 are exact)."""
+    if value < 1000:
+        return 0.0
+    return 10 ** (len(str(int(value))) - 3) / 2
+
+
+class Histogram:
+    """Counts by value (a whole number of the writer's unit), 3 significant digits."""
+
+    __slots__ = ("counts", "_sorted")
+
+    def __init__(self, counts: Mapping[int, int] | None = None) -> None:
+        self.counts: dict[int, int] = dict(counts or {})
+        self._sorted: list[tuple[int, int]] | None = None
+
+    @classmethod
+    def from_pairs(cls, pairs: Iterable[Iterable], scale: int = 1) -> Histogram:
+        """[[value, count], ...] as a result file holds them; `scale` converts the file's unit. A
+        result file is not trusted: a negative, infinite or absurd value is refused."""
+        h = cls()
+        for value, count in pairs:
+            if not (isinstance(value, int | float) and 0 <= value < 1e15):
+                raise ValueError(f"latency {value!r} is not a finite, non-negative number")
+            if not (isinstance(count, int) and 0 <= count < 10**15):
+                raise ValueError(f"count {count!r} is not a whole number from 0 to 10^15")
+            key = int(round(value * scale))
+            h.counts[key] = h.counts.get(key, 0) + count
+        return h
+
+    def add(self, value: int, count: int = 1) -> None:
+        key = round3(int(value))
+        self.counts[key] = self.counts.get(key, 0) + count
+        self._sorted = None
+
+    def extend(self, values: Iterable[int]) -> None:
+        for value in values:
+            self.add(value)
+
+    def merge(self, other: Histogram) -> Histogram:
+        return self.merge_counts(other.counts)
+
+    def merge_counts(self, counts: Mapping[int, int]) -> Histogram:
+        for key, count in counts.items():
+            self.counts[key] = self.counts.get(key, 0) + count
+        self._sorted = None
+        return self
+
+    def merge_pairs(self, pairs: Iterable[Iterable[int]]) -> Histogram:
+        for key, count in pairs:
+            self.counts[key] = self.counts.get(key, 0) + count
+        self._sorted = None
+        return self
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def _items(self) -> list[tuple[int, int]]:
+        if self._sorted is None:
+            self._sorted = sorted(self.counts.items())
+        return self._sorted
+
+    def quantile(self, q: float) -> int | None:
+        """Nearest rank: the smallest value with at least q of all samples at or below it."""
+        total = self.total
+        if total == 0:
+            return None
+        rank = max(1, -int(-q * total // 1))
+        seen = 0
+        for key, count in self._items():
+            seen += count
+            if seen >= rank:
+                return key
+        return self._items()[-1][0]
+
+    def mean(self) -> float | None:
+        total = self.total
+        return sum(k * c for k, c in self.counts.items()) / total if total else None
+
+    def min(self) -> int | None:
+        return self._items()[0][0] if self.counts else None
+
+    def max(self) -> int | None:
+        return self._items()[-1][0] if self.counts else None
+
+    def to_list(self) -> list[list[int]]:
+        return [[k, c] for k, c in self._items()]
+
+    to_pairs = to_list
