@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import jsonschema
@@ -15,6 +13,8 @@ from perfspec.compiler.explain import target_rows
 from perfspec.compiler.load import load_file
 from perfspec.compiler.spec import json_schema
 from perfspec.compiler.validate import check_file
+
+from .inprocess import perfspec
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
@@ -47,16 +47,9 @@ def test_committed_schema_is_fresh() -> None:
     )
 
 
-@pytest.mark.tools
 def test_schema_cli_prints_the_committed_schema() -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "perfspec.compiler.cli", "schema"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    assert json.loads(proc.stdout) == json.loads(SCHEMA_FILE.read_text())
+    proc = perfspec("schema")
+    assert proc.code == 0 and json.loads(proc.stdout) == json.loads(SCHEMA_FILE.read_text())
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.name)
@@ -93,18 +86,10 @@ def test_explain_lists_seed_000_api_classes_and_db_query_classes() -> None:
         assert (rows[(sel, "avg")], rows[(sel, "p95")], rows[(sel, "throughput")]) == (avg, p95, qps)
 
 
-@pytest.mark.tools
 def test_explain_cli_prints_every_target_with_its_spec_line() -> None:
     spec = ROOT / "specs" / "temponest_validation.yaml"
-    proc = subprocess.run(
-        [sys.executable, "-m", "perfspec.compiler.cli", "explain", str(spec)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-        env={"COLUMNS": "250", "PATH": ""},
-        cwd=ROOT,
-    )
+    proc = perfspec("explain", str(spec), cwd=ROOT, env={"COLUMNS": "250"})
+    assert proc.code == 0, proc.stderr
     text = proc.stdout
     for cls in (
         "class=auth",

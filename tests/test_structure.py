@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import ROOT
+from .inprocess import perfspec
 
 PACKAGES = {"perfspec.compiler": ROOT / "compiler", "perfspec.runtime": ROOT / "runtime"}
 # Measured on the code as `ruff format` lays it out (one argument a line where a call does not fit):
@@ -172,7 +173,6 @@ def test_the_runtime_never_imports_compiler_internals() -> None:
     assert {m: t for m, t in leaks.items() if t} == {}
 
 
-@pytest.mark.tools
 def test_p99_9_bucket_warning_points_at_its_key(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("")
     spec = tmp_path / "s.yaml"
@@ -191,13 +191,7 @@ targets:
 alerts:
   service: {buckets: [50ms, 100ms, 200ms]}
 """)
-    proc = subprocess.run(
-        [sys.executable, "-m", "perfspec.compiler.cli", "validate", str(spec)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = perfspec("validate", str(spec), cwd=tmp_path)
     assert "s.yaml:12:13: warning: p99.9 < 120ms is not a bucket boundary" in proc.stderr + proc.stdout
 
 
@@ -280,7 +274,6 @@ def test_every_package_is_installed() -> None:
     assert found - listed == set()
 
 
-@pytest.mark.tools
 def test_a_json_path_with_an_index_is_read_as_validation_reads_it(tmp_path: Path) -> None:
     """One JSON-path parser: `$.runs[0]["seconds"]` validates, and `check` reads that value."""
     (tmp_path / "pyproject.toml").write_text("")
@@ -292,13 +285,7 @@ targets:
      source: {json: startup.json, path: '$.runs[0]["seconds"]'}}
 """)
     (tmp_path / "results").mkdir()
-    proc = subprocess.run(
-        [sys.executable, "-m", "perfspec.compiler.cli", "check", "s.yaml", "results", "--report", "r"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = perfspec("check", "s.yaml", "results", "--report", "r", cwd=tmp_path)
     [v] = json.loads((tmp_path / "r" / "verdicts.json").read_text())
     assert v["status"] == "pass" and v["stats"][0]["measured"] == 42.5, proc.stdout + proc.stderr
 
