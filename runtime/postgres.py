@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from . import tools
 from .net import free_port
 
 
@@ -22,11 +23,8 @@ class PostgresUnavailable(RuntimeError):
 
 
 def _binaries() -> Path | None:
-    found = shutil.which("initdb")
-    if found:
-        return Path(found).parent
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)
-    return Path(candidates[0]).parent if candidates else None
+    found = tools.path("initdb")
+    return Path(found).parent if found else None
 
 
 @contextlib.contextmanager

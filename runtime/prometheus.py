@@ -18,7 +18,6 @@ import json
 import math
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 import time
@@ -28,6 +27,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+from . import tools
 from .contracts import ServerView, TargetsFile
 from .net import free_port, mask, stop
 from .verdict import QUANTILES
@@ -285,7 +285,7 @@ def embedded(
     rule files loaded; yields its URL once the first scrape is in. `receiver`: it also takes
     remote writes with native histograms (k6's results); with no `scrape` it is ready at once.
     Stopped and removed on exit."""
-    binary = shutil.which("prometheus")
+    binary = tools.path("prometheus")
     if binary is None:
         raise PrometheusUnavailable(f"no `prometheus` binary: {INSTALL_HINT}")
     target = urllib.parse.urlsplit(scrape or "")

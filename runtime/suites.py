@@ -4,11 +4,11 @@ not run the chosen profile is skipped, and the manifest says why."""
 
 from __future__ import annotations
 
-import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import tools
 from .net import free_port
 from .processes import run_tool, tool_version
 
@@ -76,7 +76,7 @@ def run_locust(ctx: Suite) -> None:
 
     if not ctx.runs("locust", "locustfile.py"):
         return
-    locust = shutil.which("locust") or "locust"
+    locust = tools.path("locust") or "locust"
     ctx.manifest["tools"]["locust"] = tool_version([locust, "--version"])
     progress = ctx.logs / "locust-progress.ndjson"
     base = [locust, "-f", str(ctx.artifacts / "locustfile.py")]
@@ -124,7 +124,7 @@ def run_k6(ctx: Suite) -> None:
 
     if not ctx.runs("k6", "k6.js"):
         return
-    k6 = shutil.which("k6") or "k6"
+    k6 = tools.path("k6") or "k6"
     ctx.manifest["tools"]["k6"] = tool_version([k6, "version"])
     if ctx.info.get("k6_output") == "prometheus":
         run_k6_remote(ctx, k6)

@@ -2,7 +2,8 @@
 
 `app` holds the typer app and its consoles; the commands live by what they work on:
 spec_commands (validate, build, schema, explain, demo), judging (check), running (run,
-capacity, history), init (a new project), collect (k6 results from Prometheus)."""
+capacity, history), init (a new project), collect (k6 results from Prometheus), doctor
+(the tools a run would use)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from . import spec_commands  # noqa: F401, E402
 from . import judging, running  # noqa: F401, E402
 from . import init  # noqa: F401, E402
 from . import collect  # noqa: F401, E402
+from . import doctor  # noqa: F401, E402
 # isort: on
 
 __all__ = ["app", "main"]
