@@ -97,6 +97,7 @@ def execute(
     results.mkdir(parents=True, exist_ok=True)
     logs.mkdir(exist_ok=True)
     workers = max(1, int(info.get("workers") or 1))
+    need = embedded_needs(info, suites)  # refusals first: nothing started, not even git
     manifest: dict = {
         "format": MANIFEST_FORMAT,
         "run_id": info.get("run_id") or run_dir.name,
@@ -113,7 +114,6 @@ def execute(
         "commit": git_commit(),
         "workers": workers,
     }
-    need = embedded_needs(info, suites)
     with contextlib.ExitStack() as stack, terminated_as_interrupted():
         display = stack.enter_context(Display(console, log)) if console is not None else None
         try:
@@ -204,6 +204,8 @@ def embedded_needs(info: dict, suites: list[str]) -> dict:
     db_parts = info.get("dsn")
     dsn = resolve(db_parts) if db_parts and not forced else None
     db = (("sql" in suites and db_parts is not None) or demo_) and dsn is None
+    if demo_ and not forced:
+        refuse_unserved(info)
     if info.get("no_embedded") and (demo_ or db):
         unset = sorted(
             {
@@ -218,6 +220,39 @@ def embedded_needs(info: dict, suites: list[str]) -> dict:
             "the variable (in GitHub Actions: a repository variable or secret)"
         )
     return {"forced": forced, "demo": demo_, "db": db, "dsn": dsn, "db_parts": db_parts or []}
+
+
+class NotServedByDemo(RuntimeError):
+    """A host without a URL whose calls the embedded demo target does not serve."""
+
+
+def refuse_unserved(info: dict) -> None:
+    """A host whose variable is unset runs on the embedded demo target only when the demo serves
+    its calls: an imported spec's API would answer 404 to every call of the whole profile."""
+    from .demo.app import serves
+
+    unserved = []
+    for host, parts in info["hosts"].items():
+        if resolve(parts) is not None:
+            continue
+        unserved += [
+            (host, method, path, name) for method, path, name in info.get("routes", {}).get(host, [])
+        ]
+    unserved = [u for u in unserved if not serves(u[1], u[2])]
+    if not unserved:
+        return
+    host = unserved[0][0]
+    names = sorted({p[1] for p in info["hosts"][host] if p[0] == "env"})
+    shown = ", ".join(f"{name} ({method} {path})" for _, method, path, name in unserved[:3])
+    more = f" and {len(unserved) - 3} more" if len(unserved) > 3 else ""
+    where = info.get("host_lines", {}).get(host, info["file"])
+    raise NotServedByDemo(
+        f"host {host!r} ({where}) has no URL: {' or '.join(names) or 'its variable'} is unset, and the "
+        f"embedded demo target does not serve {shown}{more}: a run on it would answer 404. Set "
+        f"{names[0] if names else 'the variable'} to the service's URL (e.g. "
+        f"{names[0] if names else 'API_URL'}=http://127.0.0.1:8000), or run on the demo target anyway "
+        "with --demo"
+    )
 
 
 def start_hosts(

@@ -140,9 +140,13 @@ def import_(
     tmp = target.with_name(target.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(target)
+    variables = sorted(
+        {v for h in draft.hosts.values() for v in re.findall(r"\$\{(\w+)", str(h.get("url", "")))}
+    )
+    run = " ".join([*(f"{v}=https://..." for v in variables), "perfspec run", str(target)])
     out.print(
         f"wrote {target}: {len(draft.endpoints)} endpoints from the {kind} file "
-        f"({len(draft.tasks)} in the flow's tasks); next: perfspec run {target}",
+        f"({len(draft.tasks)} in the flow's tasks); next, with the service's URL: {run}",
         markup=False,
         highlight=False,
     )

@@ -127,13 +127,16 @@ def run(
 
 def _execute(info: dict, run_dir: Path, suites: list[str], demo_args: list[str], log) -> dict:
     """The runner, its refusals turned into exit 2 with the reason."""
-    from perfspec.runtime.runner import PreflightFailed, execute
+    from perfspec.runtime.runner import NotServedByDemo, PreflightFailed, execute
 
     try:
         return execute(info, run_dir, suites, demo_args, log, console=out)
     except PreflightFailed as exc:  # a host does not answer: no load was sent
         for line in exc.lines:
             err.print(line, markup=False, highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except NotServedByDemo as exc:  # its message says which variable to set
+        err.print(f"error: {exc}", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except RuntimeError as exc:  # the embedded demo target or PostgreSQL could not start
         err.print(f"error: {exc}", markup=False)
@@ -151,6 +154,8 @@ def _suites_and_profile(plan, only: str, profile: str | None) -> tuple[list[str]
     if bad:
         err.print(f"error: unknown suite {', '.join(bad)}; choose from locust, k6, sql", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
+    has = {"sql": plan.sql is not None, "locust": bool(plan.endpoints), "k6": bool(plan.endpoints)}
+    suites = [x for x in suites if has[x]]  # what the spec has: no `sql` in the header of an HTTP-only spec
     chosen = profile or plan.default_profile
     if chosen is not None and chosen not in plan.profiles:
         err.print(f"error: unknown profile {chosen!r}; the spec has {', '.join(plan.profiles)}", markup=False)
@@ -193,6 +198,22 @@ def _run_info(checked, plan, chosen: str | None, cap: float | None) -> dict:
         "k6_profiles": [n for n, pp in plan.profiles.items() if "k6" in pp.tools],
         "matchers": dict(plan.alerts.service.matchers) if plan.alerts else {},
         "hosts_used": sorted({e.host for e in plan.endpoints.values() if e.host in plan.hosts}),
+        # per host, what its endpoints call: the embedded demo target stands in only for hosts
+        # whose calls it serves (runtime/runner.py embedded_needs)
+        "routes": {
+            h: sorted(
+                {
+                    (
+                        e.method,
+                        "".join(p[1] if p[0] == "text" else f"{{{p[1]}}}" for p in e.path),
+                        e.name,
+                    )
+                    for e in plan.endpoints.values()
+                    if e.host == h
+                }
+            )
+            for h in plan.hosts
+        },
         "host_lines": {n: f"{plan.file}:{checked.source.line(('hosts', n))}" for n in plan.hosts},
         "host_health": {n: h.health for n, h in checked.spec.hosts.items() if h.health},
         "db_line": str(plan.sql.database_source) if plan.sql else None,

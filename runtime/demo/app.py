@@ -65,6 +65,33 @@ def _metrics():
     return registry, hist, total
 
 
+ROUTES = (  # (method, path, handler method): what the demo target serves
+    ("get", "/health", "health"),
+    ("get", "/metrics", "metrics"),
+    ("post", "/auth/register", "register"),
+    ("post", "/auth/login", "login"),
+    ("get", "/auth/verify", "verify"),
+    ("get", "/api/v1/agents", "list_agents"),
+    ("post", "/api/v1/agents", "create_agent"),
+    ("get", "/api/v1/agents/{id}", "get_agent"),
+    ("patch", "/api/v1/agents/{id}", "patch_agent"),
+    ("delete", "/api/v1/agents/{id}", "delete_agent"),
+    ("get", "/api/v1/schedules", "list_schedules"),
+    ("post", "/api/v1/schedules", "create_schedule"),
+    ("get", "/api/v1/schedules/{id}", "get_schedule"),
+    ("get", "/api/v1/stream", "stream"),
+    ("post", "/api/v1/tasks", "create_task"),
+    ("get", "/api/v1/tasks/{id}", "get_task"),
+    ("get", "/api/v1/goals", "list_goals"),
+    ("post", "/api/v1/agents/{id}/run", "run_agent"),
+    ("post", "/api/v1/agents/{id}/respond", "respond"),
+    ("post", "/api/v1/rag/query", "rag_query"),
+    ("get", "/auth/permissions", "permissions"),
+    ("get", "/api/v1/metrics/dashboard", "dashboard"),
+    ("get", "/ws/echo", "ws_echo"),
+)
+
+
 class DemoService:
     """The demo target's state (metrics, the login rate limiter, issued tokens) and its handlers."""
 
@@ -76,31 +103,7 @@ class DemoService:
         self.tasks: dict[int, dict] = {}  # tasks live in memory
 
     def routes(self) -> list[tuple[str, str, object]]:
-        return [
-            ("get", "/health", self.health),
-            ("get", "/metrics", self.metrics),
-            ("post", "/auth/register", self.register),
-            ("post", "/auth/login", self.login),
-            ("get", "/auth/verify", self.verify),
-            ("get", "/api/v1/agents", self.list_agents),
-            ("post", "/api/v1/agents", self.create_agent),
-            ("get", "/api/v1/agents/{id}", self.get_agent),
-            ("patch", "/api/v1/agents/{id}", self.patch_agent),
-            ("delete", "/api/v1/agents/{id}", self.delete_agent),
-            ("get", "/api/v1/schedules", self.list_schedules),
-            ("post", "/api/v1/schedules", self.create_schedule),
-            ("get", "/api/v1/schedules/{id}", self.get_schedule),
-            ("get", "/api/v1/stream", self.stream),
-            ("post", "/api/v1/tasks", self.create_task),
-            ("get", "/api/v1/tasks/{id}", self.get_task),
-            ("get", "/api/v1/goals", self.list_goals),
-            ("post", "/api/v1/agents/{id}/run", self.run_agent),
-            ("post", "/api/v1/agents/{id}/respond", self.respond),
-            ("post", "/api/v1/rag/query", self.rag_query),
-            ("get", "/auth/permissions", self.permissions),
-            ("get", "/api/v1/metrics/dashboard", self.dashboard),
-            ("get", "/ws/echo", self.ws_echo),
-        ]
+        return [(method, path, getattr(self, handler)) for method, path, handler in ROUTES]
 
     @web.middleware
     async def inject(self, request: web.Request, handler):
@@ -381,3 +384,17 @@ async def serve(dsn: str, host: str, port: int, faults: Faults, ready=None) -> N
         await asyncio.Event().wait()
     finally:
         await runner.cleanup()
+
+
+def serves(method: str, path: str) -> bool:
+    """Whether the demo target has a route for this call (`{}` stands for any path segment text;
+    a WebSocket is a GET)."""
+    import re
+
+    wanted = "get" if method.upper() == "WS" else method.lower()
+    for route_method, route, _ in ROUTES:
+        pattern = "^" + re.sub(r"\\\{[^/]*?\\\}", "[^/]+", re.escape(route)) + "$"
+        probe = re.sub(r"\{[^}]*\}", "x", path.split("?")[0]) or "/"
+        if route_method == wanted and re.match(pattern, probe):
+            return True
+    return False
