@@ -163,7 +163,8 @@ def render(checked: CheckedSpec, console) -> None:
     spec = checked.spec
     console.print(Text.assemble((spec.name, "bold"), f" — {printable(checked.file)}"))
     if spec.description:
-        console.print(printable(spec.description))
+        for line in spec.description.rstrip("\n").split("\n"):  # lines as written, each one escaped
+            console.print(printable(line))
     t = Table(title="Generated artifacts", show_lines=False)
     t.add_column("artifact")
     t.add_column("what")

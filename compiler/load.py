@@ -383,6 +383,17 @@ def load_file(path: str | Path) -> Document:
             )
         with Path(path).open("rb") as handle:
             raw = handle.read(MAX_BYTES + 1)
+    except FileNotFoundError as exc:
+        no_specs = not Path("specs").is_dir()
+        return _fail(
+            name,
+            1,
+            1,
+            f"no such file: {exc.filename or path}",
+            "start a project here with `perfspec init` (it writes specs/NAME.yaml), or give a spec's path"
+            if no_specs
+            else "check the path; specs default to specs/*.yaml",
+        )
     except OSError as exc:
         return _fail(
             name,

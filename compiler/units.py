@@ -120,9 +120,12 @@ def parse_quantity(raw: object, kinds: tuple[Kind, ...]) -> Quantity:
     if isinstance(raw, int | float):
         if "count" in kinds:
             return Quantity(float(raw), "count", str(raw))
+        # a bare duration is a length of time (a profile, a window, a timeout): seconds, not the
+        # milliseconds a latency bound suggests (parse_bound)
+        unit = "s" if kinds[0] == "duration" else _unit_of(kinds[0])
         raise UnitError(
             f"{raw} has no unit",
-            f"write {_fmt(raw)}{_unit_of(kinds[0])}" + (f" (units: {', '.join(_units_for(kinds))})"),
+            f"write {_fmt(raw)}{unit}" + (f" (units: {', '.join(_units_for(kinds))})"),
         )
     if not isinstance(raw, str):
         raise UnitError(

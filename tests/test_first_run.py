@@ -45,3 +45,34 @@ def test_a_spec_the_demo_does_not_serve_is_not_run_on_it(tmp_path: Path, monkeyp
         "PETS_URL to the service's URL" in result.stderr
     )
     assert "pgserver" not in result.stderr  # the hint of a PostgreSQL that could not start is not this one
+
+
+def test_check_writes_its_reports_beside_the_results_not_in_the_current_folder(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "startup.json").write_text('{"seconds": 12}')
+    (tmp_path / "s.yaml").write_text(
+        "version: 1\nname: s\ntargets:\n"
+        "  - {metric: startup, value: < 60s, source: {json: startup.json, path: $.seconds}}\n"
+    )
+    (tmp_path / "runs" / "r1" / "results").mkdir(parents=True)
+    result = perfspec("check", "s.yaml", "runs/r1/results", cwd=tmp_path)
+    assert result.code == 0, result.stdout + result.stderr
+    assert (tmp_path / "runs" / "r1" / "report" / "verdicts.json").is_file()
+    assert not (tmp_path / "report").exists()
+
+
+def test_a_missing_spec_in_a_new_folder_points_at_perfspec_init(tmp_path: Path) -> None:
+    result = perfspec("run", cwd=tmp_path)
+    assert result.code == 2
+    assert "error: no such file: specs/quickstart.yaml" in result.stderr
+    assert "hint: start a project here with `perfspec init`" in result.stderr
+
+
+def test_explain_prints_a_folded_description_as_lines(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "d.yaml").write_text(
+        "version: 1\nname: d\ndescription: >\n  one\n  line.\n\n  Second.\n"
+        "targets:\n  - {metric: m, value: < 1s, source: {json: m.json, path: $.s}}\n"
+    )
+    result = perfspec("explain", "d.yaml", cwd=tmp_path)
+    assert "one line.\nSecond.\n" in result.stdout and "\\n" not in result.stdout

@@ -33,8 +33,11 @@ def test_quantity_parses_to_base_units(text, kinds, value, kind) -> None:
 
 def test_bare_number_where_unit_needed_hints_the_spelling() -> None:
     with pytest.raises(UnitError) as exc:
-        parse_quantity(150, ("duration",))
+        parse_quantity(15, ("duration",))  # `for: 15` of a profile: a length of time, in seconds
     assert "no unit" in str(exc.value)
+    assert exc.value.hint.startswith("write 15s")
+    with pytest.raises(UnitError) as exc:
+        parse_bound("< 150", ("duration",))  # a latency bound: milliseconds
     assert exc.value.hint.startswith("write 150ms")
 
 

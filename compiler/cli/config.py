@@ -5,7 +5,7 @@ the command line wins.
     specs = ["perf/*.yaml"]     # the specs commands take when none is named (default specs/*.yaml)
     generated = "build/perf"    # perfspec build --out
     results = "perf-results"    # perfspec run / capacity --out, history --results
-    report = "perf-report"      # perfspec check --report
+    report = "perf-report"      # perfspec check --report (default: beside the results)
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class Config:
     specs: tuple[str, ...] = ("specs/*.yaml",)
     generated: str = "generated"
     results: str = "results"
-    report: str = "report"
+    report: str | None = None  # None: beside the results (judging.beside)
     file: Path | None = None
 
     def default_map(self) -> dict[str, dict[str, str]]:
@@ -38,7 +38,7 @@ class Config:
             "run": {"out_dir": self.results},
             "capacity": {"out_dir": self.results},
             "history": {"results": self.results},
-            "check": {"report_dir": self.report},
+            **({"check": {"report_dir": self.report}} if self.report else {}),
         }
 
 
@@ -72,7 +72,7 @@ def read_config(folder: Path) -> Config:
         tuple(specs),
         table.get("generated", "generated"),
         table.get("results", "results"),
-        table.get("report", "report"),
+        table.get("report"),
         file,
     )
 

@@ -191,11 +191,24 @@ def judge_and_report(
     return code
 
 
+def beside(results: Path) -> Path:
+    """Where the reports of these results go by default: never the current folder."""
+    folder = results if results.is_dir() else results.parent
+    return folder.parent / "report" if folder.name == "results" else folder / "report"
+
+
 @app.command()
 def check(
     spec: Annotated[Path, typer.Argument(help="the spec whose targets are judged", metavar="SPEC")],
     results: Annotated[list[Path], typer.Argument(help="result files or folders", metavar="RESULTS")],
-    report_dir: Annotated[Path, typer.Option("--report", help="folder for the reports")] = Path("report"),
+    report_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help="folder for the reports (default: beside the results: RUN/report for RUN/results, "
+            "else FOLDER/report)",
+        ),
+    ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="warn counts as fail")] = False,
     baseline: Annotated[
         Path | None, typer.Option("--baseline", help="results of the run regression targets compare against")
@@ -226,7 +239,7 @@ def check(
         judge_and_report(
             build_plan(checked),
             results,
-            report_dir,
+            report_dir or beside(results[0]),
             strict,
             baseline=baseline,
             prometheus=prometheus,
