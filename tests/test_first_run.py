@@ -76,3 +76,30 @@ def test_explain_prints_a_folded_description_as_lines(tmp_path: Path) -> None:
     )
     result = perfspec("explain", "d.yaml", cwd=tmp_path)
     assert "one line.\nSecond.\n" in result.stdout and "\\n" not in result.stdout
+
+
+def test_an_imported_spec_points_its_modeline_only_at_a_schema_that_exists(tmp_path: Path) -> None:
+    from .conftest import ROOT
+
+    (tmp_path / "pyproject.toml").write_text("")
+    result = perfspec(
+        "import", str(ROOT / "tests" / "data" / "petstore.yaml"), "--out", "perf/pets.yaml", cwd=tmp_path
+    )
+    assert result.code == 0, result.stderr
+    assert "yaml-language-server" not in (tmp_path / "perf" / "pets.yaml").read_text()
+    assert "editor completion: perfspec schema > schemas/perfspec.schema.json" in result.stdout
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / "perfspec.schema.json").write_text("{}")
+    result = perfspec(
+        "import",
+        str(ROOT / "tests" / "data" / "petstore.yaml"),
+        "--out",
+        "perf/pets.yaml",
+        "--force",
+        cwd=tmp_path,
+    )
+    assert (
+        (tmp_path / "perf" / "pets.yaml")
+        .read_text()
+        .startswith("# yaml-language-server: $schema=../schemas/perfspec.schema.json\n")
+    )

@@ -68,10 +68,13 @@ def pet_server():
 def test_openapi_import_wires_ids_and_runs_against_the_api(tmp_path: Path) -> None:
     require_tool("locust")
     require_tool("k6")
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / "perfspec.schema.json").write_text("{}")  # as `perfspec init` leaves it
     proc = perfspec("import", str(DATA / "petstore.yaml"), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     spec = tmp_path / "specs/swagger_petstore.yaml"
     assert f"wrote {spec.relative_to(tmp_path)}: 5 endpoints" in proc.stdout
+    assert "API_URL=https://... perfspec run specs/swagger_petstore.yaml" in proc.stdout
     text = spec.read_text()
     assert text.startswith("# yaml-language-server: $schema=../schemas/perfspec.schema.json\n")
     data = yaml.safe_load(text)

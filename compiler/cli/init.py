@@ -10,6 +10,7 @@ overwritten: an existing file is named and left as it is.
 from __future__ import annotations
 
 import json
+import os
 import re
 from importlib import resources
 from pathlib import Path
@@ -126,7 +127,9 @@ def import_(
     if name:
         draft.name = name
     target = out_file or Path("specs") / f"{draft.name}.yaml"
-    text = render(draft, f"{kind} {source.name}")
+    schema_file = Path("schemas") / "perfspec.schema.json"  # what `perfspec init` writes
+    schema = Path(os.path.relpath(schema_file, target.parent)).as_posix() if schema_file.is_file() else None
+    text = render(draft, f"{kind} {source.name}", schema)
     try:
         check_text(text, str(target))
     except SpecFailure as exc:  # a bug of the importer: say so, write nothing
@@ -146,7 +149,8 @@ def import_(
     run = " ".join([*(f"{v}=https://..." for v in variables), "perfspec run", str(target)])
     out.print(
         f"wrote {target}: {len(draft.endpoints)} endpoints from the {kind} file "
-        f"({len(draft.tasks)} in the flow's tasks); next, with the service's URL: {run}",
+        f"({len(draft.tasks)} in the flow's tasks); next, with the service's URL: {run}"
+        + ("" if schema else "; editor completion: perfspec schema > schemas/perfspec.schema.json"),
         markup=False,
         highlight=False,
     )

@@ -19,7 +19,7 @@ from .openapi import OpenApiError, from_openapi
 __all__ = ["IMPORT_ERRORS", "draft_of", "render"]
 
 IMPORT_ERRORS = (OpenApiError, HarError)
-MODELINE = "yaml-language-server: $schema=../schemas/perfspec.schema.json"
+MODELINE = "yaml-language-server: $schema={}"  # only toward a schema file that exists
 
 
 def draft_of(path: Path) -> tuple[Draft, str]:
@@ -76,7 +76,9 @@ def _targets(draft: Draft) -> CommentedSeq:
     return out
 
 
-def render(draft: Draft, source: str) -> str:
+def render(draft: Draft, source: str, schema: str | None = None) -> str:
+    """The draft as spec text; `schema`: the path of the JSON Schema from the spec's folder, for
+    the editor's modeline (None: no modeline)."""
     root = CommentedMap()
     root["version"] = 1
     root["name"] = draft.name
@@ -110,7 +112,7 @@ def render(draft: Draft, source: str) -> str:
         "targets", before="placeholder targets, one per class: write the real ones (docs/spec.md, targets)"
     )
     header = [
-        MODELINE,
+        *([MODELINE.format(schema)] if schema else []),
         f"A starter spec imported by `perfspec import` from {_comment(source)}.",
         "Review every endpoint and the flow's tasks before a real run. What to set (secrets come",
         "from the environment at run time, never from this file):",
