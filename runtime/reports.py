@@ -7,6 +7,7 @@ import html
 import json
 import os
 import xml.etree.ElementTree as ET
+from collections import Counter
 from pathlib import Path
 
 import jinja2
@@ -19,24 +20,38 @@ from .verdict import clock
 MARK = {"pass": "PASS", "warn": "WARN", "fail": "FAIL"}
 
 
-def terminal(verdicts: list[Verdict], stream=None) -> None:
+def terminal(verdicts: list[Verdict], stream=None, width: int | None = None) -> None:
+    """The verdict table, at most 100 columns (fewer on a narrower terminal); a reason several
+    targets share (the closed-model note, judged per tool) is printed once under the table and
+    named by its number in their rows."""
+    import shutil
+
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
+    shared = [r for r, n in Counter(r for v in verdicts for r in dict.fromkeys(v.reasons)).items() if n > 1]
+    number = {r: i for i, r in enumerate(shared, 1)}
     table = Table(title="perfspec check")
-    for col in ("verdict", "target", "samples", "measured", "spec line"):
+    for col in ("verdict", "target, spec line", "samples", "measured"):
         table.add_column(col)
     colour = {"pass": "green", "warn": "yellow", "fail": "red"}
     for v in verdicts:  # Text cells: names and messages are never read as markup
+        own = [s.text() for s in v.stats] + [f"{s.stat} {s.shown()} ({s.note})" for s in v.server]
+        own += [r for r in v.reasons if r not in number]
+        notes = sorted({number[r] for r in v.reasons if r in number})
+        own += [f"note {', '.join(map(str, notes))} below"] if notes else []
         table.add_row(
             Text(MARK[v.status], style=colour[v.status]),
-            Text(printable(v.name)),
+            Text(printable(v.name) + "\n" + printable(f"{v.spec}:{v.line}")),
             str(v.samples),
-            Text("\n".join(printable(x) for x in v.parts())),
-            Text(printable(f"{v.spec}:{v.line}")),
+            Text("\n".join(printable(x) for x in own)),
         )
-    Console(file=stream, width=160, emoji=False, highlight=False).print(table)
+    width = width or min(100, shutil.get_terminal_size((100, 24)).columns)
+    console = Console(file=stream, width=width, emoji=False, highlight=False)
+    console.print(table)
+    for r, i in number.items():
+        console.print(Text(printable(f"note {i}: {r}")))
 
 
 def alert_lines(evidence: dict | None, spec: str) -> list[str]:

@@ -103,3 +103,28 @@ def test_an_imported_spec_points_its_modeline_only_at_a_schema_that_exists(tmp_p
         .read_text()
         .startswith("# yaml-language-server: $schema=../schemas/perfspec.schema.json\n")
     )
+
+
+def test_the_verdict_table_fits_100_columns_and_says_a_shared_note_once() -> None:
+    import io
+
+    from perfspec.runtime.reports import terminal
+    from perfspec.runtime.verdict import StatVerdict, Verdict
+
+    co = "closed model: a stalled server delays requests, never shows in latency (coordinated omission)"
+    verdicts = []
+    for name in ("health", "api", "crud"):
+        v = Verdict(name, "pass", 12, "specs/quickstart.yaml", 4000)
+        v.stats = [StatVerdict("p95 (k6)", "< 100ms", "fail", 0.0123, "s", True, 12)]
+        v.reasons = [co, "judged per tool (locust, k6), never blended (`merge_tools: true` merges)"]
+        verdicts.append(v)
+    verdicts[1].reasons.append("alert QuickstartApiP95Latency fired at +00:12 of the run")
+    stream = io.StringIO()
+    terminal(verdicts, stream, width=100)
+    text = stream.getvalue()
+    assert max(len(line) for line in text.splitlines()) <= 100
+    words = " ".join(text.split())  # lines wrap at word boundaries
+    assert words.count("coordinated omission") == 1 and "note 1: closed model" in words
+    assert text.count("note 1, 2 below") == 3
+    assert "QuickstartApiP95Latency" in text  # a reason of one target stays in its row
+    assert "\\n" not in text and "specs/quickstart.yaml:12" in text
