@@ -207,7 +207,7 @@ class Display:
                 r = self.rows.get(self.watch[0], {})
                 self.plain_log(
                     f"  {self.watch[0]}: {r.get('elapsed', '')} {r.get('stage', '')} "
-                    f"{r.get('load', '')} rps {r.get('rps', '-')} p95 {r.get('p95', '-')} "
+                    f"{r.get('load', '')} rps {r.get('rps', '-')} p95 (last s) {r.get('p95', '-')} "
                     f"errors {r.get('errors', '-')}"
                 )
 

@@ -321,7 +321,7 @@ def test_quickstart_runs_on_embedded_defaults_and_passes(tmp_path: Path) -> None
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     # progress while it ran (a plain line every 10 s when stdout is not a terminal)
     for suite, load in (("locust", "5 users"), ("k6", "5 VUs")):
-        line = rf"{suite}: 1[01]s hold 2/2 \(5 users\) {load} rps \d+ p95 [\d.]+ms errors 0/\d+"
+        line = rf"{suite}: 1[01]s hold 2/2 \(5 users\) {load} rps \d+ p95 \(last s\) [\d.]+ms errors 0/\d+"
         assert re.search(line, proc.stdout), proc.stdout[-3000:]
     verdicts = verdicts_of(tmp_path)
     assert {v["status"] for v in verdicts.values()} == {"pass"}
