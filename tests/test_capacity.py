@@ -80,6 +80,7 @@ def test_ctrl_c_reports_the_best_rate_known() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.alone
 @pytest.mark.tools
 def test_capacity_of_a_known_server_within_15_percent_in_bounded_time(tmp_path: Path) -> None:
     require_tool("k6")
