@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import glob
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from ..errors import SpecError, SpecFailure
-from ..validate import CheckedSpec, check_file
 from .config import Config, ConfigError, read_config
+
+if TYPE_CHECKING:  # the model (pydantic) loads when a spec is read: --version and -h start fast
+    from ..validate import CheckedSpec
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -131,6 +133,8 @@ def same_names(checked: list[CheckedSpec]) -> list[SpecError]:
 
 def load_all(paths: list[Path]) -> list[CheckedSpec]:
     """Validate every spec, report every error of every file, exit 2 if any."""
+    from ..validate import check_file
+
     checked, errors = [], []
     for p in paths:
         try:

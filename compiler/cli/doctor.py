@@ -4,7 +4,6 @@ missing, with the line that installs it (as `flutter doctor` does)."""
 from __future__ import annotations
 
 import sys
-from importlib.metadata import version as package_version
 
 import typer
 
@@ -14,6 +13,8 @@ from .app import EXIT_FAIL, app, out
 @app.command()
 def doctor() -> None:
     """List the tools perfspec would use, their versions and where they are; name what is missing."""
+    from importlib.metadata import version as package_version
+
     from perfspec.runtime import tools
 
     say = lambda text: out.print(text, markup=False, highlight=False)  # noqa: E731

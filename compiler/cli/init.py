@@ -18,7 +18,6 @@ from typing import Annotated
 
 import typer
 
-from ..spec import NAME_PATTERN, json_schema
 from .app import EXIT_BAD_INPUT, app, err, out
 
 PRE_COMMIT = """\
@@ -67,6 +66,8 @@ def init(
     """Start a project: a starter spec, its JSON Schema, a pre-commit configuration, PERFSPEC.md.
 
     The spec runs on the embedded demo as written; existing files are left as they are."""
+    from ..spec import NAME_PATTERN, json_schema
+
     if not re.fullmatch(NAME_PATTERN, name):
         err.print(f"perfspec init: error: {name!r} is not a spec name", markup=False, highlight=False)
         err.print("  hint: letters, digits, _ - . (e.g. --name checkout-api)", markup=False, highlight=False)
@@ -113,6 +114,8 @@ def import_(
         err.print(f"{source}: error: {message}", markup=False, highlight=False)
         err.print(f"  hint: {hint}", markup=False, highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT)
+
+    from ..spec import NAME_PATTERN
 
     if name is not None and not re.fullmatch(NAME_PATTERN, name):
         fail(f"{name!r} is not a spec name", "letters, digits, _ - . (e.g. --name petstore)")

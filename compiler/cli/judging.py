@@ -6,17 +6,20 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from perfspec.runtime.contracts import TargetsFile
-
 from .app import EXIT_BAD_INPUT, app, err, load_all, out
+
+if TYPE_CHECKING:  # the runtime loads when a command uses it: --version and -h start fast
+    from perfspec.runtime.contracts import TargetsFile
 
 
 def targets_data(plan) -> TargetsFile:
     """The spec's targets as its targets.json holds them (written and read through the contract)."""
+    from perfspec.runtime.contracts import TargetsFile
+
     from ..backends.targets import TargetsBackend
 
     [art] = TargetsBackend().emit(plan)

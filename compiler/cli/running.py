@@ -10,8 +10,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from perfspec.runtime.contracts import RUN_REQUEST_VERSION
-
 from .app import EXIT_BAD_INPUT, app, err, load_all, out
 from .judging import judge_and_report, targets_data
 
@@ -184,6 +182,8 @@ def _duration(duration: str | None) -> float | None:
 def _run_info(checked, plan, chosen: str | None, cap: float | None) -> dict:
     """What the runner needs of the spec: hosts, the DSN, the profile's length and stages, which
     tool runs which profile, where hosts and the database are written."""
+    from perfspec.runtime.contracts import RUN_REQUEST_VERSION
+
     p = plan.profiles.get(chosen) if chosen else None
     return {
         "version": RUN_REQUEST_VERSION,
