@@ -128,3 +128,22 @@ def test_the_verdict_table_fits_100_columns_and_says_a_shared_note_once() -> Non
     assert text.count("note 1, 2 below") == 3
     assert "QuickstartApiP95Latency" in text  # a reason of one target stays in its row
     assert "\\n" not in text and "specs/quickstart.yaml:12" in text
+
+
+def test_an_import_never_copies_a_credential(tmp_path: Path) -> None:
+    """A HAR recording's query key, JSON and form passwords, URL userinfo and Authorization:
+    each becomes an environment variable the header names, never the recorded value."""
+    from .conftest import ROOT
+
+    (tmp_path / "pyproject.toml").write_text("")
+    har = ROOT / "tests" / "data" / "credentials.har"
+    result = perfspec("import", str(har), "--out", "specs/rec.yaml", cwd=tmp_path)
+    assert result.code == 0, result.stderr
+    text = (tmp_path / "specs" / "rec.yaml").read_text()
+    for secret in ("hunter2", "AK123", "tok-SECRET", "sess-SECRET", "cs-SECRET", "abc123", "bob:"):
+        assert secret not in text and secret not in result.stdout + result.stderr, secret
+    assert "query: {api_key: '${API_KEY:-}', page: '2'}" in text
+    assert "password: '${PASSWORD:-}'" in text and "client_secret: '${CLIENT_SECRET:-}'" in text
+    assert "pwd: '${API_PWD:-}'" in text  # never the shell's own PWD
+    assert "#   post_login.json.password: the recorded value is left out; set PASSWORD" in text
+    assert "the recording's URL credentials (user:password@) are left out" in text

@@ -12,7 +12,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
-from .common import Draft
+from .common import Draft, scrub_draft
 from .har import HarError, from_har
 from .openapi import OpenApiError, from_openapi
 
@@ -33,8 +33,8 @@ def draft_of(path: Path) -> tuple[Draft, str]:
         except YAMLError as exc:
             raise ValueError(f"not JSON or YAML: {exc}") from None
     if isinstance(doc, dict) and "log" in doc and "openapi" not in doc:
-        return from_har(doc), "HAR"
-    return from_openapi(doc), "OpenAPI"
+        return scrub_draft(from_har(doc)), "HAR"
+    return scrub_draft(from_openapi(doc)), "OpenAPI"
 
 
 def _comment(text: str) -> str:

@@ -73,4 +73,59 @@ class Draft:
     notes: list[str] = field(default_factory=list)  # header lines: what the user must set
 
 
-__all__ = ["Draft", "escape", "escape_text", "name_of", "unique"]
+# names whose values are credentials: a recorded or example value of one never reaches the spec
+SECRET = re.compile(
+    r"pass(word|wd|phrase)?|pwd|token|secret|api[-_]?key|apikey|(^|[-_])key$|auth|session|"
+    r"(^|[-_])sig(nature)?$|credential|private[-_]?key|cookie",
+    re.IGNORECASE,
+)
+
+
+def secret_name(name: str) -> bool:
+    return bool(SECRET.search(name))
+
+
+def env_name(name: str) -> str:
+    """An environment variable's name for a field: api_key -> API_KEY."""
+    from ..templates import reserved_env
+
+    text = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").upper() or "SECRET"
+    text = text if not text[0].isdigit() else f"V_{text}"
+    return f"API_{text}" if reserved_env(text) else text  # never PWD, PATH, HOME, GITHUB_*, ...
+
+
+def scrub(value: Any, where: str, notes: list[str]) -> Any:
+    """`value` with every credential-named field's value replaced by an environment variable
+    reference (`${PASSWORD}`), each named once in `notes`; keys and other values as they are."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if (
+                isinstance(key, str)
+                and secret_name(key)
+                and isinstance(item, str | int | float)
+                and item != ""
+            ):
+                var = env_name(key)
+                out[key] = "${" + var + ":-}"  # empty until set, as the token header
+                note = f"{where}.{key}: the recorded value is left out; set {var}"
+                if note not in notes:
+                    notes.append(note)
+            else:
+                out[key] = scrub(item, f"{where}.{key}", notes)
+        return out
+    if isinstance(value, list):
+        return [scrub(item, where, notes) for item in value]
+    return value
+
+
+def scrub_draft(draft: Draft) -> Draft:
+    """Every endpoint's query, headers, JSON and form body without a credential's value."""
+    for name, endpoint in draft.endpoints.items():
+        for part in ("query", "headers", "json", "form"):
+            if part in endpoint:
+                endpoint[part] = scrub(endpoint[part], f"{name}.{part}", draft.notes)
+    return draft
+
+
+__all__ = ["Draft", "escape", "escape_text", "name_of", "scrub_draft", "secret_name", "unique"]

@@ -53,12 +53,16 @@ def _body(request: dict) -> dict:
     return {"body": escape_text(text)} if isinstance(text, str) and text else {}
 
 
+def origin_of(url: urllib.parse.SplitResult) -> str:
+    """scheme://host[:port]: a recorded `user:password@` never reaches the spec or its comments."""
+    host = url.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    return f"{url.scheme}://{host}" + (f":{url.port}" if url.port else "")
+
+
 def from_har(doc: Any) -> Draft:
     entries = _entries(doc)
-    origins = Counter(
-        urllib.parse.urlsplit(e["request"]["url"])._replace(path="", query="", fragment="").geturl()
-        for e in entries
-    )
+    origins = Counter(origin_of(urllib.parse.urlsplit(e["request"]["url"])) for e in entries)
     hosts: dict[str, str] = {}
     for i, (origin, _n) in enumerate(origins.most_common()):
         hosts[origin] = "api" if i == 0 else f"api{i + 1}"
@@ -77,7 +81,9 @@ def from_har(doc: Any) -> Draft:
         request, response = e["request"], e.get("response") or {}
         method = str(request["method"]).lower()
         url = urllib.parse.urlsplit(request["url"])
-        origin = url._replace(path="", query="", fragment="").geturl()
+        origin = origin_of(url)
+        if (url.username or url.password) and not any("URL credentials" in n for n in draft.notes):
+            draft.notes.append("the recording's URL credentials (user:password@) are left out")
         key = (origin, method, url.path or "/")
         name = seen.get(key)
         if name is None:
