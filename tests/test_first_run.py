@@ -147,3 +147,41 @@ def test_an_import_never_copies_a_credential(tmp_path: Path) -> None:
     assert "pwd: '${API_PWD:-}'" in text  # never the shell's own PWD
     assert "#   post_login.json.password: the recorded value is left out; set PASSWORD" in text
     assert "the recording's URL credentials (user:password@) are left out" in text
+
+
+def test_a_har_of_two_origins_and_indicator_text_imports_as_recorded(tmp_path: Path) -> None:
+    """One host per origin (the commonest is every endpoint's default), and example text that
+    starts like YAML syntax (`: `, `? `, `- `, `#`) or keys with spaces read back as recorded."""
+    import json
+
+    import yaml
+
+    entry = lambda method, url, body=None: {  # noqa: E731
+        "request": {
+            "method": method,
+            "url": url,
+            "headers": [],
+            **({"postData": {"mimeType": "application/json", "text": json.dumps(body)}} if body else {}),
+        },
+        "response": {"status": 200},
+    }
+    body = {"note": ": colon", "q": "? question", "list": ["- dash", "# hash"], "a key: with colon": "x, y"}
+    har = {
+        "log": {
+            "entries": [
+                entry("GET", "https://api.example.test/items"),
+                entry("GET", "https://api.example.test/items/2"),
+                entry("POST", "https://auth.example.test/token", body),
+            ]
+        }
+    }
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "two.har").write_text(json.dumps(har))
+    result = perfspec("import", "two.har", "--out", "specs/two.yaml", cwd=tmp_path)
+    assert result.code == 0, result.stderr
+    data = yaml.safe_load((tmp_path / "specs" / "two.yaml").read_text())
+    assert data["hosts"] == {"api": {"url": "${API_URL}"}, "api2": {"url": "${API2_URL}"}}
+    assert data["http"]["defaults"] == {"host": "api"}
+    assert data["http"]["endpoints"]["post_token"]["host"] == "api2"
+    assert data["http"]["endpoints"]["post_token"]["json"] == body
+    assert "API2_URL=https://... API_URL=https://... perfspec run specs/two.yaml" in result.stdout

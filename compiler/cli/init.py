@@ -132,7 +132,10 @@ def import_(
     target = out_file or Path("specs") / f"{draft.name}.yaml"
     schema_file = Path("schemas") / "perfspec.schema.json"  # what `perfspec init` writes
     schema = Path(os.path.relpath(schema_file, target.parent)).as_posix() if schema_file.is_file() else None
-    text = render(draft, f"{kind} {source.name}", schema)
+    try:
+        text = render(draft, f"{kind} {source.name}", schema)
+    except ValueError as exc:  # a bug of the importer: say so, write nothing
+        fail(str(exc), "please report this with the source document")
     try:
         check_text(text, str(target))
     except SpecFailure as exc:  # a bug of the importer: say so, write nothing

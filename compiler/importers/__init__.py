@@ -11,6 +11,7 @@ from pathlib import Path
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 
 from .common import Draft, scrub_draft
 from .har import HarError, from_har
@@ -42,10 +43,39 @@ def _comment(text: str) -> str:
     return re.sub(r"\s+", " ", "".join(c if c.isprintable() else " " for c in text)).strip()[:200]
 
 
+def _key(text: str) -> object:
+    """A mapping key: quoted when it has a space too (a long flow line may wrap inside a plain
+    key, and a key must stay on one line)."""
+    if not text.isprintable():
+        return DoubleQuotedScalarString(text)
+    return SingleQuotedScalarString(text) if " " in text else _scalar(text)
+
+
+def _scalar(text: str) -> object:
+    """A string as a YAML scalar that reads back as the same text inside a flow mapping: quoted
+    when it starts with an indicator (`: `, `? `, `- `, `#`, ...) or holds `,[]{}#:`."""
+    plain = (
+        text
+        and text == text.strip()
+        and text[0] not in "-?:,[]{}#&*!|>'\"%@`"
+        and not any(c in text for c in ",[]{}")
+        and ": " not in text
+        and " #" not in text
+        and not text.endswith(":")
+    )
+    if plain:
+        return text  # the writer still quotes what YAML would read as a number, bool or null
+    if text.isprintable():
+        return SingleQuotedScalarString(text)
+    return DoubleQuotedScalarString(text)
+
+
 def _flow(value: object) -> object:
     """Mappings and lists in flow style (one line per endpoint, as a person writes them)."""
+    if isinstance(value, str):
+        return _scalar(value)
     if isinstance(value, dict):
-        m = CommentedMap((k, _flow(v)) for k, v in value.items())
+        m = CommentedMap((_key(k) if isinstance(k, str) else k, _flow(v)) for k, v in value.items())
         m.fa.set_flow_style()
         return m
     if isinstance(value, list):
@@ -102,7 +132,10 @@ def render(draft: Draft, source: str, schema: str | None = None) -> str:
     flow["tasks"] = _flow(draft.tasks)
     if draft.on_stop:
         flow["on_stop"] = _flow(draft.on_stop)
-    root["http"] = CommentedMap([("endpoints", endpoints), ("flows", CommentedMap([("user", flow)]))])
+    http = [("endpoints", endpoints), ("flows", CommentedMap([("user", flow)]))]
+    if len(draft.hosts) > 1:  # one host per origin: the first is every endpoint's unless it names its own
+        http.insert(0, ("defaults", _flow({"host": next(iter(draft.hosts))})))
+    root["http"] = CommentedMap(http)
     root["profiles"] = CommentedMap([("smoke", _flow({"users": 2, "spawn_rate": "2/s", "for": "30s"}))])
     root["targets"] = _targets(draft)
     root.yaml_set_comment_before_after_key(
@@ -124,4 +157,11 @@ def render(draft: Draft, source: str, schema: str | None = None) -> str:
     yaml.indent(mapping=2, sequence=4, offset=2)
     buf = io.StringIO()
     yaml.dump(root, buf)
-    return buf.getvalue()
+    text = buf.getvalue()
+    try:
+        same = YAML(typ="safe", pure=True).load(text)["http"]["endpoints"] == draft.endpoints
+    except YAMLError:
+        same = False
+    if not same:
+        raise ValueError("the spec text would not read back as imported (a YAML quoting defect)")
+    return text
