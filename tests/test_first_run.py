@@ -185,3 +185,35 @@ def test_a_har_of_two_origins_and_indicator_text_imports_as_recorded(tmp_path: P
     assert data["http"]["endpoints"]["post_token"]["host"] == "api2"
     assert data["http"]["endpoints"]["post_token"]["json"] == body
     assert "API2_URL=https://... API_URL=https://... perfspec run specs/two.yaml" in result.stdout
+
+
+def test_form_and_multipart_bodies_are_imported_and_what_cannot_be_sent_is_named(tmp_path: Path) -> None:
+    import json
+
+    import yaml
+
+    def op(kind: str, schema: dict) -> dict:
+        return {"requestBody": {"content": {kind: {"schema": schema}}}, "responses": {"200": {}}}
+
+    props = {"name": {"type": "string", "example": "rex"}, "age": {"type": "integer", "example": 3}}
+    form = {"type": "object", "properties": {**props, "remember": {"type": "boolean", "example": True}}}
+    multipart = {"type": "object", "properties": {**props, "photo": {"type": "string", "format": "binary"}}}
+    doc = {
+        "openapi": "3.0.3",
+        "info": {"title": "forms", "version": "1"},
+        "paths": {
+            "/login": {"post": {"operationId": "login", **op("application/x-www-form-urlencoded", form)}},
+            "/upload": {"post": {"operationId": "upload", **op("multipart/form-data", multipart)}},
+            "/image": {"put": {"operationId": "image", **op("image/png", {"type": "string"})}},
+        },
+    }
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "forms.json").write_text(json.dumps(doc))
+    result = perfspec("import", "forms.json", "--out", "specs/forms.yaml", cwd=tmp_path)
+    assert result.code == 0, result.stderr
+    text = (tmp_path / "specs" / "forms.yaml").read_text()
+    eps = yaml.safe_load(text)["http"]["endpoints"]
+    assert eps["login"]["form"] == {"name": "rex", "age": "3", "remember": "true"}
+    assert eps["upload"]["multipart"] == {"name": "rex", "age": "3"}
+    assert "#   upload: multipart file field(s) photo left out: add {file: PATH}" in text
+    assert "#   image: request body left out: no JSON, form or text media type (image/png)" in text

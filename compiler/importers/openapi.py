@@ -171,6 +171,8 @@ def from_openapi(doc: Any) -> Draft:
                 continue
             name = unique(name_of(str(op.get("operationId") or f"{method}_{path}"), method), taken)
             endpoint, variables = endpoint_of(doc, method, path, op, path_item)
+            if "_note" in endpoint:
+                draft.notes.append(f"{name}: {endpoint.pop('_note')}")
             draft.endpoints[name] = endpoint
             if op.get("summary"):
                 draft.comments[name] = str(op["summary"])
@@ -224,17 +226,48 @@ def endpoint_of(
     }
     if query:
         endpoint["query"] = query
-    body = _resolve(doc, op.get("requestBody")) or {}
-    media = (body.get("content") or {}).get("application/json")
-    if isinstance(media, dict):
-        endpoint["json"] = escape(
-            media["example"] if "example" in media else example(doc, media.get("schema"))
-        )
+    endpoint.update(request_body(doc, _resolve(doc, op.get("requestBody")) or {}))
     tags = op.get("tags") or []
     if tags and isinstance(tags[0], str):
         endpoint["class"] = name_of(tags[0], "api")
     endpoint["expect"] = {"status": _statuses(op.get("responses"))}
     return endpoint, variables
+
+
+def request_body(doc: dict, body: dict) -> dict:
+    """The operation's body in the spec's words: JSON (any `json` media type), a form, the text
+    fields of a multipart form (a file part needs a file: named in a note), or raw text; what
+    cannot be sent is named in a note (`_note`, read by from_openapi), never dropped silently."""
+    content = body.get("content") if isinstance(body.get("content"), dict) else {}
+    for kind, media in content.items():
+        media = media if isinstance(media, dict) else {}
+        value = media["example"] if "example" in media else example(doc, media.get("schema"))
+        kind = str(kind).split(";")[0].strip().lower()
+        if kind == "application/json" or kind.endswith("+json"):
+            return {"json": escape(value)}
+        if kind in ("application/x-www-form-urlencoded", "multipart/form-data") and isinstance(value, dict):
+            fields = {escape_text(str(k)): _field_text(v) for k, v in value.items()}
+            props = _properties(doc, media.get("schema"))
+            files = sorted(k for k, p in props.items() if isinstance(p, dict) and p.get("format") == "binary")
+            fields = {k: v for k, v in fields.items() if k not in files}
+            out: dict[str, Any] = {"form" if kind.startswith("application") else "multipart": fields}
+            if files:
+                out["_note"] = f"multipart file field(s) {', '.join(files)} left out: add {{file: PATH}}"
+            return out
+        if kind.startswith("text/") and isinstance(value, str):
+            return {"body": escape_text(value), "headers": {"Content-Type": kind}}
+    if content:
+        return {"_note": f"request body left out: no JSON, form or text media type ({', '.join(content)})"}
+    return {}
+
+
+def _field_text(value: Any) -> str:
+    """A form field's value as text (true, 3, a JSON text for a list or object)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return escape_text(value if isinstance(value, str) else json.dumps(value))
 
 
 def _query_value(value: Any) -> Any:
