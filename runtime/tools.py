@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,10 +61,12 @@ BY_NAME = {t.name: t for t in TOOLS}
 
 
 def find(name: str) -> tuple[str, str] | None:
-    """(path, where it was found) of a tool, or None."""
-    beside = Path(sys.executable).parent / name
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return str(beside), "beside perfspec's Python"
+    """(path, where it was found) of a tool, or None: where pip puts the scripts of perfspec's
+    Python (a venv's bin, Debian's /usr/local/bin), beside that Python, on PATH, Debian's folders."""
+    for folder in dict.fromkeys([sysconfig.get_path("scripts"), str(Path(sys.executable).parent)]):
+        beside = Path(folder) / name
+        if beside.is_file() and os.access(beside, os.X_OK):
+            return str(beside), "beside perfspec's Python"
     on_path = shutil.which(name)
     if on_path:
         return on_path, "on PATH"

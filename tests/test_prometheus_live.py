@@ -293,9 +293,9 @@ def test_a_missing_prometheus_binary_fails_the_run_in_ci_and_is_said_elsewhere(
 ) -> None:
     import contextlib
 
-    from perfspec.runtime import prometheus, runner
+    from perfspec.runtime import runner, tools
 
-    monkeypatch.setattr(prometheus.shutil, "which", lambda name: None)
+    monkeypatch.setattr(tools, "find", lambda name: None)  # not beside Python, on PATH or in Debian's folders
     lines: list[str] = []
     monkeypatch.setenv("CI", "false")
     with contextlib.ExitStack() as stack:
