@@ -145,7 +145,7 @@ def test_an_import_never_copies_a_credential(tmp_path: Path) -> None:
     assert "query: {api_key: '${API_KEY:-}', page: '2'}" in text
     assert "password: '${PASSWORD:-}'" in text and "client_secret: '${CLIENT_SECRET:-}'" in text
     assert "pwd: '${API_PWD:-}'" in text  # never the shell's own PWD
-    assert "#   post_login.json.password: the recorded value is left out; set PASSWORD" in text
+    assert "#   post_login.json.password: its value is not copied; set PASSWORD" in text
     assert "the recording's URL credentials (user:password@) are left out" in text
 
 

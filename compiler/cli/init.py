@@ -124,9 +124,15 @@ def import_(
     except OSError as exc:
         fail(f"cannot read the file ({exc.strerror})", "give the path of an OpenAPI document or a HAR file")
     except IMPORT_ERRORS as exc:
-        fail(str(exc), "give an OpenAPI 3 document (openapi: 3.x) or a HAR file (log.entries)")
+        fail(
+            str(exc),
+            'give an OpenAPI 3 or Swagger 2.0 document (openapi: 3.x, swagger: "2.0") or a HAR file (log.entries)',
+        )
     except ValueError as exc:  # JSON or YAML that does not parse
-        fail(f"not JSON or YAML ({type(exc).__name__})", "give an OpenAPI 3 document or a HAR file")
+        fail(
+            f"not JSON or YAML ({type(exc).__name__})",
+            "give an OpenAPI 3 or Swagger 2.0 document or a HAR file",
+        )
     if name:
         draft.name = name
     target = out_file or Path("specs") / f"{draft.name}.yaml"

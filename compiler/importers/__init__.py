@@ -16,6 +16,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScala
 from .common import Draft, scrub_draft
 from .har import HarError, from_har
 from .openapi import OpenApiError, from_openapi
+from .swagger import is_swagger2, to_openapi3
 
 __all__ = ["IMPORT_ERRORS", "draft_of", "render"]
 
@@ -35,6 +36,8 @@ def draft_of(path: Path) -> tuple[Draft, str]:
             raise ValueError(f"not JSON or YAML: {exc}") from None
     if isinstance(doc, dict) and "log" in doc and "openapi" not in doc:
         return scrub_draft(from_har(doc)), "HAR"
+    if is_swagger2(doc):
+        return scrub_draft(from_openapi(to_openapi3(doc))), "Swagger 2.0"
     return scrub_draft(from_openapi(doc)), "OpenAPI"
 
 

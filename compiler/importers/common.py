@@ -108,7 +108,7 @@ def scrub(value: Any, where: str, notes: list[str]) -> Any:
             ):
                 var = env_name(key)
                 out[key] = "${" + var + ":-}"  # empty until set, as the token header
-                note = f"{where}.{key}: the recorded value is left out; set {var}"
+                note = f"{where}.{key}: its value is not copied; set {var}"
                 if note not in notes:
                     notes.append(note)
             else:
