@@ -126,7 +126,8 @@ def import_(
     except IMPORT_ERRORS as exc:
         fail(
             str(exc),
-            'give an OpenAPI 3 or Swagger 2.0 document (openapi: 3.x, swagger: "2.0") or a HAR file (log.entries)',
+            'give an OpenAPI 3 or Swagger 2.0 document (openapi: 3.x, swagger: "2.0") '
+            "or a HAR file (log.entries)",
         )
     except ValueError as exc:  # JSON or YAML that does not parse
         fail(
