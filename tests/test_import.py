@@ -254,3 +254,26 @@ def test_a_swagger_2_document_imports_and_runs_against_a_local_server(tmp_path: 
         )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert {"POST /api/items", "GET /api/items", "GET /api/items/7"} <= set(seen)  # GETs are the tasks
+
+
+GITHUB = ROOT / ".ci/npm/node_modules/@octokit/openapi/generated/api.github.com.json"
+
+
+def test_githubs_own_description_imports_every_operation(tmp_path: Path) -> None:
+    """GitHub's REST description (npm @octokit/openapi, installed by .ci/setup.sh; 1,223
+    operations): every operation becomes an endpoint and the spec validates (its time:
+    bench/import_github.py)."""
+    if not GITHUB.is_file():
+        message = f"{GITHUB} is missing: .ci/setup.sh installs it"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    doc = json.loads(GITHUB.read_text())
+    methods = ("get", "post", "put", "patch", "delete", "head", "options")
+    operations = sum(1 for item in doc["paths"].values() for m in methods if m in item)
+    proc = perfspec("import", str(GITHUB), "--out", "specs/github.yaml", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert f"wrote specs/github.yaml: {operations} endpoints" in proc.stdout
+    assert operations > 1000
+    check = perfspec("validate", "specs/github.yaml", cwd=tmp_path)
+    assert check.returncode == 0, check.stderr[-3000:]

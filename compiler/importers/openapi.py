@@ -188,7 +188,7 @@ def from_openapi(doc: Any) -> Draft:
                     draft.on_start.append(creator)
                 if method == "delete" and name not in draft.on_stop:
                     draft.on_stop.append(name)  # remove what on_start made
-            elif creator is None:  # the user's own value: {user.NAME} in the path
+            else:  # the user's own value: {user.NAME} in the path (also when an earlier path made it one)
                 draft.user.setdefault(var, escape_text(example_of_param(doc, path_item, op, original)))
                 endpoint = draft.endpoints[name]
                 endpoint[method] = endpoint[method].replace("{" + var + "}", "{user." + var + "}")
