@@ -217,3 +217,19 @@ def test_form_and_multipart_bodies_are_imported_and_what_cannot_be_sent_is_named
     assert eps["upload"]["multipart"] == {"name": "rex", "age": "3"}
     assert "#   upload: multipart file field(s) photo left out: add {file: PATH}" in text
     assert "#   image: request body left out: no JSON, form or text media type (image/png)" in text
+
+
+def test_an_example_body_keeps_enums_inside_allof_and_has_no_nulls() -> None:
+    from perfspec.compiler.importers.openapi import example
+
+    doc = {
+        "components": {
+            "schemas": {
+                "Color": {"type": "string", "enum": ["red", "green"]},
+                "Deep": {"type": "object", "properties": {"next": {"$ref": "#/components/schemas/Deep"}}},
+            }
+        }
+    }
+    assert example(doc, {"allOf": [{"$ref": "#/components/schemas/Color"}]}) == "red"
+    body = example(doc, {"$ref": "#/components/schemas/Deep"})
+    assert "None" not in repr(body) and "null" not in repr(body)

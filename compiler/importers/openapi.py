@@ -65,14 +65,18 @@ def example(doc: dict, schema: Any, depth: int = 0) -> Any:
                 value = example(doc, part, depth + 1)
                 if isinstance(value, dict):
                     merged.update(value)
+                elif value is not None and not merged:  # allOf around an enum or a scalar
+                    return value
             return merged
     kind = schema.get("type")
     if kind == "object" or "properties" in schema:
         props = schema.get("properties") or {}
         required = schema.get("required") or list(props)
-        return {k: example(doc, props[k], depth + 1) for k in required if k in props}
+        values = {k: example(doc, props[k], depth + 1) for k in required if k in props}
+        return {k: v for k, v in values.items() if v is not None}  # too deep: left out, never null
     if kind == "array":
-        return [example(doc, schema.get("items"), depth + 1)]
+        item = example(doc, schema.get("items"), depth + 1)
+        return [] if item is None else [item]
     if kind == "integer":
         return int(schema.get("minimum", 1))
     if kind == "number":
