@@ -313,8 +313,49 @@ def endpoint_sections(series: list) -> list[dict]:
         m = merge(members)
         failed = f", {m.failures} failed" if m.failures else ""
         what = f"{tool}{', profile ' + profile if profile else ''}: {m.count} requests{failed}"
-        out.append({"name": name, "what": what, "charts": Markup(_charts(m.timeline, m.histogram))})
+        out.append(
+            {
+                "name": name,
+                "what": what,
+                "charts": Markup(_charts(m.timeline, m.histogram)),
+                "row": endpoint_row(name, tool, profile, m),
+            }
+        )
     return out
+
+
+def endpoint_row(name: str, tool: str, profile: str, m) -> list[str]:
+    """One line of the per-endpoint table, as Locust's first screen has it."""
+    ms = lambda ns: "-" if ns is None else f"{ns / 1e6:.1f}"  # noqa: E731
+    h = m.histogram
+    rps = f"{m.count / m.elapsed:.1f}" if m.elapsed else "-"
+    quantiles = [ms(h.quantile(q)) for q in (0.5, 0.95, 0.99)]
+    return [name, tool, profile, str(m.count), str(m.failures), rps, ms(h.mean()), *quantiles, ms(h.max())]
+
+
+def run_details(manifest: dict | None) -> list[tuple[str, str]]:
+    """The run's manifest as rows of a table: times as UTC dates, tools and exits in words."""
+    import datetime
+
+    if not manifest:
+        return []
+    when = lambda t: datetime.datetime.fromtimestamp(t, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")  # noqa: E731
+    rows = []
+    for key, value in manifest.items():
+        if key in ("files",):
+            value = f"{len(value)} result files, each with its SHA-256"
+        elif key in ("started", "finished") and isinstance(value, int | float):
+            value = when(value)
+        elif key == "windows" and isinstance(value, dict):
+            value = "; ".join(f"{k} {when(a)} to {when(b)[11:]}" for k, (a, b) in value.items())
+        elif isinstance(value, dict):
+            value = "; ".join(
+                f"{k}: {json.dumps(v) if isinstance(v, dict | list) else v}" for k, v in value.items()
+            )
+        elif isinstance(value, list):
+            value = ", ".join(map(str, value))
+        rows.append((key, str(value)))
+    return rows
 
 
 def html_report(
@@ -342,7 +383,7 @@ def html_report(
         sections=sections,
         notes=notes or [],
         endpoints=endpoint_sections(series or []),
-        manifest=json.dumps(manifest, indent=2) if manifest else "",
+        details=run_details(manifest),
     )
 
 

@@ -233,3 +233,26 @@ def test_an_example_body_keeps_enums_inside_allof_and_has_no_nulls() -> None:
     assert example(doc, {"allOf": [{"$ref": "#/components/schemas/Color"}]}) == "red"
     body = example(doc, {"$ref": "#/components/schemas/Deep"})
     assert "None" not in repr(body) and "null" not in repr(body)
+
+
+def test_the_report_has_a_table_per_endpoint_and_the_run_as_a_table(tmp_path: Path) -> None:
+    """Locust's first screen: per endpoint and tool, requests, failures, rps, avg/p50/p95/p99/max;
+    the run's details as a table with dates, not a JSON dump of epoch seconds."""
+    from perfspec.runtime import reports
+    from perfspec.runtime.histogram import Histogram
+    from perfspec.runtime.results import Series
+
+    s = Series("k6", "http", "list_items", "k6.ndjson", "0", "smoke", count=4, failures=1, elapsed=2.0)
+    s.histogram = Histogram({10_000_000: 3, 40_000_000: 1})
+    manifest = {
+        "run_id": "r1",
+        "started": 1_800_000_000.0,
+        "windows": {"k6": [1_800_000_001.0, 1_800_000_003.0]},
+    }
+    html = reports.html_report([], "perfspec: t", manifest, [s])
+    assert "<h2>Requests per endpoint</h2>" in html
+    row = "<tr><td>list_items</td><td>k6</td><td>smoke</td><td>4</td><td>1</td><td>2.0</td>"
+    assert row + "<td>17.5</td><td>10.0</td><td>40.0</td><td>40.0</td><td>40.0</td></tr>" in html
+    assert '<details class="endpoint">' in html  # the charts collapsed under the table
+    assert "<tr><th>started</th><td>2027-01-15 08:00:00 UTC</td></tr>" in html
+    assert "1800000000" not in html

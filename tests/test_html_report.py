@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
+import shutil
 import struct
 import subprocess
 import zlib
@@ -23,6 +25,7 @@ pytestmark = pytest.mark.tools
 BLUE, RED = (0x1F, 0x77, 0xB4), (0xD6, 0x27, 0x28)  # the report's p50/histogram and p95 colours
 
 PROBE = """<script>
+document.querySelectorAll('details').forEach(d => { d.open = true; });  // the endpoints' charts, collapsed
 document.body.insertAdjacentHTML('beforeend', '<pre id="probe">' + JSON.stringify(
   [...document.querySelectorAll('svg.plot')].map(svg => ({
     box: [svg.getBoundingClientRect().width, svg.getBoundingClientRect().height],
@@ -123,6 +126,10 @@ def test_every_plot_draws_in_chromium(report: Path, tmp_path: Path) -> None:
 def test_screenshot_shows_plots_and_the_verdict_table(report: Path, tmp_path: Path) -> None:
     shot = tmp_path / "shot.png"
     chromium("--window-size=1280,1400", f"--screenshot={shot}", report.as_uri())
+    if os.environ.get("PERFSPEC_ARTIFACTS"):  # kept for people to look at (.ci/test sets it)
+        keep = Path(os.environ["PERFSPEC_ARTIFACTS"])
+        keep.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, keep / "report-first-screen.png")
     width, height, rows = png_pixels(shot)
     assert (width, height) == (1280, 1400)
     assert count_near(rows, BLUE, 30) > 2000  # histogram bars and the p50 line
