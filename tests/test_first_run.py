@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from perfspec.runtime.demo.app import serves
 
 from .inprocess import perfspec
@@ -256,3 +258,27 @@ def test_the_report_has_a_table_per_endpoint_and_the_run_as_a_table(tmp_path: Pa
     assert '<details class="endpoint">' in html  # the charts collapsed under the table
     assert "<tr><th>started</th><td>2027-01-15 08:00:00 UTC</td></tr>" in html
     assert "1800000000" not in html
+
+
+def test_a_no_op_build_check_is_answered_from_what_the_last_check_saw(tmp_path: Path, monkeypatch) -> None:
+    from perfspec.compiler import emit
+    from perfspec.compiler.cli import check_cache, spec_commands
+
+    from .conftest import ROOT
+
+    assert check_cache.MANIFEST == emit.MANIFEST
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "s.yaml").write_text((ROOT / "tests" / "golden" / "retry" / "spec.yaml").read_text())
+    assert perfspec("build", "s.yaml", "--out", "gen", cwd=tmp_path).code == 0
+    first = perfspec("build", "s.yaml", "--out", "gen", "--check", cwd=tmp_path)
+    assert first.code == 0 and "generated files up to date" in first.stdout
+    real = spec_commands.load_all
+    monkeypatch.setattr(spec_commands, "load_all", lambda paths: pytest.fail("the spec was loaded again"))
+    again = perfspec("build", "s.yaml", "--out", "gen", "--check", cwd=tmp_path)
+    assert again.code == 0 and again.stdout == first.stdout  # from the cache: nothing loaded
+    monkeypatch.setattr(spec_commands, "load_all", real)
+    locustfile = tmp_path / "gen" / "s" / "locustfile.py"
+    locustfile.write_text(locustfile.read_text() + "# edited\n")  # a generated file changed: checked whole
+    stale = perfspec("build", "s.yaml", "--out", "gen", "--check", cwd=tmp_path)
+    assert stale.code == 1 and "stale: gen/s/locustfile.py" in stale.stderr

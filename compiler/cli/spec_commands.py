@@ -32,6 +32,14 @@ def build(
     ] = False,
 ) -> None:
     """Compile specs into load tests, benchmarks, alert rules and CI (deterministic output)."""
+    paths = spec_paths(specs)
+    if check:  # nothing changed since a check found everything fresh: answered before any import
+        from . import check_cache
+
+        check_key = check_cache.key(paths, [only or "*"], out_dir)
+        if (known := check_cache.fresh(check_key, out_dir)) is not None:
+            out.print(f"{known} generated files up to date", markup=False)
+            return
     from ..backends import all_backends
     from ..emit import MANIFEST, emit
     from ..plan import build_plan
@@ -43,7 +51,7 @@ def build(
         err.print(f"error: unknown backend {', '.join(unknown)}; known: {', '.join(backends)}", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
     artifacts = {}
-    for checked in load_all(spec_paths(specs)):
+    for checked in load_all(paths):
         plan = build_plan(checked)
         artifacts[plan.file] = [a for name in chosen for a in backends[name].emit(plan)]
     result = emit(artifacts, out_dir, check=check)
@@ -71,6 +79,7 @@ def build(
             err.print("generated files are stale; run: perfspec build", markup=False)
             raise typer.Exit(EXIT_FAIL)
         out.print(f"{len(result.unchanged)} generated files up to date", markup=False)
+        check_cache.remember(check_key, out_dir, len(result.unchanged))
         return
     for rel in result.written:
         out.print(f"wrote {out_dir / rel}", markup=False, highlight=False)

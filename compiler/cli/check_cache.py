@@ -1,0 +1,93 @@
+"""`perfspec build --check` with nothing to do, answered without building: when the specs, the
+backends asked for, the output folder and perfspec's own code are what an earlier check found
+fresh, and every generated file (and the manifest) still has the content that check saw, the
+answer is the same. Anything else, or no cache, runs the whole check. The cache lives in the
+user's cache folder ($XDG_CACHE_HOME or ~/.cache/perfspec), never in the project.
+
+A check answered from the cache does not validate the specs again (`perfspec validate` does).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+SOURCES = ("*.py", "*.j2", "*.js", "*.sql", "*.yaml", "*.json")
+MANIFEST = ".perfspec-manifest.json"  # emit.MANIFEST (emit imports every backend: too slow here)
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _code() -> str:
+    """perfspec's own code and templates (an edited backend is a new key, whatever the version)."""
+    import perfspec.compiler
+    import perfspec.runtime
+
+    h = hashlib.sha256()
+    for package in (perfspec.compiler, perfspec.runtime):
+        root = Path(package.__file__).parent
+        for pattern in SOURCES:
+            for f in sorted(root.rglob(pattern)):
+                if "__pycache__" not in f.parts:
+                    h.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes())
+    try:
+        h.update(version("perfspec").encode())
+    except PackageNotFoundError:
+        pass
+    return h.hexdigest()
+
+
+def _file(key: str) -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "perfspec" / "build-check" / f"{key}.json"
+
+
+def key(specs: list[Path], backends: list[str], out: Path) -> str | None:
+    """The inputs of a check; None when a spec cannot be read (the whole check says why)."""
+    try:
+        inputs = [(str(p), _sha(p.read_bytes())) for p in specs]
+    except OSError:
+        return None
+    return _sha(json.dumps([_code(), sorted(backends), str(out.resolve()), inputs]).encode())
+
+
+def _outputs(out: Path) -> dict[str, str] | None:
+    try:
+        manifest = (out / MANIFEST).read_bytes()
+        files = json.loads(manifest)["files"]
+        found = {rel: _sha((out / rel).read_bytes()) for rel in files}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return {MANIFEST: _sha(manifest), **found}
+
+
+def fresh(check_key: str | None, out: Path) -> int | None:
+    """The number of up-to-date files an earlier check found, if it still holds; else None."""
+    if check_key is None:
+        return None
+    try:
+        cached = json.loads(_file(check_key).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return cached.get("unchanged") if cached.get("outputs") == _outputs(out) else None
+
+
+def remember(check_key: str | None, out: Path, unchanged: int) -> None:
+    """After a check found everything fresh; best effort (a read-only home is no error)."""
+    outputs = _outputs(out)
+    if check_key is None or outputs is None:
+        return
+    path = _file(check_key)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8") as f:
+            json.dump({"unchanged": unchanged, "outputs": outputs}, f)
+        os.replace(f.name, path)
+    except OSError:
+        pass
