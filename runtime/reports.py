@@ -197,15 +197,21 @@ def _svg_lines(
 ) -> str:
     """A line chart as inline SVG (no script, no network): axes with ticks, one line per series,
     and each bound as a dashed horizontal line (red for a fail bound, amber for a warn band)."""
-    w, h, left, right, top, bottom = 660, 220, 50, 130, 20, 36
+    w, h, left, right, top, bottom = 660, 220, 50, 130, 24, 36
     xs = [x for pts in points for x, _ in pts]
-    ys = [y for pts in points for _, y in pts] + [b for b, _l, _s in bounds or []]
+    data = [y for pts in points for _, y in pts]
     if not xs:
         return "<p>no time series</p>"
-    x0, x1, y1 = min(xs), max(xs) or 1, (max(ys) or 1) * 1.05
+    # scaled to the data, not to a bound far above it (1 ms lines under a 200 ms bound would lie
+    # flat): a bound within 3x of the data's top is drawn, one further up is named above the chart
+    top_of_data = max(data) or 1
+    drawn = [b for b in bounds or [] if b[0] <= 3 * top_of_data]
+    above = [b for b in bounds or [] if b[0] > 3 * top_of_data]
+    x0, x1 = min(xs), max(xs) or 1
+    y1 = _nice(max([top_of_data, *(b[0] for b in drawn)]) * 1.05)
     sx = lambda x: left + (x - x0) / ((x1 - x0) or 1) * (w - left - right)  # noqa: E731
     sy = lambda y: h - bottom - y / y1 * (h - top - bottom)  # noqa: E731
-    colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
+    colours = ["#1f77b4", "#7b3fa0", "#2ca02c", "#17becf"]  # never a bound's red or amber
     parts = [
         f'<svg class="plot" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img">',
         f'<line x1="{left}" y1="{h - bottom}" x2="{w - right}" y2="{h - bottom}" stroke="#555"/>',
@@ -218,14 +224,20 @@ def _svg_lines(
             f'text-anchor="middle">{tx:.0f}</text>'
         )
         parts.append(
-            f'<text x="{left - 4}" y="{sy(ty) + 3:.1f}" font-size="10" text-anchor="end">{ty:.3g}</text>'
+            f'<text x="{left - 4}" y="{sy(ty) + 3:.1f}" font-size="10" text-anchor="end">{_tick(ty)}</text>'
         )
     parts.append(
         f'<text x="{(left + w - right) / 2}" y="{h - 6}" font-size="11" '
         'text-anchor="middle">seconds since start</text>'
     )
     parts.append(f'<text x="4" y="12" font-size="11">{html.escape(unit)}</text>')
-    for value, label, severity in bounds or []:
+    for i, (_value, label, severity) in enumerate(above):
+        colour = "#b00020" if severity == "fail" else "#e69500"
+        parts.append(
+            f'<text x="{w - right + 4}" y="{top + 12 * i}" font-size="10" fill="{colour}">'
+            f"{html.escape(label)}: above</text>"
+        )
+    for value, label, severity in drawn:
         colour = "#b00020" if severity == "fail" else "#e69500"
         parts.append(
             f'<line x1="{left}" y1="{sy(value):.1f}" x2="{w - right}" y2="{sy(value):.1f}" '
@@ -235,12 +247,31 @@ def _svg_lines(
     for i, pts in enumerate(points):
         path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in pts)
         parts.append(f'<polyline fill="none" stroke="{colours[i % 4]}" stroke-width="1.5" points="{path}"/>')
-        parts.append(
-            f'<text x="{w - right + 4}" y="{top + 12 * i}" font-size="11" fill="{colours[i % 4]}">'
+        parts.append(  # the legend along the top: never over a bound's label at the right
+            f'<text x="{left + 150 + 110 * i}" y="12" font-size="11" fill="{colours[i % 4]}">'
             f"{html.escape(names[i])}</text>"
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _nice(value: float) -> float:
+    """The axis' top: 1, 2, 2.5 or 5 times a power of ten at or above `value`."""
+    import math
+
+    if value <= 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(value))
+    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= value)
+
+
+def _tick(value: float) -> str:
+    """A tick label as people write numbers: 1,050 / 25 / 2.5 / 0.25, never 1.05e+03."""
+    if value >= 1000:
+        return f"{value:,.0f}"
+    if value >= 10 or value == 0:
+        return f"{value:.0f}"
+    return f"{value:.2g}" if value < 1 else f"{value:.1f}".rstrip("0").rstrip(".")
 
 
 def _svg_histogram(histogram) -> str:
@@ -261,9 +292,20 @@ def _svg_histogram(histogram) -> str:
         f'height="{b / top * 150:.1f}" fill="#1f77b4"/>'
         for i, b in enumerate(bins)
     )
+    mid = math.sqrt(lo * hi)
+    axis = (
+        '<line x1="40" y1="170" x2="520" y2="170" stroke="#555"/>'
+        '<line x1="40" y1="20" x2="40" y2="170" stroke="#555"/>'
+        f'<text x="36" y="24" font-size="10" text-anchor="end">{top}</text>'
+        '<text x="36" y="173" font-size="10" text-anchor="end">0</text>'
+        + "".join(
+            f'<text x="{x}" y="182" font-size="10" text-anchor="middle">{_tick(v / 1e6)} ms</text>'
+            for x, v in ((40, lo), (280, mid), (520, hi))
+        )
+    )
     return (
-        f'<svg class="plot" width="540" height="200" role="img">{bars}'
-        f'<text x="40" y="195" font-size="11">{lo / 1e6:.3g} ms .. {hi / 1e6:.3g} ms (log scale), '
+        f'<svg class="plot" width="540" height="200" role="img">{axis}{bars}'
+        f'<text x="40" y="196" font-size="11">latency (log scale): calls per bin, '
         f"{histogram.total} samples</text></svg>"
     )
 
@@ -283,10 +325,12 @@ def _charts(
             latency.append([(t, (h.quantile(q) or 0) / 1e6) for t, _c, _f, h in slots])
             names.append(f"p{round(q * 100)}" + (f" {tool}" if tool else ""))
         rates.append([(t, float(c)) for t, c, _f, _h in slots])
+        rates.append([(t, float(f)) for t, _c, f, _h in slots])  # failures over time, as both peers show
     charts = ""
-    if timeline:
+    if len(timeline or []) >= 2:  # one second (an on_start call) is no line: the histogram says it
         charts += _svg_lines(latency, names, "latency (ms)", bounds)
-        charts += _svg_lines(rates, [f"requests/s {t}".strip() for t in sorted(lines)], "requests per second")
+        rate_names = [f"{what} {t}".strip() for t in sorted(lines) for what in ("requests/s", "failed/s")]
+        charts += _svg_lines(rates, rate_names, "per second")
     return charts + _svg_histogram(histogram)
 
 
