@@ -96,7 +96,7 @@ def judge_server_side(t: Target, v: Verdict, evidence: dict | None) -> None:
             elif value is not None and st.stat in QUANTILES and buckets:
                 lo = max((b for b in buckets if b < value), default=0.0)
                 hi = min((b for b in buckets if b >= value), default=math.inf)
-                v.server[-1].note += f", in bucket {shown(lo, 's', 0)}-{shown(hi, 's', 0)}"
+                v.server[-1].bucket = (lo, hi)
             if judged and not ok:
                 why = "no data" if value is None else f"{shown(value, STAT_UNITS.get(st.stat, ''))}"
                 v.reasons.append(f"server-side {st.stat} {why} breaks {st.text} during {tool}")

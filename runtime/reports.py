@@ -172,6 +172,7 @@ def as_json(verdicts: list[Verdict]) -> str:
                                     "unit": s.unit,
                                     "ok": s.ok,
                                     "where": s.note,
+                                    **({"bucket": list(s.bucket)} if s.bucket else {}),
                                 }
                                 for s in v.server
                             ]

@@ -54,9 +54,21 @@ class StatVerdict:
     line: int
     note: str = ""  # shown after the value, e.g. which run window and bucket
     limit: float | None = None  # the bound's value, in the measured unit
+    bucket: tuple[float, float] | None = None  # a server-side quantile: the histogram bucket it lies in
 
     def shown(self) -> str:
         return shown(self.measured, self.unit)
+
+    def server_text(self) -> str:
+        """The service's own figure: a quantile of its histogram is known only to its bucket, so
+        the bucket comes first and the interpolated value is said to be one."""
+        if self.bucket is None:
+            return f"{self.stat} {self.shown()} ({self.note})"
+        lo, hi = (shown(b, self.unit, 0) for b in self.bucket)
+        return (
+            f"{self.stat} in bucket {lo}-{hi} ({self.note}; histogram_quantile interpolates "
+            f"{self.shown()} inside the bucket: the true value lies anywhere in it)"
+        )
 
     def text(self) -> str:
         """`p95 41.2ms (bound < 50ms)`; a broken bound says by how much: `... missed by 3.1ms`."""
@@ -86,7 +98,7 @@ class Verdict:
     def parts(self) -> list[str]:
         """Every measured statistic (not only the broken ones), the server's view, the reasons."""
         out = [s.text() for s in self.stats]
-        out += [f"{s.stat} {s.shown()} ({s.note})" for s in self.server]
+        out += [s.server_text() for s in self.server]
         return out + self.reasons
 
     def message(self) -> str:
