@@ -131,12 +131,14 @@ def run_k6(ctx: Suite) -> None:
         return
     n = ctx.workers
     outs = [ctx.results / ("k6.ndjson" if n == 1 else f"k6-{i + 1}of{n}.ndjson") for i in range(n)]
+    apis = tuple(f"127.0.0.1:{free_port()}" for _ in outs)  # k6's REST API: the live counts
     cmds = [
         (
-            [k6, "run", "--quiet", *k6_segment(i, n), "--out", f"json={out}", str(ctx.artifacts / "k6.js")],
+            [k6, "run", "--quiet", "--address", api, *k6_segment(i, n), "--out", f"json={out}"]
+            + [str(ctx.artifacts / "k6.js")],
             {**ctx.env, "PERFSPEC_SHARD": f"{i + 1}of{n}"} if n > 1 else ctx.env,
         )
-        for i, out in enumerate(outs)
+        for i, (out, api) in enumerate(zip(outs, apis, strict=True))
     ]
     run_tool(
         "k6",
@@ -146,7 +148,7 @@ def run_k6(ctx: Suite) -> None:
         timeout=ctx.info["seconds"] + 120,
         logs=ctx.logs,
         display=ctx.display,
-        watcher=K6Watch(*outs),
+        watcher=K6Watch(*outs, apis=apis),
         **ctx.stages(),
     )
 

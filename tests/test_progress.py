@@ -69,3 +69,33 @@ def test_locust_watch_shows_the_last_progress_line(tmp_path: Path) -> None:
         json.dumps({"t": 3, "users": 5, "requests": 150, "failures": 2, "rps": 50, "p95_ms": 3.25}) + "\n"
     )
     assert LocustWatch(path).poll() == {"load": "5 users", "rps": 50, "p95": "3.2ms", "errors": "2/150"}
+
+
+def test_k6_watch_counts_what_k6_counts_through_its_rest_api(tmp_path: Path, monkeypatch) -> None:
+    """At 10k requests a second no Python reader follows k6's NDJSON: the live counts come from
+    k6's own REST API (`k6 run --address`), summed over its processes, the rate from their change."""
+    import io
+    import urllib.request
+
+    from perfspec.runtime import progress
+
+    counts = {"127.0.0.1:1": 0, "127.0.0.1:2": 0}
+
+    def urlopen(url: str, timeout: float):
+        address = url.split("/")[2]
+        data = [
+            {"id": "http_reqs", "attributes": {"sample": {"count": counts[address], "rate": 1.0}}},
+            {"id": "http_req_failed", "attributes": {"sample": {"rate": 0.25}}},
+            {"id": "vus", "attributes": {"sample": {"value": 5}}},
+        ]
+        return io.BytesIO(json.dumps({"data": data}).encode())
+
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    clock = iter([100.0, 102.0])
+    monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock))
+    (tmp_path / "k6.ndjson").write_text("")
+    watch = K6Watch(tmp_path / "k6.ndjson", apis=tuple(counts))
+    counts.update({"127.0.0.1:1": 4000, "127.0.0.1:2": 4000})
+    assert watch.poll() == {"load": "10 VUs", "errors": "2000/8000", "rps": "-"}
+    counts.update({"127.0.0.1:1": 14000, "127.0.0.1:2": 14000})
+    assert watch.poll() == {"load": "10 VUs", "errors": "7000/28000", "rps": "10000"}
