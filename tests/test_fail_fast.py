@@ -220,3 +220,50 @@ def test_a_tool_killed_mid_run_exits_1_and_allow_partial_judges_it_as_warn(tmp_p
         r for v in json.loads((tmp_path / "report" / "verdicts.json").read_text()) for r in v["reasons"]
     ]
     assert any("judged on partial results (--allow-partial)" in r for r in reasons), reasons
+
+
+WRONG_BASE = """\
+version: 1
+name: wrong-base
+hosts:
+  api: {url: "${API_URL}"}
+http:
+  defaults: {host: api}
+  endpoints:
+    list: {get: /items, expect: {status: [200]}}
+    limited: {get: /limited, expect: {status: [200, 429]}}
+  flows:
+    reader: {tasks: {list: 1, limited: 1}, think_time: 20ms..40ms}
+profiles:
+  long: {users: 2, for: 60s}
+targets:
+  - {name: reads, select: {flow: reader}, p95: < 500ms, error_rate: < 1%}
+"""
+
+
+def test_every_call_answered_with_an_unexpected_4xx_aborts_both_tools(tmp_path: Path) -> None:
+    """A wrong base URL (every call 404) stops the run in seconds, as a dead target does: in
+    Locust and in k6 alike, the verdict naming the status. (A 4xx a call expects is an answer:
+    SPEC's missing_record expects its 404, and the runs above go on until their fault.)"""
+    from .servers.json_api import json_server
+
+    require_tool("locust")
+    require_tool("k6")
+    (tmp_path / "wrong.yaml").write_text(WRONG_BASE)
+    with json_server(lambda method, path, body: (404, {"error": "no route"}, {})) as url:
+        env = {**os.environ, "API_URL": url, "PERFSPEC_ABORT_AFTER": "3"}
+        started = time.monotonic()
+        proc = subprocess.run(
+            [sys.executable, "-m", "perfspec.compiler.cli", "run", "wrong.yaml", "--out", "results"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        elapsed = time.monotonic() - started
+    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert elapsed < 60, elapsed  # two 60 s profiles, each stopped ~3 s in
+    reasons = " ".join(verdicts(tmp_path)["reads"]["reasons"])
+    assert "locust run aborted: every request failed for 3s (HTTP 404)" in reasons, reasons
+    assert "k6 run aborted: every request failed for 3s (HTTP 404)" in reasons, reasons

@@ -156,7 +156,12 @@ const FLOWS = {
       [login, "login", [200, 429]],
       [create_agent, "create_agent", [200, 201, 204]],
     ],
-    tasks: [[list_agents, 3], [get_agent, 2], [create_agent, 1], [health, 1]],
+    tasks: [
+      [list_agents, 3, [200, 201, 204]],
+      [get_agent, 2, [200, 201, 204]],
+      [create_agent, 1, [200, 201, 204]],
+      [health, 1, [200, 201, 204]],
+    ],
     headers: (user) => {
       const h = {};
       if (user.has("token")) h["Authorization"] = "Bearer " + user.var("token");

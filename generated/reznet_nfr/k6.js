@@ -118,7 +118,13 @@ const FLOWS = {
   // http.flows.default
   "default": {
     weight: 1,
-    tasks: [[agent_respond, 1], [chat_stream, 1], [health, 2], [list_agents, 4], [ws_echo, 1]],
+    tasks: [
+      [agent_respond, 1, [200]],
+      [chat_stream, 1, [200]],
+      [health, 2, [200]],
+      [list_agents, 4, [200]],
+      [ws_echo, 1, [200]],
+    ],
   },
 };
 const PROFILE_FLOWS = {"standard": ["default"], "stress": ["default"]};

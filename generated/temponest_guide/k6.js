@@ -136,7 +136,12 @@ const FLOWS = {
       user.vars["user.password"] = "pw-" + uuid();
     },
     onStart: [[register, "register", [200, 201, 429]], [login, "login", [200, 429]]],
-    tasks: [[verify_token, 4], [permissions, 2], [dashboard_metrics, 1], [health, 1]],
+    tasks: [
+      [verify_token, 4, [200, 201]],
+      [permissions, 2, [200, 201]],
+      [dashboard_metrics, 1, [200, 201]],
+      [health, 1, [200, 201]],
+    ],
     headers: (user) => {
       const h = {};
       if (user.has("token")) h["Authorization"] = "Bearer " + user.var("token");

@@ -243,7 +243,7 @@ const FLOWS = {
       [login, "login", [200, 429]],
       [create_agent, "create_agent", [200, 201, 204]],
     ],
-    tasks: [[run_agent, 1], [rag_query, 1]],
+    tasks: [[run_agent, 1, [200, 201, 204]], [rag_query, 1, [200, 201, 204]]],
     headers: (user) => {
       const h = {};
       if (user.has("token")) h["Authorization"] = "Bearer " + user.var("token");
@@ -265,13 +265,13 @@ const FLOWS = {
       [create_schedule, "create_schedule", [200, 201, 204]],
     ],
     tasks: [
-      [list_agents, 3],
-      [get_agent, 2],
-      [create_agent, 1],
-      [list_schedules, 3],
-      [get_schedule, 2],
-      [create_schedule, 1],
-      [health, 1],
+      [list_agents, 3, [200, 201, 204]],
+      [get_agent, 2, [200, 201, 204]],
+      [create_agent, 1, [200, 201, 204]],
+      [list_schedules, 3, [200, 201, 204]],
+      [get_schedule, 2, [200, 201, 204]],
+      [create_schedule, 1, [200, 201, 204]],
+      [health, 1, [200, 201, 204]],
     ],
     headers: (user) => {
       const h = {};

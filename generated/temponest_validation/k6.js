@@ -238,12 +238,12 @@ const FLOWS = {
       [create_agent, "create_agent", [200, 201, 204]],
     ],
     tasks: [
-      [list_agents, 3],
-      [get_agent, 2],
-      [create_agent, 1],
-      [update_agent, 1],
-      [verify_token, 1],
-      [health, 1],
+      [list_agents, 3, [200, 201, 204]],
+      [get_agent, 2, [200, 201, 204]],
+      [create_agent, 1, [200, 201, 204]],
+      [update_agent, 1, [200, 201, 204]],
+      [verify_token, 1, [200, 201, 204]],
+      [health, 1, [200, 201, 204]],
     ],
     headers: (user) => {
       const h = {};

@@ -492,6 +492,7 @@ let feedEach = false;
 let think = null;
 let closed = true;
 let failingSince = 0;
+let expected = []; // the statuses the iteration's task expects: a 4xx not among them is a failure
 
 // the flow of this VU: VUs are spread over the profile's flows by weight
 function start(flows, profileFlows, params, shared) {
@@ -506,16 +507,21 @@ function start(flows, profileFlows, params, shared) {
   if (flow.feed) takeRow(flow.feed, exec.vu.idInTest - 1);
   if (flow.vars) flow.vars(user);
   const tasks = flow.tasks.map((t) => t[0]);
+  const expects = flow.tasks.map((t) => t[2]);
   const bounds = [];
   let total = 0;
   for (const t of flow.tasks) bounds.push((total += t[1]));
   step =
     tasks.length === 1
-      ? tasks[0]
+      ? (u) => {
+          expected = expects[0];
+          return tasks[0](u);
+        }
       : (u) => {
           const r = Math.random() * total;
           let i = 0;
           while (bounds[i] <= r) i++;
+          expected = expects[i];
           return tasks[i](u);
         };
   feedEach = Boolean(flow.feed && flow.feed[2]);
@@ -531,7 +537,7 @@ function start(flows, profileFlows, params, shared) {
       return;
     }
   }
-  if (tasks.length === 1 && flow.tasks[0][2] !== undefined) ownTags(params, flow.tasks[0][2]);
+  if (tasks.length === 1 && flow.tasks[0][3] !== undefined) ownTags(params, flow.tasks[0][3]);
 }
 
 // a VU that calls one endpoint carries that endpoint's tags as its own: k6 sets them once, while
@@ -649,8 +655,8 @@ export function iterate(flows, profileFlows, params) {
     const res = step(user);
     if (res) {
       const status = res.status;
-      if (status === 0 || status >= 500) watch(res);
-      else failingSince = 0; // a response: the abort rule's clock starts again
+      if (status === 0 || status >= 500 || (status >= 400 && !expected.includes(status))) watch(res);
+      else failingSince = 0; // an answer: the abort rule's clock starts again
     }
     if (think !== null) sleep(think[0] + Math.random() * (think[1] - think[0]));
   };
@@ -679,7 +685,8 @@ export function once(key, steps, shared) {
   return user.vars;
 }
 
-// the abort rule: a VU that saw no response (or only 5xx) for ABORT_MS stops the whole test,
+// the abort rule: a VU that saw no answer (no response, a 5xx, or a 4xx its task does not expect)
+// for ABORT_MS stops the whole test,
 // recording why (perfspec_aborted) so the results say the run was aborted and for what; called
 // with each failed response (a response ends the failing time)
 function watch(res) {

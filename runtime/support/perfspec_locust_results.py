@@ -89,7 +89,8 @@ class Series:
 
 RESULTS: dict[str, Series] = {}
 RUN: dict[str, Any] = {"spec": None, "profile": None, "aborted": None, "stopped": {}}
-# the abort rule: no response (or only 5xx) to every request for this long stops the run; 0: never
+# the abort rule: no answer (no response, a 5xx, or a 4xx the call does not expect) to every request
+# for this long stops the run; 0: never
 ABORT_AFTER = float(os.environ.get("PERFSPEC_ABORT_AFTER", "10") or 0)
 HEALTH: dict[str, Any] = {"failing_since": None, "cause": ""}
 
@@ -113,14 +114,15 @@ def record(name: str, seconds: float, status: int, error: str | None, ttfb: floa
     if series is None:
         series = RESULTS[name] = Series()
     series.record(seconds, status, error, ttfb)
-    if 0 < status < 500:
-        HEALTH["failing_since"] = None
-    else:
+    if 0 < status < 400 or (400 <= status < 500 and error is None):
+        HEALTH["failing_since"] = None  # an answer: a success, or a 4xx the call expects
+    else:  # no response, a 5xx, or a 4xx the spec does not expect (404 everywhere: a wrong base URL)
         unhealthy(error or f"HTTP {status}")
 
 
 def unhealthy(why: str) -> None:
-    """A call without a response, or answered 5xx: the abort rule's clock runs from the first."""
+    """A call without an answer (no response, a 5xx, a 4xx it does not expect): the abort rule's
+    clock runs from the first."""
     if HEALTH["failing_since"] is None:
         HEALTH["failing_since"] = time.monotonic()
     HEALTH["cause"] = why

@@ -89,20 +89,21 @@ def flow_object(
         )
         items.append((Raw("onStart"), Coll("[", "]", tuple(steps))))
 
+    def statuses(names: list[str]) -> str:
+        return "[" + ", ".join(map(str, sorted({s for e in names for s in expected[e]}))) + "]"
+
     def task(name: str, weight: int) -> str:
-        """[an endpoint's function, its weight] (and its PARAMS key when it is the flow's only
-        task: the VU then carries its tags), or [a sequence of [function, name, expected
-        statuses], its weight]"""
+        """[an endpoint's function, its weight, its expected statuses (the abort rule's: a 4xx
+        listed is an answer)] (and its PARAMS key when it is the flow's only task: the VU then
+        carries its tags), or [a sequence of [function, name, expected statuses], its weight,
+        the statuses any of its calls expects]"""
         if name not in flow.sequences:
-            return (
-                f"[{idents[name]}, {weight}, {js_str(name)}]"
-                if len(flow.tasks) == 1
-                else (f"[{idents[name]}, {weight}]")
-            )
+            own = f"{idents[name]}, {weight}, {statuses([name])}"
+            return f"[{own}, {js_str(name)}]" if len(flow.tasks) == 1 else f"[{own}]"
         steps = ", ".join(
             f"[{idents[e]}, {js_str(e)}, [{', '.join(map(str, expected[e]))}]]" for e in flow.sequences[name]
         )
-        return f"[sequence({steps}), {weight}]"
+        return f"[sequence({steps}), {weight}, {statuses(flow.sequences[name])}]"
 
     tasks = Coll("[", "]", tuple(Raw(task(e, w)) for e, w in flow.tasks.items()))
     items.append((Raw("tasks"), tasks))

@@ -69,7 +69,7 @@ export function list(user) {
 
 const FLOWS = {
   // http.flows.default
-  "default": {weight: 1, tasks: [[create, 1], [list, 1]]},
+  "default": {weight: 1, tasks: [[create, 1, [200]], [list, 1, [200]]]},
 };
 const PROFILE_FLOWS = {"smoke": ["default"]};
 

@@ -74,7 +74,7 @@ const FLOWS = {
       user.vars["user.name"] = "u-" + uuid();
       user.vars["user.password"] = "pw-" + uuid();
     },
-    tasks: [[me, 5], [admin_stats, 1]],
+    tasks: [[me, 5, [200]], [admin_stats, 1, [200]]],
     headers: (user) => {
       const h = {};
       if (user.has("user.name", "user.password")) h["Authorization"] = basicAuth(user.var("user.name"), user.var("user.password"));

@@ -81,9 +81,9 @@ export function view(user) {
 
 const FLOWS = {
   // http.flows.member
-  "member": {weight: 1, feed: [DATA_PEOPLE, false], tasks: [[me, 1, "me"]]},
+  "member": {weight: 1, feed: [DATA_PEOPLE, false], tasks: [[me, 1, [200], "me"]]},
   // http.flows.shopper
-  "shopper": {weight: 1, feed: [DATA_SKUS, true, true], tasks: [[view, 1, "view"]]},
+  "shopper": {weight: 1, feed: [DATA_SKUS, true, true], tasks: [[view, 1, [200], "view"]]},
 };
 const PROFILE_FLOWS = {"smoke": ["member", "shopper"]};
 

@@ -72,7 +72,7 @@ export function sign_in(user) {
 
 const FLOWS = {
   // http.flows.default
-  "default": {weight: 1, tasks: [[note, 1], [sign_in, 1]]},
+  "default": {weight: 1, tasks: [[note, 1, [200]], [sign_in, 1, [200]]]},
 };
 const PROFILE_FLOWS = {"smoke": ["default"]};
 

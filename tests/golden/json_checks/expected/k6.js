@@ -95,7 +95,7 @@ export function read(user) {
 
 const FLOWS = {
   // http.flows.reader
-  "reader": {weight: 1, onStart: [[create, "create", [200]]], tasks: [[read, 1, "read"]]},
+  "reader": {weight: 1, onStart: [[create, "create", [200]]], tasks: [[read, 1, [200], "read"]]},
 };
 const PROFILE_FLOWS = {"smoke": ["reader"]};
 

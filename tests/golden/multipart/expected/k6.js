@@ -70,7 +70,7 @@ export function upload(user) {
 
 const FLOWS = {
   // http.flows.default
-  "default": {weight: 1, tasks: [[upload, 1, "upload"]]},
+  "default": {weight: 1, tasks: [[upload, 1, [201], "upload"]]},
 };
 const PROFILE_FLOWS = {"smoke": ["default"]};
 

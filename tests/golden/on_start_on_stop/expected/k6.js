@@ -117,7 +117,7 @@ const FLOWS = {
       user.vars["user.password"] = "pw-" + uuid();
     },
     onStart: [[register, "register", [200, 201, 204]], [login, "login", [200, 201, 204]]],
-    tasks: [[list, 1, "list"]],
+    tasks: [[list, 1, [200, 201, 204], "list"]],
     headers: (user) => {
       const h = {};
       if (user.has("token")) h["Authorization"] = "Bearer " + user.var("token");

@@ -77,7 +77,7 @@ export function pages(user) {
 
 const FLOWS = {
   // http.flows.default
-  "default": {weight: 1, tasks: [[bare, 1], [linked, 1], [pages, 1]]},
+  "default": {weight: 1, tasks: [[bare, 1, [200]], [linked, 1, [200]], [pages, 1, [200]]]},
 };
 const PROFILE_FLOWS = {"smoke": ["default"]};
 

@@ -103,7 +103,7 @@ export function ping(user) {
 
 const FLOWS = {
   // http.flows.default
-  "default": {weight: 1, tasks: [[ping, 1, "ping"]]},
+  "default": {weight: 1, tasks: [[ping, 1, [200], "ping"]]},
 };
 const PROFILE_FLOWS = {
   "open_ramp": ["default"],

@@ -75,7 +75,7 @@ export function status(user) {
 
 const FLOWS = {
   // http.flows.default
-  "default": {weight: 1, tasks: [[reserve, 1], [status, 1]]},
+  "default": {weight: 1, tasks: [[reserve, 1, [200]], [status, 1, [200]]]},
 };
 const PROFILE_FLOWS = {"smoke": ["default"]};
 

@@ -100,8 +100,8 @@ const FLOWS = {
   "shopper": {
     weight: 1,
     tasks: [
-      [sequence([open_cart, "open_cart", [200, 201]], [add_item, "add_item", [200, 201]], [pay, "pay", [200, 402]]), 1],
-      [browse, 3],
+      [sequence([open_cart, "open_cart", [200, 201]], [add_item, "add_item", [200, 201]], [pay, "pay", [200, 402]]), 1, [200, 201, 402]],
+      [browse, 3, [200, 201]],
     ],
     think: [0.1, 0.3],
   },

@@ -109,7 +109,7 @@ export function put_object(user) {
 
 const FLOWS = {
   // http.flows.writer
-  "writer": {weight: 1, tasks: [[put_object, 1], [get_object, 4]]},
+  "writer": {weight: 1, tasks: [[put_object, 1, [200, 201]], [get_object, 4, [200, 404]]]},
 };
 const PROFILE_FLOWS = {"smoke": ["writer"]};
 

@@ -74,7 +74,7 @@ export function ping(user) {
 
 const FLOWS = {
   // http.flows.default
-  "default": {weight: 1, tasks: [[ping, 1, "ping"]]},
+  "default": {weight: 1, tasks: [[ping, 1, [200], "ping"]]},
 };
 const PROFILE_FLOWS = {"large": ["default"], "small": ["default"]};
 

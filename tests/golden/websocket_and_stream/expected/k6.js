@@ -76,7 +76,7 @@ export function events(user) {
 
 const FLOWS = {
   // http.flows.default
-  "default": {weight: 1, tasks: [[echo, 1], [events, 1]]},
+  "default": {weight: 1, tasks: [[echo, 1, [200]], [events, 1, [200]]]},
 };
 const PROFILE_FLOWS = {"smoke": ["default"]};
 
