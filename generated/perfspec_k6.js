@@ -439,7 +439,21 @@ export function profile(scenarios, fallback) {
   const seconds = parseFloat(__ENV.PERFSPEC_DURATION || "0");
   const rate = parseFloat(__ENV.PERFSPEC_RATE || "0");
   if (rate > 0) return { [name]: constantRate(scenarios[name], rate, seconds || 30) };
+  const users = parseInt(__ENV.PERFSPEC_USERS || "0", 10); // perfspec run --users: held for the profile's length
+  if (users > 0) return { [name]: constantUsers(scenarios[name], users, seconds) };
   return { [name]: capped(scenarios[name], seconds) };
+}
+
+function constantUsers(scenario, users, seconds) {
+  const length = scenario.duration
+    ? ms(scenario.duration)
+    : (scenario.stages || []).reduce((sum, stage) => sum + ms(stage.duration), 0);
+  return {
+    executor: "constant-vus",
+    vus: users,
+    duration: `${Math.round(seconds ? Math.min(length, seconds * 1000) : length)}ms`,
+    gracefulStop: scenario.gracefulStop || "10s",
+  };
 }
 
 function constantRate(scenario, rate, seconds) {

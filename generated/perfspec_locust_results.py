@@ -121,7 +121,8 @@ def record(name: str, seconds: float, status: int, error: str | None, ttfb: floa
 
 
 def unhealthy(why: str) -> None:
-    """A call without a response, or answered 5xx: the abort rule's clock runs from the first."""
+    """A call without an answer (no response, a 5xx, a 4xx it does not expect): the abort rule's
+    clock runs from the first."""
     if HEALTH["failing_since"] is None:
         HEALTH["failing_since"] = time.monotonic()
     HEALTH["cause"] = why

@@ -131,6 +131,17 @@ def execute(
             if info.get("duration"):
                 env["PERFSPEC_DURATION"] = f"{info['duration']:g}"
                 manifest["duration"] = info["duration"]
+            if info.get("users"):  # --users: Locust's own -u (its env form) and the k6 support module
+                env["LOCUST_USERS"] = env["PERFSPEC_USERS"] = str(info["users"])
+                manifest["load"] = (
+                    f"--users {info['users']}: held for the profile's length instead of its stages"
+                )
+            if info.get("rate"):
+                env["PERFSPEC_RATE"] = f"{info['rate']:g}"
+                env.setdefault("PERFSPEC_DURATION", f"{info['seconds']:g}")
+                manifest["load"] = (
+                    f"--rate {info['rate']:g}/s: a constant arrival rate instead of the profile's stages"
+                )
             prom_url = start_hosts(stack, info, need, env, manifest, artifacts, demo_args, log)
             if not info.get("no_preflight"):
                 preflight(info, env, log, suites, need["dsn"] if "sql" in suites and not need["db"] else None)

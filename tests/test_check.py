@@ -625,3 +625,30 @@ def test_streaming_ttfb_and_websocket_targets_run_for_real_on_the_demo_target(tm
     # the demo answers POST /api/v1/agents/1/respond like seed 002's agent service
     agent = verdicts["agent_response"]
     assert agent["samples"] > 20 and "calls failed" not in " ".join(agent["reasons"]), agent
+
+
+@pytest.mark.slow
+@pytest.mark.tools
+def test_users_and_rate_from_the_command_line_run_in_both_tools_and_say_so(tmp_path: Path) -> None:
+    """`perfspec run --users 3` holds 3 users in Locust and 3 VUs in k6 for the profile's length;
+    `--rate 30/s` runs k6 at that arrival rate (Locust cannot: skipped, saying why); the verdicts
+    name the load the command line set."""
+    require_tool("locust")
+    require_tool("k6")
+    proc = perfspec(
+        "run", "specs/quickstart.yaml", "--users", "3", "--duration", "11s", "--only", "locust,k6",
+        "--out", str(tmp_path / "users"),
+    )  # fmt: skip
+    http = {"health", "api", "crud", "auth"}  # the SQL targets are not run here: they fail, no samples
+    assert {v["status"] for t, v in verdicts_of(tmp_path / "users").items() if t in http} == {"pass"}
+    assert re.search(r"locust: 10s hold 1/1 \(3 users\) 3 users rps", proc.stdout), proc.stdout[-2000:]
+    assert re.search(r"k6: 10s hold 1/1 \(3 users\) 3 VUs rps", proc.stdout), proc.stdout[-2000:]
+    assert "note: load set on the command line: --users 3" in proc.stdout
+    proc = perfspec(
+        "run", "specs/quickstart.yaml", "--rate", "30/s", "--duration", "6s", "--only", "locust,k6",
+        "--out", str(tmp_path / "rate"),
+    )  # fmt: skip
+    assert {v["status"] for t, v in verdicts_of(tmp_path / "rate").items() if t in http} == {"pass"}
+    assert "locust skipped: --rate is an arrival rate, which only k6 runs" in proc.stdout
+    calls = sum(v["samples"] for t, v in verdicts_of(tmp_path / "rate").items() if t in http)
+    assert 30 * 6 * 0.8 <= calls <= 30 * 6 * 1.2 + 10, calls  # on_start calls on top of the rate

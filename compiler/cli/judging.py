@@ -166,6 +166,8 @@ def judge_and_report(
         raise typer.Exit(EXIT_BAD_INPUT) from None
     verdicts = judge(targets, series, meta, base=Path(plan.file).parent, baseline=before)
     notes = [UNVERIFIED] if meta["unverified"] else []
+    if (manifest or {}).get("load"):  # --users / --rate: not the profile's own load
+        notes.append(f"load set on the command line: {manifest['load']}")
     notes += [
         f"{file}: {len(lines)} cut-off or garbled line(s) skipped (--allow-partial): line "
         f"{', '.join(map(str, lines[:5]))}"

@@ -74,6 +74,19 @@ def run(
             "alerts (default $PROMETHEUS_URL; on the demo target an embedded server)",
         ),
     ] = None,
+    users: Annotated[
+        int | None,
+        typer.Option(
+            "--users",
+            "--vus",
+            min=1,
+            help="hold this many users (k6 VUs) for the profile's length instead of its stages",
+        ),
+    ] = None,
+    rate: Annotated[
+        str | None,
+        typer.Option("--rate", help="run the profile's flows at this arrival rate, e.g. 200/s (k6 only)"),
+    ] = None,
     k6_output: Annotated[
         K6Output,
         typer.Option(
@@ -92,6 +105,10 @@ def run(
     [checked] = load_all([spec])
     plan = build_plan(checked)
     suites, chosen = _suites_and_profile(plan, only, profile)
+    load = _load_override(plan, chosen, users, rate)
+    if load.get("rate") and "locust" in suites:
+        suites = [s for s in suites if s != "locust"]
+        out.print("locust skipped: --rate is an arrival rate, which only k6 runs", markup=False)
     run_id, run_dir = new_run_folder(out_dir, plan.stem)
     _write_artifacts(plan, run_dir)
     info = {
@@ -106,6 +123,7 @@ def run(
         "no_preflight": no_preflight,
         "prometheus": prometheus,
         "k6_output": k6_output.value,
+        **load,
     }
     log = lambda text: out.print(text, markup=False, highlight=False)  # noqa: E731
     log(f"run {run_id}: {plan.file}, profile {chosen}, suites {', '.join(suites)}")
@@ -144,6 +162,34 @@ def _execute(info: dict, run_dir: Path, suites: list[str], demo_args: list[str],
             markup=False,
         )
         raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _load_override(plan, chosen: str | None, users: int | None, rate: str | None) -> dict:
+    """--users N / --rate R as the run request says them: the load and the stage it shows."""
+    if users is None and rate is None:
+        return {}
+    if users is not None and rate is not None:
+        err.print("error: --users and --rate both given; choose one", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    p = plan.profiles.get(chosen) if chosen else None
+    seconds = p.seconds if p else 0
+    if users is not None:
+        if p is not None and p.model == "open":
+            err.print(f"error: --users: profile {chosen} is an open model (an arrival rate)", markup=False)
+            err.print("  hint: use --rate, e.g. --rate 100/s", markup=False)
+            raise typer.Exit(EXIT_BAD_INPUT)
+        stage = {"kind": "hold", "start": users, "end": users, "seconds": seconds}
+        return {"users": users, "stages": [stage], "unit": "users"}
+    from ..units import UnitError, parse_quantity
+
+    try:
+        per_second = parse_quantity(rate, ("rate",)).value
+    except UnitError as exc:
+        err.print(f"error: --rate {rate!r}: {exc}", markup=False)
+        err.print("  hint: write a rate, e.g. 200/s", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    stage = {"kind": "hold", "start": per_second, "end": per_second, "seconds": seconds}
+    return {"rate": per_second, "stages": [stage], "unit": "/s"}
 
 
 def _suites_and_profile(plan, only: str, profile: str | None) -> tuple[list[str], str | None]:
