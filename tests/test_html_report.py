@@ -135,3 +135,23 @@ def test_screenshot_shows_plots_and_the_verdict_table(report: Path, tmp_path: Pa
     assert count_near(rows, BLUE, 30) > 2000  # histogram bars and the p50 line
     assert count_near(rows, PURPLE, 40) > 100  # the p95 line (never a bound's red)
     assert count_near(rows, (0xF8, 0xD7, 0xDA), 4) > 200  # the failing target's red verdict cell
+
+
+def console_messages(page: Path) -> list[str]:
+    """What the page wrote to the browser's console (errors, uncaught exceptions, warnings)."""
+    exe = require_tool("chromium")
+    proc = subprocess.run(
+        [exe, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0", "--dump-dom"]
+        + [page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return [line for line in proc.stderr.splitlines() if ":CONSOLE" in line]
+
+
+def test_the_report_renders_with_no_console_message(report: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.html"  # the control: what this test would catch
+    broken.write_text("<html><body><script>console.error('boom'); missing();</script></body></html>")
+    assert any("boom" in m for m in console_messages(broken))
+    assert console_messages(report) == []
