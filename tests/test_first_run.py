@@ -282,3 +282,16 @@ def test_a_no_op_build_check_is_answered_from_what_the_last_check_saw(tmp_path: 
     locustfile.write_text(locustfile.read_text() + "# edited\n")  # a generated file changed: checked whole
     stale = perfspec("build", "s.yaml", "--out", "gen", "--check", cwd=tmp_path)
     assert stale.code == 1 and "stale: gen/s/locustfile.py" in stale.stderr
+
+
+def test_init_and_schema_print_no_warning(tmp_path: Path) -> None:
+    """A newcomer's first commands print what they did, not pydantic's UserWarning blocks."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        schema = perfspec("schema", cwd=tmp_path)
+        init = perfspec("init", cwd=tmp_path)
+    assert schema.code == 0 and init.code == 0, init.stderr
+    assert [str(w.message) for w in caught] == []
+    assert "Warning" not in schema.stderr + init.stderr + init.stdout
