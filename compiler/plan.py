@@ -130,6 +130,7 @@ class Plan:
     data: dict[str, dict[str, str]] = field(default_factory=dict)  # {path, format, order} per data set
     setup: list[str] = field(default_factory=list)  # endpoints called once before the users start
     teardown: list[str] = field(default_factory=list)  # and once after they stop
+    score: tuple[float, float] | None = None  # `score: {pass, warn}` as shares
 
     @property
     def folder(self) -> PurePosixPath:
@@ -269,6 +270,7 @@ def build_plan(checked: CheckedSpec) -> Plan:
         alerts=spec.alerts,
         capacity=spec.capacity,
         distributed=spec.distributed,
+        score=(spec.score.pass_.value, spec.score.warn.value) if spec.score else None,
         github=spec.ci.github if spec.ci else None,
         sources=sources,
         data=_data(spec, file),
@@ -374,6 +376,8 @@ def _targets(checked: CheckedSpec, ref) -> list[TargetPlan]:
                 alert=t.alert,
                 demo=t.demo,
                 merge_tools=t.merge_tools,
+                weight=t.weight,
+                key=t.key,
                 source=ref(("targets", i)),
                 **_target_kind(t),
             )

@@ -255,12 +255,16 @@ def judge_promql(t: Target, v: Verdict, evidence: dict | None) -> None:
     v.reasons.append(f"query: {query}")
 
 
-def exit_code(verdicts: list[Verdict], strict: bool = False) -> int:
+def exit_code(verdicts: list[Verdict], strict: bool = False, scored=None) -> int:
     """0 every target passed (warn bands allowed); 1 a target failed, or none was judged at all
-    (nothing measured what the spec asks: a CI gate must not go green), or with `strict` a warn."""
-    if any(v.status == "fail" for v in verdicts):
-        return 1
+    (nothing measured what the spec asks: a CI gate must not go green), or with `strict` a warn.
+    With the spec's `score` (`scored`, runtime/score.py) the score's status decides instead of
+    each target's: a fail (a low score or a failed key target) exits 1, a warn only with strict."""
     if verdicts and not any(v.judged() for v in verdicts):
+        return 1
+    if scored is not None:
+        return 1 if scored.status == "fail" or (strict and scored.status == "warn") else 0
+    if any(v.status == "fail" for v in verdicts):
         return 1
     if strict and any(v.status == "warn" for v in verdicts):
         return 1

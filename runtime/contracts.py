@@ -183,6 +183,8 @@ class Target:
     external: External | None = None
     demo: bool = True  # False: not judged on the embedded demo target
     merge_tools: bool = False  # True: Locust's and k6's samples judged as one population
+    weight: int = 1  # its share of the spec's score
+    key: bool = False  # a key objective: failing it fails the run whatever the score
     not_in_k6: tuple[str, ...] = ()  # endpoints only on_stop calls (k6 never runs them)
     k6_rows: dict[str, tuple[str, ...]] = field(default_factory=dict)  # per profile: what k6's rows differ in
     server: ServerView | None = None
@@ -209,6 +211,8 @@ class Target:
             "external": self.external.to_json() if self.external else None,
             "demo": False if not self.demo else None,
             "merge_tools": True if self.merge_tools else None,
+            "weight": self.weight if self.weight != 1 else None,
+            "key": True if self.key else None,
             "not_in_k6": list(self.not_in_k6) or None,
             "k6_rows": {k: list(v) for k, v in self.k6_rows.items()} or None,
             "server": self.server.to_json() if self.server else None,
@@ -237,6 +241,8 @@ class Target:
             external=External.from_json(d["external"]) if d.get("external") else None,
             demo=d.get("demo", True) is not False,
             merge_tools=bool(d.get("merge_tools")),
+            weight=int(d.get("weight") or 1),
+            key=bool(d.get("key")),
             not_in_k6=tuple(d.get("not_in_k6") or ()),
             k6_rows={k: tuple(v) for k, v in (d.get("k6_rows") or {}).items()},
             server=ServerView.from_json(d["server"]) if d.get("server") else None,
@@ -297,6 +303,7 @@ class TargetsFile:
     expected: dict[str, tuple[int, ...]] = field(default_factory=dict)  # per endpoint: success statuses
     profiles: dict[str, Profile] = field(default_factory=dict)
     targets: tuple[Target, ...] = ()
+    score: tuple[float, float] | None = None  # (pass, warn) shares of the weighted score
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -307,6 +314,7 @@ class TargetsFile:
             "expected": {k: list(v) for k, v in self.expected.items()},
             "profiles": {k: p.to_json() for k, p in self.profiles.items()},
             "targets": [t.to_json() for t in self.targets],
+            **({"score": {"pass": self.score[0], "warn": self.score[1]}} if self.score else {}),
         }
 
     @classmethod
@@ -328,6 +336,9 @@ class TargetsFile:
                 expected={k: tuple(v) for k, v in (data.get("expected") or {}).items()},
                 profiles={k: Profile.from_json(p) for k, p in (data.get("profiles") or {}).items()},
                 targets=tuple(Target.from_json(t) for t in data.get("targets") or ()),
+                score=(float(data["score"]["pass"]), float(data["score"]["warn"]))
+                if data.get("score")
+                else None,
             )
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise ContractError(f"targets file is not {TARGETS_FORMAT}: {type(exc).__name__} {exc}") from None

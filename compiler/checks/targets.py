@@ -42,6 +42,24 @@ class TargetChecks:
                 self.scaling(i, t)
             else:
                 self.external(i, t)
+        self.score()
+
+    def score(self) -> None:
+        """`score: {pass, warn}`: two shares of the targets' weight, warn at most pass."""
+        score = self.spec.score
+        if score is None:
+            return
+        for key, q in (("pass", score.pass_), ("warn", score.warn)):
+            if not 0 <= q.value <= 1:
+                self.error(("score", key), f"score {key} {q.text} is outside 0%..100%", "e.g. 90%")
+        if score.warn.value > score.pass_.value:
+            self.error(
+                ("score", "warn"),
+                f"score warn {score.warn.text} is above pass {score.pass_.text}: nothing could warn",
+                "write warn at most pass, e.g. {pass: 90%, warn: 75%}",
+            )
+        if not self.spec.targets:
+            self.error(("score",), "a score needs targets to weigh", "add targets, or remove score")
 
     def measured(self, i: int, t: Target) -> None:
         path = ("targets", i)

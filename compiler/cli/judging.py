@@ -165,7 +165,11 @@ def judge_and_report(
         )
         raise typer.Exit(EXIT_BAD_INPUT) from None
     verdicts = judge(targets, series, meta, base=Path(plan.file).parent, baseline=before)
-    notes = [UNVERIFIED] if meta["unverified"] else []
+    from perfspec.runtime.score import score
+
+    scored = score(verdicts, targets)
+    notes = [scored.text()] if scored else []  # first: it is the run's verdict
+    notes += [UNVERIFIED] if meta["unverified"] else []
     if (manifest or {}).get("load"):  # --users / --rate: not the profile's own load
         notes.append(f"load set on the command line: {manifest['load']}")
     notes += [
@@ -186,7 +190,7 @@ def judge_and_report(
         markup=False,
         highlight=False,
     )
-    code = exit_code(verdicts, strict)
+    code = exit_code(verdicts, strict, scored)
     if code == 1 and not any(v.judged() for v in verdicts):
         out.print(
             "no target was judged: nothing measured what the spec asks (exit 1)",

@@ -151,6 +151,13 @@ __all__ = [
 # --- the spec -----------------------------------------------------------------------------
 
 
+class Score(Strict):
+    """Keptn's total score: each target's weight times 1 (pass), 0.5 (warn) or 0 (fail)."""
+
+    pass_: Percent = Field(alias="pass", description="the lowest score that passes the run, e.g. 90%")
+    warn: Percent = Field(description="the lowest score that warns instead of failing, e.g. 75%")
+
+
 class Spec(Strict):
     """One perfspec file: the single source of truth for a system's performance targets."""
 
@@ -172,6 +179,11 @@ class Spec(Strict):
     sql: Sql | None = None
     profiles: dict[Name, Profile] = Field(default_factory=dict)
     targets: list[Target] = Field(default_factory=list)
+    score: Score | None = Field(
+        None,
+        description="the run's verdict from the targets' weighted score instead of any failed target: "
+        "pass at `pass` or more, warn at `warn` or more, else fail; a failed `key: true` target fails it",
+    )
     alerts: Alerts | None = None
     capacity: Capacity | None = None
     ci: Ci | None = None

@@ -129,6 +129,13 @@ class Target(StatBounds):
     source: MetricSource | None = None
     value: AnyBound | None = None
     alert: bool | TargetAlert | None = None
+    weight: PositiveInt = Field(
+        1, description="its share of the spec's `score` (a pass counts fully, a warn half, a fail nothing)"
+    )
+    key: bool = Field(
+        False,
+        description="true: a failing key target fails the run whatever the `score` (a key objective)",
+    )
     demo: bool = Field(
         True,
         description="false: this target cannot be judged on the embedded demo target "

@@ -42,6 +42,7 @@ class TargetsBackend:
                 for p in plan.profiles.values()
             },
             targets=tuple(contract(plan, t) for t in plan.targets),
+            score=plan.score,
         )
         text = json.dumps(data.to_json(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
         return [Artifact(plan.folder / PurePosixPath("targets.json"), text, SourceRef(plan.file, 1))]
