@@ -105,6 +105,7 @@ def test_dropped_iterations_fail_latency_targets_and_say_why(tmp_path: Path) -> 
 
 
 @pytest.mark.tools
+@pytest.mark.alone  # a 50 ms p95 bound that holds on an idle machine: it failed once beside the slow tier
 def test_a_closed_model_latency_verdict_carries_the_coordinated_omission_note(tmp_path: Path) -> None:
     require_tool("locust")
     with behaviour_server(period=3.0, stall=1.5) as url:
