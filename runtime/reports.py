@@ -37,8 +37,7 @@ def terminal(verdicts: list[Verdict], stream=None, width: int | None = None) -> 
         table.add_column(col)
     colour = {"pass": "green", "warn": "yellow", "fail": "red"}
     for v in verdicts:  # Text cells: names and messages are never read as markup
-        own = [s.text() for s in v.stats] + [f"{s.stat} {s.shown()} ({s.note})" for s in v.server]
-        own += [r for r in v.reasons if r not in number]
+        own = [part for part in v.parts() if part not in number]  # shared reasons: once, below
         notes = sorted({number[r] for r in v.reasons if r in number})
         own += [f"note {', '.join(map(str, notes))} below"] if notes else []
         table.add_row(
