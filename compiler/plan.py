@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from perfspec.runtime.contracts import Bound, External, Scaling, StatBound, Target
+from perfspec.runtime.contracts import Against, Bound, External, Scaling, StatBound, Target
 
 from . import select, templates
 from .errors import SourceRef, display_path
@@ -395,6 +395,8 @@ def _target_kind(t) -> dict[str, Any]:
     if t.kind == "measured":
         return {
             "regression": {k: _bound(b) for k, b in sorted((t.regression or {}).items())},
+            "against": Against(last=t.against.last, branch=t.against.branch) if t.against else None,
+            "abort_after": t.abort.after.value if t.abort else None,
             "during": parse_span(t.during) if t.during is not None else None,
             "vs_rest": {k: _bound(b) for k, b in sorted((t.vs_rest or {}).items())},
         }

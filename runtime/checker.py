@@ -29,9 +29,11 @@ def judge(
     meta: dict | None = None,
     base: Path | None = None,
     baseline: list[Series] | None = None,
+    history: list | None = None,
 ) -> list[Verdict]:
-    """Every target's verdict. `baseline`: the series of the run regression targets compare to.
-    `targets`: targets.json, read into the typed contract (runtime/contracts.py)."""
+    """Every target's verdict. `baseline`: the series of the one run regression targets compare
+    to; else `history`, the spec's history records (runtime/history_store.py), None when there is
+    no history to read. `targets`: targets.json, read into the typed contract."""
     meta = meta or {}
     targets = TargetsFile.read(targets)
     out = []
@@ -47,7 +49,11 @@ def judge(
         elif t.kind == "measured":
             now = judge_measured(t, series, v, targets, meta)
             not_judged = now is None and v.status == "warn"  # another profile's target
-            if t.regression and not not_judged:
+            if t.regression and not not_judged and baseline is None and history is not None:
+                from .regression import judge_history
+
+                judge_history(t, series, history, meta, v)
+            elif t.regression and not not_judged:
                 judge_regression(t, now, baseline, v)
             if now is not None:
                 judge_server_side(t, v, meta.get("prometheus"))
@@ -129,7 +135,11 @@ def judge_regression(t: Target, now: Series | None, baseline: list[Series] | Non
         v.reasons.append(
             "no baseline samples for "
             + (v.selector or "the selection")
-            + (": pass the baseline run with --baseline" if baseline is None else " in the baseline run")
+            + (
+                ": no run history to compare with (pass --history, or --baseline RUN)"
+                if baseline is None
+                else " in the baseline run"
+            )
         )
     for stat, rule in sorted(t.regression.items()):
         change = None

@@ -67,6 +67,21 @@ class StatBound(Bound):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Against:
+    """`against: {last, branch}`: the history runs a regression target compares with."""
+
+    last: int = 5
+    branch: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"last": self.last, "branch": self.branch}
+
+    @classmethod
+    def from_json(cls, d: dict) -> Against:
+        return cls(last=int(d.get("last") or 5), branch=d.get("branch"))
+
+
+@dataclass(frozen=True, kw_only=True)
 class Scaling:
     """`scaling: {from, to}, throughput_per_user: BOUND` (a cross-run target)."""
 
@@ -179,6 +194,8 @@ class Target:
     during: tuple[float, float | None] | None = None  # seconds since the run's start
     vs_rest: dict[str, Bound] = field(default_factory=dict)
     regression: dict[str, Bound] = field(default_factory=dict)
+    against: Against | None = None  # which history runs `regression` compares with
+    abort_after: float | None = None  # seconds: from then on, a broken fail bound stops the run
     scaling: Scaling | None = None
     external: External | None = None
     demo: bool = True  # False: not judged on the embedded demo target
@@ -207,6 +224,8 @@ class Target:
             "during": list(self.during) if self.during else None,
             "vs_rest": {k: b.to_json() for k, b in self.vs_rest.items()} or None,
             "regression": {k: b.to_json() for k, b in self.regression.items()} or None,
+            "against": self.against.to_json() if self.against else None,
+            "abort_after": self.abort_after,
             "scaling": self.scaling.to_json() if self.scaling else None,
             "external": self.external.to_json() if self.external else None,
             "demo": False if not self.demo else None,
@@ -237,6 +256,8 @@ class Target:
             during=(float(during[0]), None if during[1] is None else float(during[1])) if during else None,
             vs_rest=_bounds(d.get("vs_rest")),
             regression=_bounds(d.get("regression")),
+            against=Against.from_json(d["against"]) if d.get("against") else None,
+            abort_after=float(d["abort_after"]) if d.get("abort_after") is not None else None,
             scaling=Scaling.from_json(d["scaling"]) if d.get("scaling") else None,
             external=External.from_json(d["external"]) if d.get("external") else None,
             demo=d.get("demo", True) is not False,

@@ -103,15 +103,22 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
 
 
-def markdown(verdicts: list[Verdict], notes: list[str] | None = None) -> str:
+def markdown(verdicts: list[Verdict], notes: list[str] | None = None, history: list | None = None) -> str:
     icon = {"pass": "✅ pass", "warn": "⚠️ warn", "fail": "❌ fail"}
     counts = {k: sum(v.status == k for v in verdicts) for k in icon}
+    from .trend import cells as history_cells
+
+    cells = history_cells(history)
     out = [f"### perfspec: {counts['pass']} pass, {counts['warn']} warn, {counts['fail']} fail", ""]
     out += [f"> note: {_md(n)}" for n in notes or []] + ([""] if notes else [])
-    out += ["| verdict | target | samples | measured | spec |", "|---|---|---|---|---|"]
+    if cells is None:
+        out += ["| verdict | target | samples | measured | spec |", "|---|---|---|---|---|"]
+    else:
+        out += ["| verdict | target | samples | measured | vs history | spec |", "|---|---|---|---|---|---|"]
     for v in verdicts:
+        extra = "" if cells is None else f" {_md(cells.get(v.name, '-'))} |"
         out.append(
-            f"| {icon[v.status]} | {_md(v.name)} | {v.samples} | {_md(v.message())} | "
+            f"| {icon[v.status]} | {_md(v.name)} | {v.samples} | {_md(v.message())} |{extra} "
             f"`{_md(v.spec)}:{v.line}` |"
         )
     return "\n".join(out) + "\n"
@@ -408,6 +415,7 @@ def html_report(
     manifest: dict | None = None,
     series: list | None = None,
     notes: list[str] | None = None,
+    history: list | None = None,
 ) -> str:
     """The offline report, from templates/report.html.j2 with autoescape: every spec or result
     text is escaped by Jinja; only the SVG charts (built here, their own text escaped) are markup."""
@@ -428,6 +436,17 @@ def html_report(
         notes=notes or [],
         endpoints=endpoint_sections(series or []),
         details=run_details(manifest),
+        history=[
+            {
+                "target": h.target,
+                "tool": h.tool,
+                "stat": h.stat,
+                "cell": h.cell,
+                "changes": h.changes,
+                "chart": Markup(h.svg()),
+            }
+            for h in history or []
+        ],
     )
 
 
@@ -449,8 +468,10 @@ def write_all(
     manifest: dict | None = None,
     series: list | None = None,
     notes: list[str] | None = None,
+    history: list | None = None,
 ) -> dict[str, Path]:
-    """Every report; `notes` (e.g. unverified evidence) are said once in each."""
+    """Every report; `notes` (e.g. unverified evidence) are said once in each; `history`: each
+    target's trend over the run history (runtime/trend.py), None when there is none."""
     notes = notes or []
     folder.mkdir(parents=True, exist_ok=True)
     out = {
@@ -460,11 +481,11 @@ def write_all(
         "html": folder / "report.html",
     }
     out["junit"].write_text(junit(verdicts, notes), encoding="utf-8")
-    out["markdown"].write_text(markdown(verdicts, notes), encoding="utf-8")
+    out["markdown"].write_text(markdown(verdicts, notes, history), encoding="utf-8")
     out["json"].write_text(as_json(verdicts), encoding="utf-8")
-    out["html"].write_text(html_report(verdicts, title, manifest, series, notes), encoding="utf-8")
+    out["html"].write_text(html_report(verdicts, title, manifest, series, notes, history), encoding="utf-8")
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a", encoding="utf-8") as handle:
-            handle.write(markdown(verdicts, notes))
+            handle.write(markdown(verdicts, notes, history))
     return out

@@ -83,6 +83,22 @@ def git_commit() -> str | None:
         return None
 
 
+def git_branch() -> str | None:
+    """The branch this run measures: a pull request's head or the pushed branch on GitHub
+    Actions, else the working tree's branch; None outside git or on a detached head."""
+    for name in ("GITHUB_HEAD_REF", "GITHUB_REF_NAME", "PERFSPEC_BRANCH"):
+        if os.environ.get(name):
+            return os.environ[name]
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--abbrev-ref", "HEAD"], capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    name = head.stdout.strip()
+    return name if head.returncode == 0 and name and name != "HEAD" else None
+
+
 def execute(
     info: RunRequest, run_dir: Path, suites: list[str], demo_args: list[str], log=print, console=None
 ) -> dict:
@@ -112,6 +128,7 @@ def execute(
         "partial": False,
         "note": info.get("note"),
         "commit": git_commit(),
+        "branch": git_branch(),
         "workers": workers,
     }
     with contextlib.ExitStack() as stack, terminated_as_interrupted():

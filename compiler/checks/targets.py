@@ -36,6 +36,9 @@ class TargetChecks:
                     "e.g. {select: {class: auth}, p95: < 200ms}",
                 )
                 continue
+            for key in ("against", "abort", "regression"):
+                if t.kind != "measured" and getattr(t, key) is not None:
+                    self.error((*path, key), f"{key} applies to a measured (select) target only", "remove it")
             if t.kind == "measured":
                 self.measured(i, t)
             elif t.kind == "scaling":
@@ -94,6 +97,7 @@ class TargetChecks:
             self.percent_range(path, t)
             self.time_parts(path, t)
             self.regression(path, t)
+            self.abort(path, t)
 
     def selection(self, path: tuple, t: Target) -> bool:
         """What the selector picks can have data: it matches something, TTFB on streams only,
@@ -185,7 +189,41 @@ class TargetChecks:
                     "shorten the window or the target can only pass",
                 )
 
+    def abort(self, path: tuple, t: Target) -> None:
+        """`abort: {after}`: every tool stops the run the same way, so only what both can watch
+        while the load runs: latency quantiles, avg, max and error_rate of HTTP endpoints."""
+        if t.abort is None:
+            return
+        apath = (*path, "abort")
+        if t.select is not None and select.domain(t.select) != "http":
+            self.error(apath, "abort stops HTTP load; SQL benchmarks run to the end", "remove abort")
+            return
+        watched = {"p50", "p75", "p90", "p95", "p99", "p99.9", "avg", "max", "error_rate"}
+        stats = [s for s, _ in t.items()]
+        if not stats:
+            self.error(apath, "abort needs a fail bound to watch", "add e.g. p95: < 500ms to this target")
+        for stat in stats:
+            if stat not in watched:
+                self.error(
+                    (*path, stat),
+                    f"abort cannot watch {stat}: over a run's first seconds it says nothing of the run",
+                    "move this bound to a target without abort",
+                    at_key=True,
+                )
+        if t.during is not None or t.for_ is not None or t.measure != "latency":
+            self.error(
+                apath,
+                "abort watches everything measured so far: not a part of the run, a window or TTFB",
+                "put abort on a target without during, for and measure: ttfb",
+            )
+
     def regression(self, path: tuple, t: Target) -> None:
+        if t.against is not None and not t.regression:
+            self.error(
+                (*path, "against"),
+                "against says which runs a regression compares with",
+                "add regression: {p95: '< +10%'}, or remove against",
+            )
         if t.regression:
             for stat in t.regression:
                 if stat not in STATS:

@@ -2,8 +2,8 @@
 
 `app` holds the typer app and its consoles; the commands live by what they work on:
 spec_commands (validate, build, schema, explain, demo), judging (check), running (run,
-capacity, history), init (a new project), collect (k6 results from Prometheus), doctor
-(the tools a run would use)."""
+capacity), history (runs, trend, change points), init (a new project), collect (k6 results
+from Prometheus), doctor (the tools a run would use)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from .app import EXIT_BAD_INPUT, EXIT_INTERNAL, app, err, report
 # importing the command modules registers their commands, in the order `--help` lists them
 from . import spec_commands  # noqa: F401, E402
 from . import judging, running  # noqa: F401, E402
+from . import history  # noqa: F401, E402
 from . import init  # noqa: F401, E402
 from . import collect  # noqa: F401, E402
 from . import doctor  # noqa: F401, E402

@@ -129,6 +129,54 @@ def _evidence(
     return series, meta, manifest
 
 
+def history_of(location: str | None, results: Path) -> str | None:
+    """Where a run's history is: `--history`, else `history/` beside the run folders of a
+    perfspec run (RUNS/<run-id>/results -> RUNS/history), else none."""
+    if location is not None:
+        return location
+    folder = results if results.is_dir() else results.parent
+    run_dir = folder.parent if folder.name == "results" else folder
+    return str(run_dir.parent / "history") if (run_dir / "manifest.json").is_file() else None
+
+
+def _history_records(location: str | None, plan) -> list | None:
+    from perfspec.runtime.history_store import HistoryError, open_store
+
+    if location is None:
+        return None
+    try:
+        return open_store(location).records(plan.file)
+    except HistoryError as exc:
+        err.print(f"error: {exc}", markup=False)
+        err.print("  hint: --history names a folder or a postgresql:// URL", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _keep_in_history(location: str | None, record) -> None:
+    """This run's record, once judged (a re-check replaces it): only runs perfspec ran."""
+    from perfspec.runtime.history_store import HistoryError, open_store
+
+    if location is None or record is None:
+        return
+    store = open_store(location)
+    try:
+        store.add(record)
+    except (HistoryError, OSError) as exc:
+        err.print(f"warning: the run was not kept in the history {store}: {exc}", markup=False)
+
+
+def _trends(targets, series, manifest, verdicts, code: int, records: list | None):
+    """(this run's history record, each target's trend for the reports); None for a run
+    perfspec did not start (no run id) and trends None without a history."""
+    from perfspec.runtime.history_store import summary
+    from perfspec.runtime.trend import trends
+
+    if not (manifest or {}).get("run_id"):
+        return None, None
+    record = summary(targets, series, manifest, verdicts, passed=code == 0)
+    return record, (trends(targets, records, record) if records is not None else None)
+
+
 def judge_and_report(
     plan,
     result_paths: list[Path],
@@ -139,6 +187,7 @@ def judge_and_report(
     on_demo: bool = False,
     prometheus: str | None = None,
     allow_partial: bool = False,
+    history: str | None = None,
 ) -> int:
     from perfspec.runtime import reports
     from perfspec.runtime.checker import exit_code, judge, read_results
@@ -164,10 +213,21 @@ def judge_and_report(
             markup=False,
         )
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    verdicts = judge(targets, series, meta, base=Path(plan.file).parent, baseline=before)
+    meta.update({k: (manifest or {}).get(k) for k in ("run_id", "profile")})
+    records = _history_records(history, plan)
+    verdicts = judge(
+        targets,
+        series,
+        meta,
+        base=Path(plan.file).parent,
+        baseline=before,
+        history=records if baseline is None else None,
+    )
     from perfspec.runtime.score import score
 
     scored = score(verdicts, targets)
+    code = exit_code(verdicts, strict, scored)
+    record, trend = _trends(targets, series, manifest, verdicts, code, records)
     notes = [scored.text()] if scored else []  # first: it is the run's verdict
     notes += [UNVERIFIED] if meta["unverified"] else []
     if (manifest or {}).get("load"):  # --users / --rate: not the profile's own load
@@ -182,7 +242,9 @@ def judge_and_report(
         out.print(f"note: {note}", markup=False, highlight=False)
     for line in reports.alert_lines(meta["prometheus"], plan.name):
         out.print(line, markup=False, highlight=False)
-    written = reports.write_all(verdicts, report_dir, f"perfspec: {plan.name}", manifest, series, notes)
+    written = reports.write_all(
+        verdicts, report_dir, f"perfspec: {plan.name}", manifest, series, notes, trend
+    )
     if os.environ.get("GITHUB_ACTIONS"):
         sys.stdout.write(reports.annotations(verdicts))
     out.print(
@@ -190,7 +252,7 @@ def judge_and_report(
         markup=False,
         highlight=False,
     )
-    code = exit_code(verdicts, strict, scored)
+    _keep_in_history(history, record)
     if code == 1 and not any(v.judged() for v in verdicts):
         out.print(
             "no target was judged: nothing measured what the spec asks (exit 1)",
@@ -220,7 +282,15 @@ def check(
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="warn counts as fail")] = False,
     baseline: Annotated[
-        Path | None, typer.Option("--baseline", help="results of the run regression targets compare against")
+        Path | None, typer.Option("--baseline", help="one run regression targets compare against")
+    ] = None,
+    history: Annotated[
+        str | None,
+        typer.Option(
+            "--history",
+            help="the run history regression targets compare against and this run joins: a folder "
+            "or postgresql://... (default: history/ beside the run folders of a perfspec run)",
+        ),
     ] = None,
     prometheus: Annotated[
         str | None,
@@ -252,6 +322,7 @@ def check(
             strict,
             baseline=baseline,
             prometheus=prometheus,
+            history=history_of(history, results[0]),
             allow_partial=allow_partial,
         )
     )

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from .app import EXIT_BAD_INPUT, app, err, load_all, out
 from .judging import judge_and_report, targets_data
@@ -30,7 +29,15 @@ def run(
         str | None, typer.Option("--demo-latency", help="embedded demo target: inject latency, e.g. 300ms")
     ] = None,
     baseline: Annotated[
-        Path | None, typer.Option("--baseline", help="results of the run regression targets compare against")
+        Path | None, typer.Option("--baseline", help="one run regression targets compare against")
+    ] = None,
+    history: Annotated[
+        str | None,
+        typer.Option(
+            "--history",
+            help="the run history regression targets compare against and this run joins: a folder "
+            "or postgresql://... (default: OUT/history)",
+        ),
     ] = None,
     no_embedded: Annotated[
         bool, typer.Option("--no-embedded", help="an unset host or DSN variable is an error (no demo target)")
@@ -130,7 +137,15 @@ def run(
     manifest = _execute(info, run_dir, suites, ["--latency", demo_latency] if demo_latency else [], log)
     on_demo = demo or any("embedded demo target" in str(h) for h in manifest.get("hosts", {}).values())
     code = judge_and_report(
-        plan, [run_dir / "results"], run_dir, strict, manifest, baseline, on_demo, allow_partial=allow_partial
+        plan,
+        [run_dir / "results"],
+        run_dir,
+        strict,
+        manifest,
+        baseline,
+        on_demo,
+        allow_partial=allow_partial,
+        history=history or str(out_dir / "history"),
     )
     if manifest.get("partial"):
         log("partial run: the results above cover only what finished")
@@ -437,45 +452,3 @@ def _capacity_table(name: str, result) -> None:
             "; ".join(st.why)[:200],
         )
     out.print(table)
-
-
-@app.command()
-def history(
-    spec: Annotated[Path | None, typer.Argument(help="only the runs of this spec")] = None,
-    results: Annotated[Path, typer.Option("--results", help="the results root of perfspec run")] = Path(
-        "results"
-    ),
-    last: Annotated[int, typer.Option("--last", help="show the last N runs")] = 20,
-    targets: Annotated[str | None, typer.Option("--targets", help="comma-separated target names")] = None,
-    markdown: Annotated[
-        Path | None, typer.Option("--markdown", help="also write the table as Markdown")
-    ] = None,
-) -> None:
-    """The run history: one row per run, each target's headline statistic, and the trend."""
-    from perfspec.runtime import history as hist
-
-    if not results.is_dir():
-        err.print(f"error: {results}: no such folder", markup=False)
-        err.print("  hint: runs land in results/ (perfspec run --out DIR); pass --results DIR", markup=False)
-        raise typer.Exit(EXIT_BAD_INPUT)
-    wanted = None
-    if spec is not None:
-        [checked] = load_all([spec])
-        wanted = checked.file
-    runs = hist.collect(results, wanted)[-last:] if last > 0 else []
-    if not runs:
-        out.print(f"no judged runs under {results}" + (f" for {wanted}" if wanted else ""), markup=False)
-        return
-    names = [t.strip() for t in targets.split(",")] if targets else None
-    headers, rows = hist.table(runs, names)
-    from rich.table import Table
-
-    table = Table(title=f"perfspec history: {len(runs)} runs" + (f" of {wanted}" if wanted else ""))
-    for h in headers:
-        table.add_column(h, overflow="fold")
-    for row in rows:
-        table.add_row(*row, style="bold" if row[0] == "trend" else None)
-    Console(width=max(160, 24 * len(headers))).print(table, markup=False)
-    if markdown is not None:
-        markdown.write_text(hist.markdown(headers, rows), encoding="utf-8")
-        out.print(f"wrote {markdown}", markup=False, highlight=False)

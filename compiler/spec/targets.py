@@ -69,6 +69,24 @@ class Scaling(Strict):
     to: str
 
 
+class Against(Strict):
+    """Which runs of the history a `regression` target compares with."""
+
+    last: PositiveInt = Field(5, description="the last N comparable runs that passed")
+    branch: str | None = Field(
+        None, description="only runs of this git branch (e.g. main); default: runs of any branch"
+    )
+
+
+class Abort(Strict):
+    """Stop the run once this target's fail bounds are lost."""
+
+    after: Duration = Field(
+        description="from this long into the run, the first check at which a fail bound is broken "
+        "by everything measured so far stops the run (k6: abortOnFail with delayAbortEval)"
+    )
+
+
 class MetricSource(Strict):
     """Where an external metric comes from: a PromQL query or a JSON file."""
 
@@ -121,8 +139,14 @@ class Target(StatBounds):
         "on its own, the verdict the worst of them",
     )
     regression: dict[str, bound("percent", example="< +10%")] | None = Field(
-        None, description="statistic -> allowed change against the baseline run"
+        None,
+        description="statistic -> allowed change against the history (the last passing runs, "
+        "see `against`) or, with --baseline, against one run",
     )
+    against: Against | None = Field(
+        None, description="with `regression`: which runs of the history to compare with"
+    )
+    abort: Abort | None = Field(None, description="stop the run early once this target is lost")
     scaling: Scaling | None = None
     throughput_per_user: RatioBound | None = None
     metric: str | None = None
