@@ -2,8 +2,9 @@
 
 A record holds what later runs compare with, never raw results: per target and tool the
 statistics, the sample count, the merged histogram and a per-second series, plus the run's
-spec, profile, tools, commit, branch and whether the run passed. Files: `<results>/history/
-<run-id>.json` (what a CI cache keeps between jobs). PostgreSQL (`--history postgresql://...`):
+spec, profile, tools, commit, branch and whether the run passed. Files: `history.json` in each
+run's folder, `<results>/<run-id>/history.json` (what a CI cache keeps between jobs: the
+`results/*/history.json` files, not the raw results). PostgreSQL (`--history postgresql://...`):
 one row per run in `perfspec_history`, created by a numbered migration on first use.
 """
 
@@ -117,7 +118,7 @@ def open_store(location: str | Path) -> FileStore | PostgresStore:
 
 
 class FileStore:
-    """One JSON file per run under a folder."""
+    """A results root: `<run-id>/history.json` per run."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -128,15 +129,15 @@ class FileStore:
     def add(self, record: Record) -> None:
         if not re.fullmatch(r"[A-Za-z0-9._-]+", record.run_id):
             raise HistoryError(f"run id {record.run_id!r} cannot name a history file")
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / f"{record.run_id}.json"
+        path = self.folder / record.run_id / "history.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(record.to_json(), separators=(",", ":")) + "\n", encoding="utf-8")
         os.replace(tmp, path)
 
     def records(self, spec: str | None = None) -> list[Record]:
         out = []
-        for path in sorted(self.folder.glob("*.json")) if self.folder.is_dir() else []:
+        for path in sorted(self.folder.glob("*/history.json")) if self.folder.is_dir() else []:
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:

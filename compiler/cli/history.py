@@ -33,7 +33,7 @@ def history(
         str | None,
         typer.Option(
             "--history",
-            help="the history --changes reads: a folder or postgresql://... (default RESULTS/history)",
+            help="the history --changes reads: a folder or postgresql://... (default: --results)",
         ),
     ] = None,
 ) -> None:
@@ -42,7 +42,7 @@ def history(
     from perfspec.runtime import history as hist
 
     if changes:
-        _changes(spec, store or str(results / "history"))
+        _changes(spec, store or str(results))
         return
 
     if not results.is_dir():

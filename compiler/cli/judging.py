@@ -130,13 +130,13 @@ def _evidence(
 
 
 def history_of(location: str | None, results: Path) -> str | None:
-    """Where a run's history is: `--history`, else `history/` beside the run folders of a
-    perfspec run (RUNS/<run-id>/results -> RUNS/history), else none."""
+    """Where a run's history is: `--history`, else the results root of a perfspec run
+    (RUNS/<run-id>/results -> RUNS: each run folder's history.json), else none."""
     if location is not None:
         return location
     folder = results if results.is_dir() else results.parent
     run_dir = folder.parent if folder.name == "results" else folder
-    return str(run_dir.parent / "history") if (run_dir / "manifest.json").is_file() else None
+    return str(run_dir.parent) if (run_dir / "manifest.json").is_file() else None
 
 
 def _history_records(location: str | None, plan) -> list | None:
@@ -289,7 +289,7 @@ def check(
         typer.Option(
             "--history",
             help="the run history regression targets compare against and this run joins: a folder "
-            "or postgresql://... (default: history/ beside the run folders of a perfspec run)",
+            "or postgresql://... (default: the results root of a perfspec run: each run's history.json)",
         ),
     ] = None,
     prometheus: Annotated[

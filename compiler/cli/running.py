@@ -36,7 +36,7 @@ def run(
         typer.Option(
             "--history",
             help="the run history regression targets compare against and this run joins: a folder "
-            "or postgresql://... (default: OUT/history)",
+            "or postgresql://... (default: OUT, each run's OUT/RUN/history.json)",
         ),
     ] = None,
     no_embedded: Annotated[
@@ -145,7 +145,7 @@ def run(
         baseline,
         on_demo,
         allow_partial=allow_partial,
-        history=history or str(out_dir / "history"),
+        history=history or str(out_dir),
     )
     if manifest.get("partial"):
         log("partial run: the results above cover only what finished")
