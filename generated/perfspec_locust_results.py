@@ -4,7 +4,8 @@ Every request Locust reports (its `events.request`) is recorded with its exact l
 histogram of 3 significant digits (each value within 0.5 %), per endpoint name and per second;
 at exit each process writes `locust-<host>-<pid>.json` to $PERFSPEC_RESULTS_DIR (default: the
 working folder), so results of distributed workers merge. With $PERFSPEC_PROGRESS each second
-appends one progress line. The abort rule stops a run whose every request fails. Written once
+appends one progress line. The abort rule stops a run whose every request fails; a target's
+`abort: {after}` (abort_when) stops it once a fail bound is lost. Written once
 per output folder beside perfspec_locust.py, which imports it.
 """
 
@@ -206,6 +207,85 @@ def _abort_watch(environment: Any, **_kwargs: Any) -> None:
                 RUN["aborted"] = f"every request failed for {ABORT_AFTER:g}s ({HEALTH['cause']})"
                 print(f"perfspec: aborting: {RUN['aborted']}", file=sys.stderr, flush=True)
                 environment.runner.quit()
+
+    gevent.spawn(loop)
+
+
+# the targets' `abort: {after}` rules, added by the locustfile (abort_when)
+ABORTS: list[dict[str, Any]] = []
+QUANTILES = {"p50": 0.5, "p75": 0.75, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p99.9": 0.999}
+
+
+def abort_when(
+    target: str,
+    after: float,
+    endpoints: list[str],
+    bounds: list[tuple[str, str, float, str]],
+    profile: str | None = None,
+) -> None:
+    """A target's `abort: {after}`: from `after` seconds into the run, the first second at which
+    everything its endpoints measured so far breaks a fail bound (statistic, operator, value in
+    seconds or as a fraction, the spec's text) stops the run, as k6's abortOnFail with
+    delayAbortEval does. A target of one `profile` watches only while that profile runs."""
+    ABORTS.append(
+        {"target": target, "after": after, "endpoints": endpoints, "bounds": bounds, "profile": profile}
+    )
+
+
+def lost(rule: dict[str, Any], seen: Histogram, count: int, failed: int) -> str | None:
+    """The first fail bound of `rule` that the samples so far break, in words; None: none."""
+    ops = {"<": float.__lt__, "<=": float.__le__, ">": float.__gt__, ">=": float.__ge__}
+    for stat, op, bound, text in rule["bounds"]:
+        if stat == "error_rate":
+            value, shown = (failed / count if count else None), "{:.2f}%"
+            scale = 100.0
+        else:
+            raw = (
+                seen.quantile(QUANTILES[stat])
+                if stat in QUANTILES
+                else seen.mean()
+                if stat == "avg"
+                else seen.max()
+            )
+            value, shown, scale = (None if raw is None else raw / 1e6), "{:.1f}ms", 1000.0
+        if value is not None and not ops[op](float(value), float(bound)):
+            return f"{stat} {shown.format(value * scale)} broke {text}"
+    return None
+
+
+@events.init.add_listener
+def _target_aborts(environment: Any, **_kwargs: Any) -> None:
+    """Watches ABORTS once a second over the full seconds measured so far (each process its own
+    samples: distributed workers each watch their share)."""
+    if not ABORTS or environment.runner is None or type(environment.runner).__name__ == "MasterRunner":
+        return
+    import gevent
+
+    def loop() -> None:
+        state = [[Histogram(), 0, 0] for _ in ABORTS]  # per rule: histogram, calls, failed calls
+        done = 0  # the full seconds merged so far: [0, done)
+        while RUN["aborted"] is None:
+            gevent.sleep(1.0)
+            now = int(time.time() - STARTED)
+            for rule, slot in zip(ABORTS, state, strict=True):
+                for series in (RESULTS[n] for n in rule["endpoints"] if n in RESULTS):
+                    for second in range(done, now):
+                        counts = series.timeline.get(second, {})
+                        slot[0].merge_counts(counts)
+                        slot[1] += sum(counts.values())
+                        slot[2] += series.failed.get(second, 0)
+            done = now
+            for rule, (seen, count, failed) in zip(ABORTS, state, strict=True):
+                mine = rule["profile"] in (None, RUN["profile"])
+                why = lost(rule, seen, count, failed) if mine and now >= rule["after"] and count else None
+                if why:
+                    RUN["aborted"] = (
+                        f"stopped after {now}s by the abort rule of target {rule['target']} "
+                        f"(after {rule['after']:g}s): {why} over the {count} calls so far"
+                    )
+                    print(f"perfspec: aborting: {RUN['aborted']}", file=sys.stderr, flush=True)
+                    environment.runner.quit()
+                    return
 
     gevent.spawn(loop)
 

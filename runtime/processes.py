@@ -82,12 +82,32 @@ def run_tool(
     }
     seconds = time.time() - started
     log(f"  {name}: exit {code} in {seconds:.1f}s (log: {paths[0]})")
+    if name == "k6" and code == 99 and (why := threshold_abort(paths, seconds)):
+        manifest.setdefault("aborted", {})["k6"] = why
+        log(f"  k6: {why}")
     if code not in (0, 1, 99):  # 1/99: the tool's own thresholds or errors; the checker judges
         log(f"{name}: {observed(state, code, seconds, timeout, cmds[0][0][0])}")
         for path in paths:
             text = path.read_text(encoding="utf-8", errors="replace")[-3000:]
             if text.strip():
                 log(text)
+
+
+def threshold_abort(paths: list[Path], seconds: float) -> str | None:
+    """k6's own words when a threshold with abortOnFail (a target's `abort: {after}`) stopped
+    it: exit 99 alone is also a threshold failed at the end of a full run."""
+    import re
+
+    for path in paths:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        crossed = r"thresholds on metrics (.{1,400}?) were crossed; at least one has abortOnFail"
+        found = re.search(crossed, text)
+        if found:
+            return (
+                f"stopped after {seconds:.0f}s by a target's abort rule: k6's thresholds on "
+                f"{found[1]} were crossed (abortOnFail)"
+            )
+    return None
 
 
 def observed(state: str, code: int | None, seconds: float, timeout: float, program: str) -> str:

@@ -250,3 +250,64 @@ def test_a_postgresql_history_holds_and_judges_the_same_as_files(fresh_db: str, 
     for now in (series(20.0, seed=50), series(30.0, seed=51)):
         a, b = judged(now, files.records()), judged(now, again.records())
         assert (a.status, a.reasons) == (b.status, b.reasons)
+
+
+ABORTING = """\
+version: 1
+name: aborting
+hosts:
+  demo: {url: "${API_URL}"}
+http:
+  defaults: {host: demo}
+  endpoints:
+    agents: {get: /api/v1/agents}
+    health: {get: /health}
+profiles:
+  smoke: {users: 5, spawn_rate: 50/s, for: 60s}
+targets:
+  - {name: agents, select: {endpoint: agents}, p95: < 5ms, abort: {after: 2s}}
+  - {name: health, select: {endpoint: health}, p95: < 1s, abort: {after: 2s}}
+"""
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("tool", ["locust", "k6"])
+def test_a_lost_target_stops_the_run_early_in_both_tools_and_the_verdict_says_why(
+    tool: str, tmp_path: Path
+) -> None:
+    """The demo answers /api/v1/agents in 30 ms against a 5 ms bound: a 60 s profile stops within
+    seconds of the 2 s delay; /health keeps its bound and stops nothing."""
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "s.yaml").write_text(ABORTING)
+    started = time.monotonic()
+    cmd = [sys.executable, "-m", "perfspec.compiler.cli", "run", "s.yaml", "--only", tool]
+    proc = subprocess.run(
+        [*cmd, "--demo-latency", "30ms"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    took = time.monotonic() - started
+    text = " ".join(proc.stdout.replace("│", " ").split())
+    assert proc.returncode == 1, text
+    assert took < 40, f"the 60 s profile ran {took:.0f}s: not stopped early"
+    if tool == "locust":
+        assert "locust run aborted: stopped after" in text
+        assert "by the abort rule of target agents (after 2s): p95" in text and "broke < 5ms" in text
+    else:
+        assert "k6 run aborted: stopped after" in text and "by a target's abort rule" in text
+        assert "'http_req_duration{name:agents}' were crossed (abortOnFail)" in text
+    assert "target health" not in text  # its bound held: it stopped nothing
+
+
+def test_the_locust_abort_rule_names_the_first_bound_the_samples_so_far_break() -> None:
+    from perfspec.runtime.support.perfspec_locust_results import Histogram, lost
+
+    seen = Histogram()
+    seen.extend([10_000] * 90 + [40_000] * 10)  # microseconds: p95 40 ms
+    rule = {"bounds": [["p50", "<", 0.02, "< 20ms"], ["p95", "<", 0.03, "< 30ms"]]}
+    assert lost(rule, seen, 100, 0) == "p95 40.0ms broke < 30ms"
+    errors = {"bounds": [["error_rate", "<", 0.01, "< 1%"]]}
+    assert lost(errors, seen, 100, 5) == "error_rate 5.00% broke < 1%"
+    assert lost(errors, seen, 100, 0) is None

@@ -201,6 +201,8 @@ def judge_and_report(
         meta["on_demo"] = on_demo
         meta["allow_partial"] = allow_partial
         meta["partial"] = _partial_tools(manifest, result_paths)
+        for tool, why in ((manifest or {}).get("aborted") or {}).items():
+            meta["aborted"].setdefault(tool, why)  # k6 stopped by a threshold's abortOnFail
         meta.update(_skipped_and_missing(manifest, meta["files"]))
         before = read_results([baseline])[0] if baseline is not None else None
         meta["prometheus"] = _prometheus_evidence(targets, result_paths, manifest, prometheus, report_dir)

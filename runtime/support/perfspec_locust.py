@@ -64,6 +64,7 @@ __all__ = [  # what the generated locustfiles may import (the Locust backend rea
     "ProfileShape",
     "Rows",
     "Upload",
+    "abort_when",
     "basic_auth",
     "env",
     "env_text",
@@ -93,6 +94,7 @@ Histogram, Series, cause, record, round3 = (
     results.round3,
 )
 RUN = results.RUN
+abort_when = results.abort_when
 
 
 def env(name: str, default: str | None = None) -> str | None:

@@ -119,6 +119,9 @@ def thresholds(plan: Plan, profiles: dict[str, ProfilePlan] | None = None) -> li
             elif s.stat == "throughput":
                 found.setdefault("http_reqs" + tag, []).append(f"rate{s.op}{s.value:g}")
         for key, exprs in found.items():
+            if t.abort_after is not None:  # `abort: {after}`: stop the run once the bound is lost
+                delay = f"{t.abort_after:g}s"
+                exprs = [{"threshold": e, "abortOnFail": True, "delayAbortEval": delay} for e in exprs]
             out.append((f"target {comment_text(t.name)}", key, exprs, t.profile))
     return out
 

@@ -14,7 +14,7 @@ from ...plan import EndpointPlan, Plan
 from ..base import Artifact, environment, header
 from ..code import PY, Call, Coll, Expr, Raw, check_value, data, flat, py_str, statement, template
 from ..http import comment_text, default_host, method_names, provenance, support_source, uploads, variables
-from .flows import flow_class, rows_constant, template_var, test_level
+from .flows import abort_rules, flow_class, rows_constant, template_var, test_level
 from .names import RESERVED, support_names, used_names
 
 _ENV = environment(Path(__file__).parent)
@@ -331,6 +331,7 @@ class LocustBackend:
             each = bool(flow.feed) and plan.data[flow.feed or ""].get("per") == "iteration"
             body += ["", ""] + flow_class(flow, idents, each)
         body += test_level(plan, idents)
+        body += abort_rules(plan)
         code = "\n".join(body)
         constants = [
             statement(f"{const} = ", template(plan.hosts[h], PY, template_var)) for h, const in bases.items()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ... import templates
 from ...plan import FlowPlan, Plan, identifier
-from ..code import PY, Call, Coll, Raw, py_str, statement, template
+from ..code import PY, Call, Coll, Raw, literal, py_str, statement, template
 from ..http import comment_text, provenance
 
 
@@ -119,6 +119,27 @@ def flow_class(flow: FlowPlan, idents: dict[str, str], each: bool = False) -> li
             lines.append(statement(f"headers[{py_str(key)}] = ", value, "", 12 if needed else 8))
         lines.append("        return headers")
     return lines
+
+
+def abort_rules(plan: Plan) -> list[str]:
+    """A target's `abort: {after}`: its endpoints and fail bounds, watched by the support module
+    while the load runs."""
+    out: list[str] = []
+    for t in plan.targets:
+        if t.abort_after is None or not t.endpoints:
+            continue
+        bounds = [[s.stat, s.op, s.value, s.text] for s in t.stats if s.severity == "fail"]
+        args: list = [
+            Raw(py_str(t.name)),
+            ("after", Raw(repr(t.abort_after))),
+            ("endpoints", literal(list(t.endpoints), PY)),
+            ("bounds", literal(bounds, PY)),
+        ]
+        if t.profile:
+            args.append(("profile", Raw(py_str(t.profile))))
+        out += ["", "", f"# target {comment_text(t.name)}: stop the run once a fail bound is lost"]
+        out.append(statement("", Call("abort_when", tuple(args))))
+    return out
 
 
 def test_level(plan: Plan, idents: dict[str, str]) -> list[str]:

@@ -35,6 +35,11 @@ export const options = {
   thresholds: {
     // target banded
     "http_req_duration{name:ping}": ["max<2000", "p(95)<200"],
+    // target lost_cause
+    "http_req_duration{name:ping}": [
+      {"threshold": "p(95)<1000", "abortOnFail": true, "delayAbortEval": "5s"}
+    ],
+    "http_req_failed{name:ping}": [{"threshold": "rate<0.05", "abortOnFail": true, "delayAbortEval": "5s"}],
     // target merged
     "http_req_duration{name:ping}": ["p(90)<150"],
     "http_req_failed{name:ping}": ["rate<0.01"],

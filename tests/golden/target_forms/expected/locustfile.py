@@ -14,7 +14,7 @@ import sys
 from locust import constant
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from perfspec_locust import PerfspecUser, ProfileShape, env  # noqa: E402
+from perfspec_locust import PerfspecUser, ProfileShape, abort_when, env  # noqa: E402
 
 
 class Endpoints(PerfspecUser):
@@ -33,6 +33,15 @@ class DefaultUser(Endpoints):
     weight = 1
     wait_time = constant(0)
     tasks = {Endpoints.ping: 1}
+
+
+# target lost_cause: stop the run once a fail bound is lost
+abort_when(
+    "lost_cause",
+    after=5.0,
+    endpoints=["ping"],
+    bounds=[["p95", "<", 1.0, "< 1s"], ["error_rate", "<", 0.05, "< 5%"]],
+)
 
 
 class Profiles(ProfileShape):
