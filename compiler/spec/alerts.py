@@ -99,7 +99,10 @@ class GithubCi(Strict):
     branches: list[str] = Field(default_factory=list)
     schedule: str | list[str] | None = Field(None, description="cron, e.g. '0 2 * * *'")
     profile: str
-    baseline: str | None = Field(None, description="branch whose last results are the baseline")
+    baseline: str | None = Field(
+        None,
+        description="branch whose run history (kept in the Actions cache) regression targets compare with",
+    )
     suites: list[Literal["locust", "k6", "sql"]] | None = None
     runs_on: Annotated[str, Field(pattern=RUNNER_PATTERN, description="a runner label")] = "ubuntu-latest"
     timeout: Duration = Quantity(1800.0, "duration", "30m")

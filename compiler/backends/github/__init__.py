@@ -27,7 +27,16 @@ from ..base import Artifact, YamlDumper, header, yaml_escapes
 CHECKOUT = "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683"  # v4.2.2
 SETUP_PYTHON = "actions/setup-python@0b93645e9fea7318ecaed2b359559ac225c90a2b"  # v5.3.0
 UPLOAD_ARTIFACT = "actions/upload-artifact@b4b15b8c7c6ac21ea08fcf65892d2ee8f75cf882"  # v4.4.3
-PINNED = {CHECKOUT: "v4.2.2", SETUP_PYTHON: "v5.3.0", UPLOAD_ARTIFACT: "v4.4.3"}
+CACHE_RESTORE = "actions/cache/restore@5a3ec84eff668545956fd18022155c47e93e2684"  # v4.2.3
+CACHE_SAVE = "actions/cache/save@5a3ec84eff668545956fd18022155c47e93e2684"  # v4.2.3
+PINNED = {
+    CHECKOUT: "v4.2.2",
+    SETUP_PYTHON: "v5.3.0",
+    UPLOAD_ARTIFACT: "v4.4.3",
+    CACHE_RESTORE: "v4.2.3",
+    CACHE_SAVE: "v4.2.3",
+}
+HISTORY = "results/*/history.json"  # each run's history record: what the next runs compare with
 POSTGRES_IMAGE = "postgres:16"
 SERVICE_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -43,21 +52,8 @@ PROMTOOL = """\
 promtool check rules "$PERFSPEC_GENERATED/alerts.rules.yml"
 cd "$PERFSPEC_GENERATED" && promtool test rules alerts.test.yml
 """
-BASELINE = """\
-# the last successful run of this workflow on the baseline branch, if there is one
-workflow_file="$(basename "${GITHUB_WORKFLOW_REF%%@*}")"
-run_id="$(gh run list --workflow "$workflow_file" --branch "$PERFSPEC_BASELINE" --status success \\
-  --limit 1 --json databaseId --jq '.[0].databaseId // empty')"
-if [ -n "$run_id" ]; then
-  gh run download "$run_id" --name "$PERFSPEC_ARTIFACT" --dir baseline \\
-    || echo "::warning::no results in run $run_id of the baseline branch"
-else
-  echo "::warning::no successful run on the baseline branch yet: regression targets fail"
-fi
-"""
 RUN = """\
 args=(--profile "$PERFSPEC_PROFILE" --only "$PERFSPEC_SUITES" --out results)
-if [ -d baseline ]; then args+=(--baseline baseline); fi
 {extra}perfspec run "$PERFSPEC_SPEC" "${{args[@]}}"
 """
 
@@ -91,7 +87,6 @@ class GithubBackend:
             "PERFSPEC_SUITES": ",".join(suites),
             "PERFSPEC_GENERATED": literal(f"generated/{plan.folder}"),
             "PERFSPEC_INSTALL": literal(ci.install),
-            "PERFSPEC_ARTIFACT": f"perfspec-{name}",
             "K6_NO_USAGE_REPORT": "true",
         }
         if ci.baseline:
@@ -115,8 +110,6 @@ class GithubBackend:
         job["env"] = job_env
         job["steps"] = steps(plan, name, run_env, bool(service_dsn))
         permissions = {"contents": "read"}
-        if ci.baseline:
-            permissions["actions"] = "read"  # gh run list / download of the baseline's artifact
         workflow = {
             "name": f"perfspec {name}",
             "on": triggers(ci),
@@ -169,12 +162,13 @@ def steps(plan: Plan, name: str, run_env: dict[str, str], service_dsn: bool) -> 
     out.append({"name": "Generated files are up to date", "run": 'perfspec build --check "$PERFSPEC_SPEC"\n'})
     if alerts:
         out.append({"name": "Check and unit-test the alert rules", "run": PROMTOOL})
-    if ci.baseline:
+    key = f"perfspec-history-{name}-"  # ident(): letters, digits, . _ - only
+    if ci.baseline:  # the baseline branch's run history: what `regression` targets compare with
         out.append(
             {
-                "name": "Fetch the baseline branch's last results",
-                "run": BASELINE,
-                "env": {"GH_TOKEN": "${{ github.token }}", "GH_REPO": "${{ github.repository }}"},
+                "name": "Restore the run history of the baseline branch",
+                "uses": CACHE_RESTORE,
+                "with": {"path": HISTORY, "key": key + "${{ github.run_id }}", "restore-keys": key},
             }
         )
     flags = ([] if ci.embedded else ["--no-embedded"]) + (["--load-setup"] if service_dsn else [])
@@ -186,6 +180,15 @@ def steps(plan: Plan, name: str, run_env: dict[str, str], service_dsn: bool) -> 
     if run_env:
         run_step["env"] = run_env
     out.append(run_step)
+    if ci.baseline:  # only the baseline branch's runs become history (never a pull request's)
+        out.append(
+            {
+                "name": "Keep the run history of the baseline branch",
+                "if": "always() && github.ref == format('refs/heads/{0}', env.PERFSPEC_BASELINE)",
+                "uses": CACHE_SAVE,
+                "with": {"path": HISTORY, "key": key + "${{ github.run_id }}"},
+            }
+        )
     out.append(
         {
             "name": "Upload results and reports (JUnit, Markdown, HTML)",

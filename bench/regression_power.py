@@ -1,0 +1,159 @@
+"""Regression power: how often a `regression` target judged against the history flags an A/A
+run (false positives) and detects a known slowdown, next to the naive one-baseline rule.
+
+Starts a local aiohttp server on 127.0.0.1 whose every answer waits a log-normal time (median
+10 ms, sigma 0.25) times a factor the bench sets between runs (POST /factor), then runs the
+spec below with `perfspec run --only k6` (real k6, an open-model 400 requests/s for 5 s), each
+run keeping its history record. Order: 5 runs at factor 1, then per round one more run at 1 and
+one at each shift (2, 5, 10, 20 % slower), so machine drift hits every arm alike.
+
+Each trial judges one run against the 5 runs at factor 1 just before it, by the same code
+`perfspec check` uses (runtime/regression.py): the run "fails" when the change is significant
+(its 95 % interval excludes 0) and its estimate breaks the bound `< +5%`. A/A trials judge the
+next run at factor 1. The naive rule compares with the one run before: fail above +10 %.
+
+    python bench/regression_power.py [--rounds 20] [--seconds 5] [--rate 400]
+
+Goals (issue #35): A/A false positives <= 5 %; a 10 % p95 slowdown detected in >= 90 %.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIFTS = (0.02, 0.05, 0.10, 0.20)
+SPEC = """\
+version: 1
+name: power
+hosts:
+  target: {url: "${API_URL}"}
+http:
+  endpoints:
+    item: {get: /item}
+profiles:
+  steady: {rate: %(rate)d/s, for: %(seconds)ds, max_users: 80}
+targets:
+  - {name: item, select: {endpoint: item}, p95: < 100ms, regression: {p95: "< +5%%"}}
+"""
+
+
+def serve(factor: list[float]) -> tuple[str, threading.Thread]:
+    """The target: /item waits median 10 ms (log-normal, sigma 0.25) x factor[0]."""
+    from aiohttp import web
+
+    rng = random.Random(7)
+
+    async def item(_request):
+        await asyncio.sleep(0.010 * rng.lognormvariate(0, 0.25) * factor[0])
+        return web.Response(text='{"ok": true}', content_type="application/json")
+
+    async def set_factor(request):
+        factor[0] = float(request.query["x"])
+        return web.Response(text="ok")
+
+    ready: list[str] = []
+
+    def run() -> None:
+        loop = asyncio.new_event_loop()
+        app = web.Application()
+        app.add_routes([web.get("/item", item), web.post("/factor", set_factor)])
+        runner = web.AppRunner(app, access_log=None)
+        loop.run_until_complete(runner.setup())
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        loop.run_until_complete(site.start())
+        ready.append(f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}")  # noqa: SLF001
+        loop.run_forever()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    while not ready:
+        time.sleep(0.05)
+    return ready[0], thread
+
+
+def one_run(folder: Path, url: str, factor: list[float], value: float) -> str:
+    factor[0] = value
+    env = {**os.environ, "API_URL": url, "PERFSPEC_BRANCH": "bench"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "perfspec.compiler.cli", "run", "power.yaml", "--only", "k6"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    root = folder / "results"
+    runs = sorted(p for p in root.iterdir() if (p / "history.json").is_file()) if root.is_dir() else []
+    if not runs:
+        sys.exit(f"no history record: {proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+    return runs[-1].name
+
+
+def judge(record, before) -> tuple[bool, bool]:
+    """(fails the `< +5%` bound significantly, naive: above +10 % of the last run)."""
+    from perfspec.runtime.histogram import Histogram
+    from perfspec.runtime.regression import compare, spread_of
+
+    part = record.targets["item"]["k6"]
+    value = part["stats"]["p95"]
+    spread = spread_of("p95", Histogram.from_pairs(part["histogram"]), part["count"], value)
+    history = [r.targets["item"]["k6"]["stats"]["p95"] for r in before]
+    change = compare(value, spread, history)
+    return change.significant and change.estimate >= 0.05, value / history[-1] - 1 > 0.10
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=20)
+    ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--rate", type=int, default=400)
+    args = ap.parse_args()
+    from perfspec.runtime.history_store import FileStore
+
+    factor = [1.0]
+    url, _ = serve(factor)
+    folder = Path(tempfile.mkdtemp(prefix="perfspec-power-"))
+    (folder / "pyproject.toml").write_text("")
+    (folder / "power.yaml").write_text(SPEC % {"rate": args.rate, "seconds": args.seconds})
+    arms: dict[float, list[str]] = {0.0: [], **{s: [] for s in SHIFTS}}
+    started = time.time()
+    for _ in range(5):
+        arms[0.0].append(one_run(folder, url, factor, 1.0))
+    for r in range(args.rounds):
+        for shift in (0.0, *SHIFTS) if r % 2 == 0 else (*SHIFTS, 0.0):  # alternate who goes first
+            arms[shift].append(one_run(folder, url, factor, 1.0 + shift))
+        print(f"round {r + 1}/{args.rounds} done ({time.time() - started:.0f}s)", file=sys.stderr)
+    records = {r.run_id: r for r in FileStore(folder / "results").records()}
+    base = [records[i] for i in arms[0.0]]
+    rows = []
+    for shift in (0.0, *SHIFTS):
+        history_rule = naive = 0
+        for j in range(args.rounds):
+            now = base[j + 5] if shift == 0.0 else records[arms[shift][j]]
+            fails, naive_fails = judge(now, base[j : j + 5])
+            history_rule += fails
+            naive += naive_fails
+        rows.append((shift, history_rule / args.rounds, naive / args.rounds))
+    medians = sorted(r.targets["item"]["k6"]["stats"]["p95"] for r in base)
+    print(f"\n{args.rounds} trials per arm; base p95 median {medians[len(medians) // 2] * 1000:.2f} ms")
+    print("| p95 shift | history rule (last 5, 95 % CI, < +5 %) | naive (one baseline, > +10 %) |")
+    print("|---|---|---|")
+    for shift, h, n in rows:
+        label = "A/A (0 %): false positives" if shift == 0.0 else f"+{shift * 100:.0f} %: detected"
+        print(f"| {label} | {h * 100:.0f} % | {n * 100:.0f} % |")
+    print(json.dumps({"rows": rows, "folder": str(folder)}))
+
+
+if __name__ == "__main__":
+    main()
