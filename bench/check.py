@@ -6,6 +6,9 @@
    30-minute run at 1,000 requests/s over 8 endpoints, laid out as `collect` writes them (each
    latency at its native-histogram bucket's middle, per endpoint per second). Goals: <= 50 bytes
    per request, <= 5 s.
+3. The same run streamed (the default, runtime/k6_stream.py): k6's lines read through a pipe into
+   3-digit per-second histograms, written by the stream's own `document()`. Goals (#33): <= 50
+   bytes per request, <= 1 s.
 
 Each file is read in a fresh process so its peak RSS is its own.
 """
@@ -98,6 +101,36 @@ def write_histograms(path: Path, seconds: int, rate: int, endpoints: int = 8) ->
     return per * endpoints * seconds
 
 
+def write_streamed(path: Path, seconds: int, rate: int, endpoints: int = 8) -> int:
+    """A k6-histograms.json as the stream writes it: a Reading fed the latencies of `seconds`
+    at `rate` requests/s (log-normal, median 20 ms), finished by k6_stream.document()."""
+    from perfspec.runtime.histogram import round3
+    from perfspec.runtime.k6_stream import document
+    from perfspec.runtime.readers.k6 import Reading
+
+    rng = random.Random(1)
+    r = Reading(str(path), path.stem, "soak")
+    per = rate // endpoints
+    for e in range(endpoints):
+        name = f"ep{e}"
+        r.slots[name] = {}
+        from perfspec.runtime.results import Series
+
+        r.series[name] = Series("k6", "http", name, str(path), path.stem, profile="soak")
+        for t in range(seconds):
+            counts: dict[int, int] = {}
+            for _ in range(per):
+                key = round3(int(rng.lognormvariate(math.log(20), 0.6) * 1e6))
+                counts[key] = counts.get(key, 0) + 1
+            r.slots[name][t] = [per, 0, counts]
+            r.series[name].count += per
+            r.series[name].statuses["200"] = r.series[name].statuses.get("200", 0) + per
+    r.seconds = {str(t): t for t in range(seconds)}
+    r.first, r.last, r.points = "2026-11-23T08:00:00Z", "2026-11-23T08:30:00Z", per * endpoints * seconds
+    path.write_text(json.dumps(document(r), separators=(",", ":")))
+    return per * endpoints * seconds
+
+
 def child(path: str) -> None:
     from perfspec.runtime.checker import read_results
 
@@ -138,6 +171,19 @@ def main() -> int:
             f"{r['seconds']:.2f} s, peak RSS {r['rss_mb']:.0f} MB, {r['samples']:,} latency samples"
         )
     print("goals: <= 50 bytes/request, <= 5 s")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "k6-histograms.json"
+        requests = write_streamed(path, 30 * 60, 1000)
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", str(path)], capture_output=True, text=True, check=True
+        )
+        r = json.loads(out.stdout)
+        print(
+            f"30 min at 1,000/s streamed (3 digits): {requests:,} requests in "
+            f"{path.stat().st_size / 1e6:.1f} MB ({path.stat().st_size / requests:.1f} bytes/request): "
+            f"{r['seconds']:.2f} s, peak RSS {r['rss_mb']:.0f} MB, {r['samples']:,} latency samples"
+        )
+    print("goals (#33): <= 50 bytes/request, <= 1 s")
     return 0
 
 

@@ -398,7 +398,7 @@ class RunRequest(TypedDict, total=False):
     demo: bool
     no_preflight: bool
     prometheus: str | None
-    k6_output: str  # "ndjson" (exact samples) or "prometheus" (constant size: runtime/k6_remote.py)
+    k6_output: str  # "stream" (read through a pipe: runtime/k6_stream.py), "ndjson" or "prometheus"
 
 
 def check_request(info: dict) -> RunRequest:

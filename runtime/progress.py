@@ -77,9 +77,10 @@ class K6Watch:
     k6's own counts, exact however fast k6 runs; the NDJSON (which a Python reader cannot follow
     at 10k requests a second) gives only the last second's p95, shown while it is current."""
 
-    def __init__(self, *paths: Path, apis: tuple[str, ...] = ()) -> None:
+    def __init__(self, *paths: Path, apis: tuple[str, ...] = (), streams: list | None = None) -> None:
         self.tails = [Tail(p) for p in paths]
         self.apis = apis
+        self.streams = streams or []  # k6_stream.Stream: each second's p95 as it was read
         self.seconds: dict[int, list] = {}  # epoch second -> [count, Histogram]
         self.requests = self.failures = 0
         self.vus_of: dict[int, int] = {}
@@ -93,6 +94,16 @@ class K6Watch:
     def poll(self) -> dict:
         for i, tail in enumerate(self.tails):
             self._read(i, tail.lines())
+        latest: dict[int, list] = {}  # the shards' latest full second, summed
+        for stream in self.streams:
+            got = stream.last_second()
+            if got is not None:
+                slot = latest.setdefault(got[0], [0, Histogram()])
+                slot[0] += got[1]
+                slot[1].merge(got[2])
+        for second, slot in latest.items():
+            self.seconds[second] = slot
+            self.seconds.setdefault(second + 1, [0, Histogram()])  # `full` below skips the newest
         from_api = self._api() if self.apis else False
         if not self.seconds and not from_api:
             return {"load": f"{self.vus} VUs"} if self.vus else {}

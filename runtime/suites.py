@@ -120,6 +120,7 @@ def run_locust(ctx: Suite) -> None:
 
 
 def run_k6(ctx: Suite) -> None:
+    from .k6_stream import Stream
     from .progress import K6Watch
 
     if not ctx.runs("k6", "k6.js"):
@@ -130,27 +131,35 @@ def run_k6(ctx: Suite) -> None:
         run_k6_remote(ctx, k6)
         return
     n = ctx.workers
-    outs = [ctx.results / ("k6.ndjson" if n == 1 else f"k6-{i + 1}of{n}.ndjson") for i in range(n)]
+    keep = ctx.info.get("k6_output") == "ndjson"  # every sample on disk; else streamed (k6_stream.py)
+    stem = "k6" if keep else "k6-histograms"
+    outs = [ctx.results / (f"{stem}{'' if n == 1 else f'-{i + 1}of{n}'}") for i in range(n)]
+    outs = [p.with_suffix(".ndjson" if keep else ".json") for p in outs]
+    streams = [] if keep else [Stream(out, ctx.info["profile"]) for out in outs]
     apis = tuple(f"127.0.0.1:{free_port()}" for _ in outs)  # k6's REST API: the live counts
     cmds = [
         (
-            [k6, "run", "--quiet", "--address", api, *k6_segment(i, n), "--out", f"json={out}"]
-            + [str(ctx.artifacts / "k6.js")],
+            [k6, "run", "--quiet", "--address", api, *k6_segment(i, n), "--out"]
+            + [f"json={out}" if keep else streams[i].arg, str(ctx.artifacts / "k6.js")],
             {**ctx.env, "PERFSPEC_SHARD": f"{i + 1}of{n}"} if n > 1 else ctx.env,
         )
         for i, (out, api) in enumerate(zip(outs, apis, strict=True))
     ]
-    run_tool(
-        "k6",
-        cmds,
-        ctx.manifest,
-        ctx.log,
-        timeout=ctx.info["seconds"] + 120,
-        logs=ctx.logs,
-        display=ctx.display,
-        watcher=K6Watch(*outs, apis=apis),
-        **ctx.stages(),
-    )
+    try:
+        run_tool(
+            "k6",
+            cmds,
+            ctx.manifest,
+            ctx.log,
+            timeout=ctx.info["seconds"] + 120,
+            logs=ctx.logs,
+            display=ctx.display,
+            watcher=K6Watch(*(outs if keep else []), apis=apis, streams=streams),
+            **ctx.stages(),
+        )
+    finally:  # also after Ctrl-C: what was read is kept, and judged as a partial run
+        for stream in streams:
+            stream.close()
 
 
 def k6_segment(i: int, n: int) -> list[str]:

@@ -332,7 +332,8 @@ def test_quickstart_runs_on_embedded_defaults_and_passes(tmp_path: Path) -> None
     assert {k: v["code"] for k, v in manifest["exit"].items()} == {"sql": 0, "locust": 0, "k6": 0}
     assert (run / "junit.xml").read_text().count("<testcase") == 6
     assert "<svg" in (run / "report.html").read_text()
-    assert any(f.name == "k6.ndjson" for f in (run / "results").iterdir())
+    # k6's samples streamed into per-second histograms: no file of every sample (k6_stream.py)
+    assert {f.name for f in (run / "results").iterdir() if f.name.startswith("k6")} == {"k6-histograms.json"}
     # the run is in the history, its values as measured
     proc = perfspec("history", "--results", str(tmp_path), "--markdown", str(tmp_path.parent / "h.md"))
     assert proc.returncode == 0, proc.stderr
@@ -463,7 +464,7 @@ def test_distributed_mode_runs_locust_workers_and_k6_segments_and_merges_them(tm
     [run] = list(tmp_path.iterdir())
     files = sorted(f.name for f in (run / "results").iterdir())
     assert len([f for f in files if f.startswith("locust-")]) == 2  # one per worker, none from the master
-    assert [f for f in files if f.startswith("k6")] == ["k6-1of2.ndjson", "k6-2of2.ndjson"]
+    assert [f for f in files if f.startswith("k6")] == ["k6-histograms-1of2.json", "k6-histograms-2of2.json"]
     verdicts = verdicts_of(tmp_path)
     http = {n: v for n, v in verdicts.items() if not n.startswith("db_")}
     assert {v["status"] for v in http.values()} == {"pass"}, proc.stdout[-3000:]

@@ -45,7 +45,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for tool in ("locust", "k6", "prometheus"):
         require_tool(tool)
     out = tmp_path_factory.mktemp("runs")
-    proc = perfspec("run", SPEC, "--duration", "3s", "--out", str(out))
+    proc = perfspec("run", SPEC, "--duration", "3s", "--out", str(out), "--k6-output", "ndjson")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     [folder] = list(out.iterdir())
     return folder

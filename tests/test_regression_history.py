@@ -301,6 +301,7 @@ def test_a_lost_target_stops_the_run_early_in_both_tools_and_the_verdict_says_wh
     assert "target health" not in text  # its bound held: it stopped nothing
 
 
+@pytest.mark.tools  # importing the support module imports Locust, which monkey-patches with gevent
 def test_the_locust_abort_rule_names_the_first_bound_the_samples_so_far_break() -> None:
     from perfspec.runtime.support.perfspec_locust_results import Histogram, lost
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from perfspec.runtime.contracts import Target, TargetsFile
 from perfspec.runtime.score import score
 from perfspec.runtime.verdict import Verdict
@@ -67,3 +69,48 @@ def test_a_failed_target_passes_the_run_by_its_score_unless_it_is_a_key_target(t
     code, out, _ = check(tmp_path, ", key: true")
     assert code == 1, out
     assert "score 90.0% (pass >= 85%, warn >= 60%): fail; key target size failed" in out
+
+
+HTTP = """\
+version: 1
+name: scored_http
+hosts:
+  demo: {{url: "${{API_URL}}"}}
+http:
+  defaults: {{host: demo}}
+  endpoints:
+    agents: {{get: /api/v1/agents}}
+    health: {{get: /health, weight: 3}}
+profiles:
+  smoke: {{users: 4, spawn_rate: 20/s, for: 3s}}
+targets:
+  - {{name: health, select: {{endpoint: health}}, p95: < 1s, weight: 9}}
+  - {{name: agents, select: {{endpoint: agents}}, p95: < 5ms, weight: 1{key}}}
+score: {{pass: 85%, warn: 60%}}
+"""
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("tool", ["locust", "k6"])
+def test_a_real_run_is_judged_by_its_score_and_its_key_target(tool: str, tmp_path: Path) -> None:
+    """The demo answers /api/v1/agents in 20 ms against a 5 ms bound: that target fails in a real
+    run of each tool; by weight the run still passes, unless the failing target is a key one."""
+    import subprocess
+    import sys
+
+    (tmp_path / "pyproject.toml").write_text("")
+
+    def run(key: str) -> tuple[int, str]:
+        (tmp_path / "s.yaml").write_text(HTTP.format(key=key))
+        cmd = [sys.executable, "-m", "perfspec.compiler.cli", "run", "s.yaml", "--only", tool]
+        proc = subprocess.run(
+            [*cmd, "--demo-latency", "20ms"], cwd=tmp_path, capture_output=True, text=True, timeout=180
+        )
+        return proc.returncode, " ".join(proc.stdout.replace("│", " ").split())
+
+    code, out = run("")
+    assert code == 0, out
+    assert "FAIL agents" in out and "note: score 90.0% (pass >= 85%, warn >= 60%): pass" in out
+    code, out = run(", key: true")
+    assert code == 1, out
+    assert "score 90.0% (pass >= 85%, warn >= 60%): fail; key target agents failed" in out

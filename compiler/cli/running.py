@@ -14,6 +14,7 @@ from .judging import judge_and_report, targets_data
 
 
 class K6Output(enum.StrEnum):
+    stream = "stream"
     ndjson = "ndjson"
     prometheus = "prometheus"
 
@@ -98,11 +99,12 @@ def run(
         K6Output,
         typer.Option(
             "--k6-output",
-            help="k6 results: ndjson (every sample, 3 "
-            "digits; grows with requests) or prometheus (remote-written native histograms: constant size, "
-            "+-4.4%; into $PERFSPEC_K6_PROMETHEUS or a throwaway Prometheus)",
+            help="k6 results: stream (the default: k6's samples read through a pipe as it runs into "
+            "per-second histograms, 3 digits, no file of samples), ndjson (every sample on disk; grows "
+            "with requests) or prometheus (remote-written native histograms: +-4.4%; into "
+            "$PERFSPEC_K6_PROMETHEUS or a throwaway Prometheus)",
         ),
-    ] = K6Output.ndjson,
+    ] = K6Output.stream,
 ) -> None:
     """Run the suites (embedded demo target + throwaway PostgreSQL when no host is set), then check."""
     from perfspec.runtime.runner import spec_hash

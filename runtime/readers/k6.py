@@ -100,7 +100,7 @@ def _slow(line: str, where: str, number: int) -> tuple[str, str, str, str] | Non
         raise ResultError(where, f"line {number}: not a k6 JSON point ({type(exc).__name__})") from None
 
 
-class _Reading:
+class Reading:
     """The state of one NDJSON pass: series, per-second slots, caches."""
 
     def __init__(self, where: str, stem: str, profile: str | None) -> None:
@@ -214,55 +214,62 @@ def read_k6_ndjson(path: Path, profile: str | None = None, lossy: bool = False) 
     endpoints x seconds x distinct 3-digit latency keys (not by the number of points). A cut-off or
     garbled line fails the file; with `lossy` (--allow-partial) it is skipped and counted."""
     where = str(path)
-    r = _Reading(where, path.stem, profile)
-    tag_cache: dict[str, tuple] = {}
+    r = Reading(where, path.stem, profile)
     try:
         handle = path.open(encoding="utf-8")
     except OSError as exc:
         raise ResultError(where, f"cannot read: {exc.strerror}") from None
     with handle:
-        match = FAST.match
-        skip = '{"metric":"http_req_failed","type":"Point"'
-        for number, line in enumerate(handle, 1):
-            if line.startswith(skip) and '"value":0,' in line and line.endswith("}\n"):
-                continue  # a request that did not fail (the common case, in C)
-            m = match(line)
-            if m is not None:
-                metric, stamp, value, raw = m.groups()
-            else:
-                try:
-                    parsed = _slow(line, where, number)
-                except ResultError:
-                    if not lossy:
-                        raise
-                    r.lost.append(number)
-                    continue
-                if parsed is None:
-                    continue
-                metric, stamp, value, raw = parsed
-            tagged = tag_cache.get(raw)
-            if tagged is None:
-                tagged = tag_cache[raw] = _tags(raw, where, number)
-            name, status, reason, scenario, ttfb, unsent = tagged
-            if scenario:
-                r.scenarios.add(scenario)
-            if metric == "perfspec_aborted":
-                r.aborted = reason or "aborted"
-                continue
-            if metric == "perfspec_stopped_users":
-                r.stopped[reason or "on_start failed"] = r.stopped.get(reason or "on_start failed", 0) + 1
-                continue
-            number_value = float(value)
-            if not 0 <= number_value < 1e12:  # NaN fails this too; 1e12 ms is 30 years
-                raise ResultError(
-                    where, f"line {number}: {metric} value {value} is not a finite, non-negative number"
-                )
-            if metric == "dropped_iterations":
-                r.dropped += int(number_value)
-                continue
-            if name is not None:  # else a request perfspec did not make (setup, a hand-added call)
-                r.add(name, metric, stamp, number_value, status, reason, ttfb, unsent, number)
+        consume(r, handle, lossy)
     return r.finish()
+
+
+def consume(r: Reading, lines, lossy: bool = False) -> None:
+    """Every line of k6's JSON output into `r`: a file read after the run, or the pipe k6 writes
+    while it runs (runtime/k6_stream.py). The loop is the reader's hot path: kept inline."""
+    where = r.where
+    tag_cache: dict[str, tuple] = {}
+    match = FAST.match
+    skip = '{"metric":"http_req_failed","type":"Point"'
+    for number, line in enumerate(lines, 1):
+        if line.startswith(skip) and '"value":0,' in line and line.endswith("}\n"):
+            continue  # a request that did not fail (the common case, in C)
+        m = match(line)
+        if m is not None:
+            metric, stamp, value, raw = m.groups()
+        else:
+            try:
+                parsed = _slow(line, where, number)
+            except ResultError:
+                if not lossy:
+                    raise
+                r.lost.append(number)
+                continue
+            if parsed is None:
+                continue
+            metric, stamp, value, raw = parsed
+        tagged = tag_cache.get(raw)
+        if tagged is None:
+            tagged = tag_cache[raw] = _tags(raw, where, number)
+        name, status, reason, scenario, ttfb, unsent = tagged
+        if scenario:
+            r.scenarios.add(scenario)
+        if metric == "perfspec_aborted":
+            r.aborted = reason or "aborted"
+            continue
+        if metric == "perfspec_stopped_users":
+            r.stopped[reason or "on_start failed"] = r.stopped.get(reason or "on_start failed", 0) + 1
+            continue
+        number_value = float(value)
+        if not 0 <= number_value < 1e12:  # NaN fails this too; 1e12 ms is 30 years
+            raise ResultError(
+                where, f"line {number}: {metric} value {value} is not a finite, non-negative number"
+            )
+        if metric == "dropped_iterations":
+            r.dropped += int(number_value)
+            continue
+        if name is not None:  # else a request perfspec did not make (setup, a hand-added call)
+            r.add(name, metric, stamp, number_value, status, reason, ttfb, unsent, number)
 
 
 def is_ndjson(path: Path) -> bool:

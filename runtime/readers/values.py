@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import NoReturn
 
 from ..results import ResultError
 
@@ -19,16 +20,18 @@ def _no_constant(name: str) -> float:
     raise _Refused(f"holds {name}: every number of a result is finite")
 
 
-def _int(text: str) -> int:
-    if len(text.lstrip("-")) > 18:
-        raise _Refused(f"holds a {len(text)}-digit number: no count or time is that large")
-    return int(text)
+def shown(value: object) -> str:
+    """A value of a result file in a message: a huge integer by its length, not its digits."""
+    text = repr(value)
+    if isinstance(value, int) and len(text) > 24:
+        return f"{text[:12]}... (a {len(text.lstrip('-'))}-digit number)"
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def count(value: object, what: str) -> int:
     """A count from a result file: a whole number from 0 to 10^15."""
     if not (isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**15):
-        raise ValueError(f"{what} {value!r} is not a whole number from 0 to 10^15")
+        raise ValueError(f"{what} {shown(value)} is not a whole number from 0 to 10^15")
     return value
 
 
@@ -47,15 +50,23 @@ def load_json(path: Path) -> dict:
     except UnicodeDecodeError:
         raise ResultError(str(path), "not a UTF-8 text file") from None
     try:
-        data = json.loads(text, parse_constant=_no_constant, parse_int=_int)
+        # every number's range is checked where it is read (counts, times, histogram pairs); an
+        # integer past Python's digit limit (sys.int_info, 4300) fails here
+        data = json.loads(text, parse_constant=_no_constant)
     except _Refused as exc:
         raise ResultError(str(path), str(exc)) from None
-    except json.JSONDecodeError as exc:
-        cut = exc.pos >= len(text.rstrip()) or not text.rstrip().endswith(("}", "]"))
-        hint = " (the file ends early: was the run interrupted?)" if cut else ""
-        raise ResultError(
-            str(path), f"not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}{hint}"
-        ) from None
+    except ValueError as exc:
+        if isinstance(exc, json.JSONDecodeError):
+            return _undecodable(path, text, exc)
+        raise ResultError(str(path), f"holds a number no count or time can be ({exc})") from None
     if not isinstance(data, dict):
         raise ResultError(str(path), "expected a JSON object")
     return data
+
+
+def _undecodable(path: Path, text: str, exc: json.JSONDecodeError) -> NoReturn:
+    cut = exc.pos >= len(text.rstrip()) or not text.rstrip().endswith(("}", "]"))
+    hint = " (the file ends early: was the run interrupted?)" if cut else ""
+    raise ResultError(
+        str(path), f"not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}{hint}"
+    ) from None

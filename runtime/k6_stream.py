@@ -1,0 +1,120 @@
+"""k6's samples read as k6 writes them, kept as per-second histograms, never as a file of samples.
+
+`k6 run --out json=FILE` writes every built-in metric of every request (about 3 KB a request in
+13 lines): a 60 s run at 10k requests a second leaves gigabytes. By default `perfspec run` points
+FILE at a named pipe in a private temporary folder; a thread reads the pipe as k6 writes it with
+the NDJSON reader's own loop (readers/k6.py `consume`, the same parsing and the same 3
+significant digits), and when k6 exits writes `k6-histograms.json`: the per-second histogram
+layout of the Locust results, whose size grows with endpoints x seconds, never with requests.
+`--k6-output ndjson` keeps the file of samples instead.
+
+A reader slower than k6 makes k6 wait on the pipe (its buffer is 64 KB) rather than lose
+samples; the live display takes each second's p95 from the same reading.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from .histogram import Histogram
+from .readers.k6 import Reading, consume
+
+SOURCE = "k6 --out json into a pipe, read as it ran (3 significant digits)"
+
+
+class Stream:
+    """One k6 process's JSON output through a named pipe, read by a thread into a Reading."""
+
+    def __init__(self, out: Path, profile: str | None = None) -> None:
+        self.out = out  # the result file written at the end (k6-histograms*.json)
+        self.folder = Path(tempfile.mkdtemp(prefix="perfspec-k6-"))
+        self.pipe = self.folder / "k6.ndjson"
+        os.mkfifo(self.pipe, 0o600)
+        self.reading = Reading(str(out), out.stem, profile)
+        self.error: Exception | None = None
+        self.thread = threading.Thread(target=self._read, name=f"k6 stream {out.name}", daemon=True)
+        self.thread.start()
+
+    @property
+    def arg(self) -> str:
+        return f"json={self.pipe}"
+
+    def _read(self) -> None:
+        try:
+            with open(self.pipe, encoding="utf-8") as lines:  # blocks until k6 opens it
+                consume(self.reading, lines, lossy=True)  # a line cut off by a killed k6: counted
+        except Exception as exc:  # noqa: BLE001 - said when the stream is closed
+            self.error = exc
+
+    def last_second(self) -> tuple[int, int, Histogram] | None:
+        """The latest full second read so far: (epoch second, requests, latency histogram)."""
+        try:
+            slots = [dict(s) for s in list(self.reading.slots.values())]
+        except RuntimeError:  # the reader added a second meanwhile: the next poll shows it
+            return None
+        seconds = sorted({t for s in slots for t in s})
+        if len(seconds) < 2:
+            return None
+        second = seconds[-2]
+        count, hist = 0, Histogram()
+        for s in slots:
+            if second in s:
+                count += s[second][0]
+                hist.merge_counts(s[second][2])
+        return second, count, hist
+
+    def close(self, timeout: float = 30.0) -> dict:
+        """Once k6 has exited: the reading finished and written to `out`; returns its document."""
+        if self.thread.is_alive():
+            try:  # k6 never opened the pipe (it did not start): let the reader's open return
+                os.close(os.open(self.pipe, os.O_WRONLY | os.O_NONBLOCK))
+            except OSError:
+                pass
+            self.thread.join(timeout)
+        shutil.rmtree(self.folder, ignore_errors=True)
+        if self.error is not None:
+            raise self.error
+        doc = document(self.reading)
+        tmp = self.out.with_suffix(".tmp")
+        tmp.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
+        tmp.replace(self.out)
+        return doc
+
+
+def document(r: Reading) -> dict:
+    """A finished Reading in the perfspec-results/1 per-second histogram layout."""
+    series = r.finish()
+    start = min(r.seconds.values()) if r.seconds else int(time.time())
+    doc_series = {}
+    for s in series:
+        doc_series[s.name] = {
+            "count": s.count,
+            "failures": s.failures,
+            "statuses": s.statuses,
+            "errors": s.errors,
+            "histogram": s.histogram.to_pairs(),
+            "ttfb_histogram": s.ttfb.to_pairs(),
+            # flat: [t, count, failures, value, n, value, n, ...] (readers/locust.py second())
+            "timeline": [[t, c, f, *(x for pair in h.to_pairs() for x in pair)] for t, c, f, h in s.timeline],
+        }
+    elapsed = series[0].elapsed if series else None
+    return {
+        "format": "perfspec-results/1",
+        "tool": "k6",
+        "unit": "ns",
+        "profile": series[0].profile if series else r.profile,
+        "started": float(start),
+        "ended": float(start) + (elapsed or 0.0),
+        "source": SOURCE,
+        "dropped_iterations": r.dropped,
+        "aborted": r.aborted,
+        "stopped_users": r.stopped,
+        "lost_lines": len(r.lost),
+        "series": doc_series,
+    }
