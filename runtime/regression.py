@@ -2,17 +2,20 @@
 last N comparable runs make likely?
 
 The test works on the logarithm of each run's statistic (latency changes are relative). The last
-N passing runs give a mean m and a spread s; the new run's value y lies outside their 95 %
-prediction interval when |log y - m| > t(0.975, N-1) * s * sqrt(1 + 1/N) (Student's t: with 5
-runs the interval is honest about how little 5 runs tell). The spread is never taken below the
-new run's own sampling error (a quantile's error from the order statistics of its histogram, a
-mean's from its standard deviation) nor below the histogram's resolution (0.5 %): a history of
-near-identical runs does not make every 0.1 % wobble significant.
+N passing runs give a mean m and a spread s; the change d = log y - m of the new run's value y
+has the interval d +- t(0.95, N-1) * s * sqrt(1 + 1/N): a 90 % prediction interval (Student's
+t: with 5 runs it is honest about how little 5 runs tell), whose each end is a one-sided 95 %
+bound. The spread is never taken below the new run's own sampling error (a quantile's error
+from the order statistics of its histogram, a mean's from its standard deviation) nor below the
+histogram's resolution (0.5 %): a history of near-identical runs does not make every 0.1 %
+wobble significant.
 
-The verdict: a change whose interval excludes 0 and whose estimate breaks the bound fails; an
-estimate that breaks the bound while the interval includes 0 is a warn ("within noise"); a
-change within the bound passes. bench/regression_power.py measures the false-positive rate and
-the detection rate on a real server and tool.
+The verdict asks the bound's own question, one-sided: a bound `< +10%` fails when the estimate
+breaks it and the change is significantly upwards (the interval's low end above 0: at most 5 %
+of runs like the history's do that); `> -5%` mirrors it. An estimate that breaks the bound
+without that is a warn ("within noise"); a change within the bound passes.
+bench/regression_power.py measures the false-positive rate and the detection rate on a real
+server and tool.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from .measured import measure, merge, select
 from .results import Series
 from .verdict import QUANTILES, StatVerdict, Verdict
 
+LEVEL = 0.90  # two-sided coverage of the interval shown: each end a one-sided 95 % bound
 RESOLUTION = 0.005  # the histogram's relative resolution: 3 significant digits
 MIN_RUNS = 3  # fewer comparable runs leave no spread to judge with: a warn says how many there are
 DEFAULT_LAST = 5
@@ -45,14 +49,26 @@ class Change:
         return self.low > 0 or self.high < 0
 
     def interval(self) -> str:
-        return f"95 % CI {self.low * 100:+.1f} … {self.high * 100:+.1f} %"
+        return f"{LEVEL * 100:.0f} % CI {self.low * 100:+.1f} … {self.high * 100:+.1f} %"
 
 
 def t_quantile(df: int) -> float:
-    """Student's t at 0.975 for `df` degrees of freedom."""
+    """Student's t at (1 + LEVEL) / 2 for `df` degrees of freedom."""
     from scipy.stats import t
 
-    return float(t.ppf(0.975, df))
+    return float(t.ppf((1 + LEVEL) / 2, df))
+
+
+def breaks(rule: Bound, change: Change) -> bool:
+    """Whether the change breaks the bound beyond noise: the estimate breaks it and the interval
+    lies on the bound's bad side of 0 (up for `<`, down for `>`; either for `==`)."""
+    if rule.holds(change.estimate):
+        return False
+    if rule.op in ("<", "<="):
+        return change.low > 0
+    if rule.op in (">", ">="):
+        return change.high < 0
+    return change.significant
 
 
 def spread_of(stat: str, hist: Histogram, count: int, value: float) -> float:
@@ -77,7 +93,7 @@ def spread_of(stat: str, hist: Histogram, count: int, value: float) -> float:
 
 
 def compare(now: float, now_spread: float, before: list[float]) -> Change:
-    """The change of `now` against the runs `before` (all > 0), with its 95 % interval."""
+    """The change of `now` against the runs `before` (all > 0), with its interval (LEVEL)."""
     logs = [math.log(x) for x in before]
     n = len(logs)
     mean = statistics.fmean(logs)
@@ -140,12 +156,12 @@ def judge_history(t: Target, series: list[Series], records: list[Record], meta: 
 
 def verdict_of(v: Verdict, name: str, what: str, rule: Bound, change: Change, line: int, of: str) -> None:
     holds = rule.holds(change.estimate)
-    ok = holds or not change.significant
+    ok = not breaks(rule, change)
     v.stats.append(
         StatVerdict(name, rule.text, "fail", change.estimate, "change", ok, line, limit=rule.value)
     )
     head = f"{what} {change.estimate * 100:+.1f} % ({change.interval()}) vs {of}"
-    if not holds and change.significant:
+    if not ok:
         v.status = "fail"
         v.reasons.append(f"{head}: fail (bound {rule.text})")
     elif not holds:

@@ -76,7 +76,7 @@ def test_an_a_a_run_passes_and_a_run_50_percent_slower_fails_with_the_size_of_th
     [line] = [r for r in slower.reasons if "vs last 5 runs" in r]
     change = float(line.split(" ")[1])
     assert 45 < change < 55, line  # p95 +50 %, said with its interval and the bound
-    assert "95 % CI +" in line and line.endswith("fail (bound < +10%)")
+    assert "90 % CI +" in line and line.endswith("fail (bound < +10%)")
 
 
 def test_too_little_history_is_a_warn_saying_how_much_there_is() -> None:

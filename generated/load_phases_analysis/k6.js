@@ -177,12 +177,12 @@ export function get_task(user) {
 }
 
 // http.endpoints.list_agents
-export function list_agents(user) {
+export function list_agents() {
   return http.get(PLATFORM_URL + "/api/v1/agents", PARAMS["list_agents"]);
 }
 
 // http.endpoints.list_goals
-export function list_goals(user) {
+export function list_goals() {
   return http.get(PLATFORM_URL + "/api/v1/goals", PARAMS["list_goals"]);
 }
 

@@ -89,17 +89,17 @@ export function agent_respond(user) {
 }
 
 // http.endpoints.chat_stream
-export function chat_stream(user) {
+export function chat_stream() {
   return http.get(BACKEND_URL + "/api/v1/stream" + "?chunks=20", PARAMS["chat_stream"]);
 }
 
 // http.endpoints.health
-export function health(user) {
+export function health() {
   return http.get(BACKEND_URL + "/health", PARAMS["health"]);
 }
 
 // http.endpoints.list_agents
-export function list_agents(user) {
+export function list_agents() {
   return http.get(BACKEND_URL + "/api/v1/agents", PARAMS["list_agents"]);
 }
 

@@ -9,6 +9,7 @@ checks and profile selection live in the support module `perfspec_k6.js` (runtim
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import PurePosixPath
 
@@ -205,6 +206,9 @@ def _url(ep: EndpointPlan, bases: dict[str, str]) -> Raw:
     return Raw(path + " + " + " + ".join(pieces))
 
 
+_JS_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+
+
 def endpoint_function(
     ep: EndpointPlan,
     ident: str,
@@ -212,7 +216,22 @@ def endpoint_function(
     flow_headers: bool,
     files: dict[str, tuple[str, object]] | None = None,
 ) -> list[str]:
-    """One endpoint as a function: the request a k6 user would write by hand."""
+    """One endpoint as a function: the request a k6 user would write by hand; it takes the VU's
+    state (`user`) only when it reads it (the flows pass it to every call)."""
+    lines = _endpoint_lines(ep, ident, bases, flow_headers, files)
+    code = _JS_STRING.sub('""', "\n".join(lines[2:]))
+    if not re.search(r"\buser\b", code):
+        lines[1] = lines[1].replace("(user) {", "() {", 1)
+    return lines
+
+
+def _endpoint_lines(
+    ep: EndpointPlan,
+    ident: str,
+    bases: dict[str, str],
+    flow_headers: bool,
+    files: dict[str, tuple[str, object]] | None = None,
+) -> list[str]:
     fixed = f"PARAMS[{js_str(ep.name)}]"
     lines = [f"// {provenance('http.endpoints', ep.name)}", f"export function {ident}(user) {{"]
     request_params = _request_params(ep, fixed, flow_headers)

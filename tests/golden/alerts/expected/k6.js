@@ -58,12 +58,12 @@ const PARAMS = {
 };
 
 // http.endpoints.create
-export function create(user) {
+export function create() {
   return http.post(API_URL + "/api/items", JSON.stringify({"v": 1}), PARAMS["create"]);
 }
 
 // http.endpoints.list
-export function list(user) {
+export function list() {
   return http.get(API_URL + "/api/items", PARAMS["list"]);
 }
 

@@ -59,7 +59,7 @@ http.setResponseCallback(http.expectedStatuses(200));
 const PARAMS = {"ping": {tags: {"name": "ping"}}};
 
 // http.endpoints.ping
-export function ping(user) {
+export function ping() {
   return http.get(API_URL + "/ping", PARAMS["ping"]);
 }
 

@@ -57,7 +57,7 @@ const PARAMS = {
 };
 
 // http.endpoints.note
-export function note(user) {
+export function note() {
   return http.post(API_URL + "/notes", "raw {text} " + uuid(), PARAMS["note"]);
 }
 

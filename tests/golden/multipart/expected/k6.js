@@ -60,7 +60,7 @@ const PARAMS = {
 };
 
 // http.endpoints.upload
-export function upload(user) {
+export function upload() {
   return http.post(
     API_URL + "/pictures",
     multipartBody({"title": "pic-" + uuid(), "image": UPLOAD_UPLOAD_IMAGE}),

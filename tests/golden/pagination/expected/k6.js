@@ -55,21 +55,21 @@ const PARAMS = {
 };
 
 // http.endpoints.bare
-export function bare(user) {
+export function bare() {
   const res = http.get(API_URL + "/bare", PARAMS["bare"]);
   follow(res, (next) => http.get(next, PARAMS["bare"]), 3, "header:Next-Page");
   return res;
 }
 
 // http.endpoints.linked
-export function linked(user) {
+export function linked() {
   const res = http.get(API_URL + "/linked", PARAMS["linked"]);
   follow(res, (next) => http.get(next, PARAMS["linked"]), 10, "header:Link");
   return res;
 }
 
 // http.endpoints.pages
-export function pages(user) {
+export function pages() {
   const res = http.get(API_URL + "/items", PARAMS["pages"]);
   follow(res, (next) => http.get(next, PARAMS["pages"]), 5, "$.page.next", "page", "next");
   return res;

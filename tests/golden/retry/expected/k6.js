@@ -55,7 +55,7 @@ const PARAMS = {
 };
 
 // http.endpoints.reserve
-export function reserve(user) {
+export function reserve() {
   return retry(
     () => http.post(API_URL + "/reservations", JSON.stringify({"seat": 12}), PARAMS["reserve"]),
     PARAMS["reserve"]?.tags,
@@ -67,7 +67,7 @@ export function reserve(user) {
 }
 
 // http.endpoints.status
-export function status(user) {
+export function status() {
   return retry(
     () => http.get(API_URL + "/status", PARAMS["status"]), PARAMS["status"]?.tags, [503], 2, 50, 10000
   );

@@ -73,7 +73,7 @@ export function add_item(user) {
 }
 
 // http.endpoints.browse
-export function browse(user) {
+export function browse() {
   return http.get(SHOP_URL + "/products", PARAMS["browse"]);
 }
 

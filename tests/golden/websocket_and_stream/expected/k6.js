@@ -57,7 +57,7 @@ const PARAMS = {
 };
 
 // http.endpoints.echo
-export function echo(user) {
+export function echo() {
   websocket(
     ws,
     API_URL + "/ws/echo",
@@ -68,7 +68,7 @@ export function echo(user) {
 }
 
 // http.endpoints.events
-export function events(user) {
+export function events() {
   const res = http.get(API_URL + "/events", PARAMS["events"]);
   expect(res, PARAMS["events"]?.tags, bodyContains("data"));
   return res;
