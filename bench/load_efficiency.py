@@ -18,6 +18,11 @@ per pair the median of the per-round ratios generated / hand-written. Goals: k6 
 Locust >= 0.95.
 
     python bench/load_efficiency.py [--seconds 20] [--rounds 3] [--users 20] [--mode both]
+    python bench/load_efficiency.py --tools k6 --pairs "k6 output: stream vs none"
+
+The pair "k6 output: stream vs none" is the generated script with perfspec run's default output
+(k6's JSON into a pipe read by this process, runtime/k6_stream.py) against the same script with
+no output at all (goal >= 0.95); "k6 output: ndjson vs none" the same with the file of samples.
 """
 
 from __future__ import annotations
@@ -229,12 +234,28 @@ def locust_result(run: Run) -> tuple[float, int]:
     return (n1 - n0) / (t1 - t0), int(row["Request Count"])
 
 
+STREAMS: dict[Path, object] = {}  # summary file -> the k6_stream.Stream reading that run's pipe
+
+
 def start_k6(
-    label: str, script: Path, url: str, args: argparse.Namespace, work: Path, out: bool, core: str | None
+    label: str,
+    script: Path,
+    url: str,
+    args: argparse.Namespace,
+    work: Path,
+    out: bool | str,
+    core: str | None,
 ) -> Run:
+    """`out`: False (no output), True (--out json to a file) or "stream" (perfspec run's default:
+    --out json into a pipe this process reads into per-second histograms, runtime/k6_stream.py)."""
     summary = work / f"k6-{time.monotonic_ns()}.json"
     cmd = ["k6", "run", "--quiet", "--summary-export", str(summary)]
-    if out:
+    if out == "stream":
+        from perfspec.runtime.k6_stream import Stream
+
+        stream = STREAMS[summary] = Stream(work / f"k6-histograms-{time.monotonic_ns()}.json")
+        cmd += ["--out", stream.arg]
+    elif out:
         cmd += ["--out", f"json={work / f'k6-{time.monotonic_ns()}.ndjson'}"]
     env = {
         **os.environ,
@@ -254,6 +275,8 @@ def k6_result(run: Run) -> tuple[float, int]:
     no_failures("k6", int(metrics["http_req_failed"]["passes"]), int(reqs["count"]))
     for ndjson in run.result.parent.glob("k6-*.ndjson"):
         ndjson.unlink()
+    if run.result in STREAMS:
+        STREAMS.pop(run.result).close()
     return float(reqs["rate"]), int(reqs["count"])
 
 
@@ -277,6 +300,8 @@ PAIRS = {  # label: generated, hand-written, goal
     ),
     "k6": ("k6 generated", "k6 hand-written", "goal >= 0.9"),
     "k6, both with --out json": ("k6 generated --out json", "k6 hand-written --out json", "no goal"),
+    "k6 output: stream vs none": ("k6 generated, stream", "k6 generated", "goal >= 0.95"),
+    "k6 output: ndjson vs none": ("k6 generated --out json", "k6 generated", "no goal"),
 }
 
 
@@ -293,6 +318,7 @@ def starters(work: Path, url: str, args: argparse.Namespace) -> dict:
         "k6 hand-written": (work / "hand_k6.js", False),
         "k6 generated --out json": (gen / "k6.js", True),
         "k6 hand-written --out json": (work / "hand_k6.js", True),
+        "k6 generated, stream": (gen / "k6.js", "stream"),
     }
     return {
         **{
@@ -312,6 +338,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--tools", default="locust,k6", help="which pairs to run: locust, k6 or both")
+    parser.add_argument("--pairs", help="only these pairs, by name, separated by ';'")
     parser.add_argument(
         "--mode",
         choices=("alternate", "paired", "both"),
@@ -320,7 +347,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     modes = ["alternate", "paired"] if args.mode == "both" else [args.mode]
-    pairs = [p for p in PAIRS if p.split(",")[0] in args.tools.split(",")]
+    pairs = [p for p in PAIRS if p.split(",")[0].split(" ")[0] in args.tools.split(",")]
+    pairs = [p for p in pairs if args.pairs is None or p in args.pairs.split(";")]
     cores = os.cpu_count() or 1
     shared_core = str(cores - 1)  # paired runs share the last core; nginx keeps the others
     results: dict[str, dict[str, dict[str, list[float]]]] = {m: {} for m in modes}  # mode, pair, run

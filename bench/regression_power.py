@@ -82,7 +82,11 @@ def serve(factor: list[float]) -> tuple[str, threading.Thread]:
 
 
 def one_run(folder: Path, url: str, factor: list[float], value: float) -> str:
+    """One `perfspec run`; its run id. A run that kept no history record stops the bench: the
+    analysis takes the arms from the records' order."""
     factor[0] = value
+    root = folder / "results"
+    before = {p.name for p in root.iterdir()} if root.is_dir() else set()
     env = {**os.environ, "API_URL": url, "PERFSPEC_BRANCH": "bench"}
     proc = subprocess.run(
         [sys.executable, "-m", "perfspec.compiler.cli", "run", "power.yaml", "--only", "k6"],
@@ -92,11 +96,10 @@ def one_run(folder: Path, url: str, factor: list[float], value: float) -> str:
         text=True,
         timeout=300,
     )
-    root = folder / "results"
-    runs = sorted(p for p in root.iterdir() if (p / "history.json").is_file()) if root.is_dir() else []
-    if not runs:
-        sys.exit(f"no history record: {proc.stdout[-2000:]}{proc.stderr[-2000:]}")
-    return runs[-1].name
+    new = [p for p in root.iterdir() if p.name not in before and (p / "history.json").is_file()]
+    if len(new) != 1:
+        sys.exit(f"the run kept no history record: {proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+    return new[0].name
 
 
 def judge(record, before) -> tuple[bool, bool]:
