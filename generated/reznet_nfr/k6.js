@@ -17,18 +17,18 @@ export const options = {
   scenarios: profile(
     {
       "standard": {
-        "executor": "ramping-vus",
-        "startVUs": 0,
-        "stages": [{"duration": "0ms", "target": 50}, {"duration": "60000ms", "target": 50}],
-        "gracefulRampDown": "5s",
-        "gracefulStop": "10s",
+        executor: "ramping-vus",
+        startVUs: 0,
+        stages: [{ duration: "0ms", target: 50 }, { duration: "1m", target: 50 }],
+        gracefulRampDown: "5s",
+        gracefulStop: "10s",
       },
       "stress": {
-        "executor": "ramping-vus",
-        "startVUs": 0,
-        "stages": [{"duration": "0ms", "target": 100}, {"duration": "120000ms", "target": 100}],
-        "gracefulRampDown": "5s",
-        "gracefulStop": "10s",
+        executor: "ramping-vus",
+        startVUs: 0,
+        stages: [{ duration: "0ms", target: 100 }, { duration: "2m", target: 100 }],
+        gracefulRampDown: "5s",
+        gracefulStop: "10s",
       },
     },
     "standard",
@@ -70,20 +70,20 @@ http.setResponseCallback(http.expectedStatuses(200));
 // itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
   "agent_respond": {
-    headers: {"Content-Type": "application/json"},
-    tags: {"name": "agent_respond", "class": "agent"},
+    headers: { "Content-Type": "application/json" },
+    tags: { name: "agent_respond", class: "agent" },
   },
-  "chat_stream": {tags: {"name": "chat_stream", "class": "streaming", "ttfb": "yes"}},
-  "health": {tags: {"name": "health", "class": "api"}},
-  "list_agents": {tags: {"name": "list_agents", "class": "api"}},
-  "ws_echo": {tags: {"name": "ws_echo", "class": "websocket"}},
+  "chat_stream": { tags: { name: "chat_stream", class: "streaming", ttfb: "yes" } },
+  "health": { tags: { name: "health", class: "api" } },
+  "list_agents": { tags: { name: "list_agents", class: "api" } },
+  "ws_echo": { tags: { name: "ws_echo", class: "websocket" } },
 };
 
 // http.endpoints.agent_respond
 export function agent_respond(user) {
   return http.post(
     BACKEND_URL + "/api/v1/agents/1/respond",
-    JSON.stringify({"message": "hello " + user.seq()}),
+    JSON.stringify({ "message": "hello " + user.seq() }),
     PARAMS["agent_respond"],
   );
 }
@@ -108,7 +108,7 @@ export function ws_echo(user) {
   websocket(
     ws,
     BACKEND_URL + "/ws/echo",
-    Array.from({ length: 5 }, () => JSON.stringify({"type": "ping", "seq": user.seq()})),
+    Array.from({ length: 5 }, () => JSON.stringify({ "type": "ping", "seq": user.seq() })),
     PARAMS["ws_echo"],
     30.0,
   );
@@ -127,7 +127,7 @@ const FLOWS = {
     ],
   },
 };
-const PROFILE_FLOWS = {"standard": ["default"], "stress": ["default"]};
+const PROFILE_FLOWS = { "standard": ["default"], "stress": ["default"] };
 
 // every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
 export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);

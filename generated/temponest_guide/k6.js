@@ -16,11 +16,11 @@ export const options = {
   scenarios: profile(
     {
       "steady": {
-        "executor": "ramping-vus",
-        "startVUs": 0,
-        "stages": [{"duration": "4000ms", "target": 20}, {"duration": "120000ms", "target": 20}],
-        "gracefulRampDown": "5s",
-        "gracefulStop": "10s",
+        executor: "ramping-vus",
+        startVUs: 0,
+        stages: [{ duration: "4s", target: 20 }, { duration: "2m", target: 20 }],
+        gracefulRampDown: "5s",
+        gracefulStop: "10s",
       }
     },
     "steady",
@@ -62,27 +62,27 @@ http.setResponseCallback(http.expectedStatuses(200, 201));
 // no existing tag selects). A VU whose flow has one task carries that endpoint's tags
 // itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
-  "dashboard_metrics": {tags: {"name": "dashboard_metrics", "class": "dashboard"}},
-  "health": {tags: {"name": "health", "class": "health"}},
-  "login": {tags: {"name": "login", "class": "auth"}, responseCallback: http.expectedStatuses(200, 429)},
-  "permissions": {tags: {"name": "permissions", "class": "permissions"}},
+  "dashboard_metrics": { tags: { name: "dashboard_metrics", class: "dashboard" } },
+  "health": { tags: { name: "health", class: "health" } },
+  "login": { tags: { name: "login", class: "auth" }, responseCallback: http.expectedStatuses(200, 429) },
+  "permissions": { tags: { name: "permissions", class: "permissions" } },
   "register": {
-    tags: {"name": "register", "class": "auth"},
+    tags: { name: "register", class: "auth" },
     responseCallback: http.expectedStatuses(200, 201, 429),
   },
-  "verify_token": {tags: {"name": "verify_token", "class": "jwt"}},
+  "verify_token": { tags: { name: "verify_token", class: "jwt" } },
 };
 
 // http.endpoints.dashboard_metrics
 export function dashboard_metrics(user) {
   return http.get(
-    AUTH_URL + "/api/v1/metrics/dashboard", {...PARAMS["dashboard_metrics"], headers: user.headers()}
+    AUTH_URL + "/api/v1/metrics/dashboard", { ...PARAMS["dashboard_metrics"], headers: user.headers() }
   );
 }
 
 // http.endpoints.health
 export function health(user) {
-  return http.get(AUTH_URL + "/health", {...PARAMS["health"], headers: user.headers()});
+  return http.get(AUTH_URL + "/health", { ...PARAMS["health"], headers: user.headers() });
 }
 
 // http.endpoints.login
@@ -91,12 +91,12 @@ export function login(user) {
   let body;
   try {
     url = AUTH_URL + "/auth/login";
-    body = JSON.stringify({"email": user.var("user.email"), "password": user.var("user.password")});
+    body = JSON.stringify({ "email": user.var("user.email"), "password": user.var("user.password") });
   } catch (e) {
     return user.missing(PARAMS["login"]?.tags, e);
   }
   const res = http.post(
-    url, body, {...PARAMS["login"], headers: {...user.headers(), "Content-Type": "application/json"}}
+    url, body, { ...PARAMS["login"], headers: { ...user.headers(), "Content-Type": "application/json" } }
   );
   expect(res, PARAMS["login"]?.tags, extractJson(user, "token", "token from $.access_token", "access_token"));
   return res;
@@ -104,7 +104,7 @@ export function login(user) {
 
 // http.endpoints.permissions
 export function permissions(user) {
-  return http.get(AUTH_URL + "/auth/permissions", {...PARAMS["permissions"], headers: user.headers()});
+  return http.get(AUTH_URL + "/auth/permissions", { ...PARAMS["permissions"], headers: user.headers() });
 }
 
 // http.endpoints.register
@@ -113,18 +113,18 @@ export function register(user) {
   let body;
   try {
     url = AUTH_URL + "/auth/register";
-    body = JSON.stringify({"email": user.var("user.email"), "password": user.var("user.password")});
+    body = JSON.stringify({ "email": user.var("user.email"), "password": user.var("user.password") });
   } catch (e) {
     return user.missing(PARAMS["register"]?.tags, e);
   }
   return http.post(
-    url, body, {...PARAMS["register"], headers: {...user.headers(), "Content-Type": "application/json"}}
+    url, body, { ...PARAMS["register"], headers: { ...user.headers(), "Content-Type": "application/json" } }
   );
 }
 
 // http.endpoints.verify_token
 export function verify_token(user) {
-  return http.get(AUTH_URL + "/auth/verify", {...PARAMS["verify_token"], headers: user.headers()});
+  return http.get(AUTH_URL + "/auth/verify", { ...PARAMS["verify_token"], headers: user.headers() });
 }
 
 const FLOWS = {
@@ -149,7 +149,7 @@ const FLOWS = {
     },
   },
 };
-const PROFILE_FLOWS = {"steady": ["console_user"]};
+const PROFILE_FLOWS = { "steady": ["console_user"] };
 
 // every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
 export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);

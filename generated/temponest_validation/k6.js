@@ -16,51 +16,51 @@ export const options = {
   scenarios: profile(
     {
       "k6_staged": {
-        "executor": "ramping-vus",
-        "startVUs": 0,
-        "stages": [
-          {"duration": "30000ms", "target": 10},
-          {"duration": "60000ms", "target": 50},
-          {"duration": "60000ms", "target": 100},
-          {"duration": "60000ms", "target": 100},
+        executor: "ramping-vus",
+        startVUs: 0,
+        stages: [
+          { duration: "30s", target: 10 },
+          { duration: "1m", target: 50 },
+          { duration: "1m", target: 100 },
+          { duration: "1m", target: 100 },
         ],
-        "gracefulRampDown": "5s",
-        "gracefulStop": "10s",
+        gracefulRampDown: "5s",
+        gracefulStop: "10s",
       },
       "locust_run": {
-        "executor": "ramping-vus",
-        "startVUs": 0,
-        "stages": [{"duration": "10000ms", "target": 50}, {"duration": "120000ms", "target": 50}],
-        "gracefulRampDown": "5s",
-        "gracefulStop": "10s",
+        executor: "ramping-vus",
+        startVUs: 0,
+        stages: [{ duration: "10s", target: 50 }, { duration: "2m", target: 50 }],
+        gracefulRampDown: "5s",
+        gracefulStop: "10s",
       },
       "open_200": {
-        "executor": "constant-arrival-rate",
-        "rate": 200.0,
-        "timeUnit": "1s",
-        "duration": "300000ms",
-        "preAllocatedVUs": 200,
-        "maxVUs": 400,
-        "gracefulStop": "10s",
+        executor: "constant-arrival-rate",
+        rate: 200.0,
+        timeUnit: "1s",
+        duration: "5m",
+        preAllocatedVUs: 200,
+        maxVUs: 400,
+        gracefulStop: "10s",
       },
       "smoke": {
-        "executor": "ramping-vus",
-        "startVUs": 0,
-        "stages": [{"duration": "0ms", "target": 10}, {"duration": "60000ms", "target": 10}],
-        "gracefulRampDown": "5s",
-        "gracefulStop": "10s",
+        executor: "ramping-vus",
+        startVUs: 0,
+        stages: [{ duration: "0ms", target: 10 }, { duration: "1m", target: 10 }],
+        gracefulRampDown: "5s",
+        gracefulStop: "10s",
       },
       "validation": {
-        "executor": "ramping-vus",
-        "startVUs": 0,
-        "stages": [
-          {"duration": "30000ms", "target": 50},
-          {"duration": "120000ms", "target": 50},
-          {"duration": "30000ms", "target": 100},
-          {"duration": "30000ms", "target": 0},
+        executor: "ramping-vus",
+        startVUs: 0,
+        stages: [
+          { duration: "30s", target: 50 },
+          { duration: "2m", target: 50 },
+          { duration: "30s", target: 100 },
+          { duration: "30s", target: 0 },
         ],
-        "gracefulRampDown": "5s",
-        "gracefulStop": "10s",
+        gracefulRampDown: "5s",
+        gracefulStop: "10s",
       },
     },
     "smoke",
@@ -115,26 +115,26 @@ http.setResponseCallback(http.expectedStatuses(200, 201, 204));
 // no existing tag selects). A VU whose flow has one task carries that endpoint's tags
 // itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
-  "create_agent": {tags: {"name": "create_agent", "class": "crud", "target_k6_agents": "yes"}},
-  "delete_agent": {tags: {"name": "delete_agent", "class": "crud"}},
-  "get_agent": {tags: {"name": "get_agent", "class": "crud", "target_k6_agents": "yes"}},
-  "health": {tags: {"name": "health", "class": "health"}},
-  "list_agents": {tags: {"name": "list_agents", "class": "read_heavy", "target_k6_agents": "yes"}},
-  "login": {tags: {"name": "login", "class": "auth"}, responseCallback: http.expectedStatuses(200, 429)},
+  "create_agent": { tags: { name: "create_agent", class: "crud", target_k6_agents: "yes" } },
+  "delete_agent": { tags: { name: "delete_agent", class: "crud" } },
+  "get_agent": { tags: { name: "get_agent", class: "crud", target_k6_agents: "yes" } },
+  "health": { tags: { name: "health", class: "health" } },
+  "list_agents": { tags: { name: "list_agents", class: "read_heavy", target_k6_agents: "yes" } },
+  "login": { tags: { name: "login", class: "auth" }, responseCallback: http.expectedStatuses(200, 429) },
   "register": {
-    tags: {"name": "register", "class": "auth"},
+    tags: { name: "register", class: "auth" },
     responseCallback: http.expectedStatuses(200, 201, 409, 429),
   },
-  "update_agent": {tags: {"name": "update_agent", "class": "crud", "target_k6_agents": "yes"}},
-  "verify_token": {tags: {"name": "verify_token", "class": "auth"}},
+  "update_agent": { tags: { name: "update_agent", class: "crud", target_k6_agents: "yes" } },
+  "verify_token": { tags: { name: "verify_token", class: "auth" } },
 };
 
 // http.endpoints.create_agent
 export function create_agent(user) {
   const res = http.post(
     API_URL + "/api/v1/agents",
-    JSON.stringify({"name": "load-" + uuid(), "config": {"model": "small"}}),
-    {...PARAMS["create_agent"], headers: {...user.headers(), "Content-Type": "application/json"}},
+    JSON.stringify({ "name": "load-" + uuid(), "config": { "model": "small" } }),
+    { ...PARAMS["create_agent"], headers: { ...user.headers(), "Content-Type": "application/json" } },
   );
   expect(res, PARAMS["create_agent"]?.tags, extractJson(user, "agent_id", "agent_id from $.id", "id"));
   return res;
@@ -148,7 +148,7 @@ export function delete_agent(user) {
   } catch (e) {
     return user.missing(PARAMS["delete_agent"]?.tags, e);
   }
-  return http.del(url, null, {...PARAMS["delete_agent"], headers: user.headers()});
+  return http.del(url, null, { ...PARAMS["delete_agent"], headers: user.headers() });
 }
 
 // http.endpoints.get_agent
@@ -159,17 +159,17 @@ export function get_agent(user) {
   } catch (e) {
     return user.missing(PARAMS["get_agent"]?.tags, e);
   }
-  return http.get(url, {...PARAMS["get_agent"], headers: user.headers()});
+  return http.get(url, { ...PARAMS["get_agent"], headers: user.headers() });
 }
 
 // http.endpoints.health
 export function health(user) {
-  return http.get(API_URL + "/health", {...PARAMS["health"], headers: user.headers()});
+  return http.get(API_URL + "/health", { ...PARAMS["health"], headers: user.headers() });
 }
 
 // http.endpoints.list_agents
 export function list_agents(user) {
-  return http.get(API_URL + "/api/v1/agents", {...PARAMS["list_agents"], headers: user.headers()});
+  return http.get(API_URL + "/api/v1/agents", { ...PARAMS["list_agents"], headers: user.headers() });
 }
 
 // http.endpoints.login
@@ -178,12 +178,12 @@ export function login(user) {
   let body;
   try {
     url = API_URL + "/auth/login";
-    body = JSON.stringify({"email": user.var("user.email"), "password": user.var("user.password")});
+    body = JSON.stringify({ "email": user.var("user.email"), "password": user.var("user.password") });
   } catch (e) {
     return user.missing(PARAMS["login"]?.tags, e);
   }
   const res = http.post(
-    url, body, {...PARAMS["login"], headers: {...user.headers(), "Content-Type": "application/json"}}
+    url, body, { ...PARAMS["login"], headers: { ...user.headers(), "Content-Type": "application/json" } }
   );
   expect(res, PARAMS["login"]?.tags, extractJson(user, "token", "token from $.access_token", "access_token"));
   return res;
@@ -195,12 +195,12 @@ export function register(user) {
   let body;
   try {
     url = API_URL + "/auth/register";
-    body = JSON.stringify({"email": user.var("user.email"), "password": user.var("user.password")});
+    body = JSON.stringify({ "email": user.var("user.email"), "password": user.var("user.password") });
   } catch (e) {
     return user.missing(PARAMS["register"]?.tags, e);
   }
   return http.post(
-    url, body, {...PARAMS["register"], headers: {...user.headers(), "Content-Type": "application/json"}}
+    url, body, { ...PARAMS["register"], headers: { ...user.headers(), "Content-Type": "application/json" } }
   );
 }
 
@@ -210,18 +210,20 @@ export function update_agent(user) {
   let body;
   try {
     url = API_URL + "/api/v1/agents/" + user.var("agent_id");
-    body = JSON.stringify({"config": {"model": "large"}});
+    body = JSON.stringify({ "config": { "model": "large" } });
   } catch (e) {
     return user.missing(PARAMS["update_agent"]?.tags, e);
   }
   return http.patch(
-    url, body, {...PARAMS["update_agent"], headers: {...user.headers(), "Content-Type": "application/json"}}
+    url,
+    body,
+    { ...PARAMS["update_agent"], headers: { ...user.headers(), "Content-Type": "application/json" } },
   );
 }
 
 // http.endpoints.verify_token
 export function verify_token(user) {
-  return http.get(API_URL + "/auth/verify", {...PARAMS["verify_token"], headers: user.headers()});
+  return http.get(API_URL + "/auth/verify", { ...PARAMS["verify_token"], headers: user.headers() });
 }
 
 const FLOWS = {

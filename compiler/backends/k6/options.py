@@ -13,7 +13,17 @@ TREND_STATS = ["avg", "min", "med", "max", *(f"p({p:g})" for p in PERCENTILES.va
 
 
 def ms_text(seconds: float) -> str:
-    return f"{round(seconds * 1000)}ms"
+    """A duration as k6 users write one: 500ms, 15s, 1m30s, 2h (exact to the millisecond)."""
+    ms = round(seconds * 1000)
+    if ms < 1000:
+        return f"{ms}ms"
+    hours, rest = divmod(ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    return (
+        (f"{hours}h" if hours else "")
+        + (f"{minutes}m" if minutes else "")
+        + (f"{rest / 1000:g}s" if rest else "")
+    )
 
 
 def scenario(p: ProfilePlan) -> dict:
@@ -144,6 +154,32 @@ def tags(plan: Plan) -> dict[str, dict[str, str]]:
     return out
 
 
+def merged(found: list[tuple]) -> list[tuple[str, tuple, list]]:
+    """One entry per (profile, metric key): two targets selecting the same samples share a key,
+    and a JS object keeps only the last of two equal keys (k6 would silently drop a bound)."""
+    out: dict[tuple, tuple[list[str], list]] = {}
+    for comment, key, exprs, prof in found:
+        names, all_exprs = out.setdefault((prof, key), ([], []))
+        name = comment.removeprefix("target ")
+        if name not in names:
+            names.append(name)
+        all_exprs += [e for e in exprs if e not in all_exprs]
+    return [
+        (("target " if len(names) == 1 else "targets ") + ", ".join(names), key, exprs)
+        for key, (names, exprs) in out.items()
+    ]
+
+
+def _threshold_lines(items: list[tuple[str, str, list]], indent: int) -> list[str]:
+    lines, last = [], None
+    for comment, key, exprs in items:
+        if comment != last:
+            lines.append(" " * indent + f"// {comment}")
+            last = comment
+        lines.append(statement(f"{js_str(key)}: ", literal(exprs, JS), ",", indent, JS))
+    return lines
+
+
 def options_lines(plan: Plan, profiles: dict[str, ProfilePlan], default: str) -> list[str]:
     """`export const options`: the scenarios (profile() picks one at run time), a threshold per
     target bound, and the summary's trend statistics."""
@@ -153,24 +189,14 @@ def options_lines(plan: Plan, profiles: dict[str, ProfilePlan], default: str) ->
     scenarios = Coll("{", "}", tuple((Raw(js_str(n)), literal(scenario(p), JS)) for n, p in profiles.items()))
     lines.append(statement("scenarios: ", Call("profile", (scenarios, Raw(js_str(default)))), ",", 2, JS))
     lines.append("  thresholds: {")
-    scoped: dict[str, list] = {}
-    last = None
-    for comment, key, exprs, prof in thresholds(plan, profiles):
-        if prof:  # only while its profile runs: a k6 run of another profile has no such samples
-            scoped.setdefault(prof, []).append((comment, key, exprs))
-            continue
-        if comment != last:
-            lines.append(f"    // {comment}")
-            last = comment
-        lines.append(statement(f"{js_str(key)}: ", literal(exprs, JS), ",", 4, JS))
+    scoped: dict[str | None, list] = {None: []}
+    for comment, key, exprs in merged(thresholds(plan, profiles)):
+        prof = key[0]  # only while its profile runs: a k6 run of another profile has no such samples
+        scoped.setdefault(prof, []).append((comment, key[1], exprs))
+    lines += _threshold_lines(scoped.pop(None), 4)
     for prof, items in scoped.items():
         lines.append(f"    ...(PROFILE === {js_str(prof)} && {{")
-        last = None
-        for comment, key, exprs in items:
-            if comment != last:
-                lines.append(f"      // {comment}")
-                last = comment
-            lines.append(statement(f"{js_str(key)}: ", literal(exprs, JS), ",", 6, JS))
+        lines += _threshold_lines(items, 6)
         lines.append("    }),")
     lines.append("  },")
     lines.append(statement("summaryTrendStats: ", literal(TREND_STATS, JS), ",", 2, JS))

@@ -33,16 +33,18 @@ export const options = {
     "small",
   ),
   thresholds: {
-    // target banded
-    "http_req_duration{name:ping}": ["max<2000", "p(95)<200"],
-    // target lost_cause
+    // targets banded, lost_cause, merged
     "http_req_duration{name:ping}": [
-      {"threshold": "p(95)<1000", "abortOnFail": true, "delayAbortEval": "5s"}
+      "max<2000",
+      "p(95)<200",
+      {"threshold": "p(95)<1000", "abortOnFail": true, "delayAbortEval": "5s"},
+      "p(90)<150",
     ],
-    "http_req_failed{name:ping}": [{"threshold": "rate<0.05", "abortOnFail": true, "delayAbortEval": "5s"}],
-    // target merged
-    "http_req_duration{name:ping}": ["p(90)<150"],
-    "http_req_failed{name:ping}": ["rate<0.01"],
+    // targets lost_cause, merged
+    "http_req_failed{name:ping}": [
+      {"threshold": "rate<0.05", "abortOnFail": true, "delayAbortEval": "5s"},
+      "rate<0.01",
+    ],
     ...(PROFILE === "small" && {
       // target windowed
       "http_req_duration{scenario:small}": ["p(99)<300"],

@@ -1,0 +1,81 @@
+"""Generated k6 scripts pass what a k6 engineer's CI runs on their own (#33): `node --check` as an
+ES module, ESLint's recommended rules (.ci/setup.sh installs ESLint into .ci/npm) and `k6
+inspect`; and no spec bound is silently dropped from k6's thresholds."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .conftest import IN_CI, ROOT, require_tool
+
+pytestmark = pytest.mark.tools
+
+ESLINT = ROOT / ".ci" / "npm" / "node_modules" / ".bin" / "eslint"
+CONFIG = ROOT / "tests" / "tools" / "eslint.config.mjs"
+
+
+def k6_files() -> list[Path]:
+    """Every generated k6 script: the shipped specs' and the golden cases' (every construct)."""
+    files = sorted((ROOT / "generated").glob("*/k6.js")) + sorted(
+        (ROOT / "tests" / "golden").glob("*/expected/k6.js")
+    )
+    assert len(files) >= 20
+    return files
+
+
+def test_generated_k6_scripts_and_the_support_module_pass_eslint_recommended() -> None:
+    require_tool("node")
+    if not ESLINT.exists():
+        message = "npm package eslint missing (bash .ci/setup.sh installs it into .ci/npm)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    files = [*k6_files(), ROOT / "runtime" / "support" / "perfspec_k6.js"]
+    proc = subprocess.run(
+        [str(ESLINT), "--no-config-lookup", "-c", str(CONFIG), "--format", "json", *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    found = [
+        f"{Path(r['filePath']).relative_to(ROOT)}:{m.get('line')}: {m.get('ruleId')}: {m['message']}"
+        for r in json.loads(proc.stdout or "[]")
+        for m in r["messages"]
+    ]
+    assert found == [] and proc.returncode == 0, "\n".join(found) or proc.stderr
+
+
+def test_generated_k6_scripts_parse_as_es_modules_and_k6_inspects_them(tmp_path: Path) -> None:
+    node, k6 = require_tool("node"), require_tool("k6")
+    for path in k6_files():
+        module = tmp_path / "check.mjs"  # node reads a .js file as CommonJS; k6 scripts are modules
+        shutil.copy(path, module)
+        proc = subprocess.run([node, "--check", str(module)], capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, f"{path}: {proc.stderr}"
+    for path in sorted((ROOT / "generated").glob("*/k6.js")):
+        proc = subprocess.run([k6, "inspect", str(path)], capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, f"{path}: {proc.stderr[-2000:]}"
+
+
+def test_two_targets_on_the_same_samples_keep_both_bounds_in_k6() -> None:
+    """load_phases_analysis has targets `peak` (p95 < 120ms) and `peak_capacity` (p95 < 500ms)
+    on the same samples: one threshold key holds both (a JS object keeps only the last of two
+    equal keys: k6 silently ran without the stricter bound)."""
+    k6 = require_tool("k6")
+    path = ROOT / "generated" / "load_phases_analysis" / "k6.js"
+    proc = subprocess.run(
+        [k6, "inspect", "-e", "PERFSPEC_PROFILE=peak", str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    thresholds = json.loads(proc.stdout)["thresholds"]
+    assert thresholds["http_req_duration{scenario:peak}"] == [
+        "p(50)<21",
+        "p(95)<120",
+        "p(99)<330",
+        "p(95)<500",
+    ]
