@@ -14,11 +14,11 @@ export const options = {
   scenarios: profile(
     {
       "smoke": {
-        "executor": "ramping-vus",
-        "startVUs": 0,
-        "stages": [{"duration": "0ms", "target": 2}, {"duration": "5000ms", "target": 2}],
-        "gracefulRampDown": "5s",
-        "gracefulStop": "10s",
+        executor: "ramping-vus",
+        startVUs: 0,
+        stages: [{ duration: "0ms", target: 2 }, { duration: "5s", target: 2 }],
+        gracefulRampDown: "5s",
+        gracefulStop: "10s",
       }
     },
     "smoke",
@@ -53,13 +53,13 @@ http.setResponseCallback(http.expectedStatuses(200));
 // no existing tag selects). A VU whose flow has one task carries that endpoint's tags
 // itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
-  "create": {headers: {"Content-Type": "application/json"}, tags: {"name": "create", "class": "write"}},
-  "list": {tags: {"name": "list", "class": "read"}},
+  "create": { headers: { "Content-Type": "application/json" }, tags: { name: "create", class: "write" } },
+  "list": { tags: { name: "list", class: "read" } },
 };
 
 // http.endpoints.create
 export function create() {
-  return http.post(API_URL + "/api/items", JSON.stringify({"v": 1}), PARAMS["create"]);
+  return http.post(API_URL + "/api/items", JSON.stringify({ "v": 1 }), PARAMS["create"]);
 }
 
 // http.endpoints.list
@@ -69,9 +69,9 @@ export function list() {
 
 const FLOWS = {
   // http.flows.default
-  "default": {weight: 1, tasks: [[create, 1, [200]], [list, 1, [200]]]},
+  "default": { weight: 1, tasks: [[create, 1, [200]], [list, 1, [200]]] },
 };
-const PROFILE_FLOWS = {"smoke": ["default"]};
+const PROFILE_FLOWS = { "smoke": ["default"] };
 
 // every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
 export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);

@@ -14,11 +14,11 @@ export const options = {
   scenarios: profile(
     {
       "smoke": {
-        "executor": "ramping-vus",
-        "startVUs": 0,
-        "stages": [{"duration": "0ms", "target": 2}, {"duration": "5000ms", "target": 2}],
-        "gracefulRampDown": "5s",
-        "gracefulStop": "10s",
+        executor: "ramping-vus",
+        startVUs: 0,
+        stages: [{ duration: "0ms", target: 2 }, { duration: "5s", target: 2 }],
+        gracefulRampDown: "5s",
+        gracefulStop: "10s",
       }
     },
     "smoke",
@@ -48,7 +48,7 @@ http.setResponseCallback(http.expectedStatuses(200));
 // per endpoint: its fixed request parameters; `name` and `class` tags (and a flag per target
 // no existing tag selects). A VU whose flow has one task carries that endpoint's tags
 // itself (cheaper for k6), and its entry loses them.
-const PARAMS = {"admin_stats": {tags: {"name": "admin_stats"}}, "me": {tags: {"name": "me"}}};
+const PARAMS = { "admin_stats": { tags: { name: "admin_stats" } }, "me": { tags: { name: "me" } } };
 
 // http.endpoints.admin_stats
 export function admin_stats(user) {
@@ -56,14 +56,14 @@ export function admin_stats(user) {
     API_URL + "/admin/stats",
     {
       ...PARAMS["admin_stats"],
-      headers: {...user.headers(), "Authorization": basicAuth(env("ADMIN_USER"), env("ADMIN_PASSWORD"))},
+      headers: { ...user.headers(), "Authorization": basicAuth(env("ADMIN_USER"), env("ADMIN_PASSWORD")) },
     },
   );
 }
 
 // http.endpoints.me
 export function me(user) {
-  return http.get(API_URL + "/me", {...PARAMS["me"], headers: user.headers()});
+  return http.get(API_URL + "/me", { ...PARAMS["me"], headers: user.headers() });
 }
 
 const FLOWS = {
@@ -82,7 +82,7 @@ const FLOWS = {
     },
   },
 };
-const PROFILE_FLOWS = {"smoke": ["member"]};
+const PROFILE_FLOWS = { "smoke": ["member"] };
 
 // every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
 export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);

@@ -14,18 +14,18 @@ export const options = {
   scenarios: profile(
     {
       "peak": {
-        "executor": "ramping-vus",
-        "startVUs": 0,
-        "stages": [{"duration": "4000ms", "target": 40}, {"duration": "60000ms", "target": 40}],
-        "gracefulRampDown": "5s",
-        "gracefulStop": "10s",
+        executor: "ramping-vus",
+        startVUs: 0,
+        stages: [{ duration: "4s", target: 40 }, { duration: "1m", target: 40 }],
+        gracefulRampDown: "5s",
+        gracefulStop: "10s",
       },
       "smoke": {
-        "executor": "ramping-vus",
-        "startVUs": 0,
-        "stages": [{"duration": "0ms", "target": 2}, {"duration": "5000ms", "target": 2}],
-        "gracefulRampDown": "5s",
-        "gracefulStop": "10s",
+        executor: "ramping-vus",
+        startVUs: 0,
+        stages: [{ duration: "0ms", target: 2 }, { duration: "5s", target: 2 }],
+        gracefulRampDown: "5s",
+        gracefulStop: "10s",
       },
     },
     "smoke",
@@ -56,7 +56,7 @@ http.setResponseCallback(http.expectedStatuses(200));
 // per endpoint: its fixed request parameters; `name` and `class` tags (and a flag per target
 // no existing tag selects). A VU whose flow has one task carries that endpoint's tags
 // itself (cheaper for k6), and its entry loses them.
-const PARAMS = {"ping": {tags: {"name": "ping"}}};
+const PARAMS = { "ping": { tags: { name: "ping" } } };
 
 // http.endpoints.ping
 export function ping() {
@@ -65,9 +65,9 @@ export function ping() {
 
 const FLOWS = {
   // http.flows.default
-  "default": {weight: 1, tasks: [[ping, 1, [200], "ping"]]},
+  "default": { weight: 1, tasks: [[ping, 1, [200], "ping"]] },
 };
-const PROFILE_FLOWS = {"peak": ["default"], "smoke": ["default"]};
+const PROFILE_FLOWS = { "peak": ["default"], "smoke": ["default"] };
 
 // every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
 export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);

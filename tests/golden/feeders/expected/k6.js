@@ -18,11 +18,11 @@ export const options = {
   scenarios: profile(
     {
       "smoke": {
-        "executor": "ramping-vus",
-        "startVUs": 0,
-        "stages": [{"duration": "0ms", "target": 2}, {"duration": "5000ms", "target": 2}],
-        "gracefulRampDown": "5s",
-        "gracefulStop": "10s",
+        executor: "ramping-vus",
+        startVUs: 0,
+        stages: [{ duration: "0ms", target: 2 }, { duration: "5s", target: 2 }],
+        gracefulRampDown: "5s",
+        gracefulStop: "10s",
       }
     },
     "smoke",
@@ -53,8 +53,8 @@ http.setResponseCallback(http.expectedStatuses(200));
 // no existing tag selects). A VU whose flow has one task carries that endpoint's tags
 // itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
-  "me": {tags: {"name": "me", "target_reads": "yes"}},
-  "view": {tags: {"name": "view", "target_reads": "yes"}},
+  "me": { tags: { name: "me", target_reads: "yes" } },
+  "view": { tags: { name: "view", target_reads: "yes" } },
 };
 
 // http.endpoints.me
@@ -65,7 +65,7 @@ export function me(user) {
   } catch (e) {
     return user.missing(PARAMS["me"]?.tags, e);
   }
-  return http.get(url, {...PARAMS["me"], headers: {"X-User": user.var("user.name")}});
+  return http.get(url, { ...PARAMS["me"], headers: { "X-User": user.var("user.name") } });
 }
 
 // http.endpoints.view
@@ -81,11 +81,11 @@ export function view(user) {
 
 const FLOWS = {
   // http.flows.member
-  "member": {weight: 1, feed: [DATA_PEOPLE, false], tasks: [[me, 1, [200], "me"]]},
+  "member": { weight: 1, feed: [DATA_PEOPLE, false], tasks: [[me, 1, [200], "me"]] },
   // http.flows.shopper
-  "shopper": {weight: 1, feed: [DATA_SKUS, true, true], tasks: [[view, 1, [200], "view"]]},
+  "shopper": { weight: 1, feed: [DATA_SKUS, true, true], tasks: [[view, 1, [200], "view"]] },
 };
-const PROFILE_FLOWS = {"smoke": ["member", "shopper"]};
+const PROFILE_FLOWS = { "smoke": ["member", "shopper"] };
 
 // every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
 export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);

@@ -14,11 +14,11 @@ export const options = {
   scenarios: profile(
     {
       "smoke": {
-        "executor": "ramping-vus",
-        "startVUs": 0,
-        "stages": [{"duration": "0ms", "target": 1}, {"duration": "5000ms", "target": 1}],
-        "gracefulRampDown": "5s",
-        "gracefulStop": "10s",
+        executor: "ramping-vus",
+        startVUs: 0,
+        stages: [{ duration: "0ms", target: 1 }, { duration: "5s", target: 1 }],
+        gracefulRampDown: "5s",
+        gracefulStop: "10s",
       }
     },
     "smoke",
@@ -49,10 +49,10 @@ http.setResponseCallback(http.expectedStatuses(200));
 // no existing tag selects). A VU whose flow has one task carries that endpoint's tags
 // itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
-  "note": {headers: {"Content-Type": "text/plain"}, tags: {"name": "note", "target_writes": "yes"}},
+  "note": { headers: { "Content-Type": "text/plain" }, tags: { name: "note", target_writes: "yes" } },
   "sign_in": {
-    headers: {"Content-Type": "application/x-www-form-urlencoded"},
-    tags: {"name": "sign_in", "target_writes": "yes"},
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    tags: { name: "sign_in", target_writes: "yes" },
   },
 };
 
@@ -65,16 +65,16 @@ export function note() {
 export function sign_in(user) {
   return http.post(
     API_URL + "/session",
-    formBody({"name": "user-" + user.seq(), "text": "a b&c=d", "brace": "{x}"}),
+    formBody({ "name": "user-" + user.seq(), "text": "a b&c=d", "brace": "{x}" }),
     PARAMS["sign_in"],
   );
 }
 
 const FLOWS = {
   // http.flows.default
-  "default": {weight: 1, tasks: [[note, 1, [200]], [sign_in, 1, [200]]]},
+  "default": { weight: 1, tasks: [[note, 1, [200]], [sign_in, 1, [200]]] },
 };
-const PROFILE_FLOWS = {"smoke": ["default"]};
+const PROFILE_FLOWS = { "smoke": ["default"] };
 
 // every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
 export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);

@@ -23,11 +23,11 @@ export const options = {
   scenarios: profile(
     {
       "smoke": {
-        "executor": "ramping-vus",
-        "startVUs": 0,
-        "stages": [{"duration": "0ms", "target": 1}, {"duration": "5000ms", "target": 1}],
-        "gracefulRampDown": "5s",
-        "gracefulStop": "10s",
+        executor: "ramping-vus",
+        startVUs: 0,
+        stages: [{ duration: "0ms", target: 1 }, { duration: "5s", target: 1 }],
+        gracefulRampDown: "5s",
+        gracefulStop: "10s",
       }
     },
     "smoke",
@@ -59,13 +59,13 @@ http.setResponseCallback(http.expectedStatuses(200));
 // no existing tag selects). A VU whose flow has one task carries that endpoint's tags
 // itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
-  "create": {headers: {"Content-Type": "application/json"}, tags: {"name": "create"}},
-  "read": {tags: {"name": "read"}},
+  "create": { headers: { "Content-Type": "application/json" }, tags: { name: "create" } },
+  "read": { tags: { name: "read" } },
 };
 
 // http.endpoints.create
 export function create(user) {
-  const res = http.post(API_URL + "/records", JSON.stringify({"v": 1}), PARAMS["create"]);
+  const res = http.post(API_URL + "/records", JSON.stringify({ "v": 1 }), PARAMS["create"]);
   expect(res, PARAMS["create"]?.tags, extractJson(user, "record_id", "record_id from $.id", "id"));
   return res;
 }
@@ -95,9 +95,9 @@ export function read(user) {
 
 const FLOWS = {
   // http.flows.reader
-  "reader": {weight: 1, onStart: [[create, "create", [200]]], tasks: [[read, 1, [200], "read"]]},
+  "reader": { weight: 1, onStart: [[create, "create", [200]]], tasks: [[read, 1, [200], "read"]] },
 };
-const PROFILE_FLOWS = {"smoke": ["reader"]};
+const PROFILE_FLOWS = { "smoke": ["reader"] };
 
 // every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
 export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);

@@ -17,11 +17,11 @@ export const options = {
   scenarios: profile(
     {
       "smoke": {
-        "executor": "ramping-vus",
-        "startVUs": 0,
-        "stages": [{"duration": "0ms", "target": 1}, {"duration": "5000ms", "target": 1}],
-        "gracefulRampDown": "5s",
-        "gracefulStop": "10s",
+        executor: "ramping-vus",
+        startVUs: 0,
+        stages: [{ duration: "0ms", target: 1 }, { duration: "5s", target: 1 }],
+        gracefulRampDown: "5s",
+        gracefulStop: "10s",
       }
     },
     "smoke",
@@ -54,8 +54,8 @@ http.setResponseCallback(http.expectedStatuses(201));
 // itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
   "upload": {
-    headers: {"Content-Type": "multipart/form-data; boundary=perfspec-form-5c1e2f0a9b7d4e63a8f1"},
-    tags: {"name": "upload"},
+    headers: { "Content-Type": "multipart/form-data; boundary=perfspec-form-5c1e2f0a9b7d4e63a8f1" },
+    tags: { name: "upload" },
   }
 };
 
@@ -63,16 +63,16 @@ const PARAMS = {
 export function upload() {
   return http.post(
     API_URL + "/pictures",
-    multipartBody({"title": "pic-" + uuid(), "image": UPLOAD_UPLOAD_IMAGE}),
+    multipartBody({ "title": "pic-" + uuid(), "image": UPLOAD_UPLOAD_IMAGE }),
     PARAMS["upload"],
   );
 }
 
 const FLOWS = {
   // http.flows.default
-  "default": {weight: 1, tasks: [[upload, 1, [201], "upload"]]},
+  "default": { weight: 1, tasks: [[upload, 1, [201], "upload"]] },
 };
-const PROFILE_FLOWS = {"smoke": ["default"]};
+const PROFILE_FLOWS = { "smoke": ["default"] };
 
 // every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
 export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);

@@ -14,11 +14,11 @@ export const options = {
   scenarios: profile(
     {
       "smoke": {
-        "executor": "ramping-vus",
-        "startVUs": 0,
-        "stages": [{"duration": "0ms", "target": 2}, {"duration": "5000ms", "target": 2}],
-        "gracefulRampDown": "5s",
-        "gracefulStop": "10s",
+        executor: "ramping-vus",
+        startVUs: 0,
+        stages: [{ duration: "0ms", target: 2 }, { duration: "5s", target: 2 }],
+        gracefulRampDown: "5s",
+        gracefulStop: "10s",
       }
     },
     "smoke",
@@ -49,15 +49,15 @@ http.setResponseCallback(http.expectedStatuses(200, 201, 204));
 // no existing tag selects). A VU whose flow has one task carries that endpoint's tags
 // itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
-  "list": {tags: {"name": "list"}},
-  "login": {tags: {"name": "login"}},
-  "logout": {tags: {"name": "logout"}},
-  "register": {tags: {"name": "register"}},
+  "list": { tags: { name: "list" } },
+  "login": { tags: { name: "login" } },
+  "logout": { tags: { name: "logout" } },
+  "register": { tags: { name: "register" } },
 };
 
 // http.endpoints.list
 export function list(user) {
-  return http.get(API_URL + "/agents", {...PARAMS["list"], headers: user.headers()});
+  return http.get(API_URL + "/agents", { ...PARAMS["list"], headers: user.headers() });
 }
 
 // http.endpoints.login
@@ -66,12 +66,12 @@ export function login(user) {
   let body;
   try {
     url = API_URL + "/auth/login";
-    body = JSON.stringify({"email": user.var("user.email"), "password": user.var("user.password")});
+    body = JSON.stringify({ "email": user.var("user.email"), "password": user.var("user.password") });
   } catch (e) {
     return user.missing(PARAMS["login"]?.tags, e);
   }
   const res = http.post(
-    url, body, {...PARAMS["login"], headers: {...user.headers(), "Content-Type": "application/json"}}
+    url, body, { ...PARAMS["login"], headers: { ...user.headers(), "Content-Type": "application/json" } }
   );
   expect(
     res,
@@ -90,7 +90,7 @@ export function logout(user) {
   } catch (e) {
     return user.missing(PARAMS["logout"]?.tags, e);
   }
-  return http.del(url, null, {...PARAMS["logout"], headers: user.headers()});
+  return http.del(url, null, { ...PARAMS["logout"], headers: user.headers() });
 }
 
 // http.endpoints.register
@@ -99,12 +99,12 @@ export function register(user) {
   let body;
   try {
     url = API_URL + "/auth/register";
-    body = JSON.stringify({"email": user.var("user.email"), "password": user.var("user.password")});
+    body = JSON.stringify({ "email": user.var("user.email"), "password": user.var("user.password") });
   } catch (e) {
     return user.missing(PARAMS["register"]?.tags, e);
   }
   return http.post(
-    url, body, {...PARAMS["register"], headers: {...user.headers(), "Content-Type": "application/json"}}
+    url, body, { ...PARAMS["register"], headers: { ...user.headers(), "Content-Type": "application/json" } }
   );
 }
 
@@ -125,7 +125,7 @@ const FLOWS = {
     },
   },
 };
-const PROFILE_FLOWS = {"smoke": ["user"]};
+const PROFILE_FLOWS = { "smoke": ["user"] };
 
 // every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
 export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);

@@ -14,11 +14,11 @@ export const options = {
   scenarios: profile(
     {
       "smoke": {
-        "executor": "ramping-vus",
-        "startVUs": 0,
-        "stages": [{"duration": "0ms", "target": 1}, {"duration": "5000ms", "target": 1}],
-        "gracefulRampDown": "5s",
-        "gracefulStop": "10s",
+        executor: "ramping-vus",
+        startVUs: 0,
+        stages: [{ duration: "0ms", target: 1 }, { duration: "5s", target: 1 }],
+        gracefulRampDown: "5s",
+        gracefulStop: "10s",
       }
     },
     "smoke",
@@ -49,9 +49,9 @@ http.setResponseCallback(http.expectedStatuses(200));
 // no existing tag selects). A VU whose flow has one task carries that endpoint's tags
 // itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
-  "bare": {tags: {"name": "bare", "target_paging": "yes"}},
-  "linked": {tags: {"name": "linked", "target_paging": "yes"}},
-  "pages": {tags: {"name": "pages", "target_paging": "yes"}},
+  "bare": { tags: { name: "bare", target_paging: "yes" } },
+  "linked": { tags: { name: "linked", target_paging: "yes" } },
+  "pages": { tags: { name: "pages", target_paging: "yes" } },
 };
 
 // http.endpoints.bare
@@ -77,9 +77,9 @@ export function pages() {
 
 const FLOWS = {
   // http.flows.default
-  "default": {weight: 1, tasks: [[bare, 1, [200]], [linked, 1, [200]], [pages, 1, [200]]]},
+  "default": { weight: 1, tasks: [[bare, 1, [200]], [linked, 1, [200]], [pages, 1, [200]]] },
 };
-const PROFILE_FLOWS = {"smoke": ["default"]};
+const PROFILE_FLOWS = { "smoke": ["default"] };
 
 // every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
 export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);

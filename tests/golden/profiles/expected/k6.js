@@ -16,49 +16,49 @@ export const options = {
   scenarios: profile(
     {
       "open_ramp": {
-        "executor": "ramping-arrival-rate",
-        "startRate": 10.0,
-        "timeUnit": "1s",
-        "stages": [{"duration": "10000ms", "target": 50.0}, {"duration": "10000ms", "target": 50.0}],
-        "preAllocatedVUs": 5,
-        "maxVUs": 20,
-        "gracefulStop": "10s",
+        executor: "ramping-arrival-rate",
+        startRate: 10.0,
+        timeUnit: "1s",
+        stages: [{ duration: "10s", target: 50.0 }, { duration: "10s", target: 50.0 }],
+        preAllocatedVUs: 5,
+        maxVUs: 20,
+        gracefulStop: "10s",
       },
       "open_rate": {
-        "executor": "constant-arrival-rate",
-        "rate": 50.0,
-        "timeUnit": "1s",
-        "duration": "20000ms",
-        "preAllocatedVUs": 20,
-        "maxVUs": 20,
-        "gracefulStop": "10s",
+        executor: "constant-arrival-rate",
+        rate: 50.0,
+        timeUnit: "1s",
+        duration: "20s",
+        preAllocatedVUs: 20,
+        maxVUs: 20,
+        gracefulStop: "10s",
       },
       "smoke": {
-        "executor": "ramping-vus",
-        "startVUs": 0,
-        "stages": [{"duration": "0ms", "target": 5}, {"duration": "10000ms", "target": 5}],
-        "gracefulRampDown": "5s",
-        "gracefulStop": "10s",
+        executor: "ramping-vus",
+        startVUs: 0,
+        stages: [{ duration: "0ms", target: 5 }, { duration: "10s", target: 5 }],
+        gracefulRampDown: "5s",
+        gracefulStop: "10s",
       },
       "standard": {
-        "executor": "ramping-vus",
-        "startVUs": 0,
-        "stages": [{"duration": "4000ms", "target": 20}, {"duration": "30000ms", "target": 20}],
-        "gracefulRampDown": "5s",
-        "gracefulStop": "10s",
+        executor: "ramping-vus",
+        startVUs: 0,
+        stages: [{ duration: "4s", target: 20 }, { duration: "30s", target: 20 }],
+        gracefulRampDown: "5s",
+        gracefulStop: "10s",
       },
       "validation": {
-        "executor": "ramping-vus",
-        "startVUs": 0,
-        "stages": [
-          {"duration": "5000ms", "target": 10},
-          {"duration": "10000ms", "target": 10},
-          {"duration": "0ms", "target": 20},
-          {"duration": "5000ms", "target": 20},
-          {"duration": "5000ms", "target": 0},
+        executor: "ramping-vus",
+        startVUs: 0,
+        stages: [
+          { duration: "5s", target: 10 },
+          { duration: "10s", target: 10 },
+          { duration: "0ms", target: 20 },
+          { duration: "5s", target: 20 },
+          { duration: "5s", target: 0 },
         ],
-        "gracefulRampDown": "5s",
-        "gracefulStop": "10s",
+        gracefulRampDown: "5s",
+        gracefulStop: "10s",
       },
     },
     "smoke",
@@ -94,7 +94,7 @@ http.setResponseCallback(http.expectedStatuses(200));
 // per endpoint: its fixed request parameters; `name` and `class` tags (and a flag per target
 // no existing tag selects). A VU whose flow has one task carries that endpoint's tags
 // itself (cheaper for k6), and its entry loses them.
-const PARAMS = {"ping": {tags: {"name": "ping"}}};
+const PARAMS = { "ping": { tags: { name: "ping" } } };
 
 // http.endpoints.ping
 export function ping() {
@@ -103,7 +103,7 @@ export function ping() {
 
 const FLOWS = {
   // http.flows.default
-  "default": {weight: 1, tasks: [[ping, 1, [200], "ping"]]},
+  "default": { weight: 1, tasks: [[ping, 1, [200], "ping"]] },
 };
 const PROFILE_FLOWS = {
   "open_ramp": ["default"],

@@ -14,11 +14,11 @@ export const options = {
   scenarios: profile(
     {
       "smoke": {
-        "executor": "ramping-vus",
-        "startVUs": 0,
-        "stages": [{"duration": "0ms", "target": 2}, {"duration": "5000ms", "target": 2}],
-        "gracefulRampDown": "5s",
-        "gracefulStop": "10s",
+        executor: "ramping-vus",
+        startVUs: 0,
+        stages: [{ duration: "0ms", target: 2 }, { duration: "5s", target: 2 }],
+        gracefulRampDown: "5s",
+        gracefulStop: "10s",
       }
     },
     "smoke",
@@ -50,14 +50,14 @@ http.setResponseCallback(http.expectedStatuses(200, 409, 429));
 // no existing tag selects). A VU whose flow has one task carries that endpoint's tags
 // itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
-  "reserve": {headers: {"Content-Type": "application/json"}, tags: {"name": "reserve"}},
-  "status": {tags: {"name": "status"}, responseCallback: http.expectedStatuses(200, 503)},
+  "reserve": { headers: { "Content-Type": "application/json" }, tags: { name: "reserve" } },
+  "status": { tags: { name: "status" }, responseCallback: http.expectedStatuses(200, 503) },
 };
 
 // http.endpoints.reserve
 export function reserve() {
   return retry(
-    () => http.post(API_URL + "/reservations", JSON.stringify({"seat": 12}), PARAMS["reserve"]),
+    () => http.post(API_URL + "/reservations", JSON.stringify({ "seat": 12 }), PARAMS["reserve"]),
     PARAMS["reserve"]?.tags,
     [409, 429],
     3,
@@ -75,9 +75,9 @@ export function status() {
 
 const FLOWS = {
   // http.flows.default
-  "default": {weight: 1, tasks: [[reserve, 1, [200]], [status, 1, [200]]]},
+  "default": { weight: 1, tasks: [[reserve, 1, [200]], [status, 1, [200]]] },
 };
-const PROFILE_FLOWS = {"smoke": ["default"]};
+const PROFILE_FLOWS = { "smoke": ["default"] };
 
 // every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
 export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);

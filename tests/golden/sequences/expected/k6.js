@@ -14,11 +14,11 @@ export const options = {
   scenarios: profile(
     {
       "smoke": {
-        "executor": "ramping-vus",
-        "startVUs": 0,
-        "stages": [{"duration": "1000ms", "target": 3}, {"duration": "10000ms", "target": 3}],
-        "gracefulRampDown": "5s",
-        "gracefulStop": "10s",
+        executor: "ramping-vus",
+        startVUs: 0,
+        stages: [{ duration: "1s", target: 3 }, { duration: "10s", target: 3 }],
+        gracefulRampDown: "5s",
+        gracefulStop: "10s",
       }
     },
     "smoke",
@@ -51,12 +51,12 @@ http.setResponseCallback(http.expectedStatuses(200, 201));
 // itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
   "add_item": {
-    headers: {"Content-Type": "application/json"},
-    tags: {"name": "add_item", "target_checkout": "yes"},
+    headers: { "Content-Type": "application/json" },
+    tags: { name: "add_item", target_checkout: "yes" },
   },
-  "browse": {tags: {"name": "browse", "target_checkout": "yes"}},
-  "open_cart": {tags: {"name": "open_cart", "target_checkout": "yes"}},
-  "pay": {tags: {"name": "pay", "target_checkout": "yes"}, responseCallback: http.expectedStatuses(200, 402)},
+  "browse": { tags: { name: "browse", target_checkout: "yes" } },
+  "open_cart": { tags: { name: "open_cart", target_checkout: "yes" } },
+  "pay": { tags: { name: "pay", target_checkout: "yes" }, responseCallback: http.expectedStatuses(200, 402) },
 };
 
 // http.endpoints.add_item
@@ -65,7 +65,7 @@ export function add_item(user) {
   let body;
   try {
     url = SHOP_URL + "/carts/" + user.var("cart") + "/items";
-    body = JSON.stringify({"sku": "sku-" + user.seq(), "qty": 1});
+    body = JSON.stringify({ "sku": "sku-" + user.seq(), "qty": 1 });
   } catch (e) {
     return user.missing(PARAMS["add_item"]?.tags, e);
   }
@@ -106,7 +106,7 @@ const FLOWS = {
     think: [0.1, 0.3],
   },
 };
-const PROFILE_FLOWS = {"smoke": ["shopper"]};
+const PROFILE_FLOWS = { "smoke": ["shopper"] };
 
 // every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
 export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);

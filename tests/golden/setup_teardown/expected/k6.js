@@ -14,11 +14,11 @@ export const options = {
   scenarios: profile(
     {
       "smoke": {
-        "executor": "ramping-vus",
-        "startVUs": 0,
-        "stages": [{"duration": "0ms", "target": 2}, {"duration": "5000ms", "target": 2}],
-        "gracefulRampDown": "5s",
-        "gracefulStop": "10s",
+        executor: "ramping-vus",
+        startVUs: 0,
+        stages: [{ duration: "0ms", target: 2 }, { duration: "5s", target: 2 }],
+        gracefulRampDown: "5s",
+        gracefulStop: "10s",
       }
     },
     "smoke",
@@ -51,22 +51,22 @@ http.setResponseCallback(http.expectedStatuses(200, 201));
 // itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
   "create_bucket": {
-    headers: {"Content-Type": "application/json"},
-    tags: {"name": "create_bucket"},
+    headers: { "Content-Type": "application/json" },
+    tags: { name: "create_bucket" },
     responseCallback: http.expectedStatuses(201),
   },
-  "drop_bucket": {tags: {"name": "drop_bucket"}, responseCallback: http.expectedStatuses(204)},
+  "drop_bucket": { tags: { name: "drop_bucket" }, responseCallback: http.expectedStatuses(204) },
   "get_object": {
-    tags: {"name": "get_object", "target_objects": "yes"},
+    tags: { name: "get_object", target_objects: "yes" },
     responseCallback: http.expectedStatuses(200, 404),
   },
-  "put_object": {tags: {"name": "put_object", "target_objects": "yes"}},
+  "put_object": { tags: { name: "put_object", target_objects: "yes" } },
 };
 
 // http.endpoints.create_bucket
 export function create_bucket(user) {
   const res = http.post(
-    STORE_URL + "/buckets", JSON.stringify({"name": "load-" + uuid()}), PARAMS["create_bucket"]
+    STORE_URL + "/buckets", JSON.stringify({ "name": "load-" + uuid() }), PARAMS["create_bucket"]
   );
   expect(res, PARAMS["create_bucket"]?.tags, extractJson(user, "bucket", "bucket from $.id", "id"));
   return res;
@@ -109,9 +109,9 @@ export function put_object(user) {
 
 const FLOWS = {
   // http.flows.writer
-  "writer": {weight: 1, tasks: [[put_object, 1, [200, 201]], [get_object, 4, [200, 404]]]},
+  "writer": { weight: 1, tasks: [[put_object, 1, [200, 201]], [get_object, 4, [200, 404]]] },
 };
-const PROFILE_FLOWS = {"smoke": ["writer"]};
+const PROFILE_FLOWS = { "smoke": ["writer"] };
 
 // http.setup: once before the users start; every user reads what it extracts
 export function setup() {

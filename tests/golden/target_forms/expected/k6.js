@@ -16,18 +16,18 @@ export const options = {
   scenarios: profile(
     {
       "large": {
-        "executor": "ramping-vus",
-        "startVUs": 0,
-        "stages": [{"duration": "0ms", "target": 8}, {"duration": "10000ms", "target": 8}],
-        "gracefulRampDown": "5s",
-        "gracefulStop": "10s",
+        executor: "ramping-vus",
+        startVUs: 0,
+        stages: [{ duration: "0ms", target: 8 }, { duration: "10s", target: 8 }],
+        gracefulRampDown: "5s",
+        gracefulStop: "10s",
       },
       "small": {
-        "executor": "ramping-vus",
-        "startVUs": 0,
-        "stages": [{"duration": "0ms", "target": 2}, {"duration": "10000ms", "target": 2}],
-        "gracefulRampDown": "5s",
-        "gracefulStop": "10s",
+        executor: "ramping-vus",
+        startVUs: 0,
+        stages: [{ duration: "0ms", target: 2 }, { duration: "10s", target: 2 }],
+        gracefulRampDown: "5s",
+        gracefulStop: "10s",
       },
     },
     "small",
@@ -37,12 +37,12 @@ export const options = {
     "http_req_duration{name:ping}": [
       "max<2000",
       "p(95)<200",
-      {"threshold": "p(95)<1000", "abortOnFail": true, "delayAbortEval": "5s"},
+      { threshold: "p(95)<1000", abortOnFail: true, delayAbortEval: "5s" },
       "p(90)<150",
     ],
     // targets lost_cause, merged
     "http_req_failed{name:ping}": [
-      {"threshold": "rate<0.05", "abortOnFail": true, "delayAbortEval": "5s"},
+      { threshold: "rate<0.05", abortOnFail: true, delayAbortEval: "5s" },
       "rate<0.01",
     ],
     ...(PROFILE === "small" && {
@@ -72,7 +72,7 @@ http.setResponseCallback(http.expectedStatuses(200));
 // per endpoint: its fixed request parameters; `name` and `class` tags (and a flag per target
 // no existing tag selects). A VU whose flow has one task carries that endpoint's tags
 // itself (cheaper for k6), and its entry loses them.
-const PARAMS = {"ping": {tags: {"name": "ping", "class": "health"}}};
+const PARAMS = { "ping": { tags: { name: "ping", class: "health" } } };
 
 // http.endpoints.ping
 export function ping() {
@@ -81,9 +81,9 @@ export function ping() {
 
 const FLOWS = {
   // http.flows.default
-  "default": {weight: 1, tasks: [[ping, 1, [200], "ping"]]},
+  "default": { weight: 1, tasks: [[ping, 1, [200], "ping"]] },
 };
-const PROFILE_FLOWS = {"large": ["default"], "small": ["default"]};
+const PROFILE_FLOWS = { "large": ["default"], "small": ["default"] };
 
 // every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
 export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);

@@ -15,11 +15,11 @@ export const options = {
   scenarios: profile(
     {
       "smoke": {
-        "executor": "ramping-vus",
-        "startVUs": 0,
-        "stages": [{"duration": "0ms", "target": 2}, {"duration": "5000ms", "target": 2}],
-        "gracefulRampDown": "5s",
-        "gracefulStop": "10s",
+        executor: "ramping-vus",
+        startVUs: 0,
+        stages: [{ duration: "0ms", target: 2 }, { duration: "5s", target: 2 }],
+        gracefulRampDown: "5s",
+        gracefulStop: "10s",
       }
     },
     "smoke",
@@ -52,8 +52,8 @@ http.setResponseCallback(http.expectedStatuses(200));
 // no existing tag selects). A VU whose flow has one task carries that endpoint's tags
 // itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
-  "echo": {tags: {"name": "echo"}},
-  "events": {tags: {"name": "events", "class": "streaming", "ttfb": "yes"}},
+  "echo": { tags: { name: "echo" } },
+  "events": { tags: { name: "events", class: "streaming", ttfb: "yes" } },
 };
 
 // http.endpoints.echo
@@ -61,7 +61,7 @@ export function echo() {
   websocket(
     ws,
     API_URL + "/ws/echo",
-    Array.from({ length: 3 }, () => JSON.stringify({"type": "ping", "n": 1})),
+    Array.from({ length: 3 }, () => JSON.stringify({ "type": "ping", "n": 1 })),
     PARAMS["echo"],
     30.0,
   );
@@ -76,9 +76,9 @@ export function events() {
 
 const FLOWS = {
   // http.flows.default
-  "default": {weight: 1, tasks: [[echo, 1, [200]], [events, 1, [200]]]},
+  "default": { weight: 1, tasks: [[echo, 1, [200]], [events, 1, [200]]] },
 };
-const PROFILE_FLOWS = {"smoke": ["default"]};
+const PROFILE_FLOWS = { "smoke": ["default"] };
 
 // every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
 export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);
