@@ -194,6 +194,9 @@ def judge_scaling(t: Target, series: list[Series], v: Verdict, targets: TargetsF
         ]
 
 
+EXTERNAL_UNITS = {"percent": "ratio", "duration": "s", "rate": "/s", "size": "B"}  # bound kind -> shown()
+
+
 def judge_external(t: Target, v: Verdict, base: Path, evidence: dict | None = None) -> None:
     source = t.external
     if source is not None and source.promql:
@@ -215,7 +218,8 @@ def judge_external(t: Target, v: Verdict, base: Path, evidence: dict | None = No
         return
     ok = source.bound.holds(value)
     v.samples = 1
-    v.stats.append(StatVerdict(source.metric or "value", source.bound.text, "fail", value, "", ok, t.line))
+    unit = EXTERNAL_UNITS.get(source.unit, "")
+    v.stats.append(StatVerdict(source.metric or "value", source.bound.text, "fail", value, unit, ok, t.line))
     v.status = "pass" if ok else "fail"
 
 
@@ -227,7 +231,7 @@ def judge_promql(t: Target, v: Verdict, evidence: dict | None) -> None:
     v.selector = f"PromQL {query}"
     got = ((evidence or {}).get("promql") or {}).get(t.name)
     name = t.external.metric or "value"
-    unit = {"percent": "ratio", "duration": "s", "rate": "/s"}.get(t.external.unit, "")
+    unit = EXTERNAL_UNITS.get(t.external.unit, "")
     if got is None:
         v.status = "fail"
         v.reasons = [

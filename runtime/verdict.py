@@ -34,7 +34,13 @@ def shown(measured: float | None, unit: str, digits: int = 3) -> str:
         return f"{measured * 100:+.2f}%"
     if unit == "x":
         return f"{measured:.3f}x"
+    if unit == "B":  # a size, in the largest decimal unit under it: 250.0MB, not 2.5e+08
+        scale = next((s for s in ("GB", "MB", "KB") if measured >= SIZES[s]), "B")
+        return f"{measured / SIZES.get(scale, 1):.1f}{scale}"
     return f"{measured:g}{unit}"
+
+
+SIZES = {"KB": 1e3, "MB": 1e6, "GB": 1e9}
 
 
 def clock(seconds: float) -> str:
