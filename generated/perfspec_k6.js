@@ -10,7 +10,7 @@
 // that could not be extracted) or that could not be sent (a value no response gave yet) adds one
 // `perfspec_failed` sample tagged with its reason. Nothing else is added per request: the load
 // generator spends its CPU on load.
-import { sleep } from "k6";
+import { check, sleep } from "k6";
 import exec from "k6/execution";
 import { Counter, Trend } from "k6/metrics";
 import { SharedArray } from "k6/data";
@@ -232,6 +232,8 @@ export function expect(res, tags, ...checks) {
   if (res.status === 0 || res.error_code) return false;
   for (const c of checks) {
     const reason = c(res);
+    // k6's own check too: its end-of-test summary lists each one by endpoint ("login: extract token")
+    check(res, { [`${(tags && tags.name) || "request"}: ${c.label || "check"}`]: () => !reason }, tags);
     if (reason) {
       FAILED.add(1, Object.assign({ reason }, tags));
       if (user) {
@@ -275,14 +277,22 @@ function retryAfter(res) {
   return Number.isNaN(when) ? null : Math.max(0, when - Date.now());
 }
 
+// a check's name in k6's summary, on the check function
+function named(label, fn) {
+  fn.label = label;
+  return fn;
+}
+
 // a check: the body contains the text
 export function bodyContains(text) {
-  return (res) => (String(res.body).includes(text) ? "" : "body does not contain the expected text");
+  return named(`body contains ${shown(text)}`, (res) =>
+    String(res.body).includes(text) ? "" : "body does not contain the expected text",
+  );
 }
 
 // a check: a field of the JSON body (its keys) equals the value (JSON equality)
 export function jsonEquals(path, expected, ...keys) {
-  return (res) => {
+  return named(`${path} == ${shown(expected)}`, (res) => {
     let node;
     try {
       node = res.json();
@@ -294,14 +304,15 @@ export function jsonEquals(path, expected, ...keys) {
       node = node[key];
     }
     return sameJson(node, expected) ? "" : `${path} is ${shown(node)}, expected ${shown(expected)}`;
-  };
+  });
 }
 
 // a check of a JSON field against (operator, value) pairs, as perfspec_locust_checks.json_mismatch:
 // `exists` (present or not), `==`/`!=` (JSON equality), `text`/`!text` (the field as text against
 // a value with placeholders), `<` `<=` `>` `>=` (the field must be a number)
 export function jsonMatches(path, checks, ...keys) {
-  return (res) => {
+  const label = checks.map(([op, value]) => (op === "exists" ? (value ? "exists" : "is absent") : described(op, value)));
+  return named(`${path} ${label.join(", ")}`, (res) => {
     let node;
     try {
       node = res.json();
@@ -330,7 +341,7 @@ export function jsonMatches(path, checks, ...keys) {
       if (!ok) return `${path} is ${shown(node)}, expected ${described(op, value)}`;
     }
     return "";
-  };
+  });
 }
 
 const COMPARE = { "<": (a, b) => a < b, "<=": (a, b) => a <= b, ">": (a, b) => a > b, ">=": (a, b) => a >= b };
@@ -365,7 +376,7 @@ function shown(value) {
 
 // a check: store a value of the JSON body (its keys) in the user's variables
 export function extractJson(user, variable, what, ...keys) {
-  return (res) => {
+  return named(`extract ${what}`, (res) => {
     if (res.status >= 300) return "";
     let node;
     try {
@@ -380,13 +391,13 @@ export function extractJson(user, variable, what, ...keys) {
     if (node === null || node === undefined) return `cannot extract ${what}`;
     user.vars[variable] = node;
     return "";
-  };
+  });
 }
 
 // a check: store a response header, found case-insensitively (servers canonicalise: `Etag`)
 export function extractHeader(user, variable, what, name) {
   const lowered = name.toLowerCase();
-  return (res) => {
+  return named(`extract ${what}`, (res) => {
     if (res.status >= 300) return "";
     for (const [key, value] of Object.entries(res.headers || {})) {
       if (key.toLowerCase() === lowered) {
@@ -395,7 +406,7 @@ export function extractHeader(user, variable, what, name) {
       }
     }
     return `cannot extract ${what}`;
-  };
+  });
 }
 
 // a WebSocket round trip per message, each a recorded call
