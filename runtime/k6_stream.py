@@ -17,8 +17,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -38,8 +38,15 @@ class Stream:
         os.mkfifo(self.pipe, 0o600)
         self.reading = Reading(str(out), out.stem, profile)
         self.error: Exception | None = None
-        self.thread = threading.Thread(target=self._read, name=f"k6 stream {out.name}", daemon=True)
-        self.thread.start()
+        # opened here, without waiting for k6: our own write end keeps the reader from an end of
+        # file before k6 opens the pipe; close() lets go of it once k6 has exited
+        self.read_fd = os.open(self.pipe, os.O_RDONLY | os.O_NONBLOCK)
+        self.hold_fd: int | None = os.open(self.pipe, os.O_WRONLY)
+        os.set_blocking(self.read_fd, True)
+        _widen(self.read_fd)
+        self.done = _os_thread_lock()
+        self.done.acquire()
+        _start_os_thread(self._read)
 
     @property
     def arg(self) -> str:
@@ -47,12 +54,13 @@ class Stream:
 
     def _read(self) -> None:
         try:
-            # blocks until k6 opens it; big reads: k6 writes about 3 KB a request
-            with open(self.pipe, encoding="utf-8", buffering=1 << 20) as lines:
-                _widen(lines.fileno())
+            # big reads: k6 writes about 3 KB a request
+            with open(self.read_fd, encoding="utf-8", buffering=1 << 20) as lines:
                 consume(self.reading, lines, lossy=True)  # a line cut off by a killed k6: counted
         except Exception as exc:  # noqa: BLE001 - said when the stream is closed
             self.error = exc
+        finally:
+            self.done.release()
 
     def last_second(self) -> tuple[int, int, Histogram] | None:
         """The latest full second read so far: (epoch second, requests, latency histogram)."""
@@ -73,12 +81,11 @@ class Stream:
 
     def close(self, timeout: float = 30.0) -> dict:
         """Once k6 has exited: the reading finished and written to `out`; returns its document."""
-        if self.thread.is_alive():
-            try:  # k6 never opened the pipe (it did not start): let the reader's open return
-                os.close(os.open(self.pipe, os.O_WRONLY | os.O_NONBLOCK))
-            except OSError:
-                pass
-            self.thread.join(timeout)
+        if self.hold_fd is not None:  # the last write end: the reader gets its end of file
+            _original("os", "close")(self.hold_fd)  # gevent's close waits for its hub to run
+            self.hold_fd = None
+        if not self.done.acquire(True, timeout):
+            raise TimeoutError(f"the k6 stream was still being read {timeout:g}s after k6 exited")
         shutil.rmtree(self.folder, ignore_errors=True)
         if self.error is not None:
             raise self.error
@@ -87,6 +94,23 @@ class Stream:
         tmp.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
         tmp.replace(self.out)
         return doc
+
+
+def _start_os_thread(target) -> None:
+    """An operating-system thread even where gevent patched `threading` (a process that imported
+    Locust): a green thread blocked in the pipe's open() would stop the whole process."""
+    _original("_thread", "start_new_thread")(target, ())
+
+
+def _os_thread_lock():
+    return _original("_thread", "allocate_lock")()
+
+
+def _original(module: str, name: str):
+    gevent = sys.modules.get("gevent.monkey")
+    if gevent is not None:  # the item as it was before any patching (itself when unpatched)
+        return gevent.get_original(module, name)
+    return getattr(__import__(module), name)
 
 
 def _widen(fd: int) -> None:

@@ -89,3 +89,24 @@ def test_a_default_run_leaves_a_few_bytes_of_results_per_request(tmp_path: Path)
     size = sum(p.stat().st_size for p in (run / "results").iterdir())
     assert series.count > 20_000, series.count  # max rate: thousands a second
     assert size / series.count <= 50, f"{size} bytes for {series.count} requests"
+
+
+def test_the_stream_works_in_a_process_gevent_patched(tmp_path: Path) -> None:
+    """Locust's import monkey-patches threading and os.close with gevent (a test process that
+    imported it hung the suite on a green reader blocked in the pipe): the stream uses the
+    operating system's own thread, lock and close."""
+    code = (
+        "import locust, sys\n"
+        "from pathlib import Path\n"
+        "from perfspec.runtime.k6_stream import Stream\n"
+        "s = Stream(Path(sys.argv[1]) / 'a.json')\n"
+        "with open(s.pipe, 'w') as w:\n"
+        '    w.write(\'{"metric":"http_req_duration","type":"Point","data":{"time":\'\n'
+        '            \'"2026-11-23T08:00:01.5Z","value":12.5,"tags":{"name":"a","status":"200"}}}\\n\')\n'
+        "print(s.close(timeout=10)['series']['a']['count'])\n"
+        "print(Stream(Path(sys.argv[1]) / 'b.json').close(timeout=10)['series'])\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0 and proc.stdout.split() == ["1", "{}"], proc.stdout + proc.stderr[-2000:]
