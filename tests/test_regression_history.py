@@ -194,9 +194,11 @@ targets:
 """
 
 
-@pytest.mark.slow
+@pytest.mark.tools
+@pytest.mark.alone  # a comparison of runs: beside the slow tier, an A/A run measured +28 % (CI load)
 def test_after_five_equal_runs_an_a_a_run_passes_and_a_50_percent_slower_run_fails(tmp_path: Path) -> None:
-    """Real k6 runs of the embedded demo target with 20 ms injected, no --baseline anywhere."""
+    """Real k6 runs of the embedded demo target with 50 ms injected (the demo's own time and the
+    machine's jitter small beside it), no --baseline anywhere; then 75 ms."""
     import subprocess
     import sys
 
@@ -210,19 +212,19 @@ def test_after_five_equal_runs_an_a_a_run_passes_and_a_50_percent_slower_run_fai
         )
 
     for _ in range(5):
-        first = run("20ms")
+        first = run("50ms")
         assert first.returncode == 0, first.stdout + first.stderr
     text = " ".join(first.stdout.replace("│", " ").split())
     assert "vs last 4 runs: within" in text, text  # the fifth run is judged against the four before
-    same = run("20ms")
+    same = run("50ms")
     text = " ".join(same.stdout.replace("│", " ").split())
     # within noise, or (a history of near-identical runs) a significant change within the bound
     assert same.returncode == 0 and "PASS" in text and "vs last 5 runs: within" in text, text
-    slower = run("30ms")
+    slower = run("75ms")
     text = " ".join(slower.stdout.replace("│", " ").split())
     assert slower.returncode == 1 and "FAIL" in text, text
     change = float(text.split("p95 change ")[1].split("%")[0])
-    assert 35 < change < 60, text  # 20 ms + the demo's own ~1 ms -> 30 ms + 1 ms: about +48 %
+    assert 35 < change < 60, text  # 50 ms + the demo's own ~1 ms -> 75 ms + 1 ms: about +49 %
     assert "vs last 5 runs: fail (bound < +10%)" in text
     summaries = sorted(tmp_path.glob("results/*/summary.md"))
     assert "| vs history |" in summaries[-1].read_text()
