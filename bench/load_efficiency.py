@@ -14,8 +14,9 @@ which the goal allows to cost the difference), the generated k6 script (with and
 Locust's rate is its steady one (its per-second history without the first 2 s and the last);
 k6's is its own (requests over the test's duration). A run with any failed request stops the
 bench: figures of failing requests measure the failure path. Prints per mode the rps of each and
-per pair the median of the per-round ratios generated / hand-written. Goals: k6 >= 0.9,
-Locust >= 0.95.
+per pair the median of the per-round ratios generated / hand-written. Goals: >= 0.95 for both
+tools, for one endpoint and for a two-endpoint flow (3:1, the hand-written peers set the same
+`name` tags).
 
     python bench/load_efficiency.py [--seconds 20] [--rounds 3] [--users 20] [--mode both]
     python bench/load_efficiency.py --tools k6 --pairs "k6 output: stream vs none"
@@ -57,6 +58,25 @@ targets:
   - {name: read, select: {class: read}, p95: < 1s, error_rate: < 1%%}
 """
 
+# a realistic flow: two endpoints, 3:1, each judged by its own target (by k6's `name` tag)
+FLOW_SPEC = """\
+version: 1
+name: flow
+hosts:
+  target: {url: "${API_URL}"}
+http:
+  endpoints:
+    data: {get: /data.json}
+    item: {get: /item.json}
+  flows:
+    reader: {tasks: {data: 3, item: 1}}
+profiles:
+  bench: {users: %(users)d, for: %(seconds)ds}
+targets:
+  - {name: data, select: {endpoint: data}, p95: < 1s, error_rate: < 1%%}
+  - {name: item, select: {endpoint: item}, p95: < 1s, error_rate: < 1%%}
+"""
+
 HAND_LOCUST = """\
 from locust import FastHttpUser, constant, task
 
@@ -82,6 +102,34 @@ import perfspec_locust_results  # registers perfspec's request listener
     + HAND_LOCUST
 )
 
+HAND_LOCUST_FLOW = """\
+from locust import FastHttpUser, constant, task
+
+
+class Hand(FastHttpUser):
+    wait_time = constant(0)
+
+    @task(3)
+    def data(self):
+        self.client.get("/data.json", name="data")
+
+    @task(1)
+    def item(self):
+        self.client.get("/item.json", name="item")
+"""
+
+# the same name tags as the generated script's: k6's work per sample depends on its tags
+HAND_K6_FLOW = """\
+import http from "k6/http";
+
+export const options = { vus: __ENV.USERS, duration: __ENV.SECONDS + "s" };
+
+export default function () {
+  if (Math.random() < 0.75) http.get(__ENV.API_URL + "/data.json", { tags: { name: "data" } });
+  else http.get(__ENV.API_URL + "/item.json", { tags: { name: "item" } });
+}
+"""
+
 HAND_K6 = """\
 import http from "k6/http";
 
@@ -106,6 +154,7 @@ def nginx_conf(folder: Path, listen: str) -> list[str]:
         sys.exit("nginx is not installed: apt-get install nginx-light")
     (folder / "www").mkdir(parents=True)
     (folder / "www" / "data.json").write_text(json.dumps({"id": 1, "name": "agent", "status": "ok"}))
+    (folder / "www" / "item.json").write_text(json.dumps({"id": 2, "name": "item", "status": "ok"}))
     conf = folder / "nginx.conf"
     # as root, nginx's workers run as `nobody`, who cannot read a private temp folder: every
     # request would be answered 403 (and a bench of failing requests measures the failure path)
@@ -298,7 +347,9 @@ PAIRS = {  # label: generated, hand-written, goal
         "locust hand-written + recording",
         "the cost besides recording",
     ),
-    "k6": ("k6 generated", "k6 hand-written", "goal >= 0.9"),
+    "locust, two endpoints 3:1": ("locust generated flow", "locust hand-written flow", "goal >= 0.95"),
+    "k6": ("k6 generated", "k6 hand-written", "goal >= 0.95"),
+    "k6, two endpoints 3:1": ("k6 generated flow", "k6 hand-written flow", "goal >= 0.95"),
     "k6, both with --out json": ("k6 generated --out json", "k6 hand-written --out json", "no goal"),
     "k6 output: stream vs none": ("k6 generated, stream", "k6 generated", "goal >= 0.95"),
     "k6 output: ndjson vs none": ("k6 generated --out json", "k6 generated", "no goal"),
@@ -312,6 +363,8 @@ def starters(work: Path, url: str, args: argparse.Namespace) -> dict:
         "locust generated": (gen / "locustfile.py", True),
         "locust hand-written": (work / "hand_locust.py", False),
         "locust hand-written + recording": (work / "hand_locust_recording.py", False),
+        "locust generated flow": (work / "gen" / "flow" / "locustfile.py", True),
+        "locust hand-written flow": (work / "hand_locust_flow.py", False),
     }
     k6 = {  # label: script, with --out json
         "k6 generated": (gen / "k6.js", False),
@@ -319,6 +372,8 @@ def starters(work: Path, url: str, args: argparse.Namespace) -> dict:
         "k6 generated --out json": (gen / "k6.js", True),
         "k6 hand-written --out json": (work / "hand_k6.js", True),
         "k6 generated, stream": (gen / "k6.js", "stream"),
+        "k6 generated flow": (work / "gen" / "flow" / "k6.js", False),
+        "k6 hand-written flow": (work / "hand_k6_flow.js", False),
     }
     return {
         **{
@@ -380,22 +435,18 @@ def main() -> None:
 
 def build(work: Path, args: argparse.Namespace) -> None:
     """The bench spec built by perfspec, and the two minimal hand-written files."""
-    (work / "spec.yaml").write_text(SPEC % {"users": args.users, "seconds": args.seconds})
-    cmd = [
-        sys.executable,
-        "-m",
-        "perfspec.compiler.cli",
-        "build",
-        str(work / "spec.yaml"),
-        "--out",
-        str(work / "gen"),
-        "--only",
-        "locust,k6",
-    ]
-    subprocess.run(cmd, check=True, capture_output=True)
+    sizes = {"users": args.users, "seconds": args.seconds}
+    for name, spec in (("spec", SPEC), ("flow", FLOW_SPEC)):
+        (work / f"{name}.yaml").write_text(spec % sizes)
+        cmd = [sys.executable, "-m", "perfspec.compiler.cli", "build", str(work / f"{name}.yaml")]
+        subprocess.run(
+            [*cmd, "--out", str(work / "gen"), "--only", "locust,k6"], check=True, capture_output=True
+        )
     (work / "hand_locust.py").write_text(HAND_LOCUST)
     (work / "hand_locust_recording.py").write_text(HAND_LOCUST_RECORDING % {"gen": str(work / "gen")})
     (work / "hand_k6.js").write_text(HAND_K6)
+    (work / "hand_locust_flow.py").write_text(HAND_LOCUST_FLOW)
+    (work / "hand_k6_flow.js").write_text(HAND_K6_FLOW)
 
 
 def report(mode: str, pairs: dict[str, dict[str, list[float]]], args: argparse.Namespace) -> None:

@@ -212,6 +212,15 @@ export class User {
     return this.flow.headers ? this.flow.headers(this) : {};
   }
 
+  // the abort rule's look at a task's answer: no response, a 5xx, or a 4xx the task does not
+  // expect (`expected`: its 4xx statuses that are answers) keeps the clock running; any other ends it
+  watch(res, expected) {
+    if (!res) return;
+    const status = res.status;
+    if (status === 0 || status >= 500 || (status >= 400 && !(expected && expected.includes(status)))) failing(res);
+    else failingSince = 0;
+  }
+
   // a request that could not be built (a value no response gave yet): a failed call
   missing(tags, error) {
     if (!(error instanceof MissingValue)) throw error;
@@ -233,7 +242,9 @@ export function expect(res, tags, ...checks) {
   for (const c of checks) {
     const reason = c(res);
     // k6's own check too: its end-of-test summary lists each one by endpoint ("login: extract token")
-    check(res, { [`${(tags && tags.name) || "request"}: ${c.label || "check"}`]: () => !reason }, tags);
+    // (a VU that carries its endpoint's tags has them as its own: the call's `tags` are undefined)
+    const name = (tags && tags.name) || exec.vu.metrics.tags.name || "request";
+    check(res, { [`${name}: ${c.label || "check"}`]: () => !reason }, tags);
     if (reason) {
       FAILED.add(1, Object.assign({ reason }, tags));
       if (user) {
@@ -438,21 +449,69 @@ export function websocket(ws, url, messages, params = {}, timeoutSeconds = 30) {
   }
 }
 
-// the scenario of $PERFSPEC_PROFILE (default: the given one); $PERFSPEC_DURATION (seconds) cuts
-// it short: the stage running at that moment ends there, at the load it has reached.
-// $PERFSPEC_RATE (requests/s) runs the profile's flows at that constant arrival rate instead,
-// for $PERFSPEC_DURATION seconds, with at most $PERFSPEC_MAX_USERS users (perfspec capacity)
-export function profile(scenarios, fallback) {
+// the scenarios of $PERFSPEC_PROFILE (default: `fallback`): one per flow of that profile, named
+// after the flow's function (its `exec`), the profile's users or arrival rate split by the flows'
+// weights (`flows: { name: weight }`), each tagged with the profile. $PERFSPEC_DURATION (seconds)
+// cuts the profile short: the stage running at that moment ends there, at the load it has reached.
+// $PERFSPEC_RATE (requests/s) runs the profile's flows at that constant arrival rate instead, for
+// $PERFSPEC_DURATION seconds, with at most $PERFSPEC_MAX_USERS users (perfspec capacity);
+// $PERFSPEC_USERS holds that many users for the profile's length (perfspec run --users)
+export function scenarios(profiles, fallback) {
   const name = __ENV.PERFSPEC_PROFILE || fallback;
-  if (!(name in scenarios)) {
-    throw new Error(`PERFSPEC_PROFILE=${name} is not a k6 profile of this spec: ${Object.keys(scenarios)}`);
+  if (!(name in profiles)) {
+    throw new Error(`PERFSPEC_PROFILE=${name} is not a k6 profile of this spec: ${Object.keys(profiles)}`);
   }
+  const { flows, ...scenario } = profiles[name];
   const seconds = parseFloat(__ENV.PERFSPEC_DURATION || "0");
   const rate = parseFloat(__ENV.PERFSPEC_RATE || "0");
-  if (rate > 0) return { [name]: constantRate(scenarios[name], rate, seconds || 30) };
-  const users = parseInt(__ENV.PERFSPEC_USERS || "0", 10); // perfspec run --users: held for the profile's length
-  if (users > 0) return { [name]: constantUsers(scenarios[name], users, seconds) };
-  return { [name]: capped(scenarios[name], seconds) };
+  const users = parseInt(__ENV.PERFSPEC_USERS || "0", 10);
+  let whole;
+  if (rate > 0) whole = constantRate(scenario, rate, seconds || 30);
+  else if (users > 0) whole = constantUsers(scenario, users, seconds);
+  else whole = capped(scenario, seconds);
+  return split(whole, flows, name);
+}
+
+// a scenario per flow: its share of the users (whole ones, apportioned by the largest remainder
+// at every stage, so the shares always add up to the whole) or of the arrival rate (exact: the
+// time unit grows when a share is a fraction); a flow whose share is 0 throughout does not run
+function split(whole, flows, profile) {
+  const names = Object.keys(flows);
+  const weights = names.map((n) => flows[n]);
+  const total = weights.reduce((a, b) => a + b, 0);
+  const out = {};
+  const arrival = whole.executor.includes("arrival-rate");
+  const scale = arrival && names.length > 1 ? 100 : 1; // rates per 100 time units: shares stay whole numbers
+  names.forEach((flow, i) => {
+    const s = { ...whole, exec: flow, tags: { profile } };
+    const share = (n) => (arrival ? Math.round((n * scale * weights[i]) / total) : apportion(n, weights)[i]);
+    for (const key of ["vus", "startVUs", "rate", "startRate"]) if (key in whole) s[key] = share(whole[key]);
+    if (whole.stages) s.stages = whole.stages.map((st) => ({ ...st, target: share(st.target) }));
+    if (arrival) {
+      s.timeUnit = `${ms(whole.timeUnit || "1s") * scale}ms`;
+      for (const key of ["preAllocatedVUs", "maxVUs"]) {
+        if (key in whole) s[key] = Math.max(1, Math.ceil((whole[key] * weights[i]) / total));
+      }
+    }
+    const load = [s.vus, s.startVUs, s.rate, s.startRate, ...(s.stages || []).map((st) => st.target)];
+    if (load.some((n) => n > 0)) out[flow] = s;
+  });
+  return out;
+}
+
+// `n` whole users over the weights, by the largest remainder (ties to the first)
+function apportion(n, weights) {
+  const total = weights.reduce((a, b) => a + b, 0);
+  const exact = weights.map((w) => (n * w) / total);
+  const out = exact.map(Math.floor);
+  let left = Math.round(n) - out.reduce((a, b) => a + b, 0);
+  const order = exact.map((x, i) => [x - Math.floor(x), i]).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (const [, i] of order) {
+    if (left <= 0) break;
+    out[i] += 1;
+    left -= 1;
+  }
+  return out;
 }
 
 function constantUsers(scenario, users, seconds) {
@@ -514,60 +573,54 @@ function capped(scenario, seconds) {
   return out;
 }
 
-let user = null;
-// this VU's iteration, settled at its start: its task (the only one, or a weighted pick), whether
-// a data row is taken per iteration, the think time (closed models only)
-let step = null;
-let feedEach = false;
-let think = null;
-let closed = true;
+let user = null; // this VU's user (a VU runs one flow: its scenario's)
+let closed = true; // a closed model (users, not an arrival rate): think times apply
 let failingSince = 0;
-let expected = []; // the statuses the iteration's task expects: a 4xx not among them is a failure
 
-// the flow of this VU: VUs are spread over the profile's flows by weight
-function start(flows, profileFlows, params, shared) {
-  const names = profileFlows[exec.scenario.name] || Object.keys(flows);
-  const cycle = [];
-  for (const n of names) for (let i = 0; i < flows[n].weight; i++) cycle.push(n);
-  const flowName = cycle[(exec.vu.idInTest - 1) % cycle.length];
-  const flow = flows[flowName];
-  closed = !exec.scenario.executor.includes("arrival-rate");
-  user = new User(flow);
-  Object.assign(user.vars, shared || {}); // what http.setup extracted, before on_start reads it
-  if (flow.feed) takeRow(flow.feed, exec.vu.idInTest - 1);
-  if (flow.vars) flow.vars(user);
-  const tasks = flow.tasks.map((t) => t[0]);
-  const expects = flow.tasks.map((t) => t[2]);
-  const bounds = [];
-  let total = 0;
-  for (const t of flow.tasks) bounds.push((total += t[1]));
-  step =
-    tasks.length === 1
-      ? (u) => {
-          expected = expects[0];
-          return tasks[0](u);
-        }
-      : (u) => {
-          const r = Math.random() * total;
-          let i = 0;
-          while (bounds[i] <= r) i++;
-          expected = expects[i];
-          return tasks[i](u);
-        };
-  feedEach = Boolean(flow.feed && flow.feed[2]);
-  think = closed && flow.think ? flow.think : null;
-  for (const [step, name, expected] of flow.onStart || []) {
-    const before = user.failures || 0;
-    const res = step(user);
-    const cause = failedCause(res, expected, before);
-    if (cause) {
-      // the calls after it would fail for values it never got: this user stops, reported once
-      user.stopped = `flow ${flowName}: on_start call ${name} failed (${cause})`;
-      STOPPED.add(1, { reason: user.stopped });
-      return;
-    }
+// a flow of the spec: how its users start (values, a data row, on_start calls) and the headers
+// of their calls. `begin()` at the top of the flow's function returns this VU's user, started at
+// its first iteration; null when its on_start failed (it then idles to the end)
+export class Flow {
+  constructor(name, { vars, feed, onStart = [], headers, carries } = {}) {
+    Object.assign(this, { name, vars, feed, onStart, headers, carries });
   }
-  if (tasks.length === 1 && flow.tasks[0][3] !== undefined) ownTags(params, flow.tasks[0][3]);
+
+  begin(shared) {
+    if (user === null || user.flow !== this) this.start(shared);
+    if (user.stopped) {
+      sleep(1); // k6 cannot stop one VU; never a busy loop
+      return null;
+    }
+    if (this.feed && this.feed[2]) takeRow(this.feed, exec.scenario.iterationInTest);
+    return user;
+  }
+
+  start(shared) {
+    tagInstance();
+    if (UNSET.length) exec.test.abort(`set the host's environment variable: ${UNSET.join(", ")} is not set`);
+    closed = !exec.scenario.executor.includes("arrival-rate");
+    user = new User(this);
+    Object.assign(user.vars, shared || {}); // what http.setup extracted, before on_start reads it
+    if (this.feed) takeRow(this.feed, exec.vu.idInTest - 1);
+    if (this.vars) this.vars(user);
+    for (const [call, name, expected] of this.onStart) {
+      const before = user.failures || 0;
+      const cause = failedCause(call(user), expected, before);
+      if (cause) {
+        // the calls after it would fail for values it never got: this user stops, reported once
+        user.stopped = `flow ${this.name}: on_start call ${name} failed (${cause})`;
+        STOPPED.add(1, { reason: user.stopped });
+        return;
+      }
+    }
+    if (this.carries) ownTags(...this.carries);
+  }
+}
+
+// a closed model's think time between iterations, `min` to `max` seconds (an open model's
+// arrival rate sets the pace itself)
+export function think(min, max) {
+  if (closed) sleep(min + Math.random() * (max - min));
 }
 
 // a VU that calls one endpoint carries that endpoint's tags as its own: k6 sets them once, while
@@ -666,32 +719,6 @@ function tagInstance() {
   if (__ENV.PERFSPEC_INSTANCE) exec.vu.metrics.tags.instance = __ENV.PERFSPEC_INSTANCE;
 }
 
-// the script's default function: what k6 runs for every iteration of a VU. The first runs
-// on_start; each one weighted task and the think time (closed models only: an open model's
-// schedule sets the pace). k6 calls it directly (a call level costs it 1-3 % of its requests
-// per second at these rates, bench/load_efficiency.py)
-export function iterate(flows, profileFlows, params) {
-  return function (shared) {
-    if (user === null) {
-      tagInstance();
-      if (UNSET.length) exec.test.abort(`set the host's environment variable: ${UNSET.join(", ")} is not set`);
-      start(flows, profileFlows, params, shared);
-    }
-    if (user.stopped) {
-      sleep(1); // a stopped user idles to the end (k6 cannot stop one VU); never a busy loop
-      return;
-    }
-    if (feedEach) takeRow(user.flow.feed, exec.scenario.iterationInTest);
-    const res = step(user);
-    if (res) {
-      const status = res.status;
-      if (status === 0 || status >= 500 || (status >= 400 && !expected.includes(status))) watch(res);
-      else failingSince = 0; // an answer: the abort rule's clock starts again
-    }
-    if (think !== null) sleep(think[0] + Math.random() * (think[1] - think[0]));
-  };
-}
-
 // http.setup (in k6's setup(), returning what it extracted for every VU) and http.teardown (in
 // teardown(), given it): the endpoints called once by a user of their own; a failed setup call
 // stops the test, the results say why
@@ -719,7 +746,7 @@ export function once(key, steps, shared) {
 // for ABORT_MS stops the whole test,
 // recording why (perfspec_aborted) so the results say the run was aborted and for what; called
 // with each failed response (a response ends the failing time)
-function watch(res) {
+function failing(res) {
   const now = Date.now();
   if (!failingSince) failingSince = now;
   if (ABORT_MS > 0 && now - failingSince >= ABORT_MS) {

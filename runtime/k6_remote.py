@@ -98,8 +98,8 @@ class _Collected:
         if name is None:
             return  # a request perfspec did not make (setup, a hand-added call)
         s = self.entry(name)
-        if labels.get("scenario"):
-            self.scenarios.add(labels["scenario"])
+        if labels.get("profile") or labels.get("scenario"):  # a profile's scenarios carry its name
+            self.scenarios.add(labels.get("profile") or labels["scenario"])
         previous: dict[tuple[str, str], int] = {}
         before = 0
         for t, h in samples:

@@ -73,9 +73,34 @@ def test_two_targets_on_the_same_samples_keep_both_bounds_in_k6() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     thresholds = json.loads(proc.stdout)["thresholds"]
-    assert thresholds["http_req_duration{scenario:peak}"] == [
+    assert thresholds["http_req_duration{profile:peak}"] == [
         "p(50)<21",
         "p(95)<120",
         "p(99)<330",
         "p(95)<500",
     ]
+
+
+def test_each_flow_of_the_profile_is_a_scenario_of_its_own_with_its_share_of_the_users() -> None:
+    """temponest_locust_mix: flows agent_runner (weight 1) and platform_user (3); `quick` holds 10
+    users, `report` 100. k6 runs each flow's function in a scenario of its own, the users split
+    3:7 and 25:75, every scenario tagged with the profile its thresholds select."""
+    k6 = require_tool("k6")
+    path = ROOT / "generated" / "temponest_locust_mix" / "k6.js"
+    for profile, shares in (
+        ("quick", {"agent_runner": 3, "platform_user": 7}),
+        ("report", {"agent_runner": 25, "platform_user": 75}),
+    ):
+        proc = subprocess.run(
+            [k6, "inspect", "-e", f"PERFSPEC_PROFILE={profile}", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert proc.returncode == 0, proc.stderr
+        scenarios = json.loads(proc.stdout)["scenarios"]
+        assert set(scenarios) == set(shares)
+        for flow, users in shares.items():
+            s = scenarios[flow]
+            assert s["exec"] == flow and s["tags"] == {"profile": profile}
+            assert [st["target"] for st in s["stages"]] == [users, users]

@@ -49,9 +49,9 @@ def test_k6_thresholds_of_a_profile_judge_only_that_profile(tmp_path: Path) -> N
     spec.write_text(TWO_PROFILES)
     folder = build(spec, tmp_path / "gen", only=("k6",))
     script = (folder / "k6.js").read_text()
-    assert '"http_req_duration{scenario:heavy}": ["p(95)<0.001"]' in script
-    assert '"http_req_failed{name:pong,scenario:heavy}"' in script
-    assert "target_heavy_only" not in script  # the scenario tag selects it: no flag tag per request
+    assert '"http_req_duration{profile:heavy}": ["p(95)<0.001"]' in script
+    assert '"http_req_failed{name:pong,profile:heavy}"' in script
+    assert "target_heavy_only" not in script  # the profile tag selects it: no flag tag per request
     runs = {}
     with json_server(lambda *_a: (200, {"ok": True}, {})) as url:
         for profile in ("light", "heavy"):
@@ -64,9 +64,9 @@ def test_k6_thresholds_of_a_profile_judge_only_that_profile(tmp_path: Path) -> N
             )
     light, heavy = runs["light"], runs["heavy"]
     assert light.returncode == 0, light.stdout[-3000:] + light.stderr[-2000:]
-    assert "scenario:heavy" not in light.stdout
+    assert "profile:heavy" not in light.stdout
     assert heavy.returncode == 99, heavy.stdout[-3000:] + heavy.stderr[-2000:]
-    assert "http_req_duration{scenario:heavy}" in heavy.stderr + heavy.stdout
+    assert "http_req_duration{profile:heavy}" in heavy.stderr + heavy.stdout
 
 
 def test_no_endpoint_method_can_shadow_a_method_of_the_locust_user_class() -> None:

@@ -100,7 +100,7 @@ def test_the_k6_support_module_under_k6(tmp_path: Path) -> None:
     (tmp_path / "t").mkdir()
     (tmp_path / "t" / "check.js").write_text("""
 import { check } from "k6";
-import { basicAuth, extractHeader, profile, User, uuid } from "../perfspec_k6.js";
+import { basicAuth, extractHeader, scenarios, User, uuid } from "../perfspec_k6.js";
 export const options = { vus: 1, iterations: 1, thresholds: { checks: ["rate==1"] } };
 export default function () {
   const user = new User({});
@@ -112,8 +112,24 @@ export default function () {
       extractHeader(user, "etag", "etag", "ETag")(res) === "" && user.vars.etag === "v1",
     "missing header": () =>
       extractHeader(user, "x", "x from header:X", "X")(res) === "cannot extract x from header:X",
-    "duration cut": () => profile({ p: { executor: "ramping-vus", startVUs: 0,
-      stages: [{ duration: "10000ms", target: 10 }] } }, "p").p.stages[0].target === 5,
+    "duration cut": () => scenarios({ p: { flows: { f: 1 }, executor: "ramping-vus", startVUs: 0,
+      stages: [{ duration: "10000ms", target: 10 }] } }, "p").f.stages[0].target === 5,
+    "users split by weight": () => {
+      const s = scenarios({ p: { flows: { a: 1, b: 3 }, executor: "ramping-vus", startVUs: 0,
+        stages: [{ duration: "4s", target: 10 }, { duration: "1s", target: 6 }] } }, "p");
+      const targets = (f) => s[f].stages.map((st) => st.target).join();
+      return s.a.exec === "a" && s.a.tags.profile === "p" && s.b.exec === "b" &&
+        targets("a") === "3,2" && targets("b") === "7,4";
+    },
+    "rate split exactly": () => {
+      const s = scenarios({ p: { flows: { a: 1, b: 3 }, executor: "constant-arrival-rate", rate: 10,
+        timeUnit: "1s", duration: "4s", preAllocatedVUs: 8, maxVUs: 20 } }, "p");
+      return s.a.rate === 250 && s.b.rate === 750 && s.a.timeUnit === "100000ms" && s.a.maxVUs === 5 &&
+        s.b.maxVUs === 15 && s.b.preAllocatedVUs === 6;
+    },
+    "a flow with no user does not run": () =>
+      Object.keys(scenarios({ p: { flows: { a: 1, b: 1 }, executor: "ramping-vus", startVUs: 0,
+        stages: [{ duration: "4s", target: 1 }] } }, "p")).join() === "a",
   });
 }
 """)

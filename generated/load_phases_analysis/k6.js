@@ -6,37 +6,42 @@
 // below, so `k6 run` exits 99 naming the target that failed. On_stop steps do not run
 // in k6 (it has no per-VU teardown); Locust runs them.
 import http from "k6/http";
-import { expect, extractJson, host, iterate, profile, uuid } from "../perfspec_k6.js";
+import { expect, extractJson, Flow, host, scenarios, think, uuid } from "../perfspec_k6.js";
 
 const PLATFORM_URL = host("PLATFORM_URL", "http://127.0.0.1:9002");
 
 const PROFILE = __ENV.PERFSPEC_PROFILE || "smoke";
 
 export const options = {
-  scenarios: profile(
+  // the flows of $PERFSPEC_PROFILE, a scenario each, its users or rate split by the flows' weights
+  scenarios: scenarios(
     {
-      "endurance": {
+      endurance: {
+        flows: { platform_user: 1 },
         executor: "ramping-vus",
         startVUs: 0,
         stages: [{ duration: "10s", target: 100 }, { duration: "30m", target: 100 }],
         gracefulRampDown: "5s",
         gracefulStop: "10s",
       },
-      "normal": {
+      normal: {
+        flows: { platform_user: 1 },
         executor: "ramping-vus",
         startVUs: 0,
         stages: [{ duration: "5s", target: 50 }, { duration: "5m", target: 50 }],
         gracefulRampDown: "5s",
         gracefulStop: "10s",
       },
-      "peak": {
+      peak: {
+        flows: { platform_user: 1 },
         executor: "ramping-vus",
         startVUs: 0,
         stages: [{ duration: "10s", target: 200 }, { duration: "10m", target: 200 }],
         gracefulRampDown: "5s",
         gracefulStop: "10s",
       },
-      "smoke": {
+      smoke: {
+        flows: { platform_user: 1 },
         executor: "ramping-vus",
         startVUs: 0,
         stages: [{ duration: "2s", target: 10 }, { duration: "1m", target: 10 }],
@@ -52,32 +57,32 @@ export const options = {
     "http_req_failed{target_service_level:yes}": ["rate<0.01"],
     ...(PROFILE === "smoke" && {
       // target smoke
-      "http_req_duration{scenario:smoke}": ["p(50)<12", "p(95)<31", "p(99)<53"],
+      "http_req_duration{profile:smoke}": ["p(50)<12", "p(95)<31", "p(99)<53"],
     }),
     ...(PROFILE === "normal" && {
       // target normal
-      "http_req_duration{scenario:normal}": ["p(50)<14", "p(95)<39", "p(99)<76"],
+      "http_req_duration{profile:normal}": ["p(50)<14", "p(95)<39", "p(99)<76"],
       // target reads
-      "http_req_duration{class:read,scenario:normal}": ["p(50)<26", "p(95)<55", "p(99)<110"],
+      "http_req_duration{class:read,profile:normal}": ["p(50)<26", "p(95)<55", "p(99)<110"],
       // target writes
-      "http_req_duration{class:write,scenario:normal}": ["p(50)<17", "p(95)<40", "p(99)<89"],
+      "http_req_duration{class:write,profile:normal}": ["p(50)<17", "p(95)<40", "p(99)<89"],
       // target deletes
-      "http_req_duration{name:delete_agent,scenario:normal}": ["p(50)<15", "p(95)<41", "p(99)<54"],
+      "http_req_duration{name:delete_agent,profile:normal}": ["p(50)<15", "p(95)<41", "p(99)<54"],
     }),
     ...(PROFILE === "peak" && {
       // targets peak, peak_capacity
-      "http_req_duration{scenario:peak}": ["p(50)<21", "p(95)<120", "p(99)<330", "p(95)<500"],
+      "http_req_duration{profile:peak}": ["p(50)<21", "p(95)<120", "p(99)<330", "p(95)<500"],
       // target peak
-      "http_req_failed{scenario:peak}": ["rate<0.01"],
+      "http_req_failed{profile:peak}": ["rate<0.01"],
       // target peak_capacity
-      "http_reqs{scenario:peak}": ["rate>100"],
+      "http_reqs{profile:peak}": ["rate>100"],
     }),
     ...(PROFILE === "endurance" && {
       // targets endurance, endurance_stable
-      "http_req_duration{scenario:endurance}": ["p(50)<15", "p(95)<59", "p(99)<170", "p(95)<500"],
+      "http_req_duration{profile:endurance}": ["p(50)<15", "p(95)<59", "p(99)<170", "p(95)<500"],
       // target sustained_capacity
-      "http_reqs{scenario:endurance}": ["rate>50"],
-      "http_req_failed{scenario:endurance}": ["rate<0.01"],
+      "http_reqs{profile:endurance}": ["rate>50"],
+      "http_req_failed{profile:endurance}": ["rate<0.01"],
     }),
   },
   summaryTrendStats: [
@@ -197,29 +202,22 @@ export function patch_agent(user) {
   return http.patch(url, body, PARAMS["patch_agent"]);
 }
 
-const FLOWS = {
-  // http.flows.platform_user
-  "platform_user": {
-    weight: 1,
-    onStart: [[create_agent, "create_agent", [200, 201, 204]], [create_task, "create_task", [200, 201, 204]]],
-    tasks: [
-      [list_agents, 4, [200, 201, 204]],
-      [get_agent, 3, [200, 201, 204]],
-      [list_goals, 2, [200, 201, 204]],
-      [get_task, 2, [200, 201, 204]],
-      [create_agent, 1, [200, 201, 204]],
-      [create_task, 1, [200, 201, 204]],
-      [patch_agent, 1, [200, 201, 204]],
-    ],
-    think: [1.0, 2.0],
-  },
-};
-const PROFILE_FLOWS = {
-  "endurance": ["platform_user"],
-  "normal": ["platform_user"],
-  "peak": ["platform_user"],
-  "smoke": ["platform_user"],
-};
+// http.flows.platform_user: how its users start
+const PLATFORM_USER = new Flow("platform_user", {
+  onStart: [[create_agent, "create_agent", [200, 201, 204]], [create_task, "create_task", [200, 201, 204]]],
+});
 
-// every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
-export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);
+// platform_user, run by its scenario: per iteration a task by weight, 1-2 s apart
+export function platform_user(shared) {
+  const u = PLATFORM_USER.begin(shared);
+  if (!u) return;
+  const r = Math.random() * 14;
+  if (r < 4) u.watch(list_agents());
+  else if (r < 7) u.watch(get_agent(u));
+  else if (r < 9) u.watch(list_goals());
+  else if (r < 11) u.watch(get_task(u));
+  else if (r < 12) u.watch(create_agent(u));
+  else if (r < 13) u.watch(create_task(u));
+  else if (r < 14) u.watch(patch_agent(u));
+  think(1.0, 2.0);
+}

@@ -6,14 +6,16 @@
 // below, so `k6 run` exits 99 naming the target that failed. On_stop steps do not run
 // in k6 (it has no per-VU teardown); Locust runs them.
 import http from "k6/http";
-import { expect, extractJson, host, iterate, profile, uuid } from "../perfspec_k6.js";
+import { expect, extractJson, Flow, host, scenarios, think, uuid } from "../perfspec_k6.js";
 
 const DEMO_URL = host("API_URL");
 
 export const options = {
-  scenarios: profile(
+  // the flows of $PERFSPEC_PROFILE, a scenario each, its users or rate split by the flows' weights
+  scenarios: scenarios(
     {
-      "smoke": {
+      smoke: {
+        flows: { user: 1 },
         executor: "ramping-vus",
         startVUs: 0,
         stages: [{ duration: "1s", target: 5 }, { duration: "15s", target: 5 }],
@@ -143,34 +145,32 @@ export function register(user) {
   );
 }
 
-const FLOWS = {
-  // http.flows.user
-  "user": {
-    weight: 1,
-    vars: (user) => {
-      user.vars["user.email"] = "quick-" + uuid() + "@example.test";
-      user.vars["user.password"] = "pw-" + uuid();
-    },
-    onStart: [
-      [register, "register", [200, 201, 204]],
-      [login, "login", [200, 429]],
-      [create_agent, "create_agent", [200, 201, 204]],
-    ],
-    tasks: [
-      [list_agents, 3, [200, 201, 204]],
-      [get_agent, 2, [200, 201, 204]],
-      [create_agent, 1, [200, 201, 204]],
-      [health, 1, [200, 201, 204]],
-    ],
-    headers: (user) => {
-      const h = {};
-      if (user.has("token")) h["Authorization"] = "Bearer " + user.var("token");
-      return h;
-    },
-    think: [0.05, 0.15],
+// http.flows.user: how its users start
+const USER = new Flow("user", {
+  vars: (user) => {
+    user.vars["user.email"] = "quick-" + uuid() + "@example.test";
+    user.vars["user.password"] = "pw-" + uuid();
   },
-};
-const PROFILE_FLOWS = { "smoke": ["user"] };
+  onStart: [
+    [register, "register", [200, 201, 204]],
+    [login, "login", [200, 429]],
+    [create_agent, "create_agent", [200, 201, 204]],
+  ],
+  headers: (user) => {
+    const h = {};
+    if (user.has("token")) h["Authorization"] = "Bearer " + user.var("token");
+    return h;
+  },
+});
 
-// every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
-export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);
+// user, run by its scenario: per iteration a task by weight, 0.05-0.15 s apart
+export function user(shared) {
+  const u = USER.begin(shared);
+  if (!u) return;
+  const r = Math.random() * 7;
+  if (r < 3) u.watch(list_agents(u));
+  else if (r < 5) u.watch(get_agent(u));
+  else if (r < 6) u.watch(create_agent(u));
+  else if (r < 7) u.watch(health(u));
+  think(0.05, 0.15);
+}

@@ -7,23 +7,26 @@
 // in k6 (it has no per-VU teardown); Locust runs them.
 import http from "k6/http";
 import ws from "k6/ws";
-import { host, iterate, profile, websocket } from "../perfspec_k6.js";
+import { Flow, host, scenarios, websocket } from "../perfspec_k6.js";
 
 const BACKEND_URL = host("REZNET_URL", "http://127.0.0.1:8000");
 
 const PROFILE = __ENV.PERFSPEC_PROFILE || "standard";
 
 export const options = {
-  scenarios: profile(
+  // the flows of $PERFSPEC_PROFILE, a scenario each, its users or rate split by the flows' weights
+  scenarios: scenarios(
     {
-      "standard": {
+      standard: {
+        flows: { default: 1 },
         executor: "ramping-vus",
         startVUs: 0,
         stages: [{ duration: "0ms", target: 50 }, { duration: "1m", target: 50 }],
         gracefulRampDown: "5s",
         gracefulStop: "10s",
       },
-      "stress": {
+      stress: {
+        flows: { default: 1 },
         executor: "ramping-vus",
         startVUs: 0,
         stages: [{ duration: "0ms", target: 100 }, { duration: "2m", target: 100 }],
@@ -44,7 +47,7 @@ export const options = {
     "http_req_duration{class:api}": ["p(50)<200", "p(95)<1000"],
     ...(PROFILE === "stress" && {
       // target concurrent_users_100
-      "http_req_failed{scenario:stress}": ["rate<0.01"],
+      "http_req_failed{profile:stress}": ["rate<0.01"],
     }),
   },
   summaryTrendStats: [
@@ -114,20 +117,17 @@ export function ws_echo(user) {
   );
 }
 
-const FLOWS = {
-  // http.flows.default
-  "default": {
-    weight: 1,
-    tasks: [
-      [agent_respond, 1, [200]],
-      [chat_stream, 1, [200]],
-      [health, 2, [200]],
-      [list_agents, 4, [200]],
-      [ws_echo, 1, [200]],
-    ],
-  },
-};
-const PROFILE_FLOWS = { "standard": ["default"], "stress": ["default"] };
+// http.flows.default: how its users start
+const DEFAULT = new Flow("default");
 
-// every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
-export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);
+// default, run by its scenario: per iteration a task by weight
+export default function (shared) {
+  const u = DEFAULT.begin(shared);
+  if (!u) return;
+  const r = Math.random() * 9;
+  if (r < 1) u.watch(agent_respond(u));
+  else if (r < 2) u.watch(chat_stream());
+  else if (r < 4) u.watch(health());
+  else if (r < 8) u.watch(list_agents());
+  else if (r < 9) u.watch(ws_echo(u));
+}

@@ -6,16 +6,18 @@
 // below, so `k6 run` exits 99 naming the target that failed. On_stop steps do not run
 // in k6 (it has no per-VU teardown); Locust runs them.
 import http from "k6/http";
-import { expect, extractJson, host, iterate, profile, uuid } from "../perfspec_k6.js";
+import { expect, extractJson, Flow, host, scenarios, uuid } from "../perfspec_k6.js";
 
 const AUTH_URL = host("AUTH_URL", "http://127.0.0.1:9002");
 
 const PROFILE = __ENV.PERFSPEC_PROFILE || "steady";
 
 export const options = {
-  scenarios: profile(
+  // the flows of $PERFSPEC_PROFILE, a scenario each, its users or rate split by the flows' weights
+  scenarios: scenarios(
     {
-      "steady": {
+      steady: {
+        flows: { console_user: 1 },
         executor: "ramping-vus",
         startVUs: 0,
         stages: [{ duration: "4s", target: 20 }, { duration: "2m", target: 20 }],
@@ -36,8 +38,8 @@ export const options = {
     "http_req_duration{name:dashboard_metrics}": ["avg<125"],
     ...(PROFILE === "steady" && {
       // target api_p95
-      "http_req_duration{scenario:steady}": ["p(95)<500"],
-      "http_req_failed{scenario:steady}": ["rate<0.01"],
+      "http_req_duration{profile:steady}": ["p(95)<500"],
+      "http_req_failed{profile:steady}": ["rate<0.01"],
     }),
   },
   summaryTrendStats: [
@@ -127,29 +129,27 @@ export function verify_token(user) {
   return http.get(AUTH_URL + "/auth/verify", { ...PARAMS["verify_token"], headers: user.headers() });
 }
 
-const FLOWS = {
-  // http.flows.console_user
-  "console_user": {
-    weight: 1,
-    vars: (user) => {
-      user.vars["user.email"] = "guide-" + uuid() + "@example.test";
-      user.vars["user.password"] = "pw-" + uuid();
-    },
-    onStart: [[register, "register", [200, 201, 429]], [login, "login", [200, 429]]],
-    tasks: [
-      [verify_token, 4, [200, 201]],
-      [permissions, 2, [200, 201]],
-      [dashboard_metrics, 1, [200, 201]],
-      [health, 1, [200, 201]],
-    ],
-    headers: (user) => {
-      const h = {};
-      if (user.has("token")) h["Authorization"] = "Bearer " + user.var("token");
-      return h;
-    },
+// http.flows.console_user: how its users start
+const CONSOLE_USER = new Flow("console_user", {
+  vars: (user) => {
+    user.vars["user.email"] = "guide-" + uuid() + "@example.test";
+    user.vars["user.password"] = "pw-" + uuid();
   },
-};
-const PROFILE_FLOWS = { "steady": ["console_user"] };
+  onStart: [[register, "register", [200, 201, 429]], [login, "login", [200, 429]]],
+  headers: (user) => {
+    const h = {};
+    if (user.has("token")) h["Authorization"] = "Bearer " + user.var("token");
+    return h;
+  },
+});
 
-// every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
-export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);
+// console_user, run by its scenario: per iteration a task by weight
+export function console_user(shared) {
+  const u = CONSOLE_USER.begin(shared);
+  if (!u) return;
+  const r = Math.random() * 8;
+  if (r < 4) u.watch(verify_token(u));
+  else if (r < 6) u.watch(permissions(u));
+  else if (r < 7) u.watch(dashboard_metrics(u));
+  else if (r < 8) u.watch(health(u));
+}

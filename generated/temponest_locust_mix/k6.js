@@ -6,7 +6,7 @@
 // below, so `k6 run` exits 99 naming the target that failed. On_stop steps do not run
 // in k6 (it has no per-VU teardown); Locust runs them.
 import http from "k6/http";
-import { expect, extractJson, host, iterate, profile, uuid } from "../perfspec_k6.js";
+import { expect, extractJson, Flow, host, scenarios, think, uuid } from "../perfspec_k6.js";
 
 const AGENTS_URL = host("AGENTS_URL", "http://127.0.0.1:9002");
 const AUTH_URL = host("AUTH_URL", "http://127.0.0.1:9002");
@@ -14,23 +14,27 @@ const AUTH_URL = host("AUTH_URL", "http://127.0.0.1:9002");
 const PROFILE = __ENV.PERFSPEC_PROFILE || "quick";
 
 export const options = {
-  scenarios: profile(
+  // the flows of $PERFSPEC_PROFILE, a scenario each, its users or rate split by the flows' weights
+  scenarios: scenarios(
     {
-      "quick": {
+      quick: {
+        flows: { agent_runner: 1, platform_user: 3 },
         executor: "ramping-vus",
         startVUs: 0,
         stages: [{ duration: "5s", target: 10 }, { duration: "30s", target: 10 }],
         gracefulRampDown: "5s",
         gracefulStop: "10s",
       },
-      "report": {
+      report: {
+        flows: { agent_runner: 1, platform_user: 3 },
         executor: "ramping-vus",
         startVUs: 0,
         stages: [{ duration: "10s", target: 100 }, { duration: "5m", target: 100 }],
         gracefulRampDown: "5s",
         gracefulStop: "10s",
       },
-      "standard": {
+      standard: {
+        flows: { agent_runner: 1, platform_user: 3 },
         executor: "ramping-vus",
         startVUs: 0,
         stages: [{ duration: "10s", target: 50 }, { duration: "2m", target: 50 }],
@@ -50,12 +54,12 @@ export const options = {
     "http_req_duration{class:api}": ["p(95)<200"],
     ...(PROFILE === "report" && {
       // target concurrent_users_100
-      "http_req_failed{scenario:report}": ["rate<0.05"],
+      "http_req_failed{profile:report}": ["rate<0.05"],
     }),
     ...(PROFILE === "quick" && {
       // target quick_run
-      "http_req_duration{scenario:quick}": ["avg<200", "p(50)<200", "p(95)<200", "p(99)<200"],
-      "http_req_failed{scenario:quick}": ["rate<0.05"],
+      "http_req_duration{profile:quick}": ["avg<200", "p(50)<200", "p(95)<200", "p(99)<200"],
+      "http_req_failed{profile:quick}": ["rate<0.05"],
     }),
   },
   summaryTrendStats: [
@@ -230,61 +234,63 @@ export function run_agent(user) {
   );
 }
 
-const FLOWS = {
-  // http.flows.agent_runner
-  "agent_runner": {
-    weight: 1,
-    vars: (user) => {
-      user.vars["user.email"] = "runner-" + uuid() + "@example.test";
-      user.vars["user.password"] = "pw-" + uuid();
-    },
-    onStart: [
-      [register, "register", [200, 201, 204]],
-      [login, "login", [200, 429]],
-      [create_agent, "create_agent", [200, 201, 204]],
-    ],
-    tasks: [[run_agent, 1, [200, 201, 204]], [rag_query, 1, [200, 201, 204]]],
-    headers: (user) => {
-      const h = {};
-      if (user.has("token")) h["Authorization"] = "Bearer " + user.var("token");
-      return h;
-    },
-    think: [1.0, 2.0],
+// http.flows.agent_runner: how its users start
+const AGENT_RUNNER = new Flow("agent_runner", {
+  vars: (user) => {
+    user.vars["user.email"] = "runner-" + uuid() + "@example.test";
+    user.vars["user.password"] = "pw-" + uuid();
   },
-  // http.flows.platform_user
-  "platform_user": {
-    weight: 3,
-    vars: (user) => {
-      user.vars["user.email"] = "locust-" + uuid() + "@example.test";
-      user.vars["user.password"] = "pw-" + uuid();
-    },
-    onStart: [
-      [register, "register", [200, 201, 204]],
-      [login, "login", [200, 429]],
-      [create_agent, "create_agent", [200, 201, 204]],
-      [create_schedule, "create_schedule", [200, 201, 204]],
-    ],
-    tasks: [
-      [list_agents, 3, [200, 201, 204]],
-      [get_agent, 2, [200, 201, 204]],
-      [create_agent, 1, [200, 201, 204]],
-      [list_schedules, 3, [200, 201, 204]],
-      [get_schedule, 2, [200, 201, 204]],
-      [create_schedule, 1, [200, 201, 204]],
-      [health, 1, [200, 201, 204]],
-    ],
-    headers: (user) => {
-      const h = {};
-      if (user.has("token")) h["Authorization"] = "Bearer " + user.var("token");
-      return h;
-    },
+  onStart: [
+    [register, "register", [200, 201, 204]],
+    [login, "login", [200, 429]],
+    [create_agent, "create_agent", [200, 201, 204]],
+  ],
+  headers: (user) => {
+    const h = {};
+    if (user.has("token")) h["Authorization"] = "Bearer " + user.var("token");
+    return h;
   },
-};
-const PROFILE_FLOWS = {
-  "quick": ["agent_runner", "platform_user"],
-  "report": ["agent_runner", "platform_user"],
-  "standard": ["agent_runner", "platform_user"],
-};
+});
 
-// every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
-export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);
+// agent_runner, run by its scenario: per iteration a task by weight, 1-2 s apart
+export function agent_runner(shared) {
+  const u = AGENT_RUNNER.begin(shared);
+  if (!u) return;
+  const r = Math.random() * 2;
+  if (r < 1) u.watch(run_agent(u));
+  else if (r < 2) u.watch(rag_query(u));
+  think(1.0, 2.0);
+}
+
+// http.flows.platform_user: how its users start
+const PLATFORM_USER = new Flow("platform_user", {
+  vars: (user) => {
+    user.vars["user.email"] = "locust-" + uuid() + "@example.test";
+    user.vars["user.password"] = "pw-" + uuid();
+  },
+  onStart: [
+    [register, "register", [200, 201, 204]],
+    [login, "login", [200, 429]],
+    [create_agent, "create_agent", [200, 201, 204]],
+    [create_schedule, "create_schedule", [200, 201, 204]],
+  ],
+  headers: (user) => {
+    const h = {};
+    if (user.has("token")) h["Authorization"] = "Bearer " + user.var("token");
+    return h;
+  },
+});
+
+// platform_user, run by its scenario: per iteration a task by weight
+export function platform_user(shared) {
+  const u = PLATFORM_USER.begin(shared);
+  if (!u) return;
+  const r = Math.random() * 13;
+  if (r < 3) u.watch(list_agents(u));
+  else if (r < 5) u.watch(get_agent(u));
+  else if (r < 6) u.watch(create_agent(u));
+  else if (r < 9) u.watch(list_schedules(u));
+  else if (r < 11) u.watch(get_schedule(u));
+  else if (r < 12) u.watch(create_schedule(u));
+  else if (r < 13) u.watch(health(u));
+}

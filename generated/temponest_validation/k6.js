@@ -6,16 +6,18 @@
 // below, so `k6 run` exits 99 naming the target that failed. On_stop steps do not run
 // in k6 (it has no per-VU teardown); Locust runs them.
 import http from "k6/http";
-import { expect, extractJson, host, iterate, profile, uuid } from "../perfspec_k6.js";
+import { expect, extractJson, Flow, host, scenarios, think, uuid } from "../perfspec_k6.js";
 
 const API_URL = host("API_URL", "http://127.0.0.1:9002");
 
 const PROFILE = __ENV.PERFSPEC_PROFILE || "smoke";
 
 export const options = {
-  scenarios: profile(
+  // the flows of $PERFSPEC_PROFILE, a scenario each, its users or rate split by the flows' weights
+  scenarios: scenarios(
     {
-      "k6_staged": {
+      k6_staged: {
+        flows: { authenticated_user: 1 },
         executor: "ramping-vus",
         startVUs: 0,
         stages: [
@@ -27,14 +29,16 @@ export const options = {
         gracefulRampDown: "5s",
         gracefulStop: "10s",
       },
-      "locust_run": {
+      locust_run: {
+        flows: { authenticated_user: 1 },
         executor: "ramping-vus",
         startVUs: 0,
         stages: [{ duration: "10s", target: 50 }, { duration: "2m", target: 50 }],
         gracefulRampDown: "5s",
         gracefulStop: "10s",
       },
-      "open_200": {
+      open_200: {
+        flows: { authenticated_user: 1 },
         executor: "constant-arrival-rate",
         rate: 200.0,
         timeUnit: "1s",
@@ -43,14 +47,16 @@ export const options = {
         maxVUs: 400,
         gracefulStop: "10s",
       },
-      "smoke": {
+      smoke: {
+        flows: { authenticated_user: 1 },
         executor: "ramping-vus",
         startVUs: 0,
         stages: [{ duration: "0ms", target: 10 }, { duration: "1m", target: 10 }],
         gracefulRampDown: "5s",
         gracefulStop: "10s",
       },
-      "validation": {
+      validation: {
+        flows: { authenticated_user: 1 },
         executor: "ramping-vus",
         startVUs: 0,
         stages: [
@@ -84,13 +90,13 @@ export const options = {
     "http_req_failed{name:health}": ["rate<=0"],
     ...(PROFILE === "k6_staged" && {
       // target k6_auth
-      "http_req_duration{class:auth,scenario:k6_staged}": ["p(95)<200"],
-      "http_req_failed{class:auth,scenario:k6_staged}": ["rate<0.01"],
+      "http_req_duration{class:auth,profile:k6_staged}": ["p(95)<200"],
+      "http_req_failed{class:auth,profile:k6_staged}": ["rate<0.01"],
       // target k6_agents
-      "http_req_duration{target_k6_agents:yes,scenario:k6_staged}": ["p(95)<2000"],
-      "http_req_failed{target_k6_agents:yes,scenario:k6_staged}": ["rate<0.05"],
+      "http_req_duration{target_k6_agents:yes,profile:k6_staged}": ["p(95)<2000"],
+      "http_req_failed{target_k6_agents:yes,profile:k6_staged}": ["rate<0.05"],
       // target k6_list
-      "http_req_duration{name:list_agents,scenario:k6_staged}": ["p(95)<200"],
+      "http_req_duration{name:list_agents,profile:k6_staged}": ["p(95)<200"],
     }),
   },
   summaryTrendStats: [
@@ -226,42 +232,34 @@ export function verify_token(user) {
   return http.get(API_URL + "/auth/verify", { ...PARAMS["verify_token"], headers: user.headers() });
 }
 
-const FLOWS = {
-  // http.flows.authenticated_user
-  "authenticated_user": {
-    weight: 1,
-    vars: (user) => {
-      user.vars["user.email"] = "load-" + uuid() + "@example.test";
-      user.vars["user.password"] = "pw-" + uuid();
-    },
-    onStart: [
-      [register, "register", [200, 201, 409, 429]],
-      [login, "login", [200, 429]],
-      [create_agent, "create_agent", [200, 201, 204]],
-    ],
-    tasks: [
-      [list_agents, 3, [200, 201, 204]],
-      [get_agent, 2, [200, 201, 204]],
-      [create_agent, 1, [200, 201, 204]],
-      [update_agent, 1, [200, 201, 204]],
-      [verify_token, 1, [200, 201, 204]],
-      [health, 1, [200, 201, 204]],
-    ],
-    headers: (user) => {
-      const h = {};
-      if (user.has("token")) h["Authorization"] = "Bearer " + user.var("token");
-      return h;
-    },
-    think: [0.1, 0.5],
+// http.flows.authenticated_user: how its users start
+const AUTHENTICATED_USER = new Flow("authenticated_user", {
+  vars: (user) => {
+    user.vars["user.email"] = "load-" + uuid() + "@example.test";
+    user.vars["user.password"] = "pw-" + uuid();
   },
-};
-const PROFILE_FLOWS = {
-  "k6_staged": ["authenticated_user"],
-  "locust_run": ["authenticated_user"],
-  "open_200": ["authenticated_user"],
-  "smoke": ["authenticated_user"],
-  "validation": ["authenticated_user"],
-};
+  onStart: [
+    [register, "register", [200, 201, 409, 429]],
+    [login, "login", [200, 429]],
+    [create_agent, "create_agent", [200, 201, 204]],
+  ],
+  headers: (user) => {
+    const h = {};
+    if (user.has("token")) h["Authorization"] = "Bearer " + user.var("token");
+    return h;
+  },
+});
 
-// every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
-export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);
+// authenticated_user, run by its scenario: per iteration a task by weight, 0.1-0.5 s apart
+export function authenticated_user(shared) {
+  const u = AUTHENTICATED_USER.begin(shared);
+  if (!u) return;
+  const r = Math.random() * 9;
+  if (r < 3) u.watch(list_agents(u));
+  else if (r < 5) u.watch(get_agent(u));
+  else if (r < 6) u.watch(create_agent(u));
+  else if (r < 7) u.watch(update_agent(u));
+  else if (r < 8) u.watch(verify_token(u));
+  else if (r < 9) u.watch(health(u));
+  think(0.1, 0.5);
+}

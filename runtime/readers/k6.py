@@ -65,7 +65,7 @@ def _tags(raw: str, where: str, number: int) -> tuple[str | None, str, str, str 
             None if endpoint is None else str(endpoint),
             status,
             reason,
-            tags.get("scenario"),
+            tags.get("profile") or tags.get("scenario"),  # a profile's scenarios carry its name
             tags.get("ttfb") == "yes",
             tags.get("unsent") == "yes",
         )

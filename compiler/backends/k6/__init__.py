@@ -14,11 +14,11 @@ from collections import Counter
 from pathlib import PurePosixPath
 
 from ... import templates
-from ...plan import EndpointPlan, Plan
+from ...plan import EndpointPlan, Plan, identifier
 from ..base import Artifact, header
 from ..code import JS, Call, Coll, Raw, check_value, data, flat, js_str, literal, statement, template
 from ..http import MULTIPART, comment_text, method_names, provenance, support_source, uploads, variables
-from .flows import data_const, data_path, flow_object, template_var, test_level
+from .flows import data_const, data_path, flow_config, flow_function, sequence_const, template_var, test_level
 from .options import ms_text, options_lines, tags
 
 SUPPORT = PurePosixPath("perfspec_k6.js")
@@ -30,19 +30,20 @@ SUPPORT_NAMES = (
     "expect",
     "extractHeader",
     "extractJson",
+    "Flow",
     "fileField",
     "follow",
     "formBody",
     "host",
-    "iterate",
     "jsonEquals",
     "jsonMatches",
     "multipartBody",
     "once",
-    "profile",
+    "scenarios",
     "retry",
     "rows",
     "sequence",
+    "think",
     "uuid",
     "websocket",
 )
@@ -103,9 +104,10 @@ RESERVED = {
     "setup",
     "teardown",
     *SUPPORT_NAMES,
-    "FLOWS",
-    "PROFILE_FLOWS",
+    "PROFILE",
     "PARAMS",
+    "u",  # a flow function's user
+    "r",  # a flow function's pick
 }
 METHODS = {
     "GET": "get",
@@ -373,6 +375,25 @@ def _host(parts: list) -> str:
 class K6Backend:
     name = "k6"
 
+    @staticmethod
+    def _flows(
+        plan: Plan, run: list, flow_idents: dict, idents: dict, takes_user: set, taken: set
+    ) -> list[str]:
+        """Per flow its `Flow`, its sequences and its function."""
+        expected = {n: ep.expect for n, ep in plan.endpoints.items()}
+        order = {n: f"{d['order']}/{d['per']}" for n, d in plan.data.items()}
+        out: list[str] = []
+        for flow in run:
+            const = identifier(flow_idents[flow.name].upper(), taken, "FLOW")
+            out += ["", *flow_config(flow, const, idents, expected, order)]
+            calls = {e: f"{idents[e]}({'u' if e in takes_user else ''})" for e in flow.tasks if e in idents}
+            for name in flow.sequences:
+                seq = identifier(f"{flow_idents[flow.name]}_{name}".upper(), taken, "SEQUENCE")
+                out += ["", *sequence_const(flow, name, seq, idents, expected)]
+                calls[name] = f"{seq}(u)"
+            out += flow_function(flow, flow_idents[flow.name], const, calls, expected)
+        return out
+
     def emit(self, plan: Plan) -> list[Artifact]:
         profiles = {n: p for n, p in plan.profiles.items() if "k6" in p.tools}
         if not plan.endpoints or not profiles:
@@ -408,26 +429,27 @@ class K6Backend:
                 opened = Raw(f'open({data_path(u.path, up)}, "b")')
                 made = Call("fileField", (opened, Raw(js_str(u.filename)), Raw(js_str(u.content_type))))
                 body_lines.append(statement(f"const {const} = ", made, ";", 0, JS))
-        body_lines += options_lines(plan, profiles, default)
+        taken = RESERVED | set(bases.values()) | set(idents.values()) | {data_const(n) for n in plan.data}
+        taken |= {const for fields in files.values() for const, _u in fields.values()}
+        run = [f for f in plan.flows.values() if any(f.name in p.flows for p in profiles.values())]
+        # a flow called `default` (the one a spec without flows has) is k6's default function
+        flow_idents = {
+            f.name: "default" if f.name == "default" else identifier(f.name, taken, "flow") for f in run
+        }
+        body_lines += options_lines(plan, profiles, default, flow_idents)
         body_lines += params_lines(plan, flow_headers)
+        takes_user = set()
         for name in plan.endpoints:
-            body_lines += [""] + endpoint_function(
+            lines = endpoint_function(
                 plan.endpoints[name], idents[name], bases, flow_headers, files.get(name)
             )
-        body_lines += ["", "const FLOWS = {"]
-        for flow in plan.flows.values():
-            body_lines += flow_object(
-                flow,
-                idents,
-                {n: ep.expect for n, ep in plan.endpoints.items()},
-                {n: f"{d['order']}/{d['per']}" for n, d in plan.data.items()},
-            )
-        body_lines += ["};"]
-        flows_of = Coll("{", "}", tuple((Raw(js_str(n)), literal(p.flows, JS)) for n, p in profiles.items()))
-        body_lines.append(statement("const PROFILE_FLOWS = ", flows_of, ";", 0, JS))
+            if "(user) {" in lines[1]:
+                takes_user.add(name)
+            body_lines += ["", *lines]
+        body_lines += self._flows(plan, run, flow_idents, idents, takes_user, taken)
         body_lines += test_level(plan, idents)
         code = "\n".join(body_lines)
-        used = [n for n in SUPPORT_NAMES if f"{n}(" in code]
+        used = sorted((n for n in SUPPORT_NAMES if f"{n}(" in code), key=str.lower)
         out.append(
             statement(
                 "import ", Coll("{ ", " }", tuple(Raw(n) for n in used)), ' from "../perfspec_k6.js";', 0, JS

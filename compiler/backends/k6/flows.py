@@ -1,15 +1,16 @@
-"""The flows of a k6 script: per flow an object (weight, per-user values, on_start steps, weighted
-tasks and sequences, headers), the default function with http.setup / http.teardown, and the
-paths of the data files k6 opens."""
+"""The flows of a k6 script: per flow a `Flow` (per-user values, data row, on_start calls, headers)
+and an exported function its scenario runs (a task per iteration by weight, the think time);
+http.setup / http.teardown; the paths of the data files k6 opens."""
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import PurePosixPath
 
 from ... import templates
 from ...plan import FlowPlan, Plan
-from ..code import JS, Coll, Raw, js_str, statement, template
-from ..http import provenance
+from ..code import JS, Call, Coll, Raw, js_str, statement, template
+from ..http import comment_text, provenance
 
 
 def template_var(name: str) -> str:
@@ -33,7 +34,7 @@ def data_path(path: str, up: str) -> str:
 
 
 def test_level(plan: Plan, idents: dict[str, str]) -> list[str]:
-    """The default function, and http.setup / http.teardown as k6's setup() and teardown()."""
+    """http.setup / http.teardown as k6's setup() and teardown()."""
 
     def steps(names: list[str]) -> str:
         expected = {n: ", ".join(map(str, plan.endpoints[n].expect)) for n in names}
@@ -48,11 +49,6 @@ def test_level(plan: Plan, idents: dict[str, str]) -> list[str]:
             f'  return once("setup", {steps(plan.setup)});',
             "}",
         ]
-    out += [
-        "",
-        "// every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)",
-        "export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);",
-    ]
     if plan.teardown:
         out += [
             "",
@@ -68,76 +64,118 @@ def data_const(name: str) -> str:
     return "DATA_" + "".join(c if c.isalnum() else "_" for c in name).upper()
 
 
-def flow_object(
-    flow: FlowPlan, idents: dict[str, str], expected: dict[str, list[int]], data_order: dict[str, str]
+def _step(ident: str, name: str, expected: list[int]) -> str:
+    """[an endpoint's function, its name, its expected statuses]: a call of on_start or a sequence."""
+    return f"[{ident}, {js_str(name)}, [{', '.join(map(str, expected))}]]"
+
+
+def flow_config(
+    flow: FlowPlan,
+    const: str,
+    idents: dict[str, str],
+    expected: dict[str, list[int]],
+    data_order: dict[str, str],
 ) -> list[str]:
-    items: list = [(Raw("weight"), Raw(str(flow.weight)))]
+    """`const USER = new Flow("user", {...})`: how the flow's users start and what they send."""
+    items: list = []
     if flow.user:
         sets = "".join(
-            f"\n      user.vars[{js_str('user.' + k)}] = {template(v, JS, template_var).text};"
+            f"\n    user.vars[{js_str('user.' + k)}] = {template(v, JS, template_var).text};"
             for k, v in flow.user.items()
         )
-        items.append((Raw("vars"), Raw(f"(user) => {{{sets}\n    }}")))
+        items.append((Raw("vars"), Raw(f"(user) => {{{sets}\n  }}")))
     if flow.feed:  # [rows, random, each iteration]: this user's row, its columns are {user.COLUMN}
         order = data_order.get(flow.feed, "")
         random = "true" if order.startswith("random") else "false"
         each = ", true" if order.endswith("/iteration") else ""
         items.append((Raw("feed"), Raw(f"[{data_const(flow.feed)}, {random}{each}]")))
-    if flow.on_start:  # [function, name, expected statuses]: a failed call stops the user
-        steps = (
-            Raw(f"[{idents[e]}, {js_str(e)}, [{', '.join(map(str, expected[e]))}]]") for e in flow.on_start
-        )
+    if flow.on_start:  # a failed call stops the user
+        steps = (Raw(_step(idents[e], e, expected[e])) for e in flow.on_start)
         items.append((Raw("onStart"), Coll("[", "]", tuple(steps))))
-
-    def statuses(names: list[str]) -> str:
-        return "[" + ", ".join(map(str, sorted({s for e in names for s in expected[e]}))) + "]"
-
-    def task(name: str, weight: int) -> str:
-        """[an endpoint's function, its weight, its expected statuses (the abort rule's: a 4xx
-        listed is an answer)] (and its PARAMS key when it is the flow's only task: the VU then
-        carries its tags), or [a sequence of [function, name, expected statuses], its weight,
-        the statuses any of its calls expects]"""
-        if name not in flow.sequences:
-            own = f"{idents[name]}, {weight}, {statuses([name])}"
-            return f"[{own}, {js_str(name)}]" if len(flow.tasks) == 1 else f"[{own}]"
-        steps = ", ".join(
-            f"[{idents[e]}, {js_str(e)}, [{', '.join(map(str, expected[e]))}]]" for e in flow.sequences[name]
-        )
-        return f"[sequence({steps}), {weight}, {statuses(flow.sequences[name])}]"
-
-    tasks = Coll("[", "]", tuple(Raw(task(e, w)) for e, w in flow.tasks.items()))
-    items.append((Raw("tasks"), tasks))
     if flow.headers or flow.auth:
-        parts = []
-        if flow.auth:
-            needed = sorted(
-                {
-                    p[1]
-                    for p in [*flow.auth[0], *flow.auth[1]]
-                    if p[0] == "var" and p[1] not in templates.BUILTINS
-                }
-            )
-            user, password = (template(part, JS, template_var).text for part in flow.auth)
-            call = f"basicAuth({user}, {password})"
-            parts.append(
-                (
-                    f"user.has({', '.join(js_str(n) for n in needed)})" if needed else None,
-                    ('"Authorization"', call),
-                )
-            )
-        for key, value in flow.headers.items():
-            needed = sorted({p[1] for p in value if p[0] == "var" and p[1] not in templates.BUILTINS})
-            expr = (js_str(key), template(value, JS, template_var).text)
-            parts.append((f"user.has({', '.join(js_str(n) for n in needed)})" if needed else None, expr))
-        body = "".join(
-            f"\n      if ({cond}) h[{k}] = {v};" if cond else f"\n      h[{k}] = {v};"
-            for cond, (k, v) in parts
+        items.append((Raw("headers"), Raw(_headers(flow))))
+    (only,) = flow.tasks if len(flow.tasks) == 1 else (None,)
+    if only is not None and only not in flow.sequences:  # the VU carries its only endpoint's tags
+        items.append((Raw("carries"), Raw(f"[PARAMS, {js_str(only)}]")))
+    head = f"// {provenance('http.flows', flow.name)}: how its users start"
+    if not items:
+        return [head, f"const {const} = new Flow({js_str(flow.name)});"]
+    lines = [head, f"const {const} = new Flow({js_str(flow.name)}, {{"]
+    lines += [statement(f"{key.text}: ", value, ",", 2, JS) for key, value in items]
+    return [*lines, "});"]
+
+
+def _headers(flow: FlowPlan) -> str:
+    """The flow's headers per call: each one once the values it reads exist."""
+    parts = []
+    if flow.auth:
+        needed = sorted(
+            {p[1] for p in [*flow.auth[0], *flow.auth[1]] if p[0] == "var" and p[1] not in templates.BUILTINS}
         )
-        items.append(
-            (Raw("headers"), Raw(f"(user) => {{\n      const h = {{}};{body}\n      return h;\n    }}"))
+        user, password = (template(part, JS, template_var).text for part in flow.auth)
+        call = f"basicAuth({user}, {password})"
+        parts.append(
+            (
+                f"user.has({', '.join(js_str(n) for n in needed)})" if needed else None,
+                ('"Authorization"', call),
+            )
         )
+    for key, value in flow.headers.items():
+        needed = sorted({p[1] for p in value if p[0] == "var" and p[1] not in templates.BUILTINS})
+        expr = (js_str(key), template(value, JS, template_var).text)
+        parts.append((f"user.has({', '.join(js_str(n) for n in needed)})" if needed else None, expr))
+    body = "".join(
+        f"\n    if ({cond}) h[{k}] = {v};" if cond else f"\n    h[{k}] = {v};" for cond, (k, v) in parts
+    )
+    return f"(user) => {{\n    const h = {{}};{body}\n    return h;\n  }}"
+
+
+def flow_function(
+    flow: FlowPlan, ident: str, const: str, calls: dict[str, str], expected: dict[str, list[int]]
+) -> list[str]:
+    """The flow's function, run by its scenario: per iteration one task, picked by weight, the
+    answer watched by the abort rule, then the think time. `calls`: per task the code calling it."""
+
+    def answers(names: list[str]) -> str:
+        """The 4xx statuses a task expects (answers, not failures, to the abort rule)."""
+        found = sorted({s for e in names for s in expected[e] if 400 <= s < 500})
+        return f", [{', '.join(map(str, found))}]" if found else ""
+
+    def watched(task: str) -> str:
+        return f"u.watch({calls[task]}{answers(flow.sequences.get(task, [task]))});"
+
+    about = f"{comment_text(flow.name)}, run by its scenario: per iteration a task by weight"
+    if len(flow.tasks) == 1:
+        only = comment_text(next(iter(flow.tasks)))
+        about = f"{comment_text(flow.name)}, run by its scenario: per iteration {only}"
     if flow.think:
-        items.append((Raw("think"), Raw(f"[{flow.think[0]!r}, {flow.think[1]!r}]")))
-    lines = [f"  // {provenance('http.flows', flow.name)}"]
-    lines.append(statement(f"{js_str(flow.name)}: ", Coll("{", "}", tuple(items)), ",", 2, JS))
-    return lines
+        about += f", {flow.think[0]:g}-{flow.think[1]:g} s apart"
+    lines = [
+        "",
+        *textwrap.wrap(about, 97, initial_indent="// ", subsequent_indent="// "),
+        "export default function (shared) {" if ident == "default" else f"export function {ident}(shared) {{",
+        f"  const u = {const}.begin(shared);",
+        "  if (!u) return;",
+    ]
+    tasks = list(flow.tasks.items())
+    if len(tasks) == 1:
+        lines.append(f"  {watched(tasks[0][0])}")
+    else:
+        total = sum(w for _t, w in tasks)
+        lines.append(f"  const r = Math.random() * {total:g};")
+        bound = 0.0
+        for i, (task, weight) in enumerate(tasks):  # each its own range (a task added: one line)
+            bound += weight
+            lines.append(f"  {'if' if i == 0 else 'else if'} (r < {bound:g}) {watched(task)}")
+    if flow.think:
+        lines.append(f"  think({flow.think[0]!r}, {flow.think[1]!r});")
+    return [*lines, "}"]
+
+
+def sequence_const(flow: FlowPlan, name: str, const: str, idents: dict[str, str], expected) -> list[str]:
+    """A sequence task as one function: its calls in order, the first that fails ends it."""
+    steps = tuple(Raw(_step(idents[e], e, expected[e])) for e in flow.sequences[name])
+    return [
+        f"// {provenance(f'http.flows.{flow.name}.sequences', name)}: in order; a failed call ends it",
+        statement(f"const {const} = ", Call("sequence", steps), ";", 0, JS),
+    ]

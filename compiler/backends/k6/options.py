@@ -1,12 +1,13 @@
-"""The options of a k6 script: a scenario per profile, a threshold per target bound (keyed by the
-target's selection: its endpoint's `name`, its `class`, or a flag tag of its own, the target named
-in the comment above), and the tags of each endpoint's samples."""
+"""The options of a k6 script: per profile its flows and executor (a scenario per flow), a
+threshold per target bound (keyed by the target's selection: its endpoint's `name`, its `class`,
+or a flag tag of its own, the target named in the comment above), and the tags of each
+endpoint's samples."""
 
 from __future__ import annotations
 
 from ...plan import Plan, ProfilePlan, TargetPlan
 from ...spec import PERCENTILES
-from ..code import JS, Call, Coll, Raw, js_str, literal, statement
+from ..code import JS, Call, Coll, Raw, js_key, js_str, literal, statement
 from ..http import comment_text
 
 TREND_STATS = ["avg", "min", "med", "max", *(f"p({p:g})" for p in PERCENTILES.values()), "count"]
@@ -81,15 +82,15 @@ def profile_endpoints(plan: Plan, profile: str) -> set[str]:
 
 
 def selection(plan: Plan, t: TargetPlan) -> str:
-    """The tag filter of a target's samples: k6's `scenario` tag when the target is for one
-    profile (each profile is a scenario), and the endpoint's `name` when it selects one endpoint,
+    """The tag filter of a target's samples: the `profile` tag when the target is for one
+    profile (every scenario of a profile carries it), and the endpoint's `name` when it selects one endpoint,
     its `class` when it selects exactly one class's endpoints (tags every sample carries anyway),
     nothing more when the profile's own endpoints are all selected, else a flag tag of its own.
     Each tag on a request costs k6 work on every metric sample (bench/load_efficiency.py measured
     a flag tag at about a tenth of k6's requests per second), so a flag is added only where no
     existing tag selects the same samples."""
     chosen = set(t.endpoints)
-    scope = [f"scenario:{t.profile}"] if t.profile in plan.profiles else []
+    scope = [f"profile:{t.profile}"] if t.profile in plan.profiles else []
     if scope and chosen == profile_endpoints(plan, t.profile):
         return scope[0]
     if len(chosen) == 1:
@@ -180,14 +181,24 @@ def _threshold_lines(items: list[tuple[str, str, list]], indent: int) -> list[st
     return lines
 
 
-def options_lines(plan: Plan, profiles: dict[str, ProfilePlan], default: str) -> list[str]:
-    """`export const options`: the scenarios (profile() picks one at run time), a threshold per
-    target bound, and the summary's trend statistics."""
+def options_lines(
+    plan: Plan, profiles: dict[str, ProfilePlan], default: str, flow_idents: dict[str, str]
+) -> list[str]:
+    """`export const options`: per profile its flows (by weight) and executor, of which
+    scenarios() makes the chosen profile's scenarios, one per flow; a threshold per target bound;
+    the summary's trend statistics."""
     lines = ["", "export const options = {"]
     if any(prof for *_x, prof in thresholds(plan, profiles)):
         lines[1:1] = [f"const PROFILE = __ENV.PERFSPEC_PROFILE || {js_str(default)};", ""]
-    scenarios = Coll("{", "}", tuple((Raw(js_str(n)), literal(scenario(p), JS)) for n, p in profiles.items()))
-    lines.append(statement("scenarios: ", Call("profile", (scenarios, Raw(js_str(default)))), ",", 2, JS))
+
+    def shape(p: ProfilePlan) -> dict:
+        return {"flows": {flow_idents[f]: plan.flows[f].weight for f in p.flows}, **scenario(p)}
+
+    by_profile = Coll("{", "}", tuple((Raw(js_key(n)), literal(shape(p), JS)) for n, p in profiles.items()))
+    lines += [
+        "  // the flows of $PERFSPEC_PROFILE, a scenario each, its users or rate split by the flows' weights",
+        statement("scenarios: ", Call("scenarios", (by_profile, Raw(js_str(default)))), ",", 2, JS),
+    ]
     lines.append("  thresholds: {")
     scoped: dict[str | None, list] = {None: []}
     for comment, key, exprs in merged(thresholds(plan, profiles)):

@@ -6,14 +6,16 @@
 // below, so `k6 run` exits 99 naming the target that failed. On_stop steps do not run
 // in k6 (it has no per-VU teardown); Locust runs them.
 import http from "k6/http";
-import { basicAuth, env, host, iterate, profile, uuid } from "../perfspec_k6.js";
+import { basicAuth, env, Flow, host, scenarios, uuid } from "../perfspec_k6.js";
 
 const API_URL = host("API_URL");
 
 export const options = {
-  scenarios: profile(
+  // the flows of $PERFSPEC_PROFILE, a scenario each, its users or rate split by the flows' weights
+  scenarios: scenarios(
     {
-      "smoke": {
+      smoke: {
+        flows: { member: 1 },
         executor: "ramping-vus",
         startVUs: 0,
         stages: [{ duration: "0ms", target: 2 }, { duration: "5s", target: 2 }],
@@ -66,23 +68,24 @@ export function me(user) {
   return http.get(API_URL + "/me", { ...PARAMS["me"], headers: user.headers() });
 }
 
-const FLOWS = {
-  // http.flows.member
-  "member": {
-    weight: 1,
-    vars: (user) => {
-      user.vars["user.name"] = "u-" + uuid();
-      user.vars["user.password"] = "pw-" + uuid();
-    },
-    tasks: [[me, 5, [200]], [admin_stats, 1, [200]]],
-    headers: (user) => {
-      const h = {};
-      if (user.has("user.name", "user.password")) h["Authorization"] = basicAuth(user.var("user.name"), user.var("user.password"));
-      return h;
-    },
+// http.flows.member: how its users start
+const MEMBER = new Flow("member", {
+  vars: (user) => {
+    user.vars["user.name"] = "u-" + uuid();
+    user.vars["user.password"] = "pw-" + uuid();
   },
-};
-const PROFILE_FLOWS = { "smoke": ["member"] };
+  headers: (user) => {
+    const h = {};
+    if (user.has("user.name", "user.password")) h["Authorization"] = basicAuth(user.var("user.name"), user.var("user.password"));
+    return h;
+  },
+});
 
-// every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
-export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);
+// member, run by its scenario: per iteration a task by weight
+export function member(shared) {
+  const u = MEMBER.begin(shared);
+  if (!u) return;
+  const r = Math.random() * 6;
+  if (r < 5) u.watch(me(u));
+  else if (r < 6) u.watch(admin_stats(u));
+}

@@ -6,21 +6,24 @@
 // below, so `k6 run` exits 99 naming the target that failed. On_stop steps do not run
 // in k6 (it has no per-VU teardown); Locust runs them.
 import http from "k6/http";
-import { host, iterate, profile } from "../perfspec_k6.js";
+import { Flow, host, scenarios } from "../perfspec_k6.js";
 
 const API_URL = host("API_URL");
 
 export const options = {
-  scenarios: profile(
+  // the flows of $PERFSPEC_PROFILE, a scenario each, its users or rate split by the flows' weights
+  scenarios: scenarios(
     {
-      "peak": {
+      peak: {
+        flows: { default: 1 },
         executor: "ramping-vus",
         startVUs: 0,
         stages: [{ duration: "4s", target: 40 }, { duration: "1m", target: 40 }],
         gracefulRampDown: "5s",
         gracefulStop: "10s",
       },
-      "smoke": {
+      smoke: {
+        flows: { default: 1 },
         executor: "ramping-vus",
         startVUs: 0,
         stages: [{ duration: "0ms", target: 2 }, { duration: "5s", target: 2 }],
@@ -63,11 +66,14 @@ export function ping() {
   return http.get(API_URL + "/ping", PARAMS["ping"]);
 }
 
-const FLOWS = {
-  // http.flows.default
-  "default": { weight: 1, tasks: [[ping, 1, [200], "ping"]] },
-};
-const PROFILE_FLOWS = { "peak": ["default"], "smoke": ["default"] };
+// http.flows.default: how its users start
+const DEFAULT = new Flow("default", {
+  carries: [PARAMS, "ping"],
+});
 
-// every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
-export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);
+// default, run by its scenario: per iteration ping
+export default function (shared) {
+  const u = DEFAULT.begin(shared);
+  if (!u) return;
+  u.watch(ping());
+}

@@ -6,7 +6,7 @@
 // below, so `k6 run` exits 99 naming the target that failed. On_stop steps do not run
 // in k6 (it has no per-VU teardown); Locust runs them.
 import http from "k6/http";
-import { host, iterate, profile, rows } from "../perfspec_k6.js";
+import { Flow, host, rows, scenarios } from "../perfspec_k6.js";
 
 const API_URL = host("API_URL");
 // http.data.people: each user takes a row (feed:); $PERFSPEC_ROOT: the folder perfspec build ran in
@@ -15,9 +15,11 @@ const DATA_PEOPLE = rows("people", (__ENV.PERFSPEC_ROOT || "../..") + "/tests/go
 const DATA_SKUS = rows("skus", (__ENV.PERFSPEC_ROOT || "../..") + "/tests/golden/feeders/skus.csv");
 
 export const options = {
-  scenarios: profile(
+  // the flows of $PERFSPEC_PROFILE, a scenario each, its users or rate split by the flows' weights
+  scenarios: scenarios(
     {
-      "smoke": {
+      smoke: {
+        flows: { member: 1, shopper: 1 },
         executor: "ramping-vus",
         startVUs: 0,
         stages: [{ duration: "0ms", target: 2 }, { duration: "5s", target: 2 }],
@@ -79,13 +81,28 @@ export function view(user) {
   return http.get(url, PARAMS["view"]);
 }
 
-const FLOWS = {
-  // http.flows.member
-  "member": { weight: 1, feed: [DATA_PEOPLE, false], tasks: [[me, 1, [200], "me"]] },
-  // http.flows.shopper
-  "shopper": { weight: 1, feed: [DATA_SKUS, true, true], tasks: [[view, 1, [200], "view"]] },
-};
-const PROFILE_FLOWS = { "smoke": ["member", "shopper"] };
+// http.flows.member: how its users start
+const MEMBER = new Flow("member", {
+  feed: [DATA_PEOPLE, false],
+  carries: [PARAMS, "me"],
+});
 
-// every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
-export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);
+// member, run by its scenario: per iteration me
+export function member(shared) {
+  const u = MEMBER.begin(shared);
+  if (!u) return;
+  u.watch(me(u));
+}
+
+// http.flows.shopper: how its users start
+const SHOPPER = new Flow("shopper", {
+  feed: [DATA_SKUS, true, true],
+  carries: [PARAMS, "view"],
+});
+
+// shopper, run by its scenario: per iteration view
+export function shopper(shared) {
+  const u = SHOPPER.begin(shared);
+  if (!u) return;
+  u.watch(view(u));
+}

@@ -10,19 +10,21 @@ import {
   bodyContains,
   expect,
   extractJson,
+  Flow,
   host,
-  iterate,
   jsonEquals,
   jsonMatches,
-  profile,
+  scenarios,
  } from "../perfspec_k6.js";
 
 const API_URL = host("API_URL");
 
 export const options = {
-  scenarios: profile(
+  // the flows of $PERFSPEC_PROFILE, a scenario each, its users or rate split by the flows' weights
+  scenarios: scenarios(
     {
-      "smoke": {
+      smoke: {
+        flows: { reader: 1 },
         executor: "ramping-vus",
         startVUs: 0,
         stages: [{ duration: "0ms", target: 1 }, { duration: "5s", target: 1 }],
@@ -93,11 +95,15 @@ export function read(user) {
   return res;
 }
 
-const FLOWS = {
-  // http.flows.reader
-  "reader": { weight: 1, onStart: [[create, "create", [200]]], tasks: [[read, 1, [200], "read"]] },
-};
-const PROFILE_FLOWS = { "smoke": ["reader"] };
+// http.flows.reader: how its users start
+const READER = new Flow("reader", {
+  onStart: [[create, "create", [200]]],
+  carries: [PARAMS, "read"],
+});
 
-// every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
-export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);
+// reader, run by its scenario: per iteration read
+export function reader(shared) {
+  const u = READER.begin(shared);
+  if (!u) return;
+  u.watch(read(u));
+}

@@ -6,7 +6,7 @@
 // below, so `k6 run` exits 99 naming the target that failed. On_stop steps do not run
 // in k6 (it has no per-VU teardown); Locust runs them.
 import http from "k6/http";
-import { fileField, host, iterate, multipartBody, profile, uuid } from "../perfspec_k6.js";
+import { fileField, Flow, host, multipartBody, scenarios, uuid } from "../perfspec_k6.js";
 
 const API_URL = host("API_URL");
 const UPLOAD_UPLOAD_IMAGE = fileField(
@@ -14,9 +14,11 @@ const UPLOAD_UPLOAD_IMAGE = fileField(
 );
 
 export const options = {
-  scenarios: profile(
+  // the flows of $PERFSPEC_PROFILE, a scenario each, its users or rate split by the flows' weights
+  scenarios: scenarios(
     {
-      "smoke": {
+      smoke: {
+        flows: { default: 1 },
         executor: "ramping-vus",
         startVUs: 0,
         stages: [{ duration: "0ms", target: 1 }, { duration: "5s", target: 1 }],
@@ -68,11 +70,14 @@ export function upload() {
   );
 }
 
-const FLOWS = {
-  // http.flows.default
-  "default": { weight: 1, tasks: [[upload, 1, [201], "upload"]] },
-};
-const PROFILE_FLOWS = { "smoke": ["default"] };
+// http.flows.default: how its users start
+const DEFAULT = new Flow("default", {
+  carries: [PARAMS, "upload"],
+});
 
-// every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
-export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);
+// default, run by its scenario: per iteration upload
+export default function (shared) {
+  const u = DEFAULT.begin(shared);
+  if (!u) return;
+  u.watch(upload());
+}

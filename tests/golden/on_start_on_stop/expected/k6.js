@@ -6,14 +6,16 @@
 // below, so `k6 run` exits 99 naming the target that failed. On_stop steps do not run
 // in k6 (it has no per-VU teardown); Locust runs them.
 import http from "k6/http";
-import { expect, extractHeader, extractJson, host, iterate, profile, uuid } from "../perfspec_k6.js";
+import { expect, extractHeader, extractJson, Flow, host, scenarios, uuid } from "../perfspec_k6.js";
 
 const API_URL = host("API_URL");
 
 export const options = {
-  scenarios: profile(
+  // the flows of $PERFSPEC_PROFILE, a scenario each, its users or rate split by the flows' weights
+  scenarios: scenarios(
     {
-      "smoke": {
+      smoke: {
+        flows: { user: 1 },
         executor: "ramping-vus",
         startVUs: 0,
         stages: [{ duration: "0ms", target: 2 }, { duration: "5s", target: 2 }],
@@ -108,24 +110,24 @@ export function register(user) {
   );
 }
 
-const FLOWS = {
-  // http.flows.user
-  "user": {
-    weight: 1,
-    vars: (user) => {
-      user.vars["user.email"] = "u-" + uuid() + "@example.test";
-      user.vars["user.password"] = "pw-" + uuid();
-    },
-    onStart: [[register, "register", [200, 201, 204]], [login, "login", [200, 201, 204]]],
-    tasks: [[list, 1, [200, 201, 204], "list"]],
-    headers: (user) => {
-      const h = {};
-      if (user.has("token")) h["Authorization"] = "Bearer " + user.var("token");
-      return h;
-    },
+// http.flows.user: how its users start
+const USER = new Flow("user", {
+  vars: (user) => {
+    user.vars["user.email"] = "u-" + uuid() + "@example.test";
+    user.vars["user.password"] = "pw-" + uuid();
   },
-};
-const PROFILE_FLOWS = { "smoke": ["user"] };
+  onStart: [[register, "register", [200, 201, 204]], [login, "login", [200, 201, 204]]],
+  headers: (user) => {
+    const h = {};
+    if (user.has("token")) h["Authorization"] = "Bearer " + user.var("token");
+    return h;
+  },
+  carries: [PARAMS, "list"],
+});
 
-// every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
-export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);
+// user, run by its scenario: per iteration list
+export function user(shared) {
+  const u = USER.begin(shared);
+  if (!u) return;
+  u.watch(list(u));
+}

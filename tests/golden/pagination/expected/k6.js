@@ -6,14 +6,16 @@
 // below, so `k6 run` exits 99 naming the target that failed. On_stop steps do not run
 // in k6 (it has no per-VU teardown); Locust runs them.
 import http from "k6/http";
-import { follow, host, iterate, profile } from "../perfspec_k6.js";
+import { Flow, follow, host, scenarios } from "../perfspec_k6.js";
 
 const API_URL = host("API_URL");
 
 export const options = {
-  scenarios: profile(
+  // the flows of $PERFSPEC_PROFILE, a scenario each, its users or rate split by the flows' weights
+  scenarios: scenarios(
     {
-      "smoke": {
+      smoke: {
+        flows: { default: 1 },
         executor: "ramping-vus",
         startVUs: 0,
         stages: [{ duration: "0ms", target: 1 }, { duration: "5s", target: 1 }],
@@ -75,11 +77,15 @@ export function pages() {
   return res;
 }
 
-const FLOWS = {
-  // http.flows.default
-  "default": { weight: 1, tasks: [[bare, 1, [200]], [linked, 1, [200]], [pages, 1, [200]]] },
-};
-const PROFILE_FLOWS = { "smoke": ["default"] };
+// http.flows.default: how its users start
+const DEFAULT = new Flow("default");
 
-// every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
-export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);
+// default, run by its scenario: per iteration a task by weight
+export default function (shared) {
+  const u = DEFAULT.begin(shared);
+  if (!u) return;
+  const r = Math.random() * 3;
+  if (r < 1) u.watch(bare());
+  else if (r < 2) u.watch(linked());
+  else if (r < 3) u.watch(pages());
+}

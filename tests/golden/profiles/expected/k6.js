@@ -6,16 +6,18 @@
 // below, so `k6 run` exits 99 naming the target that failed. On_stop steps do not run
 // in k6 (it has no per-VU teardown); Locust runs them.
 import http from "k6/http";
-import { host, iterate, profile } from "../perfspec_k6.js";
+import { Flow, host, scenarios } from "../perfspec_k6.js";
 
 const API_URL = host("API_URL");
 
 const PROFILE = __ENV.PERFSPEC_PROFILE || "smoke";
 
 export const options = {
-  scenarios: profile(
+  // the flows of $PERFSPEC_PROFILE, a scenario each, its users or rate split by the flows' weights
+  scenarios: scenarios(
     {
-      "open_ramp": {
+      open_ramp: {
+        flows: { default: 1 },
         executor: "ramping-arrival-rate",
         startRate: 10.0,
         timeUnit: "1s",
@@ -24,7 +26,8 @@ export const options = {
         maxVUs: 20,
         gracefulStop: "10s",
       },
-      "open_rate": {
+      open_rate: {
+        flows: { default: 1 },
         executor: "constant-arrival-rate",
         rate: 50.0,
         timeUnit: "1s",
@@ -33,21 +36,24 @@ export const options = {
         maxVUs: 20,
         gracefulStop: "10s",
       },
-      "smoke": {
+      smoke: {
+        flows: { default: 1 },
         executor: "ramping-vus",
         startVUs: 0,
         stages: [{ duration: "0ms", target: 5 }, { duration: "10s", target: 5 }],
         gracefulRampDown: "5s",
         gracefulStop: "10s",
       },
-      "standard": {
+      standard: {
+        flows: { default: 1 },
         executor: "ramping-vus",
         startVUs: 0,
         stages: [{ duration: "4s", target: 20 }, { duration: "30s", target: 20 }],
         gracefulRampDown: "5s",
         gracefulStop: "10s",
       },
-      "validation": {
+      validation: {
+        flows: { default: 1 },
         executor: "ramping-vus",
         startVUs: 0,
         stages: [
@@ -69,8 +75,8 @@ export const options = {
     "http_req_failed{name:ping}": ["rate<0.01"],
     ...(PROFILE === "open_rate" && {
       // target open
-      "http_req_duration{scenario:open_rate}": ["p(99)<100"],
-      "http_reqs{scenario:open_rate}": ["rate>45"],
+      "http_req_duration{profile:open_rate}": ["p(99)<100"],
+      "http_reqs{profile:open_rate}": ["rate>45"],
     }),
   },
   summaryTrendStats: [
@@ -101,17 +107,14 @@ export function ping() {
   return http.get(API_URL + "/ping", PARAMS["ping"]);
 }
 
-const FLOWS = {
-  // http.flows.default
-  "default": { weight: 1, tasks: [[ping, 1, [200], "ping"]] },
-};
-const PROFILE_FLOWS = {
-  "open_ramp": ["default"],
-  "open_rate": ["default"],
-  "smoke": ["default"],
-  "standard": ["default"],
-  "validation": ["default"],
-};
+// http.flows.default: how its users start
+const DEFAULT = new Flow("default", {
+  carries: [PARAMS, "ping"],
+});
 
-// every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
-export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);
+// default, run by its scenario: per iteration ping
+export default function (shared) {
+  const u = DEFAULT.begin(shared);
+  if (!u) return;
+  u.watch(ping());
+}

@@ -6,14 +6,16 @@
 // below, so `k6 run` exits 99 naming the target that failed. On_stop steps do not run
 // in k6 (it has no per-VU teardown); Locust runs them.
 import http from "k6/http";
-import { expect, extractJson, host, iterate, profile, sequence } from "../perfspec_k6.js";
+import { expect, extractJson, Flow, host, scenarios, sequence, think } from "../perfspec_k6.js";
 
 const SHOP_URL = host("SHOP_URL");
 
 export const options = {
-  scenarios: profile(
+  // the flows of $PERFSPEC_PROFILE, a scenario each, its users or rate split by the flows' weights
+  scenarios: scenarios(
     {
-      "smoke": {
+      smoke: {
+        flows: { shopper: 1 },
         executor: "ramping-vus",
         startVUs: 0,
         stages: [{ duration: "1s", target: 3 }, { duration: "10s", target: 3 }],
@@ -95,18 +97,20 @@ export function pay(user) {
   return http.post(url, null, PARAMS["pay"]);
 }
 
-const FLOWS = {
-  // http.flows.shopper
-  "shopper": {
-    weight: 1,
-    tasks: [
-      [sequence([open_cart, "open_cart", [200, 201]], [add_item, "add_item", [200, 201]], [pay, "pay", [200, 402]]), 1, [200, 201, 402]],
-      [browse, 3, [200, 201]],
-    ],
-    think: [0.1, 0.3],
-  },
-};
-const PROFILE_FLOWS = { "smoke": ["shopper"] };
+// http.flows.shopper: how its users start
+const SHOPPER = new Flow("shopper");
 
-// every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
-export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);
+// http.flows.shopper.sequences.checkout: in order; a failed call ends it
+const SHOPPER_CHECKOUT = sequence(
+  [open_cart, "open_cart", [200, 201]], [add_item, "add_item", [200, 201]], [pay, "pay", [200, 402]]
+);
+
+// shopper, run by its scenario: per iteration a task by weight, 0.1-0.3 s apart
+export function shopper(shared) {
+  const u = SHOPPER.begin(shared);
+  if (!u) return;
+  const r = Math.random() * 4;
+  if (r < 1) u.watch(SHOPPER_CHECKOUT(u), [402]);
+  else if (r < 4) u.watch(browse());
+  think(0.1, 0.3);
+}

@@ -6,14 +6,16 @@
 // below, so `k6 run` exits 99 naming the target that failed. On_stop steps do not run
 // in k6 (it has no per-VU teardown); Locust runs them.
 import http from "k6/http";
-import { expect, extractJson, host, iterate, once, profile, uuid } from "../perfspec_k6.js";
+import { expect, extractJson, Flow, host, once, scenarios, uuid } from "../perfspec_k6.js";
 
 const STORE_URL = host("STORE_URL");
 
 export const options = {
-  scenarios: profile(
+  // the flows of $PERFSPEC_PROFILE, a scenario each, its users or rate split by the flows' weights
+  scenarios: scenarios(
     {
-      "smoke": {
+      smoke: {
+        flows: { writer: 1 },
         executor: "ramping-vus",
         startVUs: 0,
         stages: [{ duration: "0ms", target: 2 }, { duration: "5s", target: 2 }],
@@ -107,19 +109,22 @@ export function put_object(user) {
   return http.put(url, body, PARAMS["put_object"]);
 }
 
-const FLOWS = {
-  // http.flows.writer
-  "writer": { weight: 1, tasks: [[put_object, 1, [200, 201]], [get_object, 4, [200, 404]]] },
-};
-const PROFILE_FLOWS = { "smoke": ["writer"] };
+// http.flows.writer: how its users start
+const WRITER = new Flow("writer");
+
+// writer, run by its scenario: per iteration a task by weight
+export function writer(shared) {
+  const u = WRITER.begin(shared);
+  if (!u) return;
+  const r = Math.random() * 5;
+  if (r < 1) u.watch(put_object(u));
+  else if (r < 5) u.watch(get_object(u), [404]);
+}
 
 // http.setup: once before the users start; every user reads what it extracts
 export function setup() {
   return once("setup", [[create_bucket, "create_bucket", [201]]]);
 }
-
-// every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
-export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);
 
 // http.teardown: once after the users stop
 export function teardown(shared) {

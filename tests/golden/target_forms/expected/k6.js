@@ -6,23 +6,26 @@
 // below, so `k6 run` exits 99 naming the target that failed. On_stop steps do not run
 // in k6 (it has no per-VU teardown); Locust runs them.
 import http from "k6/http";
-import { host, iterate, profile } from "../perfspec_k6.js";
+import { Flow, host, scenarios } from "../perfspec_k6.js";
 
 const API_URL = host("API_URL");
 
 const PROFILE = __ENV.PERFSPEC_PROFILE || "small";
 
 export const options = {
-  scenarios: profile(
+  // the flows of $PERFSPEC_PROFILE, a scenario each, its users or rate split by the flows' weights
+  scenarios: scenarios(
     {
-      "large": {
+      large: {
+        flows: { default: 1 },
         executor: "ramping-vus",
         startVUs: 0,
         stages: [{ duration: "0ms", target: 8 }, { duration: "10s", target: 8 }],
         gracefulRampDown: "5s",
         gracefulStop: "10s",
       },
-      "small": {
+      small: {
+        flows: { default: 1 },
         executor: "ramping-vus",
         startVUs: 0,
         stages: [{ duration: "0ms", target: 2 }, { duration: "10s", target: 2 }],
@@ -47,8 +50,8 @@ export const options = {
     ],
     ...(PROFILE === "small" && {
       // target windowed
-      "http_req_duration{scenario:small}": ["p(99)<300"],
-      "http_req_failed{scenario:small}": ["rate<0.01"],
+      "http_req_duration{profile:small}": ["p(99)<300"],
+      "http_req_failed{profile:small}": ["rate<0.01"],
     }),
   },
   summaryTrendStats: [
@@ -79,11 +82,14 @@ export function ping() {
   return http.get(API_URL + "/ping", PARAMS["ping"]);
 }
 
-const FLOWS = {
-  // http.flows.default
-  "default": { weight: 1, tasks: [[ping, 1, [200], "ping"]] },
-};
-const PROFILE_FLOWS = { "large": ["default"], "small": ["default"] };
+// http.flows.default: how its users start
+const DEFAULT = new Flow("default", {
+  carries: [PARAMS, "ping"],
+});
 
-// every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
-export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);
+// default, run by its scenario: per iteration ping
+export default function (shared) {
+  const u = DEFAULT.begin(shared);
+  if (!u) return;
+  u.watch(ping());
+}

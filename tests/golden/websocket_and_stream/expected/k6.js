@@ -7,14 +7,16 @@
 // in k6 (it has no per-VU teardown); Locust runs them.
 import http from "k6/http";
 import ws from "k6/ws";
-import { bodyContains, expect, host, iterate, profile, websocket } from "../perfspec_k6.js";
+import { bodyContains, expect, Flow, host, scenarios, websocket } from "../perfspec_k6.js";
 
 const API_URL = host("API_URL");
 
 export const options = {
-  scenarios: profile(
+  // the flows of $PERFSPEC_PROFILE, a scenario each, its users or rate split by the flows' weights
+  scenarios: scenarios(
     {
-      "smoke": {
+      smoke: {
+        flows: { default: 1 },
         executor: "ramping-vus",
         startVUs: 0,
         stages: [{ duration: "0ms", target: 2 }, { duration: "5s", target: 2 }],
@@ -74,11 +76,14 @@ export function events() {
   return res;
 }
 
-const FLOWS = {
-  // http.flows.default
-  "default": { weight: 1, tasks: [[echo, 1, [200]], [events, 1, [200]]] },
-};
-const PROFILE_FLOWS = { "smoke": ["default"] };
+// http.flows.default: how its users start
+const DEFAULT = new Flow("default");
 
-// every VU iteration: on_start first, then a task of the VU's flow (perfspec_k6.js)
-export default iterate(FLOWS, PROFILE_FLOWS, PARAMS);
+// default, run by its scenario: per iteration a task by weight
+export default function (shared) {
+  const u = DEFAULT.begin(shared);
+  if (!u) return;
+  const r = Math.random() * 2;
+  if (r < 1) u.watch(echo());
+  else if (r < 2) u.watch(events());
+}
