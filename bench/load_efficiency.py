@@ -350,6 +350,11 @@ PAIRS = {  # label: generated, hand-written, goal
     "locust, two endpoints 3:1": ("locust generated flow", "locust hand-written flow", "goal >= 0.95"),
     "k6": ("k6 generated", "k6 hand-written", "goal >= 0.95"),
     "k6, two endpoints 3:1": ("k6 generated flow", "k6 hand-written flow", "goal >= 0.95"),
+    # the generated script keeps no body it does not read (discardResponseBodies): the same
+    # option in the hand-written one shows what the rest of the generated script costs
+    "k6 vs hand-written discarding bodies": ("k6 generated", "k6 hand-written, bodies discarded", "no goal"),
+    # what per-endpoint thresholds need in a hand-written script: the request's `name` tag
+    "k6 vs hand-written with a name tag": ("k6 generated", "k6 hand-written, name tag", "no goal"),
     "k6, both with --out json": ("k6 generated --out json", "k6 hand-written --out json", "no goal"),
     "k6 output: stream vs none": ("k6 generated, stream", "k6 generated", "goal >= 0.95"),
     "k6 output: ndjson vs none": ("k6 generated --out json", "k6 generated", "no goal"),
@@ -374,6 +379,8 @@ def starters(work: Path, url: str, args: argparse.Namespace) -> dict:
         "k6 generated, stream": (gen / "k6.js", "stream"),
         "k6 generated flow": (work / "gen" / "flow" / "k6.js", False),
         "k6 hand-written flow": (work / "hand_k6_flow.js", False),
+        "k6 hand-written, bodies discarded": (work / "hand_k6_discard.js", False),
+        "k6 hand-written, name tag": (work / "hand_k6_named.js", False),
     }
     return {
         **{
@@ -447,6 +454,10 @@ def build(work: Path, args: argparse.Namespace) -> None:
     (work / "hand_k6.js").write_text(HAND_K6)
     (work / "hand_locust_flow.py").write_text(HAND_LOCUST_FLOW)
     (work / "hand_k6_flow.js").write_text(HAND_K6_FLOW)
+    discard = 'duration: __ENV.SECONDS + "s", discardResponseBodies: true }'
+    (work / "hand_k6_discard.js").write_text(HAND_K6.replace('duration: __ENV.SECONDS + "s" }', discard))
+    named = '"/data.json", { tags: { name: "data" } })'
+    (work / "hand_k6_named.js").write_text(HAND_K6.replace('"/data.json")', named))
 
 
 def report(mode: str, pairs: dict[str, dict[str, list[float]]], args: argparse.Namespace) -> None:

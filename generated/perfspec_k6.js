@@ -191,6 +191,7 @@ export class User {
   constructor(flow) {
     this.flow = flow;
     this.vars = {};
+    this.since = 0; // the abort rule: since when every task failed (0: the last one was answered)
   }
 
   var(name) {
@@ -212,13 +213,20 @@ export class User {
     return this.flow.headers ? this.flow.headers(this) : {};
   }
 
-  // the abort rule's look at a task's answer: no response, a 5xx, or a 4xx the task does not
-  // expect (`expected`: its 4xx statuses that are answers) keeps the clock running; any other ends it
-  watch(res, expected) {
-    if (!res) return;
-    const status = res.status;
-    if (status === 0 || status >= 500 || (status >= 400 && !(expected && expected.includes(status)))) failing(res);
-    else failingSince = 0;
+  // the abort rule, for a task's response that is no success (no response or a status >= 400;
+  // the flow's function resets `since` on any other): no response, a 5xx, or a 4xx none of the
+  // flow's tasks expects keeps the clock running; an expected 4xx is an answer
+  failed(res) {
+    if (res.status >= 400 && res.status < 500 && this.flow.answers && this.flow.answers.includes(res.status)) {
+      this.since = 0;
+      return;
+    }
+    failing(this, res);
+  }
+
+  // a data row per iteration (`feed` with per: iteration)
+  nextRow() {
+    takeRow(this.flow.feed, exec.scenario.iterationInTest);
   }
 
   // a request that could not be built (a value no response gave yet): a failed call
@@ -575,24 +583,15 @@ function capped(scenario, seconds) {
 
 let user = null; // this VU's user (a VU runs one flow: its scenario's)
 let closed = true; // a closed model (users, not an arrival rate): think times apply
-let failingSince = 0;
 
-// a flow of the spec: how its users start (values, a data row, on_start calls) and the headers
-// of their calls. `begin()` at the top of the flow's function returns this VU's user, started at
-// its first iteration; null when its on_start failed (it then idles to the end)
+// a flow of the spec: how its users start (values, a data row, on_start calls), the headers of
+// their calls, the 4xx statuses its tasks expect (`answers`, to the abort rule). The flow's
+// function starts its VU's user at the first iteration (`start`, which returns it) and then calls
+// the endpoints' functions itself: a call into this module costs k6 about 3 % of its requests per
+// second, so the per-iteration path makes none but the think time (bench/load_efficiency.py)
 export class Flow {
-  constructor(name, { vars, feed, onStart = [], headers, carries } = {}) {
-    Object.assign(this, { name, vars, feed, onStart, headers, carries });
-  }
-
-  begin(shared) {
-    if (user === null || user.flow !== this) this.start(shared);
-    if (user.stopped) {
-      sleep(1); // k6 cannot stop one VU; never a busy loop
-      return null;
-    }
-    if (this.feed && this.feed[2]) takeRow(this.feed, exec.scenario.iterationInTest);
-    return user;
+  constructor(name, { vars, feed, onStart = [], headers, answers, carries } = {}) {
+    Object.assign(this, { name, vars, feed, onStart, headers, answers, carries });
   }
 
   start(shared) {
@@ -610,11 +609,18 @@ export class Flow {
         // the calls after it would fail for values it never got: this user stops, reported once
         user.stopped = `flow ${this.name}: on_start call ${name} failed (${cause})`;
         STOPPED.add(1, { reason: user.stopped });
-        return;
+        return user;
       }
     }
     if (this.carries) ownTags(...this.carries);
+    return user;
   }
+}
+
+// what a user whose on_start failed does per iteration: nothing, for a second (k6 cannot stop
+// one VU; never a busy loop)
+export function idle() {
+  sleep(1);
 }
 
 // a closed model's think time between iterations, `min` to `max` seconds (an open model's
@@ -742,14 +748,13 @@ export function once(key, steps, shared) {
   return user.vars;
 }
 
-// the abort rule: a VU that saw no answer (no response, a 5xx, or a 4xx its task does not expect)
-// for ABORT_MS stops the whole test,
-// recording why (perfspec_aborted) so the results say the run was aborted and for what; called
-// with each failed response (a response ends the failing time)
-function failing(res) {
+// the abort rule: a VU that saw no answer (no response, a 5xx, or a 4xx its flow does not expect)
+// for ABORT_MS stops the whole test, recording why (perfspec_aborted) so the results say the run
+// was aborted and for what; called with each failed response (an answer ends the failing time)
+function failing(u, res) {
   const now = Date.now();
-  if (!failingSince) failingSince = now;
-  if (ABORT_MS > 0 && now - failingSince >= ABORT_MS) {
+  if (!u.since) u.since = now;
+  if (ABORT_MS > 0 && now - u.since >= ABORT_MS) {
     const cause = res.status === 0 ? res.error || "no response" : `HTTP ${res.status}`;
     const reason = `every request failed for ${ABORT_MS / 1000}s (${cause})`;
     ABORTED.add(1, { reason });

@@ -6,7 +6,7 @@
 // below, so `k6 run` exits 99 naming the target that failed. On_stop steps do not run
 // in k6 (it has no per-VU teardown); Locust runs them.
 import http from "k6/http";
-import { expect, extractJson, Flow, host, scenarios, think, uuid } from "../perfspec_k6.js";
+import { expect, extractJson, Flow, host, idle, scenarios, think, uuid } from "../perfspec_k6.js";
 
 const AGENTS_URL = host("AGENTS_URL", "http://127.0.0.1:9002");
 const AUTH_URL = host("AUTH_URL", "http://127.0.0.1:9002");
@@ -75,24 +75,29 @@ export const options = {
     "p(99.9)",
     "count",
   ],
+  discardResponseBodies: true,
 };
 
 // the statuses most endpoints expect; PARAMS names the others'
 http.setResponseCallback(http.expectedStatuses(200, 201, 204));
 
 // per endpoint: its fixed request parameters; `name` and `class` tags (and a flag per target
-// no existing tag selects). A VU whose flow has one task carries that endpoint's tags
-// itself (cheaper for k6), and its entry loses them.
+// no existing tag selects), `responseType` where the script reads the body. A VU whose flow
+// has one task carries that endpoint's tags itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
-  "create_agent": { tags: { name: "create_agent", class: "api" } },
-  "create_schedule": { tags: { name: "create_schedule", class: "api" } },
+  "create_agent": { tags: { name: "create_agent", class: "api" }, responseType: "text" },
+  "create_schedule": { tags: { name: "create_schedule", class: "api" }, responseType: "text" },
   "delete_agent": { tags: { name: "delete_agent", class: "api" } },
   "get_agent": { tags: { name: "get_agent", class: "api" } },
   "get_schedule": { tags: { name: "get_schedule", class: "api" } },
   "health": { tags: { name: "health", class: "health" } },
   "list_agents": { tags: { name: "list_agents", class: "api" } },
   "list_schedules": { tags: { name: "list_schedules", class: "api" } },
-  "login": { tags: { name: "login", class: "auth" }, responseCallback: http.expectedStatuses(200, 429) },
+  "login": {
+    tags: { name: "login", class: "auth" },
+    responseCallback: http.expectedStatuses(200, 429),
+    responseType: "text",
+  },
   "rag_query": { tags: { name: "rag_query", class: "rag" } },
   "register": { tags: { name: "register", class: "auth" } },
   "run_agent": { tags: { name: "run_agent", class: "agent_execution" } },
@@ -234,6 +239,8 @@ export function run_agent(user) {
   );
 }
 
+let u = null; // this VU's user (a VU runs one flow: its scenario's)
+
 // http.flows.agent_runner: how its users start
 const AGENT_RUNNER = new Flow("agent_runner", {
   vars: (user) => {
@@ -254,11 +261,15 @@ const AGENT_RUNNER = new Flow("agent_runner", {
 
 // agent_runner, run by its scenario: per iteration a task by weight, 1-2 s apart
 export function agent_runner(shared) {
-  const u = AGENT_RUNNER.begin(shared);
-  if (!u) return;
+  if (u === null) u = AGENT_RUNNER.start(shared); // its values and on_start calls
+  if (u.stopped) return idle(); // its on_start failed
   const r = Math.random() * 2;
-  if (r < 1) u.watch(run_agent(u));
-  else if (r < 2) u.watch(rag_query(u));
+  let res;
+  if (r < 1) res = run_agent(u);
+  else if (r < 2) res = rag_query(u);
+  const status = res ? res.status : -1; // -1: not sent (a value it needs is missing)
+  if (status === 0 || status >= 400) u.failed(res); // the abort rule's clock
+  else if (status > 0) u.since = 0;
   think(1.0, 2.0);
 }
 
@@ -283,14 +294,18 @@ const PLATFORM_USER = new Flow("platform_user", {
 
 // platform_user, run by its scenario: per iteration a task by weight
 export function platform_user(shared) {
-  const u = PLATFORM_USER.begin(shared);
-  if (!u) return;
+  if (u === null) u = PLATFORM_USER.start(shared); // its values and on_start calls
+  if (u.stopped) return idle(); // its on_start failed
   const r = Math.random() * 13;
-  if (r < 3) u.watch(list_agents(u));
-  else if (r < 5) u.watch(get_agent(u));
-  else if (r < 6) u.watch(create_agent(u));
-  else if (r < 9) u.watch(list_schedules(u));
-  else if (r < 11) u.watch(get_schedule(u));
-  else if (r < 12) u.watch(create_schedule(u));
-  else if (r < 13) u.watch(health(u));
+  let res;
+  if (r < 3) res = list_agents(u);
+  else if (r < 5) res = get_agent(u);
+  else if (r < 6) res = create_agent(u);
+  else if (r < 9) res = list_schedules(u);
+  else if (r < 11) res = get_schedule(u);
+  else if (r < 12) res = create_schedule(u);
+  else if (r < 13) res = health(u);
+  const status = res ? res.status : -1; // -1: not sent (a value it needs is missing)
+  if (status === 0 || status >= 400) u.failed(res); // the abort rule's clock
+  else if (status > 0) u.since = 0;
 }

@@ -35,6 +35,7 @@ SUPPORT_NAMES = (
     "follow",
     "formBody",
     "host",
+    "idle",
     "jsonEquals",
     "jsonMatches",
     "multipartBody",
@@ -106,8 +107,12 @@ RESERVED = {
     *SUPPORT_NAMES,
     "PROFILE",
     "PARAMS",
-    "u",  # a flow function's user
-    "r",  # a flow function's pick
+    # a flow function's names: its argument, its user, its pick, the response and its status
+    "shared",
+    "u",
+    "r",
+    "res",
+    "status",
 }
 METHODS = {
     "GET": "get",
@@ -153,6 +158,14 @@ def common_expected(plan: Plan) -> str | None:
     return min(counts, key=lambda k: (-counts[k], k)) if counts else None
 
 
+def reads_body(ep: EndpointPlan) -> bool:
+    """Whether the script reads the endpoint's response body (a check on it, a value extracted
+    from it, the next page's link in it): k6 keeps it as text only then (discardResponseBodies)."""
+    extracts = any(not where.startswith("header:") for where in ep.extract.values())
+    pages = bool(ep.paginate) and not str((ep.paginate or {}).get("next", "")).startswith("header:")
+    return ep.body_contains is not None or bool(ep.json_expect) or extracts or pages
+
+
 def params(plan: Plan, flow_headers: bool, shared: str | None) -> Coll:
     """Per endpoint the request parameters fixed at build time, made once, not per call; a
     responseCallback only where the expected statuses differ from the `shared` ones."""
@@ -168,6 +181,8 @@ def params(plan: Plan, flow_headers: bool, shared: str | None) -> Coll:
             entry.append((Raw("responseCallback"), Raw(f"http.expectedStatuses({_expected(ep)})")))
         if ep.timeout:
             entry.append((Raw("timeout"), Raw(js_str(ms_text(ep.timeout)))))
+        if ep.method != "WS" and reads_body(ep):
+            entry.append((Raw("responseType"), Raw('"text"')))
         items.append((Raw(js_str(name)), Coll("{", "}", tuple(entry))))
     return Coll("{", "}", tuple(items))
 
@@ -185,8 +200,8 @@ def params_lines(plan: Plan, flow_headers: bool) -> list[str]:
     lines += [
         "",
         "// per endpoint: its fixed request parameters; `name` and `class` tags (and a flag per target",
-        "// no existing tag selects). A VU whose flow has one task carries that endpoint's tags",
-        "// itself (cheaper for k6), and its entry loses them.",
+        "// no existing tag selects), `responseType` where the script reads the body. A VU whose flow",
+        "// has one task carries that endpoint's tags itself (cheaper for k6), and its entry loses them.",
     ]
     return [*lines, statement("const PARAMS = ", params(plan, flow_headers, shared), ";", 0, JS)]
 
@@ -382,7 +397,7 @@ class K6Backend:
         """Per flow its `Flow`, its sequences and its function."""
         expected = {n: ep.expect for n, ep in plan.endpoints.items()}
         order = {n: f"{d['order']}/{d['per']}" for n, d in plan.data.items()}
-        out: list[str] = []
+        out: list[str] = ["", "let u = null; // this VU's user (a VU runs one flow: its scenario's)"]
         for flow in run:
             const = identifier(flow_idents[flow.name].upper(), taken, "FLOW")
             out += ["", *flow_config(flow, const, idents, expected, order)]
@@ -391,7 +406,8 @@ class K6Backend:
                 seq = identifier(f"{flow_idents[flow.name]}_{name}".upper(), taken, "SEQUENCE")
                 out += ["", *sequence_const(flow, name, seq, idents, expected)]
                 calls[name] = f"{seq}(u)"
-            out += flow_function(flow, flow_idents[flow.name], const, calls, expected)
+            each = bool(flow.feed) and order.get(flow.feed or "", "").endswith("/iteration")
+            out += flow_function(flow, flow_idents[flow.name], const, calls, each)
         return out
 
     def emit(self, plan: Plan) -> list[Artifact]:

@@ -94,6 +94,8 @@ def flow_config(
         items.append((Raw("onStart"), Coll("[", "]", tuple(steps))))
     if flow.headers or flow.auth:
         items.append((Raw("headers"), Raw(_headers(flow))))
+    if answers(flow, expected):
+        items.append((Raw("answers"), Raw(f"[{', '.join(map(str, answers(flow, expected)))}]")))
     (only,) = flow.tasks if len(flow.tasks) == 1 else (None,)
     if only is not None and only not in flow.sequences:  # the VU carries its only endpoint's tags
         items.append((Raw("carries"), Raw(f"[PARAMS, {js_str(only)}]")))
@@ -130,20 +132,17 @@ def _headers(flow: FlowPlan) -> str:
     return f"(user) => {{\n    const h = {{}};{body}\n    return h;\n  }}"
 
 
-def flow_function(
-    flow: FlowPlan, ident: str, const: str, calls: dict[str, str], expected: dict[str, list[int]]
-) -> list[str]:
-    """The flow's function, run by its scenario: per iteration one task, picked by weight, the
-    answer watched by the abort rule, then the think time. `calls`: per task the code calling it."""
+def answers(flow: FlowPlan, expected: dict[str, list[int]]) -> list[int]:
+    """The 4xx statuses the flow's tasks expect: answers, not failures, to the abort rule."""
+    steps = {e for task in flow.tasks for e in flow.sequences.get(task, [task])}
+    return sorted({s for e in steps for s in expected[e] if 400 <= s < 500})
 
-    def answers(names: list[str]) -> str:
-        """The 4xx statuses a task expects (answers, not failures, to the abort rule)."""
-        found = sorted({s for e in names for s in expected[e] if 400 <= s < 500})
-        return f", [{', '.join(map(str, found))}]" if found else ""
 
-    def watched(task: str) -> str:
-        return f"u.watch({calls[task]}{answers(flow.sequences.get(task, [task]))});"
-
+def flow_function(flow: FlowPlan, ident: str, const: str, calls: dict[str, str], row_each: bool) -> list[str]:
+    """The flow's function, run by its scenario: the VU's user started at its first iteration,
+    then per iteration one task picked by weight, its response looked at by the abort rule, the
+    think time. Only the think time calls into the support module (each call costs k6 about 3 %
+    of its rate). `calls`: per task the code calling it."""
     about = f"{comment_text(flow.name)}, run by its scenario: per iteration a task by weight"
     if len(flow.tasks) == 1:
         only = comment_text(next(iter(flow.tasks)))
@@ -154,19 +153,26 @@ def flow_function(
         "",
         *textwrap.wrap(about, 97, initial_indent="// ", subsequent_indent="// "),
         "export default function (shared) {" if ident == "default" else f"export function {ident}(shared) {{",
-        f"  const u = {const}.begin(shared);",
-        "  if (!u) return;",
+        f"  if (u === null) u = {const}.start(shared); // its values and on_start calls",
+        "  if (u.stopped) return idle(); // its on_start failed",
     ]
+    if row_each:  # the data set's `per: iteration`
+        lines.append("  u.nextRow();")
     tasks = list(flow.tasks.items())
     if len(tasks) == 1:
-        lines.append(f"  {watched(tasks[0][0])}")
+        lines.append(f"  const res = {calls[tasks[0][0]]};")
     else:
         total = sum(w for _t, w in tasks)
-        lines.append(f"  const r = Math.random() * {total:g};")
+        lines += [f"  const r = Math.random() * {total:g};", "  let res;"]
         bound = 0.0
         for i, (task, weight) in enumerate(tasks):  # each its own range (a task added: one line)
             bound += weight
-            lines.append(f"  {'if' if i == 0 else 'else if'} (r < {bound:g}) {watched(task)}")
+            lines.append(f"  {'if' if i == 0 else 'else if'} (r < {bound:g}) res = {calls[task]};")
+    lines += [  # the status read once: each read of a response's field costs k6 work
+        "  const status = res ? res.status : -1; // -1: not sent (a value it needs is missing)",
+        "  if (status === 0 || status >= 400) u.failed(res); // the abort rule's clock",
+        "  else if (status > 0) u.since = 0;",
+    ]
     if flow.think:
         lines.append(f"  think({flow.think[0]!r}, {flow.think[1]!r});")
     return [*lines, "}"]

@@ -140,7 +140,8 @@ def thresholds(plan: Plan, profiles: dict[str, ProfilePlan] | None = None) -> li
 def tags(plan: Plan) -> dict[str, dict[str, str]]:
     """Per endpoint the tags of its samples: name, class, flags of the targets it counts for."""
     out: dict[str, dict[str, str]] = {}
-    judged = {key.split("{")[1].split(":")[0] for _c, key, _e, _p in thresholds(plan)}
+    keys = [key for _c, key, _e, _p in thresholds(plan)]
+    judged = {key.split("{")[1].split(":")[0] for key in keys}
     judged = {t.name for t in plan.targets if target_tag(t) in judged}  # targets that need a flag
     for name, ep in plan.endpoints.items():
         t = {"name": name}  # the reader takes a `name` that is a spec name for the endpoint
@@ -211,4 +212,7 @@ def options_lines(
         lines.append("    }),")
     lines.append("  },")
     lines.append(statement("summaryTrendStats: ", literal(TREND_STATS, JS), ",", 2, JS))
+    # k6 still receives every body (timed, counted in data_received); it keeps one as text only
+    # where the script reads it (PARAMS: responseType), which spares it work per request
+    lines.append("  discardResponseBodies: true,")
     return [*lines, "};"]

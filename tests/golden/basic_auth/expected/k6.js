@@ -6,7 +6,7 @@
 // below, so `k6 run` exits 99 naming the target that failed. On_stop steps do not run
 // in k6 (it has no per-VU teardown); Locust runs them.
 import http from "k6/http";
-import { basicAuth, env, Flow, host, scenarios, uuid } from "../perfspec_k6.js";
+import { basicAuth, env, Flow, host, idle, scenarios, uuid } from "../perfspec_k6.js";
 
 const API_URL = host("API_URL");
 
@@ -42,14 +42,15 @@ export const options = {
     "p(99.9)",
     "count",
   ],
+  discardResponseBodies: true,
 };
 
 // the statuses most endpoints expect; PARAMS names the others'
 http.setResponseCallback(http.expectedStatuses(200));
 
 // per endpoint: its fixed request parameters; `name` and `class` tags (and a flag per target
-// no existing tag selects). A VU whose flow has one task carries that endpoint's tags
-// itself (cheaper for k6), and its entry loses them.
+// no existing tag selects), `responseType` where the script reads the body. A VU whose flow
+// has one task carries that endpoint's tags itself (cheaper for k6), and its entry loses them.
 const PARAMS = { "admin_stats": { tags: { name: "admin_stats" } }, "me": { tags: { name: "me" } } };
 
 // http.endpoints.admin_stats
@@ -68,6 +69,8 @@ export function me(user) {
   return http.get(API_URL + "/me", { ...PARAMS["me"], headers: user.headers() });
 }
 
+let u = null; // this VU's user (a VU runs one flow: its scenario's)
+
 // http.flows.member: how its users start
 const MEMBER = new Flow("member", {
   vars: (user) => {
@@ -83,9 +86,13 @@ const MEMBER = new Flow("member", {
 
 // member, run by its scenario: per iteration a task by weight
 export function member(shared) {
-  const u = MEMBER.begin(shared);
-  if (!u) return;
+  if (u === null) u = MEMBER.start(shared); // its values and on_start calls
+  if (u.stopped) return idle(); // its on_start failed
   const r = Math.random() * 6;
-  if (r < 5) u.watch(me(u));
-  else if (r < 6) u.watch(admin_stats(u));
+  let res;
+  if (r < 5) res = me(u);
+  else if (r < 6) res = admin_stats(u);
+  const status = res ? res.status : -1; // -1: not sent (a value it needs is missing)
+  if (status === 0 || status >= 400) u.failed(res); // the abort rule's clock
+  else if (status > 0) u.since = 0;
 }

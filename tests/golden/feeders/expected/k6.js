@@ -6,7 +6,7 @@
 // below, so `k6 run` exits 99 naming the target that failed. On_stop steps do not run
 // in k6 (it has no per-VU teardown); Locust runs them.
 import http from "k6/http";
-import { Flow, host, rows, scenarios } from "../perfspec_k6.js";
+import { Flow, host, idle, rows, scenarios } from "../perfspec_k6.js";
 
 const API_URL = host("API_URL");
 // http.data.people: each user takes a row (feed:); $PERFSPEC_ROOT: the folder perfspec build ran in
@@ -46,14 +46,15 @@ export const options = {
     "p(99.9)",
     "count",
   ],
+  discardResponseBodies: true,
 };
 
 // the statuses most endpoints expect; PARAMS names the others'
 http.setResponseCallback(http.expectedStatuses(200));
 
 // per endpoint: its fixed request parameters; `name` and `class` tags (and a flag per target
-// no existing tag selects). A VU whose flow has one task carries that endpoint's tags
-// itself (cheaper for k6), and its entry loses them.
+// no existing tag selects), `responseType` where the script reads the body. A VU whose flow
+// has one task carries that endpoint's tags itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
   "me": { tags: { name: "me", target_reads: "yes" } },
   "view": { tags: { name: "view", target_reads: "yes" } },
@@ -81,6 +82,8 @@ export function view(user) {
   return http.get(url, PARAMS["view"]);
 }
 
+let u = null; // this VU's user (a VU runs one flow: its scenario's)
+
 // http.flows.member: how its users start
 const MEMBER = new Flow("member", {
   feed: [DATA_PEOPLE, false],
@@ -89,9 +92,12 @@ const MEMBER = new Flow("member", {
 
 // member, run by its scenario: per iteration me
 export function member(shared) {
-  const u = MEMBER.begin(shared);
-  if (!u) return;
-  u.watch(me(u));
+  if (u === null) u = MEMBER.start(shared); // its values and on_start calls
+  if (u.stopped) return idle(); // its on_start failed
+  const res = me(u);
+  const status = res ? res.status : -1; // -1: not sent (a value it needs is missing)
+  if (status === 0 || status >= 400) u.failed(res); // the abort rule's clock
+  else if (status > 0) u.since = 0;
 }
 
 // http.flows.shopper: how its users start
@@ -102,7 +108,11 @@ const SHOPPER = new Flow("shopper", {
 
 // shopper, run by its scenario: per iteration view
 export function shopper(shared) {
-  const u = SHOPPER.begin(shared);
-  if (!u) return;
-  u.watch(view(u));
+  if (u === null) u = SHOPPER.start(shared); // its values and on_start calls
+  if (u.stopped) return idle(); // its on_start failed
+  u.nextRow();
+  const res = view(u);
+  const status = res ? res.status : -1; // -1: not sent (a value it needs is missing)
+  if (status === 0 || status >= 400) u.failed(res); // the abort rule's clock
+  else if (status > 0) u.since = 0;
 }

@@ -6,7 +6,7 @@
 // below, so `k6 run` exits 99 naming the target that failed. On_stop steps do not run
 // in k6 (it has no per-VU teardown); Locust runs them.
 import http from "k6/http";
-import { expect, extractJson, Flow, host, once, scenarios, uuid } from "../perfspec_k6.js";
+import { expect, extractJson, Flow, host, idle, once, scenarios, uuid } from "../perfspec_k6.js";
 
 const STORE_URL = host("STORE_URL");
 
@@ -43,19 +43,21 @@ export const options = {
     "p(99.9)",
     "count",
   ],
+  discardResponseBodies: true,
 };
 
 // the statuses most endpoints expect; PARAMS names the others'
 http.setResponseCallback(http.expectedStatuses(200, 201));
 
 // per endpoint: its fixed request parameters; `name` and `class` tags (and a flag per target
-// no existing tag selects). A VU whose flow has one task carries that endpoint's tags
-// itself (cheaper for k6), and its entry loses them.
+// no existing tag selects), `responseType` where the script reads the body. A VU whose flow
+// has one task carries that endpoint's tags itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
   "create_bucket": {
     headers: { "Content-Type": "application/json" },
     tags: { name: "create_bucket" },
     responseCallback: http.expectedStatuses(201),
+    responseType: "text",
   },
   "drop_bucket": { tags: { name: "drop_bucket" }, responseCallback: http.expectedStatuses(204) },
   "get_object": {
@@ -109,16 +111,24 @@ export function put_object(user) {
   return http.put(url, body, PARAMS["put_object"]);
 }
 
+let u = null; // this VU's user (a VU runs one flow: its scenario's)
+
 // http.flows.writer: how its users start
-const WRITER = new Flow("writer");
+const WRITER = new Flow("writer", {
+  answers: [404],
+});
 
 // writer, run by its scenario: per iteration a task by weight
 export function writer(shared) {
-  const u = WRITER.begin(shared);
-  if (!u) return;
+  if (u === null) u = WRITER.start(shared); // its values and on_start calls
+  if (u.stopped) return idle(); // its on_start failed
   const r = Math.random() * 5;
-  if (r < 1) u.watch(put_object(u));
-  else if (r < 5) u.watch(get_object(u), [404]);
+  let res;
+  if (r < 1) res = put_object(u);
+  else if (r < 5) res = get_object(u);
+  const status = res ? res.status : -1; // -1: not sent (a value it needs is missing)
+  if (status === 0 || status >= 400) u.failed(res); // the abort rule's clock
+  else if (status > 0) u.since = 0;
 }
 
 // http.setup: once before the users start; every user reads what it extracts

@@ -7,7 +7,7 @@
 // in k6 (it has no per-VU teardown); Locust runs them.
 import http from "k6/http";
 import ws from "k6/ws";
-import { bodyContains, expect, Flow, host, scenarios, websocket } from "../perfspec_k6.js";
+import { bodyContains, expect, Flow, host, idle, scenarios, websocket } from "../perfspec_k6.js";
 
 const API_URL = host("API_URL");
 
@@ -45,17 +45,18 @@ export const options = {
     "p(99.9)",
     "count",
   ],
+  discardResponseBodies: true,
 };
 
 // the statuses most endpoints expect; PARAMS names the others'
 http.setResponseCallback(http.expectedStatuses(200));
 
 // per endpoint: its fixed request parameters; `name` and `class` tags (and a flag per target
-// no existing tag selects). A VU whose flow has one task carries that endpoint's tags
-// itself (cheaper for k6), and its entry loses them.
+// no existing tag selects), `responseType` where the script reads the body. A VU whose flow
+// has one task carries that endpoint's tags itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
   "echo": { tags: { name: "echo" } },
-  "events": { tags: { name: "events", class: "streaming", ttfb: "yes" } },
+  "events": { tags: { name: "events", class: "streaming", ttfb: "yes" }, responseType: "text" },
 };
 
 // http.endpoints.echo
@@ -76,14 +77,20 @@ export function events() {
   return res;
 }
 
+let u = null; // this VU's user (a VU runs one flow: its scenario's)
+
 // http.flows.default: how its users start
 const DEFAULT = new Flow("default");
 
 // default, run by its scenario: per iteration a task by weight
 export default function (shared) {
-  const u = DEFAULT.begin(shared);
-  if (!u) return;
+  if (u === null) u = DEFAULT.start(shared); // its values and on_start calls
+  if (u.stopped) return idle(); // its on_start failed
   const r = Math.random() * 2;
-  if (r < 1) u.watch(echo());
-  else if (r < 2) u.watch(events());
+  let res;
+  if (r < 1) res = echo();
+  else if (r < 2) res = events();
+  const status = res ? res.status : -1; // -1: not sent (a value it needs is missing)
+  if (status === 0 || status >= 400) u.failed(res); // the abort rule's clock
+  else if (status > 0) u.since = 0;
 }
