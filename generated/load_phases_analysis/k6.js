@@ -227,6 +227,6 @@ export function platform_user(shared) {
   else if (r < 14) res = patch_agent(u);
   const status = res ? res.status : -1; // -1: not sent (a value it needs is missing)
   if (status === 0 || status >= 400) u.failed(res); // the abort rule's clock
-  else if (status > 0) u.since = 0;
+  else if (status > 0 && u.since) u.since = 0;
   think(1.0, 2.0);
 }

@@ -269,7 +269,7 @@ export function agent_runner(shared) {
   else if (r < 2) res = rag_query(u);
   const status = res ? res.status : -1; // -1: not sent (a value it needs is missing)
   if (status === 0 || status >= 400) u.failed(res); // the abort rule's clock
-  else if (status > 0) u.since = 0;
+  else if (status > 0 && u.since) u.since = 0;
   think(1.0, 2.0);
 }
 
@@ -307,5 +307,5 @@ export function platform_user(shared) {
   else if (r < 13) res = health(u);
   const status = res ? res.status : -1; // -1: not sent (a value it needs is missing)
   if (status === 0 || status >= 400) u.failed(res); // the abort rule's clock
-  else if (status > 0) u.since = 0;
+  else if (status > 0 && u.since) u.since = 0;
 }

@@ -274,6 +274,6 @@ export function authenticated_user(shared) {
   else if (r < 9) res = health(u);
   const status = res ? res.status : -1; // -1: not sent (a value it needs is missing)
   if (status === 0 || status >= 400) u.failed(res); // the abort rule's clock
-  else if (status > 0) u.since = 0;
+  else if (status > 0 && u.since) u.since = 0;
   think(0.1, 0.5);
 }

@@ -171,7 +171,7 @@ def flow_function(flow: FlowPlan, ident: str, const: str, calls: dict[str, str],
     lines += [  # the status read once: each read of a response's field costs k6 work
         "  const status = res ? res.status : -1; // -1: not sent (a value it needs is missing)",
         "  if (status === 0 || status >= 400) u.failed(res); // the abort rule's clock",
-        "  else if (status > 0) u.since = 0;",
+        "  else if (status > 0 && u.since) u.since = 0;",
     ]
     if flow.think:
         lines.append(f"  think({flow.think[0]!r}, {flow.think[1]!r});")

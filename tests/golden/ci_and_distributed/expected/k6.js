@@ -81,5 +81,5 @@ export default function (shared) {
   const res = ping();
   const status = res ? res.status : -1; // -1: not sent (a value it needs is missing)
   if (status === 0 || status >= 400) u.failed(res); // the abort rule's clock
-  else if (status > 0) u.since = 0;
+  else if (status > 0 && u.since) u.since = 0;
 }

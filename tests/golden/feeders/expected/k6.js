@@ -97,7 +97,7 @@ export function member(shared) {
   const res = me(u);
   const status = res ? res.status : -1; // -1: not sent (a value it needs is missing)
   if (status === 0 || status >= 400) u.failed(res); // the abort rule's clock
-  else if (status > 0) u.since = 0;
+  else if (status > 0 && u.since) u.since = 0;
 }
 
 // http.flows.shopper: how its users start
@@ -114,5 +114,5 @@ export function shopper(shared) {
   const res = view(u);
   const status = res ? res.status : -1; // -1: not sent (a value it needs is missing)
   if (status === 0 || status >= 400) u.failed(res); // the abort rule's clock
-  else if (status > 0) u.since = 0;
+  else if (status > 0 && u.since) u.since = 0;
 }

@@ -128,7 +128,7 @@ export function writer(shared) {
   else if (r < 5) res = get_object(u);
   const status = res ? res.status : -1; // -1: not sent (a value it needs is missing)
   if (status === 0 || status >= 400) u.failed(res); // the abort rule's clock
-  else if (status > 0) u.since = 0;
+  else if (status > 0 && u.since) u.since = 0;
 }
 
 // http.setup: once before the users start; every user reads what it extracts
