@@ -12,8 +12,42 @@ from .histogram import Histogram, half_width
 from .results import Series
 from .verdict import QUANTILES, STAT_UNITS, StatVerdict, Verdict, shown
 
+# merge() of the same series, asked for by the verdict, its per-tool parts, the history record
+# and the report in one check: made once. Keyed by the inputs' identities, each entry holding its
+# inputs (so no identity is reused while it is cached); a merged series is never changed after.
+_MERGED: dict[tuple[int, ...], tuple[list[Series], Series]] = {}
+
 
 def merge(series: list[Series]) -> Series:
+    key = tuple(map(id, series))
+    hit = _MERGED.get(key)
+    if hit is not None:
+        return hit[1]
+    out = _merge(series)
+    if len(_MERGED) >= 64:
+        _MERGED.pop(next(iter(_MERGED)))
+    _MERGED[key] = (list(series), out)
+    return out
+
+
+def _merge(series: list[Series]) -> Series:
+    if len(series) == 1:  # nothing to add up: the same counts, histograms and seconds, shared
+        s = series[0]
+        return Series(
+            s.tool,
+            s.kind,
+            s.name,
+            s.file,
+            "merged",
+            count=s.count,
+            failures=s.failures,
+            statuses=dict(s.statuses),
+            errors=dict(s.errors),
+            histogram=s.histogram,
+            ttfb=s.ttfb,
+            timeline=list(s.timeline),
+            elapsed=s.elapsed or None,
+        )
     out = Series(series[0].tool, series[0].kind, series[0].name, series[0].file, "merged")
     elapsed_by_run: dict[tuple, float] = {}
     for s in series:

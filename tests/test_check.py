@@ -103,6 +103,17 @@ def test_merging_two_shards_equals_the_histogram_of_all_samples(tmp_path: Path) 
         assert merged.histogram.quantile(q) == whole.quantile(q)
 
 
+def test_several_quantiles_in_one_pass_are_each_quantile() -> None:
+    """The report's per-second p50/p95 come from one pass over each second's histogram."""
+    rng = random.Random(7)
+    for _ in range(300):
+        h = Histogram()
+        h.extend(rng.randint(1, 10**7) for _ in range(rng.randint(0, 60)))
+        qs = sorted(rng.random() for _ in range(rng.randint(1, 4)))
+        assert h.quantiles(qs) == [h.quantile(q) for q in qs]
+    assert Histogram().quantiles((0.5, 0.95)) == [None, None]
+
+
 def test_no_samples_fails_and_says_so(tmp_path: Path) -> None:
     [v] = judge(targets(stat("p95", "<", 0.2)), [])
     assert v.status == "fail" and "no samples for ep" in v.message()
