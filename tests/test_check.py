@@ -231,21 +231,28 @@ def test_regression_without_a_baseline_fails(tmp_path: Path) -> None:
     assert v.status == "fail" and "no baseline samples" in v.message()
 
 
-def test_k6_profile_comes_from_the_scenario_tag(tmp_path: Path) -> None:
-    for folder, profile in (("a", "smoke"), ("b", "peak")):
+def test_k6_profile_comes_from_the_profile_tag_else_the_scenario_tag(tmp_path: Path) -> None:
+    """A generated script's scenario is a flow and carries its profile as a tag; results of older
+    scripts (a scenario per profile) name the profile in `scenario`."""
+    runs = {
+        "a": {"scenario": "smoke"},
+        "b": {"scenario": "peak"},
+        "c": {"scenario": "shopper", "profile": "soak"},
+    }
+    for folder, tags in runs.items():
         (tmp_path / folder).mkdir()
         point = {
             "type": "Point",
             "metric": "http_req_duration",
-            "data": {
-                "time": "2026-11-23T08:00:00.5Z",
-                "value": 1.0,
-                "tags": {"endpoint": "ep", "scenario": profile},
-            },
+            "data": {"time": "2026-11-23T08:00:00.5Z", "value": 1.0, "tags": {"endpoint": "ep", **tags}},
         }
         (tmp_path / folder / "k6.ndjson").write_text(json.dumps(point) + "\n")
     series, _ = read_results([tmp_path])
-    assert sorted((Path(s.file).parent.name, s.profile) for s in series) == [("a", "smoke"), ("b", "peak")]
+    assert sorted((Path(s.file).parent.name, s.profile) for s in series) == [
+        ("a", "smoke"),
+        ("b", "peak"),
+        ("c", "soak"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -495,7 +502,8 @@ def test_distributed_mode_runs_locust_workers_and_k6_segments_and_merges_them(tm
 def test_duration_cuts_the_profile_short_in_both_tools(tmp_path: Path) -> None:
     require_tool("locust")
     k6 = require_tool("k6")
-    # mid-ramp: load_phases_analysis's peak ramps 0 -> 200 users over 10 s; 5 s in, 100 users
+    # mid-ramp: load_phases_analysis's peak ramps 0 -> 200 users over 10 s; 5 s in, 100 users (its
+    # one flow, platform_user, is the profile's one scenario)
     inspect = subprocess.run(
         [
             k6,
@@ -511,7 +519,8 @@ def test_duration_cuts_the_profile_short_in_both_tools(tmp_path: Path) -> None:
         timeout=60,
     )
     assert inspect.returncode == 0, inspect.stderr
-    assert json.loads(inspect.stdout)["scenarios"]["peak"]["stages"] == [{"duration": "5s", "target": 100}]
+    scenarios = json.loads(inspect.stdout)["scenarios"]
+    assert scenarios["platform_user"]["stages"] == [{"duration": "5s", "target": 100}]
     proc = perfspec(
         "run", "specs/quickstart.yaml", "--out", str(tmp_path), "--only", "locust,k6", "--duration", "4s"
     )
