@@ -253,3 +253,37 @@ def test_an_interrupted_first_build_is_finished_by_the_next(tmp_path: Path) -> N
     proc = _build_quickstart(out)
     assert proc.returncode == 0, proc.stderr
     assert json.loads((out / ".perfspec-manifest.json").read_text())["files"]
+
+
+GLOBAL_NAMES = """\
+version: 1
+name: shadows
+hosts:
+  api: {url: "${API_URL}"}
+http:
+  endpoints:
+    open: {get: /a}
+    JSON: {post: /b, json: {x: 1}}
+    status: {get: /c}
+  flows:
+    Math: {tasks: [open, JSON, status]}
+profiles:
+  p: {users: 1, for: 2s}
+targets:
+  - {name: t, select: {endpoint: open}, p95: < 1s}
+"""
+
+
+def test_no_endpoint_or_flow_function_shadows_a_global_the_k6_script_uses(tmp_path: Path) -> None:
+    """An endpoint called `JSON` made `JSON.stringify` of every JSON body call the endpoint; one
+    called `open` shadowed k6's open() of data files; `status` a flow function's local."""
+    from perfspec.compiler.backends import all_backends
+    from perfspec.compiler.plan import build_plan
+    from perfspec.compiler.validate import check_text
+
+    plan = build_plan(check_text(GLOBAL_NAMES, str(tmp_path / "shadows.yaml")))
+    [script] = [a.content for a in all_backends()["k6"].emit(plan) if a.path.name == "k6.js"]
+    declared = set(re.findall(r"^(?:export )?(?:function|const|let) ([A-Za-z_$][\w$]*)", script, re.M))
+    assert declared.isdisjoint({"open", "JSON", "Math", "status"}), sorted(declared)
+    assert 'JSON.stringify({ "x": 1 })' in script
+    assert "flows: { Math_2: 1 }" in script and "export function Math_2(shared)" in script
