@@ -8,6 +8,9 @@ once per output folder beside the generated files, which need only their tool.
 
 from __future__ import annotations
 
+import base64
+import sys
+from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from itertools import accumulate
@@ -29,6 +32,51 @@ def _plain(pairs: list) -> bool:
         and max(counts) < 10**15
         and len(set(values)) == len(values)
     )
+
+
+def packed(numbers: list[int]) -> dict | None:
+    """Whole numbers from 0 to 2**32 - 1 as one column of a result file: little-endian in the
+    fewest of 8, 16 or 32 bits, in base64. None when one does not fit."""
+    top = max(numbers, default=0)
+    if top >= 1 << 32 or min(numbers, default=0) < 0:
+        return None
+    bits, code = (8, "B") if top < 1 << 8 else (16, "H") if top < 1 << 16 else (32, "I")
+    data = array(code, numbers)
+    if data.itemsize * 8 != bits:  # a platform whose C unsigned int is not 32 bits
+        data = array("L", numbers) if array("L").itemsize * 8 == bits else None
+        if data is None:
+            return None
+    if sys.byteorder == "big":
+        data.byteswap()
+    return {"bits": bits, "base64": base64.b64encode(data.tobytes()).decode("ascii")}
+
+
+def columns(seconds: list[tuple[int, int, int, Mapping[int, int]]]) -> dict | None:
+    """Per-second histograms (second, calls, failures, counts by value) as a result file's
+    `columns`: `values` the distinct latencies ascending, then packed columns: `seconds`,
+    `calls`, `failures` and `sizes` (entries) per second, and per entry, a second's in order of
+    latency, its latency's `index` in `values` and its `count`. Reading a 30-minute file's
+    columns takes a tenth of a second where lists of pairs took seconds. None when a number does
+    not fit (the writer lists the seconds instead)."""
+    table = sorted({value for _t, _c, _f, counts in seconds for value in counts})
+    where = {value: i for i, value in enumerate(table)}
+    index: list[int] = []
+    counted: list[int] = []
+    for _t, _c, _f, counts in seconds:
+        keys = sorted(counts)
+        index.extend(where[k] for k in keys)
+        counted.extend(counts[k] for k in keys)
+    parts = {
+        "seconds": packed([s[0] for s in seconds]),
+        "calls": packed([s[1] for s in seconds]),
+        "failures": packed([s[2] for s in seconds]),
+        "sizes": packed([len(s[3]) for s in seconds]),
+        "index": packed(index),
+        "counts": packed(counted),
+    }
+    if len(table) > 1 << 16 or any(p is None for p in parts.values()):
+        return None
+    return {"values": table, **parts}
 
 
 def round3(value: int) -> int:

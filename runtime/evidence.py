@@ -210,14 +210,10 @@ def consistency(series: list[Series], expected: dict[str, list[int]] | None = No
                 f"{what}: {s.count} calls but the histogram holds {timed}, and only a failed "
                 f"call can lack a latency ({s.failures} failed)"
             )
-        if s.timeline and (sum(c for _, c, _, _ in s.timeline), sum(f for _, _, f, _ in s.timeline)) != (
-            s.count,
-            s.failures,
-        ):
+        if s.timeline and (slotted := s.timeline.totals()) != (s.count, s.failures):
             problems.append(
-                f"{what}: the per-second slots hold {sum(c for _, c, _, _ in s.timeline)} calls "
-                f"and {sum(f for _, _, f, _ in s.timeline)} failures, the totals {s.count} and "
-                f"{s.failures}"
+                f"{what}: the per-second slots hold {slotted[0]} calls and {slotted[1]} failures, "
+                f"the totals {s.count} and {s.failures}"
             )
         if s.kind == "http":
             if sum(s.statuses.values()) > s.count:

@@ -105,7 +105,16 @@ def summary(
                 "elapsed": part.elapsed,
                 "stats": {k: v for k, v in stats.items() if v is not None},
                 "histogram": (part.ttfb if t.measure == "ttfb" else part.histogram).to_list(),
-                "seconds": [[sec, c, f, h.quantile(0.95)] for sec, c, f, h in part.timeline],
+                "seconds": [
+                    list(row)
+                    for row in zip(
+                        part.timeline.secs.tolist(),
+                        part.timeline.calls.tolist(),
+                        part.timeline.fails.tolist(),
+                        part.timeline.quantiles((0.95,))[0],
+                        strict=True,
+                    )
+                ],
             }
     return record
 

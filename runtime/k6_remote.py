@@ -26,6 +26,7 @@ from pathlib import Path
 from .histogram import Histogram
 from .prometheus import Client, PrometheusError
 from .readers.k6 import NAME  # a spec name, as the NDJSON reader tells its endpoints
+from .timeline import Timeline, file_form
 
 RESULT = "k6-histograms.json"
 PUSH_SECONDS = 1
@@ -172,9 +173,9 @@ class _Collected:
                 "errors": s["errors"],
                 "histogram": s["histogram"].to_pairs(),
                 "ttfb_histogram": s["ttfb"].to_pairs(),
-                "timeline": [
-                    [t - start, c, f, h.to_pairs()] for t, (c, f, h) in sorted(s["seconds"].items())
-                ],
+                **file_form(
+                    Timeline.from_slots((t - start, c, f, h) for t, (c, f, h) in sorted(s["seconds"].items()))
+                ),
             }
         chosen = profile or (next(iter(self.scenarios)) if len(self.scenarios) == 1 else None)
         return {

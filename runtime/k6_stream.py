@@ -24,6 +24,7 @@ from pathlib import Path
 
 from .histogram import Histogram
 from .readers.k6 import Reading, consume
+from .timeline import file_form
 
 SOURCE = "k6 --out json into a pipe, read as it ran (3 significant digits)"
 
@@ -138,8 +139,7 @@ def document(r: Reading) -> dict:
             "errors": s.errors,
             "histogram": s.histogram.to_pairs(),
             "ttfb_histogram": s.ttfb.to_pairs(),
-            # flat: [t, count, failures, value, n, value, n, ...] (readers/locust.py second())
-            "timeline": [[t, c, f, *(x for pair in h.to_pairs() for x in pair)] for t, c, f, h in s.timeline],
+            **file_form(s.timeline),
         }
     elapsed = series[0].elapsed if series else None
     return {

@@ -8,8 +8,9 @@ import math
 
 from .conditions import coarse, failed_calls, on_stop_note, run_conditions, stopped_users
 from .contracts import StatBound, Target, TargetsFile
-from .histogram import Histogram, half_width
+from .histogram import half_width
 from .results import Series
+from .timeline import Timeline
 from .verdict import QUANTILES, STAT_UNITS, StatVerdict, Verdict, shown
 
 # merge() of the same series, asked for by the verdict, its per-tool parts, the history record
@@ -45,7 +46,7 @@ def _merge(series: list[Series]) -> Series:
             errors=dict(s.errors),
             histogram=s.histogram,
             ttfb=s.ttfb,
-            timeline=list(s.timeline),
+            timeline=s.timeline,
             elapsed=s.elapsed or None,
         )
     out = Series(series[0].tool, series[0].kind, series[0].name, series[0].file, "merged")
@@ -66,14 +67,7 @@ def _merge(series: list[Series]) -> Series:
             key = (s.tool, s.file, s.name, s.workers) if sql else (s.tool, s.profile)
             elapsed_by_run[key] = max(elapsed_by_run.get(key, 0.0), s.elapsed)
     out.elapsed = sum(elapsed_by_run.values()) or None
-    slots: dict[int, list] = {}
-    for s in series:
-        for t, c, f, h in s.timeline:
-            slot = slots.setdefault(t, [0, 0, Histogram()])
-            slot[0] += c
-            slot[1] += f
-            slot[2].merge(h)
-    out.timeline = [(t, c, f, h) for t, (c, f, h) in sorted(slots.items())]
+    out.timeline = Timeline.merge([s.timeline for s in series])
     return out
 
 
@@ -117,7 +111,7 @@ def time_slice(s: Series, lo: float, hi: float = math.inf) -> Series:
     its per-second timeline: a warm-up left out, a cold start, the rest of a run."""
     if not s.timeline:
         return s
-    kept = [slot for slot in s.timeline if lo <= slot[0] < hi]
+    kept = s.timeline.slice(lo, hi)
     out = Series(
         s.tool,
         s.kind,
@@ -131,10 +125,8 @@ def time_slice(s: Series, lo: float, hi: float = math.inf) -> Series:
         ttfb=s.ttfb,
         extra=s.extra,
     )
-    for _sec, c, f, h in kept:
-        out.count += c
-        out.failures += f
-        out.histogram.merge(h)
+    out.count, out.failures = kept.totals()
+    out.histogram = kept.histogram()
     out.timeline = kept
     whole = s.elapsed or 0.0
     out.elapsed = max(0.0, min(hi, whole) - min(lo, whole)) or None
@@ -287,25 +279,17 @@ def windowed(t: Target, s: Series) -> list[tuple[str, str]]:
     per-second time series. Returns (severity, reason) per broken bound; a run shorter than one
     window is a warning that no window was judged."""
     width = int(t.window or 0)
-    slots = s.timeline
+    tl = s.timeline
     if width <= 0:
         return []
-    span = (slots[-1][0] - slots[0][0] + 1) if slots else 0
+    span = int(tl.secs[-1] - tl.secs[0] + 1) if tl else 0
     if span < width:
         return [("warn", f"no full {width}s window in {span}s of samples: the `for` window was not judged")]
     out = []
-    by_second = {sec: (c, f, h) for sec, c, f, h in slots}
-    first, last = slots[0][0], slots[-1][0]
+    first = int(tl.secs[0])
     for st in t.stats:
-        for start in range(first, last - width + 2):
-            w = Series(s.tool, s.kind, s.name, s.file, s.shard, elapsed=float(width))
-            for sec in range(start, start + width):
-                if sec in by_second:
-                    c, f, h = by_second[sec]
-                    w.count += c
-                    w.failures += f
-                    w.histogram.merge(h)
-            value, unit = measure(st.stat, w, "latency")
+        starts, values = tl.windows(width, st.stat)
+        for start, value in zip(starts, values, strict=True):
             if value is None and st.stat != "throughput":
                 continue  # a window without requests has no latency or ratio to break
             value = value or 0.0
@@ -313,7 +297,7 @@ def windowed(t: Target, s: Series) -> list[tuple[str, str]]:
                 out.append(
                     (
                         st.severity,
-                        f"{st.stat} {shown(value, STAT_UNITS.get(st.stat, unit))} "
+                        f"{st.stat} {shown(value, STAT_UNITS.get(st.stat, ''))} "
                         f"breaks {st.text} in the {width}s window starting at second {start - first}",
                     )
                 )

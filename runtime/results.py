@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .histogram import Histogram
+from .timeline import Timeline
 
 
 class ResultError(Exception):
@@ -31,7 +32,11 @@ class Series:
     errors: dict[str, int] = field(default_factory=dict)
     histogram: Histogram = field(default_factory=Histogram)
     ttfb: Histogram = field(default_factory=Histogram)
-    # [second since start, count, failures, histogram]
-    timeline: list[tuple[int, int, int, Histogram]] = field(default_factory=list)
+    # per second since start: calls, failures, histogram (rows of those are taken too)
+    timeline: Timeline = field(default_factory=Timeline)
     elapsed: float | None = None  # seconds the series was measured over
     extra: dict[str, Any] = field(default_factory=dict)  # SQL: plan, problems, server version
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.timeline, Timeline):
+            self.timeline = Timeline.from_slots(self.timeline)

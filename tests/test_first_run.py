@@ -301,19 +301,19 @@ def test_charts_read_as_people_read_charts() -> None:
     """Tick labels without scientific notation, an axis fitted to the data (a bound far above it
     named, not drawn), series never in a bound's colours, failures per second drawn, a histogram
     with axes, and no line chart for a series of one second (an on_start call)."""
-    from perfspec.runtime import reports
+    from perfspec.runtime import charts
     from perfspec.runtime.histogram import Histogram
 
-    assert [reports._tick(v) for v in (1050, 25, 2.5, 0.25, 0)] == ["1,050", "25", "2.5", "0.25", "0"]
+    assert [charts._tick(v) for v in (1050, 25, 2.5, 0.25, 0)] == ["1,050", "25", "2.5", "0.25", "0"]
     timeline = [(t, 10, 1, Histogram({1_000_000: 10})) for t in range(30)]  # 1 ms, one failure a second
-    svg = reports._charts(timeline, Histogram({1_000_000: 300}), bounds=[(200.0, "p95 < 200ms", "fail")])
+    svg = charts.charts(timeline, Histogram({1_000_000: 300}), bounds=[(200.0, "p95 < 200ms", "fail")])
     assert "e+" not in svg and "p95 &lt; 200ms: above" in svg
     assert "#b00020" not in svg.split("p95 &lt; 200ms: above")[1].split("polyline")[0]  # no bound line drawn
     assert "failed/s" in svg and svg.count("<polyline") == 4  # p50, p95; requests/s, failed/s
     assert "1 ms</text>" in svg and "calls per bin" in svg  # the histogram's axis labels
     colours = {c for c in ("#d62728", "#e69500", "#b00020") if f'stroke="{c}" stroke-width' in svg}
     assert colours == set()  # a series is never drawn in a bound's red or amber
-    one_second = reports._charts(timeline[:1], Histogram({1_000_000: 10}))
+    one_second = charts.charts(timeline[:1], Histogram({1_000_000: 10}))
     assert "<polyline" not in one_second and "calls per bin" in one_second
 
 

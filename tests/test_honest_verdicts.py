@@ -18,6 +18,7 @@ from perfspec.runtime.checker import judge
 from perfspec.runtime.histogram import Histogram
 from perfspec.runtime.readers.k6 import read_k6_ndjson
 from perfspec.runtime.results import Series
+from perfspec.runtime.timeline import Timeline
 
 from .conftest import require_tool
 from .servers.behaviour import behaviour_server
@@ -133,13 +134,15 @@ def test_an_open_profile_with_only_locust_says_locust_did_not_run(tmp_path: Path
 def series(tool: str, per_second: list[tuple[int, int, int]], profile: str = "p") -> Series:
     """Per second (count, failures, latency ms of every request)."""
     s = Series(tool, "http", "ep", f"{tool}.json", tool, profile=profile)
+    slots = []
     for sec, (count, failures, ms) in enumerate(per_second):
         h = Histogram()
         h.counts[ms * 1_000_000] = count
-        s.timeline.append((sec, count, failures, h))
+        slots.append((sec, count, failures, h))
         s.histogram.merge(h)
         s.count += count
         s.failures += failures
+    s.timeline = Timeline.from_slots(slots)
     s.elapsed = float(len(per_second))
     return s
 

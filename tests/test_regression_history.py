@@ -16,6 +16,7 @@ from perfspec.runtime.history_store import FileStore, HistoryError, Record, summ
 from perfspec.runtime.regression import compare
 from perfspec.runtime.reports import html_report, markdown
 from perfspec.runtime.results import Series
+from perfspec.runtime.timeline import Timeline
 from perfspec.runtime.trend import trends
 
 from .inprocess import perfspec
@@ -25,12 +26,14 @@ def series(median_ms: float, seed: int, n: int = 3000, tool: str = "k6") -> Seri
     """One run's samples of endpoint `agents`: log-normal latency around `median_ms`."""
     rng = random.Random(seed)
     s = Series(tool, "http", "agents", f"{tool}.ndjson", "one", profile="smoke")
+    slots = []
     for sec in range(10):
         h = Histogram()
         for _ in range(n // 10):
             h.add(int(rng.lognormvariate(0, 0.3) * median_ms * 1e6))
-        s.timeline.append((sec, n // 10, 0, h))
+        slots.append((sec, n // 10, 0, h))
         s.histogram.merge(h)
+    s.timeline = Timeline.from_slots(slots)
     s.count, s.elapsed = n, 10.0
     return s
 

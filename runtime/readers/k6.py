@@ -8,8 +8,9 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from ..histogram import Histogram, round3
+from ..histogram import round3
 from ..results import ResultError, Series
+from ..timeline import Timeline
 
 # the points perfspec reads: latencies are k6's http_req_duration (WebSocket messages:
 # perfspec_ws_latency), time to first byte http_req_waiting of streamed endpoints; failures are
@@ -190,12 +191,10 @@ class Reading:
         if self.seconds:
             start, end = min(self.seconds.values()), max(self.seconds.values())
             for name, s in self.series.items():
-                timeline = []
-                for t, (c, f, counts) in sorted(self.slots[name].items()):
-                    h = Histogram(counts)
-                    s.histogram.merge(h)
-                    timeline.append((t - start, c, f, h))
-                s.timeline = timeline
+                s.timeline = Timeline.from_slots(
+                    (t - start, c, f, counts) for t, (c, f, counts) in sorted(self.slots[name].items())
+                )
+                s.histogram = s.timeline.histogram()
                 s.elapsed = self.elapsed(end - start + 1)
         profile = self.profile or (next(iter(self.scenarios)) if len(self.scenarios) == 1 else None)
         for s in self.series.values():

@@ -3,32 +3,131 @@ file, and k6's histograms read back from Prometheus (runtime/k6_remote.py)."""
 
 from __future__ import annotations
 
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..histogram import Histogram
 from ..results import ResultError, Series
+from ..timeline import Timeline
 from .values import UNITS, count, seconds
 
 
-def second(entry: list, scale: int) -> tuple[int, int, int, Histogram]:
-    """One second of a timeline: [t, count, failures, [[value, n], ...]], or flat as the k6
-    stream writes it, [t, count, failures, value, n, value, n, ...] (a list per second instead of
-    one per bucket: a 30-minute file reads in a third of the time)."""
-    t, c, f = count(entry[0], "second"), count(entry[1], "count"), count(entry[2], "failures")
-    if len(entry) == 4 and isinstance(entry[3], list):
-        return t, c, f, Histogram.from_pairs(entry[3], scale)
-    values, counts = entry[3::2], entry[4::2]
-    if len(values) != len(counts):
-        raise ValueError(f"second {t}: a latency without its count")
-    if scale == 1 and values and _whole(values) and _whole(counts) and len(set(values)) == len(values):
-        return t, c, f, Histogram(dict(zip(values, counts, strict=True)))  # checked in C-speed passes
-    return t, c, f, Histogram.from_pairs(list(map(list, zip(values, counts, strict=True))), scale)
+def timeline(entries: list, scale: int) -> Timeline:
+    """A series' timeline, one entry per second: [t, count, failures, [[value, n], ...]], or flat
+    as the k6 stream writes it, [t, count, failures, value, n, value, n, ...] (a list per second
+    instead of one per bucket: a 30-minute file reads in a third of the time). The flat form in
+    the file's own unit is taken in whole columns, checked in C-speed passes."""
+    if not isinstance(entries, list):
+        raise ValueError("the timeline is not a list of seconds")
+    if scale == 1 and (whole := _flat_columns(entries)) is not None:
+        return whole
+    if (whole := _nested_columns(entries, scale)) is not None:
+        return whole
+    return _timeline(entries, scale, True) or _timeline(entries, scale, False)
 
 
-def _whole(numbers: list) -> bool:
-    """Every number a whole one from 0 to 10^15 (bool is not int here)."""
-    return set(map(type, numbers)) == {int} and min(numbers) >= 0 and max(numbers) < 10**15
+def _flat_columns(entries: list) -> Timeline | None:
+    """Flat seconds in the file's own unit, every number a whole one in range, read as one
+    column and split by position; None for anything else (read second by second, which names
+    what is wrong)."""
+    try:
+        lengths = np.fromiter(map(len, entries), np.int64, len(entries))
+        column = np.asarray(list(chain.from_iterable(entries)))
+    except (TypeError, ValueError, OverflowError):  # a second that is no list, a nested pair
+        return None
+    if not len(entries) or column.ndim != 1 or column.dtype.kind not in "iu":
+        return None
+    if bool(np.any(lengths < 3)) or bool(np.any((lengths - 3) % 2)):
+        return None
+    if column.min() < 0 or column.max() >= 10**15:
+        return None
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    heads = [entry[i] for entry in entries for i in (0, 1, 2)]
+    if bool in set(map(type, heads)):  # true/false is no count (the checked reading says so)
+        return None
+    body = np.ones(len(column), bool)
+    for i in (0, 1, 2):
+        body[starts + i] = False
+    pairs = column[body]
+    secs = column[starts]
+    at = np.repeat(secs, (lengths - 3) // 2)
+    return Timeline.build(secs, column[starts + 1], column[starts + 2], at, pairs[0::2], pairs[1::2])
+
+
+def _nested_columns(entries: list, scale: int) -> Timeline | None:
+    """Seconds as the Locust support module writes them, [t, count, failures, [[value, n], ...]],
+    every number a whole one in range (values in the file's unit, scaled): read as columns; None
+    for anything else."""
+    try:
+        if set(map(len, entries)) != {4}:
+            return None
+        heads = np.asarray([entry[:3] for entry in entries])
+        lengths = np.fromiter((len(entry[3]) for entry in entries), np.int64, len(entries))
+        pairs = [pair for entry in entries for pair in entry[3]]
+        if pairs and set(map(len, pairs)) != {2}:
+            return None
+        column = np.asarray(list(chain.from_iterable(pairs)))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if heads.ndim != 2 or heads.dtype.kind not in "iu" or bool(np.any(heads < 0)) or heads.max() >= 10**15:
+        return None
+    if column.size and (column.dtype.kind not in "iu" or column.min() < 0 or column.max() * scale >= 10**15):
+        return None
+    if bool in set(map(type, chain.from_iterable(entry[:3] for entry in entries))):
+        return None
+    values = column[0::2] * scale
+    if column.size and int(column[1::2].max()) >= 10**15:
+        return None
+    secs = heads[:, 0]
+    at = np.repeat(secs, lengths)
+    return Timeline.build(secs, heads[:, 1], heads[:, 2], at, values, column[1::2])
+
+
+def _timeline(entries: list, scale: int, fast: bool) -> Timeline | None:
+    """`fast`: flat seconds in the file's unit taken as they are, None when a value or count
+    is not a whole number in range (then each second is read through Histogram.from_pairs,
+    which converts or names it)."""
+    secs, calls, fails, lengths, values, ns = [], [], [], [], [], []
+    flat = fast and scale == 1
+    for entry in entries:
+        t, c, f = count(entry[0], "second"), count(entry[1], "count"), count(entry[2], "failures")
+        secs.append(t)
+        calls.append(c)
+        fails.append(f)
+        if len(entry) == 4 and isinstance(entry[3], list):
+            h = Histogram.from_pairs(entry[3], scale)
+            keys, counts = list(h.counts), list(h.counts.values())
+        else:
+            keys, counts = entry[3::2], entry[4::2]
+            if len(keys) != len(counts):
+                raise ValueError(f"second {t}: a latency without its count")
+            if not flat:
+                h = Histogram.from_pairs(list(map(list, zip(keys, counts, strict=True))), scale)
+                keys, counts = list(h.counts), list(h.counts.values())
+        lengths.append(len(keys))
+        values.extend(keys)
+        ns.extend(counts)
+    value_column, count_column = _whole(values), _whole(ns)
+    if value_column is None or count_column is None:
+        return None
+    return Timeline.build(secs, calls, fails, np.repeat(secs, lengths), value_column, count_column)
+
+
+def _whole(numbers: list) -> np.ndarray | None:
+    """The numbers as a column when every one is a whole number from 0 to 10^15 (one pass in
+    C), else None."""
+    try:
+        column = np.asarray(numbers)
+    except (ValueError, OverflowError, TypeError):  # ragged, too large, not numbers
+        return None
+    if column.size == 0:
+        return column.astype(np.int64)
+    if column.ndim != 1 or column.dtype.kind not in "iu" or column.min() < 0 or column.max() >= 10**15:
+        return None
+    return column.astype(np.int64, copy=False)
 
 
 def read_locust(path: Path, data: dict[str, Any]) -> list[Series]:
@@ -59,6 +158,8 @@ def read_locust(path: Path, data: dict[str, Any]) -> list[Series]:
             extra["resolution"] = float(resolution)
     out = []
     for name, s in sorted(series.items()):
+        if isinstance(s, dict) and "columns" in s and "timeline" in s:
+            raise ResultError(where, f"series {name!r} holds both `columns` and `timeline`: one only")
         try:
             out.append(
                 Series(
@@ -74,7 +175,11 @@ def read_locust(path: Path, data: dict[str, Any]) -> list[Series]:
                     errors={str(k): count(v, "error count") for k, v in s.get("errors", {}).items()},
                     histogram=Histogram.from_pairs(s["histogram"], scale),
                     ttfb=Histogram.from_pairs(s.get("ttfb_histogram", []), scale),
-                    timeline=[second(entry, scale) for entry in s.get("timeline", [])],
+                    timeline=(
+                        Timeline.from_columns(s["columns"], scale)
+                        if "columns" in s
+                        else timeline(s.get("timeline", []), scale)
+                    ),
                     elapsed=elapsed,
                     extra={
                         **extra,
