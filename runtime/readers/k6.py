@@ -230,7 +230,7 @@ def consume(r: Reading, lines, lossy: bool = False) -> None:
     where = r.where
     tag_cache: dict[str, tuple] = {}
     match = FAST.match
-    skip = '{"metric":"http_req_failed","type":"Point"'
+    skip = ('{"metric":"http_req_failed","type":"Point"', '{"metric":"perfspec_failed","type":"Point"')
     read = READ
     for number, line in enumerate(lines, 1):
         if line.startswith(skip) and '"value":0,' in line and line.endswith("}\n"):
