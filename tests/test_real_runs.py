@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -80,9 +81,14 @@ def test_k6_runs_mix_and_passes_thresholds(tmp_path: Path) -> None:
         proc = run_k6(folder, url, tmp_path / "res")
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     # k6's own end-of-test summary is kept, with one threshold per target bound; a target that
-    # selects one class is keyed by that class (a tag every sample has), its name in the comment
+    # selects one class is keyed by that class (a tag every sample has), under the target's name
     assert "THRESHOLDS" in proc.stdout and "http_req_duration{class:crud}" in proc.stdout
-    assert '// target crud_fast\n    "http_req_duration{class:crud}"' in (folder / "k6.js").read_text()
+    assert 'crud_fast: { "http_req_duration{class:crud}": ["p(95)<50"]' in (folder / "k6.js").read_text()
+    # and before it a line per target, as k6 judged it, with what k6 measured
+    assert re.search(
+        r"✓ target crud_fast: http_req_duration\{class:crud\} p\(95\)<50 ✓ \(p\(95\)=[0-9.]+(ms|µs)\)",
+        proc.stderr,
+    )
     series, meta = read_results([tmp_path / "res"])
     counts = {s.name: s.count for s in series}
     assert counts["list_agents"] > 20 and sum(s.failures for s in series) == 0
@@ -95,6 +101,13 @@ def test_k6_threshold_fails_when_demo_injects_latency(tmp_path: Path) -> None:
         proc = run_k6(folder, url, tmp_path / "res")
     assert proc.returncode == 99, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "thresholds on metrics 'http_req_duration{class:crud}'" in proc.stderr
+    # the target by name, the bound it lost and by how much (the demo adds 80 ms to every call)
+    lost = re.search(
+        r"✗ target crud_fast: http_req_duration\{class:crud\} p\(95\)<50 ✗ \(p\(95\)=([0-9.]+)ms\)",
+        proc.stderr,
+    )
+    assert lost and float(lost[1]) >= 80, proc.stderr[-2000:]
+    assert "rate<0.01 ✓ (rate=0.00%)" in proc.stderr
 
 
 @pytest.mark.parametrize("script", ["locustfile.py", "k6.js"])

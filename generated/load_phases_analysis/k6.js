@@ -2,15 +2,74 @@
 //
 // k6 load test of the perfspec spec specs/load_phases_analysis.yaml; needs only k6:
 //   k6 run -e PERFSPEC_PROFILE=smoke load_phases_analysis/k6.js
-// Hosts come from the environment at run time. Every target of the spec is a threshold
-// below, so `k6 run` exits 99 naming the target that failed. On_stop steps do not run
-// in k6 (it has no per-VU teardown); Locust runs them.
+// Hosts come from the environment at run time. Every target of the spec is thresholds
+// (TARGETS below): `k6 run` exits 99 when one fails, and prints a line per target, met
+// or not, before its summary. On_stop steps do not run in k6 (no per-VU teardown);
+// Locust runs them.
 import http from "k6/http";
-import { expect, extractJson, Flow, host, idle, scenarios, think, uuid } from "../perfspec_k6.js";
+import { 
+  expect,
+  extractJson,
+  Flow,
+  host,
+  idle,
+  scenarios,
+  targetSummary,
+  targetThresholds,
+  think,
+  uuid,
+ } from "../perfspec_k6.js";
 
 const PLATFORM_URL = host("PLATFORM_URL", "http://127.0.0.1:9002");
 
 const PROFILE = __ENV.PERFSPEC_PROFILE || "smoke";
+
+// the spec's targets: each a threshold per bound on k6's own metrics, keyed by what the
+// target selects (the endpoint's `name` tag, its `class`, the profile, or a tag of its own)
+const TARGETS = {
+  // specs/load_phases_analysis.yaml:76
+  service_level: {
+    "http_req_duration{target_service_level:yes}": ["p(95)<500"],
+    "http_req_failed{target_service_level:yes}": ["rate<0.01"],
+  },
+  ...(PROFILE === "smoke" && {
+    // specs/load_phases_analysis.yaml:45
+    smoke: { "http_req_duration{profile:smoke}": ["p(50)<12", "p(95)<31", "p(99)<53"] },
+  }),
+  ...(PROFILE === "normal" && {
+    // specs/load_phases_analysis.yaml:47
+    normal: { "http_req_duration{profile:normal}": ["p(50)<14", "p(95)<39", "p(99)<76"] },
+    // specs/load_phases_analysis.yaml:56
+    reads: { "http_req_duration{class:read,profile:normal}": ["p(50)<26", "p(95)<55", "p(99)<110"] },
+    // specs/load_phases_analysis.yaml:57
+    writes: { "http_req_duration{class:write,profile:normal}": ["p(50)<17", "p(95)<40", "p(99)<89"] },
+    // specs/load_phases_analysis.yaml:58
+    deletes: { "http_req_duration{name:delete_agent,profile:normal}": ["p(50)<15", "p(95)<41", "p(99)<54"] },
+  }),
+  ...(PROFILE === "peak" && {
+    // specs/load_phases_analysis.yaml:49
+    peak: {
+      "http_req_duration{profile:peak}": ["p(50)<21", "p(95)<120", "p(99)<330"],
+      "http_req_failed{profile:peak}": ["rate<0.01"],
+    },
+    // specs/load_phases_analysis.yaml:66
+    peak_capacity: {
+      "http_req_duration{profile:peak}": ["p(95)<500"],
+      "http_reqs{profile:peak}": ["rate>100"],
+    },
+  }),
+  ...(PROFILE === "endurance" && {
+    // specs/load_phases_analysis.yaml:51
+    endurance: { "http_req_duration{profile:endurance}": ["p(50)<15", "p(95)<59", "p(99)<170"] },
+    // specs/load_phases_analysis.yaml:54
+    endurance_stable: { "http_req_duration{profile:endurance}": ["p(95)<500"] },
+    // specs/load_phases_analysis.yaml:67
+    sustained_capacity: {
+      "http_reqs{profile:endurance}": ["rate>50"],
+      "http_req_failed{profile:endurance}": ["rate<0.01"],
+    },
+  }),
+};
 
 export const options = {
   // the flows of $PERFSPEC_PROFILE, a scenario each, its users or rate split by the flows' weights
@@ -51,40 +110,7 @@ export const options = {
     },
     "smoke",
   ),
-  thresholds: {
-    // target service_level
-    "http_req_duration{target_service_level:yes}": ["p(95)<500"],
-    "http_req_failed{target_service_level:yes}": ["rate<0.01"],
-    ...(PROFILE === "smoke" && {
-      // target smoke
-      "http_req_duration{profile:smoke}": ["p(50)<12", "p(95)<31", "p(99)<53"],
-    }),
-    ...(PROFILE === "normal" && {
-      // target normal
-      "http_req_duration{profile:normal}": ["p(50)<14", "p(95)<39", "p(99)<76"],
-      // target reads
-      "http_req_duration{class:read,profile:normal}": ["p(50)<26", "p(95)<55", "p(99)<110"],
-      // target writes
-      "http_req_duration{class:write,profile:normal}": ["p(50)<17", "p(95)<40", "p(99)<89"],
-      // target deletes
-      "http_req_duration{name:delete_agent,profile:normal}": ["p(50)<15", "p(95)<41", "p(99)<54"],
-    }),
-    ...(PROFILE === "peak" && {
-      // targets peak, peak_capacity
-      "http_req_duration{profile:peak}": ["p(50)<21", "p(95)<120", "p(99)<330", "p(95)<500"],
-      // target peak
-      "http_req_failed{profile:peak}": ["rate<0.01"],
-      // target peak_capacity
-      "http_reqs{profile:peak}": ["rate>100"],
-    }),
-    ...(PROFILE === "endurance" && {
-      // targets endurance, endurance_stable
-      "http_req_duration{profile:endurance}": ["p(50)<15", "p(95)<59", "p(99)<170", "p(95)<500"],
-      // target sustained_capacity
-      "http_reqs{profile:endurance}": ["rate>50"],
-      "http_req_failed{profile:endurance}": ["rate<0.01"],
-    }),
-  },
+  thresholds: targetThresholds(TARGETS),
   summaryTrendStats: [
     "avg",
     "min",
@@ -100,6 +126,11 @@ export const options = {
   ],
   discardResponseBodies: true,
 };
+
+// k6's own end-of-test summary, after a line per target: its thresholds, met or not
+export function handleSummary(data) {
+  return targetSummary(data, TARGETS);
+}
 
 // the statuses most endpoints expect; PARAMS names the others'
 http.setResponseCallback(http.expectedStatuses(200, 201, 204));

@@ -2,16 +2,53 @@
 //
 // k6 load test of the perfspec spec specs/temponest_locust_mix.yaml; needs only k6:
 //   k6 run -e PERFSPEC_PROFILE=quick temponest_locust_mix/k6.js
-// Hosts come from the environment at run time. Every target of the spec is a threshold
-// below, so `k6 run` exits 99 naming the target that failed. On_stop steps do not run
-// in k6 (it has no per-VU teardown); Locust runs them.
+// Hosts come from the environment at run time. Every target of the spec is thresholds
+// (TARGETS below): `k6 run` exits 99 when one fails, and prints a line per target, met
+// or not, before its summary. On_stop steps do not run in k6 (no per-VU teardown);
+// Locust runs them.
 import http from "k6/http";
-import { expect, extractJson, Flow, host, idle, scenarios, think, uuid } from "../perfspec_k6.js";
+import { 
+  expect,
+  extractJson,
+  Flow,
+  host,
+  idle,
+  scenarios,
+  targetSummary,
+  targetThresholds,
+  think,
+  uuid,
+ } from "../perfspec_k6.js";
 
 const AGENTS_URL = host("AGENTS_URL", "http://127.0.0.1:9002");
 const AUTH_URL = host("AUTH_URL", "http://127.0.0.1:9002");
 
 const PROFILE = __ENV.PERFSPEC_PROFILE || "quick";
+
+// the spec's targets: each a threshold per bound on k6's own metrics, keyed by what the
+// target selects (the endpoint's `name` tag, its `class`, the profile, or a tag of its own)
+const TARGETS = {
+  // specs/temponest_locust_mix.yaml:72
+  agent_execution: {
+    "http_req_duration{name:run_agent}": ["p(95)<2000"],
+    "http_req_failed{name:run_agent}": ["rate<0.05"],
+  },
+  // specs/temponest_locust_mix.yaml:73
+  rag_queries: { "http_req_duration{name:rag_query}": ["p(95)<500"] },
+  // specs/temponest_locust_mix.yaml:74
+  api_endpoints: { "http_req_duration{class:api}": ["p(95)<200"] },
+  ...(PROFILE === "report" && {
+    // specs/temponest_locust_mix.yaml:75
+    concurrent_users_100: { "http_req_failed{profile:report}": ["rate<0.05"] },
+  }),
+  ...(PROFILE === "quick" && {
+    // specs/temponest_locust_mix.yaml:77
+    quick_run: {
+      "http_req_duration{profile:quick}": ["avg<200", "p(50)<200", "p(95)<200", "p(99)<200"],
+      "http_req_failed{profile:quick}": ["rate<0.05"],
+    },
+  }),
+};
 
 export const options = {
   // the flows of $PERFSPEC_PROFILE, a scenario each, its users or rate split by the flows' weights
@@ -44,24 +81,7 @@ export const options = {
     },
     "quick",
   ),
-  thresholds: {
-    // target agent_execution
-    "http_req_duration{name:run_agent}": ["p(95)<2000"],
-    "http_req_failed{name:run_agent}": ["rate<0.05"],
-    // target rag_queries
-    "http_req_duration{name:rag_query}": ["p(95)<500"],
-    // target api_endpoints
-    "http_req_duration{class:api}": ["p(95)<200"],
-    ...(PROFILE === "report" && {
-      // target concurrent_users_100
-      "http_req_failed{profile:report}": ["rate<0.05"],
-    }),
-    ...(PROFILE === "quick" && {
-      // target quick_run
-      "http_req_duration{profile:quick}": ["avg<200", "p(50)<200", "p(95)<200", "p(99)<200"],
-      "http_req_failed{profile:quick}": ["rate<0.05"],
-    }),
-  },
+  thresholds: targetThresholds(TARGETS),
   summaryTrendStats: [
     "avg",
     "min",
@@ -77,6 +97,11 @@ export const options = {
   ],
   discardResponseBodies: true,
 };
+
+// k6's own end-of-test summary, after a line per target: its thresholds, met or not
+export function handleSummary(data) {
+  return targetSummary(data, TARGETS);
+}
 
 // the statuses most endpoints expect; PARAMS names the others'
 http.setResponseCallback(http.expectedStatuses(200, 201, 204));

@@ -2,15 +2,70 @@
 //
 // k6 load test of the perfspec spec specs/temponest_validation.yaml; needs only k6:
 //   k6 run -e PERFSPEC_PROFILE=smoke temponest_validation/k6.js
-// Hosts come from the environment at run time. Every target of the spec is a threshold
-// below, so `k6 run` exits 99 naming the target that failed. On_stop steps do not run
-// in k6 (it has no per-VU teardown); Locust runs them.
+// Hosts come from the environment at run time. Every target of the spec is thresholds
+// (TARGETS below): `k6 run` exits 99 when one fails, and prints a line per target, met
+// or not, before its summary. On_stop steps do not run in k6 (no per-VU teardown);
+// Locust runs them.
 import http from "k6/http";
-import { expect, extractJson, Flow, host, idle, scenarios, think, uuid } from "../perfspec_k6.js";
+import { 
+  expect,
+  extractJson,
+  Flow,
+  host,
+  idle,
+  scenarios,
+  targetSummary,
+  targetThresholds,
+  think,
+  uuid,
+ } from "../perfspec_k6.js";
 
 const API_URL = host("API_URL", "http://127.0.0.1:9002");
 
 const PROFILE = __ENV.PERFSPEC_PROFILE || "smoke";
+
+// the spec's targets: each a threshold per bound on k6's own metrics, keyed by what the
+// target selects (the endpoint's `name` tag, its `class`, the profile, or a tag of its own)
+const TARGETS = {
+  // specs/temponest_validation.yaml:114
+  auth: {
+    "http_req_duration{class:auth}": ["avg<100", "p(95)<200"],
+    "http_reqs{class:auth}": ["rate>50"],
+    "http_req_failed{class:auth}": ["rate<0.01"],
+  },
+  // specs/temponest_validation.yaml:116
+  crud: {
+    "http_req_duration{class:crud}": ["avg<50", "p(95)<100"],
+    "http_reqs{class:crud}": ["rate>100"],
+    "http_req_failed{class:crud}": ["rate<0.01"],
+  },
+  // specs/temponest_validation.yaml:118
+  read_heavy: {
+    "http_req_duration{name:list_agents}": ["avg<30", "p(95)<50"],
+    "http_reqs{name:list_agents}": ["rate>200"],
+    "http_req_failed{name:list_agents}": ["rate<0.005"],
+  },
+  // specs/temponest_validation.yaml:120
+  health: {
+    "http_req_duration{name:health}": ["avg<10", "p(95)<20"],
+    "http_reqs{name:health}": ["rate>500"],
+    "http_req_failed{name:health}": ["rate<=0"],
+  },
+  ...(PROFILE === "k6_staged" && {
+    // specs/temponest_validation.yaml:131
+    k6_auth: {
+      "http_req_duration{class:auth,profile:k6_staged}": ["p(95)<200"],
+      "http_req_failed{class:auth,profile:k6_staged}": ["rate<0.01"],
+    },
+    // specs/temponest_validation.yaml:132
+    k6_agents: {
+      "http_req_duration{target_k6_agents:yes,profile:k6_staged}": ["p(95)<2000"],
+      "http_req_failed{target_k6_agents:yes,profile:k6_staged}": ["rate<0.05"],
+    },
+    // specs/temponest_validation.yaml:134
+    k6_list: { "http_req_duration{name:list_agents,profile:k6_staged}": ["p(95)<200"] },
+  }),
+};
 
 export const options = {
   // the flows of $PERFSPEC_PROFILE, a scenario each, its users or rate split by the flows' weights
@@ -71,34 +126,7 @@ export const options = {
     },
     "smoke",
   ),
-  thresholds: {
-    // target auth
-    "http_req_duration{class:auth}": ["avg<100", "p(95)<200"],
-    "http_reqs{class:auth}": ["rate>50"],
-    "http_req_failed{class:auth}": ["rate<0.01"],
-    // target crud
-    "http_req_duration{class:crud}": ["avg<50", "p(95)<100"],
-    "http_reqs{class:crud}": ["rate>100"],
-    "http_req_failed{class:crud}": ["rate<0.01"],
-    // target read_heavy
-    "http_req_duration{name:list_agents}": ["avg<30", "p(95)<50"],
-    "http_reqs{name:list_agents}": ["rate>200"],
-    "http_req_failed{name:list_agents}": ["rate<0.005"],
-    // target health
-    "http_req_duration{name:health}": ["avg<10", "p(95)<20"],
-    "http_reqs{name:health}": ["rate>500"],
-    "http_req_failed{name:health}": ["rate<=0"],
-    ...(PROFILE === "k6_staged" && {
-      // target k6_auth
-      "http_req_duration{class:auth,profile:k6_staged}": ["p(95)<200"],
-      "http_req_failed{class:auth,profile:k6_staged}": ["rate<0.01"],
-      // target k6_agents
-      "http_req_duration{target_k6_agents:yes,profile:k6_staged}": ["p(95)<2000"],
-      "http_req_failed{target_k6_agents:yes,profile:k6_staged}": ["rate<0.05"],
-      // target k6_list
-      "http_req_duration{name:list_agents,profile:k6_staged}": ["p(95)<200"],
-    }),
-  },
+  thresholds: targetThresholds(TARGETS),
   summaryTrendStats: [
     "avg",
     "min",
@@ -114,6 +142,11 @@ export const options = {
   ],
   discardResponseBodies: true,
 };
+
+// k6's own end-of-test summary, after a line per target: its thresholds, met or not
+export function handleSummary(data) {
+  return targetSummary(data, TARGETS);
+}
 
 // the statuses most endpoints expect; PARAMS names the others'
 http.setResponseCallback(http.expectedStatuses(200, 201, 204));

@@ -1,9 +1,9 @@
 """k6 backend: an idiomatic k6 script per spec, and the support module once per output folder.
 
 Per endpoint a function calling `http.<method>(url, body, params)` with its tags, per flow an
-object naming its tasks, per profile a scenario, per target thresholds keyed by its selection
-(`http_req_duration{class:api}`, `{name:health}`, or a flag `{target_api:yes}`), the target's name
-in the comment above, so `k6 run` names what failed. The per-VU loop,
+object naming its tasks, per profile a scenario, per target (TARGETS, by name) thresholds keyed
+by its selection (`http_req_duration{class:api}`, `{name:health}`, or a flag `{target_api:yes}`);
+handleSummary prints a line per target, met or not, before k6's own summary. The per-VU loop,
 checks and profile selection live in the support module `perfspec_k6.js` (runtime/support/).
 """
 
@@ -24,6 +24,8 @@ from .options import ms_text, options_lines, tags
 SUPPORT = PurePosixPath("perfspec_k6.js")
 # what a script may import from the support module (only what its code calls is imported)
 SUPPORT_NAMES = (
+    "targetSummary",
+    "targetThresholds",
     "basicAuth",
     "bodyContains",
     "env",
@@ -107,6 +109,7 @@ RESERVED = {
     *SUPPORT_NAMES,
     "PROFILE",
     "PARAMS",
+    "TARGETS",
     # the globals generated code uses (an endpoint or flow called `open` shadowed k6's open())
     "open",
     "Math",
@@ -441,9 +444,10 @@ class K6Backend:
             "//",
             f"// k6 load test of the perfspec spec {comment_text(plan.file)}; needs only k6:",
             f"//   k6 run -e PERFSPEC_PROFILE={comment_text(default)} {comment_text(str(plan.folder))}/k6.js",
-            "// Hosts come from the environment at run time. Every target of the spec is a threshold",
-            "// below, so `k6 run` exits 99 naming the target that failed. On_stop steps do not run",
-            "// in k6 (it has no per-VU teardown); Locust runs them.",
+            "// Hosts come from the environment at run time. Every target of the spec is thresholds",
+            "// (TARGETS below): `k6 run` exits 99 when one fails, and prints a line per target, met",
+            "// or not, before its summary. On_stop steps do not run in k6 (no per-VU teardown);",
+            "// Locust runs them.",
             'import http from "k6/http";',
         ]
         if has_ws:

@@ -1,7 +1,7 @@
-"""The options of a k6 script: per profile its flows and executor (a scenario per flow), a
-threshold per target bound (keyed by the target's selection: its endpoint's `name`, its `class`,
-or a flag tag of its own, the target named in the comment above), and the tags of each
-endpoint's samples."""
+"""The options of a k6 script: per profile its flows and executor (a scenario per flow), the
+spec's targets (TARGETS: per target a threshold per bound, keyed by the target's selection: its
+endpoint's `name`, its `class`, or a flag tag of its own), which options' thresholds and the
+end-of-test summary's line per target read, and the tags of each endpoint's samples."""
 
 from __future__ import annotations
 
@@ -104,8 +104,8 @@ def selection(plan: Plan, t: TargetPlan) -> str:
 
 
 def thresholds(plan: Plan, profiles: dict[str, ProfilePlan] | None = None) -> list[tuple]:
-    """(comment, metric key, expressions) per measured HTTP target's fail bounds; a target of a
-    profile that k6 does not run (`profiles`: those it runs) has none."""
+    """(target, metric key, expressions, profile) per measured HTTP target's fail bounds; a target
+    of a profile that k6 does not run (`profiles`: those it runs) has none."""
     out = []
     for t in plan.targets:
         if t.kind != "measured" or not t.endpoints or t.during:
@@ -133,7 +133,7 @@ def thresholds(plan: Plan, profiles: dict[str, ProfilePlan] | None = None) -> li
             if t.abort_after is not None:  # `abort: {after}`: stop the run once the bound is lost
                 delay = f"{t.abort_after:g}s"
                 exprs = [{"threshold": e, "abortOnFail": True, "delayAbortEval": delay} for e in exprs]
-            out.append((f"target {comment_text(t.name)}", key, exprs, t.profile))
+            out.append((t, key, exprs, t.profile))
     return out
 
 
@@ -156,30 +156,45 @@ def tags(plan: Plan) -> dict[str, dict[str, str]]:
     return out
 
 
-def merged(found: list[tuple]) -> list[tuple[str, tuple, list]]:
-    """One entry per (profile, metric key): two targets selecting the same samples share a key,
-    and a JS object keeps only the last of two equal keys (k6 would silently drop a bound)."""
-    out: dict[tuple, tuple[list[str], list]] = {}
-    for comment, key, exprs, prof in found:
-        names, all_exprs = out.setdefault((prof, key), ([], []))
-        name = comment.removeprefix("target ")
-        if name not in names:
-            names.append(name)
-        all_exprs += [e for e in exprs if e not in all_exprs]
-    return [
-        (("target " if len(names) == 1 else "targets ") + ", ".join(names), key, exprs)
-        for key, (names, exprs) in out.items()
+def by_target(plan: Plan, profiles: dict[str, ProfilePlan]) -> dict[str | None, list[tuple]]:
+    """Per profile (None: every profile) its targets' thresholds: (target, {key: expressions})."""
+    out: dict[str | None, list[tuple]] = {None: []}
+    bounds: dict[str, dict[str, list]] = {}
+    for t, key, exprs, _prof in thresholds(plan, profiles):
+        if t.name not in bounds:
+            bounds[t.name] = {}
+            out.setdefault(t.profile, []).append((t, bounds[t.name]))
+        bounds[t.name][key] = exprs
+    return out
+
+
+def targets_lines(plan: Plan, profiles: dict[str, ProfilePlan]) -> list[str]:
+    """`const TARGETS`: per target of the spec its thresholds; a profile's targets only while
+    that profile runs (a k6 run of another profile has no such samples)."""
+    scoped = by_target(plan, profiles)
+    if not any(scoped.values()):
+        return []
+
+    def entries(items: list[tuple], indent: int) -> list[str]:
+        lines = []
+        for t, bounds in items:
+            lines.append(" " * indent + f"// {comment_text(plan.file)}:{t.line}")
+            fields = tuple((Raw(js_str(key)), literal(exprs, JS)) for key, exprs in bounds.items())
+            lines.append(statement(f"{js_key(t.name)}: ", Coll("{", "}", fields), ",", indent, JS))
+        return lines
+
+    lines = [
+        "",
+        "// the spec's targets: each a threshold per bound on k6's own metrics, keyed by what the",
+        "// target selects (the endpoint's `name` tag, its `class`, the profile, or a tag of its own)",
+        "const TARGETS = {",
+        *entries(scoped.pop(None), 2),
     ]
-
-
-def _threshold_lines(items: list[tuple[str, str, list]], indent: int) -> list[str]:
-    lines, last = [], None
-    for comment, key, exprs in items:
-        if comment != last:
-            lines.append(" " * indent + f"// {comment}")
-            last = comment
-        lines.append(statement(f"{js_str(key)}: ", literal(exprs, JS), ",", indent, JS))
-    return lines
+    for prof, items in scoped.items():
+        lines.append(f"  ...(PROFILE === {js_str(prof)} && {{")
+        lines += entries(items, 4)
+        lines.append("  }),")
+    return [*lines, "};"]
 
 
 def options_lines(
@@ -188,9 +203,9 @@ def options_lines(
     """`export const options`: per profile its flows (by weight) and executor, of which
     scenarios() makes the chosen profile's scenarios, one per flow; a threshold per target bound;
     the summary's trend statistics."""
-    lines = ["", "export const options = {"]
+    lines = [*targets_lines(plan, profiles), "", "export const options = {"]
     if any(prof for *_x, prof in thresholds(plan, profiles)):
-        lines[1:1] = [f"const PROFILE = __ENV.PERFSPEC_PROFILE || {js_str(default)};", ""]
+        lines[0:0] = ["", f"const PROFILE = __ENV.PERFSPEC_PROFILE || {js_str(default)};"]
 
     def shape(p: ProfilePlan) -> dict:
         return {"flows": {flow_idents[f]: plan.flows[f].weight for f in p.flows}, **scenario(p)}
@@ -200,19 +215,20 @@ def options_lines(
         "  // the flows of $PERFSPEC_PROFILE, a scenario each, its users or rate split by the flows' weights",
         statement("scenarios: ", Call("scenarios", (by_profile, Raw(js_str(default)))), ",", 2, JS),
     ]
-    lines.append("  thresholds: {")
-    scoped: dict[str | None, list] = {None: []}
-    for comment, key, exprs in merged(thresholds(plan, profiles)):
-        prof = key[0]  # only while its profile runs: a k6 run of another profile has no such samples
-        scoped.setdefault(prof, []).append((comment, key[1], exprs))
-    lines += _threshold_lines(scoped.pop(None), 4)
-    for prof, items in scoped.items():
-        lines.append(f"    ...(PROFILE === {js_str(prof)} && {{")
-        lines += _threshold_lines(items, 6)
-        lines.append("    }),")
-    lines.append("  },")
+    if any(by_target(plan, profiles).values()):
+        # a key two targets share (the same samples) holds the bounds of both
+        lines.append("  thresholds: targetThresholds(TARGETS),")
     lines.append(statement("summaryTrendStats: ", literal(TREND_STATS, JS), ",", 2, JS))
     # k6 still receives every body (timed, counted in data_received); it keeps one as text only
     # where the script reads it (PARAMS: responseType), which spares it work per request
     lines.append("  discardResponseBodies: true,")
-    return [*lines, "};"]
+    lines.append("};")
+    if any(by_target(plan, profiles).values()):
+        lines += [
+            "",
+            "// k6's own end-of-test summary, after a line per target: its thresholds, met or not",
+            "export function handleSummary(data) {",
+            "  return targetSummary(data, TARGETS);",
+            "}",
+        ]
+    return lines

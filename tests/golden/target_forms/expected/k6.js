@@ -2,15 +2,37 @@
 //
 // k6 load test of the perfspec spec tests/golden/target_forms/spec.yaml; needs only k6:
 //   k6 run -e PERFSPEC_PROFILE=small spec/k6.js
-// Hosts come from the environment at run time. Every target of the spec is a threshold
-// below, so `k6 run` exits 99 naming the target that failed. On_stop steps do not run
-// in k6 (it has no per-VU teardown); Locust runs them.
+// Hosts come from the environment at run time. Every target of the spec is thresholds
+// (TARGETS below): `k6 run` exits 99 when one fails, and prints a line per target, met
+// or not, before its summary. On_stop steps do not run in k6 (no per-VU teardown);
+// Locust runs them.
 import http from "k6/http";
-import { Flow, host, idle, scenarios } from "../perfspec_k6.js";
+import { Flow, host, idle, scenarios, targetSummary, targetThresholds } from "../perfspec_k6.js";
 
 const API_URL = host("API_URL");
 
 const PROFILE = __ENV.PERFSPEC_PROFILE || "small";
+
+// the spec's targets: each a threshold per bound on k6's own metrics, keyed by what the
+// target selects (the endpoint's `name` tag, its `class`, the profile, or a tag of its own)
+const TARGETS = {
+  // tests/golden/target_forms/spec.yaml:16
+  banded: { "http_req_duration{name:ping}": ["max<2000", "p(95)<200"] },
+  // tests/golden/target_forms/spec.yaml:21
+  lost_cause: {
+    "http_req_duration{name:ping}": [{ threshold: "p(95)<1000", abortOnFail: true, delayAbortEval: "5s" }],
+    "http_req_failed{name:ping}": [{ threshold: "rate<0.05", abortOnFail: true, delayAbortEval: "5s" }],
+  },
+  // tests/golden/target_forms/spec.yaml:22
+  merged: { "http_req_duration{name:ping}": ["p(90)<150"], "http_req_failed{name:ping}": ["rate<0.01"] },
+  ...(PROFILE === "small" && {
+    // tests/golden/target_forms/spec.yaml:17
+    windowed: {
+      "http_req_duration{profile:small}": ["p(99)<300"],
+      "http_req_failed{profile:small}": ["rate<0.01"],
+    },
+  }),
+};
 
 export const options = {
   // the flows of $PERFSPEC_PROFILE, a scenario each, its users or rate split by the flows' weights
@@ -35,25 +57,7 @@ export const options = {
     },
     "small",
   ),
-  thresholds: {
-    // targets banded, lost_cause, merged
-    "http_req_duration{name:ping}": [
-      "max<2000",
-      "p(95)<200",
-      { threshold: "p(95)<1000", abortOnFail: true, delayAbortEval: "5s" },
-      "p(90)<150",
-    ],
-    // targets lost_cause, merged
-    "http_req_failed{name:ping}": [
-      { threshold: "rate<0.05", abortOnFail: true, delayAbortEval: "5s" },
-      "rate<0.01",
-    ],
-    ...(PROFILE === "small" && {
-      // target windowed
-      "http_req_duration{profile:small}": ["p(99)<300"],
-      "http_req_failed{profile:small}": ["rate<0.01"],
-    }),
-  },
+  thresholds: targetThresholds(TARGETS),
   summaryTrendStats: [
     "avg",
     "min",
@@ -69,6 +73,11 @@ export const options = {
   ],
   discardResponseBodies: true,
 };
+
+// k6's own end-of-test summary, after a line per target: its thresholds, met or not
+export function handleSummary(data) {
+  return targetSummary(data, TARGETS);
+}
 
 // the statuses most endpoints expect; PARAMS names the others'
 http.setResponseCallback(http.expectedStatuses(200));
