@@ -25,24 +25,20 @@ const AUTH_URL = host("AUTH_URL", "http://127.0.0.1:9002");
 
 const PROFILE = __ENV.PERFSPEC_PROFILE || "quick";
 
-// the spec's targets: each a threshold per bound on k6's own metrics, keyed by what the
-// target selects (the endpoint's `name` tag, its `class`, the profile, or a tag of its own)
+// the spec's targets: each a threshold per fail bound on k6's own metrics over the whole run,
+// keyed by what the target selects (the endpoint's `name` tag, its `class`, the profile, or a
+// tag of its own); warn bands, `for` windows and history comparisons are perfspec check's
 const TARGETS = {
-  // specs/temponest_locust_mix.yaml:72
   agent_execution: {
     "http_req_duration{name:run_agent}": ["p(95)<2000"],
     "http_req_failed{name:run_agent}": ["rate<0.05"],
   },
-  // specs/temponest_locust_mix.yaml:73
   rag_queries: { "http_req_duration{name:rag_query}": ["p(95)<500"] },
-  // specs/temponest_locust_mix.yaml:74
   api_endpoints: { "http_req_duration{class:api}": ["p(95)<200"] },
   ...(PROFILE === "report" && {
-    // specs/temponest_locust_mix.yaml:75
     concurrent_users_100: { "http_req_failed{profile:report}": ["rate<0.05"] },
   }),
   ...(PROFILE === "quick" && {
-    // specs/temponest_locust_mix.yaml:77
     quick_run: {
       "http_req_duration{profile:quick}": ["avg<200", "p(50)<200", "p(95)<200", "p(99)<200"],
       "http_req_failed{profile:quick}": ["rate<0.05"],

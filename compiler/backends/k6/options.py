@@ -168,6 +168,20 @@ def by_target(plan: Plan, profiles: dict[str, ProfilePlan]) -> dict[str | None, 
     return out
 
 
+def _unjudged(plan: Plan, profiles: dict[str, ProfilePlan], scoped: dict) -> list[str]:
+    """The HTTP targets of k6's profiles that have no threshold here, and why: comment lines."""
+    judged = {t.name for items in scoped.values() for t, _b in items}
+    why = []
+    for t in plan.targets:
+        if t.kind != "measured" or not t.endpoints or t.name in judged:
+            continue
+        if t.profile and t.profile not in profiles:
+            continue  # a profile k6 does not run: nothing of it is in this script
+        reason = "a part of the run" if t.during else "no fail bound k6 measures"
+        why.append(f"//   {comment_text(t.name)}: {reason}")
+    return ["// judged by perfspec check alone:", *why] if why else []
+
+
 def targets_lines(plan: Plan, profiles: dict[str, ProfilePlan]) -> list[str]:
     """`const TARGETS`: per target of the spec its thresholds; a profile's targets only while
     that profile runs (a k6 run of another profile has no such samples)."""
@@ -177,16 +191,17 @@ def targets_lines(plan: Plan, profiles: dict[str, ProfilePlan]) -> list[str]:
 
     def entries(items: list[tuple], indent: int) -> list[str]:
         lines = []
-        for t, bounds in items:
-            lines.append(" " * indent + f"// {comment_text(plan.file)}:{t.line}")
+        for t, bounds in items:  # by name only: a spec line here would change with every edit above it
             fields = tuple((Raw(js_str(key)), literal(exprs, JS)) for key, exprs in bounds.items())
             lines.append(statement(f"{js_key(t.name)}: ", Coll("{", "}", fields), ",", indent, JS))
         return lines
 
     lines = [
         "",
-        "// the spec's targets: each a threshold per bound on k6's own metrics, keyed by what the",
-        "// target selects (the endpoint's `name` tag, its `class`, the profile, or a tag of its own)",
+        "// the spec's targets: each a threshold per fail bound on k6's own metrics over the whole run,",
+        "// keyed by what the target selects (the endpoint's `name` tag, its `class`, the profile, or a",
+        "// tag of its own); warn bands, `for` windows and history comparisons are perfspec check's",
+        *_unjudged(plan, profiles, scoped),
         "const TARGETS = {",
         *entries(scoped.pop(None), 2),
     ]

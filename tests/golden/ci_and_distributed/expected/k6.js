@@ -11,10 +11,10 @@ import { Flow, host, idle, scenarios, targetSummary, targetThresholds } from "..
 
 const API_URL = host("API_URL");
 
-// the spec's targets: each a threshold per bound on k6's own metrics, keyed by what the
-// target selects (the endpoint's `name` tag, its `class`, the profile, or a tag of its own)
+// the spec's targets: each a threshold per fail bound on k6's own metrics over the whole run,
+// keyed by what the target selects (the endpoint's `name` tag, its `class`, the profile, or a
+// tag of its own); warn bands, `for` windows and history comparisons are perfspec check's
 const TARGETS = {
-  // tests/golden/ci_and_distributed/spec.yaml:14
   ping: { "http_req_duration{name:ping}": ["p(95)<100"], "http_req_failed{name:ping}": ["rate<0.01"] },
 };
 

@@ -15,10 +15,10 @@ const DATA_PEOPLE = rows("people", (__ENV.PERFSPEC_ROOT || "../..") + "/tests/go
 // http.data.skus: each user takes a row (feed:); $PERFSPEC_ROOT: the folder perfspec build ran in
 const DATA_SKUS = rows("skus", (__ENV.PERFSPEC_ROOT || "../..") + "/tests/golden/feeders/skus.csv");
 
-// the spec's targets: each a threshold per bound on k6's own metrics, keyed by what the
-// target selects (the endpoint's `name` tag, its `class`, the profile, or a tag of its own)
+// the spec's targets: each a threshold per fail bound on k6's own metrics over the whole run,
+// keyed by what the target selects (the endpoint's `name` tag, its `class`, the profile, or a
+// tag of its own); warn bands, `for` windows and history comparisons are perfspec check's
 const TARGETS = {
-  // tests/golden/feeders/spec.yaml:20
   reads: { "http_req_duration{target_reads:yes}": ["p(95)<200"] },
 };
 

@@ -23,10 +23,10 @@ import {
 
 const API_URL = host("API_URL");
 
-// the spec's targets: each a threshold per bound on k6's own metrics, keyed by what the
-// target selects (the endpoint's `name` tag, its `class`, the profile, or a tag of its own)
+// the spec's targets: each a threshold per fail bound on k6's own metrics over the whole run,
+// keyed by what the target selects (the endpoint's `name` tag, its `class`, the profile, or a
+// tag of its own); warn bands, `for` windows and history comparisons are perfspec check's
 const TARGETS = {
-  // tests/golden/json_checks/spec.yaml:22
   read: { "http_req_duration{name:read}": ["p(95)<100"], "http_req_failed{name:read}": ["rate<0.01"] },
 };
 

@@ -24,10 +24,10 @@ const UPLOAD_UPLOAD_IMAGE = fileField(
   open((__ENV.PERFSPEC_ROOT || "../..") + "/tests/golden/multipart/cat.png", "b"), "cat.png", "image/png"
 );
 
-// the spec's targets: each a threshold per bound on k6's own metrics, keyed by what the
-// target selects (the endpoint's `name` tag, its `class`, the profile, or a tag of its own)
+// the spec's targets: each a threshold per fail bound on k6's own metrics over the whole run,
+// keyed by what the target selects (the endpoint's `name` tag, its `class`, the profile, or a
+// tag of its own); warn bands, `for` windows and history comparisons are perfspec check's
 const TARGETS = {
-  // tests/golden/multipart/spec.yaml:15
   upload: { "http_req_duration{name:upload}": ["p(95)<1000"], "http_req_failed{name:upload}": ["rate<0.01"] },
 };
 

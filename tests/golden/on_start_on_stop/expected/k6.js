@@ -22,10 +22,10 @@ import {
 
 const API_URL = host("API_URL");
 
-// the spec's targets: each a threshold per bound on k6's own metrics, keyed by what the
-// target selects (the endpoint's `name` tag, its `class`, the profile, or a tag of its own)
+// the spec's targets: each a threshold per fail bound on k6's own metrics over the whole run,
+// keyed by what the target selects (the endpoint's `name` tag, its `class`, the profile, or a
+// tag of its own); warn bands, `for` windows and history comparisons are perfspec check's
 const TARGETS = {
-  // tests/golden/on_start_on_stop/spec.yaml:25
   list: { "http_req_duration{name:list}": ["p(95)<100"] },
 };
 

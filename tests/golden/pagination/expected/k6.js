@@ -11,10 +11,10 @@ import { Flow, follow, host, idle, scenarios, targetSummary, targetThresholds } 
 
 const API_URL = host("API_URL");
 
-// the spec's targets: each a threshold per bound on k6's own metrics, keyed by what the
-// target selects (the endpoint's `name` tag, its `class`, the profile, or a tag of its own)
+// the spec's targets: each a threshold per fail bound on k6's own metrics over the whole run,
+// keyed by what the target selects (the endpoint's `name` tag, its `class`, the profile, or a
+// tag of its own); warn bands, `for` windows and history comparisons are perfspec check's
 const TARGETS = {
-  // tests/golden/pagination/spec.yaml:15
   paging: { "http_req_duration{target_paging:yes}": ["p(95)<200"] },
 };
 

@@ -11,10 +11,10 @@ import { Flow, host, idle, retry, scenarios, targetSummary, targetThresholds } f
 
 const API_URL = host("API_URL");
 
-// the spec's targets: each a threshold per bound on k6's own metrics, keyed by what the
-// target selects (the endpoint's `name` tag, its `class`, the profile, or a tag of its own)
+// the spec's targets: each a threshold per fail bound on k6's own metrics over the whole run,
+// keyed by what the target selects (the endpoint's `name` tag, its `class`, the profile, or a
+// tag of its own); warn bands, `for` windows and history comparisons are perfspec check's
 const TARGETS = {
-  // tests/golden/retry/spec.yaml:14
   reserve: {
     "http_req_duration{name:reserve}": ["p(95)<300"],
     "http_req_failed{name:reserve}": ["rate<0.01"],

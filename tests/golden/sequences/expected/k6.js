@@ -22,10 +22,10 @@ import {
 
 const SHOP_URL = host("SHOP_URL");
 
-// the spec's targets: each a threshold per bound on k6's own metrics, keyed by what the
-// target selects (the endpoint's `name` tag, its `class`, the profile, or a tag of its own)
+// the spec's targets: each a threshold per fail bound on k6's own metrics over the whole run,
+// keyed by what the target selects (the endpoint's `name` tag, its `class`, the profile, or a
+// tag of its own); warn bands, `for` windows and history comparisons are perfspec check's
 const TARGETS = {
-  // tests/golden/sequences/spec.yaml:22
   checkout: {
     "http_req_duration{target_checkout:yes}": ["p(95)<400"],
     "http_req_failed{target_checkout:yes}": ["rate<0.02"],

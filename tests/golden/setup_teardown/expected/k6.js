@@ -22,10 +22,10 @@ import {
 
 const STORE_URL = host("STORE_URL");
 
-// the spec's targets: each a threshold per bound on k6's own metrics, keyed by what the
-// target selects (the endpoint's `name` tag, its `class`, the profile, or a tag of its own)
+// the spec's targets: each a threshold per fail bound on k6's own metrics over the whole run,
+// keyed by what the target selects (the endpoint's `name` tag, its `class`, the profile, or a
+// tag of its own); warn bands, `for` windows and history comparisons are perfspec check's
 const TARGETS = {
-  // tests/golden/setup_teardown/spec.yaml:20
   objects: {
     "http_req_duration{target_objects:yes}": ["p(99)<500"],
     "http_req_failed{target_objects:yes}": ["rate<0.01"],

@@ -22,12 +22,11 @@ import {
 
 const API_URL = host("API_URL");
 
-// the spec's targets: each a threshold per bound on k6's own metrics, keyed by what the
-// target selects (the endpoint's `name` tag, its `class`, the profile, or a tag of its own)
+// the spec's targets: each a threshold per fail bound on k6's own metrics over the whole run,
+// keyed by what the target selects (the endpoint's `name` tag, its `class`, the profile, or a
+// tag of its own); warn bands, `for` windows and history comparisons are perfspec check's
 const TARGETS = {
-  // tests/golden/websocket_and_stream/spec.yaml:14
   echo: { "http_req_duration{name:echo}": ["p(95)<50"] },
-  // tests/golden/websocket_and_stream/spec.yaml:15
   first_byte: { "http_req_waiting{name:events}": ["avg<200"] },
 };
 
