@@ -208,3 +208,27 @@ def test_spoiled_columns_are_refused_naming_the_column(tmp_path: Path, spoil, me
     with pytest.raises(ResultError, match="series 'ep'") as caught:
         read_file(path)
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("second", "message"),
+    [
+        ([0, 1, 0, [[10**13, 1]]], "not a whole number from 0 to 10\\^15 ns"),  # 10^13 us is 10^16 ns
+        ([0, 1, 0, [[5, -1]]], "count -1 is not a whole number"),
+        ([0, True, 0, [[5, 1]]], "count True is not a whole number"),
+        ([0, 1, 0, [[5.5, 1]]], None),  # a fraction of a microsecond: converted, not refused
+    ],
+)
+def test_listed_seconds_out_of_range_are_refused_as_before(tmp_path: Path, second: list, message) -> None:
+    """The seconds a Locust file lists (microseconds): read in whole columns when every number is
+    whole and in range, else second by second, which converts or names what is wrong."""
+    doc = {"format": "perfspec-results/1", "tool": "locust", "unit": "us", "started": 0, "ended": 1,
+           "series": {"ep": {"count": 1, "failures": 0, "histogram": [], "timeline": [second]}}}  # fmt: skip
+    path = tmp_path / "locust-h-1.json"
+    path.write_text(json.dumps(doc))
+    if message is None:
+        [s] = read_file(path)
+        assert s.timeline.histogram().counts == {5500: 1}
+        return
+    with pytest.raises(ResultError, match=message):
+        read_file(path)

@@ -74,16 +74,16 @@ def _nested_columns(entries: list, scale: int) -> Timeline | None:
         return None
     if heads.ndim != 2 or heads.dtype.kind not in "iu" or bool(np.any(heads < 0)) or heads.max() >= 10**15:
         return None
-    if column.size and (column.dtype.kind not in "iu" or column.min() < 0 or column.max() * scale >= 10**15):
+    values, counts = column[0::2], column[1::2]
+    if column.size and (column.dtype.kind not in "iu" or column.min() < 0):
         return None
+    if column.size and (int(values.max()) * scale >= 10**15 or int(counts.max()) >= 10**15):
+        return None  # (compared as Python integers: a scaled numpy one could wrap around)
     if bool in set(map(type, chain.from_iterable(entry[:3] for entry in entries))):
-        return None
-    values = column[0::2] * scale
-    if column.size and int(column[1::2].max()) >= 10**15:
         return None
     secs = heads[:, 0]
     at = np.repeat(secs, lengths)
-    return Timeline.build(secs, heads[:, 1], heads[:, 2], at, values, column[1::2])
+    return Timeline.build(secs, heads[:, 1], heads[:, 2], at, values * scale, counts)
 
 
 def _timeline(entries: list, scale: int, fast: bool) -> Timeline | None:
@@ -112,7 +112,9 @@ def _timeline(entries: list, scale: int, fast: bool) -> Timeline | None:
         ns.extend(counts)
     value_column, count_column = _whole(values), _whole(ns)
     if value_column is None or count_column is None:
-        return None
+        if fast:
+            return None
+        raise ValueError("a latency or its count is not a whole number from 0 to 10^15 ns")
     return Timeline.build(secs, calls, fails, np.repeat(secs, lengths), value_column, count_column)
 
 
