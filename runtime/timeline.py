@@ -4,7 +4,7 @@ A 30-minute run of 8 endpoints is 14,400 per-second histograms; merging and read
 dictionary at a time took most of a `perfspec check` (#33). Here they are three columns of
 histogram entries (second, value, count) beside each second's calls and failures, so a merge is
 a concatenation and a percentile per second or per `for:` window is a sort and a cumulative sum.
-The numbers are the ones Histogram gives (nearest rank over the same counts): tests/test_check.py
+The numbers are the ones Histogram gives (nearest rank over the same counts): tests/test_timeline.py
 compares them on random series.
 """
 
