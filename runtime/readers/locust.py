@@ -26,7 +26,7 @@ def timeline(entries: list, scale: int) -> Timeline:
         return whole
     if (whole := _nested_columns(entries, scale)) is not None:
         return whole
-    return _timeline(entries, scale, True) or _timeline(entries, scale, False)
+    return _checked(entries, scale)
 
 
 def _flat_columns(entries: list) -> Timeline | None:
@@ -86,12 +86,10 @@ def _nested_columns(entries: list, scale: int) -> Timeline | None:
     return Timeline.build(secs, heads[:, 1], heads[:, 2], at, values * scale, counts)
 
 
-def _timeline(entries: list, scale: int, fast: bool) -> Timeline | None:
-    """`fast`: flat seconds in the file's unit taken as they are, None when a value or count
-    is not a whole number in range (then each second is read through Histogram.from_pairs,
-    which converts or names it)."""
+def _checked(entries: list, scale: int) -> Timeline:
+    """Second by second, each histogram through Histogram.from_pairs, which converts a fraction
+    of the file's unit or names what is wrong (a ValueError)."""
     secs, calls, fails, lengths, values, ns = [], [], [], [], [], []
-    flat = fast and scale == 1
     for entry in entries:
         t, c, f = count(entry[0], "second"), count(entry[1], "count"), count(entry[2], "failures")
         secs.append(t)
@@ -104,16 +102,13 @@ def _timeline(entries: list, scale: int, fast: bool) -> Timeline | None:
             keys, counts = entry[3::2], entry[4::2]
             if len(keys) != len(counts):
                 raise ValueError(f"second {t}: a latency without its count")
-            if not flat:
-                h = Histogram.from_pairs(list(map(list, zip(keys, counts, strict=True))), scale)
-                keys, counts = list(h.counts), list(h.counts.values())
+            h = Histogram.from_pairs(list(map(list, zip(keys, counts, strict=True))), scale)
+            keys, counts = list(h.counts), list(h.counts.values())
         lengths.append(len(keys))
         values.extend(keys)
         ns.extend(counts)
     value_column, count_column = _whole(values), _whole(ns)
-    if value_column is None or count_column is None:
-        if fast:
-            return None
+    if value_column is None or count_column is None:  # a value in range in the file's unit, not in ns
         raise ValueError("a latency or its count is not a whole number from 0 to 10^15 ns")
     return Timeline.build(secs, calls, fails, np.repeat(secs, lengths), value_column, count_column)
 
