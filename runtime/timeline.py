@@ -99,9 +99,6 @@ class Timeline:
     def __iter__(self) -> Iterator[tuple[int, int, int, Histogram]]:
         return iter(self.slots())
 
-    def __getitem__(self, i):
-        return self.slots()[i]
-
     def __eq__(self, other: object) -> bool:
         if isinstance(other, list):
             return self.slots() == other
