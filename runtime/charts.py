@@ -12,24 +12,24 @@ from .timeline import Timeline
 
 
 def svg_lines(
-    points: list[list[tuple[float, float]]],
+    lines: list[tuple[np.ndarray, np.ndarray]],
     names: list[str],
     unit: str,
     bounds: list[tuple[float, str, str]] | None = None,
 ) -> str:
-    """A line chart as inline SVG (no script, no network): axes with ticks, one line per series,
-    and each bound as a dashed horizontal line (red for a fail bound, amber for a warn band)."""
+    """A line chart as inline SVG (no script, no network): axes with ticks, one line per series
+    (its x and y columns, x ascending), and each bound as a dashed horizontal line (red for a fail
+    bound, amber for a warn band)."""
     w, h, left, right, top, bottom = 660, 220, 50, 130, 24, 36
-    xs = [x for pts in points for x, _ in pts]
-    data = [y for pts in points for _, y in pts]
-    if not xs:
+    lines = [(xs, ys) for xs, ys in lines if len(xs)]
+    if not lines:
         return "<p>no time series</p>"
     # scaled to the data, not to a bound far above it (1 ms lines under a 200 ms bound would lie
     # flat): a bound within 3x of the data's top is drawn, one further up is named above the chart
-    top_of_data = max(data) or 1
+    top_of_data = max(float(ys.max()) for _xs, ys in lines) or 1
     drawn = [b for b in bounds or [] if b[0] <= 3 * top_of_data]
     above = [b for b in bounds or [] if b[0] > 3 * top_of_data]
-    x0, x1 = min(xs), max(xs) or 1
+    x0, x1 = min(float(xs[0]) for xs, _ys in lines), max(float(xs[-1]) for xs, _ys in lines) or 1
     y1 = _nice(max([top_of_data, *(b[0] for b in drawn)]) * 1.05)
     sx = lambda x: left + (x - x0) / ((x1 - x0) or 1) * (w - left - right)  # noqa: E731
     sy = lambda y: h - bottom - y / y1 * (h - top - bottom)  # noqa: E731
@@ -66,8 +66,8 @@ def svg_lines(
             f'stroke="{colour}" stroke-dasharray="5 4"/><text x="{w - right + 4}" '
             f'y="{sy(value) + 3:.1f}" font-size="10" fill="{colour}">{html.escape(label)}</text>'
         )
-    for i, pts in enumerate(points):
-        path = _points(pts, sx, sy)
+    for i, (xs, ys) in enumerate(lines):
+        path = _points(xs, ys, sx, sy, w - left - right)
         parts.append(f'<polyline fill="none" stroke="{colours[i % 4]}" stroke-width="1.5" points="{path}"/>')
         parts.append(  # the legend along the top: never over a bound's label at the right
             f'<text x="{left + 150 + 110 * i}" y="12" font-size="11" fill="{colours[i % 4]}">'
@@ -77,11 +77,19 @@ def svg_lines(
     return "".join(parts)
 
 
-def _points(pts: list[tuple[float, float]], sx, sy) -> str:
-    """A polyline's points, scaled: the same arithmetic over whole columns (a 30-minute run's
-    chart has 1,800 points per line)."""
-    xs, ys = np.array([x for x, _ in pts], dtype=float), np.array([y for _, y in pts], dtype=float)
-    return " ".join(map("{:.1f},{:.1f}".format, sx(xs).tolist(), sy(ys).tolist()))
+def _points(xs: np.ndarray, ys: np.ndarray, sx, sy, width: int) -> str:
+    """A polyline's points, scaled. A line of more points than twice the plot's width in pixels
+    (a 30-minute run has 1,800 seconds for 480 pixels) keeps, per pixel column, its lowest and its
+    highest point in their order: the line drawn is the same, a one-second spike stays."""
+    px, py = sx(xs.astype(float)), sy(ys.astype(float))
+    if len(px) > 2 * width:
+        column = np.floor(px).astype(np.int64)
+        order = np.lexsort((py, column))  # per column, lowest y (highest value) first
+        starts = np.flatnonzero(np.r_[True, column[order][1:] != column[order][:-1]])
+        ends = np.r_[starts[1:], len(order)] - 1
+        keep = np.unique(np.concatenate([order[starts], order[ends]]))  # in x order
+        px, py = px[keep], py[keep]
+    return " ".join(map("{:.1f},{:.1f}".format, px.tolist(), py.tolist()))
 
 
 def _nice(value: float) -> float:
@@ -147,13 +155,13 @@ def charts(
     latency, names, rates = [], [], []
     for tool, slots in sorted(lines.items()):
         tl = Timeline.from_slots(slots)
-        secs = tl.secs.tolist()
-        for q, values in zip((0.5, 0.95), tl.quantiles((0.5, 0.95)), strict=True):  # every second at once
-            latency.append([(t, (v or 0) / 1e6) for t, v in zip(secs, values, strict=True)])
+        for q, values in zip(
+            (0.5, 0.95), tl.quantiles((0.5, 0.95), missing=0), strict=True
+        ):  # every second at once
+            latency.append((tl.secs, values / 1e6))
             names.append(f"p{round(q * 100)}" + (f" {tool}" if tool else ""))
-        rates.append([(t, float(c)) for t, c in zip(secs, tl.calls.tolist(), strict=True)])
-        # failures over time, as both peers show
-        rates.append([(t, float(f)) for t, f in zip(secs, tl.fails.tolist(), strict=True)])
+        rates.append((tl.secs, tl.calls))
+        rates.append((tl.secs, tl.fails))  # failures over time, as both peers show
     charts = ""
     if len(timeline or []) >= 2:  # one second (an on_start call) is no line: the histogram says it
         charts += svg_lines(latency, names, "latency (ms)", bounds)

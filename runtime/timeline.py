@@ -221,11 +221,14 @@ class Timeline:
 
     # -- percentiles per second and per window --------------------------------------------------
 
-    def quantiles(self, qs: Iterable[float]) -> list[list[int | None]]:
+    def quantiles(self, qs: Iterable[float], missing: int | None = None) -> list:
         """Per q, per second (as `secs`): the nearest-rank percentile of that second's histogram,
-        None for a second without latencies."""
+        None for a second without latencies; with `missing`, a column (numpy) with `missing` for
+        such a second."""
         at, values, ns = self._sorted()
         if not len(values):
+            if missing is not None:
+                return [np.full(len(self.secs), missing, np.int64) for _q in qs]
             return [[None] * len(self.secs) for _q in qs]
         running = np.cumsum(ns)
         lo = np.searchsorted(at, self.secs, "left")
@@ -236,8 +239,11 @@ class Timeline:
         for q in qs:
             rank = np.maximum(1, np.ceil(q * total)).astype(np.int64)
             i = np.minimum(np.searchsorted(running, before + rank, "left"), np.maximum(hi - 1, 0))
-            picked = values[np.minimum(i, len(values) - 1)].tolist()
-            out.append([v if n else None for v, n in zip(picked, total.tolist(), strict=True)])
+            picked = values[np.minimum(i, len(values) - 1)]
+            if missing is not None:
+                out.append(np.where(total > 0, picked, missing))
+            else:
+                out.append([v if n else None for v, n in zip(picked.tolist(), total.tolist(), strict=True)])
         return out
 
     def windows(self, width: int, stat: str) -> tuple[list[int], list[float | None]]:

@@ -88,6 +88,13 @@ def unit_tier_is_pure(request: pytest.FixtureRequest, monkeypatch: pytest.Monkey
     yield
 
 
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test its own user cache folder (compiler/cli/check_cache.py): what one test's
+    `perfspec check` or `build --check` kept never answers another's."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+
+
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))

@@ -284,6 +284,55 @@ def test_a_no_op_build_check_is_answered_from_what_the_last_check_saw(tmp_path: 
     assert stale.code == 1 and "stale: gen/s/locustfile.py" in stale.stderr
 
 
+WARNED = """version: 1
+name: case
+hosts:
+  api: {url: "http://127.0.0.1:8000"}
+http:
+  endpoints:
+    ep: {get: /health, class: health}
+profiles:
+  smoke: {users: 5, for: 60s}
+targets:
+  - {select: {class: health},
+     p99.9: < 120ms}
+alerts:
+  service: {buckets: [50ms, 100ms, 200ms]}
+"""
+
+
+def test_a_spec_judged_before_is_not_loaded_again(tmp_path: Path, monkeypatch) -> None:
+    """The second `perfspec check` of a spec reads its targets from the user's cache and says
+    what the first said, the spec's warning included; an edited spec is loaded again; a name a
+    project spec took since refuses it at its line."""
+    from perfspec.compiler.cli import judging
+
+    from .test_check import locust_file
+
+    (tmp_path / "pyproject.toml").write_text('[tool.perfspec]\nspecs = ["specs/*.yaml"]\n')
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "s.yaml").write_text(WARNED)
+    (tmp_path / "results").mkdir()
+    locust_file(tmp_path / "results", "smoke", [150_000] * 20)  # 150 ms: over the bound
+    args = ("check", "specs/s.yaml", "results", "--report", "r")
+    first = perfspec(*args, cwd=tmp_path)
+    assert first.code == 1, first.stdout + first.stderr
+    assert "p99.9 150.000ms (bound < 120ms: missed by 30.000ms)" in first.stdout
+    assert "specs/s.yaml:12:13: warning: p99.9 < 120ms is not a bucket boundary" in first.stderr
+    real = judging.load_all
+    monkeypatch.setattr(judging, "load_all", lambda paths: pytest.fail("the spec was loaded again"))
+    again = perfspec(*args, cwd=tmp_path)
+    assert (again.code, again.stdout, again.stderr) == (first.code, first.stdout, first.stderr)
+    monkeypatch.setattr(judging, "load_all", real)
+    (tmp_path / "specs" / "s.yaml").write_text(WARNED.replace("< 120ms", "< 200ms"))
+    edited = perfspec(*args, cwd=tmp_path)
+    assert edited.code == 0 and "p99.9 150.000ms (bound < 200ms)" in edited.stdout, edited.stdout
+    (tmp_path / "specs" / "other.yaml").write_text(WARNED)  # a spec of the project named `case` too
+    refused = perfspec(*args, cwd=tmp_path)
+    assert refused.code == 2
+    assert "specs/s.yaml:2:7: error: spec name 'case' is also the name of" in refused.stderr
+
+
 def test_init_and_schema_print_no_warning(tmp_path: Path) -> None:
     """A newcomer's first commands print what they did, not pydantic's UserWarning blocks."""
     import warnings

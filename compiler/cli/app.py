@@ -97,29 +97,10 @@ def same_names(checked: list[CheckedSpec]) -> list[SpecError]:
     their rule groups and recording rules in one Prometheus: the later one is refused. The given
     specs are compared with each other, and a spec of the project (its `specs` setting) also with
     the project's other specs."""
-    import re
-
-    import yaml
-
-    def scope(name: object) -> str:
-        return re.sub(r"[^A-Za-z0-9_]", "_", str(name))
-
-    given = {Path(c.file).resolve() for c in checked}
-    project = sorted({other for pattern in CONFIG.specs for other in glob.glob(pattern)})
-    seen: dict[str, str] = {}
-    if given & {Path(p).resolve() for p in project}:  # a spec of this project: the others count
-        for other in project:
-            if Path(other).resolve() in given:
-                continue
-            try:
-                name = (yaml.safe_load(Path(other).read_text(encoding="utf-8")) or {}).get("name")
-            except (OSError, UnicodeError, yaml.YAMLError, AttributeError):
-                continue  # not readable as a spec: its own validation says why
-            if name is not None:
-                seen.setdefault(scope(name), other)
+    seen = project_names({Path(c.file).resolve() for c in checked})
     out = []
     for c in checked:
-        key = scope(c.spec.name)
+        key = name_scope(c.spec.name)
         if key in seen:
             why = (
                 f"spec name {c.spec.name!r} is also the name of {seen[key]}: their Prometheus rule "
@@ -129,6 +110,34 @@ def same_names(checked: list[CheckedSpec]) -> list[SpecError]:
         else:
             seen[key] = c.file
     return out
+
+
+def name_scope(name: object) -> str:
+    """A spec's name as Prometheus sees it (`a-b` is `a_b`)."""
+    import re
+
+    return re.sub(r"[^A-Za-z0-9_]", "_", str(name))
+
+
+def project_names(given: set[Path]) -> dict[str, str]:
+    """The names (as name_scope gives them) of the project's other specs, each with its file,
+    when a given spec (resolved paths) is one of the project's; else none."""
+    project = sorted({other for pattern in CONFIG.specs for other in glob.glob(pattern)})
+    seen: dict[str, str] = {}
+    if not given & {Path(p).resolve() for p in project}:
+        return seen
+    import yaml
+
+    for other in project:
+        if Path(other).resolve() in given:
+            continue
+        try:
+            name = (yaml.safe_load(Path(other).read_text(encoding="utf-8")) or {}).get("name")
+        except (OSError, UnicodeError, yaml.YAMLError, AttributeError):
+            continue  # not readable as a spec: its own validation says why
+        if name is not None:
+            seen.setdefault(name_scope(name), other)
+    return seen
 
 
 def load_all(paths: list[Path]) -> list[CheckedSpec]:

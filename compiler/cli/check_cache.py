@@ -1,10 +1,18 @@
-"""`perfspec build --check` with nothing to do, answered without building: when the specs, the
-backends asked for, the output folder and perfspec's own code are what an earlier check found
-fresh, and every generated file (and the manifest) still has the content that check saw, the
-answer is the same. Anything else, or no cache, runs the whole check. The cache lives in the
-user's cache folder ($XDG_CACHE_HOME or ~/.cache/perfspec), never in the project.
+"""What two commands keep between runs, in the user's cache folder ($XDG_CACHE_HOME or
+~/.cache/perfspec, never the project), each keyed by every input it depends on and by perfspec's
+own code (an edited backend is a new key, whatever the version). Anything else, a missing or
+unreadable entry, does the whole work.
 
-A check answered from the cache does not validate the specs again (`perfspec validate` does).
+- `perfspec build --check` with nothing to do, answered without building: when the specs, the
+  backends asked for, the output folder and perfspec's code are what an earlier check found
+  fresh, and every generated file (and the manifest) still has the content that check saw, the
+  answer is the same. A check answered from the cache does not validate the specs again
+  (`perfspec validate` does).
+- `perfspec check` of a spec it judged before reads the spec's targets (its targets.json) and its
+  warnings from here instead of loading the spec's model again, which is half of what a check
+  of a long run takes (#33): the same spec file's bytes, given by the same path from the same
+  folder, with the same perfspec, compile to the same targets. The project's other specs are
+  read again (a name they took since refuses the spec: the whole check then says so).
 """
 
 from __future__ import annotations
@@ -43,9 +51,20 @@ def _code() -> str:
     return h.hexdigest()
 
 
-def _file(key: str) -> Path:
+def _file(key: str, kind: str = "build-check") -> Path:
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "perfspec" / "build-check" / f"{key}.json"
+    return base / "perfspec" / kind / f"{key}.json"
+
+
+def _write(path: Path, entry: dict) -> None:
+    """Atomically; best effort (a read-only home is no error)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8") as f:
+            json.dump(entry, f)
+        os.replace(f.name, path)
+    except OSError:
+        pass
 
 
 def key(specs: list[Path], backends: list[str], out: Path) -> str | None:
@@ -83,11 +102,38 @@ def remember(check_key: str | None, out: Path, unchanged: int) -> None:
     outputs = _outputs(out)
     if check_key is None or outputs is None:
         return
-    path = _file(check_key)
+    _write(_file(check_key), {"unchanged": unchanged, "outputs": outputs})
+
+
+# -- perfspec check: a spec's targets as judging reads them ------------------------------------
+
+
+def spec_key(spec: Path) -> str | None:
+    """A spec as given: its path (as typed, and the folder it was typed in: its messages name it
+    relative to there), its bytes, perfspec's code; None when it cannot be read (loading it
+    says why)."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8") as f:
-            json.dump({"unchanged": unchanged, "outputs": outputs}, f)
-        os.replace(f.name, path)
+        data = spec.read_bytes()
     except OSError:
-        pass
+        return None
+    return _sha(json.dumps([_code(), str(spec), os.getcwd(), _sha(data)]).encode())
+
+
+def judged(key: str | None) -> dict | None:
+    """What an earlier check compiled of the spec: {"file", "name", "targets" (targets.json's
+    text), "warnings" (its lines as printed)}; None without one."""
+    if key is None:
+        return None
+    try:
+        entry = json.loads(_file(key, "check").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    fields = {"file": str, "name": str, "targets": str, "warnings": list}
+    if not isinstance(entry, dict) or not all(isinstance(entry.get(k), t) for k, t in fields.items()):
+        return None
+    return entry if all(isinstance(w, str) for w in entry["warnings"]) else None
+
+
+def remember_judged(key: str | None, file: str, name: str, targets: str, warnings: list[str]) -> None:
+    if key is not None:
+        _write(_file(key, "check"), {"file": file, "name": name, "targets": targets, "warnings": warnings})

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -16,14 +18,35 @@ if TYPE_CHECKING:  # the runtime loads when a command uses it: --version and -h 
     from perfspec.runtime.contracts import TargetsFile
 
 
+def targets_json(plan) -> str:
+    """The spec's targets.json, as `perfspec build` writes it."""
+    from ..backends.targets import TargetsBackend
+
+    [art] = TargetsBackend().emit(plan)
+    return art.content
+
+
 def targets_data(plan) -> TargetsFile:
     """The spec's targets as its targets.json holds them (written and read through the contract)."""
     from perfspec.runtime.contracts import TargetsFile
 
-    from ..backends.targets import TargetsBackend
+    return TargetsFile.read(json.loads(targets_json(plan)))
 
-    [art] = TargetsBackend().emit(plan)
-    return TargetsFile.read(json.loads(art.content))
+
+@dataclass(frozen=True)
+class Judged:
+    """What judging reads of a spec: its file, its name and its targets (its targets.json, read
+    through the contract), from its plan or from check_cache."""
+
+    file: str
+    name: str
+    targets: TargetsFile
+
+    @classmethod
+    def of(cls, plan, targets: str | None = None) -> Judged:
+        from perfspec.runtime.contracts import TargetsFile
+
+        return cls(plan.file, plan.name, TargetsFile.read(json.loads(targets or targets_json(plan))))
 
 
 def _find_manifest(result_paths: list[Path]) -> dict | None:
@@ -111,7 +134,7 @@ def _prometheus_evidence(
 
 
 def _evidence(
-    plan, targets: TargetsFile, result_paths: list[Path], allow_partial: bool
+    spec: Judged, targets: TargetsFile, result_paths: list[Path], allow_partial: bool
 ) -> tuple[list, dict, dict | None]:
     """The series and what the run says of itself, once the evidence is shown to be one run's of
     this spec and consistent (runtime/evidence.py); the run's manifest, None without one."""
@@ -121,7 +144,7 @@ def _evidence(
     series, meta = read_results(result_paths, allow_partial)
     found = evidence.find_manifest(result_paths)
     files = [Path(f) for f in meta["files"]]
-    manifest = evidence.verify_run(found, files, Path(plan.file)) if found else None
+    manifest = evidence.verify_run(found, files, Path(spec.file)) if found else None
     meta["unverified"] = found is None
     problems = evidence.consistency(series, {k: list(v) for k, v in targets.expected.items()})
     if problems:
@@ -139,13 +162,13 @@ def history_of(location: str | None, results: Path) -> str | None:
     return str(run_dir.parent) if (run_dir / "manifest.json").is_file() else None
 
 
-def _history_records(location: str | None, plan) -> list | None:
+def _history_records(location: str | None, spec: Judged) -> list | None:
     from perfspec.runtime.history_store import HistoryError, open_store
 
     if location is None:
         return None
     try:
-        return open_store(location).records(plan.file)
+        return open_store(location).records(spec.file)
     except HistoryError as exc:
         err.print(f"error: {exc}", markup=False)
         err.print("  hint: --history names a folder or a postgresql:// URL", markup=False)
@@ -178,7 +201,7 @@ def _trends(targets, series, manifest, verdicts, code: int, records: list | None
 
 
 def judge_and_report(
-    plan,
+    spec: Judged,
     result_paths: list[Path],
     report_dir: Path,
     strict: bool,
@@ -194,9 +217,9 @@ def judge_and_report(
     from perfspec.runtime.evidence import UNVERIFIED
     from perfspec.runtime.results import ResultError
 
-    targets = targets_data(plan)
+    targets = spec.targets
     try:
-        series, meta, found = _evidence(plan, targets, result_paths, allow_partial)
+        series, meta, found = _evidence(spec, targets, result_paths, allow_partial)
         manifest = manifest or found
         meta["on_demo"] = on_demo
         meta["allow_partial"] = allow_partial
@@ -216,12 +239,12 @@ def judge_and_report(
         )
         raise typer.Exit(EXIT_BAD_INPUT) from None
     meta.update({k: (manifest or {}).get(k) for k in ("run_id", "profile")})
-    records = _history_records(history, plan)
+    records = _history_records(history, spec)
     verdicts = judge(
         targets,
         series,
         meta,
-        base=Path(plan.file).parent,
+        base=Path(spec.file).parent,
         baseline=before,
         history=records if baseline is None else None,
     )
@@ -242,10 +265,10 @@ def judge_and_report(
     reports.terminal(verdicts)
     for note in notes:
         out.print(f"note: {note}", markup=False, highlight=False)
-    for line in reports.alert_lines(meta["prometheus"], plan.name):
+    for line in reports.alert_lines(meta["prometheus"], spec.name):
         out.print(line, markup=False, highlight=False)
     written = reports.write_all(
-        verdicts, report_dir, f"perfspec: {plan.name}", manifest, series, notes, trend
+        verdicts, report_dir, f"perfspec: {spec.name}", manifest, series, notes, trend
     )
     if os.environ.get("GITHUB_ACTIONS"):
         sys.stdout.write(reports.annotations(verdicts))
@@ -262,6 +285,29 @@ def judge_and_report(
             highlight=False,
         )
     return code
+
+
+def _judged(spec: Path) -> Judged:
+    """The spec's targets: from check_cache when this spec was judged before (its warnings
+    printed again as loading printed them), else loaded, validated and compiled (and kept)."""
+    from . import check_cache
+    from .app import name_scope, project_names
+
+    key = check_cache.spec_key(spec)
+    if (entry := check_cache.judged(key)) is not None:
+        clash = name_scope(entry["name"]) in project_names({spec.resolve()})
+        if not clash:  # else loading the spec refuses it, at its line
+            for line in entry["warnings"]:
+                err.print(line, markup=False, highlight=False)
+            return Judged.of(SimpleNamespace(file=entry["file"], name=entry["name"]), entry["targets"])
+    from ..plan import build_plan
+
+    [checked] = load_all([spec])
+    plan = build_plan(checked)
+    targets = targets_json(plan)
+    warnings = [w.format() for w in checked.warnings]
+    check_cache.remember_judged(key, plan.file, plan.name, targets, warnings)
+    return Judged.of(plan, targets)
 
 
 def beside(results: Path) -> Path:
@@ -313,12 +359,9 @@ def check(
 ) -> None:
     """Judge every target against real results: pass / warn / fail; exit 1 on a fail, a partial run
     or nothing judged, 2 on evidence that contradicts itself, its run or the spec."""
-    from ..plan import build_plan
-
-    [checked] = load_all([spec])
     raise typer.Exit(
         judge_and_report(
-            build_plan(checked),
+            _judged(spec),
             results,
             report_dir or beside(results[0]),
             strict,

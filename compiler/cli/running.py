@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from .app import EXIT_BAD_INPUT, app, err, load_all, out
-from .judging import judge_and_report, targets_data
+from .judging import Judged, judge_and_report, targets_data
 
 
 class K6Output(enum.StrEnum):
@@ -139,7 +139,7 @@ def run(
     manifest = _execute(info, run_dir, suites, ["--latency", demo_latency] if demo_latency else [], log)
     on_demo = demo or any("embedded demo target" in str(h) for h in manifest.get("hosts", {}).values())
     code = judge_and_report(
-        plan,
+        Judged.of(plan),
         [run_dir / "results"],
         run_dir,
         strict,
