@@ -175,22 +175,10 @@ def test_the_runtime_never_imports_compiler_internals() -> None:
 
 def test_p99_9_bucket_warning_points_at_its_key(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("")
+    from .test_first_run import WARNED
+
     spec = tmp_path / "s.yaml"
-    spec.write_text("""version: 1
-name: case
-hosts:
-  api: {url: "http://127.0.0.1:8000"}
-http:
-  endpoints:
-    health: {get: /health, class: health}
-profiles:
-  smoke: {users: 5, for: 60s}
-targets:
-  - {select: {class: health},
-     p99.9: < 120ms}
-alerts:
-  service: {buckets: [50ms, 100ms, 200ms]}
-""")
+    spec.write_text(WARNED)
     proc = perfspec("validate", str(spec), cwd=tmp_path)
     assert "s.yaml:12:13: warning: p99.9 < 120ms is not a bucket boundary" in proc.stderr + proc.stdout
 
