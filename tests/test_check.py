@@ -315,6 +315,31 @@ def test_k6_ndjson_is_read_into_series_and_truncation_is_named(tmp_path: Path) -
         read_results([path])
 
 
+def test_k6_time_to_first_byte_is_read_where_the_endpoint_streams(tmp_path: Path) -> None:
+    """k6 writes http_req_waiting for every request; perfspec reads it only where the script
+    tagged the request `ttfb` (a streamed endpoint), as k6 lays lines out (compact, tags sorted)."""
+    from .test_progress import k6_line
+
+    def tagged(line: str, **extra: str) -> str:
+        point = json.loads(line)
+        point["data"]["tags"] = dict(sorted({**point["data"]["tags"], **extra}.items()))
+        return json.dumps(point, separators=(",", ":")) + "\n"
+
+    lines = [k6_line("http_req_duration", 1, 20.0, "chat"), k6_line("http_req_duration", 1, 8.0, "list")]
+    lines += [
+        tagged(k6_line("http_req_waiting", 1, 3.0, "chat"), ttfb="yes"),
+        k6_line("http_req_waiting", 1, 5.0, "list"),
+    ]
+    path = tmp_path / "k6.ndjson"
+    path.write_text("".join(lines))
+    series = {s.name: s for s in read_results([path])[0]}
+    assert series["chat"].ttfb.total == 1 and series["chat"].ttfb.quantile(1.0) == 3_000_000
+    assert series["list"].ttfb.total == 0 and series["list"].count == 1
+    path.write_text("".join(lines)[:-20])  # a cut-off line of a metric skipped unread still fails
+    with pytest.raises(ResultError, match="cut off"):
+        read_results([path])
+
+
 def perfspec(*args: str, cwd: Path = ROOT, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "perfspec.compiler.cli", *args],

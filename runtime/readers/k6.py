@@ -231,6 +231,7 @@ def consume(r: Reading, lines, lossy: bool = False) -> None:
     tag_cache: dict[str, tuple] = {}
     match = FAST.match
     skip = ('{"metric":"http_req_failed","type":"Point"', '{"metric":"perfspec_failed","type":"Point"')
+    waiting = '{"metric":"http_req_waiting","type":"Point"'
     read = READ
     for number, line in enumerate(lines, 1):
         if line.startswith(skip) and '"value":0,' in line and line.endswith("}\n"):
@@ -241,6 +242,8 @@ def consume(r: Reading, lines, lossy: bool = False) -> None:
             and line.endswith("}\n")
         ):
             continue  # a whole line of a metric perfspec does not read (10 of k6's 13 a request)
+        if line.startswith(waiting) and '"ttfb":"yes"' not in line and line.endswith("}\n"):
+            continue  # a time to first byte of an endpoint that does not stream: no target reads it
         m = match(line)
         if m is not None:
             metric, stamp, value, raw = m.groups()
