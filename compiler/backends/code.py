@@ -127,8 +127,8 @@ def statement(prefix: str, e: Expr, suffix: str = "", indent: int = 0, lang: Lan
     fits = "\n" not in one and len(pad) + len(prefix) + len(one) + len(suffix) <= WIDTH
     if fits or isinstance(e, Raw):
         return pad + prefix + one + suffix
-    head = e.func + "(" if isinstance(e, Call) else e.open
-    close = ")" if isinstance(e, Call) else e.close
+    head = e.func + "(" if isinstance(e, Call) else e.open.rstrip()  # `{ ` broken is `{` and a line
+    close = ")" if isinstance(e, Call) else e.close.lstrip()
     items = e.args if isinstance(e, Call) else e.items
     inner = " " * (indent + lang.step)
     joined = ", ".join(_item(a, lang) for a in items)

@@ -489,7 +489,7 @@ class K6Backend:
         used = sorted((n for n in SUPPORT_NAMES if f"{n}(" in code), key=str.lower)
         out.append(
             statement(
-                "import ", Coll("{ ", " }", tuple(Raw(n) for n in used)), ' from "../perfspec_k6.js";', 0, JS
+                "import ", Coll("{", "}", tuple(Raw(n) for n in used)), ' from "../perfspec_k6.js";', 0, JS
             )
         )
         text = "\n".join(out) + "\n\n" + code + "\n"

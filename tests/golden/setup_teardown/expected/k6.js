@@ -7,7 +7,7 @@
 // or not, before its summary. On_stop steps do not run in k6 (no per-VU teardown);
 // Locust runs them.
 import http from "k6/http";
-import { 
+import {
   expect,
   extractJson,
   Flow,
@@ -18,7 +18,7 @@ import {
   targetSummary,
   targetThresholds,
   uuid,
- } from "../perfspec_k6.js";
+} from "../perfspec_k6.js";
 
 const STORE_URL = host("STORE_URL");
 

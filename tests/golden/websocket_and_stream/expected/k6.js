@@ -8,7 +8,7 @@
 // Locust runs them.
 import http from "k6/http";
 import ws from "k6/ws";
-import { 
+import {
   bodyContains,
   expect,
   Flow,
@@ -18,7 +18,7 @@ import {
   targetSummary,
   targetThresholds,
   websocket,
- } from "../perfspec_k6.js";
+} from "../perfspec_k6.js";
 
 const API_URL = host("API_URL");
 
