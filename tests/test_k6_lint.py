@@ -5,6 +5,7 @@ inspect`; and no spec bound is silently dropped from k6's thresholds."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -104,3 +105,40 @@ def test_each_flow_of_the_profile_is_a_scenario_of_its_own_with_its_share_of_the
             s = scenarios[flow]
             assert s["exec"] == flow and s["tags"] == {"profile": profile}
             assert [st["target"] for st in s["stages"]] == [users, users]
+
+
+def test_a_call_never_sent_by_a_vu_carrying_its_endpoint_is_counted_failed(tmp_path: Path) -> None:
+    """A flow of one task: its VU carries the endpoint's tags and the endpoint's PARAMS entry is
+    gone, so the script reads its tags as `PARAMS.item?.tags` there (`PARAMS.x.tags` elsewhere).
+    A path whose ${ENV} is unset sends nothing (no traffic) and counts a failed call, tagged."""
+    from perfspec.runtime.checker import read_results
+
+    from .inprocess import perfspec
+
+    k6 = require_tool("k6")
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "s.yaml").write_text("""version: 1
+name: solo
+hosts:
+  api: {url: "http://127.0.0.1:9"}
+http:
+  endpoints:
+    item: {get: "/items/${ITEM_ID}"}
+profiles:
+  smoke: {users: 1, for: 1s}
+""")
+    assert perfspec("build", "s.yaml", "--out", "gen", cwd=tmp_path).code == 0
+    script = tmp_path / "gen" / "s" / "k6.js"
+    assert "user.missing(PARAMS.item?.tags, e)" in script.read_text()
+    proc = subprocess.run(
+        [k6, "run", "--quiet", "--iterations", "1", "--vus", "1", "--out", "json=out.ndjson", "s/k6.js"],
+        cwd=tmp_path / "gen",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if k != "ITEM_ID"} | {"K6_NO_USAGE_REPORT": "true"},
+    )
+    assert proc.returncode == 0 and "TypeError" not in proc.stderr + proc.stdout, proc.stderr
+    [series], _ = read_results([tmp_path / "gen" / "out.ndjson"])
+    assert (series.name, series.count, series.failures) == ("item", 1, 1)
+    assert series.errors == {"environment variable ITEM_ID is not set": 1}

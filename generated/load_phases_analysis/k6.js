@@ -132,22 +132,22 @@ http.setResponseCallback(http.expectedStatuses(200, 201, 204));
 // no existing tag selects), `responseType` where the script reads the body. A VU whose flow
 // has one task carries that endpoint's tags itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
-  "create_agent": {
+  create_agent: {
     headers: { "Content-Type": "application/json" },
     tags: { name: "create_agent", class: "write", target_service_level: "yes" },
     responseType: "text",
   },
-  "create_task": {
+  create_task: {
     headers: { "Content-Type": "application/json" },
     tags: { name: "create_task", class: "write", target_service_level: "yes" },
     responseType: "text",
   },
-  "delete_agent": { tags: { name: "delete_agent", class: "delete", target_service_level: "yes" } },
-  "get_agent": { tags: { name: "get_agent", class: "read", target_service_level: "yes" } },
-  "get_task": { tags: { name: "get_task", class: "read", target_service_level: "yes" } },
-  "list_agents": { tags: { name: "list_agents", class: "read", target_service_level: "yes" } },
-  "list_goals": { tags: { name: "list_goals", class: "read", target_service_level: "yes" } },
-  "patch_agent": {
+  delete_agent: { tags: { name: "delete_agent", class: "delete", target_service_level: "yes" } },
+  get_agent: { tags: { name: "get_agent", class: "read", target_service_level: "yes" } },
+  get_task: { tags: { name: "get_task", class: "read", target_service_level: "yes" } },
+  list_agents: { tags: { name: "list_agents", class: "read", target_service_level: "yes" } },
+  list_goals: { tags: { name: "list_goals", class: "read", target_service_level: "yes" } },
+  patch_agent: {
     headers: { "Content-Type": "application/json" },
     tags: { name: "patch_agent", class: "write", target_service_level: "yes" },
   },
@@ -158,18 +158,18 @@ export function create_agent(user) {
   const res = http.post(
     PLATFORM_URL + "/api/v1/agents",
     JSON.stringify({ "name": "phase-" + uuid(), "config": { "tier": "standard" } }),
-    PARAMS["create_agent"],
+    PARAMS.create_agent,
   );
-  expect(res, PARAMS["create_agent"]?.tags, extractJson(user, "agent_id", "agent_id from $.id", "id"));
+  expect(res, PARAMS.create_agent.tags, extractJson(user, "agent_id", "agent_id from $.id", "id"));
   return res;
 }
 
 // http.endpoints.create_task
 export function create_task(user) {
   const res = http.post(
-    PLATFORM_URL + "/api/v1/tasks", JSON.stringify({ "title": "task " + user.seq() }), PARAMS["create_task"]
+    PLATFORM_URL + "/api/v1/tasks", JSON.stringify({ "title": "task " + user.seq() }), PARAMS.create_task
   );
-  expect(res, PARAMS["create_task"]?.tags, extractJson(user, "task_id", "task_id from $.id", "id"));
+  expect(res, PARAMS.create_task.tags, extractJson(user, "task_id", "task_id from $.id", "id"));
   return res;
 }
 
@@ -179,9 +179,9 @@ export function delete_agent(user) {
   try {
     url = PLATFORM_URL + "/api/v1/agents/" + user.var("agent_id");
   } catch (e) {
-    return user.missing(PARAMS["delete_agent"]?.tags, e);
+    return user.missing(PARAMS.delete_agent.tags, e);
   }
-  return http.del(url, null, PARAMS["delete_agent"]);
+  return http.del(url, null, PARAMS.delete_agent);
 }
 
 // http.endpoints.get_agent
@@ -190,9 +190,9 @@ export function get_agent(user) {
   try {
     url = PLATFORM_URL + "/api/v1/agents/" + user.var("agent_id");
   } catch (e) {
-    return user.missing(PARAMS["get_agent"]?.tags, e);
+    return user.missing(PARAMS.get_agent.tags, e);
   }
-  return http.get(url, PARAMS["get_agent"]);
+  return http.get(url, PARAMS.get_agent);
 }
 
 // http.endpoints.get_task
@@ -201,19 +201,19 @@ export function get_task(user) {
   try {
     url = PLATFORM_URL + "/api/v1/tasks/" + user.var("task_id");
   } catch (e) {
-    return user.missing(PARAMS["get_task"]?.tags, e);
+    return user.missing(PARAMS.get_task.tags, e);
   }
-  return http.get(url, PARAMS["get_task"]);
+  return http.get(url, PARAMS.get_task);
 }
 
 // http.endpoints.list_agents
 export function list_agents() {
-  return http.get(PLATFORM_URL + "/api/v1/agents", PARAMS["list_agents"]);
+  return http.get(PLATFORM_URL + "/api/v1/agents", PARAMS.list_agents);
 }
 
 // http.endpoints.list_goals
 export function list_goals() {
-  return http.get(PLATFORM_URL + "/api/v1/goals", PARAMS["list_goals"]);
+  return http.get(PLATFORM_URL + "/api/v1/goals", PARAMS.list_goals);
 }
 
 // http.endpoints.patch_agent
@@ -224,9 +224,9 @@ export function patch_agent(user) {
     url = PLATFORM_URL + "/api/v1/agents/" + user.var("agent_id");
     body = JSON.stringify({ "config": { "tier": "premium" } });
   } catch (e) {
-    return user.missing(PARAMS["patch_agent"]?.tags, e);
+    return user.missing(PARAMS.patch_agent.tags, e);
   }
-  return http.patch(url, body, PARAMS["patch_agent"]);
+  return http.patch(url, body, PARAMS.patch_agent);
 }
 
 let u = null; // this VU's user (a VU runs one flow: its scenario's)

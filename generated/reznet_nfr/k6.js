@@ -79,14 +79,14 @@ http.setResponseCallback(http.expectedStatuses(200));
 // no existing tag selects), `responseType` where the script reads the body. A VU whose flow
 // has one task carries that endpoint's tags itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
-  "agent_respond": {
+  agent_respond: {
     headers: { "Content-Type": "application/json" },
     tags: { name: "agent_respond", class: "agent" },
   },
-  "chat_stream": { tags: { name: "chat_stream", class: "streaming", ttfb: "yes" } },
-  "health": { tags: { name: "health", class: "api" } },
-  "list_agents": { tags: { name: "list_agents", class: "api" } },
-  "ws_echo": { tags: { name: "ws_echo", class: "websocket" } },
+  chat_stream: { tags: { name: "chat_stream", class: "streaming", ttfb: "yes" } },
+  health: { tags: { name: "health", class: "api" } },
+  list_agents: { tags: { name: "list_agents", class: "api" } },
+  ws_echo: { tags: { name: "ws_echo", class: "websocket" } },
 };
 
 // http.endpoints.agent_respond
@@ -94,23 +94,23 @@ export function agent_respond(user) {
   return http.post(
     BACKEND_URL + "/api/v1/agents/1/respond",
     JSON.stringify({ "message": "hello " + user.seq() }),
-    PARAMS["agent_respond"],
+    PARAMS.agent_respond,
   );
 }
 
 // http.endpoints.chat_stream
 export function chat_stream() {
-  return http.get(BACKEND_URL + "/api/v1/stream" + "?chunks=20", PARAMS["chat_stream"]);
+  return http.get(BACKEND_URL + "/api/v1/stream" + "?chunks=20", PARAMS.chat_stream);
 }
 
 // http.endpoints.health
 export function health() {
-  return http.get(BACKEND_URL + "/health", PARAMS["health"]);
+  return http.get(BACKEND_URL + "/health", PARAMS.health);
 }
 
 // http.endpoints.list_agents
 export function list_agents() {
-  return http.get(BACKEND_URL + "/api/v1/agents", PARAMS["list_agents"]);
+  return http.get(BACKEND_URL + "/api/v1/agents", PARAMS.list_agents);
 }
 
 // http.endpoints.ws_echo
@@ -119,7 +119,7 @@ export function ws_echo(user) {
     ws,
     BACKEND_URL + "/ws/echo",
     Array.from({ length: 5 }, () => JSON.stringify({ "type": "ping", "seq": user.seq() })),
-    PARAMS["ws_echo"],
+    PARAMS.ws_echo,
     30.0,
   );
 }

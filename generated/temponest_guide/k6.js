@@ -83,31 +83,31 @@ http.setResponseCallback(http.expectedStatuses(200, 201));
 // no existing tag selects), `responseType` where the script reads the body. A VU whose flow
 // has one task carries that endpoint's tags itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
-  "dashboard_metrics": { tags: { name: "dashboard_metrics", class: "dashboard" } },
-  "health": { tags: { name: "health", class: "health" } },
-  "login": {
+  dashboard_metrics: { tags: { name: "dashboard_metrics", class: "dashboard" } },
+  health: { tags: { name: "health", class: "health" } },
+  login: {
     tags: { name: "login", class: "auth" },
     responseCallback: http.expectedStatuses(200, 429),
     responseType: "text",
   },
-  "permissions": { tags: { name: "permissions", class: "permissions" } },
-  "register": {
+  permissions: { tags: { name: "permissions", class: "permissions" } },
+  register: {
     tags: { name: "register", class: "auth" },
     responseCallback: http.expectedStatuses(200, 201, 429),
   },
-  "verify_token": { tags: { name: "verify_token", class: "jwt" } },
+  verify_token: { tags: { name: "verify_token", class: "jwt" } },
 };
 
 // http.endpoints.dashboard_metrics
 export function dashboard_metrics(user) {
   return http.get(
-    AUTH_URL + "/api/v1/metrics/dashboard", { ...PARAMS["dashboard_metrics"], headers: user.headers() }
+    AUTH_URL + "/api/v1/metrics/dashboard", { ...PARAMS.dashboard_metrics, headers: user.headers() }
   );
 }
 
 // http.endpoints.health
 export function health(user) {
-  return http.get(AUTH_URL + "/health", { ...PARAMS["health"], headers: user.headers() });
+  return http.get(AUTH_URL + "/health", { ...PARAMS.health, headers: user.headers() });
 }
 
 // http.endpoints.login
@@ -118,18 +118,18 @@ export function login(user) {
     url = AUTH_URL + "/auth/login";
     body = JSON.stringify({ "email": user.var("user.email"), "password": user.var("user.password") });
   } catch (e) {
-    return user.missing(PARAMS["login"]?.tags, e);
+    return user.missing(PARAMS.login.tags, e);
   }
   const res = http.post(
-    url, body, { ...PARAMS["login"], headers: { ...user.headers(), "Content-Type": "application/json" } }
+    url, body, { ...PARAMS.login, headers: { ...user.headers(), "Content-Type": "application/json" } }
   );
-  expect(res, PARAMS["login"]?.tags, extractJson(user, "token", "token from $.access_token", "access_token"));
+  expect(res, PARAMS.login.tags, extractJson(user, "token", "token from $.access_token", "access_token"));
   return res;
 }
 
 // http.endpoints.permissions
 export function permissions(user) {
-  return http.get(AUTH_URL + "/auth/permissions", { ...PARAMS["permissions"], headers: user.headers() });
+  return http.get(AUTH_URL + "/auth/permissions", { ...PARAMS.permissions, headers: user.headers() });
 }
 
 // http.endpoints.register
@@ -140,16 +140,16 @@ export function register(user) {
     url = AUTH_URL + "/auth/register";
     body = JSON.stringify({ "email": user.var("user.email"), "password": user.var("user.password") });
   } catch (e) {
-    return user.missing(PARAMS["register"]?.tags, e);
+    return user.missing(PARAMS.register.tags, e);
   }
   return http.post(
-    url, body, { ...PARAMS["register"], headers: { ...user.headers(), "Content-Type": "application/json" } }
+    url, body, { ...PARAMS.register, headers: { ...user.headers(), "Content-Type": "application/json" } }
   );
 }
 
 // http.endpoints.verify_token
 export function verify_token(user) {
-  return http.get(AUTH_URL + "/auth/verify", { ...PARAMS["verify_token"], headers: user.headers() });
+  return http.get(AUTH_URL + "/auth/verify", { ...PARAMS.verify_token, headers: user.headers() });
 }
 
 let u = null; // this VU's user (a VU runs one flow: its scenario's)

@@ -106,22 +106,22 @@ http.setResponseCallback(http.expectedStatuses(200, 201, 204));
 // no existing tag selects), `responseType` where the script reads the body. A VU whose flow
 // has one task carries that endpoint's tags itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
-  "create_agent": { tags: { name: "create_agent", class: "api" }, responseType: "text" },
-  "create_schedule": { tags: { name: "create_schedule", class: "api" }, responseType: "text" },
-  "delete_agent": { tags: { name: "delete_agent", class: "api" } },
-  "get_agent": { tags: { name: "get_agent", class: "api" } },
-  "get_schedule": { tags: { name: "get_schedule", class: "api" } },
-  "health": { tags: { name: "health", class: "health" } },
-  "list_agents": { tags: { name: "list_agents", class: "api" } },
-  "list_schedules": { tags: { name: "list_schedules", class: "api" } },
-  "login": {
+  create_agent: { tags: { name: "create_agent", class: "api" }, responseType: "text" },
+  create_schedule: { tags: { name: "create_schedule", class: "api" }, responseType: "text" },
+  delete_agent: { tags: { name: "delete_agent", class: "api" } },
+  get_agent: { tags: { name: "get_agent", class: "api" } },
+  get_schedule: { tags: { name: "get_schedule", class: "api" } },
+  health: { tags: { name: "health", class: "health" } },
+  list_agents: { tags: { name: "list_agents", class: "api" } },
+  list_schedules: { tags: { name: "list_schedules", class: "api" } },
+  login: {
     tags: { name: "login", class: "auth" },
     responseCallback: http.expectedStatuses(200, 429),
     responseType: "text",
   },
-  "rag_query": { tags: { name: "rag_query", class: "rag" } },
-  "register": { tags: { name: "register", class: "auth" } },
-  "run_agent": { tags: { name: "run_agent", class: "agent_execution" } },
+  rag_query: { tags: { name: "rag_query", class: "rag" } },
+  register: { tags: { name: "register", class: "auth" } },
+  run_agent: { tags: { name: "run_agent", class: "agent_execution" } },
 };
 
 // http.endpoints.create_agent
@@ -129,9 +129,9 @@ export function create_agent(user) {
   const res = http.post(
     AGENTS_URL + "/api/v1/agents",
     JSON.stringify({ "name": "locust-" + uuid() }),
-    { ...PARAMS["create_agent"], headers: { ...user.headers(), "Content-Type": "application/json" } },
+    { ...PARAMS.create_agent, headers: { ...user.headers(), "Content-Type": "application/json" } },
   );
-  expect(res, PARAMS["create_agent"]?.tags, extractJson(user, "agent_id", "agent_id from $.id", "id"));
+  expect(res, PARAMS.create_agent.tags, extractJson(user, "agent_id", "agent_id from $.id", "id"));
   return res;
 }
 
@@ -143,16 +143,14 @@ export function create_schedule(user) {
     url = AGENTS_URL + "/api/v1/schedules";
     body = JSON.stringify({ "agent_id": user.var("agent_id"), "cron": "*/5 * * * *" });
   } catch (e) {
-    return user.missing(PARAMS["create_schedule"]?.tags, e);
+    return user.missing(PARAMS.create_schedule.tags, e);
   }
   const res = http.post(
     url,
     body,
-    { ...PARAMS["create_schedule"], headers: { ...user.headers(), "Content-Type": "application/json" } },
+    { ...PARAMS.create_schedule, headers: { ...user.headers(), "Content-Type": "application/json" } },
   );
-  expect(
-    res, PARAMS["create_schedule"]?.tags, extractJson(user, "schedule_id", "schedule_id from $.id", "id")
-  );
+  expect(res, PARAMS.create_schedule.tags, extractJson(user, "schedule_id", "schedule_id from $.id", "id"));
   return res;
 }
 
@@ -162,9 +160,9 @@ export function delete_agent(user) {
   try {
     url = AGENTS_URL + "/api/v1/agents/" + user.var("agent_id");
   } catch (e) {
-    return user.missing(PARAMS["delete_agent"]?.tags, e);
+    return user.missing(PARAMS.delete_agent.tags, e);
   }
-  return http.del(url, null, { ...PARAMS["delete_agent"], headers: user.headers() });
+  return http.del(url, null, { ...PARAMS.delete_agent, headers: user.headers() });
 }
 
 // http.endpoints.get_agent
@@ -173,9 +171,9 @@ export function get_agent(user) {
   try {
     url = AGENTS_URL + "/api/v1/agents/" + user.var("agent_id");
   } catch (e) {
-    return user.missing(PARAMS["get_agent"]?.tags, e);
+    return user.missing(PARAMS.get_agent.tags, e);
   }
-  return http.get(url, { ...PARAMS["get_agent"], headers: user.headers() });
+  return http.get(url, { ...PARAMS.get_agent, headers: user.headers() });
 }
 
 // http.endpoints.get_schedule
@@ -184,24 +182,24 @@ export function get_schedule(user) {
   try {
     url = AGENTS_URL + "/api/v1/schedules/" + user.var("schedule_id");
   } catch (e) {
-    return user.missing(PARAMS["get_schedule"]?.tags, e);
+    return user.missing(PARAMS.get_schedule.tags, e);
   }
-  return http.get(url, { ...PARAMS["get_schedule"], headers: user.headers() });
+  return http.get(url, { ...PARAMS.get_schedule, headers: user.headers() });
 }
 
 // http.endpoints.health
 export function health(user) {
-  return http.get(AUTH_URL + "/health", { ...PARAMS["health"], headers: user.headers() });
+  return http.get(AUTH_URL + "/health", { ...PARAMS.health, headers: user.headers() });
 }
 
 // http.endpoints.list_agents
 export function list_agents(user) {
-  return http.get(AGENTS_URL + "/api/v1/agents", { ...PARAMS["list_agents"], headers: user.headers() });
+  return http.get(AGENTS_URL + "/api/v1/agents", { ...PARAMS.list_agents, headers: user.headers() });
 }
 
 // http.endpoints.list_schedules
 export function list_schedules(user) {
-  return http.get(AGENTS_URL + "/api/v1/schedules", { ...PARAMS["list_schedules"], headers: user.headers() });
+  return http.get(AGENTS_URL + "/api/v1/schedules", { ...PARAMS.list_schedules, headers: user.headers() });
 }
 
 // http.endpoints.login
@@ -212,12 +210,12 @@ export function login(user) {
     url = AUTH_URL + "/auth/login";
     body = JSON.stringify({ "email": user.var("user.email"), "password": user.var("user.password") });
   } catch (e) {
-    return user.missing(PARAMS["login"]?.tags, e);
+    return user.missing(PARAMS.login.tags, e);
   }
   const res = http.post(
-    url, body, { ...PARAMS["login"], headers: { ...user.headers(), "Content-Type": "application/json" } }
+    url, body, { ...PARAMS.login, headers: { ...user.headers(), "Content-Type": "application/json" } }
   );
-  expect(res, PARAMS["login"]?.tags, extractJson(user, "token", "token from $.access_token", "access_token"));
+  expect(res, PARAMS.login.tags, extractJson(user, "token", "token from $.access_token", "access_token"));
   return res;
 }
 
@@ -226,7 +224,7 @@ export function rag_query(user) {
   return http.post(
     AGENTS_URL + "/api/v1/rag/query",
     JSON.stringify({ "query": "load test " + user.seq() }),
-    { ...PARAMS["rag_query"], headers: { ...user.headers(), "Content-Type": "application/json" } },
+    { ...PARAMS.rag_query, headers: { ...user.headers(), "Content-Type": "application/json" } },
   );
 }
 
@@ -238,10 +236,10 @@ export function register(user) {
     url = AUTH_URL + "/auth/register";
     body = JSON.stringify({ "email": user.var("user.email"), "password": user.var("user.password") });
   } catch (e) {
-    return user.missing(PARAMS["register"]?.tags, e);
+    return user.missing(PARAMS.register.tags, e);
   }
   return http.post(
-    url, body, { ...PARAMS["register"], headers: { ...user.headers(), "Content-Type": "application/json" } }
+    url, body, { ...PARAMS.register, headers: { ...user.headers(), "Content-Type": "application/json" } }
   );
 }
 
@@ -253,10 +251,10 @@ export function run_agent(user) {
     url = AGENTS_URL + "/api/v1/agents/" + user.var("agent_id") + "/run";
     body = JSON.stringify({ "input": "ping" });
   } catch (e) {
-    return user.missing(PARAMS["run_agent"]?.tags, e);
+    return user.missing(PARAMS.run_agent.tags, e);
   }
   return http.post(
-    url, body, { ...PARAMS["run_agent"], headers: { ...user.headers(), "Content-Type": "application/json" } }
+    url, body, { ...PARAMS.run_agent, headers: { ...user.headers(), "Content-Type": "application/json" } }
   );
 }
 

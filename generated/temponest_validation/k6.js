@@ -149,25 +149,25 @@ http.setResponseCallback(http.expectedStatuses(200, 201, 204));
 // no existing tag selects), `responseType` where the script reads the body. A VU whose flow
 // has one task carries that endpoint's tags itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
-  "create_agent": {
+  create_agent: {
     tags: { name: "create_agent", class: "crud", target_k6_agents: "yes" },
     responseType: "text",
   },
-  "delete_agent": { tags: { name: "delete_agent", class: "crud" } },
-  "get_agent": { tags: { name: "get_agent", class: "crud", target_k6_agents: "yes" } },
-  "health": { tags: { name: "health", class: "health" } },
-  "list_agents": { tags: { name: "list_agents", class: "read_heavy", target_k6_agents: "yes" } },
-  "login": {
+  delete_agent: { tags: { name: "delete_agent", class: "crud" } },
+  get_agent: { tags: { name: "get_agent", class: "crud", target_k6_agents: "yes" } },
+  health: { tags: { name: "health", class: "health" } },
+  list_agents: { tags: { name: "list_agents", class: "read_heavy", target_k6_agents: "yes" } },
+  login: {
     tags: { name: "login", class: "auth" },
     responseCallback: http.expectedStatuses(200, 429),
     responseType: "text",
   },
-  "register": {
+  register: {
     tags: { name: "register", class: "auth" },
     responseCallback: http.expectedStatuses(200, 201, 409, 429),
   },
-  "update_agent": { tags: { name: "update_agent", class: "crud", target_k6_agents: "yes" } },
-  "verify_token": { tags: { name: "verify_token", class: "auth" } },
+  update_agent: { tags: { name: "update_agent", class: "crud", target_k6_agents: "yes" } },
+  verify_token: { tags: { name: "verify_token", class: "auth" } },
 };
 
 // http.endpoints.create_agent
@@ -175,9 +175,9 @@ export function create_agent(user) {
   const res = http.post(
     API_URL + "/api/v1/agents",
     JSON.stringify({ "name": "load-" + uuid(), "config": { "model": "small" } }),
-    { ...PARAMS["create_agent"], headers: { ...user.headers(), "Content-Type": "application/json" } },
+    { ...PARAMS.create_agent, headers: { ...user.headers(), "Content-Type": "application/json" } },
   );
-  expect(res, PARAMS["create_agent"]?.tags, extractJson(user, "agent_id", "agent_id from $.id", "id"));
+  expect(res, PARAMS.create_agent.tags, extractJson(user, "agent_id", "agent_id from $.id", "id"));
   return res;
 }
 
@@ -187,9 +187,9 @@ export function delete_agent(user) {
   try {
     url = API_URL + "/api/v1/agents/" + user.var("agent_id");
   } catch (e) {
-    return user.missing(PARAMS["delete_agent"]?.tags, e);
+    return user.missing(PARAMS.delete_agent.tags, e);
   }
-  return http.del(url, null, { ...PARAMS["delete_agent"], headers: user.headers() });
+  return http.del(url, null, { ...PARAMS.delete_agent, headers: user.headers() });
 }
 
 // http.endpoints.get_agent
@@ -198,19 +198,19 @@ export function get_agent(user) {
   try {
     url = API_URL + "/api/v1/agents/" + user.var("agent_id");
   } catch (e) {
-    return user.missing(PARAMS["get_agent"]?.tags, e);
+    return user.missing(PARAMS.get_agent.tags, e);
   }
-  return http.get(url, { ...PARAMS["get_agent"], headers: user.headers() });
+  return http.get(url, { ...PARAMS.get_agent, headers: user.headers() });
 }
 
 // http.endpoints.health
 export function health(user) {
-  return http.get(API_URL + "/health", { ...PARAMS["health"], headers: user.headers() });
+  return http.get(API_URL + "/health", { ...PARAMS.health, headers: user.headers() });
 }
 
 // http.endpoints.list_agents
 export function list_agents(user) {
-  return http.get(API_URL + "/api/v1/agents", { ...PARAMS["list_agents"], headers: user.headers() });
+  return http.get(API_URL + "/api/v1/agents", { ...PARAMS.list_agents, headers: user.headers() });
 }
 
 // http.endpoints.login
@@ -221,12 +221,12 @@ export function login(user) {
     url = API_URL + "/auth/login";
     body = JSON.stringify({ "email": user.var("user.email"), "password": user.var("user.password") });
   } catch (e) {
-    return user.missing(PARAMS["login"]?.tags, e);
+    return user.missing(PARAMS.login.tags, e);
   }
   const res = http.post(
-    url, body, { ...PARAMS["login"], headers: { ...user.headers(), "Content-Type": "application/json" } }
+    url, body, { ...PARAMS.login, headers: { ...user.headers(), "Content-Type": "application/json" } }
   );
-  expect(res, PARAMS["login"]?.tags, extractJson(user, "token", "token from $.access_token", "access_token"));
+  expect(res, PARAMS.login.tags, extractJson(user, "token", "token from $.access_token", "access_token"));
   return res;
 }
 
@@ -238,10 +238,10 @@ export function register(user) {
     url = API_URL + "/auth/register";
     body = JSON.stringify({ "email": user.var("user.email"), "password": user.var("user.password") });
   } catch (e) {
-    return user.missing(PARAMS["register"]?.tags, e);
+    return user.missing(PARAMS.register.tags, e);
   }
   return http.post(
-    url, body, { ...PARAMS["register"], headers: { ...user.headers(), "Content-Type": "application/json" } }
+    url, body, { ...PARAMS.register, headers: { ...user.headers(), "Content-Type": "application/json" } }
   );
 }
 
@@ -253,18 +253,16 @@ export function update_agent(user) {
     url = API_URL + "/api/v1/agents/" + user.var("agent_id");
     body = JSON.stringify({ "config": { "model": "large" } });
   } catch (e) {
-    return user.missing(PARAMS["update_agent"]?.tags, e);
+    return user.missing(PARAMS.update_agent.tags, e);
   }
   return http.patch(
-    url,
-    body,
-    { ...PARAMS["update_agent"], headers: { ...user.headers(), "Content-Type": "application/json" } },
+    url, body, { ...PARAMS.update_agent, headers: { ...user.headers(), "Content-Type": "application/json" } }
   );
 }
 
 // http.endpoints.verify_token
 export function verify_token(user) {
-  return http.get(API_URL + "/auth/verify", { ...PARAMS["verify_token"], headers: user.headers() });
+  return http.get(API_URL + "/auth/verify", { ...PARAMS.verify_token, headers: user.headers() });
 }
 
 let u = null; // this VU's user (a VU runs one flow: its scenario's)

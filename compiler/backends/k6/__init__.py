@@ -16,9 +16,18 @@ from pathlib import PurePosixPath
 from ... import templates
 from ...plan import EndpointPlan, Plan, identifier
 from ..base import Artifact, header
-from ..code import JS, Call, Coll, Raw, check_value, data, flat, js_str, literal, statement, template
+from ..code import JS, Call, Coll, Raw, check_value, data, flat, js_key, js_str, literal, statement, template
 from ..http import MULTIPART, comment_text, method_names, provenance, support_source, uploads, variables
-from .flows import data_const, data_path, flow_config, flow_function, sequence_const, template_var, test_level
+from .flows import (
+    carries,
+    data_const,
+    data_path,
+    flow_config,
+    flow_function,
+    sequence_const,
+    template_var,
+    test_level,
+)
 from .options import ms_text, options_lines, tags
 
 SUPPORT = PurePosixPath("perfspec_k6.js")
@@ -203,7 +212,7 @@ def params(plan: Plan, flow_headers: bool, shared: str | None) -> Coll:
             entry.append((Raw("timeout"), Raw(js_str(ms_text(ep.timeout)))))
         if ep.method != "WS" and reads_body(ep):
             entry.append((Raw("responseType"), Raw('"text"')))
-        items.append((Raw(js_str(name)), Coll("{", "}", tuple(entry))))
+        items.append((Raw(js_key(name)), Coll("{", "}", tuple(entry))))
     return Coll("{", "}", tuple(items))
 
 
@@ -246,16 +255,23 @@ def _url(ep: EndpointPlan, bases: dict[str, str]) -> Raw:
 _JS_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 
 
+def member(obj: str, key: str) -> str:
+    """`obj.key`, or `obj["key"]` where the key is no identifier (a name with `-` or `.`)."""
+    bare = js_key(key)
+    return f"{obj}.{bare}" if bare == key else f"{obj}[{bare}]"
+
+
 def endpoint_function(
     ep: EndpointPlan,
     ident: str,
     bases: dict[str, str],
     flow_headers: bool,
     files: dict[str, tuple[str, object]] | None = None,
+    carried: bool = False,
 ) -> list[str]:
     """One endpoint as a function: the request a k6 user would write by hand; it takes the VU's
     state (`user`) only when it reads it (the flows pass it to every call)."""
-    lines = _endpoint_lines(ep, ident, bases, flow_headers, files)
+    lines = _endpoint_lines(ep, ident, bases, flow_headers, files, carried)
     code = _JS_STRING.sub('""', "\n".join(lines[2:]))
     if not re.search(r"\buser\b", code):
         lines[1] = lines[1].replace("(user) {", "() {", 1)
@@ -268,8 +284,12 @@ def _endpoint_lines(
     bases: dict[str, str],
     flow_headers: bool,
     files: dict[str, tuple[str, object]] | None = None,
+    carried: bool = False,
 ) -> list[str]:
-    fixed = f"PARAMS[{js_str(ep.name)}]"
+    fixed = member("PARAMS", ep.name)
+    # the tags of the endpoint a VU carries (its flow's only task) are the VU's: its entry may be
+    # gone (flows.py `carries`)
+    tags = f"{fixed}?.tags" if carried else f"{fixed}.tags"
     lines = [f"// {provenance('http.endpoints', ep.name)}", f"export function {ident}(user) {{"]
     request_params = _request_params(ep, fixed, flow_headers)
     url: Raw = _url(ep, bases)
@@ -304,7 +324,7 @@ def _endpoint_lines(
         if body is not None:
             lines.append(statement("body = ", body, ";", 4, JS))
             body = Raw("body")
-        lines += ["  } catch (e) {", f"    return user.missing({fixed}?.tags, e);", "  }"]
+        lines += ["  } catch (e) {", f"    return user.missing({tags}, e);", "  }"]
         url = Raw("url")
     if ep.method == "WS":
         message = flat(data(ep.ws_send, JS, template_var), JS)
@@ -330,7 +350,7 @@ def _endpoint_lines(
             "retry",
             (
                 Raw(f"() => {flat(request)}"),
-                Raw(f"{fixed}?.tags"),
+                Raw(tags),
                 Raw("[" + ", ".join(map(str, r["on"])) + "]"),
                 Raw(str(r["attempts"])),
                 Raw(f"{r['backoff'] * 1000:g}"),
@@ -342,7 +362,7 @@ def _endpoint_lines(
         return lines + [statement("return ", request, ";", 2, JS), "}"]
     lines.append(statement("const res = ", request, ";", 2, JS))
     if checks:
-        lines.append(statement("", Call("expect", (Raw("res"), Raw(f"{fixed}?.tags"), *checks)), ";", 2, JS))
+        lines.append(statement("", Call("expect", (Raw("res"), Raw(tags), *checks)), ";", 2, JS))
     if ep.paginate:
         lines.append(_follow(ep, request_params))
     return lines + ["  return res;", "}"]
@@ -476,9 +496,10 @@ class K6Backend:
         body_lines += options_lines(plan, profiles, default, flow_idents)
         body_lines += params_lines(plan, flow_headers)
         takes_user = set()
+        carried = {only for f in run for only in carries(f)}
         for name in plan.endpoints:
             lines = endpoint_function(
-                plan.endpoints[name], idents[name], bases, flow_headers, files.get(name)
+                plan.endpoints[name], idents[name], bases, flow_headers, files.get(name), name in carried
             )
             if "(user) {" in lines[1]:
                 takes_user.add(name)

@@ -67,18 +67,18 @@ http.setResponseCallback(http.expectedStatuses(200));
 // no existing tag selects), `responseType` where the script reads the body. A VU whose flow
 // has one task carries that endpoint's tags itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
-  "create": { headers: { "Content-Type": "application/json" }, tags: { name: "create", class: "write" } },
-  "list": { tags: { name: "list", class: "read" } },
+  create: { headers: { "Content-Type": "application/json" }, tags: { name: "create", class: "write" } },
+  list: { tags: { name: "list", class: "read" } },
 };
 
 // http.endpoints.create
 export function create() {
-  return http.post(API_URL + "/api/items", JSON.stringify({ "v": 1 }), PARAMS["create"]);
+  return http.post(API_URL + "/api/items", JSON.stringify({ "v": 1 }), PARAMS.create);
 }
 
 // http.endpoints.list
 export function list() {
-  return http.get(API_URL + "/api/items", PARAMS["list"]);
+  return http.get(API_URL + "/api/items", PARAMS.list);
 }
 
 let u = null; // this VU's user (a VU runs one flow: its scenario's)

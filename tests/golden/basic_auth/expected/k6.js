@@ -71,14 +71,14 @@ http.setResponseCallback(http.expectedStatuses(200));
 // per endpoint: its fixed request parameters; `name` and `class` tags (and a flag per target
 // no existing tag selects), `responseType` where the script reads the body. A VU whose flow
 // has one task carries that endpoint's tags itself (cheaper for k6), and its entry loses them.
-const PARAMS = { "admin_stats": { tags: { name: "admin_stats" } }, "me": { tags: { name: "me" } } };
+const PARAMS = { admin_stats: { tags: { name: "admin_stats" } }, me: { tags: { name: "me" } } };
 
 // http.endpoints.admin_stats
 export function admin_stats(user) {
   return http.get(
     API_URL + "/admin/stats",
     {
-      ...PARAMS["admin_stats"],
+      ...PARAMS.admin_stats,
       headers: { ...user.headers(), "Authorization": basicAuth(env("ADMIN_USER"), env("ADMIN_PASSWORD")) },
     },
   );
@@ -86,7 +86,7 @@ export function admin_stats(user) {
 
 // http.endpoints.me
 export function me(user) {
-  return http.get(API_URL + "/me", { ...PARAMS["me"], headers: user.headers() });
+  return http.get(API_URL + "/me", { ...PARAMS.me, headers: user.headers() });
 }
 
 let u = null; // this VU's user (a VU runs one flow: its scenario's)

@@ -66,8 +66,8 @@ http.setResponseCallback(http.expectedStatuses(200));
 // no existing tag selects), `responseType` where the script reads the body. A VU whose flow
 // has one task carries that endpoint's tags itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
-  "me": { tags: { name: "me", target_reads: "yes" } },
-  "view": { tags: { name: "view", target_reads: "yes" } },
+  me: { tags: { name: "me", target_reads: "yes" } },
+  view: { tags: { name: "view", target_reads: "yes" } },
 };
 
 // http.endpoints.me
@@ -76,9 +76,9 @@ export function me(user) {
   try {
     url = API_URL + "/me";
   } catch (e) {
-    return user.missing(PARAMS["me"]?.tags, e);
+    return user.missing(PARAMS.me?.tags, e);
   }
-  return http.get(url, { ...PARAMS["me"], headers: { "X-User": user.var("user.name") } });
+  return http.get(url, { ...PARAMS.me, headers: { "X-User": user.var("user.name") } });
 }
 
 // http.endpoints.view
@@ -87,9 +87,9 @@ export function view(user) {
   try {
     url = API_URL + "/sku/" + user.var("user.sku");
   } catch (e) {
-    return user.missing(PARAMS["view"]?.tags, e);
+    return user.missing(PARAMS.view?.tags, e);
   }
-  return http.get(url, PARAMS["view"]);
+  return http.get(url, PARAMS.view);
 }
 
 let u = null; // this VU's user (a VU runs one flow: its scenario's)

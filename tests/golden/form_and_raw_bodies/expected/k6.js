@@ -71,8 +71,8 @@ http.setResponseCallback(http.expectedStatuses(200));
 // no existing tag selects), `responseType` where the script reads the body. A VU whose flow
 // has one task carries that endpoint's tags itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
-  "note": { headers: { "Content-Type": "text/plain" }, tags: { name: "note", target_writes: "yes" } },
-  "sign_in": {
+  note: { headers: { "Content-Type": "text/plain" }, tags: { name: "note", target_writes: "yes" } },
+  sign_in: {
     headers: { "Content-Type": "application/x-www-form-urlencoded" },
     tags: { name: "sign_in", target_writes: "yes" },
   },
@@ -80,7 +80,7 @@ const PARAMS = {
 
 // http.endpoints.note
 export function note() {
-  return http.post(API_URL + "/notes", "raw {text} " + uuid(), PARAMS["note"]);
+  return http.post(API_URL + "/notes", "raw {text} " + uuid(), PARAMS.note);
 }
 
 // http.endpoints.sign_in
@@ -88,7 +88,7 @@ export function sign_in(user) {
   return http.post(
     API_URL + "/session",
     formBody({ "name": "user-" + user.seq(), "text": "a b&c=d", "brace": "{x}" }),
-    PARAMS["sign_in"],
+    PARAMS.sign_in,
   );
 }
 

@@ -74,18 +74,14 @@ http.setResponseCallback(http.expectedStatuses(200));
 // no existing tag selects), `responseType` where the script reads the body. A VU whose flow
 // has one task carries that endpoint's tags itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
-  "create": {
-    headers: { "Content-Type": "application/json" },
-    tags: { name: "create" },
-    responseType: "text",
-  },
-  "read": { tags: { name: "read" }, responseType: "text" },
+  create: { headers: { "Content-Type": "application/json" }, tags: { name: "create" }, responseType: "text" },
+  read: { tags: { name: "read" }, responseType: "text" },
 };
 
 // http.endpoints.create
 export function create(user) {
-  const res = http.post(API_URL + "/records", JSON.stringify({ "v": 1 }), PARAMS["create"]);
-  expect(res, PARAMS["create"]?.tags, extractJson(user, "record_id", "record_id from $.id", "id"));
+  const res = http.post(API_URL + "/records", JSON.stringify({ "v": 1 }), PARAMS.create);
+  expect(res, PARAMS.create.tags, extractJson(user, "record_id", "record_id from $.id", "id"));
   return res;
 }
 
@@ -95,12 +91,12 @@ export function read(user) {
   try {
     url = API_URL + "/records/" + user.var("record_id");
   } catch (e) {
-    return user.missing(PARAMS["read"]?.tags, e);
+    return user.missing(PARAMS.read?.tags, e);
   }
-  const res = http.get(url, PARAMS["read"]);
+  const res = http.get(url, PARAMS.read);
   expect(
     res,
-    PARAMS["read"]?.tags,
+    PARAMS.read?.tags,
     bodyContains("record"),
     jsonMatches("$.count", [[">=", 1], ["<=", 10]], "count"),
     jsonMatches("$.deleted", [["exists", false]], "deleted"),

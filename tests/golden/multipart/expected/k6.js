@@ -75,7 +75,7 @@ http.setResponseCallback(http.expectedStatuses(201));
 // no existing tag selects), `responseType` where the script reads the body. A VU whose flow
 // has one task carries that endpoint's tags itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
-  "upload": {
+  upload: {
     headers: { "Content-Type": "multipart/form-data; boundary=perfspec-form-5c1e2f0a9b7d4e63a8f1" },
     tags: { name: "upload" },
   }
@@ -86,7 +86,7 @@ export function upload() {
   return http.post(
     API_URL + "/pictures",
     multipartBody({ "title": "pic-" + uuid(), "image": UPLOAD_UPLOAD_IMAGE }),
-    PARAMS["upload"],
+    PARAMS.upload,
   );
 }
 

@@ -73,15 +73,15 @@ http.setResponseCallback(http.expectedStatuses(200, 201, 204));
 // no existing tag selects), `responseType` where the script reads the body. A VU whose flow
 // has one task carries that endpoint's tags itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
-  "list": { tags: { name: "list" } },
-  "login": { tags: { name: "login" }, responseType: "text" },
-  "logout": { tags: { name: "logout" } },
-  "register": { tags: { name: "register" } },
+  list: { tags: { name: "list" } },
+  login: { tags: { name: "login" }, responseType: "text" },
+  logout: { tags: { name: "logout" } },
+  register: { tags: { name: "register" } },
 };
 
 // http.endpoints.list
 export function list(user) {
-  return http.get(API_URL + "/agents", { ...PARAMS["list"], headers: user.headers() });
+  return http.get(API_URL + "/agents", { ...PARAMS.list, headers: user.headers() });
 }
 
 // http.endpoints.login
@@ -92,14 +92,14 @@ export function login(user) {
     url = API_URL + "/auth/login";
     body = JSON.stringify({ "email": user.var("user.email"), "password": user.var("user.password") });
   } catch (e) {
-    return user.missing(PARAMS["login"]?.tags, e);
+    return user.missing(PARAMS.login.tags, e);
   }
   const res = http.post(
-    url, body, { ...PARAMS["login"], headers: { ...user.headers(), "Content-Type": "application/json" } }
+    url, body, { ...PARAMS.login, headers: { ...user.headers(), "Content-Type": "application/json" } }
   );
   expect(
     res,
-    PARAMS["login"]?.tags,
+    PARAMS.login.tags,
     extractHeader(user, "session", "session from header:X-Session", "X-Session"),
     extractJson(user, "token", "token from $.access_token", "access_token"),
   );
@@ -112,9 +112,9 @@ export function logout(user) {
   try {
     url = API_URL + "/sessions/" + user.var("session");
   } catch (e) {
-    return user.missing(PARAMS["logout"]?.tags, e);
+    return user.missing(PARAMS.logout.tags, e);
   }
-  return http.del(url, null, { ...PARAMS["logout"], headers: user.headers() });
+  return http.del(url, null, { ...PARAMS.logout, headers: user.headers() });
 }
 
 // http.endpoints.register
@@ -125,10 +125,10 @@ export function register(user) {
     url = API_URL + "/auth/register";
     body = JSON.stringify({ "email": user.var("user.email"), "password": user.var("user.password") });
   } catch (e) {
-    return user.missing(PARAMS["register"]?.tags, e);
+    return user.missing(PARAMS.register.tags, e);
   }
   return http.post(
-    url, body, { ...PARAMS["register"], headers: { ...user.headers(), "Content-Type": "application/json" } }
+    url, body, { ...PARAMS.register, headers: { ...user.headers(), "Content-Type": "application/json" } }
   );
 }
 

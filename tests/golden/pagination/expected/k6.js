@@ -62,29 +62,29 @@ http.setResponseCallback(http.expectedStatuses(200));
 // no existing tag selects), `responseType` where the script reads the body. A VU whose flow
 // has one task carries that endpoint's tags itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
-  "bare": { tags: { name: "bare", target_paging: "yes" } },
-  "linked": { tags: { name: "linked", target_paging: "yes" } },
-  "pages": { tags: { name: "pages", target_paging: "yes" }, responseType: "text" },
+  bare: { tags: { name: "bare", target_paging: "yes" } },
+  linked: { tags: { name: "linked", target_paging: "yes" } },
+  pages: { tags: { name: "pages", target_paging: "yes" }, responseType: "text" },
 };
 
 // http.endpoints.bare
 export function bare() {
-  const res = http.get(API_URL + "/bare", PARAMS["bare"]);
-  follow(res, (next) => http.get(next, PARAMS["bare"]), 3, "header:Next-Page");
+  const res = http.get(API_URL + "/bare", PARAMS.bare);
+  follow(res, (next) => http.get(next, PARAMS.bare), 3, "header:Next-Page");
   return res;
 }
 
 // http.endpoints.linked
 export function linked() {
-  const res = http.get(API_URL + "/linked", PARAMS["linked"]);
-  follow(res, (next) => http.get(next, PARAMS["linked"]), 10, "header:Link");
+  const res = http.get(API_URL + "/linked", PARAMS.linked);
+  follow(res, (next) => http.get(next, PARAMS.linked), 10, "header:Link");
   return res;
 }
 
 // http.endpoints.pages
 export function pages() {
-  const res = http.get(API_URL + "/items", PARAMS["pages"]);
-  follow(res, (next) => http.get(next, PARAMS["pages"]), 5, "$.page.next", "page", "next");
+  const res = http.get(API_URL + "/items", PARAMS.pages);
+  follow(res, (next) => http.get(next, PARAMS.pages), 5, "$.page.next", "page", "next");
   return res;
 }
 

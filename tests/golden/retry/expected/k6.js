@@ -65,15 +65,15 @@ http.setResponseCallback(http.expectedStatuses(200, 409, 429));
 // no existing tag selects), `responseType` where the script reads the body. A VU whose flow
 // has one task carries that endpoint's tags itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
-  "reserve": { headers: { "Content-Type": "application/json" }, tags: { name: "reserve" } },
-  "status": { tags: { name: "status" }, responseCallback: http.expectedStatuses(200, 503) },
+  reserve: { headers: { "Content-Type": "application/json" }, tags: { name: "reserve" } },
+  status: { tags: { name: "status" }, responseCallback: http.expectedStatuses(200, 503) },
 };
 
 // http.endpoints.reserve
 export function reserve() {
   return retry(
-    () => http.post(API_URL + "/reservations", JSON.stringify({ "seat": 12 }), PARAMS["reserve"]),
-    PARAMS["reserve"]?.tags,
+    () => http.post(API_URL + "/reservations", JSON.stringify({ "seat": 12 }), PARAMS.reserve),
+    PARAMS.reserve.tags,
     [409, 429],
     3,
     100,
@@ -83,9 +83,7 @@ export function reserve() {
 
 // http.endpoints.status
 export function status_2() {
-  return retry(
-    () => http.get(API_URL + "/status", PARAMS["status"]), PARAMS["status"]?.tags, [503], 2, 50, 10000
-  );
+  return retry(() => http.get(API_URL + "/status", PARAMS.status), PARAMS.status.tags, [503], 2, 50, 10000);
 }
 
 let u = null; // this VU's user (a VU runs one flow: its scenario's)

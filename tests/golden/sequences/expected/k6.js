@@ -76,13 +76,13 @@ http.setResponseCallback(http.expectedStatuses(200, 201));
 // no existing tag selects), `responseType` where the script reads the body. A VU whose flow
 // has one task carries that endpoint's tags itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
-  "add_item": {
+  add_item: {
     headers: { "Content-Type": "application/json" },
     tags: { name: "add_item", target_checkout: "yes" },
   },
-  "browse": { tags: { name: "browse", target_checkout: "yes" } },
-  "open_cart": { tags: { name: "open_cart", target_checkout: "yes" }, responseType: "text" },
-  "pay": { tags: { name: "pay", target_checkout: "yes" }, responseCallback: http.expectedStatuses(200, 402) },
+  browse: { tags: { name: "browse", target_checkout: "yes" } },
+  open_cart: { tags: { name: "open_cart", target_checkout: "yes" }, responseType: "text" },
+  pay: { tags: { name: "pay", target_checkout: "yes" }, responseCallback: http.expectedStatuses(200, 402) },
 };
 
 // http.endpoints.add_item
@@ -93,20 +93,20 @@ export function add_item(user) {
     url = SHOP_URL + "/carts/" + user.var("cart") + "/items";
     body = JSON.stringify({ "sku": "sku-" + user.seq(), "qty": 1 });
   } catch (e) {
-    return user.missing(PARAMS["add_item"]?.tags, e);
+    return user.missing(PARAMS.add_item.tags, e);
   }
-  return http.post(url, body, PARAMS["add_item"]);
+  return http.post(url, body, PARAMS.add_item);
 }
 
 // http.endpoints.browse
 export function browse() {
-  return http.get(SHOP_URL + "/products", PARAMS["browse"]);
+  return http.get(SHOP_URL + "/products", PARAMS.browse);
 }
 
 // http.endpoints.open_cart
 export function open_cart(user) {
-  const res = http.post(SHOP_URL + "/carts", null, PARAMS["open_cart"]);
-  expect(res, PARAMS["open_cart"]?.tags, extractJson(user, "cart", "cart from $.id", "id"));
+  const res = http.post(SHOP_URL + "/carts", null, PARAMS.open_cart);
+  expect(res, PARAMS.open_cart.tags, extractJson(user, "cart", "cart from $.id", "id"));
   return res;
 }
 
@@ -116,9 +116,9 @@ export function pay(user) {
   try {
     url = SHOP_URL + "/carts/" + user.var("cart") + "/pay";
   } catch (e) {
-    return user.missing(PARAMS["pay"]?.tags, e);
+    return user.missing(PARAMS.pay.tags, e);
   }
-  return http.post(url, null, PARAMS["pay"]);
+  return http.post(url, null, PARAMS.pay);
 }
 
 let u = null; // this VU's user (a VU runs one flow: its scenario's)

@@ -76,26 +76,26 @@ http.setResponseCallback(http.expectedStatuses(200, 201));
 // no existing tag selects), `responseType` where the script reads the body. A VU whose flow
 // has one task carries that endpoint's tags itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
-  "create_bucket": {
+  create_bucket: {
     headers: { "Content-Type": "application/json" },
     tags: { name: "create_bucket" },
     responseCallback: http.expectedStatuses(201),
     responseType: "text",
   },
-  "drop_bucket": { tags: { name: "drop_bucket" }, responseCallback: http.expectedStatuses(204) },
-  "get_object": {
+  drop_bucket: { tags: { name: "drop_bucket" }, responseCallback: http.expectedStatuses(204) },
+  get_object: {
     tags: { name: "get_object", target_objects: "yes" },
     responseCallback: http.expectedStatuses(200, 404),
   },
-  "put_object": { tags: { name: "put_object", target_objects: "yes" } },
+  put_object: { tags: { name: "put_object", target_objects: "yes" } },
 };
 
 // http.endpoints.create_bucket
 export function create_bucket(user) {
   const res = http.post(
-    STORE_URL + "/buckets", JSON.stringify({ "name": "load-" + uuid() }), PARAMS["create_bucket"]
+    STORE_URL + "/buckets", JSON.stringify({ "name": "load-" + uuid() }), PARAMS.create_bucket
   );
-  expect(res, PARAMS["create_bucket"]?.tags, extractJson(user, "bucket", "bucket from $.id", "id"));
+  expect(res, PARAMS.create_bucket.tags, extractJson(user, "bucket", "bucket from $.id", "id"));
   return res;
 }
 
@@ -105,9 +105,9 @@ export function drop_bucket(user) {
   try {
     url = STORE_URL + "/buckets/" + user.var("bucket");
   } catch (e) {
-    return user.missing(PARAMS["drop_bucket"]?.tags, e);
+    return user.missing(PARAMS.drop_bucket.tags, e);
   }
-  return http.del(url, null, PARAMS["drop_bucket"]);
+  return http.del(url, null, PARAMS.drop_bucket);
 }
 
 // http.endpoints.get_object
@@ -116,9 +116,9 @@ export function get_object(user) {
   try {
     url = STORE_URL + "/buckets/" + user.var("bucket") + "/objects/o-1";
   } catch (e) {
-    return user.missing(PARAMS["get_object"]?.tags, e);
+    return user.missing(PARAMS.get_object.tags, e);
   }
-  return http.get(url, PARAMS["get_object"]);
+  return http.get(url, PARAMS.get_object);
 }
 
 // http.endpoints.put_object
@@ -129,9 +129,9 @@ export function put_object(user) {
     url = STORE_URL + "/buckets/" + user.var("bucket") + "/objects/o-" + user.seq();
     body = "payload";
   } catch (e) {
-    return user.missing(PARAMS["put_object"]?.tags, e);
+    return user.missing(PARAMS.put_object.tags, e);
   }
-  return http.put(url, body, PARAMS["put_object"]);
+  return http.put(url, body, PARAMS.put_object);
 }
 
 let u = null; // this VU's user (a VU runs one flow: its scenario's)

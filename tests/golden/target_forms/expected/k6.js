@@ -85,11 +85,11 @@ http.setResponseCallback(http.expectedStatuses(200));
 // per endpoint: its fixed request parameters; `name` and `class` tags (and a flag per target
 // no existing tag selects), `responseType` where the script reads the body. A VU whose flow
 // has one task carries that endpoint's tags itself (cheaper for k6), and its entry loses them.
-const PARAMS = { "ping": { tags: { name: "ping", class: "health" } } };
+const PARAMS = { ping: { tags: { name: "ping", class: "health" } } };
 
 // http.endpoints.ping
 export function ping() {
-  return http.get(API_URL + "/ping", PARAMS["ping"]);
+  return http.get(API_URL + "/ping", PARAMS.ping);
 }
 
 let u = null; // this VU's user (a VU runs one flow: its scenario's)

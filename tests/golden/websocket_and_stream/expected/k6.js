@@ -74,8 +74,8 @@ http.setResponseCallback(http.expectedStatuses(200));
 // no existing tag selects), `responseType` where the script reads the body. A VU whose flow
 // has one task carries that endpoint's tags itself (cheaper for k6), and its entry loses them.
 const PARAMS = {
-  "echo": { tags: { name: "echo" } },
-  "events": { tags: { name: "events", class: "streaming", ttfb: "yes" }, responseType: "text" },
+  echo: { tags: { name: "echo" } },
+  events: { tags: { name: "events", class: "streaming", ttfb: "yes" }, responseType: "text" },
 };
 
 // http.endpoints.echo
@@ -84,15 +84,15 @@ export function echo() {
     ws,
     API_URL + "/ws/echo",
     Array.from({ length: 3 }, () => JSON.stringify({ "type": "ping", "n": 1 })),
-    PARAMS["echo"],
+    PARAMS.echo,
     30.0,
   );
 }
 
 // http.endpoints.events
 export function events() {
-  const res = http.get(API_URL + "/events", PARAMS["events"]);
-  expect(res, PARAMS["events"]?.tags, bodyContains("data"));
+  const res = http.get(API_URL + "/events", PARAMS.events);
+  expect(res, PARAMS.events.tags, bodyContains("data"));
   return res;
 }
 
