@@ -306,7 +306,8 @@ def _judged(spec: Path) -> Judged:
     plan = build_plan(checked)
     targets = targets_json(plan)
     warnings = [w.format() for w in checked.warnings]
-    check_cache.remember_judged(key, plan.file, plan.name, targets, warnings)
+    if check_cache.spec_key(spec) == key:  # the bytes compiled are the bytes of the key
+        check_cache.remember_judged(key, plan.file, plan.name, targets, warnings)
     return Judged.of(plan, targets)
 
 
