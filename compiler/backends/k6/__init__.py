@@ -10,14 +10,13 @@ checks and profile selection live in the support module `perfspec_k6.js` (runtim
 from __future__ import annotations
 
 import re
-from collections import Counter
 from pathlib import PurePosixPath
 
 from ... import templates
 from ...plan import EndpointPlan, Plan, identifier
 from ..base import Artifact, header
-from ..code import JS, Call, Coll, Raw, check_value, data, flat, js_key, js_str, literal, statement, template
-from ..http import MULTIPART, comment_text, method_names, provenance, support_source, uploads, variables
+from ..code import JS, Call, Coll, Raw, check_value, data, flat, js_str, literal, statement, template
+from ..http import comment_text, method_names, provenance, support_source, uploads, variables
 from .flows import (
     carries,
     data_const,
@@ -28,7 +27,8 @@ from .flows import (
     template_var,
     test_level,
 )
-from .options import ms_text, options_lines, tags
+from .options import options_lines
+from .params import content_type, member, params_lines, static_headers
 
 SUPPORT = PurePosixPath("perfspec_k6.js")
 # what a script may import from the support module (only what its code calls is imported)
@@ -154,87 +154,6 @@ METHODS = {
 }
 
 
-def _static_headers(ep: EndpointPlan, flow_headers: bool) -> Coll | None:
-    """The endpoint's headers when they are the same for every call (no flow headers, no values)."""
-    if flow_headers or ep.auth or any(not templates.is_plain(v) for v in ep.headers.values()):
-        return None
-    own = [(Raw(js_str(k)), template(v, JS, template_var)) for k, v in ep.headers.items()]
-    own += _content_type(ep)
-    return Coll("{", "}", tuple(own))
-
-
-def _content_type(ep: EndpointPlan) -> list:
-    """The Content-Type of a JSON or form body, unless the endpoint's headers set one."""
-    kind = {
-        "json": "application/json",
-        "form": "application/x-www-form-urlencoded",
-        "multipart": MULTIPART,
-    }.get(ep.body_kind or "")
-    if kind is None or any(k.lower() == "content-type" for k in ep.headers):
-        return []
-    return [(Raw('"Content-Type"'), Raw(js_str(kind)))]
-
-
-def _expected(ep: EndpointPlan) -> str:
-    """The statuses k6 counts as expected for an endpoint (retried ones too: the last is judged)."""
-    return ", ".join(map(str, sorted({*ep.expect, *(ep.retry["on"] if ep.retry else [])})))
-
-
-def common_expected(plan: Plan) -> str | None:
-    """The expected statuses most endpoints share: set once with http.setResponseCallback, since a
-    responseCallback in every request's params costs k6 about 5 % of its throughput (bench/)."""
-    counts = Counter(_expected(ep) for ep in plan.endpoints.values() if ep.method != "WS")
-    return min(counts, key=lambda k: (-counts[k], k)) if counts else None
-
-
-def reads_body(ep: EndpointPlan) -> bool:
-    """Whether the script reads the endpoint's response body (a check on it, a value extracted
-    from it, the next page's link in it): k6 keeps it as text only then (discardResponseBodies)."""
-    extracts = any(not where.startswith("header:") for where in ep.extract.values())
-    pages = bool(ep.paginate) and not str((ep.paginate or {}).get("next", "")).startswith("header:")
-    return ep.body_contains is not None or bool(ep.json_expect) or extracts or pages
-
-
-def params(plan: Plan, flow_headers: bool, shared: str | None) -> Coll:
-    """Per endpoint the request parameters fixed at build time, made once, not per call; a
-    responseCallback only where the expected statuses differ from the `shared` ones."""
-    items = []
-    sample_tags = tags(plan)
-    for name, ep in plan.endpoints.items():
-        entry: list = []
-        static = _static_headers(ep, flow_headers)
-        if static is not None and static.items:
-            entry.append((Raw("headers"), static))
-        entry.append((Raw("tags"), literal(sample_tags[name], JS)))
-        if ep.method != "WS" and _expected(ep) != shared:
-            entry.append((Raw("responseCallback"), Raw(f"http.expectedStatuses({_expected(ep)})")))
-        if ep.timeout:
-            entry.append((Raw("timeout"), Raw(js_str(ms_text(ep.timeout)))))
-        if ep.method != "WS" and reads_body(ep):
-            entry.append((Raw("responseType"), Raw('"text"')))
-        items.append((Raw(js_key(name)), Coll("{", "}", tuple(entry))))
-    return Coll("{", "}", tuple(items))
-
-
-def params_lines(plan: Plan, flow_headers: bool) -> list[str]:
-    """The expected statuses most endpoints share, then PARAMS."""
-    shared = common_expected(plan)
-    lines = []
-    if shared is not None:
-        lines += [
-            "",
-            "// the statuses most endpoints expect; PARAMS names the others'",
-            f"http.setResponseCallback(http.expectedStatuses({shared}));",
-        ]
-    lines += [
-        "",
-        "// per endpoint: its fixed request parameters; `name` and `class` tags (and a flag per target",
-        "// no existing tag selects), `responseType` where the script reads the body. A VU whose flow",
-        "// has one task carries that endpoint's tags itself (cheaper for k6), and its entry loses them.",
-    ]
-    return [*lines, statement("const PARAMS = ", params(plan, flow_headers, shared), ";", 0, JS)]
-
-
 def _url(ep: EndpointPlan, bases: dict[str, str]) -> Raw:
     path = f"{bases[ep.host]} + {template(ep.path, JS, template_var).text}"
     if not ep.query:
@@ -253,12 +172,6 @@ def _url(ep: EndpointPlan, bases: dict[str, str]) -> Raw:
 
 
 _JS_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
-
-
-def member(obj: str, key: str) -> str:
-    """`obj.key`, or `obj["key"]` where the key is no identifier (a name with `-` or `.`)."""
-    bare = js_key(key)
-    return f"{obj}.{bare}" if bare == key else f"{obj}[{bare}]"
 
 
 def endpoint_function(
@@ -379,10 +292,10 @@ def _follow(ep: EndpointPlan, request_params: Raw | Coll) -> str:
 
 def _request_params(ep: EndpointPlan, fixed: str, flow_headers: bool) -> Raw | Coll:
     """The endpoint's fixed PARAMS, or those with headers built per call (templates, a flow's)."""
-    if _static_headers(ep, flow_headers) is not None:
+    if static_headers(ep, flow_headers) is not None:
         return Raw(fixed)
     own = [(Raw(js_str(k)), template(v, JS, template_var)) for k, v in ep.headers.items()]
-    own += _content_type(ep)
+    own += content_type(ep)
     if ep.auth:  # its own Basic auth wins over the flow's
         own.append(
             (Raw('"Authorization"'), Call("basicAuth", tuple(template(p, JS, template_var) for p in ep.auth)))
