@@ -806,7 +806,9 @@ export function once(key, steps, shared) {
 
 // the abort rule: a VU that saw no answer (no response, a 5xx, or a 4xx its flow does not expect)
 // for ABORT_MS stops the whole test, recording why (perfspec_aborted) so the results say the run
-// was aborted and for what; called with each failed response (an answer ends the failing time)
+// was aborted and for what; called with each failed response the flow function reads (one in 8
+// while the target answers, each from a failure on: the clock starts at most 7 iterations after
+// Locust's would, never before; an answer ends the failing time)
 function failing(u, res) {
   const now = Date.now();
   if (!u.since) u.since = now;

@@ -267,3 +267,54 @@ def test_every_call_answered_with_an_unexpected_4xx_aborts_both_tools(tmp_path: 
     reasons = " ".join(verdicts(tmp_path)["reads"]["reasons"])
     assert "locust run aborted: every request failed for 3s (HTTP 404)" in reasons, reasons
     assert "k6 run aborted: every request failed for 3s (HTTP 404)" in reasons, reasons
+
+
+MOSTLY_FAILING = """\
+version: 1
+name: mostly-failing
+hosts:
+  api: {url: "${API_URL}"}
+http:
+  endpoints:
+    item: {get: /item, expect: {status: [200]}}
+profiles:
+  short: {users: 1, for: 4s}
+"""
+
+
+def test_a_target_that_still_answers_now_and_then_is_never_aborted(tmp_path: Path) -> None:
+    """Seven requests in eight fail, the eighth is answered (a pattern k6's abort rule could miss
+    if it judged by the one status in 8 it reads while the target answers): with a 1 s window,
+    neither tool stops the 4 s run, since every user keeps getting answers. k6 reads each status
+    from a failure to the next answer, so its clock never starts before Locust's."""
+    from .servers.json_api import json_server
+
+    require_tool("locust")
+    require_tool("k6")
+    (tmp_path / "s.yaml").write_text(MOSTLY_FAILING)
+    calls = iter(range(10**9))
+    lock = threading.Lock()
+
+    def answer(method, path, body):
+        with lock:
+            n = next(calls)
+        return (200, {"n": n}, {}) if n % 8 == 7 else (500, {"error": "busy"}, {})
+
+    with json_server(answer) as url:
+        env = {**os.environ, "API_URL": url, "PERFSPEC_ABORT_AFTER": "1"}
+        started = time.monotonic()
+        proc = subprocess.run(
+            [sys.executable, "-m", "perfspec.compiler.cli", "run", "s.yaml", "--out", "results"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        elapsed = time.monotonic() - started
+    assert "aborted" not in proc.stdout + proc.stderr, proc.stdout[-3000:]
+    assert elapsed > 8, elapsed  # both 4 s runs went their whole length
+    [run] = list((tmp_path / "results").iterdir())
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert not manifest.get("aborted"), manifest
+    assert {tool: e["seconds"] >= 4 for tool, e in manifest["exit"].items()} == {"locust": True, "k6": True}

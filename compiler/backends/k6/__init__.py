@@ -136,9 +136,11 @@ RESERVED = {
     "__ENV",
     "__VU",
     "__ITER",
-    # a flow function's names: its argument, its user, its pick, the response and its status
+    # a flow function's names: its argument, its user, the abort rule's count, its pick, the
+    # response and its status
     "shared",
     "u",
+    "unread",
     "r",
     "res",
     "status",
@@ -350,7 +352,13 @@ class K6Backend:
         """Per flow its `Flow`, its sequences and its function."""
         expected = {n: ep.expect for n, ep in plan.endpoints.items()}
         order = {n: f"{d['order']}/{d['per']}" for n, d in plan.data.items()}
-        out: list[str] = ["", "let u = null; // this VU's user (a VU runs one flow: its scenario's)"]
+        out: list[str] = [
+            "",
+            "let u = null; // this VU's user (a VU runs one flow: its scenario's)",
+            "// the abort rule reads one response's status in 8 while the target answers (a read of a",
+            "// response's field costs k6 about 3 % of its rate), each one from a failure to an answer",
+            "let unread = 0;",
+        ]
         for flow in run:
             const = identifier(flow_idents[flow.name].upper(), taken, "FLOW")
             out += ["", *flow_config(flow, const, idents, expected, order)]

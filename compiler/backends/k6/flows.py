@@ -160,8 +160,9 @@ def flow_function(flow: FlowPlan, ident: str, const: str, calls: dict[str, str],
         *textwrap.wrap(about, 97, initial_indent="// ", subsequent_indent="// "),
         "export default function (shared) {" if ident == "default" else f"export function {ident}(shared) {{",
         f"  if (u === null) u = {const}.start(shared); // its values and on_start calls",
-        "  if (u.stopped) return idle(); // its on_start failed",
     ]
+    if flow.on_start:  # only a failed on_start call stops a user
+        lines.append("  if (u.stopped) return idle(); // its on_start failed")
     if row_each:  # the data set's `per: iteration`
         lines.append("  u.nextRow();")
     tasks = list(flow.tasks.items())
@@ -175,9 +176,11 @@ def flow_function(flow: FlowPlan, ident: str, const: str, calls: dict[str, str],
             bound += weight
             lines.append(f"  {'if' if i == 0 else 'else if'} (r < {bound:g}) res = {calls[task]};")
     lines += [  # the status read once: each read of a response's field costs k6 work
-        "  const status = res ? res.status : -1; // -1: not sent (a value it needs is missing)",
-        "  if (status === 0 || status >= 400) u.failed(res); // the abort rule's clock",
-        "  else if (status > 0 && u.since) u.since = 0;",
+        "  if (++unread >= 8) {",
+        "    const status = res ? res.status : -1; // -1: not sent (a value it needs is missing)",
+        "    if (status === 0 || status >= 400) u.failed(res); // the abort rule's clock",
+        "    else if (status > 0) unread = u.since = 0;",
+        "  }",
     ]
     if flow.think:
         lines.append(f"  think({flow.think[0]!r}, {flow.think[1]!r});")

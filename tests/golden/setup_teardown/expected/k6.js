@@ -12,7 +12,6 @@ import {
   extractJson,
   Flow,
   host,
-  idle,
   once,
   scenarios,
   targetSummary,
@@ -135,6 +134,9 @@ export function put_object(user) {
 }
 
 let u = null; // this VU's user (a VU runs one flow: its scenario's)
+// the abort rule reads one response's status in 8 while the target answers (a read of a
+// response's field costs k6 about 3 % of its rate), each one from a failure to an answer
+let unread = 0;
 
 // http.flows.writer: how its users start
 const WRITER = new Flow("writer", {
@@ -144,14 +146,15 @@ const WRITER = new Flow("writer", {
 // writer, run by its scenario: per iteration a task by weight
 export function writer(shared) {
   if (u === null) u = WRITER.start(shared); // its values and on_start calls
-  if (u.stopped) return idle(); // its on_start failed
   const r = Math.random() * 5;
   let res;
   if (r < 1) res = put_object(u);
   else if (r < 5) res = get_object(u);
-  const status = res ? res.status : -1; // -1: not sent (a value it needs is missing)
-  if (status === 0 || status >= 400) u.failed(res); // the abort rule's clock
-  else if (status > 0 && u.since) u.since = 0;
+  if (++unread >= 8) {
+    const status = res ? res.status : -1; // -1: not sent (a value it needs is missing)
+    if (status === 0 || status >= 400) u.failed(res); // the abort rule's clock
+    else if (status > 0) unread = u.since = 0;
+  }
 }
 
 // http.setup: once before the users start; every user reads what it extracts
