@@ -808,7 +808,7 @@ export function once(key, steps, shared) {
 // for ABORT_MS stops the whole test, recording why (perfspec_aborted) so the results say the run
 // was aborted and for what; called with each failed response the flow function reads (one in 8
 // while the target answers, each from a failure on: the clock starts at most 7 iterations after
-// Locust's would, never before; an answer ends the failing time)
+// the first failure, never before one; an answer ends the failing time)
 function failing(u, res) {
   const now = Date.now();
   if (!u.since) u.since = now;

@@ -286,7 +286,7 @@ def test_a_target_that_still_answers_now_and_then_is_never_aborted(tmp_path: Pat
     """Seven requests in eight fail, the eighth is answered (a pattern k6's abort rule could miss
     if it judged by the one status in 8 it reads while the target answers): with a 1 s window,
     neither tool stops the 4 s run, since every user keeps getting answers. k6 reads each status
-    from a failure to the next answer, so its clock never starts before Locust's."""
+    from a failure to the next answer, so its clock never starts before a failure."""
     from .servers.json_api import json_server
 
     require_tool("locust")
