@@ -167,7 +167,10 @@ def flow_function(flow: FlowPlan, ident: str, const: str, calls: dict[str, str],
         lines.append("  u.nextRow();")
     tasks = list(flow.tasks.items())
     if len(tasks) == 1:
-        lines.append(f"  const res = {calls[tasks[0][0]]};")
+        call = calls[tasks[0][0]]
+        if call.startswith("http."):  # the endpoint's request itself (K6Backend._flows)
+            lines.append(f"  // {provenance('http.endpoints', tasks[0][0])}")
+        lines.append(f"  const res = {call};")
     else:
         total = sum(w for _t, w in tasks)
         lines += [f"  const r = Math.random() * {total:g};", "  let res;"]

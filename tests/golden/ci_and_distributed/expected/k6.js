@@ -71,11 +71,6 @@ http.setResponseCallback(http.expectedStatuses(200));
 // has one task carries that endpoint's tags itself (cheaper for k6), and its entry loses them.
 const PARAMS = { ping: { tags: { name: "ping" } } };
 
-// http.endpoints.ping
-export function ping() {
-  return http.get(API_URL + "/ping", PARAMS.ping);
-}
-
 let u = null; // this VU's user (a VU runs one flow: its scenario's)
 // the abort rule reads one response's status in 8 while the target answers (a read of a
 // response's field costs k6 about 3 % of its rate), each one from a failure to an answer
@@ -89,7 +84,8 @@ const DEFAULT = new Flow("default", {
 // default, run by its scenario: per iteration ping
 export default function (shared) {
   if (u === null) u = DEFAULT.start(shared); // its values and on_start calls
-  const res = ping();
+  // http.endpoints.ping
+  const res = http.get(API_URL + "/ping", PARAMS.ping);
   if (++unread >= 8) {
     const status = res ? res.status : -1; // -1: not sent (a value it needs is missing)
     if (status === 0 || status >= 400) u.failed(res); // the abort rule's clock

@@ -80,15 +80,6 @@ const PARAMS = {
   }
 };
 
-// http.endpoints.upload
-export function upload() {
-  return http.post(
-    API_URL + "/pictures",
-    multipartBody({ "title": "pic-" + uuid(), "image": UPLOAD_UPLOAD_IMAGE }),
-    PARAMS.upload,
-  );
-}
-
 let u = null; // this VU's user (a VU runs one flow: its scenario's)
 // the abort rule reads one response's status in 8 while the target answers (a read of a
 // response's field costs k6 about 3 % of its rate), each one from a failure to an answer
@@ -102,7 +93,12 @@ const DEFAULT = new Flow("default", {
 // default, run by its scenario: per iteration upload
 export default function (shared) {
   if (u === null) u = DEFAULT.start(shared); // its values and on_start calls
-  const res = upload();
+  // http.endpoints.upload
+  const res = http.post(
+    API_URL + "/pictures",
+    multipartBody({ "title": "pic-" + uuid(), "image": UPLOAD_UPLOAD_IMAGE }),
+    PARAMS.upload,
+  );
   if (++unread >= 8) {
     const status = res ? res.status : -1; // -1: not sent (a value it needs is missing)
     if (status === 0 || status >= 400) u.failed(res); // the abort rule's clock
