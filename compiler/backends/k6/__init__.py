@@ -2,9 +2,9 @@
 
 Per endpoint a function calling `http.<method>(url, body, params)` with its tags (a flow's only
 task, when that function is one `return` of the request, made in the flow's function itself: a
-call less per iteration), per flow an object naming its tasks, per profile a scenario, per target (TARGETS, by name) thresholds keyed
-by its selection (`http_req_duration{class:api}`, `{name:health}`, or a flag `{target_api:yes}`);
-handleSummary prints a line per target, met or not, before k6's own summary. The per-VU loop,
+call less per iteration), per flow an object naming its tasks, per profile a scenario, per
+target (TARGETS, by name) thresholds keyed by its selection (`http_req_duration{class:api}`,
+`{name:health}`, or a flag `{target_api:yes}`); handleSummary prints a line per target, met or not, before k6's own summary. The per-VU loop,
 checks and profile selection live in the support module `perfspec_k6.js` (runtime/support/).
 """
 
@@ -375,6 +375,31 @@ class K6Backend:
             out += flow_function(flow, flow_idents[flow.name], const, calls, each)
         return out
 
+    def _calls(
+        self, plan: Plan, run: list, flow_idents: dict, idents: dict, taken: set, functions: dict
+    ) -> list:
+        """The endpoints' functions, the flows and the test-level calls. A flow whose only task's
+        function is one `return` of its request (`plain`) makes the request itself, and a
+        function no flow or test-level call uses any more is left out."""
+        takes_user = {name for name, lines in functions.items() if "(user) {" in lines[1]}
+        plain = {
+            name: lines[2].removeprefix("  return ").removesuffix(";")
+            for name, lines in functions.items()
+            if len(lines) == 4
+            and lines[2].startswith("  return http.")
+            and name not in takes_user
+            and len(lines[2].split("\n")[0]) + len("const res = ") - len("return ") <= WIDTH
+        }
+        rest = self._flows(plan, run, flow_idents, idents, takes_user, taken, plain)
+        rest += test_level(plan, idents)
+        later = "\n".join(rest)
+        out = []
+        for name, lines in functions.items():
+            called = rf"(?<![\w.\"$]){re.escape(idents[name])}\s*[(,]"  # data(u), [data, "data", ...]
+            if name not in plain or re.search(called, later):
+                out += ["", *lines]
+        return out + rest
+
     def emit(self, plan: Plan) -> list[Artifact]:
         profiles = {n: p for n, p in plan.profiles.items() if "k6" in p.tools}
         if not plan.endpoints or not profiles:
@@ -420,32 +445,13 @@ class K6Backend:
         }
         body_lines += options_lines(plan, profiles, default, flow_idents)
         body_lines += params_lines(plan, flow_headers)
-        takes_user = set()
-        carried = {only for f in run for only in carries(f)}
-        functions = {}
-        for name in plan.endpoints:
-            lines = endpoint_function(
-                plan.endpoints[name], idents[name], bases, flow_headers, files.get(name), name in carried
+        functions = {  # per endpoint its function's lines
+            name: endpoint_function(
+                ep, idents[name], bases, flow_headers, files.get(name), any(name in carries(f) for f in run)
             )
-            if "(user) {" in lines[1]:
-                takes_user.add(name)
-            functions[name] = lines
-        plain = {  # an endpoint function that is one `return` of its request, on one line
-            name: lines[2].removeprefix("  return ").removesuffix(";")
-            for name, lines in functions.items()
-            if len(lines) == 4
-            and lines[2].startswith("  return http.")
-            and name not in takes_user
-            and len(lines[2].split("\n")[0]) + len("const res = ") - len("return ") <= WIDTH
+            for name, ep in plan.endpoints.items()
         }
-        rest = self._flows(plan, run, flow_idents, idents, takes_user, taken, plain)
-        rest += test_level(plan, idents)
-        later = "\n".join(rest)
-        for name, lines in functions.items():  # a function no flow calls any more is left out
-            called = rf"(?<![\w.\"$]){re.escape(idents[name])}\s*[(,]"  # data(u), [data, "data", ...]
-            if name not in plain or re.search(called, later):
-                body_lines += ["", *lines]
-        code = "\n".join(body_lines + rest)
+        code = "\n".join(body_lines + self._calls(plan, run, flow_idents, idents, taken, functions))
         used = sorted((n for n in SUPPORT_NAMES if f"{n}(" in code), key=str.lower)
         out.append(
             statement(
