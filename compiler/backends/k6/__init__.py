@@ -2,10 +2,11 @@
 
 Per endpoint a function calling `http.<method>(url, body, params)` with its tags (a flow's only
 task, when that function is one `return` of the request, made in the flow's function itself: a
-call less per iteration), per flow an object naming its tasks, per profile a scenario, per
-target (TARGETS, by name) thresholds keyed by its selection (`http_req_duration{class:api}`,
-`{name:health}`, or a flag `{target_api:yes}`); handleSummary prints a line per target, met or not, before k6's own summary. The per-VU loop,
-checks and profile selection live in the support module `perfspec_k6.js` (runtime/support/).
+call less per iteration), per flow an object naming its tasks, per profile a scenario, per target
+(TARGETS, by name) thresholds keyed by its selection (`http_req_duration{class:api}`,
+`{name:health}`, or a flag `{target_api:yes}`); handleSummary prints a line per target, met or
+not, before k6's own summary. The per-VU loop, checks and profile selection live in the support
+module `perfspec_k6.js` (runtime/support/).
 """
 
 from __future__ import annotations
