@@ -46,10 +46,11 @@ def closed_port() -> int:
 
 
 def perfspec_run(
-    tmp_path: Path, url: str, *args: str, abort_after: str = "3"
+    tmp_path: Path, url: str, *args: str, abort_after: str = "3", text: str = SPEC
 ) -> tuple[subprocess.CompletedProcess, float]:
+    """`perfspec run` of the spec `text` against `url`; its process and how long it took."""
     spec = tmp_path / "records_long.yaml"
-    spec.write_text(SPEC)
+    spec.write_text(text)
     env = {**os.environ, "API_URL": url, "PERFSPEC_ABORT_AFTER": abort_after}
     started = time.monotonic()
     proc = subprocess.run(
@@ -249,19 +250,8 @@ def test_every_call_answered_with_an_unexpected_4xx_aborts_both_tools(tmp_path: 
 
     require_tool("locust")
     require_tool("k6")
-    (tmp_path / "wrong.yaml").write_text(WRONG_BASE)
     with json_server(lambda method, path, body: (404, {"error": "no route"}, {})) as url:
-        env = {**os.environ, "API_URL": url, "PERFSPEC_ABORT_AFTER": "3"}
-        started = time.monotonic()
-        proc = subprocess.run(
-            [sys.executable, "-m", "perfspec.compiler.cli", "run", "wrong.yaml", "--out", "results"],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        elapsed = time.monotonic() - started
+        proc, elapsed = perfspec_run(tmp_path, url, text=WRONG_BASE)
     assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert elapsed < 60, elapsed  # two 60 s profiles, each stopped ~3 s in
     reasons = " ".join(verdicts(tmp_path)["reads"]["reasons"])
@@ -291,7 +281,6 @@ def test_a_target_that_still_answers_now_and_then_is_never_aborted(tmp_path: Pat
 
     require_tool("locust")
     require_tool("k6")
-    (tmp_path / "s.yaml").write_text(MOSTLY_FAILING)
     calls = iter(range(10**9))
     lock = threading.Lock()
 
@@ -301,17 +290,7 @@ def test_a_target_that_still_answers_now_and_then_is_never_aborted(tmp_path: Pat
         return (200, {"n": n}, {}) if n % 8 == 7 else (500, {"error": "busy"}, {})
 
     with json_server(answer) as url:
-        env = {**os.environ, "API_URL": url, "PERFSPEC_ABORT_AFTER": "1"}
-        started = time.monotonic()
-        proc = subprocess.run(
-            [sys.executable, "-m", "perfspec.compiler.cli", "run", "s.yaml", "--out", "results"],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        elapsed = time.monotonic() - started
+        proc, elapsed = perfspec_run(tmp_path, url, abort_after="1", text=MOSTLY_FAILING)
     assert "aborted" not in proc.stdout + proc.stderr, proc.stdout[-3000:]
     assert elapsed > 8, elapsed  # both 4 s runs went their whole length
     [run] = list((tmp_path / "results").iterdir())
