@@ -373,3 +373,20 @@ def test_the_readmes_hand_run_commands_keep_their_results_out_of_the_repository(
     block = text[text.index("Run a generated test by hand") :].split("```")[1]
     assert "PERFSPEC_RESULTS_DIR=by-hand" in block and "--out json=by-hand/k6.ndjson" in block
     assert "by-hand/" in (ROOT / ".gitignore").read_text().split()
+
+
+def test_the_user_cache_keeps_its_newest_entries_only(tmp_path: Path, monkeypatch) -> None:
+    """Every spec version judged leaves an entry: the folder keeps the newest KEEP of them."""
+    import os
+
+    from perfspec.compiler.cli import check_cache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    for i in range(check_cache.KEEP + 5):
+        check_cache.remember_judged(f"k{i:03d}", "s.yaml", "s", "{}", [])
+        entry = tmp_path / "perfspec" / "check" / f"k{i:03d}.json"
+        os.utime(entry, ns=(i * 10**9, i * 10**9))  # written one second apart
+    kept = sorted(p.stem for p in (tmp_path / "perfspec" / "check").glob("*.json"))
+    assert kept == [f"k{i:03d}" for i in range(5, check_cache.KEEP + 5)]
+    assert check_cache.judged(f"k{check_cache.KEEP + 4:03d}") is not None
+    assert check_cache.judged("k000") is None

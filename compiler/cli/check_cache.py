@@ -56,13 +56,20 @@ def _file(key: str, kind: str = "build-check") -> Path:
     return base / "perfspec" / kind / f"{key}.json"
 
 
+KEEP = 256  # entries per kind: the newest stay, older ones go (each is a few KB)
+
+
 def _write(path: Path, entry: dict) -> None:
-    """Atomically; best effort (a read-only home is no error)."""
+    """Atomically; best effort (a read-only home is no error). The folder keeps its KEEP newest
+    entries: a cache that only grows would fill a long-used machine's home."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8") as f:
             json.dump(entry, f)
         os.replace(f.name, path)
+        entries = sorted(path.parent.glob("*.json"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        for old in entries[KEEP:]:
+            old.unlink(missing_ok=True)
     except OSError:
         pass
 
