@@ -7,7 +7,6 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -43,10 +42,15 @@ class Judged:
     targets: TargetsFile
 
     @classmethod
-    def of(cls, plan, targets: str | None = None) -> Judged:
+    def of(cls, plan) -> Judged:
+        return cls.read(plan.file, plan.name, targets_json(plan))
+
+    @classmethod
+    def read(cls, file: str, name: str, targets: str) -> Judged:
+        """From the spec's file, name and targets.json text."""
         from perfspec.runtime.contracts import TargetsFile
 
-        return cls(plan.file, plan.name, TargetsFile.read(json.loads(targets or targets_json(plan))))
+        return cls(file, name, TargetsFile.read(json.loads(targets)))
 
 
 def _find_manifest(result_paths: list[Path]) -> dict | None:
@@ -299,7 +303,7 @@ def _judged(spec: Path) -> Judged:
         if not clash:  # else loading the spec refuses it, at its line
             for line in entry["warnings"]:
                 err.print(line, markup=False, highlight=False)
-            return Judged.of(SimpleNamespace(file=entry["file"], name=entry["name"]), entry["targets"])
+            return Judged.read(entry["file"], entry["name"], entry["targets"])
     from ..plan import build_plan
 
     [checked] = load_all([spec])
@@ -308,7 +312,7 @@ def _judged(spec: Path) -> Judged:
     warnings = [w.format() for w in checked.warnings]
     if check_cache.spec_key(spec) == key:  # the bytes compiled are the bytes of the key
         check_cache.remember_judged(key, plan.file, plan.name, targets, warnings)
-    return Judged.of(plan, targets)
+    return Judged.read(plan.file, plan.name, targets)
 
 
 def beside(results: Path) -> Path:
